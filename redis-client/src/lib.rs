@@ -1,0 +1,13 @@
+//! redis-client: a fast, typed, sync-first Redis client.
+//!
+//! The whole command surface is generated from the command spec in `commands/`; this crate's
+//! hand-written runtime supplies the wire protocol, connections, pools and the client.
+
+#![warn(missing_docs)]
+
+pub mod resp;
+
+pub use resp::Value;
+pub mod error;
+
+pub use error::{Error, Result};
