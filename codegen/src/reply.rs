@@ -45,6 +45,8 @@ pub enum ReplyType {
     Tuple(Vec<ReplyType>),
     /// Any one of these types (ROLE answers differently per role).
     OneOf(Vec<ReplyType>),
+    /// A RESP3 push frame with these elements (SUBSCRIBE's confirmations); an array in RESP2.
+    Push(Vec<ReplyType>),
 }
 
 /// Why a reply type expression did not parse.
@@ -73,7 +75,10 @@ impl ReplyType {
 
     /// True when this type admits null.
     pub fn is_optional(&self) -> bool {
-        matches!(self, ReplyType::Optional(_) | ReplyType::Nil | ReplyType::Any)
+        matches!(
+            self,
+            ReplyType::Optional(_) | ReplyType::Nil | ReplyType::Any
+        )
     }
 }
 
@@ -165,10 +170,8 @@ impl TypeParser<'_> {
                     ReplyType::Pairs(key, value)
                 }
             }
-            "tuple" => {
-                let args = self.parse_params()?;
-                ReplyType::Tuple(args)
-            }
+            "tuple" => ReplyType::Tuple(self.parse_params()?),
+            "push" => ReplyType::Push(self.parse_params()?),
             "oneof" => {
                 let args = self.parse_params()?;
                 if args.len() < 2 {
@@ -234,6 +237,7 @@ impl fmt::Display for ReplyType {
             ReplyType::Pairs(k, v) => list(f, "pairs", &[k, v]),
             ReplyType::Tuple(items) => list(f, "tuple", &items.iter().collect::<Vec<_>>()),
             ReplyType::OneOf(items) => list(f, "oneof", &items.iter().collect::<Vec<_>>()),
+            ReplyType::Push(items) => list(f, "push", &items.iter().collect::<Vec<_>>()),
         }
     }
 }
@@ -313,6 +317,7 @@ mod tests {
             "map<text, array<tuple<bulk, integer>>>?",
             "oneof<tuple<text, integer>, tuple<text, array<text>>>",
             "tuple<bulk, array<bulk>>",
+            "push<text, bulk, integer>",
         ] {
             let ty = ReplyType::parse(text).unwrap();
             assert_eq!(ty.to_string(), text);
