@@ -41,7 +41,11 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.path.is_empty() { "reply" } else { &self.path };
+        let at = if self.path.is_empty() {
+            "reply"
+        } else {
+            &self.path
+        };
         write!(f, "{at}: expected {}, got {}", self.expected, self.got)
     }
 }
@@ -134,7 +138,11 @@ impl Checker {
                     match self.check(t, value, &mut path.clone()) {
                         Ok(()) => return Ok(()),
                         // The deepest mismatch is the most useful one to report.
-                        Err(m) if closest.as_ref().is_none_or(|c: &Mismatch| m.path.len() > c.path.len()) => {
+                        Err(m)
+                            if closest
+                                .as_ref()
+                                .is_none_or(|c: &Mismatch| m.path.len() > c.path.len()) =>
+                        {
                             closest = Some(m)
                         }
                         Err(_) => {}
@@ -153,7 +161,9 @@ impl Checker {
             Err(Mismatch {
                 path: path.clone(),
                 expected: match (ty, self.protocol) {
-                    (ReplyType::Double, Protocol::Resp2) => "double (a bulk string in RESP2)".into(),
+                    (ReplyType::Double, Protocol::Resp2) => {
+                        "double (a bulk string in RESP2)".into()
+                    }
                     _ => ty.to_string(),
                 },
                 got: short(value),
@@ -189,7 +199,7 @@ impl Checker {
         items: &[Value],
         path: &mut String,
     ) -> Result<(), Mismatch> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(Mismatch {
                 path: path.clone(),
                 expected: format!("a flat array of {k} / {v} pairs (even length)"),
@@ -290,7 +300,10 @@ mod tests {
         let v = Value::Array(vec![Value::Array(vec![bulk("a"), bulk("b")])]);
         let m = check(&t, Protocol::Resp3, &v).unwrap_err();
         assert_eq!(m.path, "[0][1]");
-        assert_eq!(m.to_string(), "[0][1]: expected integer, got bulk string \"b\"");
+        assert_eq!(
+            m.to_string(),
+            "[0][1]: expected integer, got bulk string \"b\""
+        );
     }
 
     #[test]
