@@ -11,3 +11,8 @@ pub use resp::Value;
 pub mod error;
 
 pub use error::{Error, Result};
+pub mod config;
+pub mod retry;
+
+pub use config::{Config, ConfigBuilder, ConnectionAddr, Protocol, TlsConfig};
+pub use retry::{Backoff, Retry};
