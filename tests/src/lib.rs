@@ -1,1 +1,31 @@
 //! Test harness: real servers on loopback, spawned in temp dirs and stopped on drop.
+//!
+//! - [`Server`] runs `redis-server` or `valkey-server` (TCP, IPv6, Unix socket, TLS, password, ACL users,
+//!   cluster node, replica) on a free port; [`SentinelServer`] and [`SentinelSetup`] run `redis-sentinel`.
+//! - [`Proxy`] sits between a client and a server to cut, stall or delay the connection.
+//! - [`RawConnection`] is a tiny tooling client over `redis_client::resp`.
+//!
+//! Binaries are found by [`Binary::find`]; a missing one is an error naming what to install, so tests
+//! fail rather than skip. Everything is a plain library, usable by `xtask` as well as by tests.
+
+#![warn(missing_docs)]
+
+mod binaries;
+mod error;
+mod ports;
+mod probe;
+mod process;
+pub mod reply_check;
+mod server;
+mod stream;
+mod tls;
+mod workspace;
+
+pub use binaries::Binary;
+pub use error::{Error, Result};
+pub use ports::free_port;
+pub use process::STARTUP_DEADLINE;
+pub use server::{Server, ServerBuilder, ServerKind, TlsAuthClients};
+pub use stream::{Endpoint, Stream};
+pub use tls::{ServerCert, TlsFiles, OTHER_HOSTNAME};
+pub use workspace::{workspace_root, TempDir};
