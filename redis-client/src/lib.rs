@@ -16,3 +16,5 @@ pub mod retry;
 
 pub use config::{Config, ConfigBuilder, ConnectionAddr, Protocol, TlsConfig};
 pub use retry::{Backoff, Retry};
+pub mod command_meta;
+pub mod generated;
