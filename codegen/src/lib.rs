@@ -2,4 +2,8 @@
 
 #![warn(missing_docs)]
 
+pub mod import;
 pub mod reply;
+pub mod spec;
+pub mod spec_file;
+pub mod validate;
