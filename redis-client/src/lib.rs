@@ -18,3 +18,4 @@ pub use config::{Config, ConfigBuilder, ConnectionAddr, Protocol, TlsConfig};
 pub use retry::{Backoff, Retry};
 pub mod command_meta;
 pub mod generated;
+pub use resp::{write_command, Cmd, FromValue, Parser, ProtocolError, ToArgs};

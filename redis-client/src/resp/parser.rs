@@ -1,0 +1,526 @@
+//! The incremental RESP2/RESP3 parser.
+//!
+//! The parser consumes each element from the read buffer as soon as it is complete and keeps the
+//! aggregates still being filled on an explicit stack, so bytes that arrive in many reads are
+//! examined once: a partial line is searched from where the last search stopped, and a string
+//! whose header arrived waits with its length remembered. String payloads are split off the
+//! buffer (`split_to(..).freeze()`), which shares the buffer's allocation instead of copying.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::number::{is_big_number, parse_f64, parse_i64};
+use super::protocol_error::{quoted, ProtocolError};
+use super::Value;
+
+/// Largest bulk string, bulk error or verbatim string accepted (Redis's own default limit).
+pub const MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+/// Largest element count accepted in an aggregate header.
+pub const MAX_AGGREGATE_LEN: usize = i32::MAX as usize;
+/// Deepest nesting of aggregates (attributes included) accepted.
+pub const MAX_DEPTH: usize = 128;
+
+/// Header lines (`$5`, `*3`) and short scalars never need more than this many bytes.
+const SHORT_LINE: usize = 32;
+/// Doubles from other servers may carry more digits than Redis's `%.17g`.
+const DOUBLE_LINE: usize = 256;
+
+/// Reads RESP2/RESP3 replies from a growing byte buffer, one complete frame at a time.
+///
+/// Feed it the connection's read buffer after every read: [`Parser::parse`] returns
+/// `Ok(Some(value))` once a whole frame has arrived and `Ok(None)` while more bytes are needed.
+/// Between calls the parser keeps the part of the frame it has already consumed, so the caller
+/// must keep passing the same buffer, only appending to it. After an error the parser resets, but
+/// the stream position is lost: discard the connection.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use redis_client::resp::{Parser, Value};
+///
+/// let mut parser = Parser::new();
+/// let mut buf = BytesMut::from(&b"*2\r\n$3\r\nfoo\r\n:4"[..]);
+/// assert_eq!(parser.parse(&mut buf), Ok(None));
+/// buf.extend_from_slice(b"2\r\n");
+/// let reply = parser.parse(&mut buf).unwrap().unwrap();
+/// assert_eq!(reply, Value::Array(vec![Value::Bulk("foo".into()), Value::Integer(42)]));
+/// assert!(buf.is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct Parser {
+    /// Aggregates whose header has been read but which still miss elements, outermost first.
+    stack: Vec<Partial>,
+    /// A string whose header has been consumed and whose payload has not fully arrived.
+    pending: Option<PendingString>,
+    /// How many bytes of the line at the buffer's start were already searched for `\n`.
+    scanned: usize,
+    /// Input bytes the open aggregates' spare capacity presumes are still to come (each spare
+    /// slot needs at least one minimal element); new reservations only use bytes not so claimed.
+    claimed: usize,
+}
+
+impl Parser {
+    /// A parser with nothing buffered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses the next frame from the front of `buf`.
+    ///
+    /// Returns `Ok(Some(value))` when a frame is complete: its bytes are gone from `buf`, and
+    /// anything after it (the next reply) stays. Returns `Ok(None)` when more bytes are needed;
+    /// the complete elements of an unfinished frame may already have been consumed into the
+    /// parser. Attributes (`|`) are returned wrapped around the value they annotate.
+    pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, ProtocolError> {
+        let result = self.run(buf);
+        if result.is_err() {
+            self.reset();
+        }
+        result
+    }
+
+    /// Whether no frame is partially consumed (the parser sits between replies).
+    pub fn is_idle(&self) -> bool {
+        self.stack.is_empty() && self.pending.is_none() && self.scanned == 0
+    }
+
+    /// Forgets any partially parsed frame, for reuse on a fresh stream.
+    pub fn reset(&mut self) {
+        self.stack.clear();
+        self.pending = None;
+        self.scanned = 0;
+        self.claimed = 0;
+    }
+
+    fn run(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, ProtocolError> {
+        loop {
+            let value = if let Some(pending) = self.pending {
+                match take_string(buf, pending)? {
+                    Some(value) => {
+                        self.pending = None;
+                        value
+                    }
+                    None => return Ok(None),
+                }
+            } else {
+                let Some(line_len) = self.find_line(buf)? else {
+                    return Ok(None);
+                };
+                match self.read_line(buf, line_len)? {
+                    Some(value) => value,
+                    None => continue,
+                }
+            };
+            if let Some(frame) = self.complete(value) {
+                return Ok(Some(frame));
+            }
+        }
+    }
+
+    /// Finds the CRLF ending the line at the front of `buf`; returns the line's length before it.
+    fn find_line(&mut self, buf: &BytesMut) -> Result<Option<usize>, ProtocolError> {
+        let Some(&tag) = buf.first() else {
+            return Ok(None);
+        };
+        let (kind, limit) = line_kind(tag, buf)?;
+        // A line of `limit` bytes plus CRLF is the most worth searching.
+        let window = &buf[..buf.len().min(limit + 2)];
+        let from = self.scanned.max(1);
+        let Some(found) = window
+            .get(from..)
+            .and_then(|w| w.iter().position(|&b| b == b'\n'))
+        else {
+            if window.len() == limit + 2 {
+                return Err(ProtocolError::LineTooLong {
+                    kind,
+                    limit,
+                    start: quoted(window),
+                });
+            }
+            self.scanned = window.len();
+            return Ok(None);
+        };
+        self.scanned = 0;
+        let newline = from + found;
+        if buf[newline - 1] != b'\r' {
+            return Err(ProtocolError::MissingCrlf {
+                after: format!("{kind} line {}", quoted(&buf[..newline])),
+                got: quoted(b"\n"),
+            });
+        }
+        // The window stops at `limit + 2` bytes, so the line is within its limit.
+        Ok(Some(newline - 1))
+    }
+
+    /// Consumes the complete line of `line_len` bytes (and its CRLF) at the front of `buf`.
+    ///
+    /// Returns the value it completes, or `None` when it opened an aggregate or a string.
+    fn read_line(
+        &mut self,
+        buf: &mut BytesMut,
+        line_len: usize,
+    ) -> Result<Option<Value>, ProtocolError> {
+        let tag = buf[0];
+        let body = &buf[1..line_len];
+        let value = match tag {
+            b'+' | b'-' => {
+                buf.advance(1);
+                let text = buf.split_to(line_len - 1).freeze();
+                buf.advance(2);
+                return Ok(Some(if tag == b'+' {
+                    Value::Simple(text)
+                } else {
+                    Value::Error(text)
+                }));
+            }
+            b'(' => {
+                if !is_big_number(body) {
+                    return Err(invalid_scalar("big number", &buf[..line_len]));
+                }
+                buf.advance(1);
+                let digits = buf.split_to(line_len - 1).freeze();
+                buf.advance(2);
+                return Ok(Some(Value::BigNumber(digits)));
+            }
+            b':' => Value::Integer(
+                parse_i64(body).ok_or_else(|| invalid_scalar("integer", &buf[..line_len]))?,
+            ),
+            b',' => Value::Double(
+                parse_f64(body).ok_or_else(|| invalid_scalar("double", &buf[..line_len]))?,
+            ),
+            b'#' => match body {
+                b"t" => Value::Boolean(true),
+                b"f" => Value::Boolean(false),
+                _ => return Err(invalid_scalar("boolean", &buf[..line_len])),
+            },
+            b'_' => {
+                if !body.is_empty() {
+                    return Err(invalid_scalar("null", &buf[..line_len]));
+                }
+                Value::Nil
+            }
+            b'$' | b'!' | b'=' => {
+                let len = header_len(&buf[..line_len], MAX_BULK_LEN)?;
+                buf.advance(line_len + 2);
+                let Some(len) = len else {
+                    return Ok(Some(Value::Nil));
+                };
+                let kind = match tag {
+                    b'$' => StringKind::Bulk,
+                    b'!' => StringKind::Error,
+                    _ => StringKind::Verbatim,
+                };
+                self.pending = Some(PendingString { kind, len });
+                return Ok(None);
+            }
+            _ => {
+                // `line_kind` admitted only the aggregate type bytes beyond this point.
+                let count = header_len(&buf[..line_len], MAX_AGGREGATE_LEN)?;
+                buf.advance(line_len + 2);
+                let Some(count) = count else {
+                    return Ok(Some(Value::Nil));
+                };
+                return self.open_aggregate(tag, count, buf.len());
+            }
+        };
+        buf.advance(line_len + 2);
+        Ok(Some(value))
+    }
+
+    /// Starts an aggregate of `count` elements (pairs for maps and attributes); `unread` is how
+    /// many bytes after its header have arrived, which bounds the capacity reserved up front.
+    fn open_aggregate(
+        &mut self,
+        tag: u8,
+        count: usize,
+        unread: usize,
+    ) -> Result<Option<Value>, ProtocolError> {
+        let kind = match tag {
+            b'*' => AggregateKind::Array,
+            b'~' => AggregateKind::Set,
+            b'>' => AggregateKind::Push,
+            b'%' => AggregateKind::Map,
+            _ => AggregateKind::Attribute,
+        };
+        if count == 0 && kind != AggregateKind::Attribute {
+            return Ok(Some(kind.empty()));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ProtocolError::TooDeep { limit: MAX_DEPTH });
+        }
+        // Every spare slot stands for at least one more minimal element (`_\r\n`), so reserving
+        // no more than the unclaimed received bytes justify keeps memory proportional to input.
+        let slot_bytes = kind.min_slot_bytes();
+        let capacity = count.min(unread.saturating_sub(self.claimed) / slot_bytes);
+        self.claimed += capacity * slot_bytes;
+        let items = if kind.is_keyed() {
+            Items::Pairs {
+                pairs: Vec::with_capacity(capacity),
+                key: None,
+            }
+        } else {
+            Items::Seq(Vec::with_capacity(capacity))
+        };
+        self.stack.push(Partial {
+            kind,
+            items,
+            remaining: count,
+            reserved: capacity,
+        });
+        Ok(None)
+    }
+
+    /// Hands a finished value to the innermost open aggregate, closing every aggregate it
+    /// completes; returns the whole frame once the outermost one closes.
+    fn complete(&mut self, mut value: Value) -> Option<Value> {
+        loop {
+            let Some(top) = self.stack.last_mut() else {
+                return Some(value);
+            };
+            match top.add(value, &mut self.claimed) {
+                Step::More => return None,
+                Step::Done(finished) => {
+                    self.stack.pop();
+                    value = finished;
+                }
+            }
+        }
+    }
+}
+
+/// The RESP type a line-opening byte announces and the longest line it may have.
+fn line_kind(tag: u8, buf: &[u8]) -> Result<(&'static str, usize), ProtocolError> {
+    Ok(match tag {
+        b'+' => ("simple string", MAX_BULK_LEN),
+        b'-' => ("simple error", MAX_BULK_LEN),
+        b'(' => ("big number", MAX_BULK_LEN),
+        b':' => ("integer", SHORT_LINE),
+        b',' => ("double", DOUBLE_LINE),
+        b'#' => ("boolean", SHORT_LINE),
+        b'_' => ("null", SHORT_LINE),
+        b'$' | b'!' | b'=' | b'*' | b'~' | b'>' | b'%' | b'|' => ("header", SHORT_LINE),
+        b';' | b'.' => {
+            return Err(ProtocolError::Streamed {
+                header: quoted(&buf[..buf.len().min(SHORT_LINE)]),
+            })
+        }
+        byte => {
+            return Err(ProtocolError::UnknownType {
+                byte,
+                line: quoted(&buf[..buf.len().min(SHORT_LINE)]),
+            })
+        }
+    })
+}
+
+/// Reads the length in a `$`/`!`/`=` or aggregate header line; `None` is the RESP2 null (`-1`,
+/// allowed only after `$` and `*`).
+fn header_len(line: &[u8], max: usize) -> Result<Option<usize>, ProtocolError> {
+    let invalid = |reason| ProtocolError::InvalidHeader {
+        header: quoted(line),
+        reason,
+    };
+    let digits = &line[1..];
+    if digits == b"?" {
+        return Err(ProtocolError::Streamed {
+            header: quoted(line),
+        });
+    }
+    let n = parse_i64(digits).ok_or_else(|| invalid("length is not a decimal integer"))?;
+    if n == -1 && matches!(line[0], b'$' | b'*') {
+        return Ok(None);
+    }
+    let n = usize::try_from(n).map_err(|_| invalid("negative length"))?;
+    if n > max {
+        return Err(invalid(if max == MAX_BULK_LEN {
+            "length over the 512 MiB limit"
+        } else {
+            "element count over the limit"
+        }));
+    }
+    Ok(Some(n))
+}
+
+fn invalid_scalar(kind: &'static str, line: &[u8]) -> ProtocolError {
+    ProtocolError::InvalidScalar {
+        kind,
+        line: quoted(line),
+    }
+}
+
+/// Takes a string payload announced by a consumed header, if it and its CRLF have arrived.
+fn take_string(buf: &mut BytesMut, pending: PendingString) -> Result<Option<Value>, ProtocolError> {
+    let len = pending.len;
+    let Some(terminator) = buf.get(len..len + 2) else {
+        return Ok(None);
+    };
+    if terminator != b"\r\n" {
+        return Err(ProtocolError::MissingCrlf {
+            after: format!("{} of {len} bytes", pending.kind.name()),
+            got: quoted(terminator),
+        });
+    }
+    let payload = if len == 0 {
+        Bytes::new()
+    } else {
+        buf.split_to(len).freeze()
+    };
+    buf.advance(2);
+    Ok(Some(match pending.kind {
+        StringKind::Bulk => Value::Bulk(payload),
+        StringKind::Error => Value::Error(payload),
+        StringKind::Verbatim => {
+            let [a, b, c, b':', ..] = payload[..] else {
+                return Err(ProtocolError::InvalidVerbatim {
+                    payload: quoted(&payload),
+                });
+            };
+            Value::Verbatim {
+                format: [a, b, c],
+                text: payload.slice(4..),
+            }
+        }
+    }))
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingString {
+    kind: StringKind,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum StringKind {
+    Bulk,
+    Error,
+    Verbatim,
+}
+
+impl StringKind {
+    fn name(self) -> &'static str {
+        match self {
+            StringKind::Bulk => "bulk string",
+            StringKind::Error => "bulk error",
+            StringKind::Verbatim => "verbatim string",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AggregateKind {
+    Array,
+    Set,
+    Push,
+    Map,
+    Attribute,
+}
+
+impl AggregateKind {
+    fn is_keyed(self) -> bool {
+        matches!(self, AggregateKind::Map | AggregateKind::Attribute)
+    }
+
+    /// The fewest bytes one element (one pair for keyed kinds) can take on the wire: `_\r\n`.
+    fn min_slot_bytes(self) -> usize {
+        if self.is_keyed() {
+            6
+        } else {
+            3
+        }
+    }
+
+    /// The value of a complete aggregate of this kind with no elements.
+    fn empty(self) -> Value {
+        match self {
+            AggregateKind::Map => Value::Map(Vec::new()),
+            _ => self.finish_seq(Vec::new()),
+        }
+    }
+
+    fn finish_seq(self, items: Vec<Value>) -> Value {
+        match self {
+            AggregateKind::Set => Value::Set(items),
+            AggregateKind::Push => Value::Push(items),
+            _ => Value::Array(items),
+        }
+    }
+}
+
+/// An aggregate whose header has been read and which still misses elements.
+#[derive(Debug)]
+struct Partial {
+    kind: AggregateKind,
+    items: Items,
+    /// Elements (pairs for keyed kinds) still to come; for an attribute whose pairs are all in,
+    /// zero while it waits for the value it annotates.
+    remaining: usize,
+    /// Slots reserved up front and not yet filled; each holds `min_slot_bytes` of the claim.
+    reserved: usize,
+}
+
+#[derive(Debug)]
+enum Items {
+    Seq(Vec<Value>),
+    Pairs {
+        pairs: Vec<(Value, Value)>,
+        /// A key whose value has not arrived yet.
+        key: Option<Value>,
+    },
+}
+
+/// What adding an element did to an open aggregate.
+enum Step {
+    More,
+    Done(Value),
+}
+
+impl Partial {
+    fn add(&mut self, value: Value, claimed: &mut usize) -> Step {
+        match &mut self.items {
+            Items::Pairs { pairs, key } => {
+                if self.kind == AggregateKind::Attribute && self.remaining == 0 {
+                    return Step::Done(Value::Attribute {
+                        attributes: std::mem::take(pairs),
+                        value: Box::new(value),
+                    });
+                }
+                let Some(k) = key.take() else {
+                    *key = Some(value);
+                    return Step::More;
+                };
+                release_slot(&mut self.reserved, self.kind, claimed);
+                push_within(pairs, (k, value), self.remaining);
+                self.remaining -= 1;
+                if self.remaining > 0 || self.kind == AggregateKind::Attribute {
+                    return Step::More;
+                }
+                Step::Done(Value::Map(std::mem::take(pairs)))
+            }
+            Items::Seq(items) => {
+                release_slot(&mut self.reserved, self.kind, claimed);
+                push_within(items, value, self.remaining);
+                self.remaining -= 1;
+                if self.remaining > 0 {
+                    return Step::More;
+                }
+                Step::Done(self.kind.finish_seq(std::mem::take(items)))
+            }
+        }
+    }
+}
+
+/// Releases the claim of one reserved slot as an element fills it; the first elements of an
+/// aggregate always land in the slots reserved up front.
+fn release_slot(reserved: &mut usize, kind: AggregateKind, claimed: &mut usize) {
+    if *reserved > 0 {
+        *reserved -= 1;
+        *claimed = claimed.saturating_sub(kind.min_slot_bytes());
+    }
+}
+
+/// Pushes onto a vector that will hold at most `remaining` more items, growing it geometrically
+/// but never beyond the announced count.
+fn push_within<T>(items: &mut Vec<T>, item: T, remaining: usize) {
+    if items.len() == items.capacity() {
+        items.reserve_exact(remaining.min(items.len().max(4)));
+    }
+    items.push(item);
+}
