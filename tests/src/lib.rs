@@ -1,7 +1,8 @@
 //! Test harness: real servers on loopback, spawned in temp dirs and stopped on drop.
 //!
 //! - [`Server`] runs `redis-server` or `valkey-server` (TCP, IPv6, Unix socket, TLS, password, ACL users,
-//!   cluster node, replica) on a free port; [`SentinelServer`] and [`SentinelSetup`] run `redis-sentinel`.
+//!   single-node cluster, replica) on a free port; [`SentinelServer`] and [`SentinelSetup`] run
+//!   `redis-sentinel`.
 //! - [`Proxy`] sits between a client and a server to cut, stall or delay the connection.
 //! - [`RawConnection`] is a tiny tooling client over `redis_client::resp`.
 //!
@@ -11,15 +12,20 @@
 #![warn(missing_docs)]
 
 mod binaries;
+mod cluster;
 mod error;
 mod ports;
 mod probe;
 mod process;
 mod proxy;
+mod raw;
+mod reply;
 pub mod reply_check;
+mod sentinel;
 mod server;
 mod stream;
 mod tls;
+mod wait;
 mod workspace;
 
 pub use binaries::Binary;
@@ -27,7 +33,13 @@ pub use error::{Error, Result};
 pub use ports::free_port;
 pub use process::STARTUP_DEADLINE;
 pub use proxy::Proxy;
+pub use raw::{RawConnection, DEFAULT_TIMEOUT};
+pub use reply::{field, fields, info_field, text};
+pub use sentinel::{
+    SentinelBuilder, SentinelServer, SentinelSetup, SentinelSetupBuilder, MASTER_NAME,
+};
 pub use server::{Server, ServerBuilder, ServerKind, TlsAuthClients};
 pub use stream::{Endpoint, Stream};
 pub use tls::{ServerCert, TlsFiles, OTHER_HOSTNAME};
+pub use wait::wait_until;
 pub use workspace::{workspace_root, TempDir};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::binaries::{version_of, Binary};
 use crate::error::Result;
-use crate::ports::free_port;
+use crate::ports::{free_cluster_port, free_port, CLUSTER_BUS_OFFSET};
 use crate::process::{ServerProcess, StartError};
 use crate::stream::Endpoint;
 use crate::tls::{ServerCert, TlsFiles};
@@ -64,6 +64,17 @@ impl TlsAuthClients {
     }
 }
 
+/// Whether and how a server runs in cluster mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ClusterMode {
+    #[default]
+    Off,
+    /// Owns all 16384 slots once started.
+    AllSlots,
+    /// Cluster-enabled, owning no slots (to be joined to another node by the test).
+    Empty,
+}
+
 /// TLS settings of a builder.
 #[derive(Clone, Copy, Debug, Default)]
 struct TlsOptions {
@@ -80,7 +91,7 @@ pub struct ServerBuilder {
     acl_users: Vec<String>,
     unix_socket: bool,
     tls: Option<TlsOptions>,
-    cluster: bool,
+    cluster: ClusterMode,
     replica_of: Option<(SocketAddr, Option<String>)>,
     extra: Vec<String>,
 }
@@ -95,7 +106,7 @@ impl ServerBuilder {
             acl_users: Vec::new(),
             unix_socket: false,
             tls: None,
-            cluster: false,
+            cluster: ClusterMode::Off,
             replica_of: None,
             extra: Vec::new(),
         }
@@ -158,6 +169,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Runs a single-node cluster owning all 16384 slots; spawning waits for `cluster_state:ok`.
+    ///
+    /// The bus port is the default, port + 10000, so `CLUSTER MEET 127.0.0.1 <port>` reaches it.
+    pub fn cluster(mut self) -> Self {
+        self.cluster = ClusterMode::AllSlots;
+        self
+    }
+
+    /// Runs a cluster-enabled node that owns no slots, for a test to `CLUSTER MEET` and
+    /// `CLUSTER REPLICATE` into another node's cluster.
+    pub fn cluster_empty(mut self) -> Self {
+        self.cluster = ClusterMode::Empty;
+        self
+    }
+
     /// Starts as a replica of `master` (`replicaof`, and `masterauth` when the master has a password).
     pub fn replica_of(mut self, master: &Server) -> Self {
         self.replica_of = Some((master.addr(), master.password().map(str::to_string)));
@@ -187,11 +213,11 @@ impl ServerBuilder {
 
     fn try_spawn(&self, binary: &Path, version: &str) -> Result<Server, StartError> {
         let dir = TempDir::new(self.kind.name())?;
-        let port = free_port(self.ip)?;
-        let cluster_port = if self.cluster {
-            Some(free_port(self.ip)?)
+        let (port, cluster_port) = if self.cluster == ClusterMode::Off {
+            (free_port(self.ip)?, None)
         } else {
-            None
+            let port = free_cluster_port(self.ip)?;
+            (port, Some(port + CLUSTER_BUS_OFFSET))
         };
         let tls = match self.tls {
             Some(options) => Some((TlsFiles::generate(dir.path())?, options)),
@@ -222,6 +248,9 @@ impl ServerBuilder {
         };
         let endpoint = server.endpoint().map_err(StartError::Fatal)?;
         server.process.wait_ready(&endpoint)?;
+        if self.cluster == ClusterMode::AllSlots {
+            crate::cluster::assign_all_slots(&server)?;
+        }
         Ok(server)
     }
 
@@ -261,6 +290,8 @@ impl ServerBuilder {
         line("appendonly no".into());
         // DEBUG SLEEP and friends let client tests provoke timeouts; loopback-only access keeps it harmless.
         line("enable-debug-command local".into());
+        // The default 5 s wait for more replicas before a diskless full sync would slow every replica start.
+        line("repl-diskless-sync-delay 0".into());
         if let Some(password) = &self.password {
             line(format!("requirepass {}", quote_str(password)));
         }
@@ -277,7 +308,7 @@ impl ServerBuilder {
                 "cluster-config-file {}",
                 quote(&dir.join("nodes.conf"))
             ));
-            // An explicit bus port: the default (port + 10000) may be taken or above 65535.
+            // Written out although it is the default, so the config shows which port was checked free.
             line(format!("cluster-port {bus_port}"));
         }
         if let Some((master, master_password)) = &self.replica_of {
