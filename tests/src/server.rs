@@ -1,6 +1,5 @@
 //! `Server`: a `redis-server` or `valkey-server` on a free loopback port, stopped on drop.
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -519,10 +518,10 @@ impl Server {
 
 impl std::fmt::Display for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut text = format!("{} at {}", self.server_id(), self.addr());
-        if let Some(path) = &self.unix_path {
-            let _ = write!(text, " and {}", path.display());
+        write!(f, "{} at {}", self.server_id(), self.addr())?;
+        match &self.unix_path {
+            Some(path) => write!(f, " and {}", path.display()),
+            None => Ok(()),
         }
-        f.write_str(&text)
     }
 }
