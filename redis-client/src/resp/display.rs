@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::number::ShortFloat;
 use super::protocol_error::{Quoted, SHOWN_BYTES};
 use super::Value;
 
@@ -21,7 +22,7 @@ impl fmt::Display for Value {
                 text_bytes(f, text, false)
             }
             Value::Integer(i) => write!(f, "{i}"),
-            Value::Double(d) => write!(f, "{d}"),
+            Value::Double(d) => write!(f, "{}", ShortFloat(*d)),
             Value::Boolean(b) => write!(f, "{b}"),
             Value::BigNumber(digits) => text_bytes(f, digits, false),
             Value::Bulk(data) => text_bytes(f, data, true),

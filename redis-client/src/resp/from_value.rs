@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
+use super::number::ShortFloat;
 use super::protocol_error::quoted;
 use super::Value;
 use crate::{Error, Result};
@@ -54,12 +55,11 @@ pub trait FromValue: Sized {
     }
 }
 
-/// The one place an error reply turns into an [`Error`].
+/// The one place an error reply met during conversion turns into an [`Error`]: the server's
+/// code is kept ([`Error::Response`], [`Error::ReadOnly`], …); the caller that knows the
+/// command attaches its name with [`Error::with_command`].
 pub(crate) fn server_error(message: Bytes) -> Error {
-    Error::Data(format!(
-        "server replied with an error: {}",
-        String::from_utf8_lossy(&message)
-    ))
+    Error::from_server_reply(&message, None)
 }
 
 /// Strips attributes and turns an error reply into an error.
@@ -98,7 +98,7 @@ pub(crate) fn describe(value: &Value) -> String {
     match value {
         Value::Nil => kind.to_owned(),
         Value::Integer(i) => format!("{kind} {i}"),
-        Value::Double(d) => format!("{kind} {d}"),
+        Value::Double(d) => format!("{kind} {}", ShortFloat(*d)),
         Value::Boolean(b) => format!("{kind} {b}"),
         Value::Simple(t) | Value::Error(t) | Value::BigNumber(t) | Value::Bulk(t) => {
             format!("{kind} {}", quoted(t))
@@ -226,8 +226,12 @@ impl FromValue for u8 {
 
 /// A float from `,` replies, integers, and text (`1.5`, `inf`, `-inf`, `nan`).
 fn float<T: FromStr>(value: Value, name: &str, from_f64: fn(f64) -> Option<T>) -> Result<T> {
-    let out_of_range =
-        |d: f64| Error::Data(format!("expected {name}, got double {d} (out of range)"));
+    let out_of_range = |d: f64| {
+        Error::Data(format!(
+            "expected {name}, got double {} (out of range)",
+            ShortFloat(d)
+        ))
+    };
     match plain(value)? {
         Value::Double(d) => from_f64(d).ok_or_else(|| out_of_range(d)),
         Value::Integer(i) => from_f64(i as f64).ok_or_else(|| out_of_range(i as f64)),

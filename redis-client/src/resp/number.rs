@@ -119,6 +119,18 @@ pub(crate) fn format_f64(v: f64, buf: &mut [u8; NUM_BUF]) -> Option<&[u8]> {
     ))
 }
 
+/// Displays an `f64` as [`format_f64`] writes it (short, exact), and NaN as `nan`.
+pub(crate) struct ShortFloat(pub(crate) f64);
+
+impl std::fmt::Display for ShortFloat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0; NUM_BUF];
+        let text = format_f64(self.0, &mut buf).unwrap_or(b"nan");
+        // The formatter wrote only ASCII.
+        f.write_str(std::str::from_utf8(text).map_err(|_| std::fmt::Error)?)
+    }
+}
+
 /// Like [`format_f64`], for `f32`: the shortest text that reads back as the same `f32`.
 pub(crate) fn format_f32(v: f32, buf: &mut [u8; NUM_BUF]) -> Option<&[u8]> {
     if v.is_nan() {
@@ -221,6 +233,8 @@ mod tests {
             assert_eq!(format_f64(v, &mut buf), Some(text.as_bytes()), "{v}");
         }
         assert_eq!(format_f64(f64::NAN, &mut buf), None);
+        assert_eq!(ShortFloat(1e300).to_string(), "1e300");
+        assert_eq!(ShortFloat(f64::NAN).to_string(), "nan");
         assert_eq!(format_f32(0.1, &mut buf), Some(&b"0.1"[..]));
         assert_eq!(format_f32(f32::NAN, &mut buf), None);
     }
