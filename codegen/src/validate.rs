@@ -269,7 +269,7 @@ impl Checker<'_> {
                     ProblemKind::KeySpecIndex,
                     format!("{here}.key_spec_index"),
                     format!(
-                        "set on {:?}, a {} argument; only key (and pattern) arguments have one",
+                        "set on {:?} of type {}; only key (and pattern) arguments have one",
                         argument.name, argument.ty
                     ),
                 );

@@ -343,7 +343,7 @@ fn correct(arguments: &mut [Argument], path: &str, fixed: &mut Vec<String>) {
         if !matches!(argument.ty, ArgType::Key | ArgType::Pattern) {
             if let Some(index) = argument.key_spec_index.take() {
                 fixed.push(format!(
-                    "{here}: dropped key_spec_index {index}: a {} argument holds no key name",
+                    "{here}: dropped key_spec_index {index} from an argument of type {}, which holds no key name",
                     argument.ty
                 ));
             }

@@ -8,26 +8,29 @@ mod resp_json;
 mod sources;
 mod write;
 
+use std::collections::BTreeMap;
+
 use codegen::import::{import, ImportReport};
 
 use crate::setup::workspace_root;
 
+const USAGE: &str =
+    "usage: cargo xtask import [--url redis://HOST:PORT]… [--dir DIR (default commands/)]";
+
 /// Runs the import with the command line after `import`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut urls = Vec::new();
+    let mut dir = workspace_root().join("commands");
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--url" => urls.push(
                 rest.next()
-                    .ok_or("--url needs a value: --url redis://HOST:PORT")?
+                    .ok_or_else(|| format!("--url needs a value; {USAGE}"))?
                     .clone(),
             ),
-            other => {
-                return Err(format!(
-                "unknown argument `{other}`; usage: cargo xtask import [--url redis://HOST:PORT]…"
-            ))
-            }
+            "--dir" => dir = rest.next().ok_or("--dir needs a directory")?.into(),
+            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
     }
     // The spawned servers must outlive the fetch; they stop when `_spawned` drops.
@@ -38,7 +41,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         (None, sources::from_urls(&urls)?)
     };
     let imported = import(&replies).map_err(|err| err.to_string())?;
-    let dir = workspace_root().join("commands");
     let written = write::write_all(&dir, &imported.commands)?;
     print_report(&imported.report, imported.commands.len());
     println!(
@@ -62,27 +64,31 @@ fn print_report(report: &ImportReport, total: usize) {
         println!("{server}: {count} commands and subcommands");
     }
     println!("union: {total} commands and subcommands");
-    let mut by_field = std::collections::BTreeMap::<&str, usize>::new();
-    for (_, fields) in &report.per_server_diffs {
+    let mut by_field = BTreeMap::<&str, Vec<&str>>::new();
+    for (command, fields) in &report.per_server_diffs {
         for field in fields {
-            *by_field.entry(field).or_default() += 1;
+            by_field.entry(field).or_default().push(command);
         }
     }
     println!(
-        "per_server differences in {} commands; by field: {}",
-        report.per_server_diffs.len(),
-        join_counts(by_field.iter().map(|(k, v)| (*k, *v)))
+        "per_server differences in {} commands:",
+        report.per_server_diffs.len()
     );
+    for (field, commands) in by_field {
+        // Long lists (every summary Valkey reworded) would drown the short ones.
+        if commands.len() > 40 {
+            println!("  {field}: {} commands", commands.len());
+        } else {
+            println!("  {field}: {} ({})", commands.len(), commands.join(", "));
+        }
+    }
     println!(
-        "arguments kept in several shapes: {} in {} commands",
-        report.multi_shape_arguments.len(),
-        report
-            .multi_shape_arguments
-            .iter()
-            .map(|(command, _, _)| command)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
+        "arguments kept in several shapes: {}",
+        report.multi_shape_arguments.len()
     );
+    for (command, path, shapes) in &report.multi_shape_arguments {
+        println!("  {command} {path}: {shapes} shapes");
+    }
     if !report.unreported_fields.is_empty() {
         println!(
             "argument fields taken from servers that report them (others never send them): {}",

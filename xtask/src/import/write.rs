@@ -28,7 +28,7 @@ pub fn write_all(dir: &Path, commands: &[Command]) -> Result<Written, String> {
     for command in commands {
         let name = command.file_name();
         let path = dir.join(&name);
-        let shown = format!("commands/{name}");
+        let shown = path.display().to_string();
         let previous = match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
