@@ -99,6 +99,23 @@ pub enum BlockFor {
     Up(Duration),
 }
 
+impl BlockFor {
+    /// The read timeout for a command that blocks for `block` (`None`: does not block) on a
+    /// connection whose socket timeout is `socket_timeout`; `None` means no timeout.
+    ///
+    /// A blocking command waits on the server for its own timeout before the reply can even
+    /// start, so that time is added to the socket timeout; blocking forever means no read
+    /// timeout at all.
+    pub fn extend(block: Option<BlockFor>, socket_timeout: Option<Duration>) -> Option<Duration> {
+        let socket_timeout = socket_timeout?;
+        match block {
+            None => Some(socket_timeout),
+            Some(BlockFor::Forever) => None,
+            Some(BlockFor::Up(wait)) => Some(socket_timeout.saturating_add(wait)),
+        }
+    }
+}
+
 impl BlockingTimeout {
     /// Reads the timeout from `args`, the arguments after the command (and subcommand) name.
     ///
@@ -168,23 +185,15 @@ impl CommandMeta {
 
     /// The read timeout for one run of this command, given the connection's socket timeout.
     ///
-    /// A blocking command waits on the server for its own timeout before the reply can even
-    /// start, so that time is added to the socket timeout; timeout 0 (block forever) means no
-    /// read timeout at all. `args` are the arguments after the name words. `None` is "no timeout".
+    /// See [`BlockFor::extend`]. `args` are the arguments after the name words; `None` is
+    /// "no timeout".
     pub fn read_timeout(
         &self,
         args: &[&[u8]],
         socket_timeout: Option<Duration>,
     ) -> Option<Duration> {
-        let socket_timeout = socket_timeout?;
-        let Some(blocking) = self.blocking_timeout else {
-            return Some(socket_timeout);
-        };
-        match blocking.find(args) {
-            None => Some(socket_timeout),
-            Some(BlockFor::Forever) => None,
-            Some(BlockFor::Up(wait)) => Some(socket_timeout.saturating_add(wait)),
-        }
+        let block = self.blocking_timeout.and_then(|b| b.find(args));
+        BlockFor::extend(block, socket_timeout)
     }
 }
 

@@ -220,9 +220,32 @@ impl Error {
         }
     }
 
-    /// Attaches a command name to a server error that has none; other errors pass through.
+    /// Attaches a command name to a server, connection or timeout error that has none; other
+    /// errors pass through.
     pub fn with_command(self, command: &str) -> Error {
         match self {
+            Error::Connection {
+                addr,
+                action,
+                command: None,
+                source,
+            } => Error::Connection {
+                addr,
+                action,
+                command: Some(command.to_owned()),
+                source,
+            },
+            Error::Timeout {
+                addr,
+                action,
+                command: None,
+                after,
+            } => Error::Timeout {
+                addr,
+                action,
+                command: Some(command.to_owned()),
+                after,
+            },
             Error::Response(e) => Error::Response(e.with_command(command)),
             Error::ReadOnly(e) => Error::ReadOnly(e.with_command(command)),
             Error::BusyLoading(e) => Error::BusyLoading(e.with_command(command)),

@@ -19,3 +19,11 @@ pub use retry::{Backoff, Retry};
 pub mod command_meta;
 pub mod generated;
 pub use resp::{write_command, Cmd, FromValue, Parser, ProtocolError, ToArgs};
+pub mod connection;
+
+pub use connection::{Connection, PushHandler};
+pub mod client;
+pub mod pool;
+
+pub use client::{Client, ClientConnection};
+pub use pool::{BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};

@@ -1,0 +1,385 @@
+//! [`Client`]: the thread-safe entry point — a pool (or one dedicated connection), the retry
+//! policy, `decode_responses` and per-client response callbacks.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::config::Config;
+use crate::connection::request::{FrameArgs, Request};
+use crate::connection::{Connection, Connector, Failure};
+use crate::error::{Error, Result};
+use crate::pool::{self, BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
+use crate::resp::{FromValue, ToArgs, Value};
+use crate::retry::Sent;
+
+/// A function that rewrites a command's reply before typed conversion.
+pub type ResponseCallback = Arc<dyn Fn(Value) -> Result<Value> + Send + Sync>;
+
+/// A Redis client: cheap to clone, safe to share between threads.
+///
+/// Clones share the same connections. Commands run on a pooled connection (a
+/// [`ConnectionPool`] limited by `max_connections`, or a pool given to [`Client::with_pool`] /
+/// [`Client::with_blocking_pool`]), or, in single-connection mode, on one dedicated connection
+/// behind a mutex. A broken connection is never reused; the next command gets a fresh one.
+///
+/// There is deliberately no `select`: with a pool, a connection switched to another database
+/// would go back to the pool and silently serve later commands — from any thread — against the
+/// wrong database. Choose the database in the [`Config`] (`redis://host/3`), or use
+/// [`Connection::select`] on a connection you own; a pooled connection returned with another
+/// database is closed, not reused.
+///
+/// ```no_run
+/// use redis_client::Client;
+///
+/// let client = Client::open("redis://127.0.0.1/0")?;
+/// client.execute(["SET", "k", "v"])?;
+/// let v: Option<String> = client.query(["GET", "k"])?;
+/// # Ok::<(), redis_client::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    callbacks: Arc<HashMap<String, ResponseCallback>>,
+}
+
+struct Inner {
+    config: Config,
+    backend: Backend,
+}
+
+enum Backend {
+    Pool(Arc<pool::Shared>),
+    Single(Box<Single>),
+}
+
+struct Single {
+    connector: Connector,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut callbacks: Vec<&String> = self.callbacks.keys().collect();
+        callbacks.sort();
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("single_connection", &self.is_single_connection())
+            .field("response_callbacks", &callbacks)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A pooled client for a URL (see [`Config::from_url`]). Connects lazily.
+    pub fn open(url: &str) -> Result<Client> {
+        Client::new(Config::from_url(url)?)
+    }
+
+    /// A pooled client: a [`ConnectionPool`] limited by the config's `max_connections`.
+    ///
+    /// Connects lazily; TLS certificate files are read now, so a bad one fails here.
+    pub fn new(config: Config) -> Result<Client> {
+        Ok(Client::with_pool(ConnectionPool::new(config)?))
+    }
+
+    /// A client over an existing pool (shared with whoever else holds it).
+    pub fn with_pool(pool: ConnectionPool) -> Client {
+        Client::from_shared(pool.shared())
+    }
+
+    /// A client over a blocking pool: commands wait for a free connection instead of failing.
+    pub fn with_blocking_pool(pool: BlockingConnectionPool) -> Client {
+        Client::from_shared(pool.shared())
+    }
+
+    fn from_shared(shared: Arc<pool::Shared>) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                config: shared.config().clone(),
+                backend: Backend::Pool(shared),
+            }),
+            callbacks: Arc::default(),
+        }
+    }
+
+    /// A client with one dedicated connection, opened lazily and reopened if it breaks.
+    ///
+    /// Commands from all clones and threads take turns on it.
+    pub fn single_connection(config: Config) -> Result<Client> {
+        Ok(Client {
+            inner: Arc::new(Inner {
+                backend: Backend::Single(Box::new(Single {
+                    connector: Connector::new(config.clone())?,
+                    conn: Mutex::new(None),
+                })),
+                config,
+            }),
+            callbacks: Arc::default(),
+        })
+    }
+
+    /// The configuration connections are opened with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether this client runs in single-connection mode.
+    pub fn is_single_connection(&self) -> bool {
+        matches!(self.inner.backend, Backend::Single(_))
+    }
+
+    /// Connection counts of the pool; `None` in single-connection mode.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        match &self.inner.backend {
+            Backend::Pool(shared) => Some(shared.stats()),
+            Backend::Single(_) => None,
+        }
+    }
+
+    /// Sends one command and returns its reply: the raw escape hatch for any command,
+    /// e.g. `client.execute(["SET", "k", "v"])`.
+    ///
+    /// Error replies become `Err`. Failures are retried per the config's [`crate::Retry`]
+    /// policy, only when that cannot run the command twice (see [`crate::retry`]).
+    pub fn execute(&self, args: impl ToArgs) -> Result<Value> {
+        self.run(Request::encode(&args)?, false)
+    }
+
+    /// Like [`Client::execute`], declaring that running the command twice is harmless, so it
+    /// may be retried even after it might have reached the server.
+    pub fn execute_idempotent(&self, args: impl ToArgs) -> Result<Value> {
+        self.run(Request::encode(&args)?, true)
+    }
+
+    /// Sends one command and converts its reply (after any response callback) into `T`.
+    pub fn query<T: FromValue>(&self, args: impl ToArgs) -> Result<T> {
+        T::from_value(self.execute(args)?)
+    }
+
+    /// Registers `callback` to rewrite the replies of command `name` (e.g. `"GET"`, or
+    /// `"CLIENT LIST"` for a subcommand), replacing any earlier one for that name.
+    ///
+    /// Callbacks belong to this client value and to clones made after this call; clones made
+    /// before keep their own set. They run after `decode_responses` checks and before typed
+    /// conversion, and not for error replies.
+    pub fn set_response_callback<F>(&mut self, name: &str, callback: F)
+    where
+        F: Fn(Value) -> Result<Value> + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.callbacks).insert(name.to_ascii_uppercase(), Arc::new(callback));
+    }
+
+    /// Removes the callback for `name`, if any.
+    pub fn remove_response_callback(&mut self, name: &str) {
+        Arc::make_mut(&mut self.callbacks).remove(&name.to_ascii_uppercase());
+    }
+
+    /// Borrows a connection for several commands in a row (pipelining, `WATCH` …).
+    ///
+    /// Pooled: the connection returns to the pool when the guard drops. Single-connection mode:
+    /// the guard holds the client's connection; other users wait until it drops.
+    pub fn get_connection(&self) -> Result<ClientConnection<'_>> {
+        match &self.inner.backend {
+            Backend::Pool(shared) => Ok(ClientConnection::Pooled(shared.get()?)),
+            Backend::Single(single) => {
+                let Single { connector, conn } = &**single;
+                let mut guard = lock_single(conn);
+                self.ensure_single(connector, &mut guard)?;
+                Ok(ClientConnection::Single(guard))
+            }
+        }
+    }
+
+    fn run(&self, request: Request, idempotent: bool) -> Result<Value> {
+        let config = &self.inner.config;
+        let retry = config.retry();
+        let safe_to_repeat = idempotent || request.info.is_read_only();
+        let mut attempt = 0;
+        loop {
+            let failure = match self.attempt(&request) {
+                Ok(value) => return self.finish(&request, value),
+                Err(failure) => failure,
+            };
+            if !retry.should_retry(
+                &failure.error,
+                failure.sent,
+                safe_to_repeat,
+                config.retry_on_timeout(),
+                attempt,
+            ) {
+                return Err(failure.error);
+            }
+            std::thread::sleep(retry.backoff().delay(attempt));
+            attempt += 1;
+        }
+    }
+
+    fn attempt(&self, request: &Request) -> Result<Value, Failure> {
+        let unsent = |error| Failure {
+            error,
+            sent: Sent::No,
+        };
+        match &self.inner.backend {
+            Backend::Pool(shared) => shared.get().map_err(unsent)?.run(request),
+            Backend::Single(single) => {
+                let Single { connector, conn } = &**single;
+                let mut guard = lock_single(conn);
+                self.ensure_single(connector, &mut guard)
+                    .map_err(unsent)?
+                    .run(request)
+            }
+        }
+    }
+
+    /// The dedicated connection, opened anew if there is none or the old one cannot be reused.
+    fn ensure_single<'s>(
+        &self,
+        connector: &Connector,
+        slot: &'s mut Option<Connection>,
+    ) -> Result<&'s mut Connection> {
+        let usable = slot
+            .as_ref()
+            .is_some_and(|c| c.is_reusable() && c.db() == self.inner.config.db());
+        if !usable {
+            // Drop the old connection first: it is broken or in an unknown state.
+            *slot = None;
+        }
+        match slot {
+            Some(conn) => Ok(conn),
+            None => Ok(slot.insert(connector.connect()?)),
+        }
+    }
+
+    fn finish(&self, request: &Request, value: Value) -> Result<Value> {
+        if self.inner.config.decode_responses() {
+            check_utf8(&value, &request.info.name)?;
+        }
+        match self.callback_for(request) {
+            Some(callback) => callback(value),
+            None => Ok(value),
+        }
+    }
+
+    fn callback_for(&self, request: &Request) -> Option<&ResponseCallback> {
+        if self.callbacks.is_empty() {
+            return None;
+        }
+        // The generated table names subcommands itself; without an entry, try "CMD SUB" too.
+        if request.info.meta.is_none() {
+            let mut args = FrameArgs::new(&request.frame);
+            if let (Some(cmd), Some(sub)) = (args.next(), args.next()) {
+                let both = format!(
+                    "{} {}",
+                    String::from_utf8_lossy(cmd),
+                    String::from_utf8_lossy(sub)
+                )
+                .to_ascii_uppercase();
+                if let Some(callback) = self.callbacks.get(&both) {
+                    return Some(callback);
+                }
+            }
+        }
+        self.callbacks.get(request.info.name.as_ref())
+    }
+}
+
+fn lock_single(conn: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+    // A panic while holding the lock may have left a half-used connection; it is replaced
+    // because `is_reusable` checks for owed replies and broken state.
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// With `decode_responses`, every string in a reply must be valid UTF-8.
+fn check_utf8(value: &Value, command: &str) -> Result<()> {
+    let bad = |e: std::str::Utf8Error| {
+        Error::Data(format!(
+            "decode_responses: the reply to {command} holds a string that is not valid UTF-8 ({e})"
+        ))
+    };
+    match value {
+        Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => {
+            std::str::from_utf8(b).map(drop).map_err(bad)
+        }
+        Value::Verbatim { text, .. } => std::str::from_utf8(text).map(drop).map_err(bad),
+        Value::Array(items) | Value::Set(items) | Value::Push(items) => {
+            items.iter().try_for_each(|v| check_utf8(v, command))
+        }
+        Value::Map(pairs) => pairs.iter().try_for_each(|(k, v)| {
+            check_utf8(k, command)?;
+            check_utf8(v, command)
+        }),
+        Value::Attribute { attributes, value } => {
+            for (k, v) in attributes {
+                check_utf8(k, command)?;
+                check_utf8(v, command)?;
+            }
+            check_utf8(value, command)
+        }
+        Value::Nil | Value::Error(_) | Value::Integer(_) | Value::Double(_) | Value::Boolean(_) => {
+            Ok(())
+        }
+    }
+}
+
+/// A connection borrowed from a [`Client`]; derefs to [`Connection`].
+pub enum ClientConnection<'a> {
+    /// A pooled connection, returned on drop.
+    Pooled(PooledConnection),
+    /// The single-connection client's connection, held under its lock.
+    Single(MutexGuard<'a, Option<Connection>>),
+}
+
+impl Deref for ClientConnection<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            ClientConnection::Pooled(conn) => conn,
+            ClientConnection::Single(guard) => guard
+                .as_ref()
+                .expect("get_connection opens the connection before handing out the guard"),
+        }
+    }
+}
+
+impl DerefMut for ClientConnection<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            ClientConnection::Pooled(conn) => conn,
+            ClientConnection::Single(guard) => guard
+                .as_mut()
+                .expect("get_connection opens the connection before handing out the guard"),
+        }
+    }
+}
+
+impl fmt::Debug for ClientConnection<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_check_walks_nested_replies() {
+        let ok = Value::Map(vec![(
+            Value::Bulk("k".into()),
+            Value::Array(vec![Value::Bulk("é".into()), Value::Integer(1)]),
+        )]);
+        assert!(check_utf8(&ok, "HGETALL").is_ok());
+        let bad = Value::Array(vec![Value::Set(vec![Value::Bulk(vec![0xff, 0xfe].into())])]);
+        let err = check_utf8(&bad, "SMEMBERS").unwrap_err();
+        assert!(err.to_string().contains("SMEMBERS"), "{err}");
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Client>();
+    }
+}

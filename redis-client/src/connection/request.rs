@@ -1,0 +1,146 @@
+//! A command encoded once, with what the runtime derives from it: its name, its metadata and
+//! how long it may block on the server.
+//!
+//! Everything is read back from the encoded bytes, so any [`ToArgs`] value works and a retry can
+//! resend the very same frame on another connection.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use crate::command_meta::{lookup_args, BlockFor, CommandMeta};
+use crate::error::Result;
+use crate::resp::{write_command, ToArgs};
+
+/// The facts about one encoded command that the connection and the client act on.
+#[derive(Clone, Debug)]
+pub(crate) struct CommandInfo {
+    /// Upper-case name for errors and callbacks, e.g. `GET` or `CLIENT KILL`.
+    pub(crate) name: Cow<'static, str>,
+    /// The generated metadata, when the table knows the command.
+    pub(crate) meta: Option<&'static CommandMeta>,
+    /// For a blocking command: how long it asked the server to wait.
+    pub(crate) block: Option<BlockFor>,
+}
+
+impl CommandInfo {
+    /// Derives the facts from one encoded command (`frame` holds exactly that command).
+    pub(crate) fn from_frame(frame: &[u8]) -> CommandInfo {
+        let mut head: [&[u8]; 2] = [b"", b""];
+        let mut n = 0;
+        for (slot, arg) in head.iter_mut().zip(FrameArgs::new(frame)) {
+            *slot = arg;
+            n += 1;
+        }
+        let meta = lookup_args(&head[..n]);
+        let name = match meta {
+            Some(meta) => Cow::Borrowed(meta.name),
+            None => Cow::Owned(String::from_utf8_lossy(head[0]).to_ascii_uppercase()),
+        };
+        let block = meta.and_then(|meta| {
+            let blocking = meta.blocking_timeout?;
+            let args: Vec<&[u8]> = FrameArgs::new(frame).skip(meta.name_words()).collect();
+            blocking.find(&args)
+        });
+        CommandInfo { name, meta, block }
+    }
+
+    /// The read timeout for this command on a connection whose socket timeout is `socket`.
+    pub(crate) fn read_timeout(&self, socket: Option<Duration>) -> Option<Duration> {
+        BlockFor::extend(self.block, socket)
+    }
+
+    /// Whether the generated table flags the command read-only.
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.meta.is_some_and(CommandMeta::is_read_only)
+    }
+}
+
+/// An encoded command kept for sending, possibly more than once.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) frame: BytesMut,
+    pub(crate) info: CommandInfo,
+}
+
+impl Request {
+    /// Encodes `args`; fails when they cannot be encoded (no arguments, NaN …).
+    pub(crate) fn encode<A: ToArgs + ?Sized>(args: &A) -> Result<Request> {
+        let mut frame = BytesMut::new();
+        write_command(&mut frame, args)?;
+        let info = CommandInfo::from_frame(&frame);
+        Ok(Request { frame, info })
+    }
+}
+
+/// The arguments of one encoded command (`*N\r\n` then `$len\r\narg\r\n` each).
+///
+/// The frame comes from our own encoder; on anything unexpected the iteration just ends.
+pub(crate) struct FrameArgs<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> FrameArgs<'a> {
+    pub(crate) fn new(frame: &'a [u8]) -> FrameArgs<'a> {
+        let mut args = FrameArgs {
+            rest: frame,
+            left: 0,
+        };
+        if let Some(count) = args.header(b'*') {
+            args.left = count;
+        }
+        args
+    }
+
+    /// Reads a `<kind><digits>\r\n` header.
+    fn header(&mut self, kind: u8) -> Option<usize> {
+        let rest = self.rest.strip_prefix(&[kind])?;
+        let end = rest.iter().position(|&b| b == b'\r')?;
+        let n = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
+        self.rest = rest.get(end + 2..)?;
+        Some(n)
+    }
+}
+
+impl<'a> Iterator for FrameArgs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let len = self.header(b'$')?;
+        let arg = self.rest.get(..len)?;
+        self.rest = self.rest.get(len + 2..)?;
+        Some(arg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_args_read_back_what_was_encoded() {
+        let mut frame = BytesMut::new();
+        write_command(&mut frame, &["SET", "key with\r\nnewline", "", "v"]).unwrap();
+        let args: Vec<&[u8]> = FrameArgs::new(&frame).collect();
+        assert_eq!(args, [&b"SET"[..], b"key with\r\nnewline", b"", b"v"]);
+        assert_eq!(FrameArgs::new(b"garbage").count(), 0);
+        assert_eq!(FrameArgs::new(b"*2\r\n$3\r\nGET\r\n$9\r\nk").count(), 1);
+    }
+
+    #[test]
+    fn info_names_unknown_commands_in_upper_case() {
+        let request = Request::encode(&["get", "k"]).unwrap();
+        // The generated table may or may not know GET; either way the name is upper case.
+        assert_eq!(request.info.name, "GET");
+        let request = Request::encode(&["frobnicate"]).unwrap();
+        assert_eq!(request.info.name, "FROBNICATE");
+        assert!(request.info.meta.is_none() && request.info.block.is_none());
+        assert!(!request.info.is_read_only());
+    }
+}
