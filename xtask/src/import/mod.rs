@@ -15,12 +15,13 @@ use codegen::import::{import, ImportReport};
 use crate::setup::workspace_root;
 
 const USAGE: &str =
-    "usage: cargo xtask import [--url redis://HOST:PORT]… [--dir DIR (default commands/)]";
+    "usage: cargo xtask import [--url redis://HOST:PORT]… [--dir DIR (default commands/)] [--check]";
 
 /// Runs the import with the command line after `import`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut urls = Vec::new();
     let mut dir = workspace_root().join("commands");
+    let mut check = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -29,6 +30,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .ok_or_else(|| format!("--url needs a value; {USAGE}"))?
                     .clone(),
             ),
+            "--check" => check = true,
             "--dir" => dir = rest.next().ok_or("--dir needs a directory")?.into(),
             other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
@@ -41,10 +43,32 @@ pub fn run(args: &[String]) -> Result<(), String> {
         (None, sources::from_urls(&urls)?)
     };
     let imported = import(&replies).map_err(|err| err.to_string())?;
-    let written = write::write_all(&dir, &imported.commands)?;
+    let written = write::write_all(&dir, &imported.commands, check)?;
     print_report(&imported.report, imported.commands.len());
+    if check {
+        let stale: Vec<&str> = written
+            .created
+            .iter()
+            .chain(&written.updated)
+            .map(String::as_str)
+            .collect();
+        if !stale.is_empty() {
+            return Err(format!(
+                "{} files differ from a fresh import (run `cargo xtask import`): {}",
+                stale.len(),
+                stale.join(", ")
+            ));
+        }
+        println!(
+            "{}: all {} files match a fresh import",
+            dir.display(),
+            written.unchanged
+        );
+        return Ok(());
+    }
     println!(
-        "commands/: {} created, {} updated, {} unchanged",
+        "{}: {} created, {} updated, {} unchanged",
+        dir.display(),
         written.created.len(),
         written.updated.len(),
         written.unchanged
@@ -110,4 +134,26 @@ fn join_counts<'a>(counts: impl Iterator<Item = (&'a str, usize)>) -> String {
         .map(|(name, count)| format!("{name} {count}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed spec is what the servers here say (plus project-owned fields), and the
+    /// import is deterministic: a fresh import would change no file.
+    #[test]
+    fn committed_spec_matches_a_fresh_import() {
+        let (_spawned, replies) = sources::spawned().expect("servers start");
+        let imported = import(&replies).expect("import succeeds");
+        assert_eq!(imported.commands.len(), 421);
+        let dir = workspace_root().join("commands");
+        let written = write::write_all(&dir, &imported.commands, true).expect("check runs");
+        assert!(
+            written.created.is_empty() && written.updated.is_empty(),
+            "stale: {:?} {:?}",
+            written.created,
+            written.updated
+        );
+    }
 }

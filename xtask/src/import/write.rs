@@ -20,9 +20,12 @@ pub struct Written {
     pub not_imported: Vec<String>,
 }
 
-/// Writes one file per command into `dir`, touching only files whose text changes.
-pub fn write_all(dir: &Path, commands: &[Command]) -> Result<Written, String> {
-    std::fs::create_dir_all(dir).map_err(|err| format!("creating {}: {err}", dir.display()))?;
+/// Writes one file per command into `dir`, touching only files whose text changes. With
+/// `check`, nothing is written: the result says what a write would change.
+pub fn write_all(dir: &Path, commands: &[Command], check: bool) -> Result<Written, String> {
+    if !check {
+        std::fs::create_dir_all(dir).map_err(|err| format!("creating {}: {err}", dir.display()))?;
+    }
     let mut written = Written::default();
     let mut imported = BTreeSet::new();
     for command in commands {
@@ -37,8 +40,10 @@ pub fn write_all(dir: &Path, commands: &[Command]) -> Result<Written, String> {
         let text = spec_file::render(command, previous.as_deref(), &shown)
             .map_err(|err| err.to_string())?;
         if previous.as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, &text)
-                .map_err(|err| format!("writing {}: {err}", path.display()))?;
+            if !check {
+                std::fs::write(&path, &text)
+                    .map_err(|err| format!("writing {}: {err}", path.display()))?;
+            }
             if previous.is_some() {
                 written.updated.push(name.clone());
             } else {
@@ -48,6 +53,9 @@ pub fn write_all(dir: &Path, commands: &[Command]) -> Result<Written, String> {
             written.unchanged += 1;
         }
         imported.insert(name);
+    }
+    if !dir.exists() {
+        return Ok(written);
     }
     let entries =
         std::fs::read_dir(dir).map_err(|err| format!("listing {}: {err}", dir.display()))?;
