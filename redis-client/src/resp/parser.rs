@@ -21,8 +21,8 @@ pub const MAX_DEPTH: usize = 128;
 
 /// Header lines (`$5`, `*3`) and short scalars never need more than this many bytes.
 const SHORT_LINE: usize = 32;
-/// Doubles from other servers may carry more digits than Redis's `%.17g`.
-const DOUBLE_LINE: usize = 256;
+/// Doubles from other servers may carry more digits than Redis's `%.17g`; this fits `%f` of any.
+const DOUBLE_LINE: usize = 512;
 
 /// Reads RESP2/RESP3 replies from a growing byte buffer, one complete frame at a time.
 ///
