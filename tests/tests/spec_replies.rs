@@ -222,7 +222,7 @@ fn expect_ok(reply: std::io::Result<Value>, what: &str) -> Result<(), String> {
 /// A compact rendering of a whole reply for failure messages.
 fn render(value: &Value) -> String {
     let mut out = String::new();
-    render_into(value, &mut out, 0);
+    render_into(value, &mut out);
     if out.len() > 300 {
         let cut = out.floor_char_boundary(300);
         out.truncate(cut);
@@ -231,14 +231,14 @@ fn render(value: &Value) -> String {
     out
 }
 
-fn render_into(value: &Value, out: &mut String, depth: usize) {
+fn render_into(value: &Value, out: &mut String) {
     let list = |items: &[Value], open: &str, close: &str, out: &mut String| {
         out.push_str(open);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            render_into(item, out, depth + 1);
+            render_into(item, out);
         }
         out.push_str(close);
     };
@@ -252,9 +252,9 @@ fn render_into(value: &Value, out: &mut String, depth: usize) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                render_into(k, out, depth + 1);
+                render_into(k, out);
                 out.push_str(": ");
-                render_into(v, out, depth + 1);
+                render_into(v, out);
             }
             out.push('}');
         }
