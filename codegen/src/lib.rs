@@ -2,6 +2,7 @@
 
 #![warn(missing_docs)]
 
+pub mod generate;
 pub mod import;
 pub mod reply;
 pub mod spec;

@@ -35,6 +35,8 @@ pub mod flags {
     pub const SKIP_MONITOR: u32 = 1 << 10;
     /// The command is not logged in the slow log.
     pub const SKIP_SLOWLOG: u32 = 1 << 11;
+    /// The command is not logged in Valkey's command log (Valkey's successor of the slow log).
+    pub const SKIP_COMMANDLOG: u32 = 1 << 24;
     /// The command is allowed on an importing cluster slot after `ASKING`.
     pub const ASKING: u32 = 1 << 12;
     /// The command runs in O(1) or O(log N).

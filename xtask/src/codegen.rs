@@ -1,0 +1,116 @@
+//! `cargo xtask codegen [--check]`: regenerates `redis-client/src/generated/` from `commands/`.
+//!
+//! With `--check` nothing is written; it fails when the checked-in files differ from what the
+//! spec produces (CI runs this, so a spec change without regeneration cannot land).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use codegen::generate::generate;
+use codegen::validate::validate_dir;
+
+use crate::setup::workspace_root;
+
+/// Runs the generator; `args` may hold `--check`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    for arg in args {
+        match arg.as_str() {
+            "--check" => check = true,
+            other => return Err(format!("unknown argument `{other}` (expected --check)")),
+        }
+    }
+    let root = workspace_root();
+    let commands = validate_dir(&root.join("commands")).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        format!(
+            "the spec has {} problem(s); fix them first:\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+    })?;
+    let files = generate(&commands).map_err(|e| e.to_string())?;
+    let out_dir = root.join("redis-client").join("src").join("generated");
+    let mut stale = Vec::new();
+    for file in &files {
+        let formatted =
+            rustfmt(&file.source).map_err(|e| format!("generated/{}: {e}", file.name))?;
+        let path = out_dir.join(file.name);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == formatted {
+            continue;
+        }
+        if check {
+            stale.push(file.name);
+        } else {
+            std::fs::write(&path, formatted)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    let leftovers = leftover_files(&out_dir, &files.iter().map(|f| f.name).collect::<Vec<_>>())?;
+    if check {
+        if !stale.is_empty() || !leftovers.is_empty() {
+            return Err(format!(
+                "redis-client/src/generated/ is stale (differs: {:?}; not generated: {:?}); run `cargo xtask codegen`",
+                stale, leftovers
+            ));
+        }
+        println!(
+            "redis-client/src/generated/: {} files up to date with commands/",
+            files.len()
+        );
+    } else {
+        for name in leftovers {
+            std::fs::remove_file(out_dir.join(&name))
+                .map_err(|e| format!("cannot remove generated/{name}: {e}"))?;
+            println!("removed generated/{name}");
+        }
+    }
+    Ok(())
+}
+
+/// Files in `generated/` that the generator no longer produces.
+fn leftover_files(dir: &Path, generated: &[&str]) -> Result<Vec<String>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut leftovers = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".rs") && !generated.contains(&name.as_str()) {
+            leftovers.push(name);
+        }
+    }
+    leftovers.sort();
+    Ok(leftovers)
+}
+
+/// Formats source with the toolchain's rustfmt, so the result is what `cargo fmt` keeps.
+fn rustfmt(source: &str) -> Result<String, String> {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run rustfmt (rustup component add rustfmt): {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = source.to_string();
+    // Write from another thread: rustfmt may fill its stdout pipe before reading all its input.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt failed: {e}"))?;
+    writer
+        .join()
+        .expect("writer thread")
+        .map_err(|e| format!("cannot feed rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt rejected the generated code: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt printed invalid UTF-8: {e}"))
+}
