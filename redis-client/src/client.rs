@@ -154,8 +154,13 @@ impl Client {
     }
 
     /// Sends one command and converts its reply (after any response callback) into `T`.
+    ///
+    /// A server error nested in the reply (say, inside an array) names the command too.
     pub fn query<T: FromValue>(&self, args: impl ToArgs) -> Result<T> {
-        T::from_value(self.execute(args)?)
+        let request = Request::encode(&args)?;
+        let name = request.info.name.clone();
+        let value = self.run(request, false)?;
+        T::from_value(value).map_err(|e| e.with_command(&name))
     }
 
     /// Registers `callback` to rewrite the replies of command `name` (e.g. `"GET"`, or

@@ -158,6 +158,18 @@ impl Connection {
     /// blocking command (per the generated command table) gets its own timeout added to the
     /// socket timeout while its reply is awaited.
     pub fn execute(&mut self, args: impl ToArgs) -> Result<Value> {
+        self.execute_info(args).map(|(value, _)| value)
+    }
+
+    /// Sends one command and converts its reply into `T`.
+    ///
+    /// A server error nested in the reply (say, inside an array) names the command too.
+    pub fn query<T: FromValue>(&mut self, args: impl ToArgs) -> Result<T> {
+        let (value, info) = self.execute_info(args)?;
+        T::from_value(value).map_err(|e| e.with_command(&info.name))
+    }
+
+    fn execute_info(&mut self, args: impl ToArgs) -> Result<(Value, CommandInfo)> {
         self.ensure_usable()?;
         if self.pending != 0 || !self.write_buf.is_empty() {
             // The next reply would belong to an earlier command.
@@ -171,12 +183,8 @@ impl Connection {
         let start = self.write_buf.len();
         write_command(&mut self.write_buf, &args)?;
         let info = CommandInfo::from_frame(&self.write_buf[start..]);
-        self.roundtrip(&info).map_err(|f| f.error)
-    }
-
-    /// Sends one command and converts its reply into `T`.
-    pub fn query<T: FromValue>(&mut self, args: impl ToArgs) -> Result<T> {
-        T::from_value(self.execute(args)?)
+        let value = self.roundtrip(&info).map_err(|f| f.error)?;
+        Ok((value, info))
     }
 
     /// Runs a pre-encoded request, reporting whether a failure may have let it run.
