@@ -135,7 +135,9 @@ impl Shared {
         }
     }
 
-    fn put_back(&self, conn: Box<Connection>, generation: u64) {
+    fn put_back(&self, mut conn: Box<Connection>, generation: u64) {
+        // A push handler belongs to whoever borrowed the connection, not to the next borrower.
+        conn.clear_push_handler();
         let mut state = self.lock();
         let keep =
             conn.is_reusable() && generation == state.generation && conn.db() == self.config().db();
