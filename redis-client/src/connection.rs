@@ -266,6 +266,7 @@ impl Connection {
         if !matches!(value, Value::Push(_)) {
             self.pending = self.pending.saturating_sub(1);
         }
+        self.last_used = Instant::now();
         Ok(value)
     }
 
@@ -282,6 +283,7 @@ impl Connection {
                 if !matches!(value, Value::Push(_)) {
                     self.pending = self.pending.saturating_sub(1);
                 }
+                self.last_used = Instant::now();
                 return Ok(Some(value));
             }
             match self.fill(timeout, None, false)? {
@@ -450,6 +452,15 @@ impl Connection {
         self.flush()?;
         match self.read_reply_within(self.socket_timeout, Some("PING"))? {
             Value::Simple(pong) if pong.eq_ignore_ascii_case(b"PONG") => Ok(()),
+            // A RESP2 connection in subscribe mode answers ["pong", ""].
+            Value::Array(items)
+                if items
+                    .first()
+                    .and_then(Value::as_bytes)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(b"pong")) =>
+            {
+                Ok(())
+            }
             Value::Error(payload) => Err(Error::from_server_reply(&payload, Some("PING"))),
             other => {
                 self.broken = true;

@@ -284,3 +284,31 @@ fn a_protocol_error_breaks_the_connection() {
     assert!(conn.is_broken());
     assert!(conn.execute(["PING"]).is_err());
 }
+
+#[test]
+fn poll_frame_times_out_without_breaking_and_reads_later_frames() {
+    let server = Server::redis();
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let mut sub = Connection::open(&config(&server, protocol)).unwrap();
+        let mut publisher = Connection::open(&config(&server, protocol)).unwrap();
+        sub.write_command(&["SUBSCRIBE", "news"]).unwrap();
+        sub.flush().unwrap();
+        let confirmation = sub.poll_frame(Duration::from_secs(2)).unwrap().unwrap();
+        assert!(
+            matches!(confirmation, Value::Push(_) | Value::Array(_)),
+            "{confirmation:?}"
+        );
+        let started = Instant::now();
+        assert_eq!(sub.poll_frame(Duration::from_millis(100)).unwrap(), None);
+        assert!(started.elapsed() >= Duration::from_millis(90));
+        assert!(!sub.is_broken());
+        publisher.execute(["PUBLISH", "news", "hello"]).unwrap();
+        let message = sub.poll_frame(Duration::from_secs(2)).unwrap().unwrap();
+        let items = match message {
+            Value::Push(items) | Value::Array(items) => items,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(items[0], Value::Bulk("message".into()));
+        assert_eq!(items[2], Value::Bulk("hello".into()));
+    }
+}
