@@ -70,6 +70,11 @@ fn frames() -> Vec<(&'static [u8], Value)> {
         ),
         (b"~0\r\n", Value::Set(vec![])),
         (
+            // A long line followed by a short one: a partial search must not leak into the next.
+            b"*3\r\n+hello world\r\n+x\r\n:1\r\n",
+            Value::Array(vec![simple("hello world"), simple("x"), Value::Integer(1)]),
+        ),
+        (
             b"%2\r\n+first\r\n:1\r\n$6\r\nsecond\r\n,2.5\r\n",
             Value::Map(vec![
                 (simple("first"), Value::Integer(1)),

@@ -10,6 +10,7 @@ mod args;
 mod cmd;
 mod display;
 mod encode;
+mod fast_path;
 // Crate-visible for `from_value::server_error`, the one place error replies become errors.
 pub(crate) mod from_value;
 mod from_value_collections;

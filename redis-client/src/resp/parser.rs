@@ -8,6 +8,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::fast_path;
 use super::number::{is_big_number, parse_f64, parse_i64};
 use super::protocol_error::{quoted, ProtocolError};
 use super::Value;
@@ -101,17 +102,67 @@ impl Parser {
                     None => return Ok(None),
                 }
             } else {
-                let Some(line_len) = self.find_line(buf)? else {
-                    return Ok(None);
+                // The shortcuts are only for a line the general path has not started searching.
+                let fast = if self.scanned == 0 {
+                    self.fill_fast(buf);
+                    fast_path::take_element(buf)
+                } else {
+                    None
                 };
-                match self.read_line(buf, line_len)? {
+                match fast {
                     Some(value) => value,
-                    None => continue,
+                    None => {
+                        let Some(line_len) = self.find_line(buf)? else {
+                            return Ok(None);
+                        };
+                        match self.read_line(buf, line_len)? {
+                            Some(value) => value,
+                            None => continue,
+                        }
+                    }
                 }
             };
             if let Some(frame) = self.complete(value) {
                 return Ok(Some(frame));
             }
+        }
+    }
+
+    /// Moves complete plain elements (see [`fast_path`]) straight into the innermost open array,
+    /// set, push or map, stopping before its last element so that closing it stays with
+    /// [`Parser::complete`].
+    fn fill_fast(&mut self, buf: &mut BytesMut) {
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        let claimed = &mut self.claimed;
+        match &mut top.items {
+            Items::Seq(items) => {
+                while top.remaining > 1 {
+                    reserve_within(items, top.remaining);
+                    if !fast_path::take_element_into(buf, |value| items.push(value)) {
+                        break;
+                    }
+                    top.remaining -= 1;
+                    release_slot(&mut top.reserved, top.kind, claimed);
+                }
+            }
+            Items::Pairs { pairs, key } if top.kind == AggregateKind::Map => {
+                while top.remaining > 1 {
+                    let Some(k) = key.take().or_else(|| fast_path::take_element(buf)) else {
+                        break;
+                    };
+                    let Some(v) = fast_path::take_element(buf) else {
+                        *key = Some(k);
+                        break;
+                    };
+                    reserve_within(pairs, top.remaining);
+                    pairs.push((k, v));
+                    top.remaining -= 1;
+                    release_slot(&mut top.reserved, top.kind, claimed);
+                }
+            }
+            Items::Pairs { .. } => {}
         }
     }
 
@@ -516,11 +567,17 @@ fn release_slot(reserved: &mut usize, kind: AggregateKind, claimed: &mut usize) 
     }
 }
 
-/// Pushes onto a vector that will hold at most `remaining` more items, growing it geometrically
-/// but never beyond the announced count.
+/// Pushes onto a vector that will hold at most `remaining` more items.
 fn push_within<T>(items: &mut Vec<T>, item: T, remaining: usize) {
+    reserve_within(items, remaining);
+    items.push(item);
+}
+
+/// Makes room for one more item in a vector that will hold at most `remaining` more, growing it
+/// geometrically but never beyond the announced count.
+#[inline]
+fn reserve_within<T>(items: &mut Vec<T>, remaining: usize) {
     if items.len() == items.capacity() {
         items.reserve_exact(remaining.min(items.len().max(4)));
     }
-    items.push(item);
 }
