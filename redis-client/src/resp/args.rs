@@ -39,6 +39,20 @@ use super::number::{format_f32, format_f64, format_i128, format_i64, format_u128
 /// let cmd = Expire { key: "k", seconds: 10, only_if_new: true };
 /// assert_eq!(cmd.num_args(), 4);
 /// ```
+///
+/// Neither a `bool` nor an `Option` is an argument:
+///
+/// ```compile_fail
+/// use redis_client::resp::ToArgs;
+/// fn takes(_: &impl ToArgs) {}
+/// takes(&true);
+/// ```
+///
+/// ```compile_fail
+/// use redis_client::resp::ToArgs;
+/// fn takes(_: &impl ToArgs) {}
+/// takes(&Some("value"));
+/// ```
 pub trait ToArgs {
     /// Writes this value's arguments, in order, into `out`.
     fn write_args(&self, out: &mut ArgWriter<'_>);
