@@ -2,7 +2,8 @@
 //! reply against the type the spec states for it.
 //!
 //! Narrow a run while annotating with `SPEC_REPLY_ONLY=set,client-kill` (file stems) or
-//! `SPEC_REPLY_GROUP=list,string`.
+//! `SPEC_REPLY_GROUP=list,string`. A sample argument may hold `{own-addr}`, the sample connection's
+//! own address as the server sees it (for CLIENT KILL's old form).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -196,7 +197,8 @@ fn run_sample(
         let args: Vec<&str> = setup.iter().map(String::as_str).collect();
         expect_ok(conn.call(&args), &setup.join(" "))?;
     }
-    let args: Vec<&str> = job.sample.args.iter().map(String::as_str).collect();
+    let args = with_own_addr(&job.sample.args, &mut conn)?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let reply = conn.call(&args).map_err(|e| format!("I/O error: {e}"))?;
     if let Value::Error(e) = &reply {
         return Err(format!("server error: {}", String::from_utf8_lossy(e)));
@@ -206,6 +208,30 @@ fn run_sample(
         Protocol::Resp3 => &job.resp3,
     };
     check(ty, protocol, &reply).map_err(|m| format!("{m} (reply: {})", render(&reply)))
+}
+
+/// Stands for the sample connection's own address (as the server sees it) in sample arguments.
+const OWN_ADDR: &str = "{own-addr}";
+
+/// Replaces [`OWN_ADDR`] in `args` with the connection's `addr` from CLIENT INFO: CLIENT KILL's
+/// old form needs the address of a live client, which no fixed sample can know.
+fn with_own_addr(args: &[String], conn: &mut RawConnection) -> Result<Vec<String>, String> {
+    if !args.iter().any(|a| a.contains(OWN_ADDR)) {
+        return Ok(args.to_vec());
+    }
+    let info = conn
+        .call(&["CLIENT", "INFO"])
+        .map_err(|e| format!("CLIENT INFO for {OWN_ADDR}: I/O error: {e}"))?;
+    let addr = info
+        .as_bytes()
+        .map(String::from_utf8_lossy)
+        .and_then(|text| {
+            text.split_whitespace()
+                .find_map(|field| field.strip_prefix("addr="))
+                .map(String::from)
+        })
+        .ok_or_else(|| format!("CLIENT INFO for {OWN_ADDR} gave no addr: {}", short(&info)))?;
+    Ok(args.iter().map(|a| a.replace(OWN_ADDR, &addr)).collect())
 }
 
 fn expect_ok(reply: std::io::Result<Value>, what: &str) -> Result<(), String> {
