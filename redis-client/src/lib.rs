@@ -27,3 +27,9 @@ pub mod pool;
 
 pub use client::{Client, ClientConnection};
 pub use pool::{BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
+pub mod command;
+mod executor;
+pub mod shape;
+
+pub use command::{Command, Executor};
+pub use shape::ReplyShape;
