@@ -41,6 +41,8 @@ pub enum ReplyType {
     Map(Box<ReplyType>, Box<ReplyType>),
     /// A RESP3 array of two-element arrays; a flat array of alternating items in RESP2.
     Pairs(Box<ReplyType>, Box<ReplyType>),
+    /// A flat array of alternating keys and values in both protocols (PUBSUB NUMSUB).
+    Flat(Box<ReplyType>, Box<ReplyType>),
     /// A fixed-length array whose elements have these types, in order.
     Tuple(Vec<ReplyType>),
     /// Any one of these types (ROLE answers differently per role).
@@ -157,17 +159,17 @@ impl TypeParser<'_> {
                     ReplyType::Set(inner)
                 }
             }
-            "map" | "pairs" => {
+            "map" | "pairs" | "flat" => {
                 let mut args = self.parse_params()?;
                 if args.len() != 2 {
                     return Err(self.error(&format!("{name} takes two types")));
                 }
                 let value = Box::new(args.pop().expect("two params"));
                 let key = Box::new(args.pop().expect("two params"));
-                if name == "map" {
-                    ReplyType::Map(key, value)
-                } else {
-                    ReplyType::Pairs(key, value)
+                match name.as_str() {
+                    "map" => ReplyType::Map(key, value),
+                    "pairs" => ReplyType::Pairs(key, value),
+                    _ => ReplyType::Flat(key, value),
                 }
             }
             "tuple" => ReplyType::Tuple(self.parse_params()?),
@@ -235,6 +237,7 @@ impl fmt::Display for ReplyType {
             ReplyType::Set(inner) => list(f, "set", &[inner]),
             ReplyType::Map(k, v) => list(f, "map", &[k, v]),
             ReplyType::Pairs(k, v) => list(f, "pairs", &[k, v]),
+            ReplyType::Flat(k, v) => list(f, "flat", &[k, v]),
             ReplyType::Tuple(items) => list(f, "tuple", &items.iter().collect::<Vec<_>>()),
             ReplyType::OneOf(items) => list(f, "oneof", &items.iter().collect::<Vec<_>>()),
             ReplyType::Push(items) => list(f, "push", &items.iter().collect::<Vec<_>>()),
@@ -288,9 +291,14 @@ pub struct Variant {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sample {
-    /// Commands run first on the same connection; each must succeed.
+    /// Commands run first on the same connection; each must succeed. An argument of the sample
+    /// written `{setup-reply:N}` stands for the reply of setup command N (a binary dump, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub setup: Vec<Vec<String>>,
+    /// Commands sent after `setup` on a second connection without waiting for their replies, so
+    /// the sample can act on something busy (SCRIPT KILL needs a running script).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub background: Vec<Vec<String>>,
     /// The command and its arguments.
     pub args: Vec<String>,
     /// Only these servers (`redis-7.0.15`, `valkey-9.1.2`, `sentinel-7.0.15`); default: every
@@ -314,6 +322,7 @@ mod tests {
             "bulk?",
             "array<bulk?>",
             "pairs<bulk, double>",
+            "flat<bulk, integer>",
             "map<text, array<tuple<bulk, integer>>>?",
             "oneof<tuple<text, integer>, tuple<text, array<text>>>",
             "tuple<bulk, array<bulk>>",

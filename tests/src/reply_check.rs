@@ -109,7 +109,7 @@ impl Checker {
                 }
                 return Ok(());
             }
-            (ReplyType::Pairs(k, v), Value::Array(items)) => {
+            (ReplyType::Pairs(k, v) | ReplyType::Flat(k, v), Value::Array(items)) => {
                 return self.flat_pairs(k, v, items, path);
             }
             (ReplyType::Tuple(types), Value::Array(items)) if types.len() == items.len() => {
@@ -292,6 +292,16 @@ mod tests {
         assert!(check(&p, Protocol::Resp3, &resp3).is_ok());
         assert!(check(&p, Protocol::Resp2, &resp2).is_ok());
         assert!(check(&p, Protocol::Resp3, &resp2).is_err());
+    }
+
+    #[test]
+    fn flat_is_flat_in_both_protocols() {
+        let f = ty("flat<bulk, integer>");
+        let flat = Value::Array(vec![bulk("ch"), Value::Integer(2)]);
+        assert!(check(&f, Protocol::Resp3, &flat).is_ok());
+        assert!(check(&f, Protocol::Resp2, &flat).is_ok());
+        let map = Value::Map(vec![(bulk("ch"), Value::Integer(2))]);
+        assert!(check(&f, Protocol::Resp3, &map).is_err());
     }
 
     #[test]

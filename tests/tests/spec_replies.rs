@@ -187,18 +187,33 @@ fn run_sample(
 ) -> Result<(), String> {
     if let Some(flush) = flush {
         let mut conn = flush().map_err(|e| format!("connect for FLUSHALL: {e}"))?;
-        expect_ok(conn.call(&["FLUSHALL"]), "FLUSHALL")?;
+        expect_ok(&conn.call(&["FLUSHALL"]), "FLUSHALL")?;
     }
     let mut conn = target().map_err(|e| format!("connect: {e}"))?;
     if protocol == Protocol::Resp3 {
-        expect_ok(conn.call(&["HELLO", "3"]), "HELLO 3")?;
+        expect_ok(&conn.call(&["HELLO", "3"]), "HELLO 3")?;
     }
+    let mut setup_replies = Vec::new();
     for setup in &job.sample.setup {
         let args: Vec<&str> = setup.iter().map(String::as_str).collect();
-        expect_ok(conn.call(&args), &setup.join(" "))?;
+        let reply = conn.call(&args);
+        expect_ok(&reply, &setup.join(" "))?;
+        setup_replies.push(reply.expect("checked by expect_ok"));
     }
+    // Kept open until the sample's reply is in: its commands may still be running.
+    let _background = if job.sample.background.is_empty() {
+        None
+    } else {
+        let mut busy = target().map_err(|e| format!("connect for background: {e}"))?;
+        for command in &job.sample.background {
+            busy.send(command)
+                .map_err(|e| format!("background `{}`: {e}", command.join(" ")))?;
+        }
+        std::thread::sleep(BACKGROUND_HEAD_START);
+        Some(busy)
+    };
     let args = with_own_addr(&job.sample.args, &mut conn)?;
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = with_setup_replies(&args, &setup_replies)?;
     let reply = conn.call(&args).map_err(|e| format!("I/O error: {e}"))?;
     if let Value::Error(e) = &reply {
         return Err(format!("server error: {}", String::from_utf8_lossy(e)));
@@ -208,6 +223,32 @@ fn run_sample(
         Protocol::Resp3 => &job.resp3,
     };
     check(ty, protocol, &reply).map_err(|m| format!("{m} (reply: {})", render(&reply)))
+}
+
+/// How long background commands get to reach the server before the sample is sent.
+const BACKGROUND_HEAD_START: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Replaces each argument written `{setup-reply:N}` with the bytes of setup command N's reply.
+fn with_setup_replies(args: &[String], replies: &[Value]) -> Result<Vec<Vec<u8>>, String> {
+    args.iter()
+        .map(|arg| {
+            let Some(index) = arg
+                .strip_prefix("{setup-reply:")
+                .and_then(|rest| rest.strip_suffix('}'))
+            else {
+                return Ok(arg.clone().into_bytes());
+            };
+            let reply = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| replies.get(i))
+                .ok_or_else(|| format!("`{arg}` names no setup command"))?;
+            reply
+                .as_bytes()
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| format!("`{arg}`: the reply is not a string but {}", short(reply)))
+        })
+        .collect()
 }
 
 /// Stands for the sample connection's own address (as the server sees it) in sample arguments.
@@ -234,11 +275,11 @@ fn with_own_addr(args: &[String], conn: &mut RawConnection) -> Result<Vec<String
     Ok(args.iter().map(|a| a.replace(OWN_ADDR, &addr)).collect())
 }
 
-fn expect_ok(reply: std::io::Result<Value>, what: &str) -> Result<(), String> {
+fn expect_ok(reply: &std::io::Result<Value>, what: &str) -> Result<(), String> {
     match reply {
         Ok(Value::Error(e)) => Err(format!(
             "setup `{what}` failed: {}",
-            String::from_utf8_lossy(&e)
+            String::from_utf8_lossy(e)
         )),
         Ok(_) => Ok(()),
         Err(e) => Err(format!("setup `{what}` I/O error: {e}")),
