@@ -2,6 +2,7 @@
 //!
 //! Each subcommand lives in its own module; this file only dispatches.
 
+mod bench;
 mod codegen;
 mod demo;
 mod import;
@@ -11,6 +12,8 @@ mod test;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  bench     redis-client side by side with redis-rs and redis-benchmark (--quick for a smoke run;
+            --help for options); report in target/bench/
   codegen   regenerate redis-client/src/generated/ from commands/ (--check: fail when stale)
   demo      a guided tour of redis-client against a throwaway redis-server
   import    write commands/*.json from COMMAND DOCS and COMMAND INFO of live servers
@@ -25,6 +28,7 @@ fn main() {
         std::process::exit(2);
     };
     let result = match command.as_str() {
+        "bench" => bench::run(rest),
         "codegen" => codegen::run(rest),
         "demo" => demo::run(rest),
         "import" => import::run(rest),

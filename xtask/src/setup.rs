@@ -127,7 +127,7 @@ pub fn find_valkey() -> Option<PathBuf> {
 }
 
 /// The first executable called `name` on PATH.
-fn find_in_path(name: &str) -> Option<PathBuf> {
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))

@@ -1,0 +1,237 @@
+//! Side-by-side benchmarks of redis-client against redis-rs and redis-benchmark.
+//!
+//! Normally started by `cargo xtask bench`, which builds this binary optimised, starts a
+//! redis-server pinned to one core and runs this pinned to another. By hand:
+//!
+//! ```text
+//! redis-client-bench [--url redis://127.0.0.1:PORT] [--redis-benchmark PATH] [--out DIR]
+//!                    [--reps N] [--secs S] [--micro-secs S] [--quick] [--resp3]
+//!                    [--redis-rs-version V] [FILTER…]
+//! ```
+//!
+//! Without `--url` only the encode and parse workloads run. FILTERs keep the workloads whose
+//! `group: name` contains one of them (`parse`, `pipeline`, `GET` …). Each repetition runs
+//! every workload once per client, clients interleaved, after one shorter warm-up round; the
+//! report gives medians and is written as `bench.md` and `bench.json` under `--out`.
+
+#![warn(missing_docs)]
+
+mod alloc;
+mod cases;
+mod cpu;
+mod machine;
+mod measure;
+mod peers;
+mod redis_benchmark;
+mod report;
+mod workloads;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use measure::{Sample, Summary};
+use peers::Target;
+use redis_benchmark::RedisBenchmark;
+use report::{Row, Setup};
+use workloads::{Context, Workload};
+
+#[global_allocator]
+static ALLOC: alloc::CountingAlloc = alloc::CountingAlloc;
+
+/// Command-line options.
+struct Options {
+    url: Option<String>,
+    redis_benchmark: Option<PathBuf>,
+    out: PathBuf,
+    reps: usize,
+    secs: f64,
+    micro_secs: f64,
+    resp3: bool,
+    redis_rs_version: String,
+    filters: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut o = Options {
+            url: None,
+            redis_benchmark: None,
+            out: PathBuf::from("target/bench"),
+            reps: 5,
+            secs: 1.0,
+            micro_secs: 0.3,
+            resp3: false,
+            redis_rs_version: "unknown".to_string(),
+            filters: Vec::new(),
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--url" => o.url = Some(value("--url")?),
+                "--redis-benchmark" => o.redis_benchmark = Some(value("--redis-benchmark")?.into()),
+                "--out" => o.out = value("--out")?.into(),
+                "--reps" => o.reps = number(&arg, &value("--reps")?)?,
+                "--secs" => o.secs = number(&arg, &value("--secs")?)?,
+                "--micro-secs" => o.micro_secs = number(&arg, &value("--micro-secs")?)?,
+                "--redis-rs-version" => o.redis_rs_version = value("--redis-rs-version")?,
+                "--resp3" => o.resp3 = true,
+                "--quick" => {
+                    o.reps = 1;
+                    o.secs = 0.2;
+                    o.micro_secs = 0.05;
+                }
+                flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+                filter => o.filters.push(filter.to_string()),
+            }
+        }
+        let bad_secs = |s: f64| !s.is_finite() || s <= 0.0;
+        if o.reps == 0 || bad_secs(o.secs) || bad_secs(o.micro_secs) {
+            return Err("--reps, --secs and --micro-secs must be positive".to_string());
+        }
+        Ok(o)
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e| format!("{name} {text:?}: {e}"))
+}
+
+fn main() {
+    if let Err(message) = Options::parse(std::env::args().skip(1)).and_then(run) {
+        eprintln!("redis-client-bench: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn run(o: Options) -> Result<(), String> {
+    let started = Instant::now();
+    let target = o
+        .url
+        .as_deref()
+        .map(|url| Target::from_url(url, o.resp3))
+        .transpose()?;
+    let ctx = Context {
+        redis_benchmark: match (&target, &o.redis_benchmark) {
+            (Some(t), Some(path)) => Some(RedisBenchmark::new(path.clone(), t.clone())),
+            _ => None,
+        },
+        target,
+        net_budget: Duration::from_secs_f64(o.secs),
+        micro_budget: Duration::from_secs_f64(o.micro_secs),
+    };
+    let mut setup = setup_facts(&o, &ctx)?;
+    let mut workloads = workloads::build(&ctx, &o.filters)?;
+    if workloads.is_empty() {
+        return Err(format!("no workload matches {:?}", o.filters));
+    }
+    let samples = measure_all(&mut workloads, o.reps)?;
+    setup
+        .facts
+        .push(("load average after".into(), machine::load()));
+    setup.facts.push((
+        "bench time".into(),
+        format!("{:.0} s", started.elapsed().as_secs_f64()),
+    ));
+    let rows: Vec<Row> = workloads
+        .iter()
+        .zip(samples)
+        .map(|(w, per_client)| Row {
+            group: w.group,
+            name: w.name.clone(),
+            results: w
+                .runners
+                .iter()
+                .map(|(peer, _)| *peer)
+                .zip(per_client)
+                .filter_map(|(peer, samples)| Summary::of(samples).map(|s| (peer, s)))
+                .collect(),
+        })
+        .collect();
+    let md = report::markdown(&setup, &rows);
+    println!("{md}");
+    std::fs::create_dir_all(&o.out).map_err(|e| format!("creating {}: {e}", o.out.display()))?;
+    let md_path = o.out.join("bench.md");
+    let json_path = o.out.join("bench.json");
+    let json = serde_json::to_string_pretty(&report::json(&setup, &rows))
+        .map_err(|e| format!("encoding the JSON report: {e}"))?;
+    std::fs::write(&md_path, md).map_err(|e| format!("writing {}: {e}", md_path.display()))?;
+    std::fs::write(&json_path, json)
+        .map_err(|e| format!("writing {}: {e}", json_path.display()))?;
+    eprintln!("wrote {} and {}", md_path.display(), json_path.display());
+    Ok(())
+}
+
+/// One warm-up round (a fifth of the budget, discarded), then `reps` rounds; within a round
+/// every workload runs once per client, one after the other, so slow drifts in machine load
+/// hit all clients alike. Returns the samples per workload, per client.
+fn measure_all(workloads: &mut [Workload], reps: usize) -> Result<Vec<Vec<Vec<Sample>>>, String> {
+    let mut samples: Vec<Vec<Vec<Sample>>> = workloads
+        .iter()
+        .map(|w| vec![Vec::new(); w.runners.len()])
+        .collect();
+    for round in 0..=reps {
+        let round_started = Instant::now();
+        for (w, per_client) in workloads.iter_mut().zip(&mut samples) {
+            let budget = if round == 0 { w.budget / 5 } else { w.budget };
+            let name = w.full_name();
+            for ((peer, runner), out) in w.runners.iter_mut().zip(per_client.iter_mut()) {
+                let sample =
+                    runner(budget).map_err(|e| format!("{name}, {}: {e}", peer.label()))?;
+                if round > 0 {
+                    out.push(sample);
+                }
+            }
+        }
+        let what = if round == 0 {
+            "warm-up".to_string()
+        } else {
+            format!("repetition {round}/{reps}")
+        };
+        eprintln!(
+            "{what} done in {:.1} s (load {})",
+            round_started.elapsed().as_secs_f64(),
+            machine::load()
+        );
+    }
+    Ok(samples)
+}
+
+fn setup_facts(o: &Options, ctx: &Context) -> Result<Setup, String> {
+    let (model, cores) = machine::cpu();
+    let mut facts = vec![
+        (
+            "machine".to_string(),
+            format!("{model}, {cores} logical cores"),
+        ),
+        ("load average before".to_string(), machine::load()),
+        (
+            "client CPUs".to_string(),
+            format!("{} (Cpus_allowed_list)", machine::cpus_allowed(None)),
+        ),
+    ];
+    if let Some(target) = &ctx.target {
+        let (server, pid) = machine::server(target)?;
+        let cpus = pid.map_or("unknown".to_string(), |p| machine::cpus_allowed(Some(p)));
+        facts.push((
+            "server".to_string(),
+            format!("{server} on {}:{}, CPUs {cpus}", target.host, target.port),
+        ));
+        facts.push((
+            "protocol".to_string(),
+            if o.resp3 { "RESP3" } else { "RESP2" }.to_string(),
+        ));
+    }
+    facts.push(("redis-rs".to_string(), o.redis_rs_version.clone()));
+    facts.push((
+        "repetitions".to_string(),
+        format!(
+            "{} (+1 warm-up), {} s per network run, {} s per micro run",
+            o.reps, o.secs, o.micro_secs
+        ),
+    ));
+    Ok(Setup { facts })
+}

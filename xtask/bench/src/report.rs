@@ -1,0 +1,267 @@
+//! Turns the medians into the table (Markdown, printed and written) and the JSON file, with
+//! our ratio to each peer and the issue's targets.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value as Json};
+
+use crate::measure::Summary;
+use crate::peers::Peer;
+use crate::workloads::Group;
+
+/// The medians of one workload, per client (redis-client first when it ran).
+pub struct Row {
+    /// Its family.
+    pub group: Group,
+    /// Its name within the family.
+    pub name: String,
+    /// Each client's medians.
+    pub results: Vec<(Peer, Summary)>,
+}
+
+/// How the run was set up, stated above the tables.
+pub struct Setup {
+    /// `key: value` lines: machine, load, server, versions, repetitions.
+    pub facts: Vec<(String, String)>,
+}
+
+/// The least ratio (our ops/s over the peer's) the issue asks for, if any.
+pub fn target_ratio(group: Group, peer: Peer) -> Option<f64> {
+    match (group, peer) {
+        (Group::RoundTrip, Peer::RedisBenchmark) => Some(0.95),
+        (Group::RoundTrip, Peer::RedisRs) => Some(1.0),
+        (Group::Pipeline, Peer::RedisBenchmark) => Some(0.9),
+        (Group::Pipeline, Peer::RedisRs) => Some(1.5),
+        (Group::BigReply, Peer::RedisRs) => Some(2.0),
+        (Group::Shared, Peer::RedisRs) => Some(2.0),
+        (Group::Parse, Peer::RedisRs) => Some(5.0),
+        _ => None,
+    }
+}
+
+/// The most client CPU per operation the issue allows redis-client, if limited.
+pub fn cpu_limit_ns(group: Group) -> Option<f64> {
+    (group == Group::Pipeline).then_some(250.0)
+}
+
+/// Parsing must allocate O(1) times per reply, whatever its size; the bench holds every case to
+/// this many allocations per reply (the cases range from 1 to 10 001 values).
+pub const PARSE_MAX_ALLOCS: f64 = 4.0;
+
+/// Our checks on one workload: `(description, met)`.
+fn own_checks(group: Group, ours: &Summary) -> Vec<(String, bool)> {
+    let mut checks = Vec::new();
+    if let Some(limit) = cpu_limit_ns(group) {
+        checks.push((
+            format!("CPU ≤ {limit:.0} ns/op"),
+            ours.cpu_ns_per_op <= limit,
+        ));
+    }
+    if group == Group::Parse {
+        if let Some(allocs) = ours.allocs_per_op {
+            checks.push((
+                format!("≤ {PARSE_MAX_ALLOCS:.0} allocs/reply"),
+                allocs <= PARSE_MAX_ALLOCS,
+            ));
+        }
+    }
+    checks
+}
+
+fn ours(row: &Row) -> Option<&Summary> {
+    row.results
+        .iter()
+        .find(|(p, _)| *p == Peer::Ours)
+        .map(|(_, s)| s)
+}
+
+/// The whole report as Markdown: the setup, then one table per workload family.
+pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
+    let mut md = String::from("# redis-client benchmarks, side by side\n\n");
+    for (key, value) in &setup.facts {
+        let _ = writeln!(md, "- {key}: {value}");
+    }
+    md.push_str(
+        "\nops/s and client CPU per op are medians over the repetitions; ours ÷ peer is \
+         redis-client's ops/s over the peer's (above 1: we are faster). Parse and encode times \
+         are per reply or command; allocations are heap allocations per operation in this \
+         process (none are counted for redis-benchmark, another process).\n",
+    );
+    let mut group = None;
+    for row in rows {
+        if group != Some(row.group) {
+            group = Some(row.group);
+            let _ = write!(
+                md,
+                "\n## {}\n\n| workload | client | ops/s | CPU ns/op | allocs/op | ours ÷ peer | target |\n\
+                 |---|---|--:|--:|--:|--:|---|\n",
+                row.group.title()
+            );
+        }
+        let ours = ours(row);
+        for (i, (peer, s)) in row.results.iter().enumerate() {
+            let workload = if i == 0 { row.name.as_str() } else { "" };
+            let (ratio, target) = match (peer, ours) {
+                (Peer::Ours, _) => (String::new(), own_checks(row.group, s)),
+                (_, Some(o)) => {
+                    let ratio = o.ops_per_sec / s.ops_per_sec;
+                    let checks = target_ratio(row.group, *peer)
+                        .map(|t| vec![(format!("≥ {t}×"), ratio >= t)])
+                        .unwrap_or_default();
+                    (format!("{ratio:.2}×"), checks)
+                }
+                (_, None) => (String::new(), Vec::new()),
+            };
+            let target: Vec<String> = target
+                .iter()
+                .map(|(what, met)| format!("{what} {}", if *met { "met" } else { "**MISSED**" }))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {workload} | {} | {} | {} | {} | {ratio} | {} |",
+                peer.label(),
+                thousands(s.ops_per_sec),
+                cpu(s.cpu_ns_per_op),
+                s.allocs_per_op
+                    .map_or("–".to_string(), |a| format!("{a:.2}")),
+                target.join("; ")
+            );
+        }
+    }
+    md
+}
+
+/// The whole report as JSON: setup facts and, per workload and client, medians, every
+/// repetition's numbers, the ratio and the targets.
+pub fn json(setup: &Setup, rows: &[Row]) -> Json {
+    let facts: serde_json::Map<String, Json> = setup
+        .facts
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .collect();
+    let workloads: Vec<Json> = rows
+        .iter()
+        .map(|row| {
+            let ours = ours(row);
+            let results: Vec<Json> = row
+                .results
+                .iter()
+                .map(|(peer, s)| {
+                    let ratio = match (peer, ours) {
+                        (Peer::Ours, _) | (_, None) => None,
+                        (_, Some(o)) => Some(o.ops_per_sec / s.ops_per_sec),
+                    };
+                    let checks: Vec<Json> = match peer {
+                        Peer::Ours => own_checks(row.group, s),
+                        _ => target_ratio(row.group, *peer)
+                            .zip(ratio)
+                            .map(|(t, r)| vec![(format!("ours ÷ {} ≥ {t}", peer.label()), r >= t)])
+                            .unwrap_or_default(),
+                    }
+                    .into_iter()
+                    .map(|(what, met)| json!({ "target": what, "met": met }))
+                    .collect();
+                    let samples: Vec<Json> = s
+                        .samples
+                        .iter()
+                        .map(|x| {
+                            json!({
+                                "ops": x.ops,
+                                "wall_s": x.wall.as_secs_f64(),
+                                "cpu_s": x.cpu.as_secs_f64(),
+                                "allocs": x.allocs,
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "client": peer.label(),
+                        "ops_per_sec": s.ops_per_sec,
+                        "cpu_ns_per_op": s.cpu_ns_per_op,
+                        "allocs_per_op": s.allocs_per_op,
+                        "ours_over_peer": ratio,
+                        "targets": checks,
+                        "samples": samples,
+                    })
+                })
+                .collect();
+            json!({
+                "group": row.group.title(),
+                "workload": row.name,
+                "results": results,
+            })
+        })
+        .collect();
+    json!({ "setup": facts, "workloads": workloads })
+}
+
+/// `1234567.8` as `1,234,568`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn cpu(ns: f64) -> String {
+    if ns >= 100.0 {
+        thousands(ns)
+    } else {
+        format!("{ns:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::measure::Sample;
+
+    fn summary(ops_per_sec: f64, cpu_ns: f64) -> Summary {
+        let ops = ops_per_sec as u64;
+        Summary::of(vec![Sample {
+            ops,
+            wall: Duration::from_secs(1),
+            cpu: Duration::from_nanos((cpu_ns * ops as f64) as u64),
+            allocs: Some(ops),
+        }])
+        .unwrap()
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(thousands(1234567.8), "1,234,568");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(cpu(42.25), "42.2");
+    }
+
+    #[test]
+    fn ratios_and_targets_show_in_both_outputs() {
+        let rows = [Row {
+            group: Group::Pipeline,
+            name: "100 × SET".into(),
+            results: vec![
+                (Peer::Ours, summary(300_000.0, 300.0)),
+                (Peer::RedisRs, summary(100_000.0, 900.0)),
+                (Peer::RedisBenchmark, summary(400_000.0, 200.0)),
+            ],
+        }];
+        let setup = Setup {
+            facts: vec![("machine".into(), "test".into())],
+        };
+        let md = markdown(&setup, &rows);
+        assert!(md.contains("| 3.00× | ≥ 1.5× met |"), "{md}");
+        assert!(md.contains("| 0.75× | ≥ 0.9× **MISSED** |"), "{md}");
+        assert!(md.contains("CPU ≤ 250 ns/op **MISSED**"), "{md}");
+        let js = json(&setup, &rows);
+        let results = &js["workloads"][0]["results"];
+        assert_eq!(results[1]["ours_over_peer"], 3.0);
+        assert_eq!(results[2]["targets"][0]["met"], false);
+        assert_eq!(results[0]["targets"][0]["met"], false);
+    }
+}

@@ -1,0 +1,148 @@
+//! Workload 4: 8 threads sharing one pooled client, each running GET (or INCR) in a loop —
+//! redis-client's `Client` against redis-rs connections in an r2d2 pool (one checkout per
+//! command, as with `Client`), and `redis-benchmark -c 8`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::{ours, theirs, Group, Runner, Workload, COUNTER, KEY, VALUE};
+use crate::alloc::allocations;
+use crate::cpu::thread_cpu;
+use crate::measure::Sample;
+use crate::peers::{Peer, Target};
+use crate::redis_benchmark::RedisBenchmark;
+
+const THREADS: usize = 8;
+
+/// The GET and INCR workloads.
+pub fn workloads(
+    target: &Target,
+    rb: Option<&RedisBenchmark>,
+    budget: Duration,
+) -> Result<Vec<Workload>, String> {
+    let mut conn = target.ours_connection()?;
+    conn.query::<()>(("SET", KEY, VALUE))
+        .map_err(ours("SET (data for GET)"))?;
+    let mut out = Vec::new();
+    for get in [true, false] {
+        let name = if get { "GET" } else { "INCR" };
+        let mut runners: Vec<(Peer, Runner)> = vec![
+            (Peer::Ours, ours_runner(target, get)?),
+            (Peer::RedisRs, redis_rs_runner(target, get)?),
+        ];
+        if let Some(rb) = rb {
+            let threads = THREADS.to_string();
+            let args = ["-c", &threads, "-P", "1", "-d", "64", "-t", name];
+            runners.push((
+                Peer::RedisBenchmark,
+                rb.runner(args.map(String::from).to_vec(), 1),
+            ));
+        }
+        out.push(Workload {
+            group: Group::Shared,
+            name: name.to_string(),
+            budget,
+            runners,
+        });
+    }
+    Ok(out)
+}
+
+fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
+    let client = target.ours_client(THREADS)?;
+    Ok(Box::new(move |budget| {
+        on_threads(budget, || {
+            if get {
+                let value: Option<Bytes> = client.query(("GET", KEY)).map_err(ours("GET"))?;
+                black_box(value);
+            } else {
+                let n: i64 = client.query(("INCR", COUNTER)).map_err(ours("INCR"))?;
+                black_box(n);
+            }
+            Ok(())
+        })
+    }))
+}
+
+fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
+    let pool = target.redis_rs_pool(THREADS as u32)?;
+    Ok(Box::new(move |budget| {
+        on_threads(budget, || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("r2d2 checkout of a redis-rs connection: {e}"))?;
+            if get {
+                let value: Option<Vec<u8>> = redis::cmd("GET")
+                    .arg(KEY)
+                    .query(&mut *conn)
+                    .map_err(theirs("GET"))?;
+                black_box(value);
+            } else {
+                let n: i64 = redis::cmd("INCR")
+                    .arg(COUNTER)
+                    .query(&mut *conn)
+                    .map_err(theirs("INCR"))?;
+                black_box(n);
+            }
+            Ok(())
+        })
+    }))
+}
+
+/// Runs `op` in a loop on [`THREADS`] threads for `budget`; CPU is the sum of the threads' own.
+fn on_threads(
+    budget: Duration,
+    op: impl Fn() -> Result<(), String> + Sync,
+) -> Result<Sample, String> {
+    let stop = AtomicBool::new(false);
+    let start = Barrier::new(THREADS + 1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| -> Result<(u64, Duration), String> {
+                    start.wait();
+                    let cpu = thread_cpu()?;
+                    let mut ops = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        op()?;
+                        ops += 1;
+                    }
+                    Ok((ops, thread_cpu()?.saturating_sub(cpu)))
+                })
+            })
+            .collect();
+        let allocs = allocations();
+        start.wait();
+        let started = Instant::now();
+        std::thread::sleep(budget);
+        stop.store(true, Ordering::Relaxed);
+        let mut sample = Sample {
+            ops: 0,
+            wall: Duration::ZERO,
+            cpu: Duration::ZERO,
+            allocs: None,
+        };
+        let mut failure = None;
+        for worker in workers {
+            match worker.join() {
+                Ok(Ok((ops, cpu))) => {
+                    sample.ops += ops;
+                    sample.cpu += cpu;
+                }
+                Ok(Err(e)) => failure = Some(e),
+                Err(_) => failure = Some("a benchmark thread panicked".to_string()),
+            }
+        }
+        sample.wall = started.elapsed();
+        sample.allocs = Some(allocations() - allocs);
+        match failure {
+            Some(e) => Err(e),
+            None if sample.ops == 0 => Err("no thread completed a command".to_string()),
+            None => Ok(sample),
+        }
+    })
+}
