@@ -7,6 +7,7 @@
 
 mod handshake;
 pub(crate) mod request;
+pub(crate) mod shortcut;
 mod stream;
 mod tls;
 

@@ -33,3 +33,6 @@ pub mod shape;
 
 pub use command::{Command, Executor};
 pub use shape::ReplyShape;
+pub mod pubsub;
+
+pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
