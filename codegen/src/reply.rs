@@ -262,6 +262,10 @@ pub struct Reply {
     /// Invocations that produce this shape, run against real servers by the reply tests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Sample>,
+    /// Why no sample can produce this shape on the test servers, and how it was checked instead;
+    /// the reply tests list every such shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsampled: Option<String>,
     /// Reply shapes chosen by arguments, tried in order; the first whose `when` holds applies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
@@ -285,6 +289,9 @@ pub struct Variant {
     /// Invocations that produce this shape.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Sample>,
+    /// Why no sample can produce this shape, and how it was checked instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsampled: Option<String>,
 }
 
 /// One invocation whose reply must match the type it is listed under, in RESP2 and RESP3.
@@ -309,6 +316,13 @@ pub struct Sample {
     /// `isolated` (a throwaway server of its own, for SHUTDOWN and the like).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// Extra config lines for the sample's own server (isolated mode only); `{files}` stands for
+    /// the directory holding `files`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    /// Files (name → content) written before the sample's own server starts (isolated mode).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use codegen::reply::{Reply, ReplyType, Sample};
 use redis_client::Value;
 use redis_test_harness::reply_check::{check, short, Protocol};
-use redis_test_harness::{workspace_root, RawConnection, SentinelServer, Server, ServerKind};
+use redis_test_harness::{
+    workspace_root, RawConnection, SentinelServer, Server, ServerKind, TempDir,
+};
 
 const REDIS: &str = "redis-7.0.15";
 const VALKEY: &str = "valkey-9.1.2";
@@ -406,7 +408,19 @@ fn isolated(server_id: &str) {
             let connect = || RawConnection::connect_to_sentinel(&sentinel);
             return run_sample(job, protocol, &connect, None);
         }
-        let server = Server::builder(kind_of(server_id)).start();
+        let files = TempDir::new("sample-files").map_err(|e| e.to_string())?;
+        let mut builder = Server::builder(kind_of(server_id));
+        for (name, content) in &job.sample.files {
+            std::fs::write(files.path().join(name), content)
+                .map_err(|e| format!("cannot write sample file {name}: {e}"))?;
+        }
+        for line in &job.sample.config {
+            let dir = files.path().display().to_string();
+            builder = builder.config(line.replace("{files}", &dir));
+        }
+        let server = builder
+            .spawn()
+            .map_err(|e| format!("server with the sample's config: {e}"))?;
         let connect = || RawConnection::connect_to(&server);
         run_sample(job, protocol, &connect, Some(&connect))
     });
@@ -524,20 +538,45 @@ fn join_as_replica(master: &Server, replica: &Server) -> Result<(), String> {
 fn every_reply_shape_has_a_sample() {
     let files = selected_files();
     let mut missing = Vec::new();
+    let mut unsampled_shapes = Vec::new();
     for file in &files {
         let Some(reply) = &file.reply else {
             missing.push(format!("{}: no reply", file.stem));
             continue;
         };
-        if reply.samples.is_empty() {
-            missing.push(format!("{}: type has no sample", file.stem));
-        }
+        let mut shapes = vec![("type".to_string(), &reply.samples, &reply.unsampled)];
         for (i, v) in reply.variants.iter().enumerate() {
-            if v.samples.is_empty() {
-                missing.push(format!("{}: variants[{i}] has no sample", file.stem));
+            shapes.push((format!("variants[{i}]"), &v.samples, &v.unsampled));
+        }
+        for (shape, samples, unsampled) in shapes {
+            match (samples.is_empty(), unsampled) {
+                (true, None) => missing.push(format!("{}: {shape} has no sample", file.stem)),
+                (true, Some(why)) => {
+                    unsampled_shapes.push(format!("{}: {shape}: {why}", file.stem))
+                }
+                (false, Some(_)) => missing.push(format!(
+                    "{}: {shape} has samples, so it must not claim `unsampled`",
+                    file.stem
+                )),
+                (false, None) => {}
+            }
+            for sample in samples.iter() {
+                let isolated = sample.mode.as_deref() == Some("isolated");
+                if !isolated && !(sample.config.is_empty() && sample.files.is_empty()) {
+                    missing.push(format!(
+                        "{}: {shape}: `config` and `files` need mode isolated",
+                        file.stem
+                    ));
+                }
             }
         }
     }
+    // Shapes checked by hand are reported on every run, so they stay visible.
+    eprintln!(
+        "{} reply shapes no sample can produce (checked by hand):\n{}",
+        unsampled_shapes.len(),
+        unsampled_shapes.join("\n")
+    );
     assert!(
         missing.is_empty(),
         "{} of {} files lack a reply or samples:\n{}",
