@@ -130,7 +130,8 @@ fn hundred_thousand_messages_none_lost_order_kept_resp2() {
 fn refuses_to_start_while_a_subscription_has_no_handler() {
     let server = Server::redis();
     let client = Client::new(config(&server.url(), Protocol::Resp3)).unwrap();
-    let cases: [(&str, fn(&PubSub) -> redis_client::Result<()>); 3] = [
+    type Subscribe = fn(&PubSub) -> redis_client::Result<()>;
+    let cases: [(&str, Subscribe); 3] = [
         ("channel", |p| p.subscribe(["bare"])),
         ("pattern", |p| p.psubscribe(["bare*"])),
         ("shard channel", |p| p.ssubscribe(["bare"])),
