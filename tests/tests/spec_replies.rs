@@ -13,7 +13,8 @@ use codegen::reply::{Reply, ReplyType, Sample};
 use redis_client::Value;
 use redis_test_harness::reply_check::{check, short, Protocol};
 use redis_test_harness::{
-    workspace_root, RawConnection, SentinelServer, Server, ServerKind, TempDir,
+    field, fields, workspace_root, RawConnection, SentinelServer, SentinelSetup, Server,
+    ServerKind, TempDir, MASTER_NAME,
 };
 
 const REDIS: &str = "redis-7.0.15";
@@ -66,7 +67,7 @@ impl Mode {
     fn servers(self) -> &'static [&'static str] {
         match self {
             Mode::Sentinel => &[SENTINEL],
-            // An isolated sentinel sample gets a fresh master and sentinel of its own.
+            // An isolated sentinel sample gets a fresh master, replica and sentinel of its own.
             Mode::Isolated => &[REDIS, VALKEY, SENTINEL],
             _ => &[REDIS, VALKEY],
         }
@@ -403,9 +404,16 @@ fn isolated(server_id: &str) {
     let jobs = jobs_for(&all, Mode::Isolated, server_id);
     let failures = run_jobs(&jobs, server_id, |job, protocol| {
         if server_id == SENTINEL {
-            let master = Server::redis();
-            let sentinel = SentinelServer::monitoring(&master);
-            let connect = || RawConnection::connect_to_sentinel(&sentinel);
+            // A replica, so that SENTINEL FAILOVER has one to promote.
+            let setup = SentinelSetup::builder()
+                .replicas(1)
+                .sentinels(1)
+                .quorum(1)
+                .spawn()
+                .map_err(|e| format!("sentinel setup: {e}"))?;
+            let sentinel = &setup.sentinels()[0];
+            wait_for_replica_info(sentinel)?;
+            let connect = || RawConnection::connect_to_sentinel(sentinel);
             return run_sample(job, protocol, &connect, None);
         }
         let files = TempDir::new("sample-files").map_err(|e| e.to_string())?;
@@ -425,6 +433,32 @@ fn isolated(server_id: &str) {
         run_sample(job, protocol, &connect, Some(&connect))
     });
     finish(&format!("{server_id} isolated"), jobs.len() * 2, failures);
+}
+
+/// Waits until the sentinel has heard from the replica itself, not only of it through the
+/// master's INFO: until then SENTINEL FAILOVER finds no replica it may promote.
+fn wait_for_replica_info(sentinel: &SentinelServer) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mut conn = RawConnection::connect_to_sentinel(sentinel).map_err(|e| e.to_string())?;
+        let reply = conn
+            .call(&["SENTINEL", "REPLICAS", MASTER_NAME])
+            .map_err(|e| e.to_string())?;
+        let Value::Array(replicas) = &reply else {
+            return Err(format!("SENTINEL REPLICAS gave {}", short(&reply)));
+        };
+        // The link status comes from the replica's own INFO.
+        if replicas
+            .iter()
+            .any(|r| field(&fields(r), "master-link-status") == Some("ok"))
+        {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("the sentinel never got INFO from the replica".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Samples run on a fresh master that has one replica attached.
@@ -641,7 +675,8 @@ fn valkey_cluster_replica() {
     cluster_replica(VALKEY);
 }
 
-/// Sentinel samples, against a sentinel monitoring a live master named `mymaster`.
+/// Sentinel samples, against one of two sentinels monitoring a live master named `mymaster`
+/// that has one replica.
 #[test]
 fn sentinel() {
     let all = jobs(&selected_files());
@@ -649,9 +684,10 @@ fn sentinel() {
     if jobs.is_empty() {
         return;
     }
-    let master = Server::redis();
-    let sentinel = SentinelServer::monitoring(&master);
-    let connect = || RawConnection::connect_to_sentinel(&sentinel);
+    // A replica and a second sentinel, so that SENTINEL REPLICAS, SENTINELS and INFO-CACHE have
+    // entries to show.
+    let setup = SentinelSetup::builder().replicas(1).sentinels(2).start();
+    let connect = || RawConnection::connect_to_sentinel(&setup.sentinels()[0]);
     let failures = run_jobs(&jobs, SENTINEL, |job, protocol| {
         run_sample(job, protocol, &connect, None)
     });
