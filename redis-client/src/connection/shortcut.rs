@@ -42,7 +42,6 @@ impl Connection {
     ) -> Result<Option<Polled<T>>> {
         self.ensure_usable()?;
         let timeout = timeout.map(|t| t.max(Duration::from_micros(1)));
-        self.set_read_timeout(timeout)?;
         loop {
             let mut general = true;
             if self.parser.is_idle() && !self.read_buf.is_empty() {
@@ -64,6 +63,9 @@ impl Connection {
                     return Ok(Some(Polled::Frame(value)));
                 }
             }
+            // Only a read that may block needs the timeout: frames already buffered are
+            // taken without a system call.
+            self.set_read_timeout(timeout)?;
             match self.fill(timeout, None, false)? {
                 Filled::Bytes => {}
                 Filled::TimedOut => return Ok(None),
