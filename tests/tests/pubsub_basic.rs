@@ -73,6 +73,13 @@ fn channels_patterns_and_shard_channels_with_confirmations() {
             "{waited:?}"
         );
 
+        // A zero timeout polls: it returns what has already arrived.
+        client.execute(("PUBLISH", "b", "polled")).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        let polled = pubsub.get_message(Duration::ZERO).unwrap();
+        assert_eq!(polled.map(|m| m.data), Some(bytes("polled")));
+        assert!(pubsub.get_message(Duration::ZERO).unwrap().is_none());
+
         pubsub.unsubscribe(["a"]).unwrap();
         expect(&pubsub, MessageKind::Unsubscribe, "a", Data::Count(2));
         pubsub.unsubscribe(Vec::<&str>::new()).unwrap();

@@ -198,6 +198,35 @@ fn reconnect_gives_up_under_the_policy_and_the_next_call_tries_again() {
     );
 }
 
+#[test]
+fn unsubscribing_during_an_outage_is_not_undone_by_the_reconnect() {
+    let server = Server::valkey();
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let proxy = Proxy::to(&server).unwrap();
+        let pubsub = Client::new(fault_config(&proxy.url(), protocol))
+            .unwrap()
+            .pubsub()
+            .unwrap();
+        pubsub.subscribe(["gone", "kept"]).unwrap();
+        recv(&pubsub);
+        recv(&pubsub);
+        proxy.cut();
+        // The cut is not noticed yet: the UNSUBSCRIBE may even be written, but is never confirmed.
+        pubsub.unsubscribe(["gone"]).unwrap();
+        expect(&pubsub, MessageKind::Subscribe, "kept", Data::Count(1));
+        assert_eq!(pubsub.channels(), vec![bytes::Bytes::from("kept")]);
+        let publisher = Client::new(config_for(&server)).unwrap();
+        publisher.execute(("PUBLISH", "gone", "no")).unwrap();
+        publisher.execute(("PUBLISH", "kept", "yes")).unwrap();
+        expect(
+            &pubsub,
+            MessageKind::Message,
+            "kept",
+            pubsub_support::bytes("yes"),
+        );
+    }
+}
+
 fn config_for(server: &Server) -> Config {
     config(&server.url(), Protocol::Resp3)
 }

@@ -32,8 +32,10 @@
 //!   commands: run them on the [`Client`] (they come with the generated command surface; until
 //!   then through [`Client::query`]).
 //!
-//! Commands from other threads (say, a `subscribe` while a worker reads) are sent within a
-//! few milliseconds, between two waits of the reader.
+//! Commands from other threads (say, a `subscribe` while a worker reads) go out within about
+//! 20 ms: a waiting reader gives the connection up between short waits. Handlers run after the
+//! connection is released, so a handler may subscribe or unsubscribe; it must not read
+//! messages itself (`get_message`, `listen`), since the next message could be its own.
 
 mod message;
 mod registry;
