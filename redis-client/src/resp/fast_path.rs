@@ -64,6 +64,12 @@ pub(crate) fn take_element_into(buf: &mut BytesMut, sink: impl FnOnce(Value)) ->
             sink(Value::Integer(if negative { -value } else { value }));
         }
         b'+' => {
+            // The most common reply of all: no need to share the read buffer for two bytes.
+            if buf.starts_with(b"+OK\r\n") {
+                buf.advance(5);
+                sink(Value::Simple(Bytes::from_static(b"OK")));
+                return true;
+            }
             let window = &buf[..buf.len().min(SHORT_SIMPLE)];
             let Some(cr) = window.iter().position(|&b| b == b'\r' || b == b'\n') else {
                 return false;

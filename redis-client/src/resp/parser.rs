@@ -71,6 +71,13 @@ impl Parser {
     /// the complete elements of an unfinished frame may already have been consumed into the
     /// parser. Attributes (`|`) are returned wrapped around the value they annotate.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, ProtocolError> {
+        // A whole plain reply (`+OK`, `:1`, a bulk string) while nothing is half parsed: what
+        // `run` would return, without its loop and aggregate bookkeeping.
+        if self.stack.is_empty() && self.pending.is_none() && self.scanned == 0 {
+            if let Some(value) = fast_path::take_element(buf) {
+                return Ok(Some(value));
+            }
+        }
         let result = self.run(buf);
         if result.is_err() {
             self.reset();
