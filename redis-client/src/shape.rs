@@ -48,6 +48,8 @@ pub enum ReplyShape {
     Map(&'static ReplyShape, &'static ReplyShape),
     /// An array of `[k, v]` arrays (RESP2: a flat array `k1 v1 k2 v2 …`).
     Pairs(&'static ReplyShape, &'static ReplyShape),
+    /// A flat array `k1 v1 k2 v2 …` in both protocols (`PUBSUB NUMSUB`).
+    Flat(&'static ReplyShape, &'static ReplyShape),
     /// An array of exactly these elements, in order.
     Tuple(&'static [ReplyShape]),
     /// Any one of these shapes, the first that fits.
@@ -84,6 +86,7 @@ impl fmt::Display for ReplyShape {
             ReplyShape::Set(inner) => write!(f, "set<{inner}>"),
             ReplyShape::Map(k, v) => write!(f, "map<{k}, {v}>"),
             ReplyShape::Pairs(k, v) => write!(f, "pairs<{k}, {v}>"),
+            ReplyShape::Flat(k, v) => write!(f, "flat<{k}, {v}>"),
             ReplyShape::Tuple(items) => list(f, "tuple", items),
             ReplyShape::OneOf(items) => list(f, "oneof", items),
             ReplyShape::Push(items) => list(f, "push", items),
@@ -148,6 +151,10 @@ fn conform(value: Value, shape: &ReplyShape, protocol: Protocol) -> Result<Value
             pairs_array(each_pair(pairs, k, v, protocol)?)
         }
         (S::Pairs(k, v), Value::Map(pairs)) => pairs_array(each_pair(pairs, k, v, protocol)?),
+        (S::Flat(k, v), Value::Array(items)) => {
+            flat_array(each_pair(flat_pairs(items, shape)?, k, v, protocol)?)
+        }
+        (S::Flat(k, v), Value::Map(pairs)) => flat_array(each_pair(pairs, k, v, protocol)?),
         (S::Tuple(shapes), Value::Array(items)) => {
             Value::Array(tuple(items, shapes, shape, protocol)?)
         }
@@ -272,7 +279,7 @@ fn fits(value: &Value, shape: &ReplyShape, protocol: Protocol) -> bool {
         (S::Map(k, v), Value::Map(pairs)) => pairs
             .iter()
             .all(|(key, value)| fits(key, k, protocol) && fits(value, v, protocol)),
-        (S::Map(k, v) | S::Pairs(k, v), Value::Array(items)) => {
+        (S::Map(k, v) | S::Pairs(k, v) | S::Flat(k, v), Value::Array(items)) => {
             let nested = matches!(shape, S::Pairs(..))
                 && protocol == Protocol::Resp3
                 && items.iter().all(is_pair);
@@ -380,6 +387,10 @@ fn split_pair(value: Value) -> Result<(Value, Value)> {
     }
 }
 
+fn flat_array(pairs: Vec<(Value, Value)>) -> Value {
+    Value::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())
+}
+
 fn pairs_array(pairs: Vec<(Value, Value)>) -> Value {
     Value::Array(
         pairs
@@ -441,6 +452,9 @@ mod tests {
             None,
         );
         assert_eq!(v.as_map().unwrap().len(), 2);
+        static FLAT: ReplyShape = S::Flat(&S::Bulk, &S::Integer);
+        let flat = Value::Array(vec![bulk("ch"), Value::Integer(2)]);
+        assert_eq!(both(flat.clone(), flat.clone(), &FLAT, None), flat);
         static PAIRS: ReplyShape = S::Pairs(&S::Bulk, &S::Double);
         let v = both(
             Value::Array(vec![bulk("m"), bulk("2")]),

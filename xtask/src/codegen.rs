@@ -2,6 +2,8 @@
 //!
 //! With `--check` nothing is written; it fails when the checked-in files differ from what the
 //! spec produces (CI runs this, so a spec change without regeneration cannot land).
+//! `--spec-dir DIR` and `--out-dir DIR` read another spec and write somewhere else (to try a
+//! spec or generator change on a scratch copy without touching the real tree).
 
 use std::io::Write;
 use std::path::Path;
@@ -12,17 +14,34 @@ use codegen::validate::validate_dir;
 
 use crate::setup::workspace_root;
 
-/// Runs the generator; `args` may hold `--check`.
+/// Runs the generator; `args` may hold `--check`, `--spec-dir DIR` and `--out-dir DIR`.
 pub fn run(args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
     let mut check = false;
-    for arg in args {
+    let mut spec_dir = root.join("commands");
+    let mut out_dir = root.join("redis-client").join("src").join("generated");
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
-            other => return Err(format!("unknown argument `{other}` (expected --check)")),
+            "--spec-dir" | "--out-dir" => {
+                let dir = args
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a directory"))?;
+                if arg == "--spec-dir" {
+                    spec_dir = dir.into();
+                } else {
+                    out_dir = dir.into();
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` (expected --check, --spec-dir DIR, --out-dir DIR)"
+                ))
+            }
         }
     }
-    let root = workspace_root();
-    let commands = validate_dir(&root.join("commands")).map_err(|problems| {
+    let commands = validate_dir(&spec_dir).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         format!(
             "the spec has {} problem(s); fix them first:\n{}",
@@ -31,25 +50,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
         )
     })?;
     let files = generate(&commands).map_err(|e| e.to_string())?;
-    let out_dir = root.join("redis-client").join("src").join("generated");
     let mut stale = Vec::new();
     for file in &files {
         let formatted =
             rustfmt(&file.source).map_err(|e| format!("generated/{}: {e}", file.name))?;
-        let path = out_dir.join(file.name);
+        let path = out_dir.join(&file.name);
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current == formatted {
             continue;
         }
         if check {
-            stale.push(file.name);
+            stale.push(file.name.as_str());
         } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
             std::fs::write(&path, formatted)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
         }
     }
-    let leftovers = leftover_files(&out_dir, &files.iter().map(|f| f.name).collect::<Vec<_>>())?;
+    let generated: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let leftovers = leftover_files(&out_dir, &generated)?;
     if check {
         if !stale.is_empty() || !leftovers.is_empty() {
             return Err(format!(
@@ -71,15 +94,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Files in `generated/` that the generator no longer produces.
+/// Files in `generated/` (and its subdirectories) that the generator no longer produces, as
+/// paths relative to `generated/`.
 fn leftover_files(dir: &Path, generated: &[&str]) -> Result<Vec<String>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut leftovers = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".rs") && !generated.contains(&name.as_str()) {
-            leftovers.push(name);
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(current) = dirs.pop() {
+        let entries = std::fs::read_dir(&current)
+            .map_err(|e| format!("cannot read {}: {e}", current.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if relative.ends_with(".rs") && !generated.contains(&relative.as_str()) {
+                leftovers.push(relative);
+            }
         }
     }
     leftovers.sort();
