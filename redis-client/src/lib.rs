@@ -36,3 +36,5 @@ pub use shape::ReplyShape;
 pub mod pubsub;
 
 pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
+pub use generated::cmd;
+pub use generated::commands::Commands;
