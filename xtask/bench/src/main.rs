@@ -6,11 +6,12 @@
 //! ```text
 //! redis-client-bench [--url redis://127.0.0.1:PORT] [--redis-benchmark PATH] [--out DIR]
 //!                    [--reps N] [--secs S] [--micro-secs S] [--quick] [--resp3]
-//!                    [--redis-rs-version V] [FILTER…]
+//!                    [--redis-rs-version V] [--clients LIST] [FILTER…]
 //! ```
 //!
 //! Without `--url` only the encode and parse workloads run. FILTERs keep the workloads whose
-//! `group: name` contains one of them (`parse`, `pipeline`, `GET` …). Each repetition runs
+//! `group: name` contains one of them (`parse`, `pipeline`, `GET` …); `--clients` keeps only
+//! the named clients (comma-separated labels, e.g. `redis-client` to profile it alone). Each repetition runs
 //! every workload once per client, clients interleaved, after one shorter warm-up round; the
 //! report gives medians and is written as `bench.md` and `bench.json` under `--out`.
 
@@ -49,6 +50,7 @@ struct Options {
     resp3: bool,
     redis_rs_version: String,
     filters: Vec<String>,
+    clients: Option<Vec<String>>,
 }
 
 impl Options {
@@ -63,6 +65,7 @@ impl Options {
             resp3: false,
             redis_rs_version: "unknown".to_string(),
             filters: Vec::new(),
+            clients: None,
         };
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
@@ -75,6 +78,10 @@ impl Options {
                 "--secs" => o.secs = number(&arg, &value("--secs")?)?,
                 "--micro-secs" => o.micro_secs = number(&arg, &value("--micro-secs")?)?,
                 "--redis-rs-version" => o.redis_rs_version = value("--redis-rs-version")?,
+                "--clients" => {
+                    let list = value("--clients")?;
+                    o.clients = Some(list.split(',').map(|c| c.trim().to_string()).collect());
+                }
                 "--resp3" => o.resp3 = true,
                 "--quick" => {
                     o.reps = 1;
@@ -125,6 +132,13 @@ fn run(o: Options) -> Result<(), String> {
     };
     let mut setup = setup_facts(&o, &ctx)?;
     let mut workloads = workloads::build(&ctx, &o.filters)?;
+    if let Some(clients) = &o.clients {
+        for w in &mut workloads {
+            w.runners
+                .retain(|(peer, _)| clients.iter().any(|c| c == peer.label()));
+        }
+        workloads.retain(|w| !w.runners.is_empty());
+    }
     if workloads.is_empty() {
         return Err(format!("no workload matches {:?}", o.filters));
     }

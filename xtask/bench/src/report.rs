@@ -82,8 +82,9 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
         let _ = writeln!(md, "- {key}: {value}");
     }
     md.push_str(
-        "\nops/s and client CPU per op are medians over the repetitions; ours ÷ peer is \
-         redis-client's ops/s over the peer's (above 1: we are faster). Parse and encode times \
+        "\nops/s and client CPU per op are medians over the repetitions. Speed is redis-client's \
+         ops/s over the peer's, CPU the peer's client CPU per op over redis-client's (above 1: \
+         redis-client is faster, or cheaper). Parse and encode times \
          are per reply or command; allocations are heap allocations per operation in this \
          process (none are counted for redis-benchmark, another process).\n",
     );
@@ -93,24 +94,25 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
             group = Some(row.group);
             let _ = write!(
                 md,
-                "\n## {}\n\n| workload | client | ops/s | CPU ns/op | allocs/op | ours ÷ peer | target |\n\
-                 |---|---|--:|--:|--:|--:|---|\n",
+                "\n## {}\n\n| workload | client | ops/s | CPU ns/op | allocs/op | speed | CPU | target |\n\
+                 |---|---|--:|--:|--:|--:|--:|---|\n",
                 row.group.title()
             );
         }
         let ours = ours(row);
         for (i, (peer, s)) in row.results.iter().enumerate() {
             let workload = if i == 0 { row.name.as_str() } else { "" };
-            let (ratio, target) = match (peer, ours) {
-                (Peer::Ours, _) => (String::new(), own_checks(row.group, s)),
+            let (ratio, cpu_ratio, target) = match (peer, ours) {
+                (Peer::Ours, _) => (String::new(), String::new(), own_checks(row.group, s)),
                 (_, Some(o)) => {
                     let ratio = o.ops_per_sec / s.ops_per_sec;
                     let checks = target_ratio(row.group, *peer)
-                        .map(|t| vec![(format!("≥ {t}×"), ratio >= t)])
+                        .map(|t| vec![(format!("speed ≥ {t}×"), ratio >= t)])
                         .unwrap_or_default();
-                    (format!("{ratio:.2}×"), checks)
+                    let cpu_ratio = s.cpu_ns_per_op / o.cpu_ns_per_op;
+                    (format!("{ratio:.2}×"), format!("{cpu_ratio:.2}×"), checks)
                 }
-                (_, None) => (String::new(), Vec::new()),
+                (_, None) => (String::new(), String::new(), Vec::new()),
             };
             let target: Vec<String> = target
                 .iter()
@@ -118,7 +120,7 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
                 .collect();
             let _ = writeln!(
                 md,
-                "| {workload} | {} | {} | {} | {} | {ratio} | {} |",
+                "| {workload} | {} | {} | {} | {} | {ratio} | {cpu_ratio} | {} |",
                 peer.label(),
                 thousands(s.ops_per_sec),
                 cpu(s.cpu_ns_per_op),
@@ -147,9 +149,12 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                 .results
                 .iter()
                 .map(|(peer, s)| {
-                    let ratio = match (peer, ours) {
-                        (Peer::Ours, _) | (_, None) => None,
-                        (_, Some(o)) => Some(o.ops_per_sec / s.ops_per_sec),
+                    let (ratio, cpu_ratio) = match (peer, ours) {
+                        (Peer::Ours, _) | (_, None) => (None, None),
+                        (_, Some(o)) => (
+                            Some(o.ops_per_sec / s.ops_per_sec),
+                            Some(s.cpu_ns_per_op / o.cpu_ns_per_op),
+                        ),
                     };
                     let checks: Vec<Json> = match peer {
                         Peer::Ours => own_checks(row.group, s),
@@ -178,7 +183,8 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                         "ops_per_sec": s.ops_per_sec,
                         "cpu_ns_per_op": s.cpu_ns_per_op,
                         "allocs_per_op": s.allocs_per_op,
-                        "ours_over_peer": ratio,
+                        "speed_ours_over_peer": ratio,
+                        "cpu_peer_over_ours": cpu_ratio,
                         "targets": checks,
                         "samples": samples,
                     })
@@ -255,12 +261,16 @@ mod tests {
             facts: vec![("machine".into(), "test".into())],
         };
         let md = markdown(&setup, &rows);
-        assert!(md.contains("| 3.00× | ≥ 1.5× met |"), "{md}");
-        assert!(md.contains("| 0.75× | ≥ 0.9× **MISSED** |"), "{md}");
+        assert!(md.contains("| 3.00× | 3.00× | speed ≥ 1.5× met |"), "{md}");
+        assert!(
+            md.contains("| 0.75× | 0.67× | speed ≥ 0.9× **MISSED** |"),
+            "{md}"
+        );
         assert!(md.contains("CPU ≤ 250 ns/op **MISSED**"), "{md}");
         let js = json(&setup, &rows);
         let results = &js["workloads"][0]["results"];
-        assert_eq!(results[1]["ours_over_peer"], 3.0);
+        assert_eq!(results[1]["speed_ours_over_peer"], 3.0);
+        assert_eq!(results[1]["cpu_peer_over_ours"], 3.0);
         assert_eq!(results[2]["targets"][0]["met"], false);
         assert_eq!(results[0]["targets"][0]["met"], false);
     }

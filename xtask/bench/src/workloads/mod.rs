@@ -4,6 +4,7 @@ mod big_reply;
 mod encode;
 mod parse;
 mod pipeline;
+mod pubsub;
 mod round_trip;
 mod shared;
 
@@ -37,6 +38,8 @@ pub enum Group {
     BigReply,
     /// Threads sharing one pooled client.
     Shared,
+    /// A subscriber taking in published messages.
+    PubSub,
     /// Encoding a command, no I/O.
     Encode,
     /// Parsing replies, no I/O.
@@ -51,6 +54,7 @@ impl Group {
             Group::Pipeline => "pipeline",
             Group::BigReply => "big reply",
             Group::Shared => "8 threads, shared client",
+            Group::PubSub => "pubsub",
             Group::Encode => "encode",
             Group::Parse => "parse",
         }
@@ -99,6 +103,7 @@ pub fn build(ctx: &Context, only: &[String]) -> Result<Vec<Workload>, String> {
         all.extend(pipeline::workloads(target, rb, net)?);
         all.extend(big_reply::workloads(target, rb, net)?);
         all.extend(shared::workloads(target, rb, net)?);
+        all.extend(pubsub::workloads(target, rb, net)?);
     }
     all.extend(encode::workloads(ctx.micro_budget));
     all.extend(parse::workloads(ctx.micro_budget));
