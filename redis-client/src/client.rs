@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::config::Config;
-use crate::connection::request::{FrameArgs, Request};
+use crate::connection::request::{CommandInfo, FrameArgs, Request};
 use crate::connection::{Connection, Connector, Failure};
 use crate::error::{Error, Result};
 use crate::pool::{self, BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
@@ -204,7 +204,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             let failure = match self.attempt(&request) {
-                Ok(value) => return self.finish(&request, value),
+                Ok(value) => return self.finish_reply(&request.frame, &request.info, value),
                 Err(failure) => failure,
             };
             if !retry.should_retry(
@@ -257,23 +257,30 @@ impl Client {
         }
     }
 
-    fn finish(&self, request: &Request, value: Value) -> Result<Value> {
+    /// Applies `decode_responses` and the response callback to the reply of the command encoded
+    /// in `frame`; pipelines call it for each reply they read.
+    pub(crate) fn finish_reply(
+        &self,
+        frame: &[u8],
+        info: &CommandInfo,
+        value: Value,
+    ) -> Result<Value> {
         if self.inner.config.decode_responses() {
-            check_utf8(&value, &request.info.name)?;
+            check_utf8(&value, &info.name)?;
         }
-        match self.callback_for(request) {
+        match self.callback_for(frame, info) {
             Some(callback) => callback(value),
             None => Ok(value),
         }
     }
 
-    fn callback_for(&self, request: &Request) -> Option<&ResponseCallback> {
+    fn callback_for(&self, frame: &[u8], info: &CommandInfo) -> Option<&ResponseCallback> {
         if self.callbacks.is_empty() {
             return None;
         }
         // The generated table names subcommands itself; without an entry, try "CMD SUB" too.
-        if request.info.meta.is_none() {
-            let mut args = FrameArgs::new(&request.frame);
+        if info.meta.is_none() {
+            let mut args = FrameArgs::new(frame);
             if let (Some(cmd), Some(sub)) = (args.next(), args.next()) {
                 let both = format!(
                     "{} {}",
@@ -286,7 +293,7 @@ impl Client {
                 }
             }
         }
-        self.callbacks.get(request.info.name.as_ref())
+        self.callbacks.get(info.name.as_ref())
     }
 }
 

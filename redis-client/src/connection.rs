@@ -6,6 +6,7 @@
 //! stream can no longer be trusted, so pools drop it instead of reusing it.
 
 mod handshake;
+mod pipelining;
 pub(crate) mod request;
 pub(crate) mod shortcut;
 mod stream;

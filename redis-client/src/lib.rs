@@ -38,3 +38,8 @@ pub mod pubsub;
 pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
 pub use generated::cmd;
 pub use generated::commands::Commands;
+pub mod pipeline;
+pub mod script;
+
+pub use pipeline::{FromReplies, Immediate, Pipeline, TransactionOptions};
+pub use script::Script;

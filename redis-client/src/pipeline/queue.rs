@@ -1,0 +1,288 @@
+//! The commands a pipeline has buffered: all encoded back to back in one buffer, each with what
+//! its reply needs (its name, how long it may block, the shape its reply is reshaped into).
+//!
+//! The buffer starts with a `MULTI` frame and has room for `EXEC` at its end, so a transaction
+//! goes out as one contiguous slice, exactly as a plain pipeline (which skips the `MULTI`).
+
+use std::ops::Range;
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use crate::client::Client;
+use crate::command::Command;
+use crate::config::Protocol;
+use crate::connection::request::CommandInfo;
+use crate::error::{Error, Result};
+use crate::resp::{write_command, ToArgs, Value};
+use crate::shape::{normalize, ReplyShape};
+
+/// `MULTI` and `EXEC`, encoded.
+pub(super) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+pub(super) const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
+
+/// One buffered command.
+pub(super) struct Entry {
+    /// Where its frame ends in [`Queue::frames`].
+    end: usize,
+    pub(super) info: CommandInfo,
+    /// The reply's shapes for a typed command; raw commands keep the reply as it comes.
+    shape: Option<(&'static ReplyShape, Option<&'static ReplyShape>)>,
+}
+
+/// The buffered commands of a pipeline, in order.
+pub(super) struct Queue {
+    /// `MULTI`, then every command's frame.
+    frames: BytesMut,
+    entries: Vec<Entry>,
+}
+
+impl Queue {
+    pub(super) fn new() -> Queue {
+        let mut frames = BytesMut::with_capacity(256);
+        frames.extend_from_slice(MULTI);
+        Queue {
+            frames,
+            entries: Vec::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops every command, keeping the buffer's memory for the next round.
+    pub(super) fn clear(&mut self) {
+        self.frames.truncate(MULTI.len());
+        self.entries.clear();
+    }
+
+    /// Buffers a typed command; its reply will be reshaped into the command's shape.
+    pub(super) fn push_command<C: Command>(&mut self, cmd: &C) -> Result<()> {
+        cmd.check()?;
+        let shape = (cmd.reply_shape(), cmd.resp2_reply_shape());
+        self.push(cmd, Some(shape))
+    }
+
+    /// Buffers a raw command; its reply is kept as the server sends it.
+    pub(super) fn push_raw(&mut self, args: &(impl ToArgs + ?Sized)) -> Result<()> {
+        self.push(args, None)
+    }
+
+    fn push(
+        &mut self,
+        args: &(impl ToArgs + ?Sized),
+        shape: Option<(&'static ReplyShape, Option<&'static ReplyShape>)>,
+    ) -> Result<()> {
+        let start = self.frames.len();
+        write_command(&mut self.frames, args)?;
+        let info = CommandInfo::from_frame(&self.frames[start..]);
+        self.entries.push(Entry {
+            end: self.frames.len(),
+            info,
+            shape,
+        });
+        Ok(())
+    }
+
+    pub(super) fn entry(&self, index: usize) -> &Entry {
+        &self.entries[index]
+    }
+
+    /// Whether every buffered command is flagged read-only, so running them twice is harmless.
+    pub(super) fn all_read_only(&self) -> bool {
+        self.entries.iter().all(|e| e.info.is_read_only())
+    }
+
+    /// The encoded frame of command `index`.
+    pub(super) fn frame(&self, index: usize) -> &[u8] {
+        let start = match index {
+            0 => MULTI.len(),
+            _ => self.entries[index - 1].end,
+        };
+        &self.frames[start..self.entries[index].end]
+    }
+
+    /// The command names in order, taken out for the replies (the queue is cleared next).
+    pub(super) fn take_names(&mut self) -> Vec<std::borrow::Cow<'static, str>> {
+        self.entries
+            .iter_mut()
+            .map(|e| std::mem::take(&mut e.info.name))
+            .collect()
+    }
+
+    /// The wire image of the pipeline: the commands alone, or wrapped in `MULTI` … `EXEC`.
+    ///
+    /// Returns the bytes and, per frame on the wire, where it ends within them.
+    pub(super) fn wire(&mut self, transaction: bool) -> Wire<'_> {
+        if transaction {
+            self.frames.extend_from_slice(EXEC);
+        }
+        Wire {
+            queue: self,
+            transaction,
+        }
+    }
+}
+
+/// The bytes of a pipeline as sent; removes the `EXEC` it appended when dropped.
+pub(super) struct Wire<'q> {
+    queue: &'q mut Queue,
+    transaction: bool,
+}
+
+impl Wire<'_> {
+    /// How many frames go out (commands, plus `MULTI` and `EXEC` in a transaction).
+    pub(super) fn frames(&self) -> usize {
+        self.queue.len() + if self.transaction { 2 } else { 0 }
+    }
+
+    /// The bytes of frames `range` (indices as counted by [`Wire::frames`]).
+    pub(super) fn bytes(&self, range: Range<usize>) -> &[u8] {
+        &self.queue.frames[self.start(range.start)..self.end(range.end - 1)]
+    }
+
+    /// Where frame `index` starts in the buffer.
+    fn start(&self, index: usize) -> usize {
+        match (self.transaction, index) {
+            (true, 0) => 0,
+            (false, 0) => MULTI.len(),
+            (_, i) => self.end(i - 1),
+        }
+    }
+
+    /// Where frame `index` ends in the buffer.
+    fn end(&self, index: usize) -> usize {
+        match (self.transaction, index) {
+            (false, i) => self.queue.entries[i].end,
+            (true, 0) => MULTI.len(),
+            (true, i) if i <= self.queue.len() => self.queue.entries[i - 1].end,
+            (true, _) => self.queue.frames.len(),
+        }
+    }
+
+    /// The end of the run of frames starting at `start` that stays within `max_bytes` (at least
+    /// one frame), so a huge pipeline is written in bounded slices.
+    pub(super) fn chunk_end(&self, start: usize, max_bytes: usize) -> usize {
+        let base = self.start(start);
+        let total = self.frames();
+        let mut end = start + 1;
+        while end < total && self.end(end) - base <= max_bytes {
+            end += 1;
+        }
+        end
+    }
+
+    pub(super) fn queue(&self) -> &Queue {
+        self.queue
+    }
+}
+
+impl Drop for Wire<'_> {
+    fn drop(&mut self) {
+        if self.transaction {
+            let len = self.queue.frames.len() - EXEC.len();
+            self.queue.frames.truncate(len);
+        }
+    }
+}
+
+impl Entry {
+    /// The read timeout for this command's reply outside a transaction.
+    pub(super) fn read_timeout(&self, socket: Option<Duration>) -> Option<Duration> {
+        self.info.read_timeout(socket)
+    }
+
+    /// Turns this command's reply into its outcome: an error reply becomes `Err` naming the
+    /// command; otherwise the client's `decode_responses` check and response callback run, and
+    /// a typed command's reply is reshaped into its RESP3 shape.
+    pub(super) fn outcome(
+        &self,
+        frame: &[u8],
+        value: Value,
+        client: &Client,
+        protocol: Protocol,
+    ) -> Result<Value> {
+        let name = self.info.name.as_ref();
+        if let Value::Error(payload) = value {
+            return Err(Error::from_server_reply(&payload, Some(name)));
+        }
+        let value = client.finish_reply(frame, &self.info, value)?;
+        match self.shape {
+            None => Ok(value),
+            Some((shape, resp2)) => normalize(value, shape, resp2, protocol).map_err(|e| match e {
+                Error::Data(message) => Error::Data(format!("{name}: {message}")),
+                other => other.with_command(name),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue_of(commands: &[&[&str]]) -> Queue {
+        let mut queue = Queue::new();
+        for args in commands {
+            queue.push_raw(*args).unwrap();
+        }
+        queue
+    }
+
+    #[test]
+    fn plain_wire_is_the_commands_alone() {
+        let mut queue = queue_of(&[&["SET", "a", "1"], &["GET", "a"]]);
+        assert_eq!(queue.frame(1), b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+        let wire = queue.wire(false);
+        assert_eq!(wire.frames(), 2);
+        assert_eq!(
+            wire.bytes(0..2),
+            &b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n"[..]
+        );
+        assert_eq!(wire.bytes(1..2), b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+    }
+
+    #[test]
+    fn transaction_wire_wraps_in_multi_exec_and_unwraps_after() {
+        let mut queue = queue_of(&[&["INCR", "n"]]);
+        {
+            let wire = queue.wire(true);
+            assert_eq!(wire.frames(), 3);
+            let all = wire.bytes(0..3);
+            assert!(all.starts_with(MULTI) && all.ends_with(EXEC), "{all:?}");
+            assert_eq!(wire.bytes(1..2), b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+            assert_eq!(wire.bytes(2..3), EXEC);
+        }
+        let first = queue.frame(0).to_vec();
+        assert_eq!(queue.wire(false).bytes(0..1), first);
+    }
+
+    #[test]
+    fn chunks_stay_within_the_byte_limit_but_take_at_least_one_frame() {
+        let mut queue = Queue::new();
+        for i in 0..10 {
+            queue.push_raw(&("SET", format!("key{i}"), "v")).unwrap();
+        }
+        let frame_len = queue.frame(0).len();
+        let wire = queue.wire(false);
+        assert_eq!(wire.chunk_end(0, frame_len * 3), 3);
+        assert_eq!(wire.chunk_end(3, frame_len * 3), 6);
+        assert_eq!(wire.chunk_end(9, frame_len * 3), 10);
+        assert_eq!(wire.chunk_end(0, 1), 1, "an oversized frame goes alone");
+        assert_eq!(wire.chunk_end(0, usize::MAX), 10);
+    }
+
+    #[test]
+    fn clear_keeps_the_multi_prefix() {
+        let mut queue = queue_of(&[&["PING"]]);
+        queue.clear();
+        assert!(queue.is_empty());
+        queue.push_raw(&["ECHO", "x"]).unwrap();
+        assert_eq!(queue.frame(0), b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n");
+    }
+}

@@ -1,0 +1,192 @@
+//! Sending a pipeline and reading its replies as they come.
+//!
+//! The commands go out in slices of at most [`CHUNK_BYTES`], and each slice's replies are read
+//! before the next slice is written. Writing never waits for the server to drain replies we have
+//! not read (a slice fits the socket buffers, and the server keeps whatever replies it cannot
+//! send yet), and reading never waits for commands we have not written, so a pipeline of any
+//! length cannot deadlock. Each reply is turned into its command's outcome as soon as it is read,
+//! so the replies exist once.
+
+use crate::client::Client;
+use crate::connection::{Connection, Failure};
+use crate::error::{Error, Result};
+use crate::resp::Value;
+use crate::retry::Sent;
+
+use super::queue::Wire;
+
+/// The most bytes of commands written before their replies are read.
+pub(super) const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Where a failed run stopped.
+struct Stopped {
+    error: Error,
+    /// The slice holding the last frame (`EXEC` in a transaction) was handed to the socket.
+    wrote_last: bool,
+}
+
+/// Writes the frames of `wire` slice by slice, calling `read` once per frame, in order, after
+/// its slice went out. `read` fails only when the connection does.
+fn drive(
+    conn: &mut Connection,
+    wire: &Wire<'_>,
+    mut read: impl FnMut(&mut Connection, usize) -> Result<()>,
+) -> Result<(), Stopped> {
+    let total = wire.frames();
+    let mut start = 0;
+    while start < total {
+        let end = wire.chunk_end(start, CHUNK_BYTES);
+        let wrote_last = end == total;
+        let stopped = |error| Stopped { error, wrote_last };
+        conn.send_frames(wire.bytes(start..end), end - start)
+            .map_err(stopped)?;
+        for index in start..end {
+            read(conn, index).map_err(stopped)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// Runs the commands as a plain pipeline; each outcome sits in its command's place.
+///
+/// Once a slice was handed to the socket, any complete command in it may have run (even when
+/// the write failed part way), so every failure counts as sent.
+pub(super) fn plain(
+    conn: &mut Connection,
+    wire: &Wire<'_>,
+    client: &Client,
+) -> Result<Vec<Result<Value>>, Failure> {
+    let queue = wire.queue();
+    let protocol = conn.protocol();
+    let mut outcomes = Vec::with_capacity(queue.len());
+    drive(conn, wire, |conn, index| {
+        let entry = queue.entry(index);
+        let timeout = entry.read_timeout(conn.socket_timeout());
+        let value = conn.read_reply_for(timeout, &entry.info.name)?;
+        outcomes.push(entry.outcome(queue.frame(index), value, client, protocol));
+        Ok(())
+    })
+    .map_err(|stopped| Failure {
+        error: stopped.error,
+        sent: Sent::Maybe,
+    })?;
+    Ok(outcomes)
+}
+
+/// Runs the commands inside `MULTI` … `EXEC`.
+///
+/// Nothing runs before the server receives `EXEC`, so a failure before the slice holding it was
+/// written counts as unsent. A command the server refuses while queueing aborts the whole
+/// transaction (`EXECABORT`, reported with the first refusal); a nil `EXEC` reply means a
+/// watched key changed ([`Error::Watch`]).
+pub(super) fn transaction(
+    conn: &mut Connection,
+    wire: &Wire<'_>,
+    client: &Client,
+) -> Result<Vec<Result<Value>>, Failure> {
+    let queue = wire.queue();
+    let count = queue.len();
+    let protocol = conn.protocol();
+    let mut multi_error = None;
+    let mut refused: Option<(usize, Error)> = None;
+    let mut exec_reply = None;
+    drive(conn, wire, |conn, index| {
+        let timeout = conn.socket_timeout();
+        if index == 0 {
+            if let Value::Error(payload) = conn.read_reply_for(timeout, "MULTI")? {
+                multi_error = Some(Error::from_server_reply(&payload, Some("MULTI")));
+            }
+        } else if index <= count {
+            let name = &queue.entry(index - 1).info.name;
+            if let Value::Error(payload) = conn.read_reply_for(timeout, name)? {
+                refused.get_or_insert((index, Error::from_server_reply(&payload, Some(name))));
+            }
+        } else {
+            exec_reply = Some(conn.read_reply_for(timeout, "EXEC")?);
+        }
+        Ok(())
+    })
+    .map_err(|stopped| Failure {
+        error: stopped.error,
+        sent: if stopped.wrote_last {
+            Sent::Maybe
+        } else {
+            Sent::No
+        },
+    })?;
+    let failed = |error| Failure {
+        error,
+        sent: Sent::Maybe,
+    };
+    if let Some(error) = multi_error {
+        return Err(failed(error));
+    }
+    let items = match exec_reply.map(Value::without_attributes) {
+        Some(Value::Array(items)) => items,
+        Some(Value::Nil) => return Err(failed(Error::Watch)),
+        Some(Value::Error(payload)) => {
+            let error = match refused {
+                Some((index, first)) => exec_abort(&payload, index, &first),
+                None => Error::from_server_reply(&payload, Some("EXEC")),
+            };
+            return Err(failed(error));
+        }
+        Some(other) => {
+            return Err(failed(Error::Protocol(format!(
+                "EXEC answered {} instead of an array of {count} replies",
+                other.kind_name()
+            ))))
+        }
+        None => unreachable!("drive reads the EXEC reply before returning Ok"),
+    };
+    if items.len() != count {
+        return Err(failed(Error::Protocol(format!(
+            "EXEC answered {} replies for {count} queued commands",
+            items.len()
+        ))));
+    }
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            queue
+                .entry(index)
+                .outcome(queue.frame(index), value, client, protocol)
+        })
+        .collect())
+}
+
+/// The `EXECABORT` error, naming the first command the server refused while queueing.
+fn exec_abort(payload: &[u8], index: usize, first: &Error) -> Error {
+    let server = String::from_utf8_lossy(payload);
+    let server = server.trim_end_matches('.');
+    Error::from_server_reply(
+        format!("{server}: command #{index} of the transaction was refused: {first}").as_bytes(),
+        Some("EXEC"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_abort_keeps_the_code_and_names_the_refused_command() {
+        let first = Error::from_server_reply(
+            b"ERR wrong number of arguments for 'incr' command",
+            Some("INCR"),
+        );
+        let e = exec_abort(
+            b"EXECABORT Transaction discarded because of previous errors.",
+            2,
+            &first,
+        );
+        assert_eq!(e.code(), Some("EXECABORT"));
+        let text = e.to_string();
+        assert!(
+            text.contains("command #2") && text.contains("INCR") && text.contains("(command EXEC)"),
+            "{text}"
+        );
+    }
+}
