@@ -578,7 +578,7 @@ impl Emitter<'_> {
             let vname = ident(&v.name);
             let vdoc = attrs(&docs::argument(choice));
             let deprecated = deprecated_attr(choice);
-            let fname = ident(&super::names::snake(&v.name));
+            let fname = ident(&v.func);
             match &v.payload {
                 Payload::Unit => {
                     variants.push(quote!(#vdoc #deprecated #vname));

@@ -451,7 +451,7 @@ impl Golden<'_> {
         let expr = match variant.payload {
             Payload::Unit => quote!(crate::cmd::#name::#vname),
             _ => {
-                let f = format_ident!("{}", super::names::snake(&variant.name));
+                let f = format_ident!("{}", variant.func);
                 quote!(crate::cmd::#name::#f(#(#args),*))
             }
         };

@@ -118,6 +118,8 @@ pub(crate) struct VariantLayout {
     pub node: usize,
     /// Variant name.
     pub name: String,
+    /// The snake_case name of the function building it (the choice's label).
+    pub func: String,
     /// What it holds.
     pub payload: Payload,
 }
@@ -639,9 +641,16 @@ impl<'a> LayoutBuilder<'a, '_> {
                 vname = format!("{}{n}", camel(&choice.label));
                 n += 1;
             }
+            let mut func = choice.label.clone();
+            let mut n = 2;
+            while variants.iter().any(|v| v.func == func) {
+                func = format!("{}_{n}", choice.label.trim_end_matches('_'));
+                n += 1;
+            }
             variants.push(VariantLayout {
                 node: choice.id,
                 name: vname,
+                func,
                 payload,
             });
         }

@@ -939,7 +939,7 @@ fn client_kill() {
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
         crate::cmd::ClientKillNewFormat::flags("flags1"),
-        crate::cmd::ClientKillNewFormat::libname("lib_name2"),
+        crate::cmd::ClientKillNewFormat::lib_name("lib_name2"),
     ]);
     assert_eq!(
         args(&c),
@@ -948,8 +948,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::libname("lib_name1"),
-        crate::cmd::ClientKillNewFormat::libver("lib_ver2"),
+        crate::cmd::ClientKillNewFormat::lib_name("lib_name1"),
+        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver2"),
     ]);
     assert_eq!(
         args(&c),
@@ -965,7 +965,7 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::libver("lib_ver1"),
+        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver1"),
         crate::cmd::ClientKillNewFormat::db(2i64),
     ]);
     assert_eq!(
@@ -990,7 +990,7 @@ fn client_kill() {
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
         crate::cmd::ClientKillNewFormat::ip("ip1"),
-        crate::cmd::ClientKillNewFormat::nottype(crate::cmd::ClientKillNotClientType::Primary),
+        crate::cmd::ClientKillNewFormat::not_type(crate::cmd::ClientKillNotClientType::Primary),
     ]);
     assert_eq!(
         args(&c),
@@ -999,8 +999,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::nottype(crate::cmd::ClientKillNotClientType::Slave),
-        crate::cmd::ClientKillNewFormat::notid([1i64, 2i64]),
+        crate::cmd::ClientKillNewFormat::not_type(crate::cmd::ClientKillNotClientType::Slave),
+        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
     ]);
     assert_eq!(
         args(&c),
@@ -1009,8 +1009,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notid([1i64, 2i64]),
-        crate::cmd::ClientKillNewFormat::notuser("not_username3"),
+        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
+        crate::cmd::ClientKillNewFormat::not_user("not_username3"),
     ]);
     assert_eq!(
         args(&c),
@@ -1027,8 +1027,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notuser("not_username1"),
-        crate::cmd::ClientKillNewFormat::notaddr("not_addr2"),
+        crate::cmd::ClientKillNewFormat::not_user("not_username1"),
+        crate::cmd::ClientKillNewFormat::not_addr("not_addr2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1044,8 +1044,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notaddr("not_addr1"),
-        crate::cmd::ClientKillNewFormat::notladdr("not_laddr2"),
+        crate::cmd::ClientKillNewFormat::not_addr("not_addr1"),
+        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1061,8 +1061,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notladdr("not_laddr1"),
-        crate::cmd::ClientKillNewFormat::notname("not_name2"),
+        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr1"),
+        crate::cmd::ClientKillNewFormat::not_name("not_name2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1078,8 +1078,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notname("not_name1"),
-        crate::cmd::ClientKillNewFormat::notflags("not_flags2"),
+        crate::cmd::ClientKillNewFormat::not_name("not_name1"),
+        crate::cmd::ClientKillNewFormat::not_flags("not_flags2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1095,8 +1095,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notflags("not_flags1"),
-        crate::cmd::ClientKillNewFormat::notlibname("not_lib_name2"),
+        crate::cmd::ClientKillNewFormat::not_flags("not_flags1"),
+        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1112,8 +1112,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notlibname("not_lib_name1"),
-        crate::cmd::ClientKillNewFormat::notlibver("not_lib_ver2"),
+        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name1"),
+        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1129,8 +1129,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notlibver("not_lib_ver1"),
-        crate::cmd::ClientKillNewFormat::notdb(2i64),
+        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver1"),
+        crate::cmd::ClientKillNewFormat::not_db(2i64),
     ]);
     assert_eq!(
         args(&c),
@@ -1146,8 +1146,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notdb(1i64),
-        crate::cmd::ClientKillNewFormat::notcapa("not_capa2"),
+        crate::cmd::ClientKillNewFormat::not_db(1i64),
+        crate::cmd::ClientKillNewFormat::not_capa("not_capa2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1156,8 +1156,8 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notcapa("not_capa1"),
-        crate::cmd::ClientKillNewFormat::notip("not_ip2"),
+        crate::cmd::ClientKillNewFormat::not_capa("not_capa1"),
+        crate::cmd::ClientKillNewFormat::not_ip("not_ip2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1173,7 +1173,7 @@ fn client_kill() {
     let _: PhantomData<i64> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::notip("not_ip1"),
+        crate::cmd::ClientKillNewFormat::not_ip("not_ip1"),
         crate::cmd::ClientKillNewFormat::id([2i64, 3i64]),
     ]);
     assert_eq!(
@@ -1632,15 +1632,15 @@ fn client_reply() {
 }
 #[test]
 fn client_setinfo() {
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::libname("libname1"));
+    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_name("libname1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-NAME", "libname1"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::libname("libname1"));
+    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_name("libname1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-NAME", "libname1"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::libver("libver1"));
+    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_ver("libver1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-VER", "libver1"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
@@ -2064,11 +2064,13 @@ fn cluster_replicas() {
 }
 #[test]
 fn cluster_replicate() {
-    let c = crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::nodeid("node_id1"));
+    let c =
+        crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::node_id("node_id1"));
     assert_eq!(args(&c), ["CLUSTER", "REPLICATE", "node_id1"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::nodeid("node_id1"));
+    let c =
+        crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::node_id("node_id1"));
     assert_eq!(args(&c), ["CLUSTER", "REPLICATE", "node_id1"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
@@ -6909,7 +6911,7 @@ fn shutdown() {
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::Shutdown::new().abort().abort_selector(
-        crate::cmd::ShutdownAbortSelector::saveselector(
+        crate::cmd::ShutdownAbortSelector::save_selector(
             crate::cmd::ShutdownSaveSelector::new()
                 .save()
                 .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
@@ -6926,7 +6928,7 @@ fn shutdown() {
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
     let c = crate::cmd::Shutdown::new()
-        .abort_selector(crate::cmd::ShutdownAbortSelector::saveselector(
+        .abort_selector(crate::cmd::ShutdownAbortSelector::save_selector(
             crate::cmd::ShutdownSaveSelector::new()
                 .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
                 .save()

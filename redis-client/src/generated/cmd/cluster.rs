@@ -1097,7 +1097,7 @@ pub enum ClusterReplicateArgs {
 }
 impl ClusterReplicateArgs {
     #[doc = " [`ClusterReplicateArgs::NodeId`] from its value."]
-    pub fn nodeid(node_id: impl crate::ToArgs) -> Self {
+    pub fn node_id(node_id: impl crate::ToArgs) -> Self {
         Self::NodeId(crate::command::Arg::new(node_id))
     }
 }

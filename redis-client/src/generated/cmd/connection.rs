@@ -591,11 +591,11 @@ impl ClientKillNewFormat {
         Self::Flags(crate::command::Arg::new(flags))
     }
     #[doc = " [`ClientKillNewFormat::LibName`] from its value."]
-    pub fn libname(lib_name: impl crate::ToArgs) -> Self {
+    pub fn lib_name(lib_name: impl crate::ToArgs) -> Self {
         Self::LibName(crate::command::Arg::new(lib_name))
     }
     #[doc = " [`ClientKillNewFormat::LibVer`] from its value."]
-    pub fn libver(lib_ver: impl crate::ToArgs) -> Self {
+    pub fn lib_ver(lib_ver: impl crate::ToArgs) -> Self {
         Self::LibVer(crate::command::Arg::new(lib_ver))
     }
     #[doc = " [`ClientKillNewFormat::Db`] from its value."]
@@ -611,51 +611,51 @@ impl ClientKillNewFormat {
         Self::Ip(crate::command::Arg::new(ip))
     }
     #[doc = " [`ClientKillNewFormat::NotType`] from its value."]
-    pub fn nottype(not_client_type: ClientKillNotClientType) -> Self {
+    pub fn not_type(not_client_type: ClientKillNotClientType) -> Self {
         Self::NotType(not_client_type)
     }
     #[doc = " [`ClientKillNewFormat::NotId`] from its value."]
-    pub fn notid(not_client_id: impl IntoIterator<Item = i64>) -> Self {
+    pub fn not_id(not_client_id: impl IntoIterator<Item = i64>) -> Self {
         Self::NotId(not_client_id.into_iter().collect())
     }
     #[doc = " [`ClientKillNewFormat::NotUser`] from its value."]
-    pub fn notuser(not_username: impl crate::ToArgs) -> Self {
+    pub fn not_user(not_username: impl crate::ToArgs) -> Self {
         Self::NotUser(crate::command::Arg::new(not_username))
     }
     #[doc = " [`ClientKillNewFormat::NotAddr`] from its value."]
-    pub fn notaddr(not_addr: impl crate::ToArgs) -> Self {
+    pub fn not_addr(not_addr: impl crate::ToArgs) -> Self {
         Self::NotAddr(crate::command::Arg::new(not_addr))
     }
     #[doc = " [`ClientKillNewFormat::NotLaddr`] from its value."]
-    pub fn notladdr(not_laddr: impl crate::ToArgs) -> Self {
+    pub fn not_laddr(not_laddr: impl crate::ToArgs) -> Self {
         Self::NotLaddr(crate::command::Arg::new(not_laddr))
     }
     #[doc = " [`ClientKillNewFormat::NotName`] from its value."]
-    pub fn notname(not_name: impl crate::ToArgs) -> Self {
+    pub fn not_name(not_name: impl crate::ToArgs) -> Self {
         Self::NotName(crate::command::Arg::new(not_name))
     }
     #[doc = " [`ClientKillNewFormat::NotFlags`] from its value."]
-    pub fn notflags(not_flags: impl crate::ToArgs) -> Self {
+    pub fn not_flags(not_flags: impl crate::ToArgs) -> Self {
         Self::NotFlags(crate::command::Arg::new(not_flags))
     }
     #[doc = " [`ClientKillNewFormat::NotLibName`] from its value."]
-    pub fn notlibname(not_lib_name: impl crate::ToArgs) -> Self {
+    pub fn not_lib_name(not_lib_name: impl crate::ToArgs) -> Self {
         Self::NotLibName(crate::command::Arg::new(not_lib_name))
     }
     #[doc = " [`ClientKillNewFormat::NotLibVer`] from its value."]
-    pub fn notlibver(not_lib_ver: impl crate::ToArgs) -> Self {
+    pub fn not_lib_ver(not_lib_ver: impl crate::ToArgs) -> Self {
         Self::NotLibVer(crate::command::Arg::new(not_lib_ver))
     }
     #[doc = " [`ClientKillNewFormat::NotDb`] from its value."]
-    pub fn notdb(not_db: i64) -> Self {
+    pub fn not_db(not_db: i64) -> Self {
         Self::NotDb(not_db)
     }
     #[doc = " [`ClientKillNewFormat::NotCapa`] from its value."]
-    pub fn notcapa(not_capa: impl crate::ToArgs) -> Self {
+    pub fn not_capa(not_capa: impl crate::ToArgs) -> Self {
         Self::NotCapa(crate::command::Arg::new(not_capa))
     }
     #[doc = " [`ClientKillNewFormat::NotIp`] from its value."]
-    pub fn notip(not_ip: impl crate::ToArgs) -> Self {
+    pub fn not_ip(not_ip: impl crate::ToArgs) -> Self {
         Self::NotIp(crate::command::Arg::new(not_ip))
     }
 }
@@ -838,11 +838,11 @@ pub enum ClientKillFilter {
 impl ClientKillFilter {
     #[doc = " [`ClientKillFilter::OldFormat`] from its value."]
     #[deprecated(note = "deprecated since 2.8.12")]
-    pub fn oldformat(old_format: impl crate::ToArgs) -> Self {
+    pub fn old_format(old_format: impl crate::ToArgs) -> Self {
         Self::OldFormat(crate::command::Arg::new(old_format))
     }
     #[doc = " [`ClientKillFilter::NewFormat`] from its value."]
-    pub fn newformat(new_format: impl IntoIterator<Item = ClientKillNewFormat>) -> Self {
+    pub fn new_format(new_format: impl IntoIterator<Item = ClientKillNewFormat>) -> Self {
         Self::NewFormat(new_format.into_iter().collect())
     }
 }
@@ -1653,11 +1653,11 @@ pub enum ClientSetinfoAttr {
 }
 impl ClientSetinfoAttr {
     #[doc = " [`ClientSetinfoAttr::LibName`] from its value."]
-    pub fn libname(libname: impl crate::ToArgs) -> Self {
+    pub fn lib_name(libname: impl crate::ToArgs) -> Self {
         Self::LibName(crate::command::Arg::new(libname))
     }
     #[doc = " [`ClientSetinfoAttr::LibVer`] from its value."]
-    pub fn libver(libver: impl crate::ToArgs) -> Self {
+    pub fn lib_ver(libver: impl crate::ToArgs) -> Self {
         Self::LibVer(crate::command::Arg::new(libver))
     }
 }

@@ -2914,7 +2914,7 @@ pub enum ReplicaofArgs {
 }
 impl ReplicaofArgs {
     #[doc = " [`ReplicaofArgs::HostPort`] from its members."]
-    pub fn hostport(host: impl crate::ToArgs, port: i64) -> Self {
+    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Self {
         Self::HostPort {
             host: crate::command::Arg::new(host),
             port,
@@ -3274,7 +3274,7 @@ pub enum ShutdownAbortSelector {
 }
 impl ShutdownAbortSelector {
     #[doc = " [`ShutdownAbortSelector::SaveSelector`] from its value."]
-    pub fn saveselector(save_selector: ShutdownSaveSelector) -> Self {
+    pub fn save_selector(save_selector: ShutdownSaveSelector) -> Self {
         Self::SaveSelector(save_selector)
     }
 }
@@ -3365,7 +3365,7 @@ pub enum SlaveofArgs {
 }
 impl SlaveofArgs {
     #[doc = " [`SlaveofArgs::HostPort`] from its members."]
-    pub fn hostport(host: impl crate::ToArgs, port: i64) -> Self {
+    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Self {
         Self::HostPort {
             host: crate::command::Arg::new(host),
             port,
