@@ -95,6 +95,16 @@ fn for_each_pair(value: Value, mut f: impl FnMut(Value, Value) -> Result<()>) ->
     Ok(len)
 }
 
+/// How many pairs [`for_each_pair`] will find, at most: exact for a map or a flat array, half
+/// the count for an array of pairs, none for anything else.
+fn pair_count_hint(value: &Value) -> usize {
+    match value {
+        Value::Map(pairs) => pairs.len(),
+        Value::Array(items) | Value::Set(items) | Value::Push(items) => items.len() / 2,
+        _ => 0,
+    }
+}
+
 fn pair_shape_error() -> Error {
     Error::Data("expected a 2-element array as a map entry".to_owned())
 }
@@ -106,7 +116,8 @@ where
     S: BuildHasher + Default,
 {
     fn from_value(value: Value) -> Result<Self> {
-        let mut map = HashMap::default();
+        // Sized up front: growing a 5 000-field HGETALL one insert at a time rehashes it 13 times.
+        let mut map = HashMap::with_capacity_and_hasher(pair_count_hint(&value), S::default());
         for_each_pair(value, |k, v| {
             map.insert(K::from_value(k)?, V::from_value(v)?);
             Ok(())
