@@ -1,12 +1,12 @@
 //! Workload 3: big replies on one connection — LRANGE 0 -1 over 10 000 elements, HGETALL over
 //! 5 000 fields, MGET of 100 values of 1 KiB — each converted to the collection a caller would
-//! ask for. redis-benchmark runs the same commands (as custom commands, `-c 1`).
+//! ask for (redis-client: the typed `Commands` surface). redis-benchmark runs the same commands (as custom commands, `-c 1`).
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::Bytes;
+use redis_client::Commands;
 
 use super::{ours, theirs, Group, Runner, Workload};
 use crate::measure::timed;
@@ -110,22 +110,17 @@ fn ours_runner(target: &Target, kind: Kind, keys: Vec<String>) -> Result<Runner,
         timed(budget, || {
             match kind {
                 Kind::Lrange => {
-                    let items: Vec<Bytes> = conn
-                        .query(("LRANGE", LIST, "0", "-1"))
-                        .map_err(ours("LRANGE"))?;
+                    let items = conn.lrange(LIST, 0, -1).map_err(ours("LRANGE"))?;
                     check_len("LRANGE", items.len(), LIST_LEN)?;
                     black_box(items);
                 }
                 Kind::Hgetall => {
-                    let map: HashMap<Bytes, Bytes> =
-                        conn.query(("HGETALL", HASH)).map_err(ours("HGETALL"))?;
+                    let map = conn.hgetall(HASH).map_err(ours("HGETALL"))?;
                     check_len("HGETALL", map.len(), HASH_LEN)?;
                     black_box(map);
                 }
                 Kind::Mget => {
-                    let values: Vec<Option<Bytes>> = conn
-                        .query(("MGET", keys.as_slice()))
-                        .map_err(ours("MGET"))?;
+                    let values = conn.mget(&keys).map_err(ours("MGET"))?;
                     check_len("MGET", values.len(), MGET_KEYS)?;
                     black_box(values);
                 }

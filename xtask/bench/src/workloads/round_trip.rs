@@ -1,10 +1,10 @@
 //! Workload 1: sequential GET and SET on one connection (16-byte key, 64-byte value), against
-//! `redis-benchmark -c 1 -P 1`.
+//! `redis-benchmark -c 1 -P 1`. redis-client runs the typed `Commands` surface on a `Connection`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::Bytes;
+use redis_client::Commands;
 
 use super::{ours, theirs, Group, Runner, Workload, KEY, VALUE};
 use crate::measure::timed;
@@ -49,10 +49,9 @@ fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
     Ok(Box::new(move |budget| {
         timed(budget, || {
             if get {
-                let value: Option<Bytes> = conn.query(("GET", KEY)).map_err(ours("GET"))?;
-                black_box(value);
+                black_box(conn.get(KEY).map_err(ours("GET"))?);
             } else {
-                conn.query::<()>(("SET", KEY, VALUE)).map_err(ours("SET"))?;
+                conn.set(KEY, VALUE).map_err(ours("SET"))?;
             }
             Ok(1)
         })

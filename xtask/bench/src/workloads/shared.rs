@@ -1,5 +1,5 @@
 //! Workload 4: 8 threads sharing one pooled client, each running GET (or INCR) in a loop —
-//! redis-client's `Client` against redis-rs connections in an r2d2 pool (one checkout per
+//! redis-client's `Client` (typed `Commands` surface) against redis-rs connections in an r2d2 pool (one checkout per
 //! command, as with `Client`), and `redis-benchmark -c 8`.
 
 use std::hint::black_box;
@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use redis_client::Commands;
 
 use super::{ours, theirs, Group, Runner, Workload, COUNTER, KEY, VALUE};
 use crate::alloc::allocations;
@@ -57,11 +57,9 @@ fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
     Ok(Box::new(move |budget| {
         on_threads(budget, || {
             if get {
-                let value: Option<Bytes> = client.query(("GET", KEY)).map_err(ours("GET"))?;
-                black_box(value);
+                black_box(client.get(KEY).map_err(ours("GET"))?);
             } else {
-                let n: i64 = client.query(("INCR", COUNTER)).map_err(ours("INCR"))?;
-                black_box(n);
+                black_box(client.incr(COUNTER).map_err(ours("INCR"))?);
             }
             Ok(())
         })
