@@ -8,6 +8,9 @@ use redis::IntoConnectionInfo;
 pub enum Peer {
     /// This project's redis-client.
     Ours,
+    /// redis-client's lower layer, where it differs from the user-facing API (pipelines:
+    /// `Connection::write_command` + `read_reply` instead of `Pipeline`).
+    OursRaw,
     /// redis-rs, sync API.
     RedisRs,
     /// Redis's own `redis-benchmark` tool (C, hiredis), run as a child process.
@@ -19,6 +22,7 @@ impl Peer {
     pub fn label(self) -> &'static str {
         match self {
             Peer::Ours => "redis-client",
+            Peer::OursRaw => "redis-client (raw)",
             Peer::RedisRs => "redis-rs",
             Peer::RedisBenchmark => "redis-benchmark",
         }

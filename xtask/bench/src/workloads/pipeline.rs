@@ -1,14 +1,16 @@
 //! Workload 2: pipelines of 100 and 1000 SET or GET on one connection, against
 //! `redis-benchmark -c 1 -P 100` / `-P 1000`. Operations are commands, not batches.
 //!
-//! redis-client side: `write_command` for each command, one `flush`, then `read_reply` for
-//! each, converted as a typed caller would (`Option<Bytes>` for GET, error check for SET).
+//! redis-client: its `Pipeline` (plain, not a transaction, as redis-rs's `pipe()`), typed
+//! replies (`Vec<Option<Bytes>>` for GET). "redis-client (raw)" is the layer underneath —
+//! `write_command` for each command, one `flush`, `read_reply` for each — to show what the
+//! `Pipeline` type itself costs.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis_client::{FromValue, Value};
+use redis_client::{Commands, FromValue, Value};
 
 use super::{ours, theirs, Group, Runner, Workload, KEY, VALUE};
 use crate::measure::timed;
@@ -27,6 +29,7 @@ pub fn workloads(
             let name = if get { "GET" } else { "SET" };
             let mut runners: Vec<(Peer, Runner)> = vec![
                 (Peer::Ours, ours_runner(target, get, size)?),
+                (Peer::OursRaw, raw_runner(target, get, size)?),
                 (Peer::RedisRs, redis_rs_runner(target, get, size)?),
             ];
             if let Some(rb) = rb {
@@ -49,6 +52,31 @@ pub fn workloads(
 }
 
 fn ours_runner(target: &Target, get: bool, size: usize) -> Result<Runner, String> {
+    let client = target.ours_client(1)?;
+    Ok(Box::new(move |budget| {
+        timed(budget, || {
+            let mut pipe = client.pipeline();
+            pipe.transaction(false);
+            if get {
+                for _ in 0..size {
+                    pipe.get(KEY);
+                }
+                let values: Vec<Option<Bytes>> =
+                    pipe.execute_typed().map_err(ours("GET pipeline"))?;
+                black_box(values);
+            } else {
+                for _ in 0..size {
+                    pipe.set(KEY, VALUE);
+                }
+                let done: Vec<()> = pipe.execute_typed().map_err(ours("SET pipeline"))?;
+                black_box(done);
+            }
+            Ok(size as u64)
+        })
+    }))
+}
+
+fn raw_runner(target: &Target, get: bool, size: usize) -> Result<Runner, String> {
     let mut conn = target.ours_connection()?;
     Ok(Box::new(move |budget| {
         timed(budget, || {
