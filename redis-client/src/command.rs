@@ -1,10 +1,29 @@
 //! The traits the generated command surface is built on.
 //!
-//! Every command and subcommand of the spec becomes a typed value (`cmd::Set`,
+//! Every command and subcommand of the spec is a typed value in [`crate::cmd`] (`cmd::Set`,
 //! `cmd::ClientKill`, …) implementing [`Command`]: it writes its own arguments, knows the Rust
 //! type of its reply and the reply's shape. An [`Executor`] (a [`crate::Client`], a
-//! [`crate::Connection`], later pipelines) runs command values, and the generated `Commands`
-//! trait gives every executor one short-form method per command (`client.set("k", "v")`).
+//! [`crate::Connection`], later pipelines) runs command values, and the generated
+//! [`crate::Commands`] trait gives every executor one short-form method per command.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use bytes::Bytes;
+//! use redis_client::{cmd, Client, Commands, Executor};
+//!
+//! let client = Client::open("redis://127.0.0.1/0")?;
+//! client.set("k", "v")?; // short form: required arguments only
+//! let v: Option<Bytes> = client.get("k")?; // the reply type comes from the spec
+//! // Full form: any option; GET changes the reply type from () to Option<Bytes>.
+//! let old = client.run(cmd::Set::new("k", "w").ex(Duration::from_secs(10)).get())?;
+//! assert_eq!(old, v);
+//! # Ok::<(), redis_client::Error>(())
+//! ```
+//!
+//! The rules the generator follows (which arguments become parameters, setters, enums or
+//! structs; how counts such as `numkeys` are derived; which time arguments take a `Duration`)
+//! are documented in the `codegen` crate's `generate` module.
 
 mod arg;
 pub mod time;

@@ -1270,6 +1270,27 @@ impl Emitter<'_> {
         if let Some(note) = &self.l.model.deprecated {
             text.push_str(&format!("\nDeprecated: {}.\n", prose(note)));
         }
+        // Deprecated only by a server ranked after the one generated from: a note, not an
+        // attribute (Valkey keeps GETSET, GEORADIUS and friends; Redis deprecates them).
+        for (server, diff) in &spec.per_server {
+            let flagged = diff
+                .doc_flags
+                .as_ref()
+                .is_some_and(|f| f.iter().any(|f| f == "deprecated"));
+            let since = diff.deprecated_since.clone().flatten();
+            if self.l.model.deprecated.is_some() || !(flagged || since.is_some()) {
+                continue;
+            }
+            let mut line = format!("\n{server} deprecates it");
+            if let Some(since) = since {
+                line.push_str(&format!(" since {since}"));
+            }
+            if let Some(by) = diff.replaced_by.clone().flatten() {
+                line.push_str(&format!("; replaced by {}", prose(&by)));
+            }
+            text.push_str(&line);
+            text.push_str(".\n");
+        }
         text
     }
 

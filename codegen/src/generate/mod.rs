@@ -8,6 +8,41 @@
 //! Files: `meta.rs` (the command table), `cmd/<group>.rs` (one typed value per command, with
 //! its enums, block structs and reply shapes), `cmd/mod.rs`, `commands.rs` (the `Commands`
 //! trait of short-form methods) and `golden_tests.rs` (wire-format tests of every command).
+//!
+//! # Rules
+//!
+//! - **Which commands**: every command and subcommand, except bare containers the server does
+//!   not accept without a subcommand (`CLIENT`; `COMMAND`, arity -1, is kept). `HELP`
+//!   subcommands are ordinary commands.
+//! - **Which arguments**: the tree of the first-ranked server that knows the command (Valkey,
+//!   Redis, Sentinel) — the superset shape in each of the spec's same-name, different-shape
+//!   cases (see `model`).
+//! - **Names**: struct `UpperCamel` of the method name (`ClientKill`, and `KeyType`/`MoveKey`
+//!   from `rust.name`); method `snake_case`; setters and enum variants after the argument's
+//!   token when it reads as a word (`.ex(10)`, `SetCondition::Nx`), else its name; types of
+//!   oneofs and blocks `<Command><Argument>` (`SetCondition`, `XaddTrim`), longer when two
+//!   different ones would clash, shared when equal; Valkey's `-block` suffix dropped.
+//! - **Storage** (see `layout`): required string-like values on the required path are type
+//!   parameters written straight from the caller's value; optional ones and enum payloads are
+//!   `Arg`s encoded when given; integers `i64`, doubles `f64` (`min`/`max` score bounds of the
+//!   `*BYSCORE`/`ZCOUNT` family take any value, for `(1.5` and `-inf`).
+//! - **Time**: integers named `seconds`/`milliseconds`, and the argument `rust.blocking_timeout`
+//!   names (in its unit), accept a `Duration`; `unix-time` arguments and ones named
+//!   `unix-time-seconds`/`unix-time-milliseconds` accept a `SystemTime` (rounded up).
+//! - **Derived counts**: a required integer whose name starts with `num`, immediately followed
+//!   by a repeated argument, is written as that argument's number of items and never typed by
+//!   the user (EVAL/EVALSHA(_RO)/FCALL(_RO) `numkeys`, ZUNION/ZINTER/ZDIFF(STORE)/ZINTERCARD/
+//!   SINTERCARD/LMPOP/BLMPOP/ZMPOP/BZMPOP/MSETEX `numkeys`, the hash field-expiry commands'
+//!   `numfields`, GEOSEARCH(STORE) `BYPOLYGON num-vertices`); a block of only repeated values
+//!   (`XREAD`/`XREADGROUP STREAMS key… id…`) takes one list of pairs.
+//! - **Type state** (see `layout`, `api`): every `when` path of the reply variants becomes a
+//!   `const bool` of the struct owning the option; a choice of a required oneof that changes
+//!   the reply gives one constructor per choice instead of `new`. The output type of each
+//!   combination is the first variant whose `when` all hold. A `when` path the first-ranked
+//!   server does not have (a Redis-only name) is skipped; a required list a variant names is
+//!   optional (the variant shows the server accepts its absence).
+//! - **Deprecation**: `#[deprecated]` when the first-ranked server deprecates the command or
+//!   argument; a doc note when only a later-ranked one does.
 
 mod api;
 mod docs;

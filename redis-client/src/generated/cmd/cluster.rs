@@ -1650,6 +1650,8 @@ static CLUSTER_SLOTS_REPLY: ReplyShape =
 #[doc = " - 4.0.0: Added node IDs."]
 #[doc = " - 7.0.0: Added additional networking metadata field."]
 #[doc = " - 9.1.0: Added `availability-zone` field inside the networking metadata."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 7.0.0; replaced by `CLUSTER SHARDS`."]
 #[derive(Clone, Debug)]
 pub struct ClusterSlots {}
 impl ClusterSlots {

@@ -502,6 +502,8 @@ impl crate::ToArgs for GeoradiusStore {
 #[doc = " History:"]
 #[doc = " - 6.2.0: Added the `ANY` option for `COUNT`."]
 #[doc = " - 7.0.0: Added support for uppercase unit names."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument."]
 #[derive(Clone, Debug)]
 pub struct Georadius<
     K,
@@ -958,6 +960,8 @@ impl crate::ToArgs for GeoradiusbymemberStore {
 #[doc = " History:"]
 #[doc = " - 6.2.0: Added the `ANY` option for `COUNT`."]
 #[doc = " - 7.0.0: Added support for uppercase unit names."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments."]
 #[derive(Clone, Debug)]
 pub struct Georadiusbymember<
     K,
@@ -1418,6 +1422,8 @@ impl crate::ToArgs for GeoradiusbymemberRoOrder {
 #[doc = " History:"]
 #[doc = " - 6.2.0: Added the `ANY` option for `COUNT`."]
 #[doc = " - 7.0.0: Added support for uppercase unit names."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments."]
 #[derive(Clone, Debug)]
 pub struct GeoradiusbymemberRo<
     K,
@@ -1750,6 +1756,8 @@ impl crate::ToArgs for GeoradiusRoOrder {
 #[doc = " History:"]
 #[doc = " - 6.2.0: Added the `ANY` option for `COUNT`."]
 #[doc = " - 7.0.0: Added support for uppercase unit names."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` with the `BYRADIUS` argument."]
 #[derive(Clone, Debug)]
 pub struct GeoradiusRo<
     K,

@@ -943,6 +943,8 @@ static HMSET_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " - Group: hash"]
 #[doc = " - Complexity: O(N) where N is the number of fields being set."]
 #[doc = " - Reply: `ok`"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 4.0.0; replaced by `HSET` with multiple field-value pairs."]
 #[derive(Clone, Debug)]
 pub struct Hmset<K, F, V> {
     key: K,

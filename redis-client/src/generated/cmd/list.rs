@@ -340,6 +340,8 @@ static BRPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 #[doc = ""]
 #[doc = " History:"]
 #[doc = " - 6.0.0: `timeout` is interpreted as a double instead of an integer."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `BLMOVE` with the `RIGHT` and `LEFT` arguments."]
 #[derive(Clone, Debug)]
 pub struct Brpoplpush<S, D> {
     source: S,
@@ -1205,6 +1207,8 @@ static RPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 #[doc = " - Group: list"]
 #[doc = " - Complexity: O(1)"]
 #[doc = " - Reply: `bulk?` (the moved element, nil when the source list does not exist)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `LMOVE` with the `RIGHT` and `LEFT` arguments."]
 #[derive(Clone, Debug)]
 pub struct Rpoplpush<S, D> {
     source: S,

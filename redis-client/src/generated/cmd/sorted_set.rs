@@ -1585,6 +1585,8 @@ static ZRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 #[doc = " - Group: sorted-set"]
 #[doc = " - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."]
 #[doc = " - Reply: `array<bulk>` (the members in the range, in order)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `BYLEX` argument."]
 #[derive(Clone, Debug)]
 pub struct Zrangebylex<K, M, M2> {
     key: K,
@@ -1652,6 +1654,8 @@ static ZRANGEBYSCORE_REPLY_1: ReplyShape =
 #[doc = ""]
 #[doc = " History:"]
 #[doc = " - 2.0.0: Added the `WITHSCORES` modifier."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `BYSCORE` argument."]
 #[derive(Clone, Debug)]
 pub struct Zrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     key: K,
@@ -2120,6 +2124,8 @@ static ZREVRANGE_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &Rep
 #[doc = " - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."]
 #[doc = " - Reply: `array<bulk>` (the members in the range, in order)"]
 #[doc = " - Reply with `withscores`: `pairs<bulk, double>` (the members in the range with their scores)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` argument."]
 #[derive(Clone, Debug)]
 pub struct Zrevrange<K, const WITHSCORES: bool = false> {
     key: K,
@@ -2193,6 +2199,8 @@ static ZREVRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 #[doc = " - Group: sorted-set"]
 #[doc = " - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."]
 #[doc = " - Reply: `array<bulk>` (the members in the range, in order)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` and `BYLEX` arguments."]
 #[derive(Clone, Debug)]
 pub struct Zrevrangebylex<K, M, M2> {
     key: K,
@@ -2260,6 +2268,8 @@ static ZREVRANGEBYSCORE_REPLY_1: ReplyShape =
 #[doc = ""]
 #[doc = " History:"]
 #[doc = " - 2.1.6: `min` and `max` can be exclusive."]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` and `BYSCORE` arguments."]
 #[derive(Clone, Debug)]
 pub struct Zrevrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     key: K,

@@ -423,6 +423,8 @@ static GETSET_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 #[doc = " - Group: string"]
 #[doc = " - Complexity: O(1)"]
 #[doc = " - Reply: `bulk?` (the old value, nil when the key did not exist)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 6.2.0; replaced by `SET` with the `!GET` argument."]
 #[derive(Clone, Debug)]
 pub struct Getset<K, V> {
     key: K,
@@ -1517,6 +1519,8 @@ static SUBSTR_REPLY: ReplyShape = ReplyShape::Bulk;
 #[doc = " - Group: string"]
 #[doc = " - Complexity: O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."]
 #[doc = " - Reply: `bulk` (the substring, empty when the key does not exist or the range is empty)"]
+#[doc = ""]
+#[doc = " redis-7.0.15 deprecates it since 2.0.0; replaced by `GETRANGE`."]
 #[derive(Clone, Debug)]
 pub struct Substr<K> {
     key: K,
