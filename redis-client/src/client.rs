@@ -207,17 +207,42 @@ impl Client {
                 Ok(value) => return self.finish_reply(&request.frame, &request.info, value),
                 Err(failure) => failure,
             };
-            if !retry.should_retry(
-                &failure.error,
-                failure.sent,
-                safe_to_repeat,
-                config.retry_on_timeout(),
-                attempt,
-            ) {
+            let may_retry = if self.server_moved(&failure.error)
+                && matches!(failure.error, Error::ReadOnly(_))
+            {
+                // The former server refused the command, so it did not run; send it again
+                // wherever the server went.
+                attempt < retry.retries()
+            } else {
+                retry.should_retry(
+                    &failure.error,
+                    failure.sent,
+                    safe_to_repeat,
+                    config.retry_on_timeout(),
+                    attempt,
+                )
+            };
+            if !may_retry {
                 return Err(failure.error);
             }
             std::thread::sleep(retry.backoff().delay(attempt));
             attempt += 1;
+        }
+    }
+
+    /// Asks the pool's locator (Sentinel) whether `error` means the server moved; if so, every
+    /// pooled connection is closed (checked-out ones when they come back), so none reaches the
+    /// former server again.
+    fn server_moved(&self, error: &Error) -> bool {
+        match &self.inner.backend {
+            Backend::Pool(shared) => {
+                let moved = shared.locator().is_some_and(|l| l.server_moved(error));
+                if moved {
+                    shared.disconnect(true);
+                }
+                moved
+            }
+            Backend::Single(_) => false,
         }
     }
 

@@ -6,6 +6,7 @@
 //! stream can no longer be trusted, so pools drop it instead of reusing it.
 
 mod handshake;
+pub(crate) mod locator;
 mod pipelining;
 pub(crate) mod request;
 pub(crate) mod shortcut;
@@ -14,6 +15,7 @@ mod tls;
 
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -23,6 +25,7 @@ use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
 use crate::resp::{write_command, FromValue, Parser, ToArgs, Value};
 use crate::retry::Sent;
+use locator::Locator;
 use request::{CommandInfo, Request};
 use stream::Stream;
 
@@ -57,20 +60,50 @@ impl Failure {
 pub(crate) struct Connector {
     config: Config,
     tls: Option<TlsConnector>,
+    /// When set, chooses the server of each connection instead of the config's address.
+    locator: Option<Arc<dyn Locator>>,
 }
 
 impl Connector {
     pub(crate) fn new(config: Config) -> Result<Connector> {
         let tls = config.tls().map(tls::connector).transpose()?;
-        Ok(Connector { config, tls })
+        Ok(Connector {
+            config,
+            tls,
+            locator: None,
+        })
+    }
+
+    /// A connector whose every connection goes where `locator` says at that moment.
+    pub(crate) fn with_locator(config: Config, locator: Arc<dyn Locator>) -> Result<Connector> {
+        Ok(Connector {
+            locator: Some(locator),
+            ..Connector::new(config)?
+        })
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
+    pub(crate) fn locator(&self) -> Option<&Arc<dyn Locator>> {
+        self.locator.as_ref()
+    }
+
     pub(crate) fn connect(&self) -> Result<Connection> {
-        Connection::open_with(&self.config, self.tls.as_ref())
+        match &self.locator {
+            None => Connection::open_with(&self.config, self.tls.as_ref()),
+            Some(locator) => self.connect_located(locator.as_ref()),
+        }
+    }
+
+    /// Opens a connection wherever the locator says, with everything but the address from
+    /// this connector's config.
+    fn connect_located(&self, locator: &dyn Locator) -> Result<Connection> {
+        locator.connect(&|addr| {
+            let config = self.config.to_builder().addr(addr.clone()).build()?;
+            Connection::open_with(&config, self.tls.as_ref())
+        })
     }
 }
 

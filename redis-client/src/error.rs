@@ -280,11 +280,16 @@ impl Error {
             .filter(|code| !code.is_empty())
     }
 
-    /// Whether the connection failed at the socket level (including timeouts and TLS failures).
+    /// Whether the connection failed at the socket level (including timeouts and TLS failures),
+    /// or could not be made because Sentinel named no server to connect to.
     pub fn is_connection_error(&self) -> bool {
         matches!(
             self,
-            Error::Connection { .. } | Error::Timeout { .. } | Error::Tls { .. }
+            Error::Connection { .. }
+                | Error::Timeout { .. }
+                | Error::Tls { .. }
+                | Error::MasterNotFound(_)
+                | Error::SlaveNotFound(_)
         )
     }
 
@@ -295,11 +300,16 @@ impl Error {
 
     /// Whether the failure is transient, so the same request may succeed later.
     ///
-    /// True for socket errors, timeouts, `LOADING` and `TRYAGAIN`. Whether a particular command
-    /// may actually be sent again is a separate question that [`crate::retry::Retry`] answers.
+    /// True for socket errors, timeouts, `LOADING`, `TRYAGAIN`, and Sentinel knowing no usable
+    /// master or replica (as during a failover). Whether a particular command may actually be
+    /// sent again is a separate question that [`crate::retry::Retry`] answers.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connection { .. } | Error::Timeout { .. } | Error::BusyLoading(_) => true,
+            Error::Connection { .. }
+            | Error::Timeout { .. }
+            | Error::BusyLoading(_)
+            | Error::MasterNotFound(_)
+            | Error::SlaveNotFound(_) => true,
             Error::Response(e) => e.code == "TRYAGAIN",
             _ => false,
         }

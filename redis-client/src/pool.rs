@@ -13,6 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::connection::locator::Locator;
 use crate::connection::{Connection, Connector};
 use crate::error::{Error, Result};
 
@@ -59,14 +60,20 @@ pub struct PoolStats {
 
 impl Shared {
     fn new(config: Config, when_exhausted: WhenExhausted) -> Result<Arc<Shared>> {
-        let max = config.max_connections();
-        Ok(Arc::new(Shared {
-            connector: Connector::new(config)?,
-            max,
+        Ok(Shared::with_connector(
+            Connector::new(config)?,
+            when_exhausted,
+        ))
+    }
+
+    fn with_connector(connector: Connector, when_exhausted: WhenExhausted) -> Arc<Shared> {
+        Arc::new(Shared {
+            max: connector.config().max_connections(),
+            connector,
             when_exhausted,
             state: Mutex::new(State::default()),
             returned: Condvar::new(),
-        }))
+        })
     }
 
     /// A poisoned lock only means another thread panicked while holding it; the state (a list
@@ -79,6 +86,16 @@ impl Shared {
         self.connector.config()
     }
 
+    /// The locator choosing this pool's servers, when it has one.
+    pub(crate) fn locator(&self) -> Option<&Arc<dyn Locator>> {
+        self.connector.locator()
+    }
+
+    /// Whether `conn` still goes to a server the locator (if any) wants used.
+    fn is_current(&self, conn: &Connection) -> bool {
+        self.locator().is_none_or(|l| l.is_current(conn.addr()))
+    }
+
     pub(crate) fn get(self: &Arc<Self>) -> Result<PooledConnection> {
         let started = Instant::now();
         let mut state = self.lock();
@@ -87,8 +104,9 @@ impl Shared {
                 let generation = state.generation;
                 drop(state);
                 let mut guard = PooledConnection::new(self, conn, generation);
-                // A connection that fails its health check is dropped; try the next one.
-                if guard.check_health().is_ok() {
+                // A connection that fails its health check, or whose server the locator has
+                // given up, is dropped; try the next one.
+                if self.is_current(&guard) && guard.check_health().is_ok() {
                     return Ok(guard);
                 }
                 guard.discard();
@@ -138,9 +156,12 @@ impl Shared {
     fn put_back(&self, mut conn: Box<Connection>, generation: u64) {
         // A push handler belongs to whoever borrowed the connection, not to the next borrower.
         conn.clear_push_handler();
+        let current = self.is_current(&conn);
         let mut state = self.lock();
-        let keep =
-            conn.is_reusable() && generation == state.generation && conn.db() == self.config().db();
+        let keep = current
+            && conn.is_reusable()
+            && generation == state.generation
+            && conn.db() == self.config().db();
         if keep {
             state.idle.push(conn);
             drop(state);
@@ -157,7 +178,7 @@ impl Shared {
         self.returned.notify_one();
     }
 
-    fn disconnect(&self, inflight: bool) {
+    pub(crate) fn disconnect(&self, inflight: bool) {
         let mut state = self.lock();
         let idle = std::mem::take(&mut state.idle);
         state.open -= idle.len();
@@ -295,6 +316,20 @@ impl ConnectionPool {
     pub fn new(config: Config) -> Result<ConnectionPool> {
         Ok(ConnectionPool {
             shared: Shared::new(config, WhenExhausted::Fail)?,
+        })
+    }
+
+    /// A pool whose every new connection goes where `locator` says at that moment; `config`
+    /// supplies everything but the address.
+    pub(crate) fn with_locator(
+        config: Config,
+        locator: Arc<dyn Locator>,
+    ) -> Result<ConnectionPool> {
+        Ok(ConnectionPool {
+            shared: Shared::with_connector(
+                Connector::with_locator(config, locator)?,
+                WhenExhausted::Fail,
+            ),
         })
     }
 
