@@ -36,8 +36,11 @@ pub use shape::ReplyShape;
 pub mod pubsub;
 
 pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
+pub mod sentinel;
+
 pub use generated::cmd;
 pub use generated::commands::Commands;
+pub use sentinel::{Sentinel, SentinelOptions};
 pub mod pipeline;
 pub mod script;
 
