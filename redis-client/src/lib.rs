@@ -46,3 +46,15 @@ pub mod script;
 
 pub use pipeline::{FromReplies, Immediate, Pipeline, TransactionOptions};
 pub use script::Script;
+pub mod lock;
+pub mod monitor;
+pub mod scan;
+
+pub use lock::{Lock, LockGuard};
+pub use monitor::{Monitor, MonitorEvent, MonitorSource};
+pub use scan::ScanIter;
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
