@@ -125,6 +125,14 @@ impl Client {
         &self.inner.config
     }
 
+    /// How this client opens connections (a clone sharing the TLS setup and any locator).
+    pub(crate) fn connector(&self) -> Connector {
+        match &self.inner.backend {
+            Backend::Pool(shared) => shared.connector().clone(),
+            Backend::Single(single) => single.connector.clone(),
+        }
+    }
+
     /// Whether this client runs in single-connection mode.
     pub fn is_single_connection(&self) -> bool {
         matches!(self.inner.backend, Backend::Single(_))

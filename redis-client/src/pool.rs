@@ -86,6 +86,11 @@ impl Shared {
         self.connector.config()
     }
 
+    /// How this pool opens connections.
+    pub(crate) fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
     /// The locator choosing this pool's servers, when it has one.
     pub(crate) fn locator(&self) -> Option<&Arc<dyn Locator>> {
         self.connector.locator()

@@ -21,6 +21,19 @@ fn master_and_replica_clients_reach_the_right_servers() {
     assert_eq!(master.get_connection().unwrap().addr(), master_addr);
 
     wait_for_usable_replicas(&sentinel, 2);
+    // Pub/sub from a master client goes to the master too, not to the config's placeholder.
+    let pubsub = master.pubsub().unwrap();
+    pubsub.set_ignore_subscribe_messages(true);
+    pubsub.subscribe(["sentinel-channel"]).unwrap();
+    assert_eq!(
+        master
+            .query::<i64>(["PUBLISH", "sentinel-channel", "hi"])
+            .unwrap(),
+        1
+    );
+    let message = pubsub.get_message(Duration::from_secs(5)).unwrap().unwrap();
+    assert_eq!(message.payload(), Some(&b"hi"[..]));
+
     let replicas = sentinel.slave_for(MASTER_NAME).unwrap();
     // Four connections at once: round-robin over the two replicas, two each, none to the master.
     let held: Vec<_> = (0..4).map(|_| replicas.get_connection().unwrap()).collect();

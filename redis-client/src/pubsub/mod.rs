@@ -61,10 +61,12 @@ pub use message::{Data, Message, MessageKind, Text};
 pub use worker::{ExceptionHandler, PubSubWorker, WorkerControl};
 
 impl Client {
-    /// A [`PubSub`] on a connection of its own, opened from this client's configuration when
-    /// first needed; fails only when the TLS settings cannot be loaded.
+    /// A [`PubSub`] on a connection of its own, opened like this client's connections when
+    /// first needed (for a [`crate::Sentinel`] client: to the server the sentinels name then).
     pub fn pubsub(&self) -> Result<PubSub> {
-        PubSub::new(self.config().clone())
+        Ok(PubSub {
+            shared: Arc::new(Shared::with_connector(self.connector())),
+        })
     }
 }
 

@@ -59,14 +59,20 @@ pub(super) struct Shared {
 
 impl Shared {
     pub(super) fn new(config: Config) -> Result<Shared> {
-        Ok(Shared {
-            connector: Connector::new(config.clone())?,
-            config,
+        Ok(Shared::with_connector(Connector::new(config)?))
+    }
+
+    /// A session connecting through `connector` (a client's, so that a Sentinel client's
+    /// pub/sub follows its master too).
+    pub(super) fn with_connector(connector: Connector) -> Shared {
+        Shared {
+            config: connector.config().clone(),
+            connector,
             session: Mutex::default(),
             changed: Condvar::new(),
             writers: AtomicUsize::new(0),
             ignore_subscribe_messages: AtomicBool::new(false),
-        })
+        }
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, Session> {
