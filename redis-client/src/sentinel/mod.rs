@@ -26,13 +26,22 @@
 //!   all its pooled connections, so the next ones go to the master the sentinels name then, and
 //!   retries under its [`crate::Retry`] policy: a `READONLY` command any time (the server
 //!   refused it), otherwise by the usual rule (a write that may have run is not resent).
-//!   Unless switched off ([`SentinelOptions::listen_for_switch`]), it also follows
-//!   `+switch-master` announcements: once a sentinel names the new master, connections to the
-//!   old one are closed as soon as they are checked out or returned, so no further command
-//!   reaches it.
+//! - Unless switched off ([`SentinelOptions::listen_for_switch`]), master clients also follow
+//!   the sentinels' announcements (one thread per sentinel per master client). On
+//!   `+try-failover` the old master is fenced off: its connections are closed as they are
+//!   checked out or returned and no new one goes to it — because after `SENTINEL FAILOVER` it
+//!   keeps accepting writes that a replica still acknowledges and that the failover then
+//!   discards. The fence lifts when a sentinel names another master (the promoted replica, as
+//!   soon as the sentinel running the failover reports it, or `+switch-master`), when that
+//!   sentinel reports the failover over without a change, or after the failover timeout.
+//!   Meanwhile commands fail with [`Error::MasterNotFound`] and are retried per the policy.
+//!
+//! Once the new master is known, no command goes to the old one; a command already under
+//! way on a connection that is checked out (including a [`crate::ClientConnection`] held for
+//! a while) finishes there.
 //!
 //! The clients' [`crate::Config`] is [`SentinelOptions::data_config`]; its address is only a
-//! placeholder, as every connection goes where the sentinels say.
+//! placeholder, as every connection (pub/sub included) goes where the sentinels say.
 
 mod instance;
 mod known;
@@ -102,8 +111,10 @@ impl SentinelOptions {
         self
     }
 
-    /// Whether master clients follow `+switch-master` announcements on a background thread
-    /// (default `true`); without, they move only when their master fails or turns read-only.
+    /// Whether master clients follow the sentinels' `+try-failover` and `+switch-master`
+    /// announcements on background threads (default `true`); without, they move only when
+    /// their master fails or turns read-only, and writes a failover discards may be
+    /// acknowledged meanwhile (see the [module documentation](self)).
     pub fn listen_for_switch(mut self, enabled: bool) -> Self {
         self.listen_for_switch = enabled;
         self
