@@ -82,7 +82,8 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
         let _ = writeln!(md, "- {key}: {value}");
     }
     md.push_str(
-        "\nops/s and client CPU per op are medians over the repetitions. Speed is redis-client's \
+        "\nops/s and client CPU per op are medians over the repetitions; spread is the range of the \
+         repetitions' ops/s over their median. Speed is redis-client's \
          ops/s over the peer's, CPU the peer's client CPU per op over redis-client's (above 1: \
          redis-client is faster, or cheaper). Parse and encode times \
          are per reply or command; allocations are heap allocations per operation in this \
@@ -94,8 +95,8 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
             group = Some(row.group);
             let _ = write!(
                 md,
-                "\n## {}\n\n| workload | client | ops/s | CPU ns/op | allocs/op | speed | CPU | target |\n\
-                 |---|---|--:|--:|--:|--:|--:|---|\n",
+                "\n## {}\n\n| workload | client | ops/s | spread | CPU ns/op | allocs/op | speed | CPU | target |\n\
+                 |---|---|--:|--:|--:|--:|--:|--:|---|\n",
                 row.group.title()
             );
         }
@@ -120,9 +121,10 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
                 .collect();
             let _ = writeln!(
                 md,
-                "| {workload} | {} | {} | {} | {} | {ratio} | {cpu_ratio} | {} |",
+                "| {workload} | {} | {} | {} | {} | {} | {ratio} | {cpu_ratio} | {} |",
                 peer.label(),
                 thousands(s.ops_per_sec),
+                spread(s),
                 cpu(s.cpu_ns_per_op),
                 s.allocs_per_op
                     .map_or("–".to_string(), |a| format!("{a:.2}")),
@@ -200,6 +202,16 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
     json!({ "setup": facts, "workloads": workloads })
 }
 
+/// How far the repetitions' ops/s lie apart: (max − min) ÷ median, as a percentage.
+fn spread(s: &Summary) -> String {
+    if s.samples.len() < 2 {
+        return "–".to_string();
+    }
+    let rates = s.samples.iter().map(|x| x.ops_per_sec());
+    let (min, max) = rates.fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r)));
+    format!("{:.0}%", (max - min) / s.ops_per_sec * 100.0)
+}
+
 /// `1234567.8` as `1,234,568`.
 fn thousands(x: f64) -> String {
     let digits = format!("{:.0}", x);
@@ -244,6 +256,14 @@ mod tests {
         assert_eq!(thousands(1234567.8), "1,234,568");
         assert_eq!(thousands(999.0), "999");
         assert_eq!(cpu(42.25), "42.2");
+        let runs = [90, 100, 110].map(|ops| Sample {
+            ops,
+            wall: Duration::from_secs(1),
+            cpu: Duration::ZERO,
+            allocs: None,
+        });
+        assert_eq!(spread(&Summary::of(runs.to_vec()).unwrap()), "20%");
+        assert_eq!(spread(&summary(1.0, 1.0)), "–");
     }
 
     #[test]
