@@ -596,7 +596,8 @@ fn every_reply_shape_has_a_sample() {
             }
             for sample in samples.iter() {
                 let isolated = sample.mode.as_deref() == Some("isolated");
-                if !isolated && !(sample.config.is_empty() && sample.files.is_empty()) {
+                let configures_server = !sample.config.is_empty() || !sample.files.is_empty();
+                if configures_server && !isolated {
                     missing.push(format!(
                         "{}: {shape}: `config` and `files` need mode isolated",
                         file.stem
