@@ -2,6 +2,7 @@
 
 #![warn(missing_docs)]
 
+pub mod coverage;
 pub mod generate;
 pub mod import;
 pub mod reply;

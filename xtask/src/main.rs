@@ -4,6 +4,7 @@
 
 mod bench;
 mod codegen;
+mod coverage;
 mod demo;
 mod import;
 mod setup;
@@ -15,6 +16,9 @@ commands:
   bench     redis-client side by side with redis-rs and redis-benchmark (--quick for a smoke run;
             --help for options); report in target/bench/
   codegen   regenerate redis-client/src/generated/ from commands/ (--check: fail when stale)
+  coverage  audit the generated command surface against live servers' COMMAND LIST and COMMAND DOCS
+            (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel;
+            --strict: fail on any missing command or argument mismatch; --list: name covered ones)
   demo      a guided tour of redis-client against a throwaway redis-server
   import    write commands/*.json from COMMAND DOCS and COMMAND INFO of live servers
             (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel)
@@ -30,6 +34,7 @@ fn main() {
     let result = match command.as_str() {
         "bench" => bench::run(rest),
         "codegen" => codegen::run(rest),
+        "coverage" => coverage::run(rest),
         "demo" => demo::run(rest),
         "import" => import::run(rest),
         "setup" => setup::ensure_servers(),

@@ -50,7 +50,7 @@ mod emit;
 mod golden;
 mod layout;
 mod meta;
-mod model;
+pub(crate) mod model;
 mod names;
 mod reply_ty;
 

@@ -5,7 +5,7 @@
 //! the file format live in `codegen::import` and `commands/README.md`.
 
 mod resp_json;
-mod sources;
+pub(crate) mod sources;
 mod write;
 
 use std::collections::BTreeMap;

@@ -62,7 +62,7 @@ pub fn spawned() -> Result<(Spawned, Vec<ServerReplies>), String> {
 }
 
 /// Switches to RESP3 and reads `INFO server`, `COMMAND DOCS` and `COMMAND INFO`.
-fn fetch(conn: &mut RawConnection, label: &str) -> Result<ServerReplies, String> {
+pub(crate) fn fetch(conn: &mut RawConnection, label: &str) -> Result<ServerReplies, String> {
     let call = |conn: &mut RawConnection, args: &[&str]| {
         conn.call_ok(args).map_err(|err| format!("{label}: {err}"))
     };
