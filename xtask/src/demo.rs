@@ -1,13 +1,17 @@
 //! `cargo xtask demo`: a guided tour of redis-client against a throwaway redis-server.
 //!
 //! Installs redis-server when it is missing, starts one on a free loopback port in a temp dir
-//! (through the test harness, which stops it afterwards), and runs `examples/tour.rs` against it.
+//! (through the test harness, which stops it afterwards), and runs `examples/tour.rs` against it,
+//! then each example in [`EXAMPLES`].
 
 use std::process::Command;
 
 use redis_test_harness::{Server, ServerKind};
 
 use crate::setup::{ensure_redis, run_checked, workspace_root};
+
+/// The examples run after the tour, in order; each takes the server URL as its argument.
+const EXAMPLES: &[&str] = &["pipeline", "transaction", "script", "lock"];
 
 /// Runs the tour.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -23,19 +27,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
         server.dir().display()
     );
     let url = format!("{}/0", server.url());
-    let mut tour = Command::new(env!("CARGO"));
-    tour.current_dir(workspace_root())
+    let result = run_example("tour", &url).and_then(|()| {
+        EXAMPLES.iter().try_for_each(|example| {
+            println!("\ndemo: examples/{example}.rs");
+            run_example(example, &url)
+        })
+    });
+    drop(server);
+    result
+}
+
+/// Runs `examples/<name>.rs` of redis-client against `url`.
+fn run_example(name: &str, url: &str) -> Result<(), String> {
+    let mut example = Command::new(env!("CARGO"));
+    example
+        .current_dir(workspace_root())
         .args([
             "run",
             "--quiet",
             "-p",
             "redis-client",
             "--example",
-            "tour",
+            name,
             "--",
         ])
         .arg(url);
-    let result = run_checked(&mut tour);
-    drop(server);
-    result
+    run_checked(&mut example)
 }

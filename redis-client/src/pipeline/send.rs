@@ -100,7 +100,7 @@ pub(super) fn transaction(
         } else if index <= count {
             let name = &queue.entry(index - 1).info.name;
             if let Value::Error(payload) = conn.read_reply_for(timeout, name)? {
-                refused.get_or_insert((index, Error::from_server_reply(&payload, Some(name))));
+                refused.get_or_insert((index, Error::from_server_reply(&payload, None)));
             }
         } else {
             exec_reply = Some(conn.read_reply_for(timeout, "EXEC")?);
@@ -127,7 +127,9 @@ pub(super) fn transaction(
         Some(Value::Nil) => return Err(failed(Error::Watch)),
         Some(Value::Error(payload)) => {
             let error = match refused {
-                Some((index, first)) => exec_abort(&payload, index, &first),
+                Some((index, first)) => {
+                    exec_abort(&payload, index, &queue.entry(index - 1).info.name, &first)
+                }
                 None => Error::from_server_reply(&payload, Some("EXEC")),
             };
             return Err(failed(error));
@@ -157,12 +159,13 @@ pub(super) fn transaction(
         .collect())
 }
 
-/// The `EXECABORT` error, naming the first command the server refused while queueing.
-fn exec_abort(payload: &[u8], index: usize, first: &Error) -> Error {
+/// The `EXECABORT` error, naming the first command the server refused while queueing (its
+/// 1-based `number` and `name`) and why.
+fn exec_abort(payload: &[u8], number: usize, name: &str, refusal: &Error) -> Error {
     let server = String::from_utf8_lossy(payload);
     let server = server.trim_end_matches('.');
     Error::from_server_reply(
-        format!("{server}: command #{index} of the transaction was refused: {first}").as_bytes(),
+        format!("{server}: command #{number} ({name}) was refused: {refusal}").as_bytes(),
         Some("EXEC"),
     )
 }
@@ -173,20 +176,20 @@ mod tests {
 
     #[test]
     fn exec_abort_keeps_the_code_and_names_the_refused_command() {
-        let first = Error::from_server_reply(
-            b"ERR wrong number of arguments for 'incr' command",
-            Some("INCR"),
-        );
+        let refusal =
+            Error::from_server_reply(b"ERR wrong number of arguments for 'incr' command", None);
         let e = exec_abort(
             b"EXECABORT Transaction discarded because of previous errors.",
             2,
-            &first,
+            "INCR",
+            &refusal,
         );
         assert_eq!(e.code(), Some("EXECABORT"));
         let text = e.to_string();
-        assert!(
-            text.contains("command #2") && text.contains("INCR") && text.contains("(command EXEC)"),
-            "{text}"
+        assert_eq!(
+            text,
+            "EXECABORT Transaction discarded because of previous errors: command #2 (INCR) was \
+             refused: ERR wrong number of arguments for 'incr' command (command EXEC)"
         );
     }
 }
