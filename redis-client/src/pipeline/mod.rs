@@ -340,6 +340,8 @@ impl<'c> Pipeline<'c> {
         let client = self.client;
         let conn = connection(&mut self.conn, client).map_err(unsent)?;
         conn.ensure_idle().map_err(unsent)?;
+        // A connection held since WATCH may have sat idle; a dead one fails here, unsent.
+        conn.check_health().map_err(unsent)?;
         load_scripts(conn, &self.scripts).map_err(unsent)?;
         let wire = self.queue.wire(transaction);
         if transaction {
