@@ -206,6 +206,32 @@ fn spec_name(listed: &str) -> String {
 
 /// Compares one command's builder with the server's docs of it.
 fn compare_command(model: &CommandModel, doc: &Command) -> (Status, Vec<String>) {
+    let words = doc.name.split(' ').count() as i64;
+    if doc.arguments.is_empty() && doc.arity.abs() > words {
+        // The server documents no arguments although its arity needs some (DEBUG; Redis 7.0's
+        // COMMAND GETKEYS): a builder with arguments (from another server's docs) cannot be
+        // checked, a builder without any can never send a valid call.
+        if model.args.is_empty() {
+            let problem = Problem {
+                path: "(arguments)".to_string(),
+                message: format!(
+                    "the server's arity ({}) requires at least {} argument(s), which it does not \
+                     document; the builder `cmd::{}` takes none, so the command can only be sent \
+                     through the raw escape hatch",
+                    doc.arity,
+                    doc.arity.abs() - words,
+                    model.type_name
+                ),
+            };
+            return (Status::Mismatch(vec![problem]), Vec::new());
+        }
+        let note = format!(
+            "{}: the server documents no arguments although its arity ({}) requires some; \
+             the builder's arguments (from another server's docs) are not checked",
+            doc.name, doc.arity
+        );
+        return (Status::Covered, vec![note]);
+    }
     let outcome = match_level(&model.args, &doc.arguments, "", false);
     let notes = outcome
         .notes
@@ -279,7 +305,7 @@ fn match_level(nodes: &[Node], args: &[Argument], prefix: &str, choices: bool) -
             out.absorb(outcome);
             continue;
         }
-        if let Some(note) = as_shared_choice(nodes, arg, &path, &mut used) {
+        if let Some(note) = as_nested(nodes, arg, &path, &mut used) {
             out.notes.push(note);
             continue;
         }
@@ -311,39 +337,53 @@ fn match_level(nodes: &[Node], args: &[Argument], prefix: &str, choices: bool) -
     out
 }
 
-/// A server argument that is one choice of a builder oneof (Redis 7.0's separate `STORE key`
-/// and `STOREDIST key` are Valkey's `store` oneof): covered, one at a time.
-fn as_shared_choice(
-    nodes: &[Node],
-    arg: &Argument,
-    path: &str,
-    used: &mut [bool],
-) -> Option<String> {
-    nodes.iter().enumerate().find_map(|(i, node)| {
-        let Kind::OneOf(choices) = &node.kind else {
-            return None;
-        };
-        if arg.optional && !node.optional {
-            return None;
+/// A server argument that a builder argument nested one or more levels down produces: a
+/// choice of a builder oneof (Redis 7.0's separate `STORE key` and `STOREDIST key` are
+/// Valkey's `store` oneof), a member of a block, or a member of a block that is a choice
+/// (Redis 7.0's SHUTDOWN flags inside Valkey's `abort-selector`). A nested argument counts as
+/// optional when anything on its way is, since leaving that out leaves it out too.
+fn as_nested(nodes: &[Node], arg: &Argument, path: &str, used: &mut [bool]) -> Option<String> {
+    for (i, node) in nodes.iter().enumerate() {
+        if node.multiple {
+            continue;
         }
-        let choice = choices.iter().find(|c| {
-            let mut single = arg.clone();
-            single.optional = false;
-            cover(c, &single, path, true).problems.is_empty()
-        })?;
-        let shared = used[i];
+        let via_oneof = matches!(node.kind, Kind::OneOf(_));
+        let mut found = None;
+        nested(node, node.optional, arg, path, &mut found);
+        let Some(inner) = found else {
+            continue;
+        };
         used[i] = true;
-        Some(format!(
-            "{path}: covered as the choice `{}` of the builder's oneof `{}`{}",
-            choice.path,
+        return Some(format!(
+            "{path}: covered by the builder's `{inner}`, nested in `{}`{}",
             node.path,
-            if shared {
-                " (shared with another argument: the builder sends one of them at a time)"
+            if via_oneof {
+                " (a oneof: the builder sends one of its choices at a time)"
             } else {
                 ""
             }
-        ))
-    })
+        ));
+    }
+    None
+}
+
+fn nested(parent: &Node, optional: bool, arg: &Argument, path: &str, found: &mut Option<String>) {
+    let is_oneof = matches!(parent.kind, Kind::OneOf(_));
+    for child in parent.children() {
+        if found.is_some() || child.multiple {
+            return;
+        }
+        let mut candidate = child.clone();
+        candidate.optional = optional || child.optional;
+        if cover(&candidate, arg, path, is_oneof && !arg.optional)
+            .problems
+            .is_empty()
+        {
+            *found = Some(child.path.clone());
+            return;
+        }
+        nested(child, candidate.optional, arg, path, found);
+    }
 }
 
 /// A server oneof whose choices are separate optional builder arguments (the builder may send
@@ -430,8 +470,95 @@ fn same_token(node: &Node, token: Option<&str>) -> bool {
         == token
 }
 
-/// Whether `node` produces `arg` (problems empty), and if not, why.
+/// Whether `node` produces `arg` (problems empty), and if not, why: as documented, or in one
+/// of the equivalent shapes of [`rewrites`] (the why is always about the documented shape).
 fn cover(node: &Node, arg: &Argument, path: &str, in_choice: bool) -> Outcome {
+    let exact = cover_exact(node, arg, path, in_choice);
+    if exact.problems.is_empty() {
+        return exact;
+    }
+    for (rewritten, why) in rewrites(arg) {
+        let mut outcome = cover_exact(node, &rewritten, path, in_choice);
+        if outcome.problems.is_empty() {
+            outcome.notes.push(format!(
+                "{path}: covered by the builder's `{}`: {why}",
+                node.path
+            ));
+            return outcome;
+        }
+    }
+    exact
+}
+
+/// Shapes that send the same words as `arg`, with why they are the same.
+fn rewrites(arg: &Argument) -> Vec<(Argument, &'static str)> {
+    let mut shapes = Vec::new();
+    if let [child] = arg.arguments.as_slice() {
+        // `[TOKEN x [x …]]` as a block of one member, or a member of its own.
+        let both_tokens = arg.token.is_some() && child.token.is_some();
+        let both_multiple = arg.multiple && child.multiple;
+        if arg.ty == ArgType::Block && !both_tokens && !both_multiple {
+            let mut flat = child.clone();
+            flat.name = arg.name.clone();
+            flat.token = arg.token.clone().or_else(|| child.token.clone());
+            flat.optional = arg.optional || child.optional;
+            flat.multiple = arg.multiple || child.multiple;
+            flat.multiple_token = if arg.multiple {
+                arg.multiple_token
+            } else {
+                child.multiple_token
+            };
+            shapes.push((
+                flat,
+                "the server's block of one member is that member (the same words)",
+            ));
+        }
+    }
+    if arg.ty == ArgType::Block && !arg.multiple {
+        if let Some(token) = &arg.token {
+            // `[FULL [COUNT n]]` as a block with token FULL, or a block starting with FULL.
+            let mut lifted = arg.clone();
+            lifted.token = None;
+            let mut flag = Argument {
+                name: token.to_ascii_lowercase(),
+                ty: ArgType::PureToken,
+                display_text: None,
+                key_spec_index: None,
+                token: Some(token.clone()),
+                since: None,
+                deprecated_since: None,
+                optional: false,
+                multiple: false,
+                multiple_token: false,
+                summary: None,
+                servers: Vec::new(),
+                arguments: Vec::new(),
+            };
+            flag.display_text = Some(token.clone());
+            lifted.arguments.insert(0, flag);
+            shapes.push((
+                lifted,
+                "the server's block token is the builder's block's leading flag (the same words)",
+            ));
+        } else if let Some(first) = arg
+            .arguments
+            .first()
+            .filter(|first| first.ty == ArgType::PureToken && !first.optional && !first.multiple)
+        {
+            let mut folded = arg.clone();
+            folded.token = first.token.clone();
+            folded.arguments.remove(0);
+            shapes.push((
+                folded,
+                "the server's leading flag is the builder's block token (the same words)",
+            ));
+        }
+    }
+    shapes
+}
+
+/// [`cover`] for the shape as given.
+fn cover_exact(node: &Node, arg: &Argument, path: &str, in_choice: bool) -> Outcome {
     let mut out = Outcome::default();
     let token = arg.token.as_deref().map(str::to_ascii_uppercase);
     if !same_token(node, token.as_deref()) {
@@ -481,6 +608,17 @@ fn cover(node: &Node, arg: &Argument, path: &str, in_choice: bool) -> Outcome {
             out.absorb(match_level(children, &arg.arguments, path, false));
         }
         (ty, Kind::Value(scalar)) if carries(ty, *scalar) => {}
+        (ArgType::String, Kind::OneOf(choices))
+            if choices.iter().all(|c| matches!(c.kind, Kind::Flag)) =>
+        {
+            let words: Vec<&str> = choices.iter().filter_map(|c| c.token.as_deref()).collect();
+            out.notes.push(format!(
+                "{path}: the server documents a free string, the builder's `{}` offers the words \
+                 the first-ranked server lists: {}",
+                node.path,
+                words.join(", ")
+            ));
+        }
         (ArgType::Integer, Kind::Count) => {
             out.notes.push(format!(
                 "{path}: written by the builder as the number of items of the list after it"
