@@ -44,7 +44,7 @@ pub use sentinel::{Sentinel, SentinelOptions};
 pub mod pipeline;
 pub mod script;
 
-pub use pipeline::{FromReplies, Immediate, Pipeline, TransactionOptions};
+pub use pipeline::{FromReplies, Immediate, Pipeline, TransactionOptions, TypedPipeline};
 pub use script::Script;
 pub mod lock;
 pub mod monitor;

@@ -309,3 +309,44 @@ fn the_generated_surface_chains_on_pipelines_and_runs_at_once_when_watching() {
         assert_eq!(counts, [3, 4], "{setup}");
     });
 }
+
+#[test]
+fn a_typed_pipeline_returns_each_commands_own_type() {
+    use redis_client::Commands;
+
+    each_setup(|client, setup| {
+        client.execute(["HSET", "h", "f", "v"]).unwrap();
+        for transaction in [true, false] {
+            let (set, n, value, hash, raw) = client
+                .typed_pipeline()
+                .transaction(transaction)
+                .set("a", 1)
+                .incr("a")
+                .get("a")
+                .run(HGetAll("h"))
+                .raw(["PING"])
+                .execute()
+                .unwrap();
+            // The types come from the commands; these bindings only state them.
+            let (_, n, value, hash, raw): (
+                (),
+                i64,
+                Option<bytes::Bytes>,
+                HashMap<String, String>,
+                Value,
+            ) = (set, n, value, hash, raw);
+            assert_eq!(n, 2, "{setup}");
+            assert_eq!(value.as_deref(), Some(&b"2"[..]));
+            assert_eq!(hash["f"], "v");
+            assert_eq!(raw, Value::Simple("PONG".into()));
+        }
+        let pipe = client.typed_pipeline().set("t", "text").incr("t");
+        assert_eq!(pipe.len(), 2);
+        let err = pipe.execute().unwrap_err();
+        assert_eq!(
+            err.server_error().unwrap().command(),
+            Some("INCR"),
+            "{setup}"
+        );
+    });
+}

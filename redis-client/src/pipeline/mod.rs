@@ -19,6 +19,8 @@
 //! # Ok::<(), redis_client::Error>(())
 //! ```
 //!
+//! - [`Client::typed_pipeline`] gives a [`TypedPipeline`], whose type accumulates the queued
+//!   commands' reply types: `execute` returns their tuple without annotations.
 //! - The error of one command comes back in its place ([`Pipeline::execute_results`]) without
 //!   losing the other replies; [`Pipeline::execute`] and [`Pipeline::execute_typed`] read every
 //!   reply, then return the first error. A transaction the server discarded (`EXECABORT`,
@@ -42,6 +44,7 @@ mod queue;
 mod replies;
 mod send;
 mod transaction;
+mod typed;
 
 use std::fmt;
 
@@ -57,6 +60,7 @@ use crate::script::Script;
 pub use immediate::Immediate;
 pub use replies::{FromReplies, Replies};
 pub use transaction::TransactionOptions;
+pub use typed::{ReplyList, TypedPipeline};
 
 use queue::Queue;
 
