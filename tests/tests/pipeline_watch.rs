@@ -251,3 +251,37 @@ fn watch_rules_follow_redis_py() {
     other.execute(["SET", "k", "v3"]).unwrap();
     assert_eq!(pipe.execute().unwrap(), [Value::Bulk("v3".into())]);
 }
+
+#[test]
+fn a_run_cut_short_by_a_panicking_callback_closes_the_watching_connection() {
+    let server = Server::valkey();
+    let config = Config::from_url(&server.url())
+        .unwrap()
+        .to_builder()
+        .max_connections(1)
+        .build()
+        .unwrap();
+    let mut client = Client::new(config).unwrap();
+    client.set_response_callback("GET", |_| panic!("callback refuses GET"));
+    let other = self::client(&server, Protocol::Resp3);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut pipe = client.pipeline();
+        pipe.watch("w").unwrap();
+        pipe.transaction(false)
+            .raw(["GET", "w"])
+            .raw(["SET", "x", "1"]);
+        pipe.execute()
+    }));
+    assert!(result.is_err(), "the callback panicked");
+    assert_eq!(
+        client.pool_stats().unwrap().open,
+        0,
+        "the half-read, watching connection was closed"
+    );
+    client.remove_response_callback("GET");
+    other.execute(["SET", "w", "changed"]).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    conn.execute(["MULTI"]).unwrap();
+    conn.execute(["SET", "y", "1"]).unwrap();
+    assert!(matches!(conn.execute(["EXEC"]).unwrap(), Value::Array(_)));
+}

@@ -240,6 +240,12 @@ impl<'c> Pipeline<'c> {
         let Some(mut conn) = self.conn.take() else {
             return Ok(());
         };
+        if conn.pending_replies() != 0 {
+            // A run was cut short (a response callback panicked): the next reply would not be
+            // UNWATCH's, so the connection cannot be cleaned, only closed.
+            conn.mark_broken();
+            return Ok(());
+        }
         let request = Request::encode(&["UNWATCH"])?;
         conn.run(&request).map(drop).map_err(|failure| {
             // Keys may still be watched on it: nobody else may get this connection.
