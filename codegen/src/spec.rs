@@ -389,6 +389,11 @@ pub struct RustHints {
     /// client can extend its read timeout by that much.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking_timeout: Option<BlockingTimeout>,
+    /// The command changes or depends on the state of the connection it runs on (SELECT, WATCH,
+    /// MULTI, SUBSCRIBE, CLIENT REPLY …), so running it on a pooled connection would leak that
+    /// state to the pool's next user: it is offered only on a dedicated connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub connection_state: bool,
 }
 
 /// Which argument holds a blocking command's timeout, and in what unit.
