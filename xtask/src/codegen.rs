@@ -4,39 +4,44 @@
 //! spec produces (CI runs this, so a spec change without regeneration cannot land).
 //! `--spec-dir DIR` and `--out-dir DIR` read another spec and write somewhere else (to try a
 //! spec or generator change on a scratch copy without touching the real tree).
+//!
+//! It also writes the sample table of the live test of every command
+//! (`redis-client/tests/every_command_live/samples.rs`, or `--live-out FILE`).
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use codegen::generate::generate;
+use codegen::generate::{generate, generate_live};
 use codegen::validate::validate_dir;
 
 use crate::setup::workspace_root;
 
-/// Runs the generator; `args` may hold `--check`, `--spec-dir DIR` and `--out-dir DIR`.
+/// Runs the generator; `args` may hold `--check`, `--spec-dir DIR`, `--out-dir DIR` and
+/// `--live-out FILE`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let mut check = false;
     let mut spec_dir = root.join("commands");
     let mut out_dir = root.join("redis-client").join("src").join("generated");
+    let mut live_out = root.join(codegen::generate::LIVE_SAMPLES_PATH);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
-            "--spec-dir" | "--out-dir" => {
-                let dir = args
+            "--spec-dir" | "--out-dir" | "--live-out" => {
+                let path = args
                     .next()
-                    .ok_or_else(|| format!("{arg} needs a directory"))?;
-                if arg == "--spec-dir" {
-                    spec_dir = dir.into();
-                } else {
-                    out_dir = dir.into();
+                    .ok_or_else(|| format!("{arg} needs a path"))?;
+                match arg.as_str() {
+                    "--spec-dir" => spec_dir = path.into(),
+                    "--out-dir" => out_dir = path.into(),
+                    _ => live_out = path.into(),
                 }
             }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` (expected --check, --spec-dir DIR, --out-dir DIR)"
+                    "unknown argument `{other}` (expected --check, --spec-dir DIR, --out-dir DIR, --live-out FILE)"
                 ))
             }
         }
@@ -71,12 +76,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
             println!("wrote {}", path.display());
         }
     }
+    let live = generate_live(&commands).map_err(|e| e.to_string())?;
+    let formatted = rustfmt(&live.source).map_err(|e| format!("{}: {e}", live.name))?;
+    if std::fs::read_to_string(&live_out).unwrap_or_default() != formatted {
+        if check {
+            stale.push(live.name.as_str());
+        } else {
+            if let Some(parent) = live_out.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            std::fs::write(&live_out, formatted)
+                .map_err(|e| format!("cannot write {}: {e}", live_out.display()))?;
+            println!("wrote {}", live_out.display());
+        }
+    }
     let generated: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let leftovers = leftover_files(&out_dir, &generated)?;
     if check {
         if !stale.is_empty() || !leftovers.is_empty() {
             return Err(format!(
-                "redis-client/src/generated/ is stale (differs: {:?}; not generated: {:?}); run `cargo xtask codegen`",
+                "generated files are stale (differs: {:?}; not generated: {:?}); run `cargo xtask codegen`",
                 stale, leftovers
             ));
         }

@@ -23,7 +23,7 @@ use super::GenerateError;
 
 /// A sample value, as the spec sees it.
 #[derive(Clone, Debug)]
-enum SVal {
+pub(crate) enum SVal {
     /// One argument, as written on the wire.
     Text(String),
     /// A given flag.
@@ -36,8 +36,38 @@ enum SVal {
     Fields(HashMap<usize, SVal>),
 }
 
-/// The golden tests of one command.
-pub(crate) fn tests(l: &Layout) -> Result<TokenStream, GenerateError> {
+/// One sample command value of a command, built through the generated API.
+pub(crate) struct GoldenSample {
+    /// The expression building the value, with paths under `crate::cmd`.
+    pub expr: TokenStream,
+    /// The Rust output type the type state selects for it.
+    pub output: TokenStream,
+    /// The arguments it must write, command words included.
+    pub expected: Vec<String>,
+    /// The values given, by node id (the members of blocks and choices nested inside).
+    pub vals: HashMap<usize, SVal>,
+}
+
+/// The samples of one command: per constructor, first the constructor alone, then the samples
+/// with every setter.
+pub(crate) fn samples(l: &Layout) -> Result<Vec<GoldenSample>, GenerateError> {
+    samples_with(l, &Pick::default())
+}
+
+/// Which samples to build: for options the server refuses together (which the types cannot
+/// rule out), the live test picks subsets of the golden samples.
+#[derive(Default)]
+pub(crate) struct Pick<'p> {
+    /// Argument paths whose setters are not called.
+    pub omit: &'p [&'p str],
+    /// Only these sample indexes (`k`), when given.
+    pub only: Option<&'p [usize]>,
+    /// Leave out the constructor-alone samples.
+    pub no_bare: bool,
+}
+
+/// The samples of one command, as `pick` narrows them.
+pub(crate) fn samples_with(l: &Layout, pick: &Pick) -> Result<Vec<GoldenSample>, GenerateError> {
     let error = |message: String| GenerateError {
         file: format!("commands/{}", l.model.spec.file_name()),
         message,
@@ -52,12 +82,19 @@ pub(crate) fn tests(l: &Layout) -> Result<TokenStream, GenerateError> {
         })
         .max()
         .unwrap_or(1);
-    let mut body = TokenStream::new();
+    let mut out = Vec::new();
     for ctor in &root_api.ctors {
-        // First the constructor alone, then the samples with every setter.
         for k in std::iter::once(None).chain((0..samples).map(Some)) {
+            let wanted = match k {
+                None => !pick.no_bare,
+                Some(k) => pick.only.is_none_or(|only| only.contains(&k)),
+            };
+            if !wanted {
+                continue;
+            }
             let mut g = Golden {
                 l,
+                omit: pick.omit,
                 counter: 0,
                 k: k.unwrap_or(0),
                 setters: k.is_some(),
@@ -73,13 +110,33 @@ pub(crate) fn tests(l: &Layout) -> Result<TokenStream, GenerateError> {
                 Some(i) => &l.variants[i].ty,
                 None => &l.reply.ty,
             });
-            body.extend(quote! {
-                let c = #expr;
-                assert_eq!(args(&c), [#(#expected),*]);
-                let _: PhantomData<#output> = output(&c);
-                crate::command::Command::check(&c).unwrap();
+            out.push(GoldenSample {
+                expr,
+                output,
+                expected,
+                vals,
             });
         }
+    }
+    Ok(out)
+}
+
+/// The golden tests of one command.
+pub(crate) fn tests(l: &Layout) -> Result<TokenStream, GenerateError> {
+    let mut body = TokenStream::new();
+    for s in samples(l)? {
+        let GoldenSample {
+            expr,
+            output,
+            expected,
+            ..
+        } = s;
+        body.extend(quote! {
+            let c = #expr;
+            assert_eq!(args(&c), [#(#expected),*]);
+            let _: PhantomData<#output> = output(&c);
+            crate::command::Command::check(&c).unwrap();
+        });
     }
     let name = format_ident!("{}", l.model.method);
     Ok(quote! {
@@ -121,6 +178,8 @@ type Call<'s> = (&'s super::api::Setter, Vec<TokenStream>, Option<Vec<bool>>);
 
 struct Golden<'a> {
     l: &'a Layout<'a>,
+    /// Argument paths whose setters are not called.
+    omit: &'a [&'a str],
     counter: u32,
     /// The sample's index: enum values take variant `k mod n`.
     k: usize,
@@ -206,7 +265,7 @@ impl Golden<'_> {
         for (index, m) in members.iter().enumerate() {
             let node = self.l.node(m.node);
             let setters: Vec<_> = api.setters.iter().filter(|st| st.member == index).collect();
-            if setters.is_empty() {
+            if setters.is_empty() || self.omit.contains(&node.path.as_str()) {
                 continue;
             }
             let mut calls: Vec<Call> = Vec::new();

@@ -49,6 +49,7 @@ mod docs;
 mod emit;
 mod golden;
 mod layout;
+mod live;
 mod meta;
 pub(crate) mod model;
 mod names;
@@ -150,6 +151,28 @@ pub fn generate(commands: &[Command]) -> Result<Vec<GeneratedFile>, GenerateErro
         files.push(finish(&format!("cmd/{group}.rs"), tokens)?);
     }
     Ok(files)
+}
+
+/// The path of the live test's sample table, relative to the workspace root: it sits beside the
+/// hand-written runner `redis-client/tests/every_command_live.rs`, which includes it.
+pub const LIVE_SAMPLES_PATH: &str = "redis-client/tests/every_command_live/samples.rs";
+
+/// Generates the sample table of the live test of every command (see [`LIVE_SAMPLES_PATH`]): the
+/// golden samples of each command as functions running them on a connection, with the servers
+/// that know every argument they write. Its `name` is [`LIVE_SAMPLES_PATH`].
+pub fn generate_live(commands: &[Command]) -> Result<GeneratedFile, GenerateError> {
+    let mut sorted: Vec<&Command> = commands.iter().collect();
+    sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let mut items = TokenStream::new();
+    let mut names = Vec::new();
+    for c in sorted.iter().filter(|c| model::is_callable(c, commands)) {
+        let model = model::build(c)?;
+        let l = layout::layout(&model)?;
+        let (item, name) = live::entry(&l)?;
+        items.extend(item);
+        names.push(name);
+    }
+    finish(LIVE_SAMPLES_PATH, live::file(items, &names))
 }
 
 /// Type names must be unique across the `cmd` module (it re-exports every group), and method

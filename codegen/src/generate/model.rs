@@ -64,6 +64,8 @@ pub(crate) struct Node {
     pub deprecated_since: Option<String>,
     /// snake_case name for fields and parameters, unique among siblings.
     pub ident: String,
+    /// The servers that know the argument in this shape (the parent's when the spec names none).
+    pub servers: Vec<String>,
     /// snake_case name for setters and enum variants: the token when it reads as a word (`ex`
     /// for `EX seconds`), else `ident`.
     pub label: String,
@@ -334,6 +336,7 @@ impl Builder {
             since: arg.since.clone(),
             deprecated_since: arg.deprecated_since.clone(),
             ident,
+            servers: servers.to_vec(),
             label,
         })
     }
