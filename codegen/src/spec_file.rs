@@ -96,7 +96,7 @@ mod tests {
         let mut command = command();
         command.rust = Some(RustHints {
             name: Some("key_type".into()),
-            blocking_timeout: None,
+            ..RustHints::default()
         });
         let text = render(&command, None, "commands/type.json").unwrap();
         assert!(
