@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 
-use crate::command_meta::{lookup_args, BlockFor, CommandMeta};
+use crate::command_meta::{lookup, lookup_args, BlockFor, CommandMeta};
 use crate::error::Result;
 use crate::resp::{write_command, ToArgs};
 
@@ -44,6 +44,26 @@ impl CommandInfo {
             blocking.find(&args)
         });
         CommandInfo { name, meta, block }
+    }
+
+    /// The facts for a typed command whose name (`GET`, `CLIENT KILL`) is known: one table
+    /// lookup by that name instead of reading the name back out of `frame` and trying it with
+    /// and without a subcommand; the frame is read only for a blocking command's timeout.
+    /// Same result as [`CommandInfo::from_frame`], which it falls back to for names the table
+    /// does not know.
+    pub(crate) fn for_name(name: &'static str, frame: &[u8]) -> CommandInfo {
+        let Some(meta) = lookup(name.as_bytes()) else {
+            return CommandInfo::from_frame(frame);
+        };
+        let block = meta.blocking_timeout.and_then(|blocking| {
+            let args: Vec<&[u8]> = FrameArgs::new(frame).skip(meta.name_words()).collect();
+            blocking.find(&args)
+        });
+        CommandInfo {
+            name: Cow::Borrowed(meta.name),
+            meta: Some(meta),
+            block,
+        }
     }
 
     /// The read timeout for this command on a connection whose socket timeout is `socket`.
@@ -131,6 +151,31 @@ mod tests {
         assert_eq!(args, [&b"SET"[..], b"key with\r\nnewline", b"", b"v"]);
         assert_eq!(FrameArgs::new(b"garbage").count(), 0);
         assert_eq!(FrameArgs::new(b"*2\r\n$3\r\nGET\r\n$9\r\nk").count(), 1);
+    }
+
+    #[test]
+    fn info_for_a_known_name_matches_reading_the_frame() {
+        for args in [
+            &["GET", "k"][..],
+            &["CLIENT", "KILL", "1.2.3.4:5"],
+            &["BLPOP", "a", "b", "1.5"],
+            &["FROBNICATE", "x"],
+        ] {
+            let request = Request::encode(&args).unwrap();
+            let name: &'static str = match args[0] {
+                "CLIENT" => "CLIENT KILL",
+                "GET" => "GET",
+                "BLPOP" => "BLPOP",
+                _ => "FROBNICATE",
+            };
+            let typed = CommandInfo::for_name(name, &request.frame);
+            assert_eq!(typed.name, request.info.name, "{args:?}");
+            assert_eq!(
+                typed.meta.map(|m| m.name),
+                request.info.meta.map(|m| m.name)
+            );
+            assert_eq!(typed.block, request.info.block, "{args:?}");
+        }
     }
 
     #[test]

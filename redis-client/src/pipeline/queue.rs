@@ -65,22 +65,28 @@ impl Queue {
     pub(super) fn push_command<C: Command>(&mut self, cmd: &C) -> Result<()> {
         cmd.check()?;
         let shape = (cmd.reply_shape(), cmd.resp2_reply_shape());
-        self.push(cmd, Some(shape))
+        self.push(cmd, Some(shape), Some(C::NAME))
     }
 
     /// Buffers a raw command; its reply is kept as the server sends it.
     pub(super) fn push_raw(&mut self, args: &(impl ToArgs + ?Sized)) -> Result<()> {
-        self.push(args, None)
+        self.push(args, None, None)
     }
 
+    /// `name`, known for typed commands, spares reading the name back out of the frame.
     fn push(
         &mut self,
         args: &(impl ToArgs + ?Sized),
         shape: Option<(&'static ReplyShape, Option<&'static ReplyShape>)>,
+        name: Option<&'static str>,
     ) -> Result<()> {
         let start = self.frames.len();
         write_command(&mut self.frames, args)?;
-        let info = CommandInfo::from_frame(&self.frames[start..]);
+        let frame = &self.frames[start..];
+        let info = match name {
+            Some(name) => CommandInfo::for_name(name, frame),
+            None => CommandInfo::from_frame(frame),
+        };
         self.entries.push(Entry {
             end: self.frames.len(),
             info,
