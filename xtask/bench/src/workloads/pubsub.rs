@@ -73,7 +73,8 @@ fn publish_burst(publisher: &mut redis_client::Connection, channel: &str) -> Res
     Ok(())
 }
 
-/// Runs publish-then-drain rounds for `budget` of drain time; `drain` receives one burst.
+/// Runs publish-then-drain rounds for `budget` of drain time (or until the untimed publishing
+/// has stretched the run as far as parse runs may be); `drain` receives one burst.
 fn rounds(
     budget: Duration,
     publisher: &mut redis_client::Connection,
@@ -87,7 +88,10 @@ fn rounds(
         allocs: Some(0),
     };
     let mut allocs = 0;
-    while sample.wall < budget || sample.ops == 0 {
+    let started = Instant::now();
+    while sample.ops == 0
+        || (sample.wall < budget && started.elapsed() < budget * super::parse::UNTIMED_STRETCH)
+    {
         publish_burst(publisher, channel)?;
         let (cpu, before) = (thread_cpu()?, allocations());
         let started = Instant::now();
