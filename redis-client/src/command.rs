@@ -63,6 +63,55 @@ pub trait Command: ToArgs {
     fn check(&self) -> Result<()> {
         Ok(())
     }
+
+    /// True for commands that change or rely on the state of the connection they run on
+    /// (SELECT, WATCH, MULTI, SUBSCRIBE, CLIENT REPLY …; the spec's `rust.connection_state`).
+    /// Only a [`Dedicated`] executor runs them: on a pooled client or in a pipeline the state
+    /// would leak to whoever uses that connection next, so those refuse with [`Error::Usage`].
+    const CONNECTION_STATE: bool = false;
+}
+
+/// An executor that owns its connection for as long as the caller holds it (a [`Connection`],
+/// a borrowed pooled connection), so commands that change the connection's state are safe on it.
+///
+/// Their short forms live in [`ConnectionCommands`](crate::ConnectionCommands), which only
+/// dedicated executors get:
+///
+/// ```no_run
+/// use redis_client::{Client, ConnectionCommands};
+///
+/// # fn main() -> redis_client::Result<()> {
+/// let client = Client::open("redis://127.0.0.1/")?;
+/// let mut conn = client.get_connection()?;
+/// (&mut *conn).watch(["balance"])?; // fine: this connection is ours until dropped
+/// # Ok(())
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// use redis_client::{Client, ConnectionCommands};
+///
+/// # fn main() -> redis_client::Result<()> {
+/// let client = Client::open("redis://127.0.0.1/")?;
+/// client.watch(["balance"])?; // no such method on a pooled client
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Connection`]: crate::Connection
+pub trait Dedicated: Executor {}
+
+/// Refuses a connection-state command on an executor that shares its connections.
+pub(crate) fn refuse_connection_state<C: Command>(executor: &str) -> Result<()> {
+    if C::CONNECTION_STATE {
+        return Err(Error::Usage(format!(
+            "{} changes the state of the connection it runs on, so it cannot run on {executor}: \
+             the pool's next user would inherit that state; run it on a dedicated connection \
+             (`client.get_connection()` or `Connection::open`)",
+            C::NAME
+        )));
+    }
+    Ok(())
 }
 
 /// Something that runs commands: a client, a connection, and later pipelines and transactions.

@@ -83,6 +83,10 @@ pub enum Error {
     /// A lock operation was attempted on a lock this client no longer owns.
     #[error("lock not owned: {0}")]
     LockNotOwned(String),
+    /// A call this client refuses because it would misbehave, such as SELECT on a pooled
+    /// client (it would change the database of a connection other callers reuse).
+    #[error("usage error: {0}")]
+    Usage(String),
     /// A configuration parameter or URL was invalid.
     #[error("invalid configuration: {param}: {message}")]
     Config {

@@ -4,13 +4,14 @@
 //! (and, on a client, run the response callback registered for the command), reshape the reply
 //! into the command's RESP3 shape, convert it into the command's output type.
 
-use crate::command::{decode_reply, Command, Executor};
+use crate::command::{decode_reply, refuse_connection_state, Command, Dedicated, Executor};
 use crate::{Client, Connection, Result};
 
 impl Executor for &Client {
     type Output<T> = Result<T>;
 
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
+        refuse_connection_state::<C>("a pooled client")?;
         cmd.check()?;
         let value = self.execute(&cmd)?;
         decode_reply(&cmd, value, self.config().protocol())
@@ -26,3 +27,5 @@ impl Executor for &mut Connection {
         decode_reply(&cmd, value, self.protocol())
     }
 }
+
+impl Dedicated for &mut Connection {}

@@ -31,7 +31,7 @@ pub mod command;
 mod executor;
 pub mod shape;
 
-pub use command::{Command, Executor};
+pub use command::{Command, Dedicated, Executor};
 pub use shape::ReplyShape;
 pub mod pubsub;
 
@@ -39,7 +39,7 @@ pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
 pub mod sentinel;
 
 pub use generated::cmd;
-pub use generated::commands::Commands;
+pub use generated::commands::{Commands, ConnectionCommands};
 pub use sentinel::{Sentinel, SentinelOptions};
 pub mod pipeline;
 pub mod script;

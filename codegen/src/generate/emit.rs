@@ -18,8 +18,11 @@ use super::GenerateError;
 pub(crate) struct CommandCode {
     /// Items of the group file: reply shapes, types, the command struct and impls.
     pub items: TokenStream,
-    /// Short-form methods of the `Commands` trait.
+    /// Short-form methods: of the `Commands` trait, or of `ConnectionCommands` when
+    /// `connection_state` is set.
     pub methods: TokenStream,
+    /// The command changes its connection's state (`rust.connection_state`).
+    pub connection_state: bool,
 }
 
 /// Generates a command's code.
@@ -44,7 +47,19 @@ pub(crate) fn emit(l: &Layout) -> Result<CommandCode, GenerateError> {
     items.extend(e.struct_def(&l.root, &root_api, true));
     items.extend(e.command_impls());
     let methods = e.short_forms(&root_api);
-    Ok(CommandCode { items, methods })
+    Ok(CommandCode {
+        items,
+        methods,
+        connection_state: connection_state(l),
+    })
+}
+
+fn connection_state(l: &Layout) -> bool {
+    l.model
+        .spec
+        .rust
+        .as_ref()
+        .is_some_and(|hints| hints.connection_state)
 }
 
 /// How the write and check code reaches a member's value.
@@ -1189,6 +1204,13 @@ impl Emitter<'_> {
         } else {
             quote!()
         };
+        let connection_state = if connection_state(self.l) {
+            quote!(
+                const CONNECTION_STATE: bool = true;
+            )
+        } else {
+            quote!()
+        };
         let mut out = TokenStream::new();
         for bits in 0..(1u32 << n) {
             let values: Vec<bool> = (0..n).map(|i| bits & (1 << i) != 0).collect();
@@ -1221,6 +1243,7 @@ impl Emitter<'_> {
                     fn reply_shape(&self) -> &'static ReplyShape { &#shape }
                     #resp2
                     #check
+                    #connection_state
                 }
             });
         }

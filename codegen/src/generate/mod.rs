@@ -120,6 +120,7 @@ pub fn generate(commands: &[Command]) -> Result<Vec<GeneratedFile>, GenerateErro
     check_unique(&layouts)?;
     let mut groups: BTreeMap<String, TokenStream> = BTreeMap::new();
     let mut methods = TokenStream::new();
+    let mut connection_methods = TokenStream::new();
     let mut golden = TokenStream::new();
     for l in &layouts {
         let code = emit::emit(l)?;
@@ -127,14 +128,18 @@ pub fn generate(commands: &[Command]) -> Result<Vec<GeneratedFile>, GenerateErro
             .entry(l.model.group.clone())
             .or_default()
             .extend(code.items);
-        methods.extend(code.methods);
+        if code.connection_state {
+            connection_methods.extend(code.methods);
+        } else {
+            methods.extend(code.methods);
+        }
         golden.extend(golden::tests(l)?);
     }
     let mut files = vec![
         finish("mod.rs", module_index())?,
         finish("meta.rs", meta::generate(commands)?)?,
         finish("cmd/mod.rs", cmd_index(groups.keys()))?,
-        finish("commands.rs", commands_trait(methods))?,
+        finish("commands.rs", commands_trait(methods, connection_methods))?,
         finish("golden_tests.rs", golden::file(golden))?,
     ];
     for (group, items) in groups {
@@ -227,10 +232,11 @@ fn cmd_index<'a>(groups: impl Iterator<Item = &'a String>) -> TokenStream {
     }
 }
 
-fn commands_trait(methods: TokenStream) -> TokenStream {
+fn commands_trait(methods: TokenStream, connection_methods: TokenStream) -> TokenStream {
     let allows = allows();
     quote! {
-        //! [`Commands`]: every command's short form on every executor.
+        //! [`Commands`]: every command's short form on every executor; [`ConnectionCommands`]:
+        //! the commands that change their connection's state, on dedicated connections only.
         #allows
 
         #[allow(unused_imports)]
@@ -241,12 +247,23 @@ fn commands_trait(methods: TokenStream) -> TokenStream {
         ///
         /// The method builds the command value from [`cmd`](crate::cmd) and runs it; for
         /// optional arguments build the value yourself and call
-        /// [`Executor::run`](crate::Executor::run).
+        /// [`Executor::run`](crate::Executor::run). Commands that change the state of their
+        /// connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`] instead.
         pub trait Commands: crate::command::Executor {
             #methods
         }
 
         impl<E: crate::command::Executor> Commands for E {}
+
+        /// The short forms of commands that change or rely on the state of the connection they
+        /// run on (the spec's `rust.connection_state`): offered only on a
+        /// [`Dedicated`](crate::command::Dedicated) executor such as `&mut Connection`, never on
+        /// a pooled client or a pipeline, whose connections other callers reuse.
+        pub trait ConnectionCommands: crate::command::Dedicated {
+            #connection_methods
+        }
+
+        impl<E: crate::command::Dedicated> ConnectionCommands for E {}
     }
 }
 

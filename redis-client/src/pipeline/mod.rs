@@ -49,7 +49,7 @@ mod typed;
 use std::fmt;
 
 use crate::client::{Client, ClientConnection};
-use crate::command::{Command, Executor};
+use crate::command::{refuse_connection_state, Command, Executor};
 use crate::connection::request::Request;
 use crate::connection::Failure;
 use crate::error::{Error, Result};
@@ -110,7 +110,9 @@ impl<'p, 'c> Executor for &'p mut Pipeline<'c> {
 
     /// Queues `cmd`; arguments it refuses ([`Command::check`]) are reported by `execute`.
     fn run<C: Command>(self, cmd: C) -> &'p mut Pipeline<'c> {
-        let pushed = self.queue.push_command(&cmd);
+        let pushed =
+            refuse_connection_state::<C>("a pipeline (its connection returns to the pool)")
+                .and_then(|()| self.queue.push_command(&cmd));
         self.defer(pushed);
         self
     }

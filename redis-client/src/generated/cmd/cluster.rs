@@ -47,6 +47,7 @@ impl crate::command::Command for Asking {
     fn reply_shape(&self) -> &'static ReplyShape {
         &ASKING_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLUSTER_ADDSLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `CLUSTER ADDSLOTS`: Assigns new hash slots to a node."]
@@ -1818,6 +1819,7 @@ impl crate::command::Command for Readonly {
     fn reply_shape(&self) -> &'static ReplyShape {
         &READONLY_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static READWRITE_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `READWRITE`: Enables read-write queries for a connection to a Valkey replica node."]
@@ -1849,4 +1851,5 @@ impl crate::command::Command for Readwrite {
     fn reply_shape(&self) -> &'static ReplyShape {
         &READWRITE_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }

@@ -67,6 +67,7 @@ impl<P: crate::ToArgs> crate::command::Command for Auth<P> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &AUTH_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_CACHING_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " The choices of `mode` in [`ClientCaching`]: `<YES | NO>`"]
@@ -122,6 +123,7 @@ impl crate::command::Command for ClientCaching {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_CACHING_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_CAPA_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `CLIENT CAPA`: A client claims its capability."]
@@ -173,6 +175,7 @@ impl<C: crate::ToArgs> crate::command::Command for ClientCapa<C> {
     fn check(&self) -> crate::Result<()> {
         self.check_args()
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_GETNAME_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 #[doc = " `CLIENT GETNAME`: Returns the name of the connection."]
@@ -356,6 +359,7 @@ impl crate::command::Command for ClientImportSource {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_IMPORT_SOURCE_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_INFO_REPLY: ReplyShape = ReplyShape::Text;
 #[doc = " `CLIENT INFO`: Returns information about the connection."]
@@ -1444,6 +1448,7 @@ impl crate::command::Command for ClientNoEvict {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_EVICT_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_NO_TOUCH_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " The choices of `enabled` in [`ClientNoTouch`]: `<ON | OFF>`"]
@@ -1499,6 +1504,7 @@ impl crate::command::Command for ClientNoTouch {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_TOUCH_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_PAUSE_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " The choices of `mode` in [`ClientPause`]: `[WRITE | ALL]` (since 6.2.0)"]
@@ -1641,6 +1647,7 @@ impl crate::command::Command for ClientReply {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_REPLY_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_SETINFO_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " The choices of `attr` in [`ClientSetinfo`]: `<LIB-NAME libname | LIB-VER libver>`"]
@@ -1708,6 +1715,7 @@ impl crate::command::Command for ClientSetinfo {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETINFO_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_SETNAME_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `CLIENT SETNAME`: Sets the connection name."]
@@ -1743,6 +1751,7 @@ impl<C: crate::ToArgs> crate::command::Command for ClientSetname<C> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETNAME_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_TRACKING_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " The choices of `status` in [`ClientTracking`]: `<ON | OFF>`"]
@@ -1867,6 +1876,7 @@ impl crate::command::Command for ClientTracking {
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_TRACKING_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static CLIENT_TRACKINGINFO_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
 #[doc = " `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the connection."]
@@ -2140,6 +2150,7 @@ impl crate::command::Command for Hello {
     fn reply_shape(&self) -> &'static ReplyShape {
         &HELLO_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static PING_REPLY: ReplyShape = ReplyShape::Status;
 static PING_REPLY_1: ReplyShape = ReplyShape::Bulk;
@@ -2232,6 +2243,7 @@ impl crate::command::Command for Quit {
     fn reply_shape(&self) -> &'static ReplyShape {
         &QUIT_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static RESET_REPLY: ReplyShape = ReplyShape::Status;
 #[doc = " `RESET`: Resets the connection."]
@@ -2263,6 +2275,7 @@ impl crate::command::Command for Reset {
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESET_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static SELECT_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `SELECT`: Changes the selected database."]
@@ -2297,4 +2310,5 @@ impl crate::command::Command for Select {
     fn reply_shape(&self) -> &'static ReplyShape {
         &SELECT_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }

@@ -67,6 +67,7 @@ impl<P: crate::ToArgs> crate::command::Command for Psubscribe<P> {
     fn check(&self) -> crate::Result<()> {
         self.check_args()
     }
+    const CONNECTION_STATE: bool = true;
 }
 static PUBLISH_REPLY: ReplyShape = ReplyShape::Integer;
 #[doc = " `PUBLISH`: Posts a message to a channel."]
@@ -424,6 +425,7 @@ impl crate::command::Command for Punsubscribe<false> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUNSUBSCRIBE_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 impl crate::command::Command for Punsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
@@ -431,6 +433,7 @@ impl crate::command::Command for Punsubscribe<true> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUNSUBSCRIBE_REPLY_1
     }
+    const CONNECTION_STATE: bool = true;
 }
 static SPUBLISH_REPLY: ReplyShape = ReplyShape::Integer;
 #[doc = " `SPUBLISH`: Posts a message to a shard channel."]
@@ -521,6 +524,7 @@ impl<S: crate::ToArgs> crate::command::Command for Ssubscribe<S> {
     fn check(&self) -> crate::Result<()> {
         self.check_args()
     }
+    const CONNECTION_STATE: bool = true;
 }
 static SUBSCRIBE_REPLY: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
@@ -572,6 +576,7 @@ impl<C: crate::ToArgs> crate::command::Command for Subscribe<C> {
     fn check(&self) -> crate::Result<()> {
         self.check_args()
     }
+    const CONNECTION_STATE: bool = true;
 }
 static SUNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
     ReplyShape::Text,
@@ -639,6 +644,7 @@ impl crate::command::Command for Sunsubscribe<false> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNSUBSCRIBE_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 impl crate::command::Command for Sunsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
@@ -646,6 +652,7 @@ impl crate::command::Command for Sunsubscribe<true> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNSUBSCRIBE_REPLY_1
     }
+    const CONNECTION_STATE: bool = true;
 }
 static UNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
     ReplyShape::Text,
@@ -713,6 +720,7 @@ impl crate::command::Command for Unsubscribe<false> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNSUBSCRIBE_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 impl crate::command::Command for Unsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
@@ -720,4 +728,5 @@ impl crate::command::Command for Unsubscribe<true> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNSUBSCRIBE_REPLY_1
     }
+    const CONNECTION_STATE: bool = true;
 }

@@ -2827,6 +2827,7 @@ impl crate::command::Command for Monitor {
     fn reply_shape(&self) -> &'static ReplyShape {
         &MONITOR_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static PSYNC_REPLY: ReplyShape = ReplyShape::Status;
 #[doc = " `PSYNC`: An internal command used in replication."]
@@ -2865,6 +2866,7 @@ impl<R: crate::ToArgs> crate::command::Command for Psync<R> {
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSYNC_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static REPLCONF_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `REPLCONF`: An internal command for configuring the replication stream."]
@@ -2896,6 +2898,7 @@ impl crate::command::Command for Replconf {
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLCONF_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static REPLICAOF_REPLY: ReplyShape = ReplyShape::Status;
 static REPLICAOF_REPLY_1: ReplyShape = ReplyShape::Ok;
@@ -3664,6 +3667,7 @@ impl crate::command::Command for Sync {
     fn reply_shape(&self) -> &'static ReplyShape {
         &SYNC_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static TIME_REPLY: ReplyShape = ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape::Text]);
 #[doc = " `TIME`: Returns the server time."]

@@ -47,6 +47,7 @@ impl crate::command::Command for Discard {
     fn reply_shape(&self) -> &'static ReplyShape {
         &DISCARD_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static EXEC_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Any));
 #[doc = " `EXEC`: Executes all commands in a transaction."]
@@ -78,6 +79,7 @@ impl crate::command::Command for Exec {
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXEC_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static MULTI_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `MULTI`: Starts a transaction."]
@@ -109,6 +111,7 @@ impl crate::command::Command for Multi {
     fn reply_shape(&self) -> &'static ReplyShape {
         &MULTI_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static UNWATCH_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `UNWATCH`: Forgets about watched keys of a transaction."]
@@ -140,6 +143,7 @@ impl crate::command::Command for Unwatch {
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNWATCH_REPLY
     }
+    const CONNECTION_STATE: bool = true;
 }
 static WATCH_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `WATCH`: Monitors changes to keys to determine the execution of a transaction."]
@@ -190,4 +194,5 @@ impl<K: crate::ToArgs> crate::command::Command for Watch<K> {
     fn check(&self) -> crate::Result<()> {
         self.check_args()
     }
+    const CONNECTION_STATE: bool = true;
 }
