@@ -150,6 +150,32 @@ pub(crate) fn is_callable(command: &Command, all: &[Command]) -> bool {
 }
 
 /// Builds the model of a command.
+/// True when the arity asks for more words than the command's name.
+fn arity_needs_arguments(command: &Command) -> bool {
+    let words = command.name.split(' ').count() as i64;
+    command.arity.abs() > words
+}
+
+/// The stand-in for arguments a server takes but does not document: one required list of raw
+/// strings, written as given.
+fn undocumented_arguments() -> Argument {
+    Argument {
+        name: "args".to_string(),
+        ty: ArgType::String,
+        display_text: Some("argument".to_string()),
+        key_spec_index: None,
+        token: None,
+        since: None,
+        deprecated_since: None,
+        optional: false,
+        multiple: true,
+        multiple_token: false,
+        summary: Some("Arguments the server takes but does not document.".to_string()),
+        servers: Vec::new(),
+        arguments: Vec::new(),
+    }
+}
+
 pub(crate) fn build<'a>(command: &'a Command) -> Result<CommandModel<'a>, GenerateError> {
     let error = |message: String| GenerateError {
         file: format!("commands/{}", command.file_name()),
@@ -169,6 +195,13 @@ pub(crate) fn build<'a>(command: &'a Command) -> Result<CommandModel<'a>, Genera
     let mut args = builder
         .nodes(&command.arguments, &command.servers, "")
         .map_err(error)?;
+    if args.is_empty() && arity_needs_arguments(command) {
+        // The server documents no arguments (DEBUG, CLUSTER SYNCSLOTS) yet its arity demands
+        // some: offer a raw list rather than a builder that can never make a valid call.
+        args = builder
+            .nodes(&[undocumented_arguments()], &command.servers, "")
+            .map_err(error)?;
+    }
     // A required list a reply variant depends on can be left out: the variant says the server
     // answers differently without it (SENTINEL DEBUG without pairs lists the parameters).
     if let Some(reply) = &command.reply {

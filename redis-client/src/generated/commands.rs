@@ -549,8 +549,11 @@ pub trait Commands: crate::command::Executor {
     #[doc = " `CLUSTER SYNCSLOTS`: A container for internal slot migration commands."]
     #[doc = ""]
     #[doc = " Runs [`cmd::ClusterSyncslots::new`](crate::cmd::ClusterSyncslots::new) (required arguments only); build a [`cmd::ClusterSyncslots`](crate::cmd::ClusterSyncslots) and `run` it for the optional ones."]
-    fn cluster_syncslots(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSyncslots::new())
+    fn cluster_syncslots<A: crate::ToArgs>(
+        self,
+        args: impl IntoIterator<Item = A>,
+    ) -> Self::Output<()> {
+        crate::command::Executor::run(self, crate::cmd::ClusterSyncslots::new(args))
     }
     #[doc = " `CLUSTERSCAN`: Iterates over the keys in the cluster."]
     #[doc = ""]
@@ -728,8 +731,11 @@ pub trait Commands: crate::command::Executor {
     #[doc = " `DEBUG`: A container for debugging commands."]
     #[doc = ""]
     #[doc = " Runs [`cmd::Debug::new`](crate::cmd::Debug::new) (required arguments only); build a [`cmd::Debug`](crate::cmd::Debug) and `run` it for the optional ones."]
-    fn debug(self) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Debug::new())
+    fn debug<A: crate::ToArgs>(
+        self,
+        args: impl IntoIterator<Item = A>,
+    ) -> Self::Output<crate::Value> {
+        crate::command::Executor::run(self, crate::cmd::Debug::new(args))
     }
     #[doc = " `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."]
     #[doc = ""]

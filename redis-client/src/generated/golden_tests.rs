@@ -2258,12 +2258,12 @@ fn cluster_slots() {
 }
 #[test]
 fn cluster_syncslots() {
-    let c = crate::cmd::ClusterSyncslots::new();
-    assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS"]);
+    let c = crate::cmd::ClusterSyncslots::new(["args1", "args2"]);
+    assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS", "args1", "args2"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSyncslots::new();
-    assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS"]);
+    let c = crate::cmd::ClusterSyncslots::new(["args1", "args2"]);
+    assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS", "args1", "args2"]);
     let _: PhantomData<()> = output(&c);
     crate::command::Command::check(&c).unwrap();
 }
@@ -2645,12 +2645,12 @@ fn dbsize() {
 }
 #[test]
 fn debug() {
-    let c = crate::cmd::Debug::new();
-    assert_eq!(args(&c), ["DEBUG"]);
+    let c = crate::cmd::Debug::new(["args1", "args2"]);
+    assert_eq!(args(&c), ["DEBUG", "args1", "args2"]);
     let _: PhantomData<crate::Value> = output(&c);
     crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Debug::new();
-    assert_eq!(args(&c), ["DEBUG"]);
+    let c = crate::cmd::Debug::new(["args1", "args2"]);
+    assert_eq!(args(&c), ["DEBUG", "args1", "args2"]);
     let _: PhantomData<crate::Value> = output(&c);
     crate::command::Command::check(&c).unwrap();
 }

@@ -3297,8 +3297,8 @@ const CLUSTER_SYNCSLOTS: Entry = Entry {
     blocking: false,
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
-        wire: &["CLUSTER", "SYNCSLOTS"],
-        run: |c| run(c, crate::cmd::ClusterSyncslots::new()),
+        wire: &["CLUSTER", "SYNCSLOTS", "args1", "args2"],
+        run: |c| run(c, crate::cmd::ClusterSyncslots::new(["args1", "args2"])),
     }],
 };
 #[doc = " `CLUSTERSCAN`."]
@@ -3790,8 +3790,8 @@ const DEBUG: Entry = Entry {
     blocking: false,
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
-        wire: &["DEBUG"],
-        run: |c| run(c, crate::cmd::Debug::new()),
+        wire: &["DEBUG", "args1", "args2"],
+        run: |c| run(c, crate::cmd::Debug::new(["args1", "args2"])),
     }],
 };
 #[doc = " `DECR`."]

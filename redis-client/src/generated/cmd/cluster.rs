@@ -1678,7 +1678,7 @@ static CLUSTER_SYNCSLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " `CLUSTER SYNCSLOTS`: A container for internal slot migration commands."]
 #[doc = ""]
 #[doc = " ```text"]
-#[doc = " CLUSTER SYNCSLOTS"]
+#[doc = " CLUSTER SYNCSLOTS argument [argument ...]"]
 #[doc = " ```"]
 #[doc = ""]
 #[doc = " - Since: 9.0.0"]
@@ -1686,24 +1686,43 @@ static CLUSTER_SYNCSLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 #[doc = " - Complexity: Depends on subcommand."]
 #[doc = " - Reply: `ok` (internal, between the nodes of a slot migration: ESTABLISH (sent by the source to the target) answers OK and turns the connection into the migration link, on which the other subcommands travel)"]
 #[derive(Clone, Debug)]
-pub struct ClusterSyncslots {}
-impl ClusterSyncslots {
-    #[doc = " The command with its required arguments: `CLUSTER SYNCSLOTS`."]
-    pub fn new() -> Self {
-        ClusterSyncslots {}
+pub struct ClusterSyncslots<A> {
+    args: Vec<A>,
+}
+impl<A: crate::ToArgs> ClusterSyncslots<A> {
+    #[doc = " The command with its required arguments: `CLUSTER SYNCSLOTS argument [argument ...]`."]
+    pub fn new(args: impl IntoIterator<Item = A>) -> Self {
+        ClusterSyncslots {
+            args: args.into_iter().collect(),
+        }
     }
 }
-impl crate::ToArgs for ClusterSyncslots {
+impl<A> ClusterSyncslots<A> {
+    #[doc = r" Reports an empty list where the command needs at least one value."]
+    fn check_args(&self) -> crate::Result<()> {
+        if self.args.is_empty() {
+            return Err(crate::command::empty_argument("CLUSTER SYNCSLOTS", "args"));
+        }
+        Ok(())
+    }
+}
+impl<A: crate::ToArgs> crate::ToArgs for ClusterSyncslots<A> {
     fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SYNCSLOTS");
+        for i0 in self.args.iter() {
+            i0.write_args(out);
+        }
     }
 }
-impl crate::command::Command for ClusterSyncslots {
+impl<A: crate::ToArgs> crate::command::Command for ClusterSyncslots<A> {
     type Output = ();
     const NAME: &'static str = "CLUSTER SYNCSLOTS";
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SYNCSLOTS_REPLY
+    }
+    fn check(&self) -> crate::Result<()> {
+        self.check_args()
     }
 }
 static CLUSTERSCAN_REPLY: ReplyShape =

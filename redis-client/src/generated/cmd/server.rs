@@ -1668,7 +1668,7 @@ static DEBUG_REPLY: ReplyShape = ReplyShape::Any;
 #[doc = " `DEBUG`: A container for debugging commands."]
 #[doc = ""]
 #[doc = " ```text"]
-#[doc = " DEBUG"]
+#[doc = " DEBUG argument [argument ...]"]
 #[doc = " ```"]
 #[doc = ""]
 #[doc = " - Since: 1.0.0"]
@@ -1676,23 +1676,42 @@ static DEBUG_REPLY: ReplyShape = ReplyShape::Any;
 #[doc = " - Complexity: Depends on subcommand."]
 #[doc = " - Reply: `any` (depends on the subcommand (DEBUG HELP lists them): OK, a status line, a bulk string, an array, and in RESP3 even big numbers and attributes)"]
 #[derive(Clone, Debug)]
-pub struct Debug {}
-impl Debug {
-    #[doc = " The command with its required arguments: `DEBUG`."]
-    pub fn new() -> Self {
-        Debug {}
+pub struct Debug<A> {
+    args: Vec<A>,
+}
+impl<A: crate::ToArgs> Debug<A> {
+    #[doc = " The command with its required arguments: `DEBUG argument [argument ...]`."]
+    pub fn new(args: impl IntoIterator<Item = A>) -> Self {
+        Debug {
+            args: args.into_iter().collect(),
+        }
     }
 }
-impl crate::ToArgs for Debug {
+impl<A> Debug<A> {
+    #[doc = r" Reports an empty list where the command needs at least one value."]
+    fn check_args(&self) -> crate::Result<()> {
+        if self.args.is_empty() {
+            return Err(crate::command::empty_argument("DEBUG", "args"));
+        }
+        Ok(())
+    }
+}
+impl<A: crate::ToArgs> crate::ToArgs for Debug<A> {
     fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
         out.arg(b"DEBUG");
+        for i0 in self.args.iter() {
+            i0.write_args(out);
+        }
     }
 }
-impl crate::command::Command for Debug {
+impl<A: crate::ToArgs> crate::command::Command for Debug<A> {
     type Output = crate::Value;
     const NAME: &'static str = "DEBUG";
     fn reply_shape(&self) -> &'static ReplyShape {
         &DEBUG_REPLY
+    }
+    fn check(&self) -> crate::Result<()> {
+        self.check_args()
     }
 }
 static FAILOVER_REPLY: ReplyShape = ReplyShape::Ok;
