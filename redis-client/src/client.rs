@@ -152,13 +152,13 @@ impl Client {
     /// Error replies become `Err`. Failures are retried per the config's [`crate::Retry`]
     /// policy, only when that cannot run the command twice (see [`crate::retry`]).
     pub fn execute(&self, args: impl ToArgs) -> Result<Value> {
-        self.run(Request::encode(&args)?, false)
+        self.run_request(Request::encode(&args)?, false)
     }
 
     /// Like [`Client::execute`], declaring that running the command twice is harmless, so it
     /// may be retried even after it might have reached the server.
     pub fn execute_idempotent(&self, args: impl ToArgs) -> Result<Value> {
-        self.run(Request::encode(&args)?, true)
+        self.run_request(Request::encode(&args)?, true)
     }
 
     /// Sends one command and converts its reply (after any response callback) into `T`.
@@ -167,7 +167,7 @@ impl Client {
     pub fn query<T: FromValue>(&self, args: impl ToArgs) -> Result<T> {
         let request = Request::encode(&args)?;
         let name = request.info.name.clone();
-        let value = self.run(request, false)?;
+        let value = self.run_request(request, false)?;
         T::from_value(value).map_err(|e| e.with_command(&name))
     }
 
@@ -205,7 +205,7 @@ impl Client {
         }
     }
 
-    fn run(&self, request: Request, idempotent: bool) -> Result<Value> {
+    fn run_request(&self, request: Request, idempotent: bool) -> Result<Value> {
         let config = &self.inner.config;
         let retry = config.retry();
         let safe_to_repeat = idempotent || request.info.is_read_only();
