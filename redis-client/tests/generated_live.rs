@@ -8,19 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use redis_client::cmd::{self, *};
-use redis_client::{Client, Commands, Config, Error, Executor, Protocol, Value};
-use redis_test_harness::Server;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
+use redis_client::{Client, Commands, Error, Executor, Protocol, Value};
+use redis_test_harness::{client, Server};
 
 /// Runs `scenario` over RESP2 and over RESP3, each on a flushed database, and returns its
 /// result after checking that both protocols gave the same one.

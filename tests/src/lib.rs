@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod binaries;
+mod clients;
 mod cluster;
 mod error;
 mod ports;
@@ -29,6 +30,7 @@ mod wait;
 mod workspace;
 
 pub use binaries::Binary;
+pub use clients::client;
 pub use error::{Error, Result};
 pub use ports::free_port;
 pub use process::STARTUP_DEADLINE;

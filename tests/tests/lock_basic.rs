@@ -4,19 +4,8 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use redis_client::{Client, Config, Error, Protocol};
-use redis_test_harness::Server;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
+use redis_client::{Client, Error, Protocol};
+use redis_test_harness::{client, Server};
 
 fn pttl(client: &Client, key: &str) -> i64 {
     client.query(("PTTL", key)).unwrap()

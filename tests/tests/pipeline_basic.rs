@@ -2,22 +2,10 @@
 //! place, EXECABORT, reshaped typed replies, deferred argument errors, clean connections.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use redis_client::resp::ArgWriter;
 use redis_client::{Client, Command, Config, Error, Executor, Protocol, ReplyShape, ToArgs, Value};
-use redis_test_harness::Server;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
+use redis_test_harness::{client, Server};
 
 /// Every server kind in both protocols.
 fn each_setup(mut f: impl FnMut(&Client, &str)) {

@@ -7,18 +7,7 @@ use std::thread;
 use std::time::Duration;
 
 use redis_client::{Client, Config, Error, Protocol, TransactionOptions, Value};
-use redis_test_harness::Server;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
+use redis_test_harness::{client, Server};
 
 fn each_setup(mut f: impl FnMut(&Client, &Client, &str)) {
     for server in [Server::redis(), Server::valkey()] {

@@ -7,21 +7,10 @@ use std::thread;
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis_client::{Client, Config, Error, Protocol};
-use redis_test_harness::Server;
+use redis_client::{Client, Error, Protocol};
+use redis_test_harness::{client, Server};
 
 const KEYS: usize = 10_000;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
 
 fn fill(client: &Client) {
     client.execute(["FLUSHALL"]).unwrap();

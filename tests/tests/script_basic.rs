@@ -2,24 +2,9 @@
 //! another server), scripts in pipelines on a fresh server, on connections and watching
 //! pipelines; and Redis functions through the generated surface.
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use redis_client::{
-    cmd, Client, Commands, Config, Error, Executor, FromValue, Protocol, Script, Value,
-};
-use redis_test_harness::Server;
-
-fn client(server: &Server, protocol: Protocol) -> Client {
-    let config = Config::from_url(&server.url())
-        .unwrap()
-        .to_builder()
-        .protocol(protocol)
-        .socket_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Client::new(config).unwrap()
-}
+use redis_client::{cmd, Client, Commands, Error, Executor, FromValue, Protocol, Script, Value};
+use redis_test_harness::{client, Server};
 
 fn each_setup(mut f: impl FnMut(&Client, &str)) {
     for server in [Server::redis(), Server::valkey()] {
