@@ -20,8 +20,8 @@ const CLIENT_CPU: &str = "0";
 const USAGE: &str =
     "cargo xtask bench [--quick] [--reps N] [--secs S] [--micro-secs S] [--resp3] [FILTER…]
   --quick         one short repetition: a smoke run of about a minute
-  --reps N        repetitions (default 5), each after one warm-up round
-  --secs S        seconds per network run (default 1); --micro-secs: per parse/encode run (0.3)
+  --reps N        repetitions (default 7), after one warm-up round
+  --secs S        seconds per network run (default 0.7); --micro-secs: per parse/encode run (0.3)
   --resp3         every client speaks RESP3 (default RESP2, the peers' default)
   FILTER          only workloads whose `group: name` contains it (e.g. parse, pipeline, GET)";
 

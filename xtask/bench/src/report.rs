@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
-use crate::measure::Summary;
+use crate::measure::{median, Summary};
 use crate::peers::Peer;
 use crate::workloads::Group;
 
@@ -85,7 +85,8 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
         "\nops/s and client CPU per op are medians over the repetitions; spread is the range of the \
          repetitions' ops/s over their median. Speed is redis-client's \
          ops/s over the peer's, CPU the peer's client CPU per op over redis-client's (above 1: \
-         redis-client is faster, or cheaper). Parse and encode times \
+         redis-client is faster, or cheaper), each the median of the ratios within a \
+         repetition, whose runs are back to back. Parse and encode times \
          are per reply or command; allocations are heap allocations per operation in this \
          process (none are counted for redis-benchmark, another process).\n",
     );
@@ -106,11 +107,10 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
             let (ratio, cpu_ratio, target) = match (peer, ours) {
                 (Peer::Ours, _) => (String::new(), String::new(), own_checks(row.group, s)),
                 (_, Some(o)) => {
-                    let ratio = o.ops_per_sec / s.ops_per_sec;
+                    let (ratio, cpu_ratio) = ratios(o, s);
                     let checks = target_ratio(row.group, *peer)
                         .map(|t| vec![(format!("speed ≥ {t}×"), ratio >= t)])
                         .unwrap_or_default();
-                    let cpu_ratio = s.cpu_ns_per_op / o.cpu_ns_per_op;
                     (format!("{ratio:.2}×"), format!("{cpu_ratio:.2}×"), checks)
                 }
                 (_, None) => (String::new(), String::new(), Vec::new()),
@@ -153,10 +153,10 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                 .map(|(peer, s)| {
                     let (ratio, cpu_ratio) = match (peer, ours) {
                         (Peer::Ours, _) | (_, None) => (None, None),
-                        (_, Some(o)) => (
-                            Some(o.ops_per_sec / s.ops_per_sec),
-                            Some(s.cpu_ns_per_op / o.cpu_ns_per_op),
-                        ),
+                        (_, Some(o)) => {
+                            let (speed, cpu) = ratios(o, s);
+                            (Some(speed), Some(cpu))
+                        }
                     };
                     let checks: Vec<Json> = match peer {
                         Peer::Ours => own_checks(row.group, s),
@@ -200,6 +200,32 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
         })
         .collect();
     json!({ "setup": facts, "workloads": workloads })
+}
+
+/// redis-client's speed over the peer's and the peer's CPU per op over redis-client's: the
+/// median of the ratios within each repetition, whose runs were back to back, so that load
+/// changing between repetitions cancels out; the ratio of the medians when the counts differ.
+fn ratios(ours: &Summary, peer: &Summary) -> (f64, f64) {
+    if ours.samples.len() != peer.samples.len() {
+        return (
+            ours.ops_per_sec / peer.ops_per_sec,
+            peer.cpu_ns_per_op / ours.cpu_ns_per_op,
+        );
+    }
+    let pairs = ours.samples.iter().zip(&peer.samples);
+    (
+        median(
+            pairs
+                .clone()
+                .map(|(o, p)| o.ops_per_sec() / p.ops_per_sec())
+                .collect(),
+        ),
+        median(
+            pairs
+                .map(|(o, p)| p.cpu_ns_per_op() / o.cpu_ns_per_op())
+                .collect(),
+        ),
+    )
 }
 
 /// How far the repetitions' ops/s lie apart: (max − min) ÷ median, as a percentage.
@@ -264,6 +290,27 @@ mod tests {
         });
         assert_eq!(spread(&Summary::of(runs.to_vec()).unwrap()), "20%");
         assert_eq!(spread(&summary(1.0, 1.0)), "–");
+    }
+
+    #[test]
+    fn ratios_pair_the_runs_of_each_repetition() {
+        let runs = |rates: [u64; 3]| {
+            Summary::of(
+                rates
+                    .map(|ops| Sample {
+                        ops,
+                        wall: Duration::from_secs(1),
+                        cpu: Duration::from_secs(1),
+                        allocs: None,
+                    })
+                    .to_vec(),
+            )
+            .unwrap()
+        };
+        // Load changed between repetitions; within each, redis-client was twice as fast.
+        let (speed, cpu) = ratios(&runs([200, 20, 2000]), &runs([100, 10, 1000]));
+        assert_eq!(speed, 2.0);
+        assert_eq!(cpu, 2.0);
     }
 
     #[test]
