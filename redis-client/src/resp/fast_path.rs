@@ -14,7 +14,10 @@ use super::Value;
 const SHORT_SIMPLE: usize = 64;
 
 /// Takes one complete, well-formed bulk string, integer or short simple string off `buf`.
-#[inline]
+///
+/// Always inlined: out of line, its `Option<Value>` went through memory and was read back
+/// with wider loads than it was written with, which cost small replies a quarter of their time.
+#[inline(always)]
 pub(crate) fn take_element(buf: &mut BytesMut) -> Option<Value> {
     let mut taken = None;
     take_element_into(buf, |value| taken = Some(value));
