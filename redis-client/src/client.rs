@@ -155,6 +155,11 @@ impl Client {
         self.run_request(Request::encode(&args)?, false)
     }
 
+    /// Runs a typed command whose name is known, so the frame is not read back for it.
+    pub(crate) fn execute_as(&self, args: impl ToArgs, name: &'static str) -> Result<Value> {
+        self.run_request(Request::encode_as(&args, Some(name))?, false)
+    }
+
     /// Like [`Client::execute`], declaring that running the command twice is harmless, so it
     /// may be retried even after it might have reached the server.
     pub fn execute_idempotent(&self, args: impl ToArgs) -> Result<Value> {

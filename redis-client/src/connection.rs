@@ -205,6 +205,20 @@ impl Connection {
     }
 
     fn execute_info(&mut self, args: impl ToArgs) -> Result<(Value, CommandInfo)> {
+        self.execute_info_as(args, None)
+    }
+
+    /// Runs a typed command whose name is known, so the frame is not read back for it.
+    pub(crate) fn execute_as(&mut self, args: impl ToArgs, name: &'static str) -> Result<Value> {
+        self.execute_info_as(args, Some(name))
+            .map(|(value, _)| value)
+    }
+
+    fn execute_info_as(
+        &mut self,
+        args: impl ToArgs,
+        name: Option<&'static str>,
+    ) -> Result<(Value, CommandInfo)> {
         self.ensure_usable()?;
         if self.pending != 0 || !self.write_buf.is_empty() {
             // The next reply would belong to an earlier command.
@@ -217,7 +231,7 @@ impl Connection {
         self.check_health()?;
         let start = self.write_buf.len();
         write_command(&mut self.write_buf, &args)?;
-        let info = CommandInfo::from_frame(&self.write_buf[start..]);
+        let info = CommandInfo::of(name, &self.write_buf[start..]);
         let value = self.roundtrip(&info).map_err(|f| f.error)?;
         Ok((value, info))
     }

@@ -13,7 +13,7 @@ impl Executor for &Client {
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
         refuse_connection_state::<C>("a pooled client")?;
         cmd.check()?;
-        let value = self.execute(&cmd)?;
+        let value = self.execute_as(&cmd, C::NAME)?;
         decode_reply(&cmd, value, self.config().protocol())
     }
 }
@@ -23,7 +23,7 @@ impl Executor for &mut Connection {
 
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
         cmd.check()?;
-        let value = self.execute(&cmd)?;
+        let value = self.execute_as(&cmd, C::NAME)?;
         decode_reply(&cmd, value, self.protocol())
     }
 }

@@ -5,7 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis_client::command_meta::lookup;
-use redis_client::{Client, Config, Connection, Protocol, Value};
+use redis_client::{Client, Commands, Config, Connection, Protocol, Value};
 use redis_test_harness::Server;
 
 const SOCKET_TIMEOUT: Duration = Duration::from_millis(200);
@@ -84,4 +84,32 @@ fn blocking_commands_get_their_element_or_time_out_on_the_server() {
         .execute(["BLMPOP", "0.5", "1", "nothing", "LEFT"])
         .unwrap();
     assert_eq!(reply, Value::Nil);
+}
+
+/// The typed surface finds a command's facts by its generated name rather than by reading the
+/// frame; the timeout extension must hold on that path too, on a connection and on a client.
+#[test]
+fn typed_blpop_waits_past_the_socket_timeout() {
+    assert_table_knows_blocking_commands();
+    let server = Server::valkey();
+    let config = config(&server, Protocol::Resp3);
+    let mut conn = Connection::open(&config).unwrap();
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    let popped = (&mut conn).blpop(["empty"], 0.6).unwrap();
+    assert_eq!(popped, None);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!conn.is_broken());
+    let started = Instant::now();
+    let popped = client.blpop(["empty"], Duration::from_millis(600)).unwrap();
+    assert_eq!(popped, None);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 }

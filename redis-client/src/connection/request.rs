@@ -66,6 +66,14 @@ impl CommandInfo {
         }
     }
 
+    /// [`CommandInfo::for_name`] when the name is known, else [`CommandInfo::from_frame`].
+    pub(crate) fn of(name: Option<&'static str>, frame: &[u8]) -> CommandInfo {
+        match name {
+            Some(name) => CommandInfo::for_name(name, frame),
+            None => CommandInfo::from_frame(frame),
+        }
+    }
+
     /// The read timeout for this command on a connection whose socket timeout is `socket`.
     pub(crate) fn read_timeout(&self, socket: Option<Duration>) -> Option<Duration> {
         BlockFor::extend(self.block, socket)
@@ -87,9 +95,18 @@ pub(crate) struct Request {
 impl Request {
     /// Encodes `args`; fails when they cannot be encoded (no arguments, NaN …).
     pub(crate) fn encode<A: ToArgs + ?Sized>(args: &A) -> Result<Request> {
+        Request::encode_as(args, None)
+    }
+
+    /// Like [`Request::encode`]; `name` (a typed command's [`NAME`](crate::Command::NAME))
+    /// spares reading the name back out of the frame.
+    pub(crate) fn encode_as<A: ToArgs + ?Sized>(
+        args: &A,
+        name: Option<&'static str>,
+    ) -> Result<Request> {
         let mut frame = BytesMut::new();
         write_command(&mut frame, args)?;
-        let info = CommandInfo::from_frame(&frame);
+        let info = CommandInfo::of(name, &frame);
         Ok(Request { frame, info })
     }
 }
