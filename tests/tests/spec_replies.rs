@@ -7,9 +7,10 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use codegen::reply::{Reply, ReplyType, Sample};
+use codegen::spec::{file_stem, load_dir};
 use redis_client::Value;
 use redis_test_harness::reply_check::{check, short, Protocol};
 use redis_test_harness::{
@@ -78,40 +79,18 @@ fn commands_dir() -> PathBuf {
     workspace_root().join("commands")
 }
 
+/// Every command file, through the spec model the generator uses.
 fn load_files() -> Vec<CommandFile> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(commands_dir())
-        .expect("commands/ exists")
-        .map(|entry| entry.expect("readable dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths.iter().map(|p| load_file(p)).collect()
-}
-
-fn load_file(path: &Path) -> CommandFile {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let strings = |field: &str| -> Vec<String> {
-        json.get(field)
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let reply = json.get("reply").map(|r| {
-        serde_json::from_value::<Reply>(r.clone())
-            .unwrap_or_else(|e| panic!("{}: reply: {e}", path.display()))
-    });
-    CommandFile {
-        stem: path.file_stem().unwrap().to_string_lossy().into_owned(),
-        group: json["group"].as_str().unwrap_or_default().to_string(),
-        servers: strings("servers"),
-        reply,
-    }
+    let commands = load_dir(&commands_dir()).unwrap_or_else(|e| panic!("commands/: {e}"));
+    commands
+        .into_iter()
+        .map(|command| CommandFile {
+            stem: file_stem(&command.name),
+            group: command.group.unwrap_or_default(),
+            servers: command.servers,
+            reply: command.reply,
+        })
+        .collect()
 }
 
 /// The files selected by `SPEC_REPLY_ONLY` / `SPEC_REPLY_GROUP`, or all of them.
