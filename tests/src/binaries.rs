@@ -141,7 +141,8 @@ fn resolve_override(value: &OsString) -> Option<PathBuf> {
     }
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
+/// The first executable called `name` on `PATH`.
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
     env::split_paths(&path)
         .map(|dir| dir.join(name))

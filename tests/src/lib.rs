@@ -29,7 +29,7 @@ mod tls;
 mod wait;
 mod workspace;
 
-pub use binaries::Binary;
+pub use binaries::{find_in_path, Binary};
 pub use clients::client;
 pub use error::{Error, Result};
 pub use ports::free_port;

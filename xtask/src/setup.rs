@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use redis_test_harness::find_in_path;
 use redis_test_harness::Binary;
 
 /// The Debian packages whose binaries the tests run.
@@ -124,14 +125,6 @@ fn install_valkey() -> Result<(), String> {
 /// `valkey-server` where the test harness finds it (env override, the project venv, PATH).
 pub fn find_valkey() -> Option<PathBuf> {
     Binary::ValkeyServer.find().ok()
-}
-
-/// The first executable called `name` on PATH.
-pub fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 fn is_root() -> bool {
