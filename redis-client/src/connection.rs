@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::resp::{write_command, FromValue, Parser, ToArgs, Value};
 use crate::retry::Sent;
 use locator::Locator;
-use request::{CommandInfo, Request};
+use request::{CommandInfo, Request, Typed};
 use stream::Stream;
 
 pub(crate) use stream::connection_error;
@@ -208,16 +208,16 @@ impl Connection {
         self.execute_info_as(args, None)
     }
 
-    /// Runs a typed command whose name is known, so the frame is not read back for it.
-    pub(crate) fn execute_as(&mut self, args: impl ToArgs, name: &'static str) -> Result<Value> {
-        self.execute_info_as(args, Some(name))
+    /// Runs a typed command, whose type tells its name and metadata.
+    pub(crate) fn execute_as(&mut self, args: impl ToArgs, typed: Typed) -> Result<Value> {
+        self.execute_info_as(args, Some(typed))
             .map(|(value, _)| value)
     }
 
     fn execute_info_as(
         &mut self,
         args: impl ToArgs,
-        name: Option<&'static str>,
+        typed: Option<Typed>,
     ) -> Result<(Value, CommandInfo)> {
         self.ensure_usable()?;
         if self.pending != 0 || !self.write_buf.is_empty() {
@@ -231,7 +231,7 @@ impl Connection {
         self.check_health()?;
         let start = self.write_buf.len();
         write_command(&mut self.write_buf, &args)?;
-        let info = CommandInfo::of(name, &self.write_buf[start..]);
+        let info = CommandInfo::of(typed, &self.write_buf[start..]);
         let value = self.roundtrip(&info).map_err(|f| f.error)?;
         Ok((value, info))
     }
