@@ -112,10 +112,35 @@ pub fn normalize(
     resp2: Option<&ReplyShape>,
     protocol: Protocol,
 ) -> Result<Value> {
+    if keeps_as_is(&value, shape) {
+        return Ok(value);
+    }
     let value = value.without_attributes();
     match (protocol, resp2) {
         (Protocol::Resp2, Some(resp2)) => remap(value, shape, resp2, protocol),
         _ => conform(value, shape, protocol),
+    }
+}
+
+/// Whether `value` already has `shape` as it is, whatever the protocol: a plain string, integer
+/// or nil for a shape that leaves those alone. Most replies (GET, SET, INCR …) are such, and
+/// answering that from a reference spares moving them through the reshaping rules.
+#[inline]
+fn keeps_as_is(value: &Value, shape: &ReplyShape) -> bool {
+    use ReplyShape as S;
+    let shape = match shape {
+        S::Optional(_) if matches!(value, Value::Nil) => return true,
+        S::Optional(inner) => inner,
+        other => other,
+    };
+    match value {
+        Value::Bulk(_) | Value::Simple(_) | Value::Integer(_) | Value::Nil => {
+            matches!(
+                shape,
+                S::Ok | S::Status | S::Integer | S::Bulk | S::Text | S::Any
+            )
+        }
+        _ => false,
     }
 }
 

@@ -2,8 +2,8 @@
 
 use bytes::BytesMut;
 
-use super::args::{ArgWriter, ToArgs};
-use super::number::{format_u64, parse_i64, NUM_BUF};
+use super::args::{length_header, ArgWriter, ToArgs, HEADER_BUF};
+use super::number::parse_i64;
 use super::protocol_error::quoted;
 
 /// Why a command could not be encoded. Nothing of the command is left in the output buffer.
@@ -72,9 +72,7 @@ pub fn write_command<A: ToArgs + ?Sized>(out: &mut BytesMut, args: &A) -> Result
         return Err(EncodeError::NoArguments);
     }
     let start = out.len();
-    out.extend_from_slice(b"*");
-    out.extend_from_slice(format_u64(declared as u64, &mut [0; NUM_BUF]));
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(length_header(b'*', declared, &mut [0; HEADER_BUF]));
     let body = out.len();
     let mut writer = ArgWriter::resp(out);
     args.write_args(&mut writer);
@@ -115,5 +113,26 @@ mod tests {
         assert_eq!(first_bulk(b"$3\r\nGET\r\n$1\r\nk\r\n"), b"GET");
         assert_eq!(first_bulk(b"$3\r\nGE"), b"");
         assert_eq!(first_bulk(b""), b"");
+    }
+
+    #[test]
+    fn arguments_of_every_size_class_encode_exactly() {
+        // Around the stack-assembly limit, digit-count changes and far beyond.
+        let sizes = [
+            0, 1, 9, 10, 11, 94, 95, 96, 97, 98, 99, 100, 101, 110, 111, 112, 113, 4096,
+        ];
+        for size in sizes {
+            let payload: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let mut out = BytesMut::new();
+            write_command(&mut out, &(b"SET".as_slice(), payload.as_slice())).unwrap();
+            let mut expected = format!("*2\r\n$3\r\nSET\r\n${size}\r\n").into_bytes();
+            expected.extend_from_slice(&payload);
+            expected.extend_from_slice(b"\r\n");
+            assert_eq!(
+                out.as_ref(),
+                expected.as_slice(),
+                "argument of {size} bytes"
+            );
+        }
     }
 }
