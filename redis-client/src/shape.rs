@@ -144,10 +144,18 @@ fn keeps_as_is(value: &Value, shape: &ReplyShape) -> bool {
     }
 }
 
+/// Whether conforming to `shape` leaves every value as it is (no rule below rewrites a value
+/// for these shapes), so the elements of an aggregate of them need not be visited at all.
+#[inline]
+fn leaves_alone(shape: &ReplyShape) -> bool {
+    use ReplyShape as S;
+    matches!(shape, S::Ok | S::Status | S::Integer | S::Bulk | S::Nil | S::Any)
+}
+
 /// Brings `value` into `shape` by the fixed rules.
 fn conform(value: Value, shape: &ReplyShape, protocol: Protocol) -> Result<Value> {
     use ReplyShape as S;
-    if matches!(value, Value::Error(_)) {
+    if leaves_alone(shape) || matches!(value, Value::Error(_)) {
         return Ok(value);
     }
     Ok(match (shape, value) {
@@ -277,6 +285,9 @@ fn remap_pairs(
     (v, b): (&ReplyShape, &ReplyShape),
     protocol: Protocol,
 ) -> Result<Vec<(Value, Value)>> {
+    if leaves_alone(k) && leaves_alone(v) {
+        return Ok(pairs);
+    }
     pairs
         .into_iter()
         .map(|(key, value)| Ok((remap(key, k, a, protocol)?, remap(value, v, b, protocol)?)))
@@ -334,6 +345,9 @@ fn fits(value: &Value, shape: &ReplyShape, protocol: Protocol) -> bool {
 }
 
 fn each(items: Vec<Value>, shape: &ReplyShape, protocol: Protocol) -> Result<Vec<Value>> {
+    if leaves_alone(shape) {
+        return Ok(items);
+    }
     items
         .into_iter()
         .map(|item| conform(item, shape, protocol))
@@ -346,6 +360,9 @@ fn each_pair(
     v: &ReplyShape,
     protocol: Protocol,
 ) -> Result<Vec<(Value, Value)>> {
+    if leaves_alone(k) && leaves_alone(v) {
+        return Ok(pairs);
+    }
     pairs
         .into_iter()
         .map(|(key, value)| Ok((conform(key, k, protocol)?, conform(value, v, protocol)?)))
