@@ -157,7 +157,15 @@ mod tests {
             port: 6379,
             resp3: false,
         };
-        let found = server_process(&local, Some(server.id()));
+        // `spawn` may return a moment before the exec renames the child's thread.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let found = loop {
+            let found = server_process(&local, Some(server.id()));
+            if found.is_ok() || std::time::Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
         server.kill().unwrap();
         server.wait().unwrap();
         let _ = std::fs::remove_file(&socket);

@@ -83,6 +83,13 @@ impl Measurement {
         self.server
             .map(|s| s.times.main.as_secs_f64() / s.elapsed.as_secs_f64() * 100.0)
     }
+
+    /// How long the server's main thread was ready to run but waited for a CPU that another
+    /// process had, over the call's wall time, in percent.
+    pub fn server_waiting_percent(&self) -> Option<f64> {
+        self.server
+            .map(|s| s.times.main_waiting.as_secs_f64() / s.elapsed.as_secs_f64() * 100.0)
+    }
 }
 
 /// Calls `run`, reading `server`'s CPU times right before and after it.
@@ -117,6 +124,8 @@ pub struct Summary {
     pub server_cpu_ns_per_op: Option<f64>,
     /// Median server main-thread busy percentage, when known for every run.
     pub server_busy_percent: Option<f64>,
+    /// Median percentage of time the server's main thread waited for a CPU, likewise.
+    pub server_waiting_percent: Option<f64>,
     /// Every repetition, in order.
     pub samples: Vec<Measurement>,
 }
@@ -141,6 +150,7 @@ impl Summary {
             allocs_per_op: each_known(|m| m.sample.allocs_per_op()),
             server_cpu_ns_per_op: each_known(Measurement::server_cpu_ns_per_op),
             server_busy_percent: each_known(Measurement::server_busy_percent),
+            server_waiting_percent: each_known(Measurement::server_waiting_percent),
             samples,
         })
     }
@@ -237,7 +247,7 @@ mod tests {
             server: Some(ServerUse {
                 times: ServerTimes {
                     main: Duration::from_millis(server_ms),
-                    main_waiting: Duration::ZERO,
+                    main_waiting: Duration::from_millis(server_ms / 10),
                     all: Duration::from_millis(server_ms * 2),
                 },
                 elapsed: Duration::from_millis(elapsed_ms),
@@ -251,6 +261,7 @@ mod tests {
         let m = with_server(1000, 500, 1000);
         assert_eq!(m.server_cpu_ns_per_op(), Some(500_000.0));
         assert_eq!(m.server_busy_percent(), Some(50.0));
+        assert_eq!(m.server_waiting_percent(), Some(5.0));
         let s = Summary::of(vec![
             with_server(1000, 900, 1000),
             with_server(1000, 990, 1000),
@@ -259,6 +270,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.server_cpu_ns_per_op, Some(900_000.0));
         assert_eq!(s.server_busy_percent, Some(90.0));
+        assert_eq!(s.server_waiting_percent, Some(9.0));
         // One run without the server's numbers leaves the medians unknown, not skewed.
         let partly = Summary::of(vec![
             with_server(1, 1, 1),

@@ -93,11 +93,15 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
     md.push_str(
         "\nServer CPU ns/op is the CPU time of the server's main thread, which runs every \
          command, per operation; server busy is that time over the run's wall time, in percent \
-         of one core (medians too). Both cover the runner's whole run, untimed parts included \
-         (pubsub's publishing, redis-benchmark's start), and show – where there is no server \
-         (parse, encode) or its process cannot be read (not on this machine). A run whose \
-         server is about 100 % busy is server-bound: no client could have gone faster, so a \
-         ratio between two such runs says nothing about the clients.\n",
+         of one core, and in parentheses the share of the run the main thread was ready to run \
+         but waited for its CPU, which another process had (medians too). They cover the \
+         runner's whole run, untimed parts included (pubsub's publishing), except that \
+         redis-benchmark's runs are timed by redis-benchmark itself, without its process start; \
+         they show – where there is no server (parse, encode) or its process cannot be read \
+         (not on this machine). A run whose server is about 100 % busy is server-bound: no \
+         client could have gone faster, so a ratio between two such runs says nothing about the \
+         clients. A large waiting share means other load on the server's core held the run \
+         back.\n",
     );
     let mut group = None;
     for row in rows {
@@ -106,7 +110,7 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
             let _ = write!(
                 md,
                 "\n## {}\n\n| workload | client | ops/s | spread | CPU ns/op | allocs/op | \
-                 server CPU ns/op | server busy | speed | CPU | target |\n\
+                 server CPU ns/op | server busy (waiting) | speed | CPU | target |\n\
                  |---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n",
                 row.group.title()
             );
@@ -139,8 +143,7 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
                 s.allocs_per_op
                     .map_or("–".to_string(), |a| format!("{a:.2}")),
                 s.server_cpu_ns_per_op.map_or("–".to_string(), cpu),
-                s.server_busy_percent
-                    .map_or("–".to_string(), |b| format!("{b:.0}%")),
+                busy(s),
                 target.join("; ")
             );
         }
@@ -210,6 +213,7 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                         "allocs_per_op": s.allocs_per_op,
                         "server_cpu_ns_per_op": s.server_cpu_ns_per_op,
                         "server_busy_percent": s.server_busy_percent,
+                        "server_waiting_percent": s.server_waiting_percent,
                         "speed_ours_over_peer": ratio,
                         "cpu_peer_over_ours": cpu_ratio,
                         "targets": checks,
@@ -265,6 +269,14 @@ fn spread(s: &Summary) -> String {
     let rates = s.samples.iter().map(|x| x.sample.ops_per_sec());
     let (min, max) = rates.fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r)));
     format!("{:.0}%", (max - min) / s.ops_per_sec * 100.0)
+}
+
+/// Server busy and waiting percentages as `97% (2%)`, `–` when unknown.
+fn busy(s: &Summary) -> String {
+    match (s.server_busy_percent, s.server_waiting_percent) {
+        (Some(busy), Some(waiting)) => format!("{busy:.0}% ({waiting:.0}%)"),
+        _ => "–".to_string(),
+    }
 }
 
 /// `1234567.8` as `1,234,568`.
@@ -411,13 +423,17 @@ mod tests {
         ];
         let setup = Setup { facts: Vec::new() };
         let md = markdown(&setup, &rows);
-        assert!(md.contains("| server CPU ns/op | server busy |"), "{md}");
-        assert!(md.contains("| – | 9,900 | 99% |"), "{md}");
+        assert!(
+            md.contains("| server CPU ns/op | server busy (waiting) |"),
+            "{md}"
+        );
+        assert!(md.contains("| – | 9,900 | 99% (0%) |"), "{md}");
         assert!(md.contains("| 1,000,000 | – | – | – |"), "{md}");
         let js = json(&setup, &rows);
         let get = &js["workloads"][0]["results"][0];
         assert_eq!(get["server_cpu_ns_per_op"], 9900.0);
         assert_eq!(get["server_busy_percent"], 99.0);
+        assert_eq!(get["server_waiting_percent"], 0.3);
         assert_eq!(get["samples"][0]["server"]["all_threads_cpu_s"], 1.0);
         assert_eq!(get["samples"][0]["server"]["main_thread_waiting_s"], 0.003);
         let parse = &js["workloads"][1]["results"][0];
