@@ -297,12 +297,20 @@ impl Client {
 
     /// Applies `decode_responses` and the response callback to the reply of the command encoded
     /// in `frame`; pipelines call it for each reply they read.
+    #[inline]
     pub(crate) fn finish_reply(
         &self,
         frame: &[u8],
         info: &CommandInfo,
         value: Value,
     ) -> Result<Value> {
+        if !self.inner.config.decode_responses() && self.callbacks.is_empty() {
+            return Ok(value);
+        }
+        self.check_and_call_back(frame, info, value)
+    }
+
+    fn check_and_call_back(&self, frame: &[u8], info: &CommandInfo, value: Value) -> Result<Value> {
         if self.inner.config.decode_responses() {
             check_utf8(&value, &info.name)?;
         }

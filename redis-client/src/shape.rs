@@ -149,7 +149,10 @@ fn keeps_as_is(value: &Value, shape: &ReplyShape) -> bool {
 #[inline]
 fn leaves_alone(shape: &ReplyShape) -> bool {
     use ReplyShape as S;
-    matches!(shape, S::Ok | S::Status | S::Integer | S::Bulk | S::Nil | S::Any)
+    matches!(
+        shape,
+        S::Ok | S::Status | S::Integer | S::Bulk | S::Nil | S::Any
+    )
 }
 
 /// Brings `value` into `shape` by the fixed rules.

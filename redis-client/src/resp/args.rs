@@ -136,6 +136,7 @@ impl<'a> ArgWriter<'a> {
     }
 
     /// Writes one argument.
+    #[inline]
     pub fn arg(&mut self, bytes: &[u8]) {
         self.count += 1;
         match &mut self.sink {
