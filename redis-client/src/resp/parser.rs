@@ -581,10 +581,16 @@ fn push_within<T>(items: &mut Vec<T>, item: T, remaining: usize) {
 }
 
 /// Makes room for one more item in a vector that will hold at most `remaining` more, growing it
-/// geometrically but never beyond the announced count.
+/// fourfold but never beyond the announced count.
+///
+/// Capacity beyond what the received bytes justify is only ever granted in proportion to the
+/// elements already received (at most three times as many slots again), so a hostile count
+/// cannot make a small input allocate much; growing fourfold rather than twofold keeps a large
+/// reply that arrives in small pieces to a handful of reallocations (10 000 elements read 1 KiB
+/// at a time: 4 allocations instead of 6).
 #[inline]
 fn reserve_within<T>(items: &mut Vec<T>, remaining: usize) {
     if items.len() == items.capacity() {
-        items.reserve_exact(remaining.min(items.len().max(4)));
+        items.reserve_exact(remaining.min(items.len().max(4) * 3));
     }
 }
