@@ -36,8 +36,9 @@ struct State {
     conn: Option<Connection>,
     /// Whether a leader is running a batch (and holds the connection).
     leading: bool,
-    /// A cleared buffer from an earlier batch, swapped in for `frames` so batches reuse memory.
-    spare: BytesMut,
+    /// A cleared buffer and list from an earlier batch, swapped in for `frames` and `waiting`
+    /// so batches reuse memory.
+    spare: (BytesMut, Vec<Waiter>),
     /// Bumped by [`Multiplexer::disconnect`]; a leader keeps its connection only if unchanged.
     generation: u64,
 }
@@ -147,19 +148,29 @@ impl Multiplexer {
     fn lead(&self) {
         let mut leader = {
             let mut state = lock(&self.state);
-            let spare = mem::take(&mut state.spare);
+            let (frames, waiters) = mem::take(&mut state.spare);
             Leader {
                 mux: self,
                 batch: Batch {
-                    waiters: mem::take(&mut state.waiting),
+                    waiters: mem::replace(&mut state.waiting, waiters),
                     answered: 0,
                 },
-                frames: mem::replace(&mut state.frames, spare),
+                frames: mem::replace(&mut state.frames, frames),
                 conn: state.conn.take(),
                 generation: state.generation,
             }
         };
         leader.conn = self.exchange(leader.conn.take(), &leader.frames, &mut leader.batch);
+    }
+
+    /// Whether `conn` may serve another batch: not broken, and still going to the server the
+    /// locator (Sentinel), if any, wants used.
+    fn reusable(&self, conn: &Connection) -> bool {
+        conn.is_reusable()
+            && self
+                .connector
+                .locator()
+                .is_none_or(|locator| locator.is_current(conn.addr()))
     }
 
     /// Sends the batch and delivers every outcome; returns the connection if it stays usable.
@@ -169,7 +180,7 @@ impl Multiplexer {
         frames: &[u8],
         batch: &mut Batch,
     ) -> Option<Connection> {
-        let mut conn = match conn.filter(Connection::is_reusable) {
+        let mut conn = match conn.filter(|conn| self.reusable(conn)) {
             Some(conn) => conn,
             None => match self.connector.connect() {
                 Ok(conn) => conn,
@@ -274,7 +285,9 @@ impl Drop for Leader<'_> {
         }
         let mut frames = mem::take(&mut self.frames);
         frames.clear();
-        state.spare = frames;
+        let mut waiters = mem::take(&mut self.batch.waiters);
+        waiters.clear();
+        state.spare = (frames, waiters);
         match state.waiting.first() {
             // Wake the first queued caller as the next leader; its own command is in that batch.
             Some(next) => next.slot.set(Turn::Lead),

@@ -1,6 +1,7 @@
 //! Workload 4: 8 threads sharing one pooled client, each running GET (or INCR) in a loop —
-//! redis-client's `Client` (typed `Commands` surface) against redis-rs connections in an r2d2 pool (one checkout per
-//! command, as with `Client`), and `redis-benchmark -c 8`.
+//! redis-client's `Client` (typed `Commands` surface), pooled and multiplexed (one shared
+//! connection, commands batched), against redis-rs connections in an r2d2 pool (one checkout
+//! per command, as with the pooled `Client`), and `redis-benchmark -c 8`.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +32,11 @@ pub fn workloads(
     for get in [true, false] {
         let name = if get { "GET" } else { "INCR" };
         let mut runners: Vec<(Peer, Runner)> = vec![
-            (Peer::Ours, ours_runner(target, get)?),
+            (Peer::Ours, ours_runner(target.ours_client(THREADS)?, get)),
+            (
+                Peer::OursMultiplexed,
+                ours_runner(target.ours_multiplexed_client(THREADS)?, get),
+            ),
             (Peer::RedisRs, redis_rs_runner(target, get)?),
         ];
         if let Some(rb) = rb {
@@ -52,9 +57,8 @@ pub fn workloads(
     Ok(out)
 }
 
-fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
-    let client = target.ours_client(THREADS)?;
-    Ok(Box::new(move |budget| {
+fn ours_runner(client: redis_client::Client, get: bool) -> Runner {
+    Box::new(move |budget| {
         on_threads(budget, || {
             if get {
                 black_box(client.get(KEY).map_err(ours("GET"))?);
@@ -63,7 +67,7 @@ fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
             }
             Ok(())
         })
-    }))
+    })
 }
 
 fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
