@@ -146,6 +146,10 @@ impl Multiplexer {
 
     /// Takes the queue as one batch and runs it; hands leadership on when that is done.
     fn lead(&self) {
+        // Callers just woken with their replies usually queue their next command at once;
+        // letting them run first makes this batch carry theirs too instead of going out alone
+        // (which matters most when the callers share fewer cores than there are of them).
+        std::thread::yield_now();
         let mut leader = {
             let mut state = lock(&self.state);
             let (frames, waiters) = mem::take(&mut state.spare);
