@@ -9,7 +9,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::config::Config;
-use crate::connection::request::{CommandInfo, FrameArgs, Request};
+use crate::connection::request::{CommandInfo, FrameArgs, Request, Typed};
 use crate::connection::{Connection, Connector, Failure};
 use crate::error::{Error, Result};
 use crate::pool::{self, BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
@@ -192,9 +192,9 @@ impl Client {
         self.run_request(Request::encode(&args)?, false)
     }
 
-    /// Runs a typed command whose name is known, so the frame is not read back for it.
-    pub(crate) fn execute_as(&self, args: impl ToArgs, name: &'static str) -> Result<Value> {
-        self.run_request(Request::encode_as(&args, Some(name))?, false)
+    /// Runs a typed command, whose type tells its name and metadata.
+    pub(crate) fn execute_as(&self, args: impl ToArgs, typed: Typed) -> Result<Value> {
+        self.run_request(Request::encode_as(&args, Some(typed))?, false)
     }
 
     /// Like [`Client::execute`], declaring that running the command twice is harmless, so it
@@ -342,12 +342,20 @@ impl Client {
 
     /// Applies `decode_responses` and the response callback to the reply of the command encoded
     /// in `frame`; pipelines call it for each reply they read.
+    #[inline]
     pub(crate) fn finish_reply(
         &self,
         frame: &[u8],
         info: &CommandInfo,
         value: Value,
     ) -> Result<Value> {
+        if !self.inner.config.decode_responses() && self.callbacks.is_empty() {
+            return Ok(value);
+        }
+        self.check_and_call_back(frame, info, value)
+    }
+
+    fn check_and_call_back(&self, frame: &[u8], info: &CommandInfo, value: Value) -> Result<Value> {
         if self.inner.config.decode_responses() {
             check_utf8(&value, &info.name)?;
         }

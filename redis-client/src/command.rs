@@ -48,6 +48,11 @@ pub trait Command: ToArgs {
     /// (`"SET"`, `"CLIENT KILL"`).
     const NAME: &'static str;
 
+    /// The command's entry in the generated metadata table (flags, arity, key positions,
+    /// blocking timeout), so executors need no lookup by name. Generated commands set it; a
+    /// hand-written command may leave it `None`, and its name is looked up instead.
+    const META: Option<&'static crate::command_meta::CommandMeta> = None;
+
     /// The RESP3 shape of the reply for the options given; RESP2 replies are reshaped into it.
     fn reply_shape(&self) -> &'static ReplyShape;
 

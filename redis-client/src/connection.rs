@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::resp::{write_command, FromValue, Parser, ToArgs, Value};
 use crate::retry::Sent;
 use locator::Locator;
-use request::{CommandInfo, Request};
+use request::{CommandInfo, Request, Typed};
 use stream::Stream;
 
 pub(crate) use stream::connection_error;
@@ -36,8 +36,12 @@ pub(crate) use stream::connection_error;
 pub type PushHandler = Box<dyn FnMut(Value) + Send>;
 
 /// The smallest and largest read attempted at once; the size adapts to the traffic between them.
-const MIN_READ: usize = 4 * 1024;
+const MIN_READ: usize = 16 * 1024;
 const MAX_READ: usize = 1024 * 1024;
+/// How many reads in a row must stay under a quarter of the read size before it halves (and its
+/// memory is given back): a big reply should not pin a megabyte to an idle pooled connection,
+/// but one small reply between big ones should not shrink it either.
+const SHRINK_AFTER: u32 = 16;
 
 /// A failed request and whether it may have run on the server.
 #[derive(Debug)]
@@ -121,9 +125,14 @@ pub struct Connection {
     stream: Stream,
     addr: String,
     read_buf: BytesMut,
+    /// Where the socket reads into: zeroed once when it grows and reused, so no read pays for
+    /// initialising its whole buffer (safe Rust cannot read into uninitialised memory).
+    /// Received bytes are copied into `read_buf`, whose replies the parser hands out zero-copy.
+    scratch: Vec<u8>,
+    /// Reads in a row that used less than a quarter of `scratch`.
+    small_reads: u32,
     write_buf: BytesMut,
     parser: Parser,
-    read_chunk: usize,
     broken: bool,
     protocol: Protocol,
     db: u32,
@@ -165,9 +174,10 @@ impl Connection {
             stream,
             addr,
             read_buf: BytesMut::with_capacity(MIN_READ),
+            scratch: vec![0; MIN_READ],
+            small_reads: 0,
             write_buf: BytesMut::with_capacity(MIN_READ),
             parser: Parser::new(),
-            read_chunk: MIN_READ,
             broken: false,
             protocol: config.protocol(),
             db: config.db(),
@@ -208,16 +218,16 @@ impl Connection {
         self.execute_info_as(args, None)
     }
 
-    /// Runs a typed command whose name is known, so the frame is not read back for it.
-    pub(crate) fn execute_as(&mut self, args: impl ToArgs, name: &'static str) -> Result<Value> {
-        self.execute_info_as(args, Some(name))
+    /// Runs a typed command, whose type tells its name and metadata.
+    pub(crate) fn execute_as(&mut self, args: impl ToArgs, typed: Typed) -> Result<Value> {
+        self.execute_info_as(args, Some(typed))
             .map(|(value, _)| value)
     }
 
     fn execute_info_as(
         &mut self,
         args: impl ToArgs,
-        name: Option<&'static str>,
+        typed: Option<Typed>,
     ) -> Result<(Value, CommandInfo)> {
         self.ensure_usable()?;
         if self.pending != 0 || !self.write_buf.is_empty() {
@@ -231,7 +241,7 @@ impl Connection {
         self.check_health()?;
         let start = self.write_buf.len();
         write_command(&mut self.write_buf, &args)?;
-        let info = CommandInfo::of(name, &self.write_buf[start..]);
+        let info = CommandInfo::of(typed, &self.write_buf[start..]);
         let value = self.roundtrip(&info).map_err(|f| f.error)?;
         Ok((value, info))
     }
@@ -356,7 +366,11 @@ impl Connection {
                 }
                 value => {
                     self.pending = self.pending.saturating_sub(1);
-                    self.last_used = Instant::now();
+                    // Health checks only look at an idle connection, so the clock is read
+                    // once per batch of pipelined replies, not once per reply.
+                    if self.pending == 0 {
+                        self.last_used = Instant::now();
+                    }
                     return Ok(value);
                 }
             }
@@ -387,12 +401,9 @@ impl Connection {
         command: Option<&str>,
         timeout_breaks: bool,
     ) -> Result<Filled> {
-        let len = self.read_buf.len();
-        self.read_buf.resize(len + self.read_chunk, 0);
         loop {
-            match self.stream.read(&mut self.read_buf[len..]) {
+            match self.stream.read(&mut self.scratch) {
                 Ok(0) => {
-                    self.read_buf.truncate(len);
                     let eof = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "the server closed the connection",
@@ -400,19 +411,13 @@ impl Connection {
                     return Err(self.read_error(eof, timeout, command));
                 }
                 Ok(n) => {
-                    self.read_buf.truncate(len + n);
-                    self.adapt_read_chunk(n);
+                    self.read_buf.extend_from_slice(&self.scratch[..n]);
+                    self.adapt_scratch(n);
                     return Ok(Filled::Bytes);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if is_timeout(&e) && !timeout_breaks => {
-                    self.read_buf.truncate(len);
-                    return Ok(Filled::TimedOut);
-                }
-                Err(e) => {
-                    self.read_buf.truncate(len);
-                    return Err(self.read_error(e, timeout, command));
-                }
+                Err(e) if is_timeout(&e) && !timeout_breaks => return Ok(Filled::TimedOut),
+                Err(e) => return Err(self.read_error(e, timeout, command)),
             }
         }
     }
@@ -430,13 +435,22 @@ impl Connection {
         }
     }
 
-    /// Grows the read size while reads fill it and shrinks it when they stay small, so large
-    /// replies need few system calls and small ones do not pay for zeroing a large buffer.
-    fn adapt_read_chunk(&mut self, n: usize) {
-        if n == self.read_chunk {
-            self.read_chunk = (self.read_chunk * 2).min(MAX_READ);
-        } else if n < self.read_chunk / 4 {
-            self.read_chunk = (self.read_chunk / 2).max(MIN_READ);
+    /// Doubles the read size when a read fills it, so large replies need few system calls, and
+    /// halves it after [`SHRINK_AFTER`] small reads in a row.
+    fn adapt_scratch(&mut self, n: usize) {
+        let size = self.scratch.len();
+        if n == size && size < MAX_READ {
+            self.scratch.resize((size * 2).min(MAX_READ), 0);
+            self.small_reads = 0;
+        } else if n < size / 4 && size > MIN_READ {
+            self.small_reads += 1;
+            if self.small_reads >= SHRINK_AFTER {
+                self.scratch.truncate((size / 2).max(MIN_READ));
+                self.scratch.shrink_to_fit();
+                self.small_reads = 0;
+            }
+        } else {
+            self.small_reads = 0;
         }
     }
 

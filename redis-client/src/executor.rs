@@ -5,6 +5,7 @@
 //! into the command's RESP3 shape, convert it into the command's output type.
 
 use crate::command::{decode_reply, refuse_connection_state, Command, Dedicated, Executor};
+use crate::connection::request::Typed;
 use crate::{Client, Connection, Result};
 
 impl Executor for &Client {
@@ -13,7 +14,7 @@ impl Executor for &Client {
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
         refuse_connection_state::<C>("a pooled client")?;
         cmd.check()?;
-        let value = self.execute_as(&cmd, C::NAME)?;
+        let value = self.execute_as(&cmd, Typed::of::<C>())?;
         decode_reply(&cmd, value, self.config().protocol())
     }
 }
@@ -23,7 +24,7 @@ impl Executor for &mut Connection {
 
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
         cmd.check()?;
-        let value = self.execute_as(&cmd, C::NAME)?;
+        let value = self.execute_as(&cmd, Typed::of::<C>())?;
         decode_reply(&cmd, value, self.protocol())
     }
 }

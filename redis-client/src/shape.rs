@@ -112,6 +112,9 @@ pub fn normalize(
     resp2: Option<&ReplyShape>,
     protocol: Protocol,
 ) -> Result<Value> {
+    if keeps_as_is(&value, shape) {
+        return Ok(value);
+    }
     let value = value.without_attributes();
     match (protocol, resp2) {
         (Protocol::Resp2, Some(resp2)) => remap(value, shape, resp2, protocol),
@@ -119,10 +122,43 @@ pub fn normalize(
     }
 }
 
+/// Whether `value` already has `shape` as it is, whatever the protocol: a plain string, integer
+/// or nil for a shape that leaves those alone. Most replies (GET, SET, INCR …) are such, and
+/// answering that from a reference spares moving them through the reshaping rules.
+#[inline]
+fn keeps_as_is(value: &Value, shape: &ReplyShape) -> bool {
+    use ReplyShape as S;
+    let shape = match shape {
+        S::Optional(_) if matches!(value, Value::Nil) => return true,
+        S::Optional(inner) => inner,
+        other => other,
+    };
+    match value {
+        Value::Bulk(_) | Value::Simple(_) | Value::Integer(_) | Value::Nil => {
+            matches!(
+                shape,
+                S::Ok | S::Status | S::Integer | S::Bulk | S::Text | S::Any
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Whether conforming to `shape` leaves every value as it is (no rule below rewrites a value
+/// for these shapes), so the elements of an aggregate of them need not be visited at all.
+#[inline]
+fn leaves_alone(shape: &ReplyShape) -> bool {
+    use ReplyShape as S;
+    matches!(
+        shape,
+        S::Ok | S::Status | S::Integer | S::Bulk | S::Nil | S::Any
+    )
+}
+
 /// Brings `value` into `shape` by the fixed rules.
 fn conform(value: Value, shape: &ReplyShape, protocol: Protocol) -> Result<Value> {
     use ReplyShape as S;
-    if matches!(value, Value::Error(_)) {
+    if leaves_alone(shape) || matches!(value, Value::Error(_)) {
         return Ok(value);
     }
     Ok(match (shape, value) {
@@ -252,6 +288,9 @@ fn remap_pairs(
     (v, b): (&ReplyShape, &ReplyShape),
     protocol: Protocol,
 ) -> Result<Vec<(Value, Value)>> {
+    if leaves_alone(k) && leaves_alone(v) {
+        return Ok(pairs);
+    }
     pairs
         .into_iter()
         .map(|(key, value)| Ok((remap(key, k, a, protocol)?, remap(value, v, b, protocol)?)))
@@ -309,6 +348,9 @@ fn fits(value: &Value, shape: &ReplyShape, protocol: Protocol) -> bool {
 }
 
 fn each(items: Vec<Value>, shape: &ReplyShape, protocol: Protocol) -> Result<Vec<Value>> {
+    if leaves_alone(shape) {
+        return Ok(items);
+    }
     items
         .into_iter()
         .map(|item| conform(item, shape, protocol))
@@ -321,6 +363,9 @@ fn each_pair(
     v: &ReplyShape,
     protocol: Protocol,
 ) -> Result<Vec<(Value, Value)>> {
+    if leaves_alone(k) && leaves_alone(v) {
+        return Ok(pairs);
+    }
     pairs
         .into_iter()
         .map(|(key, value)| Ok((conform(key, k, protocol)?, conform(value, v, protocol)?)))

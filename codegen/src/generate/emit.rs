@@ -1186,6 +1186,7 @@ impl Emitter<'_> {
         let s = &self.l.root;
         let n = s.params.len();
         let name_lit = self.command_name();
+        let meta_const = super::meta::const_name(&self.l.model.spec.name);
         let bounds: Vec<TokenStream> = s
             .generics
             .iter()
@@ -1240,6 +1241,8 @@ impl Emitter<'_> {
                 impl #impl_bounds crate::command::Command for #ty {
                     type Output = #output;
                     const NAME: &'static str = #name_lit;
+                    const META: Option<&'static crate::command_meta::CommandMeta> =
+                        Some(&crate::generated::meta::#meta_const);
                     fn reply_shape(&self) -> &'static ReplyShape { &#shape }
                     #resp2
                     #check

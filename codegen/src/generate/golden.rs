@@ -164,8 +164,12 @@ pub(crate) fn file(tests: TokenStream) -> TokenStream {
                 .collect()
         }
 
-        /// The output type of a command, for type assertions.
+        /// The output type of a command, for type assertions; also checks that the command's
+        /// metadata constant is the table's entry for its name.
         fn output<C: crate::command::Command>(_: &C) -> PhantomData<C::Output> {
+            let meta = C::META.expect("generated commands carry their metadata");
+            assert_eq!(meta.name, C::NAME);
+            assert_eq!(crate::command_meta::lookup(C::NAME.as_bytes()), Some(meta));
             PhantomData
         }
 

@@ -41,21 +41,56 @@ const FLAGS: &[(&str, &str)] = &[
 pub fn generate(commands: &[Command]) -> Result<TokenStream, GenerateError> {
     let mut sorted: Vec<&Command> = commands.iter().collect();
     sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    let entries = sorted
-        .iter()
-        .map(|command| entry(command))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut consts = Vec::new();
+    let mut names = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for command in &sorted {
+        let ident = const_name(&command.name);
+        if !seen.insert(ident.to_string()) {
+            return Err(GenerateError {
+                file: format!("commands/{}", command.file_name()),
+                message: format!("two commands share the metadata constant `{ident}`"),
+            });
+        }
+        let value = entry(command)?;
+        let doc = format!(" `{}`.", command.name);
+        consts.push(quote! {
+            #[doc = #doc]
+            pub const #ident: CommandMeta = #value;
+        });
+        names.push(ident);
+    }
     Ok(quote! {
-        //! The command metadata table: one [`CommandMeta`] per command and subcommand, sorted by
-        //! name in byte order (upper case; subcommands as `"CLIENT KILL"`), so that
-        //! [`crate::command_meta::lookup`] can binary-search it.
+        //! The command metadata: one [`CommandMeta`] constant per command and subcommand (typed
+        //! commands point at theirs through [`crate::Command::META`], so they need no lookup), and
+        //! the table of all of them sorted by name in byte order (upper case; subcommands as
+        //! `"CLIENT KILL"`), so that [`crate::command_meta::lookup`] can binary-search it for
+        //! commands given as raw arguments.
 
-        use crate::command_meta::flags::*;
+        use crate::command_meta::flags;
         use crate::command_meta::{BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
 
+        #(#consts)*
+
         /// Every known command and subcommand, sorted by name.
-        pub static COMMANDS: &[CommandMeta] = &[#(#entries),*];
+        pub static COMMANDS: &[CommandMeta] = &[#(#names),*];
     })
+}
+
+/// The constant holding a command's metadata: its name in upper snake case (`CLIENT_KILL`,
+/// `CLUSTER_COUNT_FAILURE_REPORTS`).
+pub(super) fn const_name(command: &str) -> proc_macro2::Ident {
+    let snake: String = command
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format_ident!("{}", snake)
 }
 
 fn entry(command: &Command) -> Result<TokenStream, GenerateError> {
@@ -71,7 +106,9 @@ fn entry(command: &Command) -> Result<TokenStream, GenerateError> {
             .iter()
             .find(|(server_name, _)| server_name == flag)
             .ok_or_else(|| error(format!("flags: unknown command flag `{flag}`")))?;
-        flags.push(format_ident!("{}", constant));
+        let constant = format_ident!("{}", constant);
+        // Qualified: some commands (READONLY, ASKING) share a flag's name.
+        flags.push(quote!(flags::#constant));
     }
     let flags = if flags.is_empty() {
         quote!(0)

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 
+use crate::command::Command;
 use crate::command_meta::{lookup, lookup_args, BlockFor, CommandMeta};
 use crate::error::Result;
 use crate::resp::{write_command, ToArgs};
@@ -46,13 +47,12 @@ impl CommandInfo {
         CommandInfo { name, meta, block }
     }
 
-    /// The facts for a typed command whose name (`GET`, `CLIENT KILL`) is known: one table
-    /// lookup by that name instead of reading the name back out of `frame` and trying it with
-    /// and without a subcommand; the frame is read only for a blocking command's timeout.
-    /// Same result as [`CommandInfo::from_frame`], which it falls back to for names the table
-    /// does not know.
-    pub(crate) fn for_name(name: &'static str, frame: &[u8]) -> CommandInfo {
-        let Some(meta) = lookup(name.as_bytes()) else {
+    /// The facts for a typed command: its generated metadata comes with its type, so there is
+    /// no lookup at all; the frame is read only for a blocking command's timeout. A command type
+    /// without metadata is looked up by its name. Same result as [`CommandInfo::from_frame`],
+    /// which it falls back to for names the table does not know.
+    pub(crate) fn for_typed(typed: Typed, frame: &[u8]) -> CommandInfo {
+        let Some(meta) = typed.meta.or_else(|| lookup(typed.name.as_bytes())) else {
             return CommandInfo::from_frame(frame);
         };
         let block = meta.blocking_timeout.and_then(|blocking| {
@@ -66,10 +66,10 @@ impl CommandInfo {
         }
     }
 
-    /// [`CommandInfo::for_name`] when the name is known, else [`CommandInfo::from_frame`].
-    pub(crate) fn of(name: Option<&'static str>, frame: &[u8]) -> CommandInfo {
-        match name {
-            Some(name) => CommandInfo::for_name(name, frame),
+    /// [`CommandInfo::for_typed`] for a typed command, else [`CommandInfo::from_frame`].
+    pub(crate) fn of(typed: Option<Typed>, frame: &[u8]) -> CommandInfo {
+        match typed {
+            Some(typed) => CommandInfo::for_typed(typed, frame),
             None => CommandInfo::from_frame(frame),
         }
     }
@@ -82,6 +82,23 @@ impl CommandInfo {
     /// Whether the generated table flags the command read-only.
     pub(crate) fn is_read_only(&self) -> bool {
         self.meta.is_some_and(CommandMeta::is_read_only)
+    }
+}
+
+/// What a typed command's type tells about it: its name and its generated metadata.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Typed {
+    name: &'static str,
+    meta: Option<&'static CommandMeta>,
+}
+
+impl Typed {
+    /// What `C`'s type tells.
+    pub(crate) fn of<C: Command>() -> Typed {
+        Typed {
+            name: C::NAME,
+            meta: C::META,
+        }
     }
 }
 
@@ -98,15 +115,12 @@ impl Request {
         Request::encode_as(args, None)
     }
 
-    /// Like [`Request::encode`]; `name` (a typed command's [`NAME`](crate::Command::NAME))
-    /// spares reading the name back out of the frame.
-    pub(crate) fn encode_as<A: ToArgs + ?Sized>(
-        args: &A,
-        name: Option<&'static str>,
-    ) -> Result<Request> {
+    /// Like [`Request::encode`]; `typed` (what a typed command's type tells) spares reading
+    /// the name back out of the frame.
+    pub(crate) fn encode_as<A: ToArgs + ?Sized>(args: &A, typed: Option<Typed>) -> Result<Request> {
         let mut frame = BytesMut::new();
         write_command(&mut frame, args)?;
-        let info = CommandInfo::of(name, &frame);
+        let info = CommandInfo::of(typed, &frame);
         Ok(Request { frame, info })
     }
 }
@@ -185,7 +199,8 @@ mod tests {
                 "BLPOP" => "BLPOP",
                 _ => "FROBNICATE",
             };
-            let typed = CommandInfo::for_name(name, &request.frame);
+            let typed = Typed { name, meta: None };
+            let typed = CommandInfo::for_typed(typed, &request.frame);
             assert_eq!(typed.name, request.info.name, "{args:?}");
             assert_eq!(
                 typed.meta.map(|m| m.name),

@@ -12,8 +12,12 @@ fn args(c: &impl crate::ToArgs) -> Vec<String> {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
 }
-#[doc = r" The output type of a command, for type assertions."]
+#[doc = r" The output type of a command, for type assertions; also checks that the command's"]
+#[doc = r" metadata constant is the table's entry for its name."]
 fn output<C: crate::command::Command>(_: &C) -> PhantomData<C::Output> {
+    let meta = C::META.expect("generated commands carry their metadata");
+    assert_eq!(meta.name, C::NAME);
+    assert_eq!(crate::command_meta::lookup(C::NAME.as_bytes()), Some(meta));
     PhantomData
 }
 #[test]

@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use crate::client::Client;
 use crate::command::Command;
 use crate::config::Protocol;
-use crate::connection::request::CommandInfo;
+use crate::connection::request::{CommandInfo, Typed};
 use crate::error::{Error, Result};
 use crate::resp::{write_command, ToArgs, Value};
 use crate::shape::{normalize, ReplyShape};
@@ -65,7 +65,7 @@ impl Queue {
     pub(super) fn push_command<C: Command>(&mut self, cmd: &C) -> Result<()> {
         cmd.check()?;
         let shape = (cmd.reply_shape(), cmd.resp2_reply_shape());
-        self.push(cmd, Some(shape), Some(C::NAME))
+        self.push(cmd, Some(shape), Some(Typed::of::<C>()))
     }
 
     /// Buffers a raw command; its reply is kept as the server sends it.
@@ -73,20 +73,17 @@ impl Queue {
         self.push(args, None, None)
     }
 
-    /// `name`, known for typed commands, spares reading the name back out of the frame.
+    /// `typed`, known for typed commands, spares reading the name back out of the frame.
     fn push(
         &mut self,
         args: &(impl ToArgs + ?Sized),
         shape: Option<(&'static ReplyShape, Option<&'static ReplyShape>)>,
-        name: Option<&'static str>,
+        typed: Option<Typed>,
     ) -> Result<()> {
         let start = self.frames.len();
         write_command(&mut self.frames, args)?;
         let frame = &self.frames[start..];
-        let info = match name {
-            Some(name) => CommandInfo::for_name(name, frame),
-            None => CommandInfo::from_frame(frame),
-        };
+        let info = CommandInfo::of(typed, frame);
         self.entries.push(Entry {
             end: self.frames.len(),
             info,

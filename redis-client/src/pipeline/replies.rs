@@ -11,7 +11,8 @@ use crate::resp::{FromValue, Value};
 /// [`FromReplies`] implementations take them one at a time with [`Replies::next_as`].
 pub struct Replies {
     outcomes: std::vec::IntoIter<Result<Value>>,
-    names: std::vec::IntoIter<Cow<'static, str>>,
+    /// Looked at only to name a command in an error.
+    names: Vec<Cow<'static, str>>,
     /// The 1-based number of the next reply, for messages.
     number: usize,
 }
@@ -20,7 +21,7 @@ impl Replies {
     pub(super) fn new(outcomes: Vec<Result<Value>>, names: Vec<Cow<'static, str>>) -> Replies {
         Replies {
             outcomes: outcomes.into_iter(),
-            names: names.into_iter(),
+            names,
             number: 1,
         }
     }
@@ -51,19 +52,25 @@ impl Replies {
     pub fn next_as<T: FromValue>(&mut self) -> Result<T> {
         let number = self.number;
         self.number += 1;
-        let name = self.names.next().unwrap_or(Cow::Borrowed("?"));
-        let outcome = self.outcomes.next().ok_or_else(|| {
-            Error::Data(format!(
+        let Some(outcome) = self.outcomes.next() else {
+            return Err(Error::Data(format!(
                 "the pipeline gave {} replies, the requested type takes more",
                 number - 1
-            ))
-        })?;
-        T::from_value(outcome?).map_err(|e| match e {
+            )));
+        };
+        T::from_value(outcome?).map_err(|e| self.conversion_error(e, number))
+    }
+
+    /// A conversion error of reply `number`, naming its command and position.
+    #[cold]
+    fn conversion_error(&self, error: Error, number: usize) -> Error {
+        let name = self.names.get(number - 1).map_or("?", |n| n.as_ref());
+        match error {
             Error::Data(message) => {
                 Error::Data(format!("pipeline reply #{number} ({name}): {message}"))
             }
-            other => other.with_command(&name),
-        })
+            other => other.with_command(name),
+        }
     }
 }
 

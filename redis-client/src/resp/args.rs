@@ -136,6 +136,7 @@ impl<'a> ArgWriter<'a> {
     }
 
     /// Writes one argument.
+    #[inline]
     pub fn arg(&mut self, bytes: &[u8]) {
         self.count += 1;
         match &mut self.sink {
@@ -225,14 +226,38 @@ impl<'a> ArgWriter<'a> {
     }
 }
 
-/// Appends `$<len>\r\n<bytes>\r\n`.
+/// Room for `$` or `*`, the digits of any `usize` and `\r\n`.
+pub(crate) const HEADER_BUF: usize = 24;
+
+/// Appends `$<len>\r\n<bytes>\r\n`: the header is formatted straight into a small stack buffer
+/// (no digit buffer to copy from, nothing large to zero) and the buffer grows at most once.
+#[inline]
 fn write_bulk(out: &mut BytesMut, bytes: &[u8]) {
-    let mut digits = [0; NUM_BUF];
-    let len = format_u64(bytes.len() as u64, &mut digits);
-    out.reserve(bytes.len() + len.len() + 5);
-    out.extend_from_slice(b"$");
-    out.extend_from_slice(len);
-    out.extend_from_slice(b"\r\n");
+    let mut header = [0u8; HEADER_BUF];
+    let header = length_header(b'$', bytes.len(), &mut header);
+    out.reserve(header.len() + bytes.len() + 2);
+    out.extend_from_slice(header);
     out.extend_from_slice(bytes);
     out.extend_from_slice(b"\r\n");
+}
+
+/// Writes `<prefix><len>\r\n` (`$3\r\n`, `*2\r\n`) at the end of `buf`, returning the slice
+/// that holds it.
+#[inline]
+pub(crate) fn length_header(prefix: u8, len: usize, buf: &mut [u8; HEADER_BUF]) -> &[u8] {
+    buf[HEADER_BUF - 2] = b'\r';
+    buf[HEADER_BUF - 1] = b'\n';
+    let mut pos = HEADER_BUF - 2;
+    let mut n = len;
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    pos -= 1;
+    buf[pos] = prefix;
+    &buf[pos..]
 }

@@ -63,6 +63,7 @@ pub(crate) fn server_error(message: Bytes) -> Error {
 }
 
 /// Strips attributes and turns an error reply into an error.
+#[inline]
 pub(crate) fn plain(value: Value) -> Result<Value> {
     match value.without_attributes() {
         Value::Error(message) => Err(server_error(message)),
@@ -113,7 +114,11 @@ pub(crate) fn describe(value: &Value) -> String {
 }
 
 /// The payload of a reply that carries text: bulk, simple, verbatim or big number.
+#[inline]
 fn text(value: Value, expected: &str) -> Result<Bytes> {
+    if let Value::Bulk(t) = value {
+        return Ok(t);
+    }
     match plain(value)? {
         Value::Bulk(t)
         | Value::Simple(t)

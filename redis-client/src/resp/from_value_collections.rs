@@ -9,6 +9,7 @@ use crate::{Error, Result};
 
 impl<T: FromValue> FromValue for Option<T> {
     /// Nil is `None`; anything else converts as `T`.
+    #[inline]
     fn from_value(value: Value) -> Result<Self> {
         match plain(value)? {
             Value::Nil => Ok(None),

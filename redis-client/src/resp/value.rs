@@ -137,6 +137,7 @@ impl Value {
     }
 
     /// The value itself, with any attribute wrappers around it removed.
+    #[inline]
     pub fn without_attributes(mut self) -> Value {
         while let Value::Attribute { value, .. } = self {
             self = *value;

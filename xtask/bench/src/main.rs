@@ -30,8 +30,9 @@ mod workloads;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use measure::{Sample, Summary};
-use peers::Target;
+use cpu::ServerProcess;
+use measure::{measure, Measurement, Summary};
+use peers::{Peer, Target};
 use redis_benchmark::RedisBenchmark;
 use report::{Row, Setup};
 use workloads::{Context, Workload};
@@ -130,7 +131,9 @@ fn run(o: Options) -> Result<(), String> {
         net_budget: Duration::from_secs_f64(o.secs),
         micro_budget: Duration::from_secs_f64(o.micro_secs),
     };
-    let mut setup = setup_facts(&o, &ctx)?;
+    let server = ctx.target.as_ref().map(ServerFacts::find).transpose()?;
+    let mut setup = setup_facts(&o, server.as_ref());
+    let process = server.and_then(|s| s.process.ok());
     let mut workloads = workloads::build(&ctx, &o.filters)?;
     if let Some(clients) = &o.clients {
         for w in &mut workloads {
@@ -142,7 +145,7 @@ fn run(o: Options) -> Result<(), String> {
     if workloads.is_empty() {
         return Err(format!("no workload matches {:?}", o.filters));
     }
-    let samples = measure_all(&mut workloads, o.reps)?;
+    let samples = measure_all(&mut workloads, o.reps, process)?;
     setup
         .facts
         .push(("load average after".into(), machine::load()));
@@ -181,9 +184,14 @@ fn run(o: Options) -> Result<(), String> {
 
 /// One warm-up round (a fifth of the budget, discarded), then `reps` rounds; within a round
 /// every workload runs once per client, one after the other, so slow drifts in machine load
-/// hit all clients alike. Returns the samples per workload, per client.
-fn measure_all(workloads: &mut [Workload], reps: usize) -> Result<Vec<Vec<Vec<Sample>>>, String> {
-    let mut samples: Vec<Vec<Vec<Sample>>> = workloads
+/// hit all clients alike. The server's CPU is read around every run of a workload that uses it.
+/// Returns the measurements per workload, per client.
+fn measure_all(
+    workloads: &mut [Workload],
+    reps: usize,
+    server: Option<ServerProcess>,
+) -> Result<Vec<Vec<Vec<Measurement>>>, String> {
+    let mut samples: Vec<Vec<Vec<Measurement>>> = workloads
         .iter()
         .map(|w| vec![Vec::new(); w.runners.len()])
         .collect();
@@ -192,9 +200,17 @@ fn measure_all(workloads: &mut [Workload], reps: usize) -> Result<Vec<Vec<Vec<Sa
         for (w, per_client) in workloads.iter_mut().zip(&mut samples) {
             let budget = if round == 0 { w.budget / 5 } else { w.budget };
             let name = w.full_name();
+            let server = server.filter(|_| w.group.uses_server());
             for ((peer, runner), out) in w.runners.iter_mut().zip(per_client.iter_mut()) {
-                let sample =
-                    runner(budget).map_err(|e| format!("{name}, {}: {e}", peer.label()))?;
+                let mut sample = measure(server, || runner(budget))
+                    .map_err(|e| format!("{name}, {}: {e}", peer.label()))?;
+                if *peer == Peer::RedisBenchmark {
+                    // Its own clock leaves out its process start and end, when the server
+                    // idles; the whole call would understate how busy the server was.
+                    if let Some(server) = &mut sample.server {
+                        server.elapsed = sample.sample.wall;
+                    }
+                }
                 if round > 0 {
                     out.push(sample);
                 }
@@ -214,7 +230,48 @@ fn measure_all(workloads: &mut [Workload], reps: usize) -> Result<Vec<Vec<Vec<Sa
     Ok(samples)
 }
 
-fn setup_facts(o: &Options, ctx: &Context) -> Result<Setup, String> {
+/// What the report states about the server, and its process when its CPU can be read.
+struct ServerFacts<'a> {
+    target: &'a Target,
+    /// Name and version, e.g. `redis 7.0.15`.
+    name: String,
+    pid: Option<u32>,
+    /// The process, or why its CPU is not measured.
+    process: Result<ServerProcess, String>,
+}
+
+impl ServerFacts<'_> {
+    fn find(target: &Target) -> Result<ServerFacts<'_>, String> {
+        let (name, pid) = machine::server(target)?;
+        Ok(ServerFacts {
+            target,
+            name,
+            pid,
+            process: machine::server_process(target, pid),
+        })
+    }
+}
+
+/// The report's line on where the server's CPU comes from, or why it is missing.
+fn server_cpu_fact(process: &Result<ServerProcess, String>) -> String {
+    match process {
+        Ok(p) => {
+            let pid = p.pid();
+            let threads = p
+                .threads()
+                .map_or_else(|e| format!("unknown ({e})"), |n| n.to_string());
+            format!(
+                "main thread of pid {pid} (/proc/{pid}/task/{pid}/schedstat), the thread that runs \
+                 every command; bench.json also has the sum over all {threads} threads and the \
+                 main thread's time waiting for a CPU"
+            )
+        }
+        Err(why) => format!("not measured ({why})"),
+    }
+}
+
+/// `server` is there when network workloads run.
+fn setup_facts(o: &Options, server: Option<&ServerFacts>) -> Setup {
     let (model, cores) = machine::cpu();
     let mut facts = vec![
         (
@@ -227,13 +284,16 @@ fn setup_facts(o: &Options, ctx: &Context) -> Result<Setup, String> {
             format!("{} (Cpus_allowed_list)", machine::cpus_allowed(None)),
         ),
     ];
-    if let Some(target) = &ctx.target {
-        let (server, pid) = machine::server(target)?;
-        let cpus = pid.map_or("unknown".to_string(), |p| machine::cpus_allowed(Some(p)));
+    if let Some(server) = server {
+        let cpus = server
+            .pid
+            .map_or("unknown".to_string(), |p| machine::cpus_allowed(Some(p)));
+        let (name, host, port) = (&server.name, &server.target.host, server.target.port);
         facts.push((
             "server".to_string(),
-            format!("{server} on {}:{}, CPUs {cpus}", target.host, target.port),
+            format!("{name} on {host}:{port}, CPUs {cpus}"),
         ));
+        facts.push(("server CPU".to_string(), server_cpu_fact(&server.process)));
         facts.push((
             "protocol".to_string(),
             if o.resp3 { "RESP3" } else { "RESP2" }.to_string(),
@@ -247,5 +307,5 @@ fn setup_facts(o: &Options, ctx: &Context) -> Result<Setup, String> {
             o.reps, o.secs, o.micro_secs
         ),
     ));
-    Ok(Setup { facts })
+    Setup { facts }
 }

@@ -90,14 +90,28 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
          are per reply or command; allocations are heap allocations per operation in this \
          process (none are counted for redis-benchmark, another process).\n",
     );
+    md.push_str(
+        "\nServer CPU ns/op is the CPU time of the server's main thread, which runs every \
+         command, per operation; server busy is that time over the run's wall time, in percent \
+         of one core, and in parentheses the share of the run the main thread was ready to run \
+         but waited for its CPU, which another process had (medians too). They cover the \
+         runner's whole run, untimed parts included (pubsub's publishing), except that \
+         redis-benchmark's runs are timed by redis-benchmark itself, without its process start; \
+         they show – where there is no server (parse, encode) or its process cannot be read \
+         (not on this machine). A run whose server is about 100 % busy is server-bound: no \
+         client could have gone faster, so a ratio between two such runs says nothing about the \
+         clients. A large waiting share means other load on the server's core held the run \
+         back.\n",
+    );
     let mut group = None;
     for row in rows {
         if group != Some(row.group) {
             group = Some(row.group);
             let _ = write!(
                 md,
-                "\n## {}\n\n| workload | client | ops/s | spread | CPU ns/op | allocs/op | speed | CPU | target |\n\
-                 |---|---|--:|--:|--:|--:|--:|--:|---|\n",
+                "\n## {}\n\n| workload | client | ops/s | spread | CPU ns/op | allocs/op | \
+                 server CPU ns/op | server busy (waiting) | speed | CPU | target |\n\
+                 |---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n",
                 row.group.title()
             );
         }
@@ -121,13 +135,15 @@ pub fn markdown(setup: &Setup, rows: &[Row]) -> String {
                 .collect();
             let _ = writeln!(
                 md,
-                "| {workload} | {} | {} | {} | {} | {} | {ratio} | {cpu_ratio} | {} |",
+                "| {workload} | {} | {} | {} | {} | {} | {} | {} | {ratio} | {cpu_ratio} | {} |",
                 peer.label(),
                 thousands(s.ops_per_sec),
                 spread(s),
                 cpu(s.cpu_ns_per_op),
                 s.allocs_per_op
                     .map_or("–".to_string(), |a| format!("{a:.2}")),
+                s.server_cpu_ns_per_op.map_or("–".to_string(), cpu),
+                busy(s),
                 target.join("; ")
             );
         }
@@ -171,12 +187,22 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                     let samples: Vec<Json> = s
                         .samples
                         .iter()
-                        .map(|x| {
+                        .map(|m| {
+                            let x = &m.sample;
+                            let server = m.server.map(|u| {
+                                json!({
+                                    "main_thread_cpu_s": u.times.main.as_secs_f64(),
+                                    "main_thread_waiting_s": u.times.main_waiting.as_secs_f64(),
+                                    "all_threads_cpu_s": u.times.all.as_secs_f64(),
+                                    "run_wall_s": u.elapsed.as_secs_f64(),
+                                })
+                            });
                             json!({
                                 "ops": x.ops,
                                 "wall_s": x.wall.as_secs_f64(),
                                 "cpu_s": x.cpu.as_secs_f64(),
                                 "allocs": x.allocs,
+                                "server": server,
                             })
                         })
                         .collect();
@@ -185,6 +211,9 @@ pub fn json(setup: &Setup, rows: &[Row]) -> Json {
                         "ops_per_sec": s.ops_per_sec,
                         "cpu_ns_per_op": s.cpu_ns_per_op,
                         "allocs_per_op": s.allocs_per_op,
+                        "server_cpu_ns_per_op": s.server_cpu_ns_per_op,
+                        "server_busy_percent": s.server_busy_percent,
+                        "server_waiting_percent": s.server_waiting_percent,
                         "speed_ours_over_peer": ratio,
                         "cpu_peer_over_ours": cpu_ratio,
                         "targets": checks,
@@ -212,7 +241,11 @@ fn ratios(ours: &Summary, peer: &Summary) -> (f64, f64) {
             peer.cpu_ns_per_op / ours.cpu_ns_per_op,
         );
     }
-    let pairs = ours.samples.iter().zip(&peer.samples);
+    let pairs = ours
+        .samples
+        .iter()
+        .zip(&peer.samples)
+        .map(|(o, p)| (&o.sample, &p.sample));
     (
         median(
             pairs
@@ -233,9 +266,17 @@ fn spread(s: &Summary) -> String {
     if s.samples.len() < 2 {
         return "–".to_string();
     }
-    let rates = s.samples.iter().map(|x| x.ops_per_sec());
+    let rates = s.samples.iter().map(|x| x.sample.ops_per_sec());
     let (min, max) = rates.fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r)));
     format!("{:.0}%", (max - min) / s.ops_per_sec * 100.0)
+}
+
+/// Server busy and waiting percentages as `97% (2%)`, `–` when unknown.
+fn busy(s: &Summary) -> String {
+    match (s.server_busy_percent, s.server_waiting_percent) {
+        (Some(busy), Some(waiting)) => format!("{busy:.0}% ({waiting:.0}%)"),
+        _ => "–".to_string(),
+    }
 }
 
 /// `1234567.8` as `1,234,568`.
@@ -264,7 +305,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::measure::Sample;
+    use crate::cpu::ServerTimes;
+    use crate::measure::{Measurement, Sample, ServerUse};
 
     fn summary(ops_per_sec: f64, cpu_ns: f64) -> Summary {
         let ops = ops_per_sec as u64;
@@ -273,7 +315,8 @@ mod tests {
             wall: Duration::from_secs(1),
             cpu: Duration::from_nanos((cpu_ns * ops as f64) as u64),
             allocs: Some(ops),
-        }])
+        }
+        .into()])
         .unwrap()
     }
 
@@ -288,7 +331,8 @@ mod tests {
             cpu: Duration::ZERO,
             allocs: None,
         });
-        assert_eq!(spread(&Summary::of(runs.to_vec()).unwrap()), "20%");
+        let runs = runs.map(Measurement::from).to_vec();
+        assert_eq!(spread(&Summary::of(runs).unwrap()), "20%");
         assert_eq!(spread(&summary(1.0, 1.0)), "–");
     }
 
@@ -303,6 +347,7 @@ mod tests {
                         cpu: Duration::from_secs(1),
                         allocs: None,
                     })
+                    .map(Measurement::from)
                     .to_vec(),
             )
             .unwrap()
@@ -340,5 +385,59 @@ mod tests {
         assert_eq!(results[1]["cpu_peer_over_ours"], 3.0);
         assert_eq!(results[2]["targets"][0]["met"], false);
         assert_eq!(results[0]["targets"][0]["met"], false);
+    }
+
+    #[test]
+    fn server_columns_show_cpu_and_busy_or_a_dash() {
+        let run = |ops: u64, server: Option<(u64, u64)>| Measurement {
+            sample: Sample {
+                ops,
+                wall: Duration::from_secs(1),
+                cpu: Duration::from_secs(1),
+                allocs: None,
+            },
+            server: server.map(|(main_ms, all_ms)| ServerUse {
+                times: ServerTimes {
+                    main: Duration::from_millis(main_ms),
+                    main_waiting: Duration::from_millis(3),
+                    all: Duration::from_millis(all_ms),
+                },
+                elapsed: Duration::from_secs(1),
+            }),
+        };
+        let rows = [
+            Row {
+                group: Group::RoundTrip,
+                name: "GET".into(),
+                // 100 000 ops in 990 ms of server CPU: 9.9 µs each, 99 % busy.
+                results: vec![(
+                    Peer::Ours,
+                    Summary::of(vec![run(100_000, Some((990, 1000)))]).unwrap(),
+                )],
+            },
+            Row {
+                group: Group::Parse,
+                name: "integer".into(),
+                results: vec![(Peer::Ours, Summary::of(vec![run(1000, None)]).unwrap())],
+            },
+        ];
+        let setup = Setup { facts: Vec::new() };
+        let md = markdown(&setup, &rows);
+        assert!(
+            md.contains("| server CPU ns/op | server busy (waiting) |"),
+            "{md}"
+        );
+        assert!(md.contains("| – | 9,900 | 99% (0%) |"), "{md}");
+        assert!(md.contains("| 1,000,000 | – | – | – |"), "{md}");
+        let js = json(&setup, &rows);
+        let get = &js["workloads"][0]["results"][0];
+        assert_eq!(get["server_cpu_ns_per_op"], 9900.0);
+        assert_eq!(get["server_busy_percent"], 99.0);
+        assert_eq!(get["server_waiting_percent"], 0.3);
+        assert_eq!(get["samples"][0]["server"]["all_threads_cpu_s"], 1.0);
+        assert_eq!(get["samples"][0]["server"]["main_thread_waiting_s"], 0.003);
+        let parse = &js["workloads"][1]["results"][0];
+        assert!(parse["server_busy_percent"].is_null());
+        assert!(parse["samples"][0]["server"].is_null());
     }
 }

@@ -153,6 +153,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bitcount<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bitcount<K> {
     type Output = i64;
     const NAME: &'static str = "BITCOUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BITCOUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITCOUNT_REPLY
     }
@@ -378,6 +380,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bitfield<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bitfield<K> {
     type Output = Vec<Option<i64>>;
     const NAME: &'static str = "BITFIELD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BITFIELD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITFIELD_REPLY
     }
@@ -435,6 +439,8 @@ impl<K: crate::ToArgs> crate::ToArgs for BitfieldRo<K> {
 impl<K: crate::ToArgs> crate::command::Command for BitfieldRo<K> {
     type Output = Vec<i64>;
     const NAME: &'static str = "BITFIELD_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BITFIELD_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITFIELD_RO_REPLY
     }
@@ -518,6 +524,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Bitop<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Bitop<D, K> {
     type Output = i64;
     const NAME: &'static str = "BITOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BITOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITOP_REPLY
     }
@@ -666,6 +674,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bitpos<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bitpos<K> {
     type Output = i64;
     const NAME: &'static str = "BITPOS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BITPOS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITPOS_REPLY
     }
@@ -702,6 +712,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Getbit<K> {
 impl<K: crate::ToArgs> crate::command::Command for Getbit<K> {
     type Output = bool;
     const NAME: &'static str = "GETBIT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GETBIT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETBIT_REPLY
     }
@@ -740,6 +752,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Setbit<K> {
 impl<K: crate::ToArgs> crate::command::Command for Setbit<K> {
     type Output = bool;
     const NAME: &'static str = "SETBIT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SETBIT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETBIT_REPLY
     }

@@ -44,6 +44,8 @@ impl crate::ToArgs for Asking {
 impl crate::command::Command for Asking {
     type Output = ();
     const NAME: &'static str = "ASKING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ASKING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ASKING_REPLY
     }
@@ -93,6 +95,8 @@ impl crate::ToArgs for ClusterAddslots {
 impl crate::command::Command for ClusterAddslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER ADDSLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_ADDSLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_ADDSLOTS_REPLY
     }
@@ -149,6 +153,8 @@ impl crate::ToArgs for ClusterAddslotsrange {
 impl crate::command::Command for ClusterAddslotsrange {
     type Output = ();
     const NAME: &'static str = "CLUSTER ADDSLOTSRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_ADDSLOTSRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_ADDSLOTSRANGE_REPLY
     }
@@ -184,6 +190,8 @@ impl crate::ToArgs for ClusterBumpepoch {
 impl crate::command::Command for ClusterBumpepoch {
     type Output = String;
     const NAME: &'static str = "CLUSTER BUMPEPOCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_BUMPEPOCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_BUMPEPOCH_REPLY
     }
@@ -216,6 +224,8 @@ impl crate::ToArgs for ClusterCancelslotmigrations {
 impl crate::command::Command for ClusterCancelslotmigrations {
     type Output = ();
     const NAME: &'static str = "CLUSTER CANCELSLOTMIGRATIONS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_CANCELSLOTMIGRATIONS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_CANCELSLOTMIGRATIONS_REPLY
     }
@@ -254,6 +264,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ClusterCountFailureReports<N> {
 impl<N: crate::ToArgs> crate::command::Command for ClusterCountFailureReports<N> {
     type Output = i64;
     const NAME: &'static str = "CLUSTER COUNT-FAILURE-REPORTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_COUNT_FAILURE_REPORTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_COUNT_FAILURE_REPORTS_REPLY
     }
@@ -289,6 +301,8 @@ impl crate::ToArgs for ClusterCountkeysinslot {
 impl crate::command::Command for ClusterCountkeysinslot {
     type Output = i64;
     const NAME: &'static str = "CLUSTER COUNTKEYSINSLOT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_COUNTKEYSINSLOT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_COUNTKEYSINSLOT_REPLY
     }
@@ -337,6 +351,8 @@ impl crate::ToArgs for ClusterDelslots {
 impl crate::command::Command for ClusterDelslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER DELSLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_DELSLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_DELSLOTS_REPLY
     }
@@ -393,6 +409,8 @@ impl crate::ToArgs for ClusterDelslotsrange {
 impl crate::command::Command for ClusterDelslotsrange {
     type Output = ();
     const NAME: &'static str = "CLUSTER DELSLOTSRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_DELSLOTSRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_DELSLOTSRANGE_REPLY
     }
@@ -470,6 +488,8 @@ impl crate::ToArgs for ClusterFailover {
 impl crate::command::Command for ClusterFailover {
     type Output = ();
     const NAME: &'static str = "CLUSTER FAILOVER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_FAILOVER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FAILOVER_REPLY
     }
@@ -549,6 +569,8 @@ impl crate::ToArgs for ClusterFlushslot {
 impl crate::command::Command for ClusterFlushslot {
     type Output = ();
     const NAME: &'static str = "CLUSTER FLUSHSLOT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_FLUSHSLOT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FLUSHSLOT_REPLY
     }
@@ -581,6 +603,8 @@ impl crate::ToArgs for ClusterFlushslots {
 impl crate::command::Command for ClusterFlushslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER FLUSHSLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_FLUSHSLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FLUSHSLOTS_REPLY
     }
@@ -616,6 +640,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ClusterForget<N> {
 impl<N: crate::ToArgs> crate::command::Command for ClusterForget<N> {
     type Output = ();
     const NAME: &'static str = "CLUSTER FORGET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_FORGET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FORGET_REPLY
     }
@@ -653,6 +679,8 @@ impl crate::ToArgs for ClusterGetkeysinslot {
 impl crate::command::Command for ClusterGetkeysinslot {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "CLUSTER GETKEYSINSLOT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_GETKEYSINSLOT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_GETKEYSINSLOT_REPLY
     }
@@ -686,6 +714,8 @@ impl crate::ToArgs for ClusterGetslotmigrations {
 impl crate::command::Command for ClusterGetslotmigrations {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "CLUSTER GETSLOTMIGRATIONS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_GETSLOTMIGRATIONS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_GETSLOTMIGRATIONS_REPLY
     }
@@ -718,6 +748,8 @@ impl crate::ToArgs for ClusterHelp {
 impl crate::command::Command for ClusterHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_HELP_REPLY
     }
@@ -750,6 +782,8 @@ impl crate::ToArgs for ClusterInfo {
 impl crate::command::Command for ClusterInfo {
     type Output = String;
     const NAME: &'static str = "CLUSTER INFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_INFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_INFO_REPLY
     }
@@ -785,6 +819,8 @@ impl<K: crate::ToArgs> crate::ToArgs for ClusterKeyslot<K> {
 impl<K: crate::ToArgs> crate::command::Command for ClusterKeyslot<K> {
     type Output = i64;
     const NAME: &'static str = "CLUSTER KEYSLOT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_KEYSLOT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_KEYSLOT_REPLY
     }
@@ -818,6 +854,8 @@ impl crate::ToArgs for ClusterLinks {
 impl crate::command::Command for ClusterLinks {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "CLUSTER LINKS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_LINKS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_LINKS_REPLY
     }
@@ -873,6 +911,8 @@ impl<I: crate::ToArgs> crate::ToArgs for ClusterMeet<I> {
 impl<I: crate::ToArgs> crate::command::Command for ClusterMeet<I> {
     type Output = ();
     const NAME: &'static str = "CLUSTER MEET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_MEET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MEET_REPLY
     }
@@ -949,6 +989,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ClusterMigrateslots<N> {
 impl<N: crate::ToArgs> crate::command::Command for ClusterMigrateslots<N> {
     type Output = ();
     const NAME: &'static str = "CLUSTER MIGRATESLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_MIGRATESLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MIGRATESLOTS_REPLY
     }
@@ -984,6 +1026,8 @@ impl crate::ToArgs for ClusterMyid {
 impl crate::command::Command for ClusterMyid {
     type Output = String;
     const NAME: &'static str = "CLUSTER MYID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_MYID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MYID_REPLY
     }
@@ -1016,6 +1060,8 @@ impl crate::ToArgs for ClusterMyshardid {
 impl crate::command::Command for ClusterMyshardid {
     type Output = String;
     const NAME: &'static str = "CLUSTER MYSHARDID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_MYSHARDID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MYSHARDID_REPLY
     }
@@ -1048,6 +1094,8 @@ impl crate::ToArgs for ClusterNodes {
 impl crate::command::Command for ClusterNodes {
     type Output = String;
     const NAME: &'static str = "CLUSTER NODES";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_NODES);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_NODES_REPLY
     }
@@ -1083,6 +1131,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ClusterReplicas<N> {
 impl<N: crate::ToArgs> crate::command::Command for ClusterReplicas<N> {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER REPLICAS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_REPLICAS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_REPLICAS_REPLY
     }
@@ -1148,6 +1198,8 @@ impl crate::ToArgs for ClusterReplicate {
 impl crate::command::Command for ClusterReplicate {
     type Output = ();
     const NAME: &'static str = "CLUSTER REPLICATE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_REPLICATE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_REPLICATE_REPLY
     }
@@ -1222,6 +1274,8 @@ impl crate::ToArgs for ClusterReset {
 impl crate::command::Command for ClusterReset {
     type Output = ();
     const NAME: &'static str = "CLUSTER RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_RESET_REPLY
     }
@@ -1254,6 +1308,8 @@ impl crate::ToArgs for ClusterSaveconfig {
 impl crate::command::Command for ClusterSaveconfig {
     type Output = ();
     const NAME: &'static str = "CLUSTER SAVECONFIG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SAVECONFIG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SAVECONFIG_REPLY
     }
@@ -1289,6 +1345,8 @@ impl crate::ToArgs for ClusterSetConfigEpoch {
 impl crate::command::Command for ClusterSetConfigEpoch {
     type Output = ();
     const NAME: &'static str = "CLUSTER SET-CONFIG-EPOCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SET_CONFIG_EPOCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SET_CONFIG_EPOCH_REPLY
     }
@@ -1392,6 +1450,8 @@ impl crate::ToArgs for ClusterSetslot {
 impl crate::command::Command for ClusterSetslot {
     type Output = ();
     const NAME: &'static str = "CLUSTER SETSLOT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SETSLOT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SETSLOT_REPLY
     }
@@ -1428,6 +1488,8 @@ impl crate::ToArgs for ClusterShards {
 impl crate::command::Command for ClusterShards {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "CLUSTER SHARDS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SHARDS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SHARDS_REPLY
     }
@@ -1467,6 +1529,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ClusterSlaves<N> {
 impl<N: crate::ToArgs> crate::command::Command for ClusterSlaves<N> {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER SLAVES";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SLAVES);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLAVES_REPLY
     }
@@ -1622,6 +1686,8 @@ impl crate::ToArgs for ClusterSlotStats {
 impl crate::command::Command for ClusterSlotStats {
     type Output = Vec<(i64, std::collections::HashMap<String, i64>)>;
     const NAME: &'static str = "CLUSTER SLOT-STATS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SLOT_STATS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLOT_STATS_REPLY
     }
@@ -1670,6 +1736,8 @@ impl crate::ToArgs for ClusterSlots {
 impl crate::command::Command for ClusterSlots {
     type Output = Vec<Vec<crate::Value>>;
     const NAME: &'static str = "CLUSTER SLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLOTS_REPLY
     }
@@ -1718,6 +1786,8 @@ impl<A: crate::ToArgs> crate::ToArgs for ClusterSyncslots<A> {
 impl<A: crate::ToArgs> crate::command::Command for ClusterSyncslots<A> {
     type Output = ();
     const NAME: &'static str = "CLUSTER SYNCSLOTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTER_SYNCSLOTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SYNCSLOTS_REPLY
     }
@@ -1804,6 +1874,8 @@ impl<C: crate::ToArgs> crate::ToArgs for Clusterscan<C> {
 impl<C: crate::ToArgs> crate::command::Command for Clusterscan<C> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "CLUSTERSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLUSTERSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTERSCAN_REPLY
     }
@@ -1835,6 +1907,8 @@ impl crate::ToArgs for Readonly {
 impl crate::command::Command for Readonly {
     type Output = ();
     const NAME: &'static str = "READONLY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::READONLY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &READONLY_REPLY
     }
@@ -1867,6 +1941,8 @@ impl crate::ToArgs for Readwrite {
 impl crate::command::Command for Readwrite {
     type Output = ();
     const NAME: &'static str = "READWRITE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::READWRITE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &READWRITE_REPLY
     }

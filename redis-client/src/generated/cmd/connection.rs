@@ -64,6 +64,8 @@ impl<P: crate::ToArgs> crate::ToArgs for Auth<P> {
 impl<P: crate::ToArgs> crate::command::Command for Auth<P> {
     type Output = ();
     const NAME: &'static str = "AUTH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::AUTH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &AUTH_REPLY
     }
@@ -120,6 +122,8 @@ impl crate::ToArgs for ClientCaching {
 impl crate::command::Command for ClientCaching {
     type Output = ();
     const NAME: &'static str = "CLIENT CACHING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_CACHING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_CACHING_REPLY
     }
@@ -169,6 +173,8 @@ impl<C: crate::ToArgs> crate::ToArgs for ClientCapa<C> {
 impl<C: crate::ToArgs> crate::command::Command for ClientCapa<C> {
     type Output = ();
     const NAME: &'static str = "CLIENT CAPA";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_CAPA);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_CAPA_REPLY
     }
@@ -205,6 +211,8 @@ impl crate::ToArgs for ClientGetname {
 impl crate::command::Command for ClientGetname {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "CLIENT GETNAME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_GETNAME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_GETNAME_REPLY
     }
@@ -237,6 +245,8 @@ impl crate::ToArgs for ClientGetredir {
 impl crate::command::Command for ClientGetredir {
     type Output = i64;
     const NAME: &'static str = "CLIENT GETREDIR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_GETREDIR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_GETREDIR_REPLY
     }
@@ -269,6 +279,8 @@ impl crate::ToArgs for ClientHelp {
 impl crate::command::Command for ClientHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CLIENT HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_HELP_REPLY
     }
@@ -301,6 +313,8 @@ impl crate::ToArgs for ClientId {
 impl crate::command::Command for ClientId {
     type Output = i64;
     const NAME: &'static str = "CLIENT ID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_ID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_ID_REPLY
     }
@@ -356,6 +370,8 @@ impl crate::ToArgs for ClientImportSource {
 impl crate::command::Command for ClientImportSource {
     type Output = ();
     const NAME: &'static str = "CLIENT IMPORT-SOURCE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_IMPORT_SOURCE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_IMPORT_SOURCE_REPLY
     }
@@ -389,6 +405,8 @@ impl crate::ToArgs for ClientInfo {
 impl crate::command::Command for ClientInfo {
     type Output = String;
     const NAME: &'static str = "CLIENT INFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_INFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_INFO_REPLY
     }
@@ -949,6 +967,8 @@ impl<const FILTER_OLD_FORMAT: bool> crate::ToArgs for ClientKill<FILTER_OLD_FORM
 impl crate::command::Command for ClientKill<false> {
     type Output = i64;
     const NAME: &'static str = "CLIENT KILL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_KILL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_KILL_REPLY
     }
@@ -959,6 +979,8 @@ impl crate::command::Command for ClientKill<false> {
 impl crate::command::Command for ClientKill<true> {
     type Output = ();
     const NAME: &'static str = "CLIENT KILL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_KILL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_KILL_REPLY_1
     }
@@ -1390,6 +1412,8 @@ impl crate::ToArgs for ClientList {
 impl crate::command::Command for ClientList {
     type Output = String;
     const NAME: &'static str = "CLIENT LIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_LIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_LIST_REPLY
     }
@@ -1445,6 +1469,8 @@ impl crate::ToArgs for ClientNoEvict {
 impl crate::command::Command for ClientNoEvict {
     type Output = ();
     const NAME: &'static str = "CLIENT NO-EVICT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_NO_EVICT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_EVICT_REPLY
     }
@@ -1501,6 +1527,8 @@ impl crate::ToArgs for ClientNoTouch {
 impl crate::command::Command for ClientNoTouch {
     type Output = ();
     const NAME: &'static str = "CLIENT NO-TOUCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_NO_TOUCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_TOUCH_REPLY
     }
@@ -1584,6 +1612,8 @@ impl crate::ToArgs for ClientPause {
 impl crate::command::Command for ClientPause {
     type Output = ();
     const NAME: &'static str = "CLIENT PAUSE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_PAUSE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_PAUSE_REPLY
     }
@@ -1644,6 +1674,8 @@ impl crate::ToArgs for ClientReply {
 impl crate::command::Command for ClientReply {
     type Output = ();
     const NAME: &'static str = "CLIENT REPLY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_REPLY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_REPLY_REPLY
     }
@@ -1712,6 +1744,8 @@ impl crate::ToArgs for ClientSetinfo {
 impl crate::command::Command for ClientSetinfo {
     type Output = ();
     const NAME: &'static str = "CLIENT SETINFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_SETINFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETINFO_REPLY
     }
@@ -1748,6 +1782,8 @@ impl<C: crate::ToArgs> crate::ToArgs for ClientSetname<C> {
 impl<C: crate::ToArgs> crate::command::Command for ClientSetname<C> {
     type Output = ();
     const NAME: &'static str = "CLIENT SETNAME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_SETNAME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETNAME_REPLY
     }
@@ -1873,6 +1909,8 @@ impl crate::ToArgs for ClientTracking {
 impl crate::command::Command for ClientTracking {
     type Output = ();
     const NAME: &'static str = "CLIENT TRACKING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_TRACKING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_TRACKING_REPLY
     }
@@ -1906,6 +1944,8 @@ impl crate::ToArgs for ClientTrackinginfo {
 impl crate::command::Command for ClientTrackinginfo {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "CLIENT TRACKINGINFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_TRACKINGINFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_TRACKINGINFO_REPLY
     }
@@ -1985,6 +2025,8 @@ impl crate::ToArgs for ClientUnblock {
 impl crate::command::Command for ClientUnblock {
     type Output = bool;
     const NAME: &'static str = "CLIENT UNBLOCK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_UNBLOCK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_UNBLOCK_REPLY
     }
@@ -2017,6 +2059,8 @@ impl crate::ToArgs for ClientUnpause {
 impl crate::command::Command for ClientUnpause {
     type Output = ();
     const NAME: &'static str = "CLIENT UNPAUSE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CLIENT_UNPAUSE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_UNPAUSE_REPLY
     }
@@ -2051,6 +2095,8 @@ impl<M: crate::ToArgs> crate::ToArgs for Echo<M> {
 impl<M: crate::ToArgs> crate::command::Command for Echo<M> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "ECHO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ECHO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ECHO_REPLY
     }
@@ -2147,6 +2193,8 @@ impl crate::ToArgs for Hello {
 impl crate::command::Command for Hello {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "HELLO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HELLO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HELLO_REPLY
     }
@@ -2202,6 +2250,8 @@ impl<const MESSAGE: bool> crate::ToArgs for Ping<MESSAGE> {
 impl crate::command::Command for Ping<false> {
     type Output = String;
     const NAME: &'static str = "PING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PING_REPLY
     }
@@ -2209,6 +2259,8 @@ impl crate::command::Command for Ping<false> {
 impl crate::command::Command for Ping<true> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "PING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PING_REPLY_1
     }
@@ -2240,6 +2292,8 @@ impl crate::ToArgs for Quit {
 impl crate::command::Command for Quit {
     type Output = ();
     const NAME: &'static str = "QUIT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::QUIT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &QUIT_REPLY
     }
@@ -2272,6 +2326,8 @@ impl crate::ToArgs for Reset {
 impl crate::command::Command for Reset {
     type Output = String;
     const NAME: &'static str = "RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESET_REPLY
     }
@@ -2307,6 +2363,8 @@ impl crate::ToArgs for Select {
 impl crate::command::Command for Select {
     type Output = ();
     const NAME: &'static str = "SELECT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SELECT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SELECT_REPLY
     }

@@ -75,6 +75,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Copy<S, D> {
 impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Copy<S, D> {
     type Output = bool;
     const NAME: &'static str = "COPY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COPY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COPY_REPLY
     }
@@ -122,6 +124,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Del<K> {
 impl<K: crate::ToArgs> crate::command::Command for Del<K> {
     type Output = i64;
     const NAME: &'static str = "DEL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DEL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DEL_REPLY
     }
@@ -159,6 +163,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Dump<K> {
 impl<K: crate::ToArgs> crate::command::Command for Dump<K> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "DUMP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DUMP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DUMP_REPLY
     }
@@ -209,6 +215,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Exists<K> {
 impl<K: crate::ToArgs> crate::command::Command for Exists<K> {
     type Output = i64;
     const NAME: &'static str = "EXISTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EXISTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXISTS_REPLY
     }
@@ -316,6 +324,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Expire<K> {
 impl<K: crate::ToArgs> crate::command::Command for Expire<K> {
     type Output = bool;
     const NAME: &'static str = "EXPIRE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EXPIRE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIRE_REPLY
     }
@@ -422,6 +432,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Expireat<K> {
 impl<K: crate::ToArgs> crate::command::Command for Expireat<K> {
     type Output = bool;
     const NAME: &'static str = "EXPIREAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EXPIREAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIREAT_REPLY
     }
@@ -456,6 +468,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Expiretime<K> {
 impl<K: crate::ToArgs> crate::command::Command for Expiretime<K> {
     type Output = i64;
     const NAME: &'static str = "EXPIRETIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EXPIRETIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIRETIME_REPLY
     }
@@ -490,6 +504,8 @@ impl<P: crate::ToArgs> crate::ToArgs for Keys<P> {
 impl<P: crate::ToArgs> crate::command::Command for Keys<P> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "KEYS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::KEYS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &KEYS_REPLY
     }
@@ -678,6 +694,8 @@ impl<H: crate::ToArgs> crate::ToArgs for Migrate<H> {
 impl<H: crate::ToArgs> crate::command::Command for Migrate<H> {
     type Output = String;
     const NAME: &'static str = "MIGRATE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MIGRATE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MIGRATE_REPLY
     }
@@ -714,6 +732,8 @@ impl<K: crate::ToArgs> crate::ToArgs for MoveKey<K> {
 impl<K: crate::ToArgs> crate::command::Command for MoveKey<K> {
     type Output = bool;
     const NAME: &'static str = "MOVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MOVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MOVE_KEY_REPLY
     }
@@ -749,6 +769,8 @@ impl<K: crate::ToArgs> crate::ToArgs for ObjectEncoding<K> {
 impl<K: crate::ToArgs> crate::command::Command for ObjectEncoding<K> {
     type Output = Option<String>;
     const NAME: &'static str = "OBJECT ENCODING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::OBJECT_ENCODING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_ENCODING_REPLY
     }
@@ -784,6 +806,8 @@ impl<K: crate::ToArgs> crate::ToArgs for ObjectFreq<K> {
 impl<K: crate::ToArgs> crate::command::Command for ObjectFreq<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT FREQ";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::OBJECT_FREQ);
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_FREQ_REPLY
     }
@@ -816,6 +840,8 @@ impl crate::ToArgs for ObjectHelp {
 impl crate::command::Command for ObjectHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "OBJECT HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::OBJECT_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_HELP_REPLY
     }
@@ -851,6 +877,8 @@ impl<K: crate::ToArgs> crate::ToArgs for ObjectIdletime<K> {
 impl<K: crate::ToArgs> crate::command::Command for ObjectIdletime<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT IDLETIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::OBJECT_IDLETIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_IDLETIME_REPLY
     }
@@ -886,6 +914,8 @@ impl<K: crate::ToArgs> crate::ToArgs for ObjectRefcount<K> {
 impl<K: crate::ToArgs> crate::command::Command for ObjectRefcount<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT REFCOUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::OBJECT_REFCOUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_REFCOUNT_REPLY
     }
@@ -920,6 +950,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Persist<K> {
 impl<K: crate::ToArgs> crate::command::Command for Persist<K> {
     type Output = bool;
     const NAME: &'static str = "PERSIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PERSIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PERSIST_REPLY
     }
@@ -1024,6 +1056,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pexpire<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pexpire<K> {
     type Output = bool;
     const NAME: &'static str = "PEXPIRE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PEXPIRE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIRE_REPLY
     }
@@ -1133,6 +1167,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pexpireat<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pexpireat<K> {
     type Output = bool;
     const NAME: &'static str = "PEXPIREAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PEXPIREAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIREAT_REPLY
     }
@@ -1167,6 +1203,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pexpiretime<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pexpiretime<K> {
     type Output = i64;
     const NAME: &'static str = "PEXPIRETIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PEXPIRETIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIRETIME_REPLY
     }
@@ -1204,6 +1242,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pttl<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pttl<K> {
     type Output = i64;
     const NAME: &'static str = "PTTL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PTTL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PTTL_REPLY
     }
@@ -1235,6 +1275,8 @@ impl crate::ToArgs for Randomkey {
 impl crate::command::Command for Randomkey {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "RANDOMKEY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RANDOMKEY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RANDOMKEY_REPLY
     }
@@ -1271,6 +1313,8 @@ impl<K: crate::ToArgs, N: crate::ToArgs> crate::ToArgs for Rename<K, N> {
 impl<K: crate::ToArgs, N: crate::ToArgs> crate::command::Command for Rename<K, N> {
     type Output = ();
     const NAME: &'static str = "RENAME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RENAME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RENAME_REPLY
     }
@@ -1310,6 +1354,8 @@ impl<K: crate::ToArgs, N: crate::ToArgs> crate::ToArgs for Renamenx<K, N> {
 impl<K: crate::ToArgs, N: crate::ToArgs> crate::command::Command for Renamenx<K, N> {
     type Output = bool;
     const NAME: &'static str = "RENAMENX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RENAMENX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RENAMENX_REPLY
     }
@@ -1401,6 +1447,8 @@ impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Restore<K, S> {
 impl<K: crate::ToArgs, S: crate::ToArgs> crate::command::Command for Restore<K, S> {
     type Output = ();
     const NAME: &'static str = "RESTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RESTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESTORE_REPLY
     }
@@ -1476,6 +1524,8 @@ impl crate::ToArgs for Scan {
 impl crate::command::Command for Scan {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "SCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCAN_REPLY
     }
@@ -1630,6 +1680,8 @@ impl<K: crate::ToArgs, const DESTINATION: bool> crate::ToArgs for Sort<K, DESTIN
 impl<K: crate::ToArgs> crate::command::Command for Sort<K, false> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "SORT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SORT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SORT_REPLY
     }
@@ -1637,6 +1689,8 @@ impl<K: crate::ToArgs> crate::command::Command for Sort<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Sort<K, true> {
     type Output = i64;
     const NAME: &'static str = "SORT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SORT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SORT_REPLY_1
     }
@@ -1763,6 +1817,8 @@ impl<K: crate::ToArgs> crate::ToArgs for SortRo<K> {
 impl<K: crate::ToArgs> crate::command::Command for SortRo<K> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "SORT_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SORT_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SORT_RO_REPLY
     }
@@ -1810,6 +1866,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Touch<K> {
 impl<K: crate::ToArgs> crate::command::Command for Touch<K> {
     type Output = i64;
     const NAME: &'static str = "TOUCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::TOUCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &TOUCH_REPLY
     }
@@ -1850,6 +1908,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Ttl<K> {
 impl<K: crate::ToArgs> crate::command::Command for Ttl<K> {
     type Output = i64;
     const NAME: &'static str = "TTL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::TTL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &TTL_REPLY
     }
@@ -1884,6 +1944,8 @@ impl<K: crate::ToArgs> crate::ToArgs for KeyType<K> {
 impl<K: crate::ToArgs> crate::command::Command for KeyType<K> {
     type Output = String;
     const NAME: &'static str = "TYPE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::TYPE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &KEY_TYPE_REPLY
     }
@@ -1931,6 +1993,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Unlink<K> {
 impl<K: crate::ToArgs> crate::command::Command for Unlink<K> {
     type Output = i64;
     const NAME: &'static str = "UNLINK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::UNLINK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNLINK_REPLY
     }
@@ -1973,6 +2037,8 @@ impl crate::ToArgs for Wait {
 impl crate::command::Command for Wait {
     type Output = i64;
     const NAME: &'static str = "WAIT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::WAIT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &WAIT_REPLY
     }
@@ -2019,6 +2085,8 @@ impl crate::ToArgs for Waitaof {
 impl crate::command::Command for Waitaof {
     type Output = (i64, i64);
     const NAME: &'static str = "WAITAOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::WAITAOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &WAITAOF_REPLY
     }

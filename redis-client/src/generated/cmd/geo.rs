@@ -119,6 +119,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Geoadd<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Geoadd<K, M> {
     type Output = i64;
     const NAME: &'static str = "GEOADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOADD_REPLY
     }
@@ -228,6 +230,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Option<f64>;
     const NAME: &'static str = "GEODIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEODIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEODIST_REPLY
     }
@@ -279,6 +283,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Geohash<K> {
 impl<K: crate::ToArgs> crate::command::Command for Geohash<K> {
     type Output = Vec<Option<String>>;
     const NAME: &'static str = "GEOHASH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOHASH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOHASH_REPLY
     }
@@ -333,6 +339,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Geopos<K> {
 impl<K: crate::ToArgs> crate::command::Command for Geopos<K> {
     type Output = Vec<Option<(f64, f64)>>;
     const NAME: &'static str = "GEOPOS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOPOS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOPOS_REPLY
     }
@@ -686,6 +694,8 @@ impl<
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, false, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY
     }
@@ -693,6 +703,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, fa
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -700,6 +712,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, fal
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, false, false> {
     type Output = Vec<(bytes::Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_8
     }
@@ -707,6 +721,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, fal
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -714,6 +730,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, fals
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, true, false> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_6
     }
@@ -721,6 +739,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, tr
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -728,6 +748,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, tru
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, true, false> {
     type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_4
     }
@@ -735,6 +757,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, tru
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -742,6 +766,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, true
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, false, true> {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_7
     }
@@ -749,6 +775,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, fa
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -756,6 +784,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, fal
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, false, true> {
     type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_5
     }
@@ -763,6 +793,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, fal
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -770,6 +802,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, fals
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_3
     }
@@ -777,6 +811,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, tr
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -784,6 +820,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, tru
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_2
     }
@@ -791,6 +829,8 @@ impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, tru
 impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY_1
     }
@@ -1152,6 +1192,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY
     }
@@ -1161,6 +1203,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1170,6 +1214,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_8
     }
@@ -1179,6 +1225,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1188,6 +1236,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_6
     }
@@ -1197,6 +1247,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1206,6 +1258,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_4
     }
@@ -1215,6 +1269,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1224,6 +1280,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_7
     }
@@ -1233,6 +1291,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1242,6 +1302,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_5
     }
@@ -1251,6 +1313,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1260,6 +1324,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_3
     }
@@ -1269,6 +1335,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1278,6 +1346,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_2
     }
@@ -1287,6 +1357,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY_1
     }
@@ -1558,6 +1630,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY
     }
@@ -1567,6 +1641,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_7
     }
@@ -1576,6 +1652,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_5
     }
@@ -1585,6 +1663,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_3
     }
@@ -1594,6 +1674,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_6
     }
@@ -1603,6 +1685,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_4
     }
@@ -1612,6 +1696,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_2
     }
@@ -1621,6 +1707,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
 {
     type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY_1
     }
@@ -1888,6 +1976,8 @@ impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHA
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY
     }
@@ -1895,6 +1985,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, 
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, false> {
     type Output = Vec<(bytes::Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_7
     }
@@ -1902,6 +1994,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, f
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, false> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_5
     }
@@ -1909,6 +2003,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, f
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, true, false> {
     type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_3
     }
@@ -1916,6 +2012,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, true, fa
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, true> {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_6
     }
@@ -1923,6 +2021,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, 
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, true> {
     type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_4
     }
@@ -1930,6 +2030,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, t
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_2
     }
@@ -1937,6 +2039,8 @@ impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, t
 impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEORADIUS_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY_1
     }
@@ -2356,6 +2460,8 @@ impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHA
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY
     }
@@ -2366,6 +2472,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, fa
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, false> {
     type Output = Vec<(bytes::Bytes, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_7
     }
@@ -2376,6 +2484,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, fal
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, false> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_5
     }
@@ -2386,6 +2496,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, fal
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, true, false> {
     type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_3
     }
@@ -2396,6 +2508,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, true, fals
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, true> {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_6
     }
@@ -2406,6 +2520,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, tr
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, true> {
     type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_4
     }
@@ -2416,6 +2532,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, tru
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64)>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_2
     }
@@ -2426,6 +2544,8 @@ impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, tru
 impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, true, true> {
     type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY_1
     }
@@ -2764,6 +2884,8 @@ impl<D: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Geosearchstore<D, S> 
 impl<D: crate::ToArgs, S: crate::ToArgs> crate::command::Command for Geosearchstore<D, S> {
     type Output = i64;
     const NAME: &'static str = "GEOSEARCHSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GEOSEARCHSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCHSTORE_REPLY
     }

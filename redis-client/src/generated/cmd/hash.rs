@@ -66,6 +66,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hdel<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hdel<K, F> {
     type Output = i64;
     const NAME: &'static str = "HDEL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HDEL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HDEL_REPLY
     }
@@ -105,6 +107,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexists<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexists<K, F> {
     type Output = bool;
     const NAME: &'static str = "HEXISTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HEXISTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXISTS_REPLY
     }
@@ -229,6 +233,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpire<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpire<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIRE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HEXPIRE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIRE_REPLY
     }
@@ -358,6 +364,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpireat<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpireat<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIREAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HEXPIREAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIREAT_REPLY
     }
@@ -421,6 +429,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpiretime<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpiretime<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIRETIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HEXPIRETIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIRETIME_REPLY
     }
@@ -460,6 +470,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hget<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hget<K, F> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "HGET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HGET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGET_REPLY
     }
@@ -494,6 +506,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Hgetall<K> {
 impl<K: crate::ToArgs> crate::command::Command for Hgetall<K> {
     type Output = std::collections::HashMap<bytes::Bytes, bytes::Bytes>;
     const NAME: &'static str = "HGETALL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HGETALL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETALL_REPLY
     }
@@ -551,6 +565,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hgetdel<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hgetdel<K, F> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "HGETDEL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HGETDEL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETDEL_REPLY
     }
@@ -720,6 +736,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hgetex<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hgetex<K, F> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "HGETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HGETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETEX_REPLY
     }
@@ -765,6 +783,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrby<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hincrby<K, F> {
     type Output = i64;
     const NAME: &'static str = "HINCRBY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HINCRBY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HINCRBY_REPLY
     }
@@ -807,6 +827,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrbyfloat<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hincrbyfloat<K, F> {
     type Output = f64;
     const NAME: &'static str = "HINCRBYFLOAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HINCRBYFLOAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HINCRBYFLOAT_REPLY
     }
@@ -841,6 +863,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Hkeys<K> {
 impl<K: crate::ToArgs> crate::command::Command for Hkeys<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "HKEYS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HKEYS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HKEYS_REPLY
     }
@@ -875,6 +899,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Hlen<K> {
 impl<K: crate::ToArgs> crate::command::Command for Hlen<K> {
     type Output = i64;
     const NAME: &'static str = "HLEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HLEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HLEN_REPLY
     }
@@ -925,6 +951,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hmget<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hmget<K, F> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "HMGET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HMGET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HMGET_REPLY
     }
@@ -984,6 +1012,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = ();
     const NAME: &'static str = "HMSET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HMSET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HMSET_REPLY
     }
@@ -1044,6 +1074,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpersist<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpersist<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPERSIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HPERSIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPERSIST_REPLY
     }
@@ -1171,6 +1203,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpire<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpire<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIRE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HPEXPIRE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIRE_REPLY
     }
@@ -1300,6 +1334,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpireat<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpireat<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIREAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HPEXPIREAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIREAT_REPLY
     }
@@ -1363,6 +1399,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpiretime<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpiretime<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIRETIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HPEXPIRETIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIRETIME_REPLY
     }
@@ -1423,6 +1461,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpttl<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpttl<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPTTL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HPTTL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPTTL_REPLY
     }
@@ -1536,6 +1576,8 @@ impl<K: crate::ToArgs, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool> crat
 impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "HRANDFIELD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HRANDFIELD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HRANDFIELD_REPLY
     }
@@ -1543,6 +1585,8 @@ impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, false> {
 impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, true, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "HRANDFIELD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HRANDFIELD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HRANDFIELD_REPLY_2
     }
@@ -1550,6 +1594,8 @@ impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, true, false> {
 impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, true> {
     type Output = Vec<(bytes::Bytes, bytes::Bytes)>;
     const NAME: &'static str = "HRANDFIELD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HRANDFIELD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HRANDFIELD_REPLY_1
     }
@@ -1557,6 +1603,8 @@ impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, true> {
 impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, true, true> {
     type Output = Vec<(bytes::Bytes, bytes::Bytes)>;
     const NAME: &'static str = "HRANDFIELD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HRANDFIELD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HRANDFIELD_REPLY_1
     }
@@ -1647,6 +1695,8 @@ impl<K: crate::ToArgs, const NOVALUES: bool> crate::ToArgs for Hscan<K, NOVALUES
 impl<K: crate::ToArgs> crate::command::Command for Hscan<K, false> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "HSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSCAN_REPLY
     }
@@ -1654,6 +1704,8 @@ impl<K: crate::ToArgs> crate::command::Command for Hscan<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Hscan<K, true> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "HSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSCAN_REPLY_1
     }
@@ -1711,6 +1763,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = i64;
     const NAME: &'static str = "HSET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSET_REPLY
     }
@@ -1959,6 +2013,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = bool;
     const NAME: &'static str = "HSETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSETEX_REPLY
     }
@@ -2002,6 +2058,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = bool;
     const NAME: &'static str = "HSETNX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSETNX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSETNX_REPLY
     }
@@ -2038,6 +2096,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hstrlen<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hstrlen<K, F> {
     type Output = i64;
     const NAME: &'static str = "HSTRLEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HSTRLEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSTRLEN_REPLY
     }
@@ -2095,6 +2155,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Httl<K, F> {
 impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Httl<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HTTL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HTTL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HTTL_REPLY
     }
@@ -2132,6 +2194,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Hvals<K> {
 impl<K: crate::ToArgs> crate::command::Command for Hvals<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "HVALS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::HVALS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &HVALS_REPLY
     }

@@ -64,6 +64,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pfadd<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pfadd<K> {
     type Output = bool;
     const NAME: &'static str = "PFADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PFADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFADD_REPLY
     }
@@ -111,6 +113,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Pfcount<K> {
 impl<K: crate::ToArgs> crate::command::Command for Pfcount<K> {
     type Output = i64;
     const NAME: &'static str = "PFCOUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PFCOUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFCOUNT_REPLY
     }
@@ -154,6 +158,8 @@ impl<S: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Pfdebug<S, K> {
 impl<S: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Pfdebug<S, K> {
     type Output = crate::Value;
     const NAME: &'static str = "PFDEBUG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PFDEBUG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFDEBUG_REPLY
     }
@@ -205,6 +211,8 @@ impl<D: crate::ToArgs> crate::ToArgs for Pfmerge<D> {
 impl<D: crate::ToArgs> crate::command::Command for Pfmerge<D> {
     type Output = ();
     const NAME: &'static str = "PFMERGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PFMERGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFMERGE_REPLY
     }
@@ -236,6 +244,8 @@ impl crate::ToArgs for Pfselftest {
 impl crate::command::Command for Pfselftest {
     type Output = ();
     const NAME: &'static str = "PFSELFTEST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PFSELFTEST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFSELFTEST_REPLY
     }

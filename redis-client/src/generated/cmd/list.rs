@@ -107,6 +107,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Blmove<S, D> {
 impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Blmove<S, D> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "BLMOVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BLMOVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLMOVE_REPLY
     }
@@ -199,6 +201,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Blmpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Blmpop<K> {
     type Output = Option<(bytes::Bytes, Vec<bytes::Bytes>)>;
     const NAME: &'static str = "BLMPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BLMPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLMPOP_REPLY
     }
@@ -259,6 +263,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Blpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Blpop<K> {
     type Output = Option<(bytes::Bytes, bytes::Bytes)>;
     const NAME: &'static str = "BLPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BLPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLPOP_REPLY
     }
@@ -319,6 +325,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Brpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Brpop<K> {
     type Output = Option<(bytes::Bytes, bytes::Bytes)>;
     const NAME: &'static str = "BRPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BRPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BRPOP_REPLY
     }
@@ -373,6 +381,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Brpoplpush<S, D> {
 impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Brpoplpush<S, D> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "BRPOPLPUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BRPOPLPUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BRPOPLPUSH_REPLY
     }
@@ -409,6 +419,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Lindex<K> {
 impl<K: crate::ToArgs> crate::command::Command for Lindex<K> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "LINDEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LINDEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LINDEX_REPLY
     }
@@ -476,6 +488,8 @@ impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> crate::command::Comma
 {
     type Output = i64;
     const NAME: &'static str = "LINSERT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LINSERT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LINSERT_REPLY
     }
@@ -510,6 +524,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Llen<K> {
 impl<K: crate::ToArgs> crate::command::Command for Llen<K> {
     type Output = i64;
     const NAME: &'static str = "LLEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LLEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LLEN_REPLY
     }
@@ -600,6 +616,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Lmove<S, D> {
 impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Lmove<S, D> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "LMOVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LMOVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LMOVE_REPLY
     }
@@ -685,6 +703,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Lmpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Lmpop<K> {
     type Output = Option<(bytes::Bytes, Vec<bytes::Bytes>)>;
     const NAME: &'static str = "LMPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LMPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LMPOP_REPLY
     }
@@ -748,6 +768,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Lpop<K, COUNT> {
 impl<K: crate::ToArgs> crate::command::Command for Lpop<K, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "LPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOP_REPLY
     }
@@ -755,6 +777,8 @@ impl<K: crate::ToArgs> crate::command::Command for Lpop<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Lpop<K, true> {
     type Output = Option<Vec<bytes::Bytes>>;
     const NAME: &'static str = "LPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOP_REPLY_1
     }
@@ -846,6 +870,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs, const NUM_MATCHES: bool> crate::ToArgs
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpos<K, E, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "LPOS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPOS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOS_REPLY
     }
@@ -853,6 +879,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpos<K, E, 
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpos<K, E, true> {
     type Output = Vec<i64>;
     const NAME: &'static str = "LPOS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPOS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOS_REPLY_1
     }
@@ -906,6 +934,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lpush<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpush<K, E> {
     type Output = i64;
     const NAME: &'static str = "LPUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPUSH_REPLY
     }
@@ -962,6 +992,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lpushx<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpushx<K, E> {
     type Output = i64;
     const NAME: &'static str = "LPUSHX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LPUSHX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPUSHX_REPLY
     }
@@ -1003,6 +1035,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Lrange<K> {
 impl<K: crate::ToArgs> crate::command::Command for Lrange<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "LRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LRANGE_REPLY
     }
@@ -1045,6 +1079,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lrem<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lrem<K, E> {
     type Output = i64;
     const NAME: &'static str = "LREM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LREM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LREM_REPLY
     }
@@ -1087,6 +1123,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lset<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lset<K, E> {
     type Output = ();
     const NAME: &'static str = "LSET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LSET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LSET_REPLY
     }
@@ -1125,6 +1163,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Ltrim<K> {
 impl<K: crate::ToArgs> crate::command::Command for Ltrim<K> {
     type Output = ();
     const NAME: &'static str = "LTRIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LTRIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LTRIM_REPLY
     }
@@ -1185,6 +1225,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Rpop<K, COUNT> {
 impl<K: crate::ToArgs> crate::command::Command for Rpop<K, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "RPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPOP_REPLY
     }
@@ -1192,6 +1234,8 @@ impl<K: crate::ToArgs> crate::command::Command for Rpop<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Rpop<K, true> {
     type Output = Option<Vec<bytes::Bytes>>;
     const NAME: &'static str = "RPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPOP_REPLY_1
     }
@@ -1233,6 +1277,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Rpoplpush<S, D> {
 impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Rpoplpush<S, D> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "RPOPLPUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RPOPLPUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPOPLPUSH_REPLY
     }
@@ -1286,6 +1332,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Rpush<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Rpush<K, E> {
     type Output = i64;
     const NAME: &'static str = "RPUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RPUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPUSH_REPLY
     }
@@ -1342,6 +1390,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Rpushx<K, E> {
 impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Rpushx<K, E> {
     type Output = i64;
     const NAME: &'static str = "RPUSHX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RPUSHX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPUSHX_REPLY
     }

@@ -61,6 +61,8 @@ impl<P: crate::ToArgs> crate::ToArgs for Psubscribe<P> {
 impl<P: crate::ToArgs> crate::command::Command for Psubscribe<P> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "PSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSUBSCRIBE_REPLY
     }
@@ -101,6 +103,8 @@ impl<C: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Publish<C, M> {
 impl<C: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Publish<C, M> {
     type Output = i64;
     const NAME: &'static str = "PUBLISH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBLISH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBLISH_REPLY
     }
@@ -145,6 +149,8 @@ impl crate::ToArgs for PubsubChannels {
 impl crate::command::Command for PubsubChannels {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "PUBSUB CHANNELS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_CHANNELS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_CHANNELS_REPLY
     }
@@ -177,6 +183,8 @@ impl crate::ToArgs for PubsubHelp {
 impl crate::command::Command for PubsubHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "PUBSUB HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_HELP_REPLY
     }
@@ -209,6 +217,8 @@ impl crate::ToArgs for PubsubNumpat {
 impl crate::command::Command for PubsubNumpat {
     type Output = i64;
     const NAME: &'static str = "PUBSUB NUMPAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_NUMPAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_NUMPAT_REPLY
     }
@@ -258,6 +268,8 @@ impl crate::ToArgs for PubsubNumsub {
 impl crate::command::Command for PubsubNumsub {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "PUBSUB NUMSUB";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_NUMSUB);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_NUMSUB_REPLY
     }
@@ -302,6 +314,8 @@ impl crate::ToArgs for PubsubShardchannels {
 impl crate::command::Command for PubsubShardchannels {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "PUBSUB SHARDCHANNELS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_SHARDCHANNELS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_SHARDCHANNELS_REPLY
     }
@@ -355,6 +369,8 @@ impl crate::ToArgs for PubsubShardnumsub {
 impl crate::command::Command for PubsubShardnumsub {
     type Output = Vec<(bytes::Bytes, i64)>;
     const NAME: &'static str = "PUBSUB SHARDNUMSUB";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUBSUB_SHARDNUMSUB);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_SHARDNUMSUB_REPLY
     }
@@ -422,6 +438,8 @@ impl<const PATTERN: bool> crate::ToArgs for Punsubscribe<PATTERN> {
 impl crate::command::Command for Punsubscribe<false> {
     type Output = (String, Option<bytes::Bytes>, i64);
     const NAME: &'static str = "PUNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUNSUBSCRIBE_REPLY
     }
@@ -430,6 +448,8 @@ impl crate::command::Command for Punsubscribe<false> {
 impl crate::command::Command for Punsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "PUNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PUNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUNSUBSCRIBE_REPLY_1
     }
@@ -470,6 +490,8 @@ impl<S: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Spublish<S, M> {
 impl<S: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Spublish<S, M> {
     type Output = i64;
     const NAME: &'static str = "SPUBLISH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SPUBLISH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SPUBLISH_REPLY
     }
@@ -518,6 +540,8 @@ impl<S: crate::ToArgs> crate::ToArgs for Ssubscribe<S> {
 impl<S: crate::ToArgs> crate::command::Command for Ssubscribe<S> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "SSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SSUBSCRIBE_REPLY
     }
@@ -570,6 +594,8 @@ impl<C: crate::ToArgs> crate::ToArgs for Subscribe<C> {
 impl<C: crate::ToArgs> crate::command::Command for Subscribe<C> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "SUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUBSCRIBE_REPLY
     }
@@ -641,6 +667,8 @@ impl<const SHARDCHANNEL: bool> crate::ToArgs for Sunsubscribe<SHARDCHANNEL> {
 impl crate::command::Command for Sunsubscribe<false> {
     type Output = (String, Option<bytes::Bytes>, i64);
     const NAME: &'static str = "SUNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNSUBSCRIBE_REPLY
     }
@@ -649,6 +677,8 @@ impl crate::command::Command for Sunsubscribe<false> {
 impl crate::command::Command for Sunsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "SUNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNSUBSCRIBE_REPLY_1
     }
@@ -717,6 +747,8 @@ impl<const CHANNEL: bool> crate::ToArgs for Unsubscribe<CHANNEL> {
 impl crate::command::Command for Unsubscribe<false> {
     type Output = (String, Option<bytes::Bytes>, i64);
     const NAME: &'static str = "UNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::UNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNSUBSCRIBE_REPLY
     }
@@ -725,6 +757,8 @@ impl crate::command::Command for Unsubscribe<false> {
 impl crate::command::Command for Unsubscribe<true> {
     type Output = (String, bytes::Bytes, i64);
     const NAME: &'static str = "UNSUBSCRIBE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::UNSUBSCRIBE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNSUBSCRIBE_REPLY_1
     }

@@ -78,6 +78,8 @@ impl<S: crate::ToArgs> crate::ToArgs for Eval<S> {
 impl<S: crate::ToArgs> crate::command::Command for Eval<S> {
     type Output = crate::Value;
     const NAME: &'static str = "EVAL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EVAL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVAL_REPLY
     }
@@ -143,6 +145,8 @@ impl<S: crate::ToArgs> crate::ToArgs for Evalsha<S> {
 impl<S: crate::ToArgs> crate::command::Command for Evalsha<S> {
     type Output = crate::Value;
     const NAME: &'static str = "EVALSHA";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EVALSHA);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVALSHA_REPLY
     }
@@ -208,6 +212,8 @@ impl<S: crate::ToArgs> crate::ToArgs for EvalshaRo<S> {
 impl<S: crate::ToArgs> crate::command::Command for EvalshaRo<S> {
     type Output = crate::Value;
     const NAME: &'static str = "EVALSHA_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EVALSHA_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVALSHA_RO_REPLY
     }
@@ -273,6 +279,8 @@ impl<S: crate::ToArgs> crate::ToArgs for EvalRo<S> {
 impl<S: crate::ToArgs> crate::command::Command for EvalRo<S> {
     type Output = crate::Value;
     const NAME: &'static str = "EVAL_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EVAL_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVAL_RO_REPLY
     }
@@ -338,6 +346,8 @@ impl<F: crate::ToArgs> crate::ToArgs for Fcall<F> {
 impl<F: crate::ToArgs> crate::command::Command for Fcall<F> {
     type Output = crate::Value;
     const NAME: &'static str = "FCALL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FCALL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FCALL_REPLY
     }
@@ -403,6 +413,8 @@ impl<F: crate::ToArgs> crate::ToArgs for FcallRo<F> {
 impl<F: crate::ToArgs> crate::command::Command for FcallRo<F> {
     type Output = crate::Value;
     const NAME: &'static str = "FCALL_RO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FCALL_RO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FCALL_RO_REPLY
     }
@@ -438,6 +450,8 @@ impl<L: crate::ToArgs> crate::ToArgs for FunctionDelete<L> {
 impl<L: crate::ToArgs> crate::command::Command for FunctionDelete<L> {
     type Output = ();
     const NAME: &'static str = "FUNCTION DELETE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_DELETE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_DELETE_REPLY
     }
@@ -470,6 +484,8 @@ impl crate::ToArgs for FunctionDump {
 impl crate::command::Command for FunctionDump {
     type Output = bytes::Bytes;
     const NAME: &'static str = "FUNCTION DUMP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_DUMP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_DUMP_REPLY
     }
@@ -544,6 +560,8 @@ impl crate::ToArgs for FunctionFlush {
 impl crate::command::Command for FunctionFlush {
     type Output = ();
     const NAME: &'static str = "FUNCTION FLUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_FLUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_FLUSH_REPLY
     }
@@ -576,6 +594,8 @@ impl crate::ToArgs for FunctionHelp {
 impl crate::command::Command for FunctionHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "FUNCTION HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_HELP_REPLY
     }
@@ -608,6 +628,8 @@ impl crate::ToArgs for FunctionKill {
 impl crate::command::Command for FunctionKill {
     type Output = ();
     const NAME: &'static str = "FUNCTION KILL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_KILL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_KILL_REPLY
     }
@@ -666,6 +688,8 @@ impl crate::ToArgs for FunctionList {
 impl crate::command::Command for FunctionList {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "FUNCTION LIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_LIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_LIST_REPLY
     }
@@ -715,6 +739,8 @@ impl<F: crate::ToArgs> crate::ToArgs for FunctionLoad<F> {
 impl<F: crate::ToArgs> crate::command::Command for FunctionLoad<F> {
     type Output = String;
     const NAME: &'static str = "FUNCTION LOAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_LOAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_LOAD_REPLY
     }
@@ -804,6 +830,8 @@ impl<S: crate::ToArgs> crate::ToArgs for FunctionRestore<S> {
 impl<S: crate::ToArgs> crate::command::Command for FunctionRestore<S> {
     type Output = ();
     const NAME: &'static str = "FUNCTION RESTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_RESTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_RESTORE_REPLY
     }
@@ -836,6 +864,8 @@ impl crate::ToArgs for FunctionStats {
 impl crate::command::Command for FunctionStats {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "FUNCTION STATS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FUNCTION_STATS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_STATS_REPLY
     }
@@ -907,6 +937,8 @@ impl crate::ToArgs for ScriptDebug {
 impl crate::command::Command for ScriptDebug {
     type Output = ();
     const NAME: &'static str = "SCRIPT DEBUG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_DEBUG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_DEBUG_REPLY
     }
@@ -955,6 +987,8 @@ impl<S: crate::ToArgs> crate::ToArgs for ScriptExists<S> {
 impl<S: crate::ToArgs> crate::command::Command for ScriptExists<S> {
     type Output = Vec<bool>;
     const NAME: &'static str = "SCRIPT EXISTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_EXISTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_EXISTS_REPLY
     }
@@ -1035,6 +1069,8 @@ impl crate::ToArgs for ScriptFlush {
 impl crate::command::Command for ScriptFlush {
     type Output = ();
     const NAME: &'static str = "SCRIPT FLUSH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_FLUSH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_FLUSH_REPLY
     }
@@ -1067,6 +1103,8 @@ impl crate::ToArgs for ScriptHelp {
 impl crate::command::Command for ScriptHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SCRIPT HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_HELP_REPLY
     }
@@ -1099,6 +1137,8 @@ impl crate::ToArgs for ScriptKill {
 impl crate::command::Command for ScriptKill {
     type Output = ();
     const NAME: &'static str = "SCRIPT KILL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_KILL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_KILL_REPLY
     }
@@ -1134,6 +1174,8 @@ impl<S: crate::ToArgs> crate::ToArgs for ScriptLoad<S> {
 impl<S: crate::ToArgs> crate::command::Command for ScriptLoad<S> {
     type Output = String;
     const NAME: &'static str = "SCRIPT LOAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_LOAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_LOAD_REPLY
     }
@@ -1169,6 +1211,8 @@ impl<S: crate::ToArgs> crate::ToArgs for ScriptShow<S> {
 impl<S: crate::ToArgs> crate::command::Command for ScriptShow<S> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "SCRIPT SHOW";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCRIPT_SHOW);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_SHOW_REPLY
     }

@@ -47,6 +47,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelCkquorum<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelCkquorum<M> {
     type Output = String;
     const NAME: &'static str = "SENTINEL CKQUORUM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_CKQUORUM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_CKQUORUM_REPLY
     }
@@ -197,6 +199,8 @@ impl<const SET_OR_GET_PARAMETER: bool> crate::ToArgs for SentinelConfig<SET_OR_G
 impl crate::command::Command for SentinelConfig<false> {
     type Output = ();
     const NAME: &'static str = "SENTINEL CONFIG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_CONFIG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_CONFIG_REPLY
     }
@@ -207,6 +211,8 @@ impl crate::command::Command for SentinelConfig<false> {
 impl crate::command::Command for SentinelConfig<true> {
     type Output = std::collections::HashMap<String, String>;
     const NAME: &'static str = "SENTINEL CONFIG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_CONFIG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_CONFIG_REPLY_1
     }
@@ -278,6 +284,8 @@ impl<const PARAMETER_VALUE: bool> crate::ToArgs for SentinelDebug<PARAMETER_VALU
 impl crate::command::Command for SentinelDebug<false> {
     type Output = std::collections::HashMap<String, String>;
     const NAME: &'static str = "SENTINEL DEBUG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_DEBUG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_DEBUG_REPLY
     }
@@ -285,6 +293,8 @@ impl crate::command::Command for SentinelDebug<false> {
 impl crate::command::Command for SentinelDebug<true> {
     type Output = ();
     const NAME: &'static str = "SENTINEL DEBUG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_DEBUG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_DEBUG_REPLY_1
     }
@@ -319,6 +329,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelFailover<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelFailover<M> {
     type Output = ();
     const NAME: &'static str = "SENTINEL FAILOVER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_FAILOVER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_FAILOVER_REPLY
     }
@@ -351,6 +363,8 @@ impl crate::ToArgs for SentinelFlushconfig {
 impl crate::command::Command for SentinelFlushconfig {
     type Output = ();
     const NAME: &'static str = "SENTINEL FLUSHCONFIG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_FLUSHCONFIG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_FLUSHCONFIG_REPLY
     }
@@ -387,6 +401,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelGetMasterAddrByName<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelGetMasterAddrByName<M> {
     type Output = Option<(String, String)>;
     const NAME: &'static str = "SENTINEL GET-MASTER-ADDR-BY-NAME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_GET_MASTER_ADDR_BY_NAME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_GET_MASTER_ADDR_BY_NAME_REPLY
     }
@@ -419,6 +435,8 @@ impl crate::ToArgs for SentinelHelp {
 impl crate::command::Command for SentinelHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SENTINEL HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_HELP_REPLY
     }
@@ -476,6 +494,8 @@ impl<N: crate::ToArgs> crate::ToArgs for SentinelInfoCache<N> {
 impl<N: crate::ToArgs> crate::command::Command for SentinelInfoCache<N> {
     type Output = Vec<(String, Vec<(i64, Option<String>)>)>;
     const NAME: &'static str = "SENTINEL INFO-CACHE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_INFO_CACHE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_INFO_CACHE_REPLY
     }
@@ -528,6 +548,8 @@ impl<I: crate::ToArgs, R: crate::ToArgs> crate::command::Command
 {
     type Output = (bool, String, i64);
     const NAME: &'static str = "SENTINEL IS-MASTER-DOWN-BY-ADDR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_IS_MASTER_DOWN_BY_ADDR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_IS_MASTER_DOWN_BY_ADDR_REPLY
     }
@@ -563,6 +585,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelMaster<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelMaster<M> {
     type Output = std::collections::HashMap<String, String>;
     const NAME: &'static str = "SENTINEL MASTER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_MASTER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MASTER_REPLY
     }
@@ -596,6 +620,8 @@ impl crate::ToArgs for SentinelMasters {
 impl crate::command::Command for SentinelMasters {
     type Output = Vec<std::collections::HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL MASTERS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_MASTERS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MASTERS_REPLY
     }
@@ -642,6 +668,8 @@ impl<N: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for SentinelMonitor<N, I>
 impl<N: crate::ToArgs, I: crate::ToArgs> crate::command::Command for SentinelMonitor<N, I> {
     type Output = ();
     const NAME: &'static str = "SENTINEL MONITOR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_MONITOR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MONITOR_REPLY
     }
@@ -674,6 +702,8 @@ impl crate::ToArgs for SentinelMyid {
 impl crate::command::Command for SentinelMyid {
     type Output = String;
     const NAME: &'static str = "SENTINEL MYID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_MYID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MYID_REPLY
     }
@@ -706,6 +736,8 @@ impl crate::ToArgs for SentinelPendingScripts {
 impl crate::command::Command for SentinelPendingScripts {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "SENTINEL PENDING-SCRIPTS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_PENDING_SCRIPTS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_PENDING_SCRIPTS_REPLY
     }
@@ -741,6 +773,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelRemove<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelRemove<M> {
     type Output = ();
     const NAME: &'static str = "SENTINEL REMOVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_REMOVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_REMOVE_REPLY
     }
@@ -777,6 +811,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelReplicas<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelReplicas<M> {
     type Output = Vec<std::collections::HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL REPLICAS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_REPLICAS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_REPLICAS_REPLY
     }
@@ -812,6 +848,8 @@ impl<P: crate::ToArgs> crate::ToArgs for SentinelReset<P> {
 impl<P: crate::ToArgs> crate::command::Command for SentinelReset<P> {
     type Output = i64;
     const NAME: &'static str = "SENTINEL RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_RESET_REPLY
     }
@@ -848,6 +886,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelSentinels<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelSentinels<M> {
     type Output = Vec<std::collections::HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL SENTINELS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_SENTINELS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SENTINELS_REPLY
     }
@@ -906,6 +946,8 @@ impl<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = ();
     const NAME: &'static str = "SENTINEL SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SET_REPLY
     }
@@ -998,6 +1040,8 @@ impl<const MODE_HELP: bool> crate::ToArgs for SentinelSimulateFailure<MODE_HELP>
 impl crate::command::Command for SentinelSimulateFailure<false> {
     type Output = ();
     const NAME: &'static str = "SENTINEL SIMULATE-FAILURE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_SIMULATE_FAILURE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SIMULATE_FAILURE_REPLY
     }
@@ -1005,6 +1049,8 @@ impl crate::command::Command for SentinelSimulateFailure<false> {
 impl crate::command::Command for SentinelSimulateFailure<true> {
     type Output = Vec<String>;
     const NAME: &'static str = "SENTINEL SIMULATE-FAILURE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_SIMULATE_FAILURE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SIMULATE_FAILURE_REPLY_1
     }
@@ -1045,6 +1091,8 @@ impl<M: crate::ToArgs> crate::ToArgs for SentinelSlaves<M> {
 impl<M: crate::ToArgs> crate::command::Command for SentinelSlaves<M> {
     type Output = Vec<std::collections::HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL SLAVES";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SENTINEL_SLAVES);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SLAVES_REPLY
     }

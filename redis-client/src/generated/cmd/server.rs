@@ -57,6 +57,8 @@ impl crate::ToArgs for AclCat {
 impl crate::command::Command for AclCat {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL CAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_CAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_CAT_REPLY
     }
@@ -105,6 +107,8 @@ impl<U: crate::ToArgs> crate::ToArgs for AclDeluser<U> {
 impl<U: crate::ToArgs> crate::command::Command for AclDeluser<U> {
     type Output = i64;
     const NAME: &'static str = "ACL DELUSER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_DELUSER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_DELUSER_REPLY
     }
@@ -163,6 +167,8 @@ impl<U: crate::ToArgs, C: crate::ToArgs> crate::ToArgs for AclDryrun<U, C> {
 impl<U: crate::ToArgs, C: crate::ToArgs> crate::command::Command for AclDryrun<U, C> {
     type Output = crate::Value;
     const NAME: &'static str = "ACL DRYRUN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_DRYRUN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_DRYRUN_REPLY
     }
@@ -207,6 +213,8 @@ impl crate::ToArgs for AclGenpass {
 impl crate::command::Command for AclGenpass {
     type Output = String;
     const NAME: &'static str = "ACL GENPASS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_GENPASS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_GENPASS_REPLY
     }
@@ -248,6 +256,8 @@ impl<U: crate::ToArgs> crate::ToArgs for AclGetuser<U> {
 impl<U: crate::ToArgs> crate::command::Command for AclGetuser<U> {
     type Output = Option<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "ACL GETUSER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_GETUSER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_GETUSER_REPLY
     }
@@ -280,6 +290,8 @@ impl crate::ToArgs for AclHelp {
 impl crate::command::Command for AclHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_HELP_REPLY
     }
@@ -312,6 +324,8 @@ impl crate::ToArgs for AclList {
 impl crate::command::Command for AclList {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL LIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_LIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LIST_REPLY
     }
@@ -344,6 +358,8 @@ impl crate::ToArgs for AclLoad {
 impl crate::command::Command for AclLoad {
     type Output = ();
     const NAME: &'static str = "ACL LOAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_LOAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LOAD_REPLY
     }
@@ -437,6 +453,8 @@ impl<const OPERATION_RESET: bool> crate::ToArgs for AclLog<OPERATION_RESET> {
 impl crate::command::Command for AclLog<false> {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "ACL LOG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_LOG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LOG_REPLY
     }
@@ -444,6 +462,8 @@ impl crate::command::Command for AclLog<false> {
 impl crate::command::Command for AclLog<true> {
     type Output = ();
     const NAME: &'static str = "ACL LOG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_LOG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LOG_REPLY_1
     }
@@ -476,6 +496,8 @@ impl crate::ToArgs for AclSave {
 impl crate::command::Command for AclSave {
     type Output = ();
     const NAME: &'static str = "ACL SAVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_SAVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_SAVE_REPLY
     }
@@ -533,6 +555,8 @@ impl<U: crate::ToArgs> crate::ToArgs for AclSetuser<U> {
 impl<U: crate::ToArgs> crate::command::Command for AclSetuser<U> {
     type Output = ();
     const NAME: &'static str = "ACL SETUSER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_SETUSER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_SETUSER_REPLY
     }
@@ -565,6 +589,8 @@ impl crate::ToArgs for AclUsers {
 impl crate::command::Command for AclUsers {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL USERS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_USERS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_USERS_REPLY
     }
@@ -597,6 +623,8 @@ impl crate::ToArgs for AclWhoami {
 impl crate::command::Command for AclWhoami {
     type Output = String;
     const NAME: &'static str = "ACL WHOAMI";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ACL_WHOAMI);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_WHOAMI_REPLY
     }
@@ -628,6 +656,8 @@ impl crate::ToArgs for Bgrewriteaof {
 impl crate::command::Command for Bgrewriteaof {
     type Output = String;
     const NAME: &'static str = "BGREWRITEAOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BGREWRITEAOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BGREWRITEAOF_REPLY
     }
@@ -705,6 +735,8 @@ impl crate::ToArgs for Bgsave {
 impl crate::command::Command for Bgsave {
     type Output = String;
     const NAME: &'static str = "BGSAVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BGSAVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BGSAVE_REPLY
     }
@@ -783,6 +815,8 @@ impl crate::command::Command for Command {
         crate::Value,
     )>;
     const NAME: &'static str = "COMMAND";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_REPLY
     }
@@ -815,6 +849,8 @@ impl crate::ToArgs for CommandCount {
 impl crate::command::Command for CommandCount {
     type Output = i64;
     const NAME: &'static str = "COMMAND COUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_COUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_COUNT_REPLY
     }
@@ -871,6 +907,8 @@ impl crate::command::Command for CommandDocs {
     type Output =
         std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "COMMAND DOCS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_DOCS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_DOCS_REPLY
     }
@@ -923,6 +961,8 @@ impl<C: crate::ToArgs> crate::ToArgs for CommandGetkeys<C> {
 impl<C: crate::ToArgs> crate::command::Command for CommandGetkeys<C> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "COMMAND GETKEYS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_GETKEYS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_GETKEYS_REPLY
     }
@@ -978,6 +1018,8 @@ impl<C: crate::ToArgs> crate::ToArgs for CommandGetkeysandflags<C> {
 impl<C: crate::ToArgs> crate::command::Command for CommandGetkeysandflags<C> {
     type Output = Vec<(bytes::Bytes, Vec<String>)>;
     const NAME: &'static str = "COMMAND GETKEYSANDFLAGS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_GETKEYSANDFLAGS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_GETKEYSANDFLAGS_REPLY
     }
@@ -1010,6 +1052,8 @@ impl crate::ToArgs for CommandHelp {
 impl crate::command::Command for CommandHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMAND HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_HELP_REPLY
     }
@@ -1115,6 +1159,8 @@ impl crate::command::Command for CommandInfo {
         )>,
     >;
     const NAME: &'static str = "COMMAND INFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_INFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_INFO_REPLY
     }
@@ -1202,6 +1248,8 @@ impl crate::ToArgs for CommandList {
 impl crate::command::Command for CommandList {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMAND LIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMAND_LIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_LIST_REPLY
     }
@@ -1271,6 +1319,8 @@ impl crate::ToArgs for CommandlogGet {
 impl crate::command::Command for CommandlogGet {
     type Output = Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>;
     const NAME: &'static str = "COMMANDLOG GET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMANDLOG_GET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_GET_REPLY
     }
@@ -1303,6 +1353,8 @@ impl crate::ToArgs for CommandlogHelp {
 impl crate::command::Command for CommandlogHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMANDLOG HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMANDLOG_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_HELP_REPLY
     }
@@ -1363,6 +1415,8 @@ impl crate::ToArgs for CommandlogLen {
 impl crate::command::Command for CommandlogLen {
     type Output = i64;
     const NAME: &'static str = "COMMANDLOG LEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMANDLOG_LEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_LEN_REPLY
     }
@@ -1423,6 +1477,8 @@ impl crate::ToArgs for CommandlogReset {
 impl crate::command::Command for CommandlogReset {
     type Output = ();
     const NAME: &'static str = "COMMANDLOG RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::COMMANDLOG_RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_RESET_REPLY
     }
@@ -1474,6 +1530,8 @@ impl<P: crate::ToArgs> crate::ToArgs for ConfigGet<P> {
 impl<P: crate::ToArgs> crate::command::Command for ConfigGet<P> {
     type Output = std::collections::HashMap<String, String>;
     const NAME: &'static str = "CONFIG GET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CONFIG_GET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_GET_REPLY
     }
@@ -1509,6 +1567,8 @@ impl crate::ToArgs for ConfigHelp {
 impl crate::command::Command for ConfigHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CONFIG HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CONFIG_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_HELP_REPLY
     }
@@ -1541,6 +1601,8 @@ impl crate::ToArgs for ConfigResetstat {
 impl crate::command::Command for ConfigResetstat {
     type Output = ();
     const NAME: &'static str = "CONFIG RESETSTAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CONFIG_RESETSTAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_RESETSTAT_REPLY
     }
@@ -1573,6 +1635,8 @@ impl crate::ToArgs for ConfigRewrite {
 impl crate::command::Command for ConfigRewrite {
     type Output = ();
     const NAME: &'static str = "CONFIG REWRITE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CONFIG_REWRITE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_REWRITE_REPLY
     }
@@ -1626,6 +1690,8 @@ impl<P: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for ConfigSet<P, V> {
 impl<P: crate::ToArgs, V: crate::ToArgs> crate::command::Command for ConfigSet<P, V> {
     type Output = ();
     const NAME: &'static str = "CONFIG SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::CONFIG_SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_SET_REPLY
     }
@@ -1660,6 +1726,8 @@ impl crate::ToArgs for Dbsize {
 impl crate::command::Command for Dbsize {
     type Output = i64;
     const NAME: &'static str = "DBSIZE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DBSIZE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DBSIZE_REPLY
     }
@@ -1707,6 +1775,8 @@ impl<A: crate::ToArgs> crate::ToArgs for Debug<A> {
 impl<A: crate::ToArgs> crate::command::Command for Debug<A> {
     type Output = crate::Value;
     const NAME: &'static str = "DEBUG";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DEBUG);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DEBUG_REPLY
     }
@@ -1814,6 +1884,8 @@ impl crate::ToArgs for Failover {
 impl crate::command::Command for Failover {
     type Output = ();
     const NAME: &'static str = "FAILOVER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FAILOVER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FAILOVER_REPLY
     }
@@ -1891,6 +1963,8 @@ impl crate::ToArgs for Flushall {
 impl crate::command::Command for Flushall {
     type Output = ();
     const NAME: &'static str = "FLUSHALL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FLUSHALL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FLUSHALL_REPLY
     }
@@ -1968,6 +2042,8 @@ impl crate::ToArgs for Flushdb {
 impl crate::command::Command for Flushdb {
     type Output = ();
     const NAME: &'static str = "FLUSHDB";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::FLUSHDB);
     fn reply_shape(&self) -> &'static ReplyShape {
         &FLUSHDB_REPLY
     }
@@ -2019,6 +2095,8 @@ impl crate::ToArgs for Info {
 impl crate::command::Command for Info {
     type Output = String;
     const NAME: &'static str = "INFO";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::INFO);
     fn reply_shape(&self) -> &'static ReplyShape {
         &INFO_REPLY
     }
@@ -2050,6 +2128,8 @@ impl crate::ToArgs for Lastsave {
 impl crate::command::Command for Lastsave {
     type Output = i64;
     const NAME: &'static str = "LASTSAVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LASTSAVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LASTSAVE_REPLY
     }
@@ -2082,6 +2162,8 @@ impl crate::ToArgs for LatencyDoctor {
 impl crate::command::Command for LatencyDoctor {
     type Output = String;
     const NAME: &'static str = "LATENCY DOCTOR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_DOCTOR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_DOCTOR_REPLY
     }
@@ -2117,6 +2199,8 @@ impl<E: crate::ToArgs> crate::ToArgs for LatencyGraph<E> {
 impl<E: crate::ToArgs> crate::command::Command for LatencyGraph<E> {
     type Output = String;
     const NAME: &'static str = "LATENCY GRAPH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_GRAPH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_GRAPH_REPLY
     }
@@ -2149,6 +2233,8 @@ impl crate::ToArgs for LatencyHelp {
 impl crate::command::Command for LatencyHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "LATENCY HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HELP_REPLY
     }
@@ -2202,6 +2288,8 @@ impl crate::command::Command for LatencyHistogram {
     type Output =
         std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "LATENCY HISTOGRAM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_HISTOGRAM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HISTOGRAM_REPLY
     }
@@ -2240,6 +2328,8 @@ impl<E: crate::ToArgs> crate::ToArgs for LatencyHistory<E> {
 impl<E: crate::ToArgs> crate::command::Command for LatencyHistory<E> {
     type Output = Vec<(i64, i64)>;
     const NAME: &'static str = "LATENCY HISTORY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_HISTORY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HISTORY_REPLY
     }
@@ -2287,6 +2377,8 @@ impl crate::ToArgs for LatencyLatest {
 impl crate::command::Command for LatencyLatest {
     type Output = Vec<crate::Value>;
     const NAME: &'static str = "LATENCY LATEST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_LATEST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_LATEST_REPLY
     }
@@ -2334,6 +2426,8 @@ impl crate::ToArgs for LatencyReset {
 impl crate::command::Command for LatencyReset {
     type Output = i64;
     const NAME: &'static str = "LATENCY RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LATENCY_RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_RESET_REPLY
     }
@@ -2377,6 +2471,8 @@ impl crate::ToArgs for Lolwut {
 impl crate::command::Command for Lolwut {
     type Output = String;
     const NAME: &'static str = "LOLWUT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LOLWUT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LOLWUT_REPLY
     }
@@ -2409,6 +2505,8 @@ impl crate::ToArgs for MemoryDoctor {
 impl crate::command::Command for MemoryDoctor {
     type Output = String;
     const NAME: &'static str = "MEMORY DOCTOR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_DOCTOR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_DOCTOR_REPLY
     }
@@ -2441,6 +2539,8 @@ impl crate::ToArgs for MemoryHelp {
 impl crate::command::Command for MemoryHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "MEMORY HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_HELP_REPLY
     }
@@ -2473,6 +2573,8 @@ impl crate::ToArgs for MemoryMallocStats {
 impl crate::command::Command for MemoryMallocStats {
     type Output = String;
     const NAME: &'static str = "MEMORY MALLOC-STATS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_MALLOC_STATS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_MALLOC_STATS_REPLY
     }
@@ -2505,6 +2607,8 @@ impl crate::ToArgs for MemoryPurge {
 impl crate::command::Command for MemoryPurge {
     type Output = ();
     const NAME: &'static str = "MEMORY PURGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_PURGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_PURGE_REPLY
     }
@@ -2537,6 +2641,8 @@ impl crate::ToArgs for MemoryStats {
 impl crate::command::Command for MemoryStats {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "MEMORY STATS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_STATS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_STATS_REPLY
     }
@@ -2584,6 +2690,8 @@ impl<K: crate::ToArgs> crate::ToArgs for MemoryUsage<K> {
 impl<K: crate::ToArgs> crate::command::Command for MemoryUsage<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "MEMORY USAGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MEMORY_USAGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_USAGE_REPLY
     }
@@ -2616,6 +2724,8 @@ impl crate::ToArgs for ModuleHelp {
 impl crate::command::Command for ModuleHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "MODULE HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MODULE_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_HELP_REPLY
     }
@@ -2649,6 +2759,8 @@ impl crate::ToArgs for ModuleList {
 impl crate::command::Command for ModuleList {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "MODULE LIST";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MODULE_LIST);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LIST_REPLY
     }
@@ -2701,6 +2813,8 @@ impl<P: crate::ToArgs> crate::ToArgs for ModuleLoad<P> {
 impl<P: crate::ToArgs> crate::command::Command for ModuleLoad<P> {
     type Output = ();
     const NAME: &'static str = "MODULE LOAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MODULE_LOAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LOAD_REPLY
     }
@@ -2778,6 +2892,8 @@ impl<P: crate::ToArgs> crate::ToArgs for ModuleLoadex<P> {
 impl<P: crate::ToArgs> crate::command::Command for ModuleLoadex<P> {
     type Output = ();
     const NAME: &'static str = "MODULE LOADEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MODULE_LOADEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LOADEX_REPLY
     }
@@ -2813,6 +2929,8 @@ impl<N: crate::ToArgs> crate::ToArgs for ModuleUnload<N> {
 impl<N: crate::ToArgs> crate::command::Command for ModuleUnload<N> {
     type Output = ();
     const NAME: &'static str = "MODULE UNLOAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MODULE_UNLOAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_UNLOAD_REPLY
     }
@@ -2843,6 +2961,8 @@ impl crate::ToArgs for Monitor {
 impl crate::command::Command for Monitor {
     type Output = ();
     const NAME: &'static str = "MONITOR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MONITOR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MONITOR_REPLY
     }
@@ -2882,6 +3002,8 @@ impl<R: crate::ToArgs> crate::ToArgs for Psync<R> {
 impl<R: crate::ToArgs> crate::command::Command for Psync<R> {
     type Output = String;
     const NAME: &'static str = "PSYNC";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PSYNC);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSYNC_REPLY
     }
@@ -2914,6 +3036,8 @@ impl crate::ToArgs for Replconf {
 impl crate::command::Command for Replconf {
     type Output = ();
     const NAME: &'static str = "REPLCONF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::REPLCONF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLCONF_REPLY
     }
@@ -3004,6 +3128,8 @@ impl<const ARGS_NO_ONE: bool> crate::ToArgs for Replicaof<ARGS_NO_ONE> {
 impl crate::command::Command for Replicaof<false> {
     type Output = String;
     const NAME: &'static str = "REPLICAOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::REPLICAOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLICAOF_REPLY
     }
@@ -3011,6 +3137,8 @@ impl crate::command::Command for Replicaof<false> {
 impl crate::command::Command for Replicaof<true> {
     type Output = ();
     const NAME: &'static str = "REPLICAOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::REPLICAOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLICAOF_REPLY_1
     }
@@ -3102,6 +3230,8 @@ impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for RestoreAsking<K, S> {
 impl<K: crate::ToArgs, S: crate::ToArgs> crate::command::Command for RestoreAsking<K, S> {
     type Output = ();
     const NAME: &'static str = "RESTORE-ASKING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::RESTORE_ASKING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESTORE_ASKING_REPLY
     }
@@ -3151,6 +3281,8 @@ impl crate::ToArgs for Role {
 impl crate::command::Command for Role {
     type Output = crate::Value;
     const NAME: &'static str = "ROLE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ROLE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ROLE_REPLY
     }
@@ -3182,6 +3314,8 @@ impl crate::ToArgs for Save {
 impl crate::command::Command for Save {
     type Output = ();
     const NAME: &'static str = "SAVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SAVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SAVE_REPLY
     }
@@ -3366,6 +3500,8 @@ impl crate::ToArgs for Shutdown {
 impl crate::command::Command for Shutdown {
     type Output = ();
     const NAME: &'static str = "SHUTDOWN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SHUTDOWN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SHUTDOWN_REPLY
     }
@@ -3460,6 +3596,8 @@ impl<const ARGS_NO_ONE: bool> crate::ToArgs for Slaveof<ARGS_NO_ONE> {
 impl crate::command::Command for Slaveof<false> {
     type Output = String;
     const NAME: &'static str = "SLAVEOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLAVEOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLAVEOF_REPLY
     }
@@ -3467,6 +3605,8 @@ impl crate::command::Command for Slaveof<false> {
 impl crate::command::Command for Slaveof<true> {
     type Output = ();
     const NAME: &'static str = "SLAVEOF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLAVEOF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLAVEOF_REPLY_1
     }
@@ -3521,6 +3661,8 @@ impl crate::ToArgs for SlowlogGet {
 impl crate::command::Command for SlowlogGet {
     type Output = Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>;
     const NAME: &'static str = "SLOWLOG GET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLOWLOG_GET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_GET_REPLY
     }
@@ -3553,6 +3695,8 @@ impl crate::ToArgs for SlowlogHelp {
 impl crate::command::Command for SlowlogHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SLOWLOG HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLOWLOG_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_HELP_REPLY
     }
@@ -3585,6 +3729,8 @@ impl crate::ToArgs for SlowlogLen {
 impl crate::command::Command for SlowlogLen {
     type Output = i64;
     const NAME: &'static str = "SLOWLOG LEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLOWLOG_LEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_LEN_REPLY
     }
@@ -3617,6 +3763,8 @@ impl crate::ToArgs for SlowlogReset {
 impl crate::command::Command for SlowlogReset {
     type Output = ();
     const NAME: &'static str = "SLOWLOG RESET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SLOWLOG_RESET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_RESET_REPLY
     }
@@ -3653,6 +3801,8 @@ impl crate::ToArgs for Swapdb {
 impl crate::command::Command for Swapdb {
     type Output = ();
     const NAME: &'static str = "SWAPDB";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SWAPDB);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SWAPDB_REPLY
     }
@@ -3683,6 +3833,8 @@ impl crate::ToArgs for Sync {
 impl crate::command::Command for Sync {
     type Output = bytes::Bytes;
     const NAME: &'static str = "SYNC";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SYNC);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SYNC_REPLY
     }
@@ -3715,6 +3867,8 @@ impl crate::ToArgs for Time {
 impl crate::command::Command for Time {
     type Output = (String, String);
     const NAME: &'static str = "TIME";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::TIME);
     fn reply_shape(&self) -> &'static ReplyShape {
         &TIME_REPLY
     }

@@ -66,6 +66,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Sadd<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Sadd<K, M> {
     type Output = i64;
     const NAME: &'static str = "SADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SADD_REPLY
     }
@@ -103,6 +105,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Scard<K> {
 impl<K: crate::ToArgs> crate::command::Command for Scard<K> {
     type Output = i64;
     const NAME: &'static str = "SCARD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SCARD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCARD_REPLY
     }
@@ -150,6 +154,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Sdiff<K> {
 impl<K: crate::ToArgs> crate::command::Command for Sdiff<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SDIFF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SDIFF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SDIFF_REPLY
     }
@@ -203,6 +209,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sdiffstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sdiffstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SDIFFSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SDIFFSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SDIFFSTORE_REPLY
     }
@@ -253,6 +261,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Sinter<K> {
 impl<K: crate::ToArgs> crate::command::Command for Sinter<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SINTER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SINTER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTER_REPLY
     }
@@ -315,6 +325,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Sintercard<K> {
 impl<K: crate::ToArgs> crate::command::Command for Sintercard<K> {
     type Output = i64;
     const NAME: &'static str = "SINTERCARD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SINTERCARD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTERCARD_REPLY
     }
@@ -368,6 +380,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sinterstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sinterstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SINTERSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SINTERSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTERSTORE_REPLY
     }
@@ -407,6 +421,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Sismember<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Sismember<K, M> {
     type Output = bool;
     const NAME: &'static str = "SISMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SISMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SISMEMBER_REPLY
     }
@@ -441,6 +457,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Smembers<K> {
 impl<K: crate::ToArgs> crate::command::Command for Smembers<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SMEMBERS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SMEMBERS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMEMBERS_REPLY
     }
@@ -491,6 +509,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Smismember<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Smismember<K, M> {
     type Output = Vec<bool>;
     const NAME: &'static str = "SMISMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SMISMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMISMEMBER_REPLY
     }
@@ -538,6 +558,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> crate::command::Comma
 {
     type Output = bool;
     const NAME: &'static str = "SMOVE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SMOVE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMOVE_REPLY
     }
@@ -598,6 +620,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Spop<K, COUNT> {
 impl<K: crate::ToArgs> crate::command::Command for Spop<K, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "SPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SPOP_REPLY
     }
@@ -605,6 +629,8 @@ impl<K: crate::ToArgs> crate::command::Command for Spop<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Spop<K, true> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SPOP_REPLY_1
     }
@@ -665,6 +691,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Srandmember<K, COUNT
 impl<K: crate::ToArgs> crate::command::Command for Srandmember<K, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "SRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SRANDMEMBER_REPLY
     }
@@ -672,6 +700,8 @@ impl<K: crate::ToArgs> crate::command::Command for Srandmember<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Srandmember<K, true> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SRANDMEMBER_REPLY_1
     }
@@ -725,6 +755,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Srem<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Srem<K, M> {
     type Output = i64;
     const NAME: &'static str = "SREM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SREM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SREM_REPLY
     }
@@ -792,6 +824,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Sscan<K> {
 impl<K: crate::ToArgs> crate::command::Command for Sscan<K> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "SSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SSCAN_REPLY
     }
@@ -839,6 +873,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Sunion<K> {
 impl<K: crate::ToArgs> crate::command::Command for Sunion<K> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "SUNION";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUNION);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNION_REPLY
     }
@@ -892,6 +928,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sunionstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sunionstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SUNIONSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUNIONSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNIONSTORE_REPLY
     }

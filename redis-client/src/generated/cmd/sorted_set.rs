@@ -105,6 +105,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bzmpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bzmpop<K> {
     type Output = Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>;
     const NAME: &'static str = "BZMPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BZMPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZMPOP_REPLY
     }
@@ -168,6 +170,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bzpopmax<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bzpopmax<K> {
     type Output = Option<(bytes::Bytes, bytes::Bytes, f64)>;
     const NAME: &'static str = "BZPOPMAX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BZPOPMAX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZPOPMAX_REPLY
     }
@@ -231,6 +235,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Bzpopmin<K> {
 impl<K: crate::ToArgs> crate::command::Command for Bzpopmin<K> {
     type Output = Option<(bytes::Bytes, bytes::Bytes, f64)>;
     const NAME: &'static str = "BZPOPMIN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::BZPOPMIN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZPOPMIN_REPLY
     }
@@ -409,6 +415,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const INCREMENT: bool> crate::ToArgs
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zadd<K, M, false> {
     type Output = i64;
     const NAME: &'static str = "ZADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZADD_REPLY
     }
@@ -419,6 +427,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zadd<K, M, 
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zadd<K, M, true> {
     type Output = Option<f64>;
     const NAME: &'static str = "ZADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZADD_REPLY_1
     }
@@ -456,6 +466,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Zcard<K> {
 impl<K: crate::ToArgs> crate::command::Command for Zcard<K> {
     type Output = i64;
     const NAME: &'static str = "ZCARD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZCARD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZCARD_REPLY
     }
@@ -496,6 +508,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = i64;
     const NAME: &'static str = "ZCOUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZCOUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZCOUNT_REPLY
     }
@@ -566,6 +580,8 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zdiff<K, WITHSC
 impl<K: crate::ToArgs> crate::command::Command for Zdiff<K, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZDIFF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZDIFF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZDIFF_REPLY
     }
@@ -576,6 +592,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zdiff<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zdiff<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZDIFF";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZDIFF);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZDIFF_REPLY_1
     }
@@ -630,6 +648,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zdiffstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zdiffstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZDIFFSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZDIFFSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZDIFFSTORE_REPLY
     }
@@ -675,6 +695,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zincrby<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zincrby<K, M> {
     type Output = f64;
     const NAME: &'static str = "ZINCRBY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZINCRBY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINCRBY_REPLY
     }
@@ -796,6 +818,8 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zinter<K, WITHS
 impl<K: crate::ToArgs> crate::command::Command for Zinter<K, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZINTER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZINTER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTER_REPLY
     }
@@ -806,6 +830,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zinter<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zinter<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZINTER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZINTER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTER_REPLY_1
     }
@@ -868,6 +894,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Zintercard<K> {
 impl<K: crate::ToArgs> crate::command::Command for Zintercard<K> {
     type Output = i64;
     const NAME: &'static str = "ZINTERCARD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZINTERCARD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTERCARD_REPLY
     }
@@ -971,6 +999,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zinterstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zinterstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZINTERSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZINTERSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTERSTORE_REPLY
     }
@@ -1014,6 +1044,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = i64;
     const NAME: &'static str = "ZLEXCOUNT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZLEXCOUNT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZLEXCOUNT_REPLY
     }
@@ -1099,6 +1131,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Zmpop<K> {
 impl<K: crate::ToArgs> crate::command::Command for Zmpop<K> {
     type Output = Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>;
     const NAME: &'static str = "ZMPOP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZMPOP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZMPOP_REPLY
     }
@@ -1152,6 +1186,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zmscore<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zmscore<K, M> {
     type Output = Vec<Option<f64>>;
     const NAME: &'static str = "ZMSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZMSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZMSCORE_REPLY
     }
@@ -1215,6 +1251,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Zpopmax<K, COUNT> {
 impl<K: crate::ToArgs> crate::command::Command for Zpopmax<K, false> {
     type Output = crate::Value;
     const NAME: &'static str = "ZPOPMAX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZPOPMAX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMAX_REPLY
     }
@@ -1222,6 +1260,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zpopmax<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zpopmax<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZPOPMAX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZPOPMAX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMAX_REPLY_1
     }
@@ -1282,6 +1322,8 @@ impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Zpopmin<K, COUNT> {
 impl<K: crate::ToArgs> crate::command::Command for Zpopmin<K, false> {
     type Output = crate::Value;
     const NAME: &'static str = "ZPOPMIN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZPOPMIN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMIN_REPLY
     }
@@ -1289,6 +1331,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zpopmin<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zpopmin<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZPOPMIN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZPOPMIN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMIN_REPLY_1
     }
@@ -1399,6 +1443,8 @@ impl<K: crate::ToArgs, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool> crat
 impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "ZRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANDMEMBER_REPLY
     }
@@ -1406,6 +1452,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, false> 
 impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, true, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANDMEMBER_REPLY_2
     }
@@ -1413,6 +1461,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, true, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANDMEMBER_REPLY_1
     }
@@ -1420,6 +1470,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, true> {
 impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, true, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZRANDMEMBER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANDMEMBER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANDMEMBER_REPLY_1
     }
@@ -1561,6 +1613,8 @@ impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGE_REPLY
     }
@@ -1570,6 +1624,8 @@ impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGE_REPLY_1
     }
@@ -1633,6 +1689,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZRANGEBYLEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGEBYLEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGEBYLEX_REPLY
     }
@@ -1725,6 +1783,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZRANGEBYSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGEBYSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGEBYSCORE_REPLY
     }
@@ -1734,6 +1794,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZRANGEBYSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGEBYSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGEBYSCORE_REPLY_1
     }
@@ -1850,6 +1912,8 @@ impl<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>
 {
     type Output = i64;
     const NAME: &'static str = "ZRANGESTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANGESTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGESTORE_REPLY
     }
@@ -1922,6 +1986,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrank<K, M, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "ZRANK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANK_REPLY
     }
@@ -1929,6 +1995,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrank<K, M,
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrank<K, M, true> {
     type Output = Option<(i64, f64)>;
     const NAME: &'static str = "ZRANK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZRANK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANK_REPLY_1
     }
@@ -1982,6 +2050,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zrem<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrem<K, M> {
     type Output = i64;
     const NAME: &'static str = "ZREM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREM_REPLY
     }
@@ -2027,6 +2097,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYLEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREMRANGEBYLEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYLEX_REPLY
     }
@@ -2065,6 +2137,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Zremrangebyrank<K> {
 impl<K: crate::ToArgs> crate::command::Command for Zremrangebyrank<K> {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYRANK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREMRANGEBYRANK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYRANK_REPLY
     }
@@ -2107,6 +2181,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREMRANGEBYSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYSCORE_REPLY
     }
@@ -2177,6 +2253,8 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zrevrange<K, WI
 impl<K: crate::ToArgs> crate::command::Command for Zrevrange<K, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZREVRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGE_REPLY
     }
@@ -2184,6 +2262,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zrevrange<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zrevrange<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZREVRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGE_REPLY_1
     }
@@ -2247,6 +2327,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZREVRANGEBYLEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANGEBYLEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGEBYLEX_REPLY
     }
@@ -2339,6 +2421,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZREVRANGEBYSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANGEBYSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGEBYSCORE_REPLY
     }
@@ -2348,6 +2432,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZREVRANGEBYSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANGEBYSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGEBYSCORE_REPLY_1
     }
@@ -2420,6 +2506,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrevrank<K, M, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "ZREVRANK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANK_REPLY
     }
@@ -2427,6 +2515,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrevrank<K,
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrevrank<K, M, true> {
     type Output = Option<(i64, f64)>;
     const NAME: &'static str = "ZREVRANK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZREVRANK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANK_REPLY_1
     }
@@ -2520,6 +2610,8 @@ impl<K: crate::ToArgs, const NOSCORES: bool> crate::ToArgs for Zscan<K, NOSCORES
 impl<K: crate::ToArgs> crate::command::Command for Zscan<K, false> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "ZSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZSCAN_REPLY
     }
@@ -2527,6 +2619,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zscan<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zscan<K, true> {
     type Output = (String, Vec<bytes::Bytes>);
     const NAME: &'static str = "ZSCAN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZSCAN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZSCAN_REPLY_1
     }
@@ -2563,6 +2657,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zscore<K, M> {
 impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zscore<K, M> {
     type Output = Option<f64>;
     const NAME: &'static str = "ZSCORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZSCORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZSCORE_REPLY
     }
@@ -2684,6 +2780,8 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zunion<K, WITHS
 impl<K: crate::ToArgs> crate::command::Command for Zunion<K, false> {
     type Output = Vec<bytes::Bytes>;
     const NAME: &'static str = "ZUNION";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZUNION);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZUNION_REPLY
     }
@@ -2694,6 +2792,8 @@ impl<K: crate::ToArgs> crate::command::Command for Zunion<K, false> {
 impl<K: crate::ToArgs> crate::command::Command for Zunion<K, true> {
     type Output = Vec<(bytes::Bytes, f64)>;
     const NAME: &'static str = "ZUNION";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZUNION);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZUNION_REPLY_1
     }
@@ -2797,6 +2897,8 @@ impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zunionstore<D, K> {
 impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zunionstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZUNIONSTORE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::ZUNIONSTORE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZUNIONSTORE_REPLY
     }

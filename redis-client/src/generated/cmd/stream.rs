@@ -68,6 +68,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs> crate::command::Comma
 {
     type Output = i64;
     const NAME: &'static str = "XACK";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XACK);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XACK_REPLY
     }
@@ -295,6 +297,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = String;
     const NAME: &'static str = "XADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XADD_REPLY
     }
@@ -307,6 +311,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Comma
 {
     type Output = Option<String>;
     const NAME: &'static str = "XADD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XADD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XADD_REPLY_1
     }
@@ -424,6 +430,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, S: 
 {
     type Output = (String, Vec<(String, Vec<bytes::Bytes>)>, Vec<String>);
     const NAME: &'static str = "XAUTOCLAIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XAUTOCLAIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XAUTOCLAIM_REPLY
     }
@@ -433,6 +441,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, S: 
 {
     type Output = (String, Vec<String>, Vec<String>);
     const NAME: &'static str = "XAUTOCLAIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XAUTOCLAIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XAUTOCLAIM_REPLY_1
     }
@@ -603,6 +613,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, I: 
 {
     type Output = Vec<(String, Vec<bytes::Bytes>)>;
     const NAME: &'static str = "XCLAIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XCLAIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XCLAIM_REPLY
     }
@@ -615,6 +627,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, I: 
 {
     type Output = Vec<String>;
     const NAME: &'static str = "XCLAIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XCLAIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XCLAIM_REPLY_1
     }
@@ -668,6 +682,8 @@ impl<K: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for Xdel<K, I> {
 impl<K: crate::ToArgs, I: crate::ToArgs> crate::command::Command for Xdel<K, I> {
     type Output = i64;
     const NAME: &'static str = "XDEL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XDEL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XDEL_REPLY
     }
@@ -766,6 +782,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupCreate<K, G> {
 impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupCreate<K, G> {
     type Output = ();
     const NAME: &'static str = "XGROUP CREATE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_CREATE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_CREATE_REPLY
     }
@@ -813,6 +831,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::command::Comma
 {
     type Output = i64;
     const NAME: &'static str = "XGROUP CREATECONSUMER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_CREATECONSUMER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_CREATECONSUMER_REPLY
     }
@@ -860,6 +880,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::command::Comma
 {
     type Output = i64;
     const NAME: &'static str = "XGROUP DELCONSUMER";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_DELCONSUMER);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_DELCONSUMER_REPLY
     }
@@ -897,6 +919,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupDestroy<K, G> {
 impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupDestroy<K, G> {
     type Output = i64;
     const NAME: &'static str = "XGROUP DESTROY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_DESTROY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_DESTROY_REPLY
     }
@@ -929,6 +953,8 @@ impl crate::ToArgs for XgroupHelp {
 impl crate::command::Command for XgroupHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "XGROUP HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_HELP_REPLY
     }
@@ -1014,6 +1040,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupSetid<K, G> {
 impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupSetid<K, G> {
     type Output = ();
     const NAME: &'static str = "XGROUP SETID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XGROUP_SETID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_SETID_REPLY
     }
@@ -1055,6 +1083,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XinfoConsumers<K, G> 
 impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XinfoConsumers<K, G> {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "XINFO CONSUMERS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XINFO_CONSUMERS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_CONSUMERS_REPLY
     }
@@ -1094,6 +1124,8 @@ impl<K: crate::ToArgs> crate::ToArgs for XinfoGroups<K> {
 impl<K: crate::ToArgs> crate::command::Command for XinfoGroups<K> {
     type Output = Vec<std::collections::HashMap<String, crate::Value>>;
     const NAME: &'static str = "XINFO GROUPS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XINFO_GROUPS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_GROUPS_REPLY
     }
@@ -1126,6 +1158,8 @@ impl crate::ToArgs for XinfoHelp {
 impl crate::command::Command for XinfoHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "XINFO HELP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XINFO_HELP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_HELP_REPLY
     }
@@ -1206,6 +1240,8 @@ impl<K: crate::ToArgs> crate::ToArgs for XinfoStream<K> {
 impl<K: crate::ToArgs> crate::command::Command for XinfoStream<K> {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "XINFO STREAM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XINFO_STREAM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_STREAM_REPLY
     }
@@ -1240,6 +1276,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Xlen<K> {
 impl<K: crate::ToArgs> crate::command::Command for Xlen<K> {
     type Output = i64;
     const NAME: &'static str = "XLEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XLEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XLEN_REPLY
     }
@@ -1376,6 +1414,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for Xpending<K,
         Option<Vec<(bytes::Bytes, String)>>,
     );
     const NAME: &'static str = "XPENDING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XPENDING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XPENDING_REPLY
     }
@@ -1383,6 +1423,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for Xpending<K,
 impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for Xpending<K, G, true> {
     type Output = Vec<(String, bytes::Bytes, i64, i64)>;
     const NAME: &'static str = "XPENDING";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XPENDING);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XPENDING_REPLY_1
     }
@@ -1446,6 +1488,8 @@ impl<K: crate::ToArgs, S: crate::ToArgs, E: crate::ToArgs> crate::command::Comma
 {
     type Output = Vec<(String, Vec<bytes::Bytes>)>;
     const NAME: &'static str = "XRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XRANGE_REPLY
     }
@@ -1533,6 +1577,8 @@ impl<K: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for Xread<K, I> {
 impl<K: crate::ToArgs, I: crate::ToArgs> crate::command::Command for Xread<K, I> {
     type Output = Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Vec<bytes::Bytes>)>>>;
     const NAME: &'static str = "XREAD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XREAD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREAD_REPLY
     }
@@ -1652,6 +1698,8 @@ impl<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs> cra
     type Output =
         Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Option<Vec<bytes::Bytes>>)>>>;
     const NAME: &'static str = "XREADGROUP";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XREADGROUP);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREADGROUP_REPLY
     }
@@ -1721,6 +1769,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs, S: crate::ToArgs> crate::command::Comma
 {
     type Output = Vec<(String, Vec<bytes::Bytes>)>;
     const NAME: &'static str = "XREVRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XREVRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREVRANGE_REPLY
     }
@@ -1787,6 +1837,8 @@ impl<K: crate::ToArgs, L: crate::ToArgs> crate::ToArgs for Xsetid<K, L> {
 impl<K: crate::ToArgs, L: crate::ToArgs> crate::command::Command for Xsetid<K, L> {
     type Output = ();
     const NAME: &'static str = "XSETID";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XSETID);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XSETID_REPLY
     }
@@ -1905,6 +1957,8 @@ impl<K: crate::ToArgs, T: crate::ToArgs> crate::ToArgs for Xtrim<K, T> {
 impl<K: crate::ToArgs, T: crate::ToArgs> crate::command::Command for Xtrim<K, T> {
     type Output = i64;
     const NAME: &'static str = "XTRIM";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::XTRIM);
     fn reply_shape(&self) -> &'static ReplyShape {
         &XTRIM_REPLY
     }

@@ -49,6 +49,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Append<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Append<K, V> {
     type Output = i64;
     const NAME: &'static str = "APPEND";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::APPEND);
     fn reply_shape(&self) -> &'static ReplyShape {
         &APPEND_REPLY
     }
@@ -83,6 +85,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Decr<K> {
 impl<K: crate::ToArgs> crate::command::Command for Decr<K> {
     type Output = i64;
     const NAME: &'static str = "DECR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DECR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DECR_REPLY
     }
@@ -119,6 +123,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Decrby<K> {
 impl<K: crate::ToArgs> crate::command::Command for Decrby<K> {
     type Output = i64;
     const NAME: &'static str = "DECRBY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DECRBY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DECRBY_REPLY
     }
@@ -155,6 +161,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Delifeq<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Delifeq<K, V> {
     type Output = bool;
     const NAME: &'static str = "DELIFEQ";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DELIFEQ);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DELIFEQ_REPLY
     }
@@ -189,6 +197,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Get<K> {
 impl<K: crate::ToArgs> crate::command::Command for Get<K> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "GET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GET_REPLY
     }
@@ -223,6 +233,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Getdel<K> {
 impl<K: crate::ToArgs> crate::command::Command for Getdel<K> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "GETDEL";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GETDEL);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETDEL_REPLY
     }
@@ -370,6 +382,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Getex<K> {
 impl<K: crate::ToArgs> crate::command::Command for Getex<K> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "GETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETEX_REPLY
     }
@@ -408,6 +422,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Getrange<K> {
 impl<K: crate::ToArgs> crate::command::Command for Getrange<K> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "GETRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GETRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETRANGE_REPLY
     }
@@ -446,6 +462,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Getset<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Getset<K, V> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "GETSET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::GETSET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETSET_REPLY
     }
@@ -480,6 +498,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Incr<K> {
 impl<K: crate::ToArgs> crate::command::Command for Incr<K> {
     type Output = i64;
     const NAME: &'static str = "INCR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::INCR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCR_REPLY
     }
@@ -516,6 +536,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Incrby<K> {
 impl<K: crate::ToArgs> crate::command::Command for Incrby<K> {
     type Output = i64;
     const NAME: &'static str = "INCRBY";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::INCRBY);
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCRBY_REPLY
     }
@@ -552,6 +574,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Incrbyfloat<K> {
 impl<K: crate::ToArgs> crate::command::Command for Incrbyfloat<K> {
     type Output = f64;
     const NAME: &'static str = "INCRBYFLOAT";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::INCRBYFLOAT);
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCRBYFLOAT_REPLY
     }
@@ -657,6 +681,8 @@ impl<K: crate::ToArgs, K2: crate::ToArgs, const IDX: bool, const LEN: bool> crat
 impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, false, false> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "LCS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LCS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LCS_REPLY
     }
@@ -664,6 +690,8 @@ impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2,
 impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, true, false> {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "LCS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LCS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LCS_REPLY_1
     }
@@ -671,6 +699,8 @@ impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2,
 impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, false, true> {
     type Output = i64;
     const NAME: &'static str = "LCS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LCS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LCS_REPLY_2
     }
@@ -678,6 +708,8 @@ impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2,
 impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, true, true> {
     type Output = std::collections::HashMap<String, crate::Value>;
     const NAME: &'static str = "LCS";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::LCS);
     fn reply_shape(&self) -> &'static ReplyShape {
         &LCS_REPLY_1
     }
@@ -725,6 +757,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Mget<K> {
 impl<K: crate::ToArgs> crate::command::Command for Mget<K> {
     type Output = Vec<Option<bytes::Bytes>>;
     const NAME: &'static str = "MGET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MGET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MGET_REPLY
     }
@@ -777,6 +811,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Mset<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Mset<K, V> {
     type Output = ();
     const NAME: &'static str = "MSET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MSET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSET_REPLY
     }
@@ -979,6 +1015,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Msetex<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Msetex<K, V> {
     type Output = bool;
     const NAME: &'static str = "MSETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MSETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSETEX_REPLY
     }
@@ -1031,6 +1069,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Msetnx<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Msetnx<K, V> {
     type Output = bool;
     const NAME: &'static str = "MSETNX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MSETNX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSETNX_REPLY
     }
@@ -1076,6 +1116,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Psetex<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Psetex<K, V> {
     type Output = ();
     const NAME: &'static str = "PSETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::PSETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSETEX_REPLY
     }
@@ -1333,6 +1375,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs, const GET: bool, const CONDITION: bool>
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, false, false> {
     type Output = ();
     const NAME: &'static str = "SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SET_REPLY
     }
@@ -1340,6 +1384,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, f
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, true, false> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SET_REPLY_1
     }
@@ -1347,6 +1393,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, t
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, false, true> {
     type Output = Option<()>;
     const NAME: &'static str = "SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SET_REPLY_2
     }
@@ -1354,6 +1402,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, f
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, true, true> {
     type Output = Option<bytes::Bytes>;
     const NAME: &'static str = "SET";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SET);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SET_REPLY_1
     }
@@ -1396,6 +1446,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setex<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setex<K, V> {
     type Output = ();
     const NAME: &'static str = "SETEX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SETEX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETEX_REPLY
     }
@@ -1432,6 +1484,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setnx<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setnx<K, V> {
     type Output = bool;
     const NAME: &'static str = "SETNX";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SETNX);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETNX_REPLY
     }
@@ -1470,6 +1524,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setrange<K, V> {
 impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setrange<K, V> {
     type Output = i64;
     const NAME: &'static str = "SETRANGE";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SETRANGE);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETRANGE_REPLY
     }
@@ -1504,6 +1560,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Strlen<K> {
 impl<K: crate::ToArgs> crate::command::Command for Strlen<K> {
     type Output = i64;
     const NAME: &'static str = "STRLEN";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::STRLEN);
     fn reply_shape(&self) -> &'static ReplyShape {
         &STRLEN_REPLY
     }
@@ -1544,6 +1602,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Substr<K> {
 impl<K: crate::ToArgs> crate::command::Command for Substr<K> {
     type Output = bytes::Bytes;
     const NAME: &'static str = "SUBSTR";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::SUBSTR);
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUBSTR_REPLY
     }

@@ -44,6 +44,8 @@ impl crate::ToArgs for Discard {
 impl crate::command::Command for Discard {
     type Output = ();
     const NAME: &'static str = "DISCARD";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::DISCARD);
     fn reply_shape(&self) -> &'static ReplyShape {
         &DISCARD_REPLY
     }
@@ -76,6 +78,8 @@ impl crate::ToArgs for Exec {
 impl crate::command::Command for Exec {
     type Output = Option<Vec<crate::Value>>;
     const NAME: &'static str = "EXEC";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::EXEC);
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXEC_REPLY
     }
@@ -108,6 +112,8 @@ impl crate::ToArgs for Multi {
 impl crate::command::Command for Multi {
     type Output = ();
     const NAME: &'static str = "MULTI";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::MULTI);
     fn reply_shape(&self) -> &'static ReplyShape {
         &MULTI_REPLY
     }
@@ -140,6 +146,8 @@ impl crate::ToArgs for Unwatch {
 impl crate::command::Command for Unwatch {
     type Output = ();
     const NAME: &'static str = "UNWATCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::UNWATCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNWATCH_REPLY
     }
@@ -188,6 +196,8 @@ impl<K: crate::ToArgs> crate::ToArgs for Watch<K> {
 impl<K: crate::ToArgs> crate::command::Command for Watch<K> {
     type Output = ();
     const NAME: &'static str = "WATCH";
+    const META: Option<&'static crate::command_meta::CommandMeta> =
+        Some(&crate::generated::meta::WATCH);
     fn reply_shape(&self) -> &'static ReplyShape {
         &WATCH_REPLY
     }

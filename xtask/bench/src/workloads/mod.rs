@@ -59,6 +59,12 @@ impl Group {
             Group::Parse => "parse",
         }
     }
+
+    /// Whether its workloads talk to the server (all but encode and parse), so that the
+    /// server's CPU belongs next to theirs.
+    pub fn uses_server(self) -> bool {
+        !matches!(self, Group::Encode | Group::Parse)
+    }
 }
 
 /// One workload: what it is and a runner per client.
