@@ -36,15 +36,19 @@ pub type ResponseCallback = Arc<dyn Fn(Value) -> Result<Value> + Send + Sync>;
 /// # Multiplexed mode
 ///
 /// With [`Config::multiplexed`] (`?multiplexed=true` in the URL) a pooled client sends the
-/// commands of all its threads over one shared connection: whoever finds it idle writes every
-/// command queued so far in one go and reads their replies, handing each to its caller; commands
-/// queued meanwhile go out as the next batch. One write and one read then serve many callers,
-/// which raises throughput when many threads issue small commands. The trade-offs:
+/// commands of all its threads over one shared connection. Over TCP and Unix sockets callers
+/// write their commands as they come (a thread finding another mid-write leaves its command for
+/// that write) while one background thread (`redis-client-mux-reader`, ending with the last
+/// clone of the client) reads the replies and hands each to its caller, so many commands are in
+/// flight at once. Over TLS, whose stream cannot be split, whoever finds the connection idle
+/// writes every command queued so far and reads their replies; commands queued meanwhile go out
+/// as the next batch. One write and one read then serve many callers, which raises throughput
+/// when many threads issue small commands. The trade-offs:
 /// - head-of-line blocking: a command waits for every reply ahead of it in its batch, so one
 ///   large reply (or a slow command such as `KEYS`) delays the small ones behind it;
-/// - a failed read loses the replies of the rest of the batch: those callers get a connection
-///   error naming their command (retried per the [`crate::Retry`] policy like any other), and
-///   the next batch opens a new connection;
+/// - a failed read (or a reply overdue by the socket timeout) loses every reply still owed:
+///   those callers get an error naming their command (retried per the [`crate::Retry`] policy
+///   like any other), and the next command opens a new connection;
 /// - blocking commands (`BLPOP`, `XREAD … BLOCK`, `WAIT` …, per the generated command table),
 ///   [`Client::get_connection`], pipelines, transactions and pub/sub still use the pool, so a
 ///   blocking command never holds up the other threads.
