@@ -1,6 +1,8 @@
 //! [`Client`]: the thread-safe entry point — a pool (or one dedicated connection), the retry
 //! policy, `decode_responses` and per-client response callbacks.
 
+mod multiplex;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -13,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::pool::{self, BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
 use crate::resp::{FromValue, ToArgs, Value};
 use crate::retry::Sent;
+use multiplex::Multiplexer;
 
 /// A function that rewrites a command's reply before typed conversion.
 pub type ResponseCallback = Arc<dyn Fn(Value) -> Result<Value> + Send + Sync>;
@@ -29,6 +32,28 @@ pub type ResponseCallback = Arc<dyn Fn(Value) -> Result<Value> + Send + Sync>;
 /// wrong database. Choose the database in the [`Config`] (`redis://host/3`), or use
 /// [`Connection::select`] on a connection you own; a pooled connection returned with another
 /// database is closed, not reused.
+///
+/// # Multiplexed mode
+///
+/// With [`Config::multiplexed`] (`?multiplexed=true` in the URL) a pooled client sends the
+/// commands of all its threads over one shared connection. Over TCP and Unix sockets callers
+/// write their commands as they come (a thread finding another mid-write leaves its command for
+/// that write) while one background thread (`redis-client-mux-reader`, ending with the last
+/// clone of the client) reads the replies and hands each to its caller, so many commands are in
+/// flight at once. Over TLS, whose stream cannot be split, whoever finds the connection idle
+/// writes every command queued so far and reads their replies; commands queued meanwhile go out
+/// as the next batch. One write and one read then serve many callers, which raises throughput
+/// when many threads issue small commands. The trade-offs:
+/// - head-of-line blocking: a command waits for every reply ahead of it in its batch, so one
+///   large reply (or a slow command such as `KEYS`) delays the small ones behind it;
+/// - a failed read (or a reply overdue by the socket timeout) loses every reply still owed:
+///   those callers get an error naming their command (retried per the [`crate::Retry`] policy
+///   like any other), and the next command opens a new connection;
+/// - blocking commands (`BLPOP`, `XREAD … BLOCK`, `WAIT` …, per the generated command table),
+///   [`Client::get_connection`], pipelines, transactions and pub/sub still use the pool, so a
+///   blocking command never holds up the other threads.
+///
+/// The default is off: every command gets a pooled connection of its own, as in redis-py.
 ///
 /// ```no_run
 /// use redis_client::Client;
@@ -47,6 +72,8 @@ pub struct Client {
 struct Inner {
     config: Config,
     backend: Backend,
+    /// The shared connection of a multiplexed pooled client.
+    mux: Option<Multiplexer>,
 }
 
 enum Backend {
@@ -66,6 +93,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("config", &self.inner.config)
             .field("single_connection", &self.is_single_connection())
+            .field("multiplexed", &self.is_multiplexed())
             .field("response_callbacks", &callbacks)
             .finish()
     }
@@ -95,10 +123,15 @@ impl Client {
     }
 
     fn from_shared(shared: Arc<pool::Shared>) -> Client {
+        let config = shared.config().clone();
+        let mux = config
+            .multiplexed()
+            .then(|| Multiplexer::new(shared.connector().clone()));
         Client {
             inner: Arc::new(Inner {
-                config: shared.config().clone(),
+                config,
                 backend: Backend::Pool(shared),
+                mux,
             }),
             callbacks: Arc::default(),
         }
@@ -106,7 +139,8 @@ impl Client {
 
     /// A client with one dedicated connection, opened lazily and reopened if it breaks.
     ///
-    /// Commands from all clones and threads take turns on it.
+    /// Commands from all clones and threads take turns on it, one round trip at a time (the
+    /// config's `multiplexed` setting does not apply).
     pub fn single_connection(config: Config) -> Result<Client> {
         Ok(Client {
             inner: Arc::new(Inner {
@@ -115,6 +149,7 @@ impl Client {
                     conn: Mutex::new(None),
                 })),
                 config,
+                mux: None,
             }),
             callbacks: Arc::default(),
         })
@@ -138,7 +173,13 @@ impl Client {
         matches!(self.inner.backend, Backend::Single(_))
     }
 
-    /// Connection counts of the pool; `None` in single-connection mode.
+    /// Whether commands of all threads share one connection in batches (see
+    /// [multiplexed mode](Client#multiplexed-mode)).
+    pub fn is_multiplexed(&self) -> bool {
+        self.inner.mux.is_some()
+    }
+
+    /// Connection counts of the pool (the multiplexed connection is not among them); `None` in single-connection mode.
     pub fn pool_stats(&self) -> Option<PoolStats> {
         match &self.inner.backend {
             Backend::Pool(shared) => Some(shared.stats()),
@@ -252,6 +293,9 @@ impl Client {
                 let moved = shared.locator().is_some_and(|l| l.server_moved(error));
                 if moved {
                     shared.disconnect(true);
+                    if let Some(mux) = &self.inner.mux {
+                        mux.disconnect();
+                    }
                 }
                 moved
             }
@@ -264,6 +308,11 @@ impl Client {
             error,
             sent: Sent::No,
         };
+        if let Some(mux) = &self.inner.mux {
+            if Multiplexer::takes(&request.info) {
+                return mux.run(request);
+            }
+        }
         match &self.inner.backend {
             Backend::Pool(shared) => shared.get().map_err(unsent)?.run(request),
             Backend::Single(single) => {

@@ -86,6 +86,7 @@ pub struct Config {
     client_name: Option<String>,
     max_connections: Option<usize>,
     decode_responses: bool,
+    multiplexed: bool,
     retry: Retry,
 }
 
@@ -105,6 +106,7 @@ impl fmt::Debug for Config {
             .field("client_name", &self.client_name)
             .field("max_connections", &self.max_connections)
             .field("decode_responses", &self.decode_responses)
+            .field("multiplexed", &self.multiplexed)
             .field("retry", &self.retry)
             .finish()
     }
@@ -130,6 +132,7 @@ impl Default for Config {
             client_name: None,
             max_connections: None,
             decode_responses: false,
+            multiplexed: false,
             retry: Retry::default(),
         }
     }
@@ -157,7 +160,8 @@ impl Config {
     /// percent-decoded. Query parameters use redis-py's names: `db`, `protocol` (2 or 3),
     /// `socket_timeout`, `socket_connect_timeout` (seconds, fractions allowed),
     /// `socket_keepalive`, `retry_on_timeout`, `health_check_interval` (seconds, 0 disables),
-    /// `client_name`, `max_connections`, `username`, `password`, `decode_responses`, and for
+    /// `client_name`, `max_connections`, `username`, `password`, `decode_responses`,
+    /// `multiplexed` (this crate's own: see [`Config::multiplexed`]), and for
     /// `rediss://` `ssl_cert_reqs` (`none`/`optional`/`required`), `ssl_ca_certs`,
     /// `ssl_certfile`, `ssl_keyfile`, `ssl_check_hostname`. A `db` in the query wins over the
     /// path; user and password in the authority win over the query. Unknown parameters and
@@ -231,6 +235,13 @@ impl Config {
     /// Whether string replies must be valid UTF-8 (checked before they are returned).
     pub fn decode_responses(&self) -> bool {
         self.decode_responses
+    }
+
+    /// Whether a pooled [`crate::Client`] sends the commands of all its threads in batches over
+    /// one shared connection (blocking commands, pipelines and pub/sub still use the pool); see
+    /// [multiplexed mode](crate::Client#multiplexed-mode). Off by default.
+    pub fn multiplexed(&self) -> bool {
+        self.multiplexed
     }
 
     /// The retry policy a [`crate::Client`] applies.
@@ -358,6 +369,13 @@ impl ConfigBuilder {
     /// Requires string replies to be valid UTF-8.
     pub fn decode_responses(mut self, enabled: bool) -> Self {
         self.config.decode_responses = enabled;
+        self
+    }
+
+    /// Makes a pooled client share one connection between its threads, batching their commands
+    /// (see [`Config::multiplexed`]).
+    pub fn multiplexed(mut self, enabled: bool) -> Self {
+        self.config.multiplexed = enabled;
         self
     }
 

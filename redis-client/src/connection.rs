@@ -27,9 +27,8 @@ use crate::resp::{write_command, FromValue, Parser, ToArgs, Value};
 use crate::retry::Sent;
 use locator::Locator;
 use request::{CommandInfo, Request, Typed};
-use stream::Stream;
 
-pub(crate) use stream::connection_error;
+pub(crate) use stream::{connection_error, Stream};
 
 /// Receives RESP3 push frames (invalidations, pub/sub messages …) that arrive on a connection
 /// while it waits for a command's reply.
@@ -584,6 +583,12 @@ impl Connection {
     /// How long since the last reply arrived.
     pub fn idle_time(&self) -> Duration {
         self.last_used.elapsed()
+    }
+
+    /// A second handle on this connection's socket for writing while another thread reads
+    /// through `self` (multiplexed clients); `None` for TLS, which cannot be split.
+    pub(crate) fn split_writer(&self) -> Option<io::Result<Stream>> {
+        self.stream.try_clone_plain()
     }
 
     /// Whether the connection can go back to a pool: not broken, no replies owed, nothing unsent.

@@ -130,6 +130,7 @@ pub(super) fn parse(url: &str) -> Result<Config> {
             "client_name" => builder.client_name(value),
             "max_connections" => builder.max_connections(parse_number(&name, &value)?),
             "decode_responses" => builder.decode_responses(parse_bool(&name, &value)?),
+            "multiplexed" => builder.multiplexed(parse_bool(&name, &value)?),
             "username" => {
                 query_user = Some(value);
                 builder
@@ -464,6 +465,8 @@ mod tests {
             ("redis://h?max_connections=0", "max_connections"),
             ("redis://h?max_connections=-3", "max_connections"),
             ("redis://h?decode_responses=2", "decode_responses"),
+            ("redis://h?multiplexed=sometimes", "multiplexed"),
+            ("redis://h?multiplexed=", "multiplexed"),
             ("redis://h?socket_keepalive=true", "socket_keepalive"),
             ("redis://h?frobnicate=1", "frobnicate"),
             ("redis://h?db=1&db=2", "db"),
@@ -509,5 +512,33 @@ mod tests {
         assert!(c.decode_responses());
         let c = Config::from_url("redis://h?health_check_interval=0").unwrap();
         assert_eq!(c.health_check_interval(), None);
+        assert!(!c.multiplexed(), "off by default");
+    }
+
+    #[test]
+    fn multiplexed_parameter() {
+        for (value, on) in [("true", true), ("1", true), ("false", false), ("no", false)] {
+            let c = Config::from_url(&format!("redis://h?multiplexed={value}")).unwrap();
+            assert_eq!(c.multiplexed(), on, "{value}");
+        }
+        let built = Config::builder()
+            .host("h")
+            .multiplexed(true)
+            .build()
+            .unwrap();
+        assert_eq!(
+            Config::from_url("redis://h?multiplexed=true").unwrap(),
+            built
+        );
+        match Config::from_url("redis://h?multiplexed=sometimes") {
+            Err(e @ Error::Config { .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("multiplexed") && text.contains("sometimes"),
+                    "{text}"
+                );
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The byte stream under a connection: TCP, TLS over TCP, or a Unix socket.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -58,6 +58,27 @@ impl Stream {
                 "path",
                 "Unix sockets are not available on this platform",
             )),
+        }
+    }
+
+    /// A second handle on the same socket, for a writer thread beside the reader; `None` for
+    /// TLS, whose session state cannot be shared between two handles.
+    pub(crate) fn try_clone_plain(&self) -> Option<io::Result<Stream>> {
+        match self {
+            Stream::Tcp(s) => Some(s.try_clone().map(Stream::Tcp)),
+            Stream::Tls(_) => None,
+            #[cfg(unix)]
+            Stream::Unix(s) => Some(s.try_clone().map(Stream::Unix)),
+        }
+    }
+
+    /// Shuts the socket down for every handle on it, waking any thread blocked reading it.
+    pub(crate) fn shutdown(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Tls(s) => s.get_ref().shutdown(Shutdown::Both),
+            #[cfg(unix)]
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
         }
     }
 

@@ -11,6 +11,9 @@ pub enum Peer {
     /// redis-client's lower layer, where it differs from the user-facing API (pipelines:
     /// `Connection::write_command` + `read_reply` instead of `Pipeline`).
     OursRaw,
+    /// redis-client's `Client` in multiplexed mode: threads share one connection, their
+    /// commands go out in batches.
+    OursMultiplexed,
     /// redis-rs, sync API.
     RedisRs,
     /// Redis's own `redis-benchmark` tool (C, hiredis), run as a child process.
@@ -23,6 +26,7 @@ impl Peer {
         match self {
             Peer::Ours => "redis-client",
             Peer::OursRaw => "redis-client (raw)",
+            Peer::OursMultiplexed => "redis-client (multiplexed)",
             Peer::RedisRs => "redis-rs",
             Peer::RedisBenchmark => "redis-benchmark",
         }
@@ -83,6 +87,16 @@ impl Target {
     pub fn ours_client(&self, max_connections: usize) -> Result<redis_client::Client, String> {
         redis_client::Client::open(&self.ours_url(Some(max_connections)))
             .map_err(|e| format!("redis-client client: {e}"))
+    }
+
+    /// A multiplexed redis-client [`redis_client::Client`]: one shared connection for every
+    /// thread (its pool, of at most `max_connections`, serves only blocking commands).
+    pub fn ours_multiplexed_client(
+        &self,
+        max_connections: usize,
+    ) -> Result<redis_client::Client, String> {
+        let url = format!("{}&multiplexed=true", self.ours_url(Some(max_connections)));
+        redis_client::Client::open(&url).map_err(|e| format!("redis-client client: {e}"))
     }
 
     fn ours_url(&self, max_connections: Option<usize>) -> String {

@@ -1,6 +1,7 @@
 //! Workload 4: 8 threads sharing one pooled client, each running GET (or INCR) in a loop —
-//! redis-client's `Client` (typed `Commands` surface) against redis-rs connections in an r2d2 pool (one checkout per
-//! command, as with `Client`), and `redis-benchmark -c 8`.
+//! redis-client's `Client` (typed `Commands` surface), pooled and multiplexed (one shared
+//! connection, commands batched), against redis-rs connections in an r2d2 pool (one checkout
+//! per command, as with the pooled `Client`), and `redis-benchmark -c 8`.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +32,11 @@ pub fn workloads(
     for get in [true, false] {
         let name = if get { "GET" } else { "INCR" };
         let mut runners: Vec<(Peer, Runner)> = vec![
-            (Peer::Ours, ours_runner(target, get)?),
+            (Peer::Ours, ours_runner(target.ours_client(THREADS)?, get)),
+            (
+                Peer::OursMultiplexed,
+                ours_runner(target.ours_multiplexed_client(THREADS)?, get),
+            ),
             (Peer::RedisRs, redis_rs_runner(target, get)?),
         ];
         if let Some(rb) = rb {
@@ -52,9 +57,8 @@ pub fn workloads(
     Ok(out)
 }
 
-fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
-    let client = target.ours_client(THREADS)?;
-    Ok(Box::new(move |budget| {
+fn ours_runner(client: redis_client::Client, get: bool) -> Runner {
+    Box::new(move |budget| {
         on_threads(budget, || {
             if get {
                 black_box(client.get(KEY).map_err(ours("GET"))?);
@@ -63,7 +67,7 @@ fn ours_runner(target: &Target, get: bool) -> Result<Runner, String> {
             }
             Ok(())
         })
-    }))
+    })
 }
 
 fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
@@ -91,7 +95,8 @@ fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
     }))
 }
 
-/// Runs `op` in a loop on [`THREADS`] threads for `budget`; CPU is the sum of the threads' own.
+/// Runs `op` in a loop on [`THREADS`] threads for `budget`; CPU is the sum of the threads' own
+/// and that of any multiplexed client's reader thread.
 fn on_threads(
     budget: Duration,
     op: impl Fn() -> Result<(), String> + Sync,
@@ -114,6 +119,7 @@ fn on_threads(
             })
             .collect();
         let allocs = allocations();
+        let readers = reader_threads_cpu()?;
         start.wait();
         let started = Instant::now();
         std::thread::sleep(budget);
@@ -136,6 +142,7 @@ fn on_threads(
             }
         }
         sample.wall = started.elapsed();
+        sample.cpu += reader_threads_cpu()?.saturating_sub(readers);
         sample.allocs = Some(allocations() - allocs);
         match failure {
             Some(e) => Err(e),
@@ -143,4 +150,27 @@ fn on_threads(
             None => Ok(sample),
         }
     })
+}
+
+/// CPU time of the reader threads of multiplexed clients in this process: their work is the
+/// client's too, so it counts towards client CPU per operation.
+fn reader_threads_cpu() -> Result<Duration, String> {
+    let tasks =
+        std::fs::read_dir("/proc/self/task").map_err(|e| format!("/proc/self/task: {e}"))?;
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let path = task.path();
+        // Linux keeps 15 bytes of "redis-client-mux-reader".
+        let is_reader = std::fs::read_to_string(path.join("comm"))
+            .is_ok_and(|name| name.trim_end() == "redis-client-mu");
+        if !is_reader {
+            continue;
+        }
+        // The thread may end between the two reads; it then has no time left to count.
+        if let Ok(text) = std::fs::read_to_string(path.join("schedstat")) {
+            let nanos = text.split_whitespace().next().and_then(|f| f.parse().ok());
+            total += Duration::from_nanos(nanos.unwrap_or(0));
+        }
+    }
+    Ok(total)
 }
