@@ -351,6 +351,7 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn read_reply_within(
         &mut self,
         timeout: Option<Duration>,
@@ -376,6 +377,7 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn read_value(&mut self, timeout: Option<Duration>, command: Option<&str>) -> Result<Value> {
         self.set_read_timeout(timeout)?;
         loop {
@@ -386,6 +388,7 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn parse_buffered(&mut self) -> Result<Option<Value>> {
         self.parser.parse(&mut self.read_buf).map_err(|e| {
             self.broken = true;
@@ -473,6 +476,7 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<()> {
         if self.read_timeout != timeout {
             if let Err(e) = self.stream.set_read_timeout(timeout) {
@@ -484,6 +488,7 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     fn ensure_usable(&self) -> Result<()> {
         if self.broken {
             return Err(connection_error(

@@ -27,6 +27,7 @@ impl Connection {
     /// Reads the next reply within `timeout` (`None`: wait forever); errors name `command`.
     ///
     /// As with [`Connection::read_reply`], an error reply comes back as [`Value::Error`].
+    #[inline]
     pub(crate) fn read_reply_for(
         &mut self,
         timeout: Option<Duration>,

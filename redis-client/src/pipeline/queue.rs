@@ -37,13 +37,30 @@ pub(super) struct Queue {
     entries: Vec<Entry>,
 }
 
+/// Buffers larger than this are not kept for the thread's next pipeline.
+const KEEP_BYTES: usize = 1024 * 1024;
+/// Entry lists longer than this are not kept for the thread's next pipeline.
+const KEEP_ENTRIES: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffers of this thread's last finished pipeline: a new pipeline per batch is the
+    /// usual pattern, and growing a fresh buffer and entry list to a thousand commands took
+    /// a dozen reallocations per batch.
+    static SPARE: std::cell::Cell<Option<(BytesMut, Vec<Entry>)>> = const { std::cell::Cell::new(None) };
+}
+
 impl Queue {
     pub(super) fn new() -> Queue {
-        let mut frames = BytesMut::with_capacity(256);
-        frames.extend_from_slice(MULTI);
-        Queue {
-            frames,
-            entries: Vec::new(),
+        match SPARE.with(std::cell::Cell::take) {
+            Some((frames, entries)) => Queue { frames, entries },
+            None => {
+                let mut frames = BytesMut::with_capacity(256);
+                frames.extend_from_slice(MULTI);
+                Queue {
+                    frames,
+                    entries: Vec::new(),
+                }
+            }
         }
     }
 
@@ -194,6 +211,18 @@ impl Drop for Wire<'_> {
     }
 }
 
+impl Drop for Queue {
+    fn drop(&mut self) {
+        if self.frames.capacity() > KEEP_BYTES || self.entries.capacity() > KEEP_ENTRIES {
+            return;
+        }
+        self.clear();
+        let frames = std::mem::take(&mut self.frames);
+        let entries = std::mem::take(&mut self.entries);
+        SPARE.with(|spare| spare.set(Some((frames, entries))));
+    }
+}
+
 impl Entry {
     /// The read timeout for this command's reply outside a transaction.
     pub(super) fn read_timeout(&self, socket: Option<Duration>) -> Option<Duration> {
@@ -278,6 +307,19 @@ mod tests {
         assert_eq!(wire.chunk_end(9, frame_len * 3), 10);
         assert_eq!(wire.chunk_end(0, 1), 1, "an oversized frame goes alone");
         assert_eq!(wire.chunk_end(0, usize::MAX), 10);
+    }
+
+    #[test]
+    fn a_dropped_queue_leaves_its_buffers_to_the_next_empty_and_starting_with_multi() {
+        let mut queue = queue_of(&[&["SET", "a", "1"], &["GET", "a"]]);
+        queue.push_raw(&["PING"]).unwrap();
+        drop(queue);
+        let mut queue = Queue::new();
+        assert!(queue.is_empty());
+        queue.push_raw(&["ECHO", "x"]).unwrap();
+        assert_eq!(queue.frame(0), b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n");
+        let wire = queue.wire(true);
+        assert!(wire.bytes(0..3).starts_with(MULTI));
     }
 
     #[test]
