@@ -40,6 +40,18 @@ fn stat(admin: &Client, name: &str) -> u64 {
         .unwrap()
 }
 
+/// Waits for every worker, then checks that none of their commands needed the pool.
+fn join_on_the_shared_connection(workers: Vec<thread::JoinHandle<()>>, client: &Client) {
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(
+        client.pool_stats().unwrap().open,
+        0,
+        "every command went over the shared connection, none through the pool"
+    );
+}
+
 #[test]
 fn sixteen_threads_share_one_connection_in_batches() {
     const THREADS: usize = 16;
@@ -178,14 +190,7 @@ fn decode_responses_callbacks_and_typed_commands_apply_per_caller() {
             })
         })
         .collect();
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    assert_eq!(
-        client.pool_stats().unwrap().open,
-        0,
-        "all on the shared connection"
-    );
+    join_on_the_shared_connection(workers, &client);
 }
 
 #[test]
@@ -534,14 +539,7 @@ fn no_cross_talk(url: &str, config: impl Fn(Config) -> Config) {
             })
         })
         .collect();
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    assert_eq!(
-        client.pool_stats().unwrap().open,
-        0,
-        "the pool was not used"
-    );
+    join_on_the_shared_connection(workers, &client);
 }
 
 #[test]

@@ -4,7 +4,9 @@ use bytes::BytesMut;
 
 use super::encode::EncodeError;
 use super::number::NUM_BUF;
-use super::number::{format_f32, format_f64, format_i128, format_i64, format_u128, format_u64};
+use super::number::{
+    digits_before, format_f32, format_f64, format_i128, format_i64, format_u128, format_u64,
+};
 
 /// A value that writes itself as zero or more command arguments.
 ///
@@ -247,16 +249,7 @@ fn write_bulk(out: &mut BytesMut, bytes: &[u8]) {
 pub(crate) fn length_header(prefix: u8, len: usize, buf: &mut [u8; HEADER_BUF]) -> &[u8] {
     buf[HEADER_BUF - 2] = b'\r';
     buf[HEADER_BUF - 1] = b'\n';
-    let mut pos = HEADER_BUF - 2;
-    let mut n = len;
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let mut pos = digits_before(len as u64, buf, HEADER_BUF - 2);
     pos -= 1;
     buf[pos] = prefix;
     &buf[pos..]

@@ -50,14 +50,21 @@ pub(crate) fn is_big_number(text: &[u8]) -> bool {
 }
 
 /// Writes `v` in decimal at the end of `buf`, returning the slice that holds it.
-pub(crate) fn format_u64(mut v: u64, buf: &mut [u8; NUM_BUF]) -> &[u8] {
-    let mut pos = NUM_BUF;
+pub(crate) fn format_u64(v: u64, buf: &mut [u8; NUM_BUF]) -> &[u8] {
+    let start = digits_before(v, buf, NUM_BUF);
+    &buf[start..]
+}
+
+/// Writes `v` in decimal so that it ends just before `buf[end]`; returns where it starts.
+#[inline]
+pub(crate) fn digits_before(mut v: u64, buf: &mut [u8], end: usize) -> usize {
+    let mut pos = end;
     loop {
         pos -= 1;
         buf[pos] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
-            return &buf[pos..];
+            return pos;
         }
     }
 }
