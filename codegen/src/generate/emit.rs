@@ -132,25 +132,11 @@ impl Emitter<'_> {
     }
 
     fn enum_named(&self, name: &str) -> &EnumLayout {
-        self.l
-            .types
-            .iter()
-            .find_map(|t| match t {
-                TypeDef::Enum(e) if e.name == name => Some(e),
-                _ => None,
-            })
-            .expect("enum of a repr exists")
+        self.l.enum_named(name)
     }
 
     fn struct_named(&self, name: &str) -> &StructLayout {
-        self.l
-            .types
-            .iter()
-            .find_map(|t| match t {
-                TypeDef::Struct(s) if s.name == name => Some(s),
-                _ => None,
-            })
-            .expect("struct of a repr exists")
+        self.l.struct_named(name)
     }
 
     // ---- types -------------------------------------------------------------------------

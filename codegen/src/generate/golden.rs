@@ -198,25 +198,11 @@ impl Golden<'_> {
     }
 
     fn enum_named(&self, name: &str) -> &EnumLayout {
-        self.l
-            .types
-            .iter()
-            .find_map(|t| match t {
-                TypeDef::Enum(e) if e.name == name => Some(e),
-                _ => None,
-            })
-            .expect("enum exists")
+        self.l.enum_named(name)
     }
 
     fn struct_named(&self, name: &str) -> &StructLayout {
-        self.l
-            .types
-            .iter()
-            .find_map(|t| match t {
-                TypeDef::Struct(s) if s.name == name => Some(s),
-                _ => None,
-            })
-            .expect("struct exists")
+        self.l.struct_named(name)
     }
 
     /// Builds a struct value: constructor, then setters; fills `vals` and returns the final

@@ -181,6 +181,28 @@ impl Layout<'_> {
         self.nodes[&id]
     }
 
+    /// The enum of this name among the command's types (layout names every repr's type).
+    pub fn enum_named(&self, name: &str) -> &EnumLayout {
+        self.types
+            .iter()
+            .find_map(|t| match t {
+                TypeDef::Enum(e) if e.name == name => Some(e),
+                _ => None,
+            })
+            .expect("layout defines the enum of every repr")
+    }
+
+    /// The block struct of this name among the command's types.
+    pub fn struct_named(&self, name: &str) -> &StructLayout {
+        self.types
+            .iter()
+            .find_map(|t| match t {
+                TypeDef::Struct(s) if s.name == name => Some(s),
+                _ => None,
+            })
+            .expect("layout defines the struct of every repr")
+    }
+
     /// The output type index (into `variants`, or `None` for the default) when the command's
     /// params have these values.
     pub fn variant_for(&self, values: &[bool]) -> Option<usize> {
