@@ -9,10 +9,10 @@
 use codegen::coverage::{audit, Report, Status, Totals};
 use codegen::import::{import, ServerReplies};
 use codegen::spec::{load_dir, Command};
-use redis_client::{Config, ConnectionAddr, Value};
+use redis_client::Value;
 use redis_test_harness::{RawConnection, SentinelServer, Server, ServerKind};
 
-use crate::import::sources::fetch;
+use crate::import::sources::{connect, fetch};
 use crate::setup::workspace_root;
 
 const USAGE: &str =
@@ -99,18 +99,7 @@ fn spawned() -> Result<(Spawned, Vec<Target>), String> {
 fn from_urls(urls: &[String]) -> Result<Vec<Target>, String> {
     urls.iter()
         .map(|url| {
-            let config = Config::from_url(url).map_err(|err| format!("--url {url}: {err}"))?;
-            let ConnectionAddr::Tcp { host, port } = config.addr() else {
-                return Err(format!("--url {url}: only TCP servers can be audited"));
-            };
-            let mut conn = RawConnection::connect((host.as_str(), *port))
-                .map_err(|err| format!("connecting to {url}: {err}"))?;
-            if let Some(password) = config.password() {
-                let mut auth = vec!["AUTH"];
-                auth.extend(config.username());
-                auth.push(password.expose());
-                conn.call_ok(&auth).map_err(|err| format!("{url}: {err}"))?;
-            }
+            let mut conn = connect(url, "audited")?;
             fetch_target(&mut conn, url)
         })
         .collect()

@@ -13,22 +13,29 @@ pub struct Spawned {
     _sentinel: SentinelServer,
 }
 
+/// A raw connection to the TCP server at `redis://HOST:PORT` (authenticated when the URL has a
+/// password); errors name the URL and say that only TCP servers can be `what` (imported, audited).
+pub fn connect(url: &str, what: &str) -> Result<RawConnection, String> {
+    let config = Config::from_url(url).map_err(|err| format!("--url {url}: {err}"))?;
+    let ConnectionAddr::Tcp { host, port } = config.addr() else {
+        return Err(format!("--url {url}: only TCP servers can be {what}"));
+    };
+    let mut conn = RawConnection::connect((host.as_str(), *port))
+        .map_err(|err| format!("connecting to {url}: {err}"))?;
+    if let Some(password) = config.password() {
+        let mut auth = vec!["AUTH"];
+        auth.extend(config.username());
+        auth.push(password.expose());
+        conn.call_ok(&auth).map_err(|err| format!("{url}: {err}"))?;
+    }
+    Ok(conn)
+}
+
 /// Connects to each `redis://HOST:PORT` URL and fetches its replies.
 pub fn from_urls(urls: &[String]) -> Result<Vec<ServerReplies>, String> {
     urls.iter()
         .map(|url| {
-            let config = Config::from_url(url).map_err(|err| format!("--url {url}: {err}"))?;
-            let ConnectionAddr::Tcp { host, port } = config.addr() else {
-                return Err(format!("--url {url}: only TCP servers can be imported"));
-            };
-            let mut conn = RawConnection::connect((host.as_str(), *port))
-                .map_err(|err| format!("connecting to {url}: {err}"))?;
-            if let Some(password) = config.password() {
-                let mut auth = vec!["AUTH"];
-                auth.extend(config.username());
-                auth.push(password.expose());
-                conn.call_ok(&auth).map_err(|err| err.to_string())?;
-            }
+            let mut conn = connect(url, "imported")?;
             fetch(&mut conn, url)
         })
         .collect()
