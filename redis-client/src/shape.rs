@@ -122,25 +122,22 @@ pub fn normalize(
     }
 }
 
-/// Whether `value` already has `shape` as it is, whatever the protocol: a plain string, integer
-/// or nil for a shape that leaves those alone. Most replies (GET, SET, INCR …) are such, and
-/// answering that from a reference spares moving them through the reshaping rules.
+/// Whether `value` already has `shape` as it is, whatever the protocol: any value (without
+/// attributes to strip) of a shape the rules leave alone, anything but verbatim text for text,
+/// nil for an optional. Most replies (GET, SET, INCR …) are such, and answering that from a
+/// reference spares moving them through the reshaping rules.
 #[inline]
 fn keeps_as_is(value: &Value, shape: &ReplyShape) -> bool {
     use ReplyShape as S;
-    let shape = match shape {
-        S::Optional(_) if matches!(value, Value::Nil) => return true,
-        S::Optional(inner) => inner,
-        other => other,
-    };
-    match value {
-        Value::Bulk(_) | Value::Simple(_) | Value::Integer(_) | Value::Nil => {
-            matches!(
-                shape,
-                S::Ok | S::Status | S::Integer | S::Bulk | S::Text | S::Any
-            )
-        }
-        _ => false,
+    if matches!(value, Value::Attribute { .. }) {
+        return false;
+    }
+    match shape {
+        S::Optional(_) if matches!(value, Value::Nil) => true,
+        S::Optional(inner) => keeps_as_is(value, inner),
+        // Only verbatim text is rewritten (to a bulk string).
+        S::Text => !matches!(value, Value::Verbatim { .. }),
+        other => leaves_alone(other),
     }
 }
 
@@ -162,7 +159,6 @@ fn conform(value: Value, shape: &ReplyShape, protocol: Protocol) -> Result<Value
         return Ok(value);
     }
     Ok(match (shape, value) {
-        (S::Any, value) => value,
         (S::Optional(_), Value::Nil) => Value::Nil,
         (S::Optional(inner), value) => conform(value, inner, protocol)?,
         (S::Text, Value::Verbatim { text, .. }) => Value::Bulk(text),
