@@ -165,6 +165,14 @@ impl ServerError {
         self.command.as_deref()
     }
 
+    /// The same error without its command name.
+    pub(crate) fn without_command(&self) -> ServerError {
+        ServerError {
+            command: None,
+            ..self.clone()
+        }
+    }
+
     /// Attaches the command's name unless one is already set.
     pub fn with_command(mut self, command: &str) -> ServerError {
         if self.command.is_none() {
@@ -357,6 +365,66 @@ fn describe_exhausted(max: usize, waited: Option<Duration>) -> String {
     }
 }
 
+impl Error {
+    /// A copy of this error for another command: the same kind and cause, without the command
+    /// name (the caller adds its own), e.g. for every caller of a multiplexed batch that a
+    /// connection failure cut off. `Error` is not `Clone` because of its I/O source.
+    pub(crate) fn copy_without_command(&self) -> Error {
+        match self {
+            Error::Connection {
+                addr,
+                action,
+                source,
+                ..
+            } => Error::Connection {
+                addr: addr.clone(),
+                action,
+                command: None,
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::Timeout {
+                addr,
+                action,
+                after,
+                ..
+            } => Error::Timeout {
+                addr: addr.clone(),
+                action,
+                command: None,
+                after: *after,
+            },
+            Error::Tls { addr, message } => Error::Tls {
+                addr: addr.clone(),
+                message: message.clone(),
+            },
+            Error::Authentication(e) => Error::Authentication(e.without_command()),
+            Error::Response(e) => Error::Response(e.without_command()),
+            Error::ReadOnly(e) => Error::ReadOnly(e.without_command()),
+            Error::BusyLoading(e) => Error::BusyLoading(e.without_command()),
+            Error::Data(message) => Error::Data(message.clone()),
+            Error::Protocol(message) => Error::Protocol(message.clone()),
+            Error::Watch => Error::Watch,
+            Error::PubSub(message) => Error::PubSub(message.clone()),
+            Error::Lock(message) => Error::Lock(message.clone()),
+            Error::LockNotOwned(message) => Error::LockNotOwned(message.clone()),
+            Error::Usage(message) => Error::Usage(message.clone()),
+            Error::Config { param, message } => Error::Config {
+                param: param.clone(),
+                message: message.clone(),
+            },
+            Error::PoolExhausted {
+                max_connections,
+                waited,
+            } => Error::PoolExhausted {
+                max_connections: *max_connections,
+                waited: *waited,
+            },
+            Error::MasterNotFound(name) => Error::MasterNotFound(name.clone()),
+            Error::SlaveNotFound(name) => Error::SlaveNotFound(name.clone()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,5 +514,41 @@ mod tests {
             e.to_string(),
             "timed out: read from [::1]:7000 (command BLPOP) after 200ms"
         );
+    }
+
+    #[test]
+    fn copies_keep_kind_and_cause_and_take_the_new_command() {
+        let cut = Error::Connection {
+            addr: "127.0.0.1:6379".into(),
+            action: "read from",
+            command: Some("GET".into()),
+            source: io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed it"),
+        };
+        let copy = cut.copy_without_command().with_command("INCR");
+        assert!(copy.is_connection_error());
+        let text = copy.to_string();
+        assert!(text.contains("INCR") && !text.contains("GET"), "{text}");
+        assert!(text.contains("the server closed it"), "{text}");
+        match copy {
+            Error::Connection { source, .. } => {
+                assert_eq!(source.kind(), io::ErrorKind::UnexpectedEof)
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let late = Error::Timeout {
+            addr: "a".into(),
+            action: "read from",
+            command: Some("GET".into()),
+            after: Duration::from_millis(5),
+        };
+        let copy = late.copy_without_command().with_command("SET");
+        assert!(copy.is_timeout(), "{copy:?}");
+        assert!(copy.to_string().contains("SET"), "{copy}");
+
+        let refused = Error::from_server_reply(b"LOADING still loading", Some("GET"));
+        let copy = refused.copy_without_command().with_command("HGET");
+        assert!(matches!(copy, Error::BusyLoading(_)), "{copy:?}");
+        assert_eq!(copy.server_error().unwrap().command(), Some("HGET"));
     }
 }

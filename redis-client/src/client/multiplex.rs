@@ -10,14 +10,13 @@ mod combine;
 mod link;
 mod split;
 
-use std::io;
 use std::mem;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::command_meta::flags;
 use crate::connection::request::{CommandInfo, Request};
 use crate::connection::{Connector, Failure};
-use crate::error::{Error, ServerError};
+use crate::error::Error;
 use crate::resp::Value;
 use combine::Combiner;
 use split::Split;
@@ -123,114 +122,9 @@ fn outcome_of(value: Value, info: &CommandInfo) -> Result<Value, Failure> {
     }
 }
 
-/// A copy of `error` for another command of the batch: the same kind and cause, without the
-/// command name (the caller adds its own). [`Error`] is not `Clone` because of its I/O source.
-fn copy_error(error: &Error) -> Error {
-    match error {
-        Error::Connection {
-            addr,
-            action,
-            source,
-            ..
-        } => Error::Connection {
-            addr: addr.clone(),
-            action,
-            command: None,
-            source: io::Error::new(source.kind(), source.to_string()),
-        },
-        Error::Timeout {
-            addr,
-            action,
-            after,
-            ..
-        } => Error::Timeout {
-            addr: addr.clone(),
-            action,
-            command: None,
-            after: *after,
-        },
-        Error::Tls { addr, message } => Error::Tls {
-            addr: addr.clone(),
-            message: message.clone(),
-        },
-        Error::Authentication(e) => Error::Authentication(server_copy(e)),
-        Error::Response(e) => Error::Response(server_copy(e)),
-        Error::ReadOnly(e) => Error::ReadOnly(server_copy(e)),
-        Error::BusyLoading(e) => Error::BusyLoading(server_copy(e)),
-        Error::Data(message) => Error::Data(message.clone()),
-        Error::Protocol(message) => Error::Protocol(message.clone()),
-        Error::Watch => Error::Watch,
-        Error::PubSub(message) => Error::PubSub(message.clone()),
-        Error::Lock(message) => Error::Lock(message.clone()),
-        Error::LockNotOwned(message) => Error::LockNotOwned(message.clone()),
-        Error::Usage(message) => Error::Usage(message.clone()),
-        Error::Config { param, message } => Error::Config {
-            param: param.clone(),
-            message: message.clone(),
-        },
-        Error::PoolExhausted {
-            max_connections,
-            waited,
-        } => Error::PoolExhausted {
-            max_connections: *max_connections,
-            waited: *waited,
-        },
-        Error::MasterNotFound(name) => Error::MasterNotFound(name.clone()),
-        Error::SlaveNotFound(name) => Error::SlaveNotFound(name.clone()),
-    }
-}
-
-/// A server error without its command name, re-read from its code and message (parsing them
-/// back gives the same parts, as the code is the first word exactly when there is one).
-fn server_copy(error: &ServerError) -> ServerError {
-    let text = match (error.code(), error.message()) {
-        ("", message) => message.to_owned(),
-        (code, "") => code.to_owned(),
-        (code, message) => format!("{code} {message}"),
-    };
-    ServerError::parse(text.as_bytes(), None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn copies_keep_kind_and_cause_and_take_the_new_command() {
-        let cut = Error::Connection {
-            addr: "127.0.0.1:6379".into(),
-            action: "read from",
-            command: Some("GET".into()),
-            source: io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed it"),
-        };
-        let copy = copy_error(&cut).with_command("INCR");
-        assert!(copy.is_connection_error());
-        let text = copy.to_string();
-        assert!(text.contains("INCR") && !text.contains("GET"), "{text}");
-        assert!(text.contains("the server closed it"), "{text}");
-        match copy {
-            Error::Connection { source, .. } => {
-                assert_eq!(source.kind(), io::ErrorKind::UnexpectedEof)
-            }
-            other => panic!("{other:?}"),
-        }
-
-        let late = Error::Timeout {
-            addr: "a".into(),
-            action: "read from",
-            command: Some("GET".into()),
-            after: Duration::from_millis(5),
-        };
-        let copy = copy_error(&late).with_command("SET");
-        assert!(copy.is_timeout(), "{copy:?}");
-        assert!(copy.to_string().contains("SET"), "{copy}");
-
-        let refused = Error::from_server_reply(b"LOADING still loading", Some("GET"));
-        let copy = copy_error(&refused).with_command("HGET");
-        assert!(matches!(copy, Error::BusyLoading(_)), "{copy:?}");
-        assert_eq!(copy.server_error().unwrap().command(), Some("HGET"));
-    }
 
     #[test]
     fn blocking_commands_take_the_pool() {

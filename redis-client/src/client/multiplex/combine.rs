@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 
-use super::{copy_error, lock, Slot, Turn};
+use super::{lock, Slot, Turn};
 use crate::connection::request::{CommandInfo, Request};
 use crate::connection::{Connection, Connector, Failure};
 use crate::error::Error;
@@ -198,7 +198,7 @@ impl Batch {
             return;
         };
         for waiter in later {
-            let error = copy_error(&error).with_command(&waiter.info.name);
+            let error = error.copy_without_command().with_command(&waiter.info.name);
             waiter.slot.set(Turn::Done(Err(Failure { error, sent })));
         }
         let error = error.with_command(&first.info.name);

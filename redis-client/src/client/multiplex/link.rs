@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
-use super::{copy_error, lock, outcome_of, Slot, Turn};
+use super::{lock, outcome_of, Slot, Turn};
 use crate::config::Protocol;
 use crate::connection::request::{CommandInfo, Request};
 use crate::connection::{connection_error, Connection, Failure, Stream};
@@ -134,7 +134,7 @@ impl Link {
         let slot = Arc::new(Slot::default());
         let mut state = lock(&self.state);
         if let Some(cause) = &state.dead {
-            return Err(Refused::Closed(copy_error(cause)));
+            return Err(Refused::Closed(cause.copy_without_command()));
         }
         if state.retired {
             return Err(Refused::Closed(self.closed("the connection was retired")));
@@ -215,7 +215,7 @@ impl Link {
             } else {
                 Sent::Maybe
             };
-            let error = copy_error(&error).with_command(&waiter.info.name);
+            let error = error.copy_without_command().with_command(&waiter.info.name);
             waiter.slot.set(Turn::Done(Err(Failure { error, sent })));
         }
         state.pending.clear();
@@ -313,7 +313,7 @@ fn read_loop(link: &Link, mut conn: Connection) {
     };
     let mut state = lock(&link.state);
     let unsent_from = state.unwritten_from;
-    link.kill(&mut state, error_without_command(end), unsent_from);
+    link.kill(&mut state, end.copy_without_command(), unsent_from);
 }
 
 /// Ends the connection if the reader stops without doing so (it panicked), so that no caller
@@ -396,11 +396,6 @@ fn overdue(link: &Link) -> Option<Error> {
             .read_timeout(link.socket_timeout)
             .unwrap_or_default(),
     })
-}
-
-/// The error without any command name, so each failed caller's copy names its own.
-fn error_without_command(error: Error) -> Error {
-    copy_error(&error)
 }
 
 #[cfg(test)]
