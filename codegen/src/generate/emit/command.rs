@@ -1,0 +1,114 @@
+//! The reply shapes of a command and its `Command` impls, one per type-state combination.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{angle, connection_state, ident, Emitter};
+use crate::generate::names::upper;
+use crate::generate::reply_ty;
+
+impl Emitter<'_> {
+    pub(super) fn shape_static(&self, index: Option<usize>, resp2: bool) -> Ident {
+        let base = upper(&self.l.model.method);
+        let suffix = match index {
+            None => String::new(),
+            Some(i) => format!("_{}", i + 1),
+        };
+        let kind = if resp2 { "RESP2" } else { "REPLY" };
+        format_ident!("{}_{}{}", base, kind, suffix)
+    }
+
+    pub(super) fn shapes(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        let all = std::iter::once((None, &self.l.reply)).chain(
+            self.l
+                .variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Some(i), v)),
+        );
+        for (index, v) in all {
+            let name = self.shape_static(index, false);
+            let shape = reply_ty::shape(&v.ty);
+            out.extend(quote!(static #name: ReplyShape = #shape;));
+            if let Some(resp2) = &v.resp2 {
+                let name = self.shape_static(index, true);
+                let shape = reply_ty::shape(resp2);
+                out.extend(quote!(static #name: ReplyShape = #shape;));
+            }
+        }
+        out
+    }
+
+    /// One `Command` impl per combination of the type-state parameters.
+    pub(super) fn command_impls(&self) -> TokenStream {
+        let s = &self.l.root;
+        let n = s.params.len();
+        let name_lit = self.command_name();
+        let meta_const = crate::generate::meta::const_name(&self.l.model.spec.name);
+        let bounds: Vec<TokenStream> = s
+            .generics
+            .iter()
+            .map(|g| {
+                let g = ident(g);
+                quote!(#g: crate::ToArgs)
+            })
+            .collect();
+        let impl_bounds = angle(bounds.iter().cloned());
+        let check = if self.struct_needs_check(s) {
+            quote!(
+                fn check(&self) -> crate::Result<()> {
+                    self.check_args()
+                }
+            )
+        } else {
+            quote!()
+        };
+        let connection_state = if connection_state(self.l) {
+            quote!(
+                const CONNECTION_STATE: bool = true;
+            )
+        } else {
+            quote!()
+        };
+        let mut out = TokenStream::new();
+        for bits in 0..(1u32 << n) {
+            let values: Vec<bool> = (0..n).map(|i| bits & (1 << i) != 0).collect();
+            let chosen = self.l.variant_for(&values);
+            let variant = match chosen {
+                Some(i) => &self.l.variants[i],
+                None => &self.l.reply,
+            };
+            let output = reply_ty::rust(&variant.ty);
+            let shape = self.shape_static(chosen, false);
+            let resp2 = if variant.resp2.is_some() {
+                let r2 = self.shape_static(chosen, true);
+                quote! {
+                    fn resp2_reply_shape(&self) -> Option<&'static ReplyShape> { Some(&#r2) }
+                }
+            } else {
+                quote!()
+            };
+            let ty = self.struct_type(
+                s,
+                &values
+                    .iter()
+                    .map(|v| if *v { quote!(true) } else { quote!(false) })
+                    .collect::<Vec<_>>(),
+            );
+            out.extend(quote! {
+                impl #impl_bounds crate::command::Command for #ty {
+                    type Output = #output;
+                    const NAME: &'static str = #name_lit;
+                    const META: Option<&'static crate::command_meta::CommandMeta> =
+                        Some(&crate::generated::meta::#meta_const);
+                    fn reply_shape(&self) -> &'static ReplyShape { &#shape }
+                    #resp2
+                    #check
+                    #connection_state
+                }
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,109 @@
+//! Enums for oneofs: variants, constructors from values and their `ToArgs` impl.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{deprecated_attr, field_init, ident, token, Bind, Binds, Emitter};
+use crate::generate::docs::{self, attrs, code};
+use crate::generate::layout::{EnumLayout, Payload, Repr};
+
+impl Emitter<'_> {
+    pub(super) fn enum_def(&self, e: &EnumLayout) -> TokenStream {
+        let name = ident(&e.name);
+        let oneof = self.node(e.node);
+        let doc = attrs(&format!(
+            "The choices of `{}` in [`{}`]: {}",
+            code(&oneof.path),
+            self.l.root.name,
+            docs::argument(oneof)
+        ));
+        let mut variants = Vec::new();
+        let mut ctors = Vec::new();
+        let mut arms = Vec::new();
+        for v in &e.variants {
+            let choice = self.node(v.node);
+            let vname = ident(&v.name);
+            let vdoc = attrs(&docs::argument(choice));
+            let deprecated = deprecated_attr(choice);
+            let fname = ident(&v.func);
+            match &v.payload {
+                Payload::Unit => {
+                    variants.push(quote!(#vdoc #deprecated #vname));
+                    let write = self.write_choice(choice, &Binds::new());
+                    arms.push(quote!(Self::#vname => { #write }));
+                }
+                Payload::One(r) => {
+                    let t = self.ty(r);
+                    variants.push(quote!(#vdoc #deprecated #vname(#t)));
+                    let (params, value) = self.slot(r, &choice.ident);
+                    let cdoc = attrs(&format!("[`{}::{}`] from its value.", e.name, v.name));
+                    ctors.push(quote! {
+                        #cdoc #deprecated
+                        pub fn #fname(#(#params),*) -> Self { Self::#vname(#value) }
+                    });
+                    let x = format_ident!("x");
+                    let write = if choice.multiple {
+                        self.write_member(choice, r, &Bind::Local(x.clone()))
+                    } else {
+                        let tok = token(choice);
+                        let value = self.write_value(choice, r, &Bind::Local(x.clone()));
+                        quote!(#tok #value)
+                    };
+                    arms.push(quote!(Self::#vname(#x) => { #write }));
+                }
+                Payload::Fields(ms) => {
+                    let fields = ms.iter().map(|m| {
+                        let n = ident(&m.name);
+                        let t = self.ty(&m.repr);
+                        let fdoc = attrs(&docs::argument(self.node(m.node)));
+                        quote!(#fdoc #n: #t)
+                    });
+                    variants.push(quote!(#vdoc #deprecated #vname { #(#fields),* }));
+                    let (params, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
+                    let inits = ms.iter().map(|m| {
+                        field_init(
+                            &m.name,
+                            self.conv(&m.repr, {
+                                let f = ident(&m.name);
+                                quote!(#f)
+                            }),
+                        )
+                    });
+                    let cdoc = attrs(&format!("[`{}::{}`] from its members.", e.name, v.name));
+                    ctors.push(quote! {
+                        #cdoc #deprecated
+                        pub fn #fname(#(#params),*) -> Self { Self::#vname { #(#inits),* } }
+                    });
+                    let names: Vec<Ident> = ms.iter().map(|m| ident(&m.name)).collect();
+                    let mut binds = Binds::new();
+                    for (m, n) in ms.iter().zip(&names) {
+                        binds.insert(m.node, (Bind::Local(n.clone()), m.repr.clone()));
+                    }
+                    let write = self.write_choice(choice, &binds);
+                    arms.push(quote!(Self::#vname { #(#names),* } => { #write }));
+                }
+            }
+        }
+        let ctors = if ctors.is_empty() {
+            quote!()
+        } else {
+            quote!(impl #name { #(#ctors)* })
+        };
+        let check = self.enum_check(e);
+        quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq)]
+            pub enum #name { #(#variants),* }
+
+            #ctors
+
+            impl crate::ToArgs for #name {
+                fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+                    match self { #(#arms)* }
+                }
+            }
+
+            #check
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The command struct and block structs: fields, constructors, `retype` and `ToArgs` impl.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{angle, bytes, field_init, ident, Bind, Binds, Emitter};
+use crate::generate::api::{Api, Ctor};
+use crate::generate::docs::{self, attrs, code};
+use crate::generate::layout::{Payload, Repr, StructLayout};
+use crate::generate::model::Node;
+
+impl Emitter<'_> {
+    /// The struct, its constructors, setters, `ToArgs` impl and (for a block) check.
+    pub(super) fn struct_def(&self, s: &StructLayout, api: &Api, root: bool) -> TokenStream {
+        let name = ident(&s.name);
+        let generics: Vec<Ident> = s.generics.iter().map(|g| ident(g)).collect();
+        let params: Vec<Ident> = s.params.iter().map(|p| ident(&p.name)).collect();
+        let decl_params = params.iter().map(|p| quote!(const #p: bool = false));
+        let decl = angle(generics.iter().map(|g| quote!(#g)).chain(decl_params));
+        let impl_params = params.iter().map(|p| quote!(const #p: bool));
+        let impl_generics = angle(generics.iter().map(|g| quote!(#g)).chain(impl_params));
+        let bounded = generics.iter().map(|g| quote!(#g: crate::ToArgs));
+        let impl_params2 = params.iter().map(|p| quote!(const #p: bool));
+        let bounded_generics = angle(bounded.chain(impl_params2));
+        let full_args = angle(generics.iter().chain(params.iter()).map(|g| quote!(#g)));
+        let full = quote!(#name #full_args);
+        let fields = s.members.iter().map(|m| {
+            let n = ident(&m.name);
+            let t = self.ty(&m.repr);
+            quote!(#n: #t)
+        });
+        let doc = if root {
+            attrs(&self.command_doc())
+        } else {
+            let node = self.node(s.node.expect("block struct"));
+            attrs(&format!(
+                "The block `{}` of [`{}`]: {}\n\nBuild it with `new` (its required members) and its setters.",
+                code(&node.path),
+                self.l.root.name,
+                docs::argument(node)
+            ))
+        };
+        let deprecated = if root {
+            self.l
+                .model
+                .deprecated
+                .as_ref()
+                .map(|note| quote!(#[deprecated(note = #note)]))
+                .unwrap_or_default()
+        } else {
+            quote!()
+        };
+        let ctors = api.ctors.iter().map(|c| self.ctor(s, c, root));
+        let (ctor_generics, ctor_type) = if generics.is_empty() {
+            (quote!(), quote!(#name))
+        } else {
+            let bounds = generics.iter().map(|g| quote!(#g: crate::ToArgs));
+            (quote!(<#(#bounds),*>), quote!(#name<#(#generics),*>))
+        };
+        let setters = api.setters.iter().map(|st| self.setter(s, st));
+        let retype = self.retype(s);
+        let check = self.struct_check(s);
+        let setters: Vec<TokenStream> = setters.collect();
+        let methods = if setters.is_empty() && retype.is_empty() && check.is_empty() {
+            quote!()
+        } else {
+            quote!(impl #impl_generics #full { #(#setters)* #retype #check })
+        };
+        let binds: Binds = s
+            .members
+            .iter()
+            .map(|m| (m.node, (Bind::Field(ident(&m.name)), m.repr.clone())))
+            .collect();
+        let nodes: &[Node] = match s.node {
+            Some(id) => self.node(id).children(),
+            None => &self.l.model.args,
+        };
+        let name_words = if root {
+            let words = self.l.model.words.iter().map(|w| bytes(w));
+            quote!(#(out.arg(#words);)*)
+        } else {
+            quote!()
+        };
+        let write = self.write_nodes(nodes, &binds);
+        let derives = if root {
+            quote!(#[derive(Clone, Debug)])
+        } else {
+            quote!(#[derive(Clone, Debug, PartialEq)])
+        };
+        quote! {
+            #doc
+            #deprecated
+            #derives
+            pub struct #name #decl { #(#fields),* }
+
+            impl #ctor_generics #ctor_type {
+                #(#ctors)*
+            }
+
+            #methods
+
+            impl #bounded_generics crate::ToArgs for #full {
+                fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+                    #name_words
+                    #write
+                }
+            }
+        }
+    }
+
+    /// The type of this struct with the given param values (`true`/`false`) or names.
+    pub(super) fn struct_type(&self, s: &StructLayout, params: &[TokenStream]) -> TokenStream {
+        let name = ident(&s.name);
+        let generics = s.generics.iter().map(|g| ident(g));
+        let args = angle(generics.map(|g| quote!(#g)).chain(params.iter().cloned()));
+        quote!(#name #args)
+    }
+
+    pub(super) fn ctor(&self, s: &StructLayout, c: &Ctor, root: bool) -> TokenStream {
+        let mut params = Vec::new();
+        let mut inits = Vec::new();
+        for m in &s.members {
+            let n = ident(&m.name);
+            let node = self.node(m.node);
+            match &m.repr {
+                Repr::Bool => inits.push(quote!(#n: false)),
+                Repr::Opt(_) => inits.push(quote!(#n: None)),
+                Repr::Many(_) if node.optional => inits.push(quote!(#n: Vec::new())),
+                Repr::Enum(e) if s.selector == Some(node.id) => {
+                    let en = self.enum_named(e);
+                    let v = &en.variants[c.choice.expect("selector ctor has a choice")];
+                    let ename = ident(&en.name);
+                    let vname = ident(&v.name);
+                    let choice = self.node(v.node);
+                    let value = match &v.payload {
+                        Payload::Unit => quote!(#ename::#vname),
+                        Payload::One(r) => {
+                            let (p, value) = self.slot(r, &choice.ident);
+                            params.extend(p);
+                            quote!(#ename::#vname(#value))
+                        }
+                        Payload::Fields(ms) => {
+                            let (p, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
+                            params.extend(p);
+                            let fields = ms.iter().map(|m| {
+                                field_init(
+                                    &m.name,
+                                    self.conv(&m.repr, {
+                                        let f = ident(&m.name);
+                                        quote!(#f)
+                                    }),
+                                )
+                            });
+                            quote!(#ename::#vname { #(#fields),* })
+                        }
+                    };
+                    inits.push(quote!(#n: #value));
+                }
+                other => {
+                    let (p, value) = self.slot(other, &m.name);
+                    params.extend(p);
+                    inits.push(field_init(&m.name, value));
+                }
+            }
+        }
+        let fname = ident(&c.name);
+        let values: Vec<TokenStream> = c
+            .params
+            .iter()
+            .map(|v| if *v { quote!(true) } else { quote!(false) })
+            .collect();
+        let ret = if c.choice.is_some() {
+            self.struct_type(s, &values)
+        } else {
+            quote!(Self)
+        };
+        let name = ident(&s.name);
+        let doc = match (root, c.choice) {
+            (true, None) => format!(
+                "The command with its required arguments: `{}`.",
+                code(&self.required_syntax())
+            ),
+            (true, Some(v)) => {
+                let selector = self.node(s.selector.expect("selector"));
+                let choice = &selector.children()[v];
+                format!(
+                    "The command choosing {} for `{}`.",
+                    docs::argument(choice),
+                    code(&selector.path)
+                )
+            }
+            (false, _) => {
+                "The block with its required members; optional ones have setters.".to_string()
+            }
+        };
+        let doc = attrs(&doc);
+        let deprecated = if root {
+            self.l
+                .model
+                .deprecated
+                .as_ref()
+                .map(|note| quote!(#[deprecated(note = #note)]))
+                .unwrap_or_default()
+        } else {
+            quote!()
+        };
+        quote! {
+            #doc #deprecated
+            pub fn #fname(#(#params),*) -> #ret { #name { #(#inits),* } }
+        }
+    }
+
+    /// The syntax of the required arguments only.
+    pub(super) fn required_syntax(&self) -> String {
+        let required: Vec<Node> = self
+            .l
+            .model
+            .args
+            .iter()
+            .filter(|n| !n.optional)
+            .cloned()
+            .collect();
+        let mut text = self.command_name().to_string();
+        let args = docs::syntax(&required);
+        if !args.is_empty() {
+            text.push(' ');
+            text.push_str(&args);
+        }
+        text
+    }
+
+    /// `fn retype`: the same value with other type-state parameters.
+    pub(super) fn retype(&self, s: &StructLayout) -> TokenStream {
+        if s.params.is_empty() {
+            return quote!();
+        }
+        let name = ident(&s.name);
+        let targets: Vec<Ident> = s
+            .params
+            .iter()
+            .map(|p| format_ident!("{}_", p.name))
+            .collect();
+        let ret = self.struct_type(s, &targets.iter().map(|t| quote!(#t)).collect::<Vec<_>>());
+        let moves = s.members.iter().map(|m| {
+            let n = ident(&m.name);
+            match &m.repr {
+                Repr::Opt(inner) if matches!(&**inner, Repr::Struct(_, args) if !args.is_empty()) =>
+                {
+                    quote!(#n: self.#n.map(|b| b.retype()))
+                }
+                _ => quote!(#n: self.#n),
+            }
+        });
+        quote! {
+            // Unused when only constructors pick the type state.
+            #[allow(dead_code)]
+            fn retype<#(const #targets: bool),*>(self) -> #ret {
+                #name { #(#moves),* }
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The types members are stored as and accepted as, and the conversions between them.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{ident, Emitter};
+use crate::generate::layout::{Member, Repr};
+use crate::generate::model::Scalar;
+
+impl Emitter<'_> {
+    /// The stored type.
+    pub(super) fn ty(&self, r: &Repr) -> TokenStream {
+        match r {
+            Repr::Generic(g) => {
+                let g = ident(g);
+                quote!(#g)
+            }
+            Repr::Arg => quote!(crate::command::Arg),
+            Repr::Num(s) => scalar_ty(*s),
+            Repr::Enum(n) => {
+                let n = ident(n);
+                quote!(#n)
+            }
+            Repr::Struct(n, args) => {
+                let n = ident(n);
+                let args = args.iter().map(|a| ident(a));
+                if args.len() == 0 {
+                    quote!(#n)
+                } else {
+                    quote!(#n<#(#args),*>)
+                }
+            }
+            Repr::Tuple(ms) => self.tuple_ty(ms, |m| self.ty(&m.repr)),
+            Repr::Opt(inner) => {
+                let inner = self.ty(inner);
+                quote!(Option<#inner>)
+            }
+            Repr::Many(inner) => {
+                let inner = self.ty(inner);
+                quote!(Vec<#inner>)
+            }
+            Repr::Bool => quote!(bool),
+            Repr::Zip(ms) => {
+                let tuple = self.tuple_ty(ms, |m| self.ty(&m.repr));
+                quote!(Vec<#tuple>)
+            }
+        }
+    }
+
+    pub(super) fn tuple_ty(
+        &self,
+        ms: &[Member],
+        f: impl Fn(&Member) -> TokenStream,
+    ) -> TokenStream {
+        match ms {
+            [] => quote!(()),
+            [one] => f(one),
+            many => {
+                let items = many.iter().map(f);
+                quote!((#(#items),*))
+            }
+        }
+    }
+
+    /// The type callers pass for a value stored as `r`.
+    pub(super) fn acc(&self, r: &Repr) -> TokenStream {
+        match r {
+            Repr::Arg => quote!(impl crate::ToArgs),
+            Repr::Num(s) => scalar_acc(*s),
+            Repr::Tuple(ms) => self.tuple_ty(ms, |m| self.acc(&m.repr)),
+            Repr::Many(inner) => {
+                let inner = self.acc(inner);
+                quote!(impl IntoIterator<Item = #inner>)
+            }
+            Repr::Zip(ms) => {
+                let tuple = self.tuple_ty(ms, |m| self.acc(&m.repr));
+                quote!(impl IntoIterator<Item = #tuple>)
+            }
+            other => self.ty(other),
+        }
+    }
+
+    /// Converts a value of the accepted type (`input`) into the stored one.
+    pub(super) fn conv(&self, r: &Repr, input: TokenStream) -> TokenStream {
+        match r {
+            Repr::Arg => quote!(crate::command::Arg::new(#input)),
+            Repr::Num(s) => scalar_conv(*s, input),
+            Repr::Tuple(_) if is_identity(r) => input,
+            Repr::Tuple(ms) if ms.len() > 1 => {
+                let names: Vec<Ident> = (0..ms.len()).map(|i| format_ident!("a{}", i)).collect();
+                let convs = ms
+                    .iter()
+                    .zip(&names)
+                    .map(|(m, n)| self.conv(&m.repr, quote!(#n)));
+                quote!({ let (#(#names),*) = #input; (#(#convs),*) })
+            }
+            Repr::Tuple(ms) if ms.len() == 1 => self.conv(&ms[0].repr, input),
+            Repr::Tuple(_) => quote!(()),
+            Repr::Many(inner) => self.collect(inner, input),
+            Repr::Zip(ms) => self.collect(&Repr::Tuple(ms.clone()), input),
+            _ => input,
+        }
+    }
+
+    pub(super) fn collect(&self, item: &Repr, input: TokenStream) -> TokenStream {
+        let x = format_ident!("item");
+        let each = self.conv(item, quote!(#x));
+        if is_identity(item) {
+            quote!(#input.into_iter().collect())
+        } else {
+            quote!(#input.into_iter().map(|#x| #each).collect())
+        }
+    }
+
+    /// Parameters for one occurrence of a value stored as `r` (a tuple block takes one parameter
+    /// per member), and the expression building the stored value from them.
+    pub(super) fn slot(&self, r: &Repr, name: &str) -> (Vec<TokenStream>, TokenStream) {
+        match r {
+            Repr::Tuple(ms) if ms.is_empty() => (Vec::new(), quote!(())),
+            Repr::Tuple(ms) => {
+                let params = ms
+                    .iter()
+                    .map(|m| {
+                        let n = ident(&m.name);
+                        let t = self.acc(&m.repr);
+                        quote!(#n: #t)
+                    })
+                    .collect();
+                let convs: Vec<TokenStream> = ms
+                    .iter()
+                    .map(|m| {
+                        let n = ident(&m.name);
+                        self.conv(&m.repr, quote!(#n))
+                    })
+                    .collect();
+                let value = if convs.len() == 1 {
+                    convs[0].clone()
+                } else {
+                    quote!((#(#convs),*))
+                };
+                (params, value)
+            }
+            other => {
+                let n = ident(name);
+                let t = self.acc(other);
+                (vec![quote!(#n: #t)], self.conv(other, quote!(#n)))
+            }
+        }
+    }
+}
+
+/// Whether a value is stored exactly as the caller passes it.
+pub(super) fn is_identity(r: &Repr) -> bool {
+    match r {
+        Repr::Generic(_) | Repr::Enum(_) | Repr::Struct(..) => true,
+        Repr::Num(s) => matches!(s, Scalar::Int | Scalar::Double),
+        Repr::Tuple(ms) => ms.iter().all(|m| is_identity(&m.repr)),
+        _ => false,
+    }
+}
+
+pub(super) fn is_float(s: Scalar) -> bool {
+    matches!(s, Scalar::Double | Scalar::FloatSeconds)
+}
+
+pub(super) fn scalar_ty(s: Scalar) -> TokenStream {
+    if is_float(s) {
+        quote!(f64)
+    } else {
+        quote!(i64)
+    }
+}
+
+pub(super) fn scalar_acc(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::Int => quote!(i64),
+        Scalar::Double => quote!(f64),
+        Scalar::Seconds => quote!(impl crate::command::time::Seconds),
+        Scalar::Milliseconds => quote!(impl crate::command::time::Milliseconds),
+        Scalar::FloatSeconds => quote!(impl crate::command::time::FloatSeconds),
+        Scalar::UnixSeconds => quote!(impl crate::command::time::UnixSeconds),
+        Scalar::UnixMilliseconds => quote!(impl crate::command::time::UnixMilliseconds),
+        Scalar::Str => quote!(impl crate::ToArgs),
+    }
+}
+
+pub(super) fn scalar_conv(s: Scalar, input: TokenStream) -> TokenStream {
+    match s {
+        Scalar::Seconds => quote!(crate::command::time::Seconds::to_seconds(#input)),
+        Scalar::Milliseconds => {
+            quote!(crate::command::time::Milliseconds::to_milliseconds(#input))
+        }
+        Scalar::FloatSeconds => {
+            quote!(crate::command::time::FloatSeconds::to_float_seconds(#input))
+        }
+        Scalar::UnixSeconds => quote!(crate::command::time::UnixSeconds::to_unix_seconds(#input)),
+        Scalar::UnixMilliseconds => {
+            quote!(crate::command::time::UnixMilliseconds::to_unix_milliseconds(#input))
+        }
+        Scalar::Str => quote!(crate::command::Arg::new(#input)),
+        Scalar::Int | Scalar::Double => input,
+    }
+}
