@@ -3,9 +3,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{deprecated_attr, field_init, ident, token, Bind, Binds, Emitter};
+use super::{deprecated_attr, ident, token, Bind, Binds, Emitter};
 use crate::generate::docs::{self, attrs, code};
-use crate::generate::layout::{EnumLayout, Payload, Repr};
+use crate::generate::layout::{EnumLayout, Payload};
 
 impl Emitter<'_> {
     pub(super) fn enum_def(&self, e: &EnumLayout) -> TokenStream {
@@ -20,7 +20,7 @@ impl Emitter<'_> {
         let mut variants = Vec::new();
         let mut ctors = Vec::new();
         let mut arms = Vec::new();
-        for v in &e.variants {
+        for (index, v) in e.variants.iter().enumerate() {
             let choice = self.node(v.node);
             let vname = ident(&v.name);
             let vdoc = attrs(&docs::argument(choice));
@@ -35,11 +35,11 @@ impl Emitter<'_> {
                 Payload::One(r) => {
                     let t = self.ty(r);
                     variants.push(quote!(#vdoc #deprecated #vname(#t)));
-                    let (params, value) = self.slot(r, &choice.ident);
+                    let (params, value) = self.variant_value(e, index, &quote!(Self));
                     let cdoc = attrs(&format!("[`{}::{}`] from its value.", e.name, v.name));
                     ctors.push(quote! {
                         #cdoc #deprecated
-                        pub fn #fname(#(#params),*) -> Self { Self::#vname(#value) }
+                        pub fn #fname(#(#params),*) -> Self { #value }
                     });
                     let x = format_ident!("x");
                     let write = if choice.multiple {
@@ -59,20 +59,11 @@ impl Emitter<'_> {
                         quote!(#fdoc #n: #t)
                     });
                     variants.push(quote!(#vdoc #deprecated #vname { #(#fields),* }));
-                    let (params, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
-                    let inits = ms.iter().map(|m| {
-                        field_init(
-                            &m.name,
-                            self.conv(&m.repr, {
-                                let f = ident(&m.name);
-                                quote!(#f)
-                            }),
-                        )
-                    });
+                    let (params, value) = self.variant_value(e, index, &quote!(Self));
                     let cdoc = attrs(&format!("[`{}::{}`] from its members.", e.name, v.name));
                     ctors.push(quote! {
                         #cdoc #deprecated
-                        pub fn #fname(#(#params),*) -> Self { Self::#vname { #(#inits),* } }
+                        pub fn #fname(#(#params),*) -> Self { #value }
                     });
                     let names: Vec<Ident> = ms.iter().map(|m| ident(&m.name)).collect();
                     let mut binds = Binds::new();

@@ -1,130 +1,151 @@
-//! Setters of optional arguments, with their effect on the type state.
+//! Setters of optional arguments, one function per kind of setter, and the wrapping that moves a
+//! setter's value into another type state when the argument changes the reply.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{angle, deprecated_attr, field_init, ident, Emitter};
+use super::{angle, deprecated_attr, ident, Emitter};
 use crate::generate::api::{Effect, Setter, SetterKind};
 use crate::generate::docs::{self, attrs, code};
-use crate::generate::layout::{Payload, Repr, StructLayout};
+use crate::generate::layout::{Member, Repr, StructLayout};
+use crate::generate::model::Node;
+
+/// What one setter takes and stores, before it is wrapped into a method.
+struct SetterParts {
+    /// Const generic parameters of the method (a block setter's type state).
+    generics: Vec<TokenStream>,
+    /// The method's parameters after `self`.
+    params: Vec<TokenStream>,
+    /// How the field takes the value.
+    store: Store,
+    /// The doc text.
+    doc: String,
+}
+
+/// How a setter stores its value in the member's field.
+enum Store {
+    /// `field = value`.
+    Replace(TokenStream),
+    /// `field.push(value)`.
+    Push(TokenStream),
+}
 
 impl Emitter<'_> {
+    /// The setter `st` of the struct `s`.
     pub(super) fn setter(&self, s: &StructLayout, st: &Setter) -> TokenStream {
         let m = &s.members[st.member];
         let node = self.node(m.node);
+        let parts = match (&st.kind, &m.repr) {
+            (SetterKind::Flag, _) => flag_setter(node),
+            (SetterKind::Value, Repr::Opt(inner)) => self.value_setter(m, node, inner),
+            (SetterKind::Block, Repr::Opt(inner)) => block_setter(m, node, inner),
+            (SetterKind::Whole, Repr::Opt(inner)) => self.whole_setter(m, node, inner),
+            (SetterKind::Choice(v), Repr::Opt(inner)) => self.choice_setter(node, inner, *v),
+            (SetterKind::Append(v), Repr::Many(inner)) => self.append_setter(node, inner, *v),
+            (SetterKind::List, Repr::Many(_)) => self.list_setter(m, node),
+            (kind, repr) => unreachable!("setter {kind:?} for {repr:?}"),
+        };
+        self.setter_method(s, st, node, parts)
+    }
+
+    /// `Sets …`: an optional value (a tuple block takes one parameter per member).
+    fn value_setter(&self, m: &Member, node: &Node, inner: &Repr) -> SetterParts {
+        let (params, value) = self.slot(inner, &m.name);
+        SetterParts {
+            generics: Vec::new(),
+            params,
+            store: Store::Replace(quote!(Some(#value))),
+            doc: format!("Sets {}.", docs::argument(node)),
+        }
+    }
+
+    /// An optional oneof from a value of its enum.
+    fn whole_setter(&self, m: &Member, node: &Node, inner: &Repr) -> SetterParts {
         let field = ident(&m.name);
+        let t = self.ty(inner);
+        SetterParts {
+            generics: Vec::new(),
+            params: vec![quote!(#field: #t)],
+            store: Store::Replace(quote!(Some(#field))),
+            doc: format!("Sets {}.", docs::argument(node)),
+        }
+    }
+
+    /// One choice of an optional oneof, replacing any earlier one.
+    fn choice_setter(&self, node: &Node, inner: &Repr, variant: usize) -> SetterParts {
+        let (params, value) = self.enum_choice(inner, variant);
+        let choice = &node.children()[variant];
+        SetterParts {
+            generics: Vec::new(),
+            params,
+            store: Store::Replace(quote!(Some(#value))),
+            doc: format!(
+                "Chooses {} for `{}`, replacing any earlier choice.",
+                docs::argument(choice),
+                code(&node.path)
+            ),
+        }
+    }
+
+    /// One choice of a repeated oneof, appended to the list.
+    fn append_setter(&self, node: &Node, inner: &Repr, variant: usize) -> SetterParts {
+        let (params, value) = self.enum_choice(inner, variant);
+        let choice = &node.children()[variant];
+        SetterParts {
+            generics: Vec::new(),
+            params,
+            store: Store::Push(value),
+            doc: format!("Adds {} to `{}`.", docs::argument(choice), code(&node.path)),
+        }
+    }
+
+    /// A repeated value: the whole list at once.
+    fn list_setter(&self, m: &Member, node: &Node) -> SetterParts {
+        let (params, value) = self.slot(&m.repr, &m.name);
+        SetterParts {
+            generics: Vec::new(),
+            params,
+            store: Store::Replace(value),
+            doc: format!(
+                "Sets {}, replacing any earlier list (an empty list leaves it out).",
+                docs::argument(node)
+            ),
+        }
+    }
+
+    /// The parameters and value of the enum in `inner` (a choice setter's member) choosing
+    /// `variant`.
+    fn enum_choice(&self, inner: &Repr, variant: usize) -> (Vec<TokenStream>, TokenStream) {
+        let Repr::Enum(name) = inner else {
+            unreachable!("choice setters hold enums")
+        };
+        let e = ident(name);
+        self.variant_value(self.enum_named(name), variant, &quote!(#e))
+    }
+
+    /// The setter as a method: in place when it leaves the type state alone, else moving the
+    /// value into the type its effects select.
+    fn setter_method(
+        &self,
+        s: &StructLayout,
+        st: &Setter,
+        node: &Node,
+        parts: SetterParts,
+    ) -> TokenStream {
+        let field = ident(&s.members[st.member].name);
         let fname = ident(&st.name);
         let target = if st.effects.is_empty() {
             format_ident!("self")
         } else {
             format_ident!("s")
         };
-        let mut generics = Vec::new();
-        let (params, assign, doc) = match (&st.kind, &m.repr) {
-            (SetterKind::Flag, _) => (
-                Vec::new(),
-                quote!(#target.#field = true;),
-                format!("Adds {}.", docs::argument(node)),
-            ),
-            (SetterKind::Value, Repr::Opt(inner)) => {
-                let (params, value) = self.slot(inner, &m.name);
-                (
-                    params,
-                    quote!(#target.#field = Some(#value);),
-                    format!("Sets {}.", docs::argument(node)),
-                )
-            }
-            (SetterKind::Block, Repr::Opt(inner)) => {
-                let Repr::Struct(bname, args) = &**inner else {
-                    unreachable!("block setters hold structs")
-                };
-                let inner_params: Vec<Ident> =
-                    (0..args.len()).map(|i| format_ident!("B{}", i)).collect();
-                for p in &inner_params {
-                    generics.push(quote!(const #p: bool));
-                }
-                let b = ident(bname);
-                (
-                    {
-                        let args = angle(inner_params.iter().map(|p| quote!(#p)));
-                        vec![quote!(#field: #b #args)]
-                    },
-                    quote!(#target.#field = Some(#field);),
-                    format!("Sets {} (a [`{}`]).", docs::argument(node), bname),
-                )
-            }
-            (SetterKind::Whole, Repr::Opt(inner)) => {
-                let t = self.ty(inner);
-                (
-                    vec![quote!(#field: #t)],
-                    quote!(#target.#field = Some(#field);),
-                    format!("Sets {}.", docs::argument(node)),
-                )
-            }
-            (
-                SetterKind::Choice(v) | SetterKind::Append(v),
-                Repr::Opt(inner) | Repr::Many(inner),
-            ) => {
-                let Repr::Enum(ename) = &**inner else {
-                    unreachable!("choice setters hold enums")
-                };
-                let en = self.enum_named(ename);
-                let variant = &en.variants[*v];
-                let choice = &node.children()[*v];
-                let e = ident(ename);
-                let vname = ident(&variant.name);
-                let (params, value) = match &variant.payload {
-                    Payload::Unit => (Vec::new(), quote!(#e::#vname)),
-                    Payload::One(r) => {
-                        let (p, value) = self.slot(r, &choice.ident);
-                        (p, quote!(#e::#vname(#value)))
-                    }
-                    Payload::Fields(ms) => {
-                        let (p, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
-                        let fields = ms.iter().map(|m| {
-                            field_init(
-                                &m.name,
-                                self.conv(&m.repr, {
-                                    let f = ident(&m.name);
-                                    quote!(#f)
-                                }),
-                            )
-                        });
-                        (p, quote!(#e::#vname { #(#fields),* }))
-                    }
-                };
-                if matches!(st.kind, SetterKind::Append(_)) {
-                    (
-                        params,
-                        quote!(#target.#field.push(#value);),
-                        format!("Adds {} to `{}`.", docs::argument(choice), code(&node.path)),
-                    )
-                } else {
-                    (
-                        params,
-                        quote!(#target.#field = Some(#value);),
-                        format!(
-                            "Chooses {} for `{}`, replacing any earlier choice.",
-                            docs::argument(choice),
-                            code(&node.path)
-                        ),
-                    )
-                }
-            }
-            (SetterKind::List, Repr::Many(_)) => {
-                let (params, value) = self.slot(&m.repr, &m.name);
-                (
-                    params,
-                    quote!(#target.#field = #value;),
-                    format!(
-                        "Sets {}, replacing any earlier list (an empty list leaves it out).",
-                        docs::argument(node)
-                    ),
-                )
-            }
-            (kind, repr) => unreachable!("setter {kind:?} for {repr:?}"),
+        let assign = match parts.store {
+            Store::Replace(value) => quote!(#target.#field = #value;),
+            Store::Push(value) => quote!(#target.#field.push(#value);),
         };
-        let generics = angle(generics.into_iter());
+        let generics = angle(parts.generics.into_iter());
+        let params = parts.params;
+        let doc = parts.doc;
         let doc = if st.effects.is_empty() {
             attrs(&doc)
         } else {
@@ -135,40 +156,66 @@ impl Emitter<'_> {
         };
         let deprecated = deprecated_attr(node);
         if st.effects.is_empty() {
-            quote! {
+            return quote! {
                 #doc #deprecated
                 pub fn #fname #generics(mut self #(, #params)*) -> Self {
                     #assign
                     self
                 }
-            }
-        } else {
-            let values: Vec<TokenStream> = s
-                .params
-                .iter()
-                .enumerate()
-                .map(|(i, p)| match st.effects.iter().find(|(j, _)| *j == i) {
-                    Some((_, Effect::True)) => quote!(true),
-                    Some((_, Effect::False)) => quote!(false),
-                    Some((_, Effect::Inner(k))) => {
-                        let b = format_ident!("B{}", k);
-                        quote!(#b)
-                    }
-                    None => {
-                        let p = ident(&p.name);
-                        quote!(#p)
-                    }
-                })
-                .collect();
-            let ret = self.struct_type(s, &values);
-            quote! {
-                #doc #deprecated
-                pub fn #fname #generics(self #(, #params)*) -> #ret {
-                    let mut s: #ret = self.retype();
-                    #assign
-                    s
+            };
+        }
+        let values: Vec<TokenStream> = s
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match st.effects.iter().find(|(j, _)| *j == i) {
+                Some((_, Effect::True)) => quote!(true),
+                Some((_, Effect::False)) => quote!(false),
+                Some((_, Effect::Inner(k))) => {
+                    let b = format_ident!("B{}", k);
+                    quote!(#b)
                 }
+                None => {
+                    let p = ident(&p.name);
+                    quote!(#p)
+                }
+            })
+            .collect();
+        let ret = self.struct_type(s, &values);
+        quote! {
+            #doc #deprecated
+            pub fn #fname #generics(self #(, #params)*) -> #ret {
+                let mut s: #ret = self.retype();
+                #assign
+                s
             }
         }
+    }
+}
+
+/// `Adds …`: an optional flag.
+fn flag_setter(node: &Node) -> SetterParts {
+    SetterParts {
+        generics: Vec::new(),
+        params: Vec::new(),
+        store: Store::Replace(quote!(true)),
+        doc: format!("Adds {}.", docs::argument(node)),
+    }
+}
+
+/// An optional block struct, passed whole; generic over the block's own type state.
+fn block_setter(m: &Member, node: &Node, inner: &Repr) -> SetterParts {
+    let Repr::Struct(block, args) = inner else {
+        unreachable!("block setters hold structs")
+    };
+    let field = ident(&m.name);
+    let states: Vec<_> = (0..args.len()).map(|i| format_ident!("B{}", i)).collect();
+    let b = ident(block);
+    let args = angle(states.iter().map(|p| quote!(#p)));
+    SetterParts {
+        generics: states.iter().map(|p| quote!(const #p: bool)).collect(),
+        params: vec![quote!(#field: #b #args)],
+        store: Store::Replace(quote!(Some(#field))),
+        doc: format!("Sets {} (a [`{}`]).", docs::argument(node), block),
     }
 }

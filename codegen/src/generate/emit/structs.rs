@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use super::{angle, bytes, field_init, ident, Bind, Binds, Emitter};
 use crate::generate::api::{Api, Ctor};
 use crate::generate::docs::{self, attrs, code};
-use crate::generate::layout::{Payload, Repr, StructLayout};
+use crate::generate::layout::{Repr, StructLayout};
 use crate::generate::model::Node;
 
 impl Emitter<'_> {
@@ -127,33 +127,10 @@ impl Emitter<'_> {
                 Repr::Opt(_) => inits.push(quote!(#n: None)),
                 Repr::Many(_) if node.optional => inits.push(quote!(#n: Vec::new())),
                 Repr::Enum(e) if s.selector == Some(node.id) => {
-                    let en = self.enum_named(e);
-                    let v = &en.variants[c.choice.expect("selector ctor has a choice")];
-                    let ename = ident(&en.name);
-                    let vname = ident(&v.name);
-                    let choice = self.node(v.node);
-                    let value = match &v.payload {
-                        Payload::Unit => quote!(#ename::#vname),
-                        Payload::One(r) => {
-                            let (p, value) = self.slot(r, &choice.ident);
-                            params.extend(p);
-                            quote!(#ename::#vname(#value))
-                        }
-                        Payload::Fields(ms) => {
-                            let (p, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
-                            params.extend(p);
-                            let fields = ms.iter().map(|m| {
-                                field_init(
-                                    &m.name,
-                                    self.conv(&m.repr, {
-                                        let f = ident(&m.name);
-                                        quote!(#f)
-                                    }),
-                                )
-                            });
-                            quote!(#ename::#vname { #(#fields),* })
-                        }
-                    };
+                    let choice = c.choice.expect("selector ctor has a choice");
+                    let path = ident(e);
+                    let (p, value) = self.variant_value(self.enum_named(e), choice, &quote!(#path));
+                    params.extend(p);
                     inits.push(quote!(#n: #value));
                 }
                 other => {

@@ -3,8 +3,8 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{ident, Emitter};
-use crate::generate::layout::{Member, Repr};
+use super::{field_init, ident, Emitter};
+use crate::generate::layout::{EnumLayout, Member, Payload, Repr};
 use crate::generate::model::Scalar;
 
 impl Emitter<'_> {
@@ -109,6 +109,34 @@ impl Emitter<'_> {
             quote!(#input.into_iter().collect())
         } else {
             quote!(#input.into_iter().map(|#x| #each).collect())
+        }
+    }
+
+    /// The parameters and value of `enum_path::Variant` choosing `variant` of `e`: nothing for a
+    /// unit choice, one slot for a value, one parameter per member for a block of fields.
+    pub(super) fn variant_value(
+        &self,
+        e: &EnumLayout,
+        variant: usize,
+        enum_path: &TokenStream,
+    ) -> (Vec<TokenStream>, TokenStream) {
+        let v = &e.variants[variant];
+        let vname = ident(&v.name);
+        let choice = self.node(v.node);
+        match &v.payload {
+            Payload::Unit => (Vec::new(), quote!(#enum_path::#vname)),
+            Payload::One(r) => {
+                let (params, value) = self.slot(r, &choice.ident);
+                (params, quote!(#enum_path::#vname(#value)))
+            }
+            Payload::Fields(ms) => {
+                let (params, _) = self.slot(&Repr::Tuple(ms.clone()), &choice.ident);
+                let fields = ms.iter().map(|m| {
+                    let f = ident(&m.name);
+                    field_init(&m.name, self.conv(&m.repr, quote!(#f)))
+                });
+                (params, quote!(#enum_path::#vname { #(#fields),* }))
+            }
         }
     }
 
