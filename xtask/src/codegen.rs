@@ -55,63 +55,89 @@ pub fn run(args: &[String]) -> Result<(), String> {
         )
     })?;
     let files = generate(&commands).map_err(|e| e.to_string())?;
-    let mut stale = Vec::new();
-    for file in &files {
-        let formatted =
-            rustfmt(&file.source).map_err(|e| format!("generated/{}: {e}", file.name))?;
-        let path = out_dir.join(&file.name);
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        if current == formatted {
-            continue;
-        }
-        if check {
-            stale.push(file.name.as_str());
-        } else {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            std::fs::write(&path, formatted)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            println!("wrote {}", path.display());
-        }
-    }
     let live = generate_live(&commands).map_err(|e| e.to_string())?;
-    let formatted = rustfmt(&live.source).map_err(|e| format!("{}: {e}", live.name))?;
-    if std::fs::read_to_string(&live_out).unwrap_or_default() != formatted {
-        if check {
-            stale.push(live.name.as_str());
-        } else {
-            if let Some(parent) = live_out.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            std::fs::write(&live_out, formatted)
-                .map_err(|e| format!("cannot write {}: {e}", live_out.display()))?;
-            println!("wrote {}", live_out.display());
-        }
+    let mut outputs = Outputs {
+        check,
+        stale: Vec::new(),
+    };
+    for file in &files {
+        let label = format!("generated/{}", file.name);
+        let formatted = format(&file.source).map_err(|e| format!("{label}: {e}"))?;
+        outputs.ensure(&out_dir.join(&file.name), &label, &formatted)?;
     }
+    let formatted = format(&live.source).map_err(|e| format!("{}: {e}", live.name))?;
+    outputs.ensure(&live_out, &live.name, &formatted)?;
     let generated: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    let leftovers = leftover_files(&out_dir, &generated)?;
+    for name in leftover_files(&out_dir, &generated)? {
+        outputs.remove(&out_dir.join(&name), &format!("generated/{name}"))?;
+    }
     if check {
-        if !stale.is_empty() || !leftovers.is_empty() {
+        if !outputs.stale.is_empty() {
             return Err(format!(
-                "generated files are stale (differs: {:?}; not generated: {:?}); run `cargo xtask codegen`",
-                stale, leftovers
+                "{} generated file(s) are stale; run `cargo xtask codegen`:\n  {}",
+                outputs.stale.len(),
+                outputs.stale.join("\n  ")
             ));
         }
         println!(
             "redis-client/src/generated/: {} files up to date with commands/",
             files.len()
         );
-    } else {
-        for name in leftovers {
-            std::fs::remove_file(out_dir.join(&name))
-                .map_err(|e| format!("cannot remove generated/{name}: {e}"))?;
-            println!("removed generated/{name}");
-        }
     }
     Ok(())
+}
+
+/// Where generated text goes: written when it differs from what is on disk, or, with
+/// `--check`, only noted (every stale file is reported before the check fails).
+struct Outputs {
+    check: bool,
+    /// What differs from the generator's output, and how.
+    stale: Vec<String>,
+}
+
+impl Outputs {
+    /// Makes `path` hold `contents` (rust-analyzer's `ensure_file_contents`).
+    fn ensure(&mut self, path: &Path, label: &str, contents: &str) -> Result<(), String> {
+        match std::fs::read_to_string(path) {
+            Ok(current) if current == contents => return Ok(()),
+            Ok(_) if self.check => {
+                self.stale.push(format!("{label} differs"));
+                return Ok(());
+            }
+            Err(_) if self.check => {
+                self.stale.push(format!("{label} is missing"));
+                return Ok(());
+            }
+            _ => {}
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(path, contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+        Ok(())
+    }
+
+    /// Removes a file the generator no longer produces.
+    fn remove(&mut self, path: &Path, label: &str) -> Result<(), String> {
+        if self.check {
+            self.stale.push(format!("{label} is no longer generated"));
+            return Ok(());
+        }
+        std::fs::remove_file(path).map_err(|e| format!("cannot remove {label}: {e}"))?;
+        println!("removed {label}");
+        Ok(())
+    }
+}
+
+/// The checked-in form of generated source: rustfmt's, with doc comments and blank lines put
+/// back ([`codegen::generate::polish`]), and rustfmt's again so the result is exactly what
+/// `cargo fmt` keeps.
+fn format(source: &str) -> Result<String, String> {
+    let polished = codegen::generate::polish(&rustfmt(source)?)?;
+    rustfmt(&polished)
 }
 
 /// Files in `generated/` (and its subdirectories) that the generator no longer produces, as

@@ -53,6 +53,7 @@ mod live;
 mod meta;
 pub(crate) mod model;
 mod names;
+mod polish;
 mod reply_ty;
 
 use std::collections::{BTreeMap, HashMap};
@@ -61,6 +62,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::spec::Command;
+
+pub use polish::polish;
 
 /// A generated file: its path under `redis-client/src/generated/` and its unformatted source.
 #[derive(Clone, Debug, PartialEq, Eq)]
