@@ -76,35 +76,35 @@ fn reply_variants_become_type_state() {
     // The first variant whose `when` holds decides; GET wins over the condition.
     for (params, output) in [
         ("false, false", "()"),
-        ("true, false", "Option<bytes::Bytes>"),
+        ("true, false", "Option<Bytes>"),
         ("false, true", "Option<()>"),
-        ("true, true", "Option<bytes::Bytes>"),
+        ("true, true", "Option<Bytes>"),
     ] {
         assert_has(
             &string,
-            &format!("crate::command::Command for Set<K, V, {params}> {{ type Output = {output};"),
+            &format!("Command for Set<K, V, {params}> {{ type Output = {output};"),
         );
     }
     // Setters: a flag, per-choice setters named after tokens, and the enum setter.
     assert_has(&string, "pub fn get(self) -> Set<K, V, true, CONDITION>");
     assert_has(&string, "pub fn nx(self) -> Set<K, V, GET, true>");
-    assert_has(
-        &string,
-        "pub fn ifeq(self, comparison_value: impl crate::ToArgs)",
-    );
+    assert_has(&string, "pub fn ifeq(self, comparison_value: impl ToArgs)");
     assert_has(&string, "pub fn condition(self, condition: SetCondition)");
     assert_has(
         &string,
-        "pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self",
+        "pub fn ex(mut self, seconds: impl Seconds) -> Self",
     );
     // Valkey's shape of `condition` (with IFEQ) is the one generated.
-    assert_has(&string, "Ifeq(crate::command::Arg)");
+    assert_has(&string, "Ifeq(Arg)");
     // Required arguments are the caller's own types, written straight out.
     assert_has(&string, "out.arg(b\"SET\"); self.key.write_args(out);");
+    // Short paths, imported once per file.
+    assert_has(&string, "use bytes::Bytes;");
+    assert_has(&string, "use crate::command::{Arg, Command};");
     let commands = source(&files, "commands.rs");
     assert_has(
         &commands,
-        "fn set<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<()>",
+        "fn set<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<()> { self.run(cmd::Set::new(key, value)) }",
     );
     let golden = source(&files, "golden_tests.rs");
     assert_has(&golden, "fn set()");
@@ -139,7 +139,7 @@ fn counts_are_derived_from_the_next_list() {
     assert_has(&scripting, "pub fn new(script: S) -> Self");
     assert_has(
         &scripting,
-        "out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);",
+        "out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);",
     );
     let zset = source(&files, "cmd/sorted_set.rs");
     assert_has(
@@ -149,7 +149,7 @@ fn counts_are_derived_from_the_next_list() {
     // An empty required list is refused before sending.
     assert_has(
         &zset,
-        "if self.data.is_empty() { return Err(crate::command::empty_argument(\"ZADD\", \"data\")); }",
+        "if self.data.is_empty() { return Err(empty_argument(\"ZADD\", \"data\")); }",
     );
 }
 
@@ -169,7 +169,7 @@ fn a_reply_changing_required_choice_gets_a_constructor_per_choice() {
     let server = source(&files, "cmd/server.rs");
     assert_has(
         &server,
-        "pub fn host_port(host: impl crate::ToArgs, port: i64) -> Replicaof<false>",
+        "pub fn host_port(host: impl ToArgs, port: i64) -> Replicaof<false>",
     );
     assert_has(&server, "pub fn no_one() -> Replicaof<true>");
     assert_has(
@@ -180,7 +180,7 @@ fn a_reply_changing_required_choice_gets_a_constructor_per_choice() {
     assert_has(&commands, "fn replicaof_no_one(self) -> Self::Output<()>");
     assert_has(
         &commands,
-        "fn replicaof_host_port(self, host: impl crate::ToArgs, port: i64) -> Self::Output<String>",
+        "fn replicaof_host_port(self, host: impl ToArgs, port: i64) -> Self::Output<String>",
     );
 }
 

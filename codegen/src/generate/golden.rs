@@ -152,7 +152,6 @@ pub(crate) fn file(tests: TokenStream) -> TokenStream {
     quote! {
         //! Golden wire tests of every command: sample values built through the generated API and
         //! the exact arguments the spec says they must write.
-        #![allow(deprecated, clippy::type_complexity)]
 
         use std::marker::PhantomData;
 

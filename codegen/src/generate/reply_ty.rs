@@ -17,51 +17,51 @@ pub(crate) fn shape(ty: &ReplyType) -> TokenStream {
         quote!(&[#(#items),*])
     };
     match ty {
-        ReplyType::Ok => quote!(ReplyShape::Ok),
-        ReplyType::Status => quote!(ReplyShape::Status),
-        ReplyType::Integer => quote!(ReplyShape::Integer),
-        ReplyType::Double => quote!(ReplyShape::Double),
-        ReplyType::Float => quote!(ReplyShape::Float),
-        ReplyType::Bool => quote!(ReplyShape::Bool),
-        ReplyType::Bulk => quote!(ReplyShape::Bulk),
-        ReplyType::Text => quote!(ReplyShape::Text),
-        ReplyType::Nil => quote!(ReplyShape::Nil),
-        ReplyType::Any => quote!(ReplyShape::Any),
+        ReplyType::Ok => quote!(crate::shape::ReplyShape::Ok),
+        ReplyType::Status => quote!(crate::shape::ReplyShape::Status),
+        ReplyType::Integer => quote!(crate::shape::ReplyShape::Integer),
+        ReplyType::Double => quote!(crate::shape::ReplyShape::Double),
+        ReplyType::Float => quote!(crate::shape::ReplyShape::Float),
+        ReplyType::Bool => quote!(crate::shape::ReplyShape::Bool),
+        ReplyType::Bulk => quote!(crate::shape::ReplyShape::Bulk),
+        ReplyType::Text => quote!(crate::shape::ReplyShape::Text),
+        ReplyType::Nil => quote!(crate::shape::ReplyShape::Nil),
+        ReplyType::Any => quote!(crate::shape::ReplyShape::Any),
         ReplyType::Optional(inner) => {
             let inner = shape(inner);
-            quote!(ReplyShape::Optional(&#inner))
+            quote!(crate::shape::ReplyShape::Optional(&#inner))
         }
         ReplyType::Array(inner) => {
             let inner = shape(inner);
-            quote!(ReplyShape::Array(&#inner))
+            quote!(crate::shape::ReplyShape::Array(&#inner))
         }
         ReplyType::Set(inner) => {
             let inner = shape(inner);
-            quote!(ReplyShape::Set(&#inner))
+            quote!(crate::shape::ReplyShape::Set(&#inner))
         }
         ReplyType::Map(k, v) => {
             let (k, v) = (shape(k), shape(v));
-            quote!(ReplyShape::Map(&#k, &#v))
+            quote!(crate::shape::ReplyShape::Map(&#k, &#v))
         }
         ReplyType::Pairs(k, v) => {
             let (k, v) = (shape(k), shape(v));
-            quote!(ReplyShape::Pairs(&#k, &#v))
+            quote!(crate::shape::ReplyShape::Pairs(&#k, &#v))
         }
         ReplyType::Flat(k, v) => {
             let (k, v) = (shape(k), shape(v));
-            quote!(ReplyShape::Flat(&#k, &#v))
+            quote!(crate::shape::ReplyShape::Flat(&#k, &#v))
         }
         ReplyType::Tuple(items) => {
             let items = list(items);
-            quote!(ReplyShape::Tuple(#items))
+            quote!(crate::shape::ReplyShape::Tuple(#items))
         }
         ReplyType::OneOf(items) => {
             let items = list(items);
-            quote!(ReplyShape::OneOf(#items))
+            quote!(crate::shape::ReplyShape::OneOf(#items))
         }
         ReplyType::Push(items) => {
             let items = list(items);
-            quote!(ReplyShape::Push(#items))
+            quote!(crate::shape::ReplyShape::Push(#items))
         }
     }
 }

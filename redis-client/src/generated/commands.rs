@@ -3,645 +3,627 @@
 
 //! [`Commands`]: every command's short form on every executor; [`ConnectionCommands`]:
 //! the commands that change their connection's state, on dedicated connections only.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::cmd::*;
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use crate::command::time::{FloatSeconds, Milliseconds, Seconds, UnixMilliseconds, UnixSeconds};
+use crate::command::{Dedicated, Executor};
+use crate::{cmd, ToArgs, Value};
 
 /// One method per command and subcommand, taking the required arguments only, on every
-/// [`Executor`](crate::Executor): `client.set("k", "v")?`, `conn.get("k")?`.
+/// [`Executor`]: `client.set("k", "v")?`, `conn.get("k")?`.
 ///
-/// The method builds the command value from [`cmd`](crate::cmd) and runs it; for
+/// The method builds the command value from [`cmd`] and runs it; for
 /// optional arguments build the value yourself and call
-/// [`Executor::run`](crate::Executor::run). Commands that change the state of their
+/// [`Executor::run`]. Commands that change the state of their
 /// connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`] instead.
-pub trait Commands: crate::command::Executor {
+pub trait Commands: Executor {
     /// `ACL CAT`: Lists the ACL categories, or the commands inside a category.
     ///
-    /// Runs [`cmd::AclCat::new`](crate::cmd::AclCat::new) (required arguments only); build a [`cmd::AclCat`](crate::cmd::AclCat) and `run` it for the optional ones.
+    /// Runs [`cmd::AclCat::new`] (required arguments only); build a [`cmd::AclCat`] and `run` it for the optional ones.
     fn acl_cat(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::AclCat::new())
+        self.run(cmd::AclCat::new())
     }
 
     /// `ACL DELUSER`: Deletes ACL users, and terminates their connections.
     ///
-    /// Runs [`cmd::AclDeluser::new`](crate::cmd::AclDeluser::new) (required arguments only); build a [`cmd::AclDeluser`](crate::cmd::AclDeluser) and `run` it for the optional ones.
-    fn acl_deluser<U: crate::ToArgs>(
-        self,
-        username: impl IntoIterator<Item = U>,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::AclDeluser::new(username))
+    /// Runs [`cmd::AclDeluser::new`] (required arguments only); build a [`cmd::AclDeluser`] and `run` it for the optional ones.
+    fn acl_deluser<U: ToArgs>(self, username: impl IntoIterator<Item = U>) -> Self::Output<i64> {
+        self.run(cmd::AclDeluser::new(username))
     }
 
     /// `ACL DRYRUN`: Simulates the execution of a command by a user, without executing the command.
     ///
-    /// Runs [`cmd::AclDryrun::new`](crate::cmd::AclDryrun::new) (required arguments only); build a [`cmd::AclDryrun`](crate::cmd::AclDryrun) and `run` it for the optional ones.
-    fn acl_dryrun<U: crate::ToArgs, C: crate::ToArgs>(
-        self,
-        username: U,
-        command: C,
-    ) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::AclDryrun::new(username, command))
+    /// Runs [`cmd::AclDryrun::new`] (required arguments only); build a [`cmd::AclDryrun`] and `run` it for the optional ones.
+    fn acl_dryrun<U: ToArgs, C: ToArgs>(self, username: U, command: C) -> Self::Output<Value> {
+        self.run(cmd::AclDryrun::new(username, command))
     }
 
     /// `ACL GENPASS`: Generates a pseudorandom, secure password that can be used to identify ACL users.
     ///
-    /// Runs [`cmd::AclGenpass::new`](crate::cmd::AclGenpass::new) (required arguments only); build a [`cmd::AclGenpass`](crate::cmd::AclGenpass) and `run` it for the optional ones.
+    /// Runs [`cmd::AclGenpass::new`] (required arguments only); build a [`cmd::AclGenpass`] and `run` it for the optional ones.
     fn acl_genpass(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::AclGenpass::new())
+        self.run(cmd::AclGenpass::new())
     }
 
     /// `ACL GETUSER`: Lists the ACL rules of a user.
     ///
-    /// Runs [`cmd::AclGetuser::new`](crate::cmd::AclGetuser::new) (required arguments only); build a [`cmd::AclGetuser`](crate::cmd::AclGetuser) and `run` it for the optional ones.
-    fn acl_getuser<U: crate::ToArgs>(
-        self,
-        username: U,
-    ) -> Self::Output<Option<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::AclGetuser::new(username))
+    /// Runs [`cmd::AclGetuser::new`] (required arguments only); build a [`cmd::AclGetuser`] and `run` it for the optional ones.
+    fn acl_getuser<U: ToArgs>(self, username: U) -> Self::Output<Option<HashMap<String, Value>>> {
+        self.run(cmd::AclGetuser::new(username))
     }
 
     /// `ACL HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::AclHelp::new`](crate::cmd::AclHelp::new) (required arguments only); build a [`cmd::AclHelp`](crate::cmd::AclHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::AclHelp::new`] (required arguments only); build a [`cmd::AclHelp`] and `run` it for the optional ones.
     fn acl_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::AclHelp::new())
+        self.run(cmd::AclHelp::new())
     }
 
     /// `ACL LIST`: Dumps the effective rules in ACL file format.
     ///
-    /// Runs [`cmd::AclList::new`](crate::cmd::AclList::new) (required arguments only); build a [`cmd::AclList`](crate::cmd::AclList) and `run` it for the optional ones.
+    /// Runs [`cmd::AclList::new`] (required arguments only); build a [`cmd::AclList`] and `run` it for the optional ones.
     fn acl_list(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::AclList::new())
+        self.run(cmd::AclList::new())
     }
 
     /// `ACL LOAD`: Reloads the rules from the configured ACL file.
     ///
-    /// Runs [`cmd::AclLoad::new`](crate::cmd::AclLoad::new) (required arguments only); build a [`cmd::AclLoad`](crate::cmd::AclLoad) and `run` it for the optional ones.
+    /// Runs [`cmd::AclLoad::new`] (required arguments only); build a [`cmd::AclLoad`] and `run` it for the optional ones.
     fn acl_load(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::AclLoad::new())
+        self.run(cmd::AclLoad::new())
     }
 
     /// `ACL LOG`: Lists recent security events generated due to ACL rules.
     ///
-    /// Runs [`cmd::AclLog::new`](crate::cmd::AclLog::new) (required arguments only); build a [`cmd::AclLog`](crate::cmd::AclLog) and `run` it for the optional ones.
-    fn acl_log(self) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::AclLog::new())
+    /// Runs [`cmd::AclLog::new`] (required arguments only); build a [`cmd::AclLog`] and `run` it for the optional ones.
+    fn acl_log(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::AclLog::new())
     }
 
     /// `ACL SAVE`: Saves the effective ACL rules in the configured ACL file.
     ///
-    /// Runs [`cmd::AclSave::new`](crate::cmd::AclSave::new) (required arguments only); build a [`cmd::AclSave`](crate::cmd::AclSave) and `run` it for the optional ones.
+    /// Runs [`cmd::AclSave::new`] (required arguments only); build a [`cmd::AclSave`] and `run` it for the optional ones.
     fn acl_save(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::AclSave::new())
+        self.run(cmd::AclSave::new())
     }
 
     /// `ACL SETUSER`: Creates and modifies an ACL user and its rules.
     ///
-    /// Runs [`cmd::AclSetuser::new`](crate::cmd::AclSetuser::new) (required arguments only); build a [`cmd::AclSetuser`](crate::cmd::AclSetuser) and `run` it for the optional ones.
-    fn acl_setuser<U: crate::ToArgs>(self, username: U) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::AclSetuser::new(username))
+    /// Runs [`cmd::AclSetuser::new`] (required arguments only); build a [`cmd::AclSetuser`] and `run` it for the optional ones.
+    fn acl_setuser<U: ToArgs>(self, username: U) -> Self::Output<()> {
+        self.run(cmd::AclSetuser::new(username))
     }
 
     /// `ACL USERS`: Lists all ACL users.
     ///
-    /// Runs [`cmd::AclUsers::new`](crate::cmd::AclUsers::new) (required arguments only); build a [`cmd::AclUsers`](crate::cmd::AclUsers) and `run` it for the optional ones.
+    /// Runs [`cmd::AclUsers::new`] (required arguments only); build a [`cmd::AclUsers`] and `run` it for the optional ones.
     fn acl_users(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::AclUsers::new())
+        self.run(cmd::AclUsers::new())
     }
 
     /// `ACL WHOAMI`: Returns the authenticated username of the current connection.
     ///
-    /// Runs [`cmd::AclWhoami::new`](crate::cmd::AclWhoami::new) (required arguments only); build a [`cmd::AclWhoami`](crate::cmd::AclWhoami) and `run` it for the optional ones.
+    /// Runs [`cmd::AclWhoami::new`] (required arguments only); build a [`cmd::AclWhoami`] and `run` it for the optional ones.
     fn acl_whoami(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::AclWhoami::new())
+        self.run(cmd::AclWhoami::new())
     }
 
     /// `APPEND`: Appends a string to the value of a key. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Append::new`](crate::cmd::Append::new) (required arguments only); build a [`cmd::Append`](crate::cmd::Append) and `run` it for the optional ones.
-    fn append<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Append::new(key, value))
+    /// Runs [`cmd::Append::new`] (required arguments only); build a [`cmd::Append`] and `run` it for the optional ones.
+    fn append<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<i64> {
+        self.run(cmd::Append::new(key, value))
     }
 
     /// `BGREWRITEAOF`: Asynchronously rewrites the append-only file to disk.
     ///
-    /// Runs [`cmd::Bgrewriteaof::new`](crate::cmd::Bgrewriteaof::new) (required arguments only); build a [`cmd::Bgrewriteaof`](crate::cmd::Bgrewriteaof) and `run` it for the optional ones.
+    /// Runs [`cmd::Bgrewriteaof::new`] (required arguments only); build a [`cmd::Bgrewriteaof`] and `run` it for the optional ones.
     fn bgrewriteaof(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Bgrewriteaof::new())
+        self.run(cmd::Bgrewriteaof::new())
     }
 
     /// `BGSAVE`: Asynchronously saves the database(s) to disk.
     ///
-    /// Runs [`cmd::Bgsave::new`](crate::cmd::Bgsave::new) (required arguments only); build a [`cmd::Bgsave`](crate::cmd::Bgsave) and `run` it for the optional ones.
+    /// Runs [`cmd::Bgsave::new`] (required arguments only); build a [`cmd::Bgsave`] and `run` it for the optional ones.
     fn bgsave(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Bgsave::new())
+        self.run(cmd::Bgsave::new())
     }
 
     /// `BITCOUNT`: Counts the number of set bits (population counting) in a string.
     ///
-    /// Runs [`cmd::Bitcount::new`](crate::cmd::Bitcount::new) (required arguments only); build a [`cmd::Bitcount`](crate::cmd::Bitcount) and `run` it for the optional ones.
-    fn bitcount<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Bitcount::new(key))
+    /// Runs [`cmd::Bitcount::new`] (required arguments only); build a [`cmd::Bitcount`] and `run` it for the optional ones.
+    fn bitcount<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Bitcount::new(key))
     }
 
     /// `BITFIELD`: Performs arbitrary bitfield integer operations on strings.
     ///
-    /// Runs [`cmd::Bitfield::new`](crate::cmd::Bitfield::new) (required arguments only); build a [`cmd::Bitfield`](crate::cmd::Bitfield) and `run` it for the optional ones.
-    fn bitfield<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<Option<i64>>> {
-        crate::command::Executor::run(self, crate::cmd::Bitfield::new(key))
+    /// Runs [`cmd::Bitfield::new`] (required arguments only); build a [`cmd::Bitfield`] and `run` it for the optional ones.
+    fn bitfield<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<i64>>> {
+        self.run(cmd::Bitfield::new(key))
     }
 
     /// `BITFIELD_RO`: Performs arbitrary read-only bitfield integer operations on strings.
     ///
-    /// Runs [`cmd::BitfieldRo::new`](crate::cmd::BitfieldRo::new) (required arguments only); build a [`cmd::BitfieldRo`](crate::cmd::BitfieldRo) and `run` it for the optional ones.
-    fn bitfield_ro<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::BitfieldRo::new(key))
+    /// Runs [`cmd::BitfieldRo::new`] (required arguments only); build a [`cmd::BitfieldRo`] and `run` it for the optional ones.
+    fn bitfield_ro<K: ToArgs>(self, key: K) -> Self::Output<Vec<i64>> {
+        self.run(cmd::BitfieldRo::new(key))
     }
 
     /// `BITOP`: Performs bitwise operations on multiple strings, and stores the result.
     ///
-    /// Runs [`cmd::Bitop::new`](crate::cmd::Bitop::new) (required arguments only); build a [`cmd::Bitop`](crate::cmd::Bitop) and `run` it for the optional ones.
-    fn bitop<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Bitop::new`] (required arguments only); build a [`cmd::Bitop`] and `run` it for the optional ones.
+    fn bitop<D: ToArgs, K: ToArgs>(
         self,
-        operation: BitopOperation,
+        operation: cmd::BitopOperation,
         destkey: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Bitop::new(operation, destkey, key))
+        self.run(cmd::Bitop::new(operation, destkey, key))
     }
 
     /// `BITPOS`: Finds the first set (1) or clear (0) bit in a string.
     ///
-    /// Runs [`cmd::Bitpos::new`](crate::cmd::Bitpos::new) (required arguments only); build a [`cmd::Bitpos`](crate::cmd::Bitpos) and `run` it for the optional ones.
-    fn bitpos<K: crate::ToArgs>(self, key: K, bit: i64) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Bitpos::new(key, bit))
+    /// Runs [`cmd::Bitpos::new`] (required arguments only); build a [`cmd::Bitpos`] and `run` it for the optional ones.
+    fn bitpos<K: ToArgs>(self, key: K, bit: i64) -> Self::Output<i64> {
+        self.run(cmd::Bitpos::new(key, bit))
     }
 
     /// `BLMOVE`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.
     ///
-    /// Runs [`cmd::Blmove::new`](crate::cmd::Blmove::new) (required arguments only); build a [`cmd::Blmove`](crate::cmd::Blmove) and `run` it for the optional ones.
-    fn blmove<S: crate::ToArgs, D: crate::ToArgs>(
+    /// Runs [`cmd::Blmove::new`] (required arguments only); build a [`cmd::Blmove`] and `run` it for the optional ones.
+    fn blmove<S: ToArgs, D: ToArgs>(
         self,
         source: S,
         destination: D,
-        wherefrom: BlmoveWherefrom,
-        whereto: BlmoveWhereto,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Blmove::new(source, destination, wherefrom, whereto, timeout),
-        )
+        wherefrom: cmd::BlmoveWherefrom,
+        whereto: cmd::BlmoveWhereto,
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Blmove::new(
+            source,
+            destination,
+            wherefrom,
+            whereto,
+            timeout,
+        ))
     }
 
     /// `BLMPOP`: Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Blmpop::new`](crate::cmd::Blmpop::new) (required arguments only); build a [`cmd::Blmpop`](crate::cmd::Blmpop) and `run` it for the optional ones.
-    fn blmpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Blmpop::new`] (required arguments only); build a [`cmd::Blmpop`] and `run` it for the optional ones.
+    fn blmpop<K: ToArgs>(
         self,
-        timeout: impl crate::command::time::FloatSeconds,
+        timeout: impl FloatSeconds,
         key: impl IntoIterator<Item = K>,
-        where_: BlmpopWhere,
-    ) -> Self::Output<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> {
-        crate::command::Executor::run(self, crate::cmd::Blmpop::new(timeout, key, where_))
+        where_: cmd::BlmpopWhere,
+    ) -> Self::Output<Option<(Bytes, Vec<Bytes>)>> {
+        self.run(cmd::Blmpop::new(timeout, key, where_))
     }
 
     /// `BLPOP`: Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Blpop::new`](crate::cmd::Blpop::new) (required arguments only); build a [`cmd::Blpop`](crate::cmd::Blpop) and `run` it for the optional ones.
-    fn blpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Blpop::new`] (required arguments only); build a [`cmd::Blpop`] and `run` it for the optional ones.
+    fn blpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<(bytes::Bytes, bytes::Bytes)>> {
-        crate::command::Executor::run(self, crate::cmd::Blpop::new(key, timeout))
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<(Bytes, Bytes)>> {
+        self.run(cmd::Blpop::new(key, timeout))
     }
 
     /// `BRPOP`: Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Brpop::new`](crate::cmd::Brpop::new) (required arguments only); build a [`cmd::Brpop`](crate::cmd::Brpop) and `run` it for the optional ones.
-    fn brpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Brpop::new`] (required arguments only); build a [`cmd::Brpop`] and `run` it for the optional ones.
+    fn brpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<(bytes::Bytes, bytes::Bytes)>> {
-        crate::command::Executor::run(self, crate::cmd::Brpop::new(key, timeout))
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<(Bytes, Bytes)>> {
+        self.run(cmd::Brpop::new(key, timeout))
     }
 
     /// `BRPOPLPUSH`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Brpoplpush::new`](crate::cmd::Brpoplpush::new) (required arguments only); build a [`cmd::Brpoplpush`](crate::cmd::Brpoplpush) and `run` it for the optional ones.
-    fn brpoplpush<S: crate::ToArgs, D: crate::ToArgs>(
+    /// Runs [`cmd::Brpoplpush::new`] (required arguments only); build a [`cmd::Brpoplpush`] and `run` it for the optional ones.
+    fn brpoplpush<S: ToArgs, D: ToArgs>(
         self,
         source: S,
         destination: D,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Brpoplpush::new(source, destination, timeout),
-        )
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Brpoplpush::new(source, destination, timeout))
     }
 
     /// `BZMPOP`: Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
     ///
-    /// Runs [`cmd::Bzmpop::new`](crate::cmd::Bzmpop::new) (required arguments only); build a [`cmd::Bzmpop`](crate::cmd::Bzmpop) and `run` it for the optional ones.
-    fn bzmpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Bzmpop::new`] (required arguments only); build a [`cmd::Bzmpop`] and `run` it for the optional ones.
+    fn bzmpop<K: ToArgs>(
         self,
-        timeout: impl crate::command::time::FloatSeconds,
+        timeout: impl FloatSeconds,
         key: impl IntoIterator<Item = K>,
-        where_: BzmpopWhere,
-    ) -> Self::Output<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> {
-        crate::command::Executor::run(self, crate::cmd::Bzmpop::new(timeout, key, where_))
+        where_: cmd::BzmpopWhere,
+    ) -> Self::Output<Option<(Bytes, Vec<(Bytes, f64)>)>> {
+        self.run(cmd::Bzmpop::new(timeout, key, where_))
     }
 
     /// `BZPOPMAX`: Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
     ///
-    /// Runs [`cmd::Bzpopmax::new`](crate::cmd::Bzpopmax::new) (required arguments only); build a [`cmd::Bzpopmax`](crate::cmd::Bzpopmax) and `run` it for the optional ones.
-    fn bzpopmax<K: crate::ToArgs>(
+    /// Runs [`cmd::Bzpopmax::new`] (required arguments only); build a [`cmd::Bzpopmax`] and `run` it for the optional ones.
+    fn bzpopmax<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<(bytes::Bytes, bytes::Bytes, f64)>> {
-        crate::command::Executor::run(self, crate::cmd::Bzpopmax::new(key, timeout))
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<(Bytes, Bytes, f64)>> {
+        self.run(cmd::Bzpopmax::new(key, timeout))
     }
 
     /// `BZPOPMIN`: Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
     ///
-    /// Runs [`cmd::Bzpopmin::new`](crate::cmd::Bzpopmin::new) (required arguments only); build a [`cmd::Bzpopmin`](crate::cmd::Bzpopmin) and `run` it for the optional ones.
-    fn bzpopmin<K: crate::ToArgs>(
+    /// Runs [`cmd::Bzpopmin::new`] (required arguments only); build a [`cmd::Bzpopmin`] and `run` it for the optional ones.
+    fn bzpopmin<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self::Output<Option<(bytes::Bytes, bytes::Bytes, f64)>> {
-        crate::command::Executor::run(self, crate::cmd::Bzpopmin::new(key, timeout))
+        timeout: impl FloatSeconds,
+    ) -> Self::Output<Option<(Bytes, Bytes, f64)>> {
+        self.run(cmd::Bzpopmin::new(key, timeout))
     }
 
     /// `CLIENT GETNAME`: Returns the name of the connection.
     ///
-    /// Runs [`cmd::ClientGetname::new`](crate::cmd::ClientGetname::new) (required arguments only); build a [`cmd::ClientGetname`](crate::cmd::ClientGetname) and `run` it for the optional ones.
-    fn client_getname(self) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::ClientGetname::new())
+    /// Runs [`cmd::ClientGetname::new`] (required arguments only); build a [`cmd::ClientGetname`] and `run` it for the optional ones.
+    fn client_getname(self) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::ClientGetname::new())
     }
 
     /// `CLIENT GETREDIR`: Returns the client ID to which the connection's tracking notifications are redirected.
     ///
-    /// Runs [`cmd::ClientGetredir::new`](crate::cmd::ClientGetredir::new) (required arguments only); build a [`cmd::ClientGetredir`](crate::cmd::ClientGetredir) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientGetredir::new`] (required arguments only); build a [`cmd::ClientGetredir`] and `run` it for the optional ones.
     fn client_getredir(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClientGetredir::new())
+        self.run(cmd::ClientGetredir::new())
     }
 
     /// `CLIENT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ClientHelp::new`](crate::cmd::ClientHelp::new) (required arguments only); build a [`cmd::ClientHelp`](crate::cmd::ClientHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientHelp::new`] (required arguments only); build a [`cmd::ClientHelp`] and `run` it for the optional ones.
     fn client_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ClientHelp::new())
+        self.run(cmd::ClientHelp::new())
     }
 
     /// `CLIENT ID`: Returns the unique client ID of the connection.
     ///
-    /// Runs [`cmd::ClientId::new`](crate::cmd::ClientId::new) (required arguments only); build a [`cmd::ClientId`](crate::cmd::ClientId) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientId::new`] (required arguments only); build a [`cmd::ClientId`] and `run` it for the optional ones.
     fn client_id(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClientId::new())
+        self.run(cmd::ClientId::new())
     }
 
     /// `CLIENT INFO`: Returns information about the connection.
     ///
-    /// Runs [`cmd::ClientInfo::new`](crate::cmd::ClientInfo::new) (required arguments only); build a [`cmd::ClientInfo`](crate::cmd::ClientInfo) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientInfo::new`] (required arguments only); build a [`cmd::ClientInfo`] and `run` it for the optional ones.
     fn client_info(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClientInfo::new())
+        self.run(cmd::ClientInfo::new())
     }
 
     /// `CLIENT KILL`: Terminates open connections.
     ///
-    /// Runs [`cmd::ClientKill::old_format`](crate::cmd::ClientKill::old_format) (required arguments only); build a [`cmd::ClientKill`](crate::cmd::ClientKill) and `run` it for the optional ones.
-    fn client_kill_old_format(self, old_format: impl crate::ToArgs) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientKill::old_format(old_format))
+    /// Runs [`cmd::ClientKill::old_format`] (required arguments only); build a [`cmd::ClientKill`] and `run` it for the optional ones.
+    fn client_kill_old_format(self, old_format: impl ToArgs) -> Self::Output<()> {
+        self.run(cmd::ClientKill::old_format(old_format))
     }
 
     /// `CLIENT KILL`: Terminates open connections.
     ///
-    /// Runs [`cmd::ClientKill::new_format`](crate::cmd::ClientKill::new_format) (required arguments only); build a [`cmd::ClientKill`](crate::cmd::ClientKill) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientKill::new_format`] (required arguments only); build a [`cmd::ClientKill`] and `run` it for the optional ones.
     fn client_kill_new_format(
         self,
-        new_format: impl IntoIterator<Item = ClientKillNewFormat>,
+        new_format: impl IntoIterator<Item = cmd::ClientKillNewFormat>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClientKill::new_format(new_format))
+        self.run(cmd::ClientKill::new_format(new_format))
     }
 
     /// `CLIENT LIST`: Lists open connections.
     ///
-    /// Runs [`cmd::ClientList::new`](crate::cmd::ClientList::new) (required arguments only); build a [`cmd::ClientList`](crate::cmd::ClientList) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientList::new`] (required arguments only); build a [`cmd::ClientList`] and `run` it for the optional ones.
     fn client_list(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClientList::new())
+        self.run(cmd::ClientList::new())
     }
 
     /// `CLIENT PAUSE`: Suspends commands processing.
     ///
-    /// Runs [`cmd::ClientPause::new`](crate::cmd::ClientPause::new) (required arguments only); build a [`cmd::ClientPause`](crate::cmd::ClientPause) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientPause::new`] (required arguments only); build a [`cmd::ClientPause`] and `run` it for the optional ones.
     fn client_pause(self, timeout: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientPause::new(timeout))
+        self.run(cmd::ClientPause::new(timeout))
     }
 
     /// `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the connection.
     ///
-    /// Runs [`cmd::ClientTrackinginfo::new`](crate::cmd::ClientTrackinginfo::new) (required arguments only); build a [`cmd::ClientTrackinginfo`](crate::cmd::ClientTrackinginfo) and `run` it for the optional ones.
-    fn client_trackinginfo(self) -> Self::Output<std::collections::HashMap<String, crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::ClientTrackinginfo::new())
+    /// Runs [`cmd::ClientTrackinginfo::new`] (required arguments only); build a [`cmd::ClientTrackinginfo`] and `run` it for the optional ones.
+    fn client_trackinginfo(self) -> Self::Output<HashMap<String, Value>> {
+        self.run(cmd::ClientTrackinginfo::new())
     }
 
     /// `CLIENT UNBLOCK`: Unblocks a client blocked by a blocking command from a different connection.
     ///
-    /// Runs [`cmd::ClientUnblock::new`](crate::cmd::ClientUnblock::new) (required arguments only); build a [`cmd::ClientUnblock`](crate::cmd::ClientUnblock) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientUnblock::new`] (required arguments only); build a [`cmd::ClientUnblock`] and `run` it for the optional ones.
     fn client_unblock(self, client_id: i64) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::ClientUnblock::new(client_id))
+        self.run(cmd::ClientUnblock::new(client_id))
     }
 
     /// `CLIENT UNPAUSE`: Resumes processing commands from paused clients.
     ///
-    /// Runs [`cmd::ClientUnpause::new`](crate::cmd::ClientUnpause::new) (required arguments only); build a [`cmd::ClientUnpause`](crate::cmd::ClientUnpause) and `run` it for the optional ones.
+    /// Runs [`cmd::ClientUnpause::new`] (required arguments only); build a [`cmd::ClientUnpause`] and `run` it for the optional ones.
     fn client_unpause(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientUnpause::new())
+        self.run(cmd::ClientUnpause::new())
     }
 
     /// `CLUSTER ADDSLOTS`: Assigns new hash slots to a node.
     ///
-    /// Runs [`cmd::ClusterAddslots::new`](crate::cmd::ClusterAddslots::new) (required arguments only); build a [`cmd::ClusterAddslots`](crate::cmd::ClusterAddslots) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterAddslots::new`] (required arguments only); build a [`cmd::ClusterAddslots`] and `run` it for the optional ones.
     fn cluster_addslots(self, slot: impl IntoIterator<Item = i64>) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterAddslots::new(slot))
+        self.run(cmd::ClusterAddslots::new(slot))
     }
 
     /// `CLUSTER ADDSLOTSRANGE`: Assigns new hash slot ranges to a node.
     ///
-    /// Runs [`cmd::ClusterAddslotsrange::new`](crate::cmd::ClusterAddslotsrange::new) (required arguments only); build a [`cmd::ClusterAddslotsrange`](crate::cmd::ClusterAddslotsrange) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterAddslotsrange::new`] (required arguments only); build a [`cmd::ClusterAddslotsrange`] and `run` it for the optional ones.
     fn cluster_addslotsrange(
         self,
         range: impl IntoIterator<Item = (i64, i64)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterAddslotsrange::new(range))
+        self.run(cmd::ClusterAddslotsrange::new(range))
     }
 
     /// `CLUSTER BUMPEPOCH`: Advances the cluster config epoch.
     ///
-    /// Runs [`cmd::ClusterBumpepoch::new`](crate::cmd::ClusterBumpepoch::new) (required arguments only); build a [`cmd::ClusterBumpepoch`](crate::cmd::ClusterBumpepoch) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterBumpepoch::new`] (required arguments only); build a [`cmd::ClusterBumpepoch`] and `run` it for the optional ones.
     fn cluster_bumpepoch(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClusterBumpepoch::new())
+        self.run(cmd::ClusterBumpepoch::new())
     }
 
     /// `CLUSTER CANCELSLOTMIGRATIONS`: Cancel all current ongoing slot migration operations.
     ///
-    /// Runs [`cmd::ClusterCancelslotmigrations::new`](crate::cmd::ClusterCancelslotmigrations::new) (required arguments only); build a [`cmd::ClusterCancelslotmigrations`](crate::cmd::ClusterCancelslotmigrations) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterCancelslotmigrations::new`] (required arguments only); build a [`cmd::ClusterCancelslotmigrations`] and `run` it for the optional ones.
     fn cluster_cancelslotmigrations(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterCancelslotmigrations::new())
+        self.run(cmd::ClusterCancelslotmigrations::new())
     }
 
     /// `CLUSTER COUNT-FAILURE-REPORTS`: Returns the number of active failure reports for a node. No new reports are created once the node is marked as failed.
     ///
-    /// Runs [`cmd::ClusterCountFailureReports::new`](crate::cmd::ClusterCountFailureReports::new) (required arguments only); build a [`cmd::ClusterCountFailureReports`](crate::cmd::ClusterCountFailureReports) and `run` it for the optional ones.
-    fn cluster_count_failure_reports<N: crate::ToArgs>(self, node_id: N) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClusterCountFailureReports::new(node_id))
+    /// Runs [`cmd::ClusterCountFailureReports::new`] (required arguments only); build a [`cmd::ClusterCountFailureReports`] and `run` it for the optional ones.
+    fn cluster_count_failure_reports<N: ToArgs>(self, node_id: N) -> Self::Output<i64> {
+        self.run(cmd::ClusterCountFailureReports::new(node_id))
     }
 
     /// `CLUSTER COUNTKEYSINSLOT`: Returns the number of keys in a hash slot.
     ///
-    /// Runs [`cmd::ClusterCountkeysinslot::new`](crate::cmd::ClusterCountkeysinslot::new) (required arguments only); build a [`cmd::ClusterCountkeysinslot`](crate::cmd::ClusterCountkeysinslot) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterCountkeysinslot::new`] (required arguments only); build a [`cmd::ClusterCountkeysinslot`] and `run` it for the optional ones.
     fn cluster_countkeysinslot(self, slot: i64) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClusterCountkeysinslot::new(slot))
+        self.run(cmd::ClusterCountkeysinslot::new(slot))
     }
 
     /// `CLUSTER DELSLOTS`: Sets hash slots as unbound for a node.
     ///
-    /// Runs [`cmd::ClusterDelslots::new`](crate::cmd::ClusterDelslots::new) (required arguments only); build a [`cmd::ClusterDelslots`](crate::cmd::ClusterDelslots) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterDelslots::new`] (required arguments only); build a [`cmd::ClusterDelslots`] and `run` it for the optional ones.
     fn cluster_delslots(self, slot: impl IntoIterator<Item = i64>) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterDelslots::new(slot))
+        self.run(cmd::ClusterDelslots::new(slot))
     }
 
     /// `CLUSTER DELSLOTSRANGE`: Sets hash slot ranges as unbound for a node.
     ///
-    /// Runs [`cmd::ClusterDelslotsrange::new`](crate::cmd::ClusterDelslotsrange::new) (required arguments only); build a [`cmd::ClusterDelslotsrange`](crate::cmd::ClusterDelslotsrange) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterDelslotsrange::new`] (required arguments only); build a [`cmd::ClusterDelslotsrange`] and `run` it for the optional ones.
     fn cluster_delslotsrange(
         self,
         range: impl IntoIterator<Item = (i64, i64)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterDelslotsrange::new(range))
+        self.run(cmd::ClusterDelslotsrange::new(range))
     }
 
     /// `CLUSTER FAILOVER`: Forces a replica to perform a manual failover of its primary.
     ///
-    /// Runs [`cmd::ClusterFailover::new`](crate::cmd::ClusterFailover::new) (required arguments only); build a [`cmd::ClusterFailover`](crate::cmd::ClusterFailover) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFailover::new`] (required arguments only); build a [`cmd::ClusterFailover`] and `run` it for the optional ones.
     fn cluster_failover(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterFailover::new())
+        self.run(cmd::ClusterFailover::new())
     }
 
     /// `CLUSTER FLUSHSLOT`: Removes all keys from the target slot.
     ///
-    /// Runs [`cmd::ClusterFlushslot::new`](crate::cmd::ClusterFlushslot::new) (required arguments only); build a [`cmd::ClusterFlushslot`](crate::cmd::ClusterFlushslot) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFlushslot::new`] (required arguments only); build a [`cmd::ClusterFlushslot`] and `run` it for the optional ones.
     fn cluster_flushslot(self, slot: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterFlushslot::new(slot))
+        self.run(cmd::ClusterFlushslot::new(slot))
     }
 
     /// `CLUSTER FLUSHSLOTS`: Deletes all slots information from a node.
     ///
-    /// Runs [`cmd::ClusterFlushslots::new`](crate::cmd::ClusterFlushslots::new) (required arguments only); build a [`cmd::ClusterFlushslots`](crate::cmd::ClusterFlushslots) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFlushslots::new`] (required arguments only); build a [`cmd::ClusterFlushslots`] and `run` it for the optional ones.
     fn cluster_flushslots(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterFlushslots::new())
+        self.run(cmd::ClusterFlushslots::new())
     }
 
     /// `CLUSTER FORGET`: Removes a node from the nodes table.
     ///
-    /// Runs [`cmd::ClusterForget::new`](crate::cmd::ClusterForget::new) (required arguments only); build a [`cmd::ClusterForget`](crate::cmd::ClusterForget) and `run` it for the optional ones.
-    fn cluster_forget<N: crate::ToArgs>(self, node_id: N) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterForget::new(node_id))
+    /// Runs [`cmd::ClusterForget::new`] (required arguments only); build a [`cmd::ClusterForget`] and `run` it for the optional ones.
+    fn cluster_forget<N: ToArgs>(self, node_id: N) -> Self::Output<()> {
+        self.run(cmd::ClusterForget::new(node_id))
     }
 
     /// `CLUSTER GETKEYSINSLOT`: Returns the key names in a hash slot.
     ///
-    /// Runs [`cmd::ClusterGetkeysinslot::new`](crate::cmd::ClusterGetkeysinslot::new) (required arguments only); build a [`cmd::ClusterGetkeysinslot`](crate::cmd::ClusterGetkeysinslot) and `run` it for the optional ones.
-    fn cluster_getkeysinslot(self, slot: i64, count: i64) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterGetkeysinslot::new(slot, count))
+    /// Runs [`cmd::ClusterGetkeysinslot::new`] (required arguments only); build a [`cmd::ClusterGetkeysinslot`] and `run` it for the optional ones.
+    fn cluster_getkeysinslot(self, slot: i64, count: i64) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::ClusterGetkeysinslot::new(slot, count))
     }
 
     /// `CLUSTER GETSLOTMIGRATIONS`: Gets the status of ongoing and recently finished slot import and export operations.
     ///
-    /// Runs [`cmd::ClusterGetslotmigrations::new`](crate::cmd::ClusterGetslotmigrations::new) (required arguments only); build a [`cmd::ClusterGetslotmigrations`](crate::cmd::ClusterGetslotmigrations) and `run` it for the optional ones.
-    fn cluster_getslotmigrations(
-        self,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterGetslotmigrations::new())
+    /// Runs [`cmd::ClusterGetslotmigrations::new`] (required arguments only); build a [`cmd::ClusterGetslotmigrations`] and `run` it for the optional ones.
+    fn cluster_getslotmigrations(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::ClusterGetslotmigrations::new())
     }
 
     /// `CLUSTER HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ClusterHelp::new`](crate::cmd::ClusterHelp::new) (required arguments only); build a [`cmd::ClusterHelp`](crate::cmd::ClusterHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterHelp::new`] (required arguments only); build a [`cmd::ClusterHelp`] and `run` it for the optional ones.
     fn cluster_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterHelp::new())
+        self.run(cmd::ClusterHelp::new())
     }
 
     /// `CLUSTER INFO`: Returns information about the state of a node.
     ///
-    /// Runs [`cmd::ClusterInfo::new`](crate::cmd::ClusterInfo::new) (required arguments only); build a [`cmd::ClusterInfo`](crate::cmd::ClusterInfo) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterInfo::new`] (required arguments only); build a [`cmd::ClusterInfo`] and `run` it for the optional ones.
     fn cluster_info(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClusterInfo::new())
+        self.run(cmd::ClusterInfo::new())
     }
 
     /// `CLUSTER KEYSLOT`: Returns the hash slot for a key.
     ///
-    /// Runs [`cmd::ClusterKeyslot::new`](crate::cmd::ClusterKeyslot::new) (required arguments only); build a [`cmd::ClusterKeyslot`](crate::cmd::ClusterKeyslot) and `run` it for the optional ones.
-    fn cluster_keyslot<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::ClusterKeyslot::new(key))
+    /// Runs [`cmd::ClusterKeyslot::new`] (required arguments only); build a [`cmd::ClusterKeyslot`] and `run` it for the optional ones.
+    fn cluster_keyslot<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::ClusterKeyslot::new(key))
     }
 
     /// `CLUSTER LINKS`: Returns a list of all TCP links to and from peer nodes.
     ///
-    /// Runs [`cmd::ClusterLinks::new`](crate::cmd::ClusterLinks::new) (required arguments only); build a [`cmd::ClusterLinks`](crate::cmd::ClusterLinks) and `run` it for the optional ones.
-    fn cluster_links(self) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterLinks::new())
+    /// Runs [`cmd::ClusterLinks::new`] (required arguments only); build a [`cmd::ClusterLinks`] and `run` it for the optional ones.
+    fn cluster_links(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::ClusterLinks::new())
     }
 
     /// `CLUSTER MEET`: Forces a node to handshake with another node.
     ///
-    /// Runs [`cmd::ClusterMeet::new`](crate::cmd::ClusterMeet::new) (required arguments only); build a [`cmd::ClusterMeet`](crate::cmd::ClusterMeet) and `run` it for the optional ones.
-    fn cluster_meet<I: crate::ToArgs>(self, ip: I, port: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterMeet::new(ip, port))
+    /// Runs [`cmd::ClusterMeet::new`] (required arguments only); build a [`cmd::ClusterMeet`] and `run` it for the optional ones.
+    fn cluster_meet<I: ToArgs>(self, ip: I, port: i64) -> Self::Output<()> {
+        self.run(cmd::ClusterMeet::new(ip, port))
     }
 
     /// `CLUSTER MIGRATESLOTS`: Migrate the given slots from this node to the specified nodes.
     ///
-    /// Runs [`cmd::ClusterMigrateslots::new`](crate::cmd::ClusterMigrateslots::new) (required arguments only); build a [`cmd::ClusterMigrateslots`](crate::cmd::ClusterMigrateslots) and `run` it for the optional ones.
-    fn cluster_migrateslots<N: crate::ToArgs>(
+    /// Runs [`cmd::ClusterMigrateslots::new`] (required arguments only); build a [`cmd::ClusterMigrateslots`] and `run` it for the optional ones.
+    fn cluster_migrateslots<N: ToArgs>(
         self,
         migration_group: impl IntoIterator<Item = (impl IntoIterator<Item = (i64, i64)>, N)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterMigrateslots::new(migration_group))
+        self.run(cmd::ClusterMigrateslots::new(migration_group))
     }
 
     /// `CLUSTER MYID`: Returns the ID of a node.
     ///
-    /// Runs [`cmd::ClusterMyid::new`](crate::cmd::ClusterMyid::new) (required arguments only); build a [`cmd::ClusterMyid`](crate::cmd::ClusterMyid) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMyid::new`] (required arguments only); build a [`cmd::ClusterMyid`] and `run` it for the optional ones.
     fn cluster_myid(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClusterMyid::new())
+        self.run(cmd::ClusterMyid::new())
     }
 
     /// `CLUSTER MYSHARDID`: Returns the shard ID of a node.
     ///
-    /// Runs [`cmd::ClusterMyshardid::new`](crate::cmd::ClusterMyshardid::new) (required arguments only); build a [`cmd::ClusterMyshardid`](crate::cmd::ClusterMyshardid) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMyshardid::new`] (required arguments only); build a [`cmd::ClusterMyshardid`] and `run` it for the optional ones.
     fn cluster_myshardid(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClusterMyshardid::new())
+        self.run(cmd::ClusterMyshardid::new())
     }
 
     /// `CLUSTER NODES`: Returns the cluster configuration for a node.
     ///
-    /// Runs [`cmd::ClusterNodes::new`](crate::cmd::ClusterNodes::new) (required arguments only); build a [`cmd::ClusterNodes`](crate::cmd::ClusterNodes) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterNodes::new`] (required arguments only); build a [`cmd::ClusterNodes`] and `run` it for the optional ones.
     fn cluster_nodes(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ClusterNodes::new())
+        self.run(cmd::ClusterNodes::new())
     }
 
     /// `CLUSTER REPLICAS`: Lists the replica nodes of a primary node.
     ///
-    /// Runs [`cmd::ClusterReplicas::new`](crate::cmd::ClusterReplicas::new) (required arguments only); build a [`cmd::ClusterReplicas`](crate::cmd::ClusterReplicas) and `run` it for the optional ones.
-    fn cluster_replicas<N: crate::ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterReplicas::new(node_id))
+    /// Runs [`cmd::ClusterReplicas::new`] (required arguments only); build a [`cmd::ClusterReplicas`] and `run` it for the optional ones.
+    fn cluster_replicas<N: ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
+        self.run(cmd::ClusterReplicas::new(node_id))
     }
 
     /// `CLUSTER REPLICATE`: Configures a node as replica of a primary node or detaches a replica from its primary.
     ///
-    /// Runs [`cmd::ClusterReplicate::new`](crate::cmd::ClusterReplicate::new) (required arguments only); build a [`cmd::ClusterReplicate`](crate::cmd::ClusterReplicate) and `run` it for the optional ones.
-    fn cluster_replicate(self, args: ClusterReplicateArgs) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterReplicate::new(args))
+    /// Runs [`cmd::ClusterReplicate::new`] (required arguments only); build a [`cmd::ClusterReplicate`] and `run` it for the optional ones.
+    fn cluster_replicate(self, args: cmd::ClusterReplicateArgs) -> Self::Output<()> {
+        self.run(cmd::ClusterReplicate::new(args))
     }
 
     /// `CLUSTER RESET`: Resets a node.
     ///
-    /// Runs [`cmd::ClusterReset::new`](crate::cmd::ClusterReset::new) (required arguments only); build a [`cmd::ClusterReset`](crate::cmd::ClusterReset) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterReset::new`] (required arguments only); build a [`cmd::ClusterReset`] and `run` it for the optional ones.
     fn cluster_reset(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterReset::new())
+        self.run(cmd::ClusterReset::new())
     }
 
     /// `CLUSTER SAVECONFIG`: Forces a node to save the cluster configuration to disk.
     ///
-    /// Runs [`cmd::ClusterSaveconfig::new`](crate::cmd::ClusterSaveconfig::new) (required arguments only); build a [`cmd::ClusterSaveconfig`](crate::cmd::ClusterSaveconfig) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSaveconfig::new`] (required arguments only); build a [`cmd::ClusterSaveconfig`] and `run` it for the optional ones.
     fn cluster_saveconfig(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSaveconfig::new())
+        self.run(cmd::ClusterSaveconfig::new())
     }
 
     /// `CLUSTER SET-CONFIG-EPOCH`: Sets the configuration epoch for a new node.
     ///
-    /// Runs [`cmd::ClusterSetConfigEpoch::new`](crate::cmd::ClusterSetConfigEpoch::new) (required arguments only); build a [`cmd::ClusterSetConfigEpoch`](crate::cmd::ClusterSetConfigEpoch) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSetConfigEpoch::new`] (required arguments only); build a [`cmd::ClusterSetConfigEpoch`] and `run` it for the optional ones.
     fn cluster_set_config_epoch(self, config_epoch: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSetConfigEpoch::new(config_epoch))
+        self.run(cmd::ClusterSetConfigEpoch::new(config_epoch))
     }
 
     /// `CLUSTER SETSLOT`: Binds a hash slot to a node.
     ///
-    /// Runs [`cmd::ClusterSetslot::new`](crate::cmd::ClusterSetslot::new) (required arguments only); build a [`cmd::ClusterSetslot`](crate::cmd::ClusterSetslot) and `run` it for the optional ones.
-    fn cluster_setslot(self, slot: i64, subcommand: ClusterSetslotSubcommand) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSetslot::new(slot, subcommand))
+    /// Runs [`cmd::ClusterSetslot::new`] (required arguments only); build a [`cmd::ClusterSetslot`] and `run` it for the optional ones.
+    fn cluster_setslot(
+        self,
+        slot: i64,
+        subcommand: cmd::ClusterSetslotSubcommand,
+    ) -> Self::Output<()> {
+        self.run(cmd::ClusterSetslot::new(slot, subcommand))
     }
 
     /// `CLUSTER SHARDS`: Returns the mapping of cluster slots to shards.
     ///
-    /// Runs [`cmd::ClusterShards::new`](crate::cmd::ClusterShards::new) (required arguments only); build a [`cmd::ClusterShards`](crate::cmd::ClusterShards) and `run` it for the optional ones.
-    fn cluster_shards(self) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterShards::new())
+    /// Runs [`cmd::ClusterShards::new`] (required arguments only); build a [`cmd::ClusterShards`] and `run` it for the optional ones.
+    fn cluster_shards(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::ClusterShards::new())
     }
 
     /// `CLUSTER SLAVES`: Lists the replica nodes of a primary node.
     ///
-    /// Runs [`cmd::ClusterSlaves::new`](crate::cmd::ClusterSlaves::new) (required arguments only); build a [`cmd::ClusterSlaves`](crate::cmd::ClusterSlaves) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSlaves::new`] (required arguments only); build a [`cmd::ClusterSlaves`] and `run` it for the optional ones.
     #[deprecated(note = "deprecated since 5.0.0; replaced by CLUSTER REPLICAS")]
-    fn cluster_slaves<N: crate::ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSlaves::new(node_id))
+    fn cluster_slaves<N: ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
+        self.run(cmd::ClusterSlaves::new(node_id))
     }
 
     /// `CLUSTER SLOT-STATS`: Return an array of slot usage statistics for slots assigned to the current node.
     ///
-    /// Runs [`cmd::ClusterSlotStats::new`](crate::cmd::ClusterSlotStats::new) (required arguments only); build a [`cmd::ClusterSlotStats`](crate::cmd::ClusterSlotStats) and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSlotStats::new`] (required arguments only); build a [`cmd::ClusterSlotStats`] and `run` it for the optional ones.
     fn cluster_slot_stats(
         self,
-        filter: ClusterSlotStatsFilter,
-    ) -> Self::Output<Vec<(i64, std::collections::HashMap<String, i64>)>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSlotStats::new(filter))
+        filter: cmd::ClusterSlotStatsFilter,
+    ) -> Self::Output<Vec<(i64, HashMap<String, i64>)>> {
+        self.run(cmd::ClusterSlotStats::new(filter))
     }
 
     /// `CLUSTER SLOTS`: Returns the mapping of cluster slots to nodes.
     ///
-    /// Runs [`cmd::ClusterSlots::new`](crate::cmd::ClusterSlots::new) (required arguments only); build a [`cmd::ClusterSlots`](crate::cmd::ClusterSlots) and `run` it for the optional ones.
-    fn cluster_slots(self) -> Self::Output<Vec<Vec<crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSlots::new())
+    /// Runs [`cmd::ClusterSlots::new`] (required arguments only); build a [`cmd::ClusterSlots`] and `run` it for the optional ones.
+    fn cluster_slots(self) -> Self::Output<Vec<Vec<Value>>> {
+        self.run(cmd::ClusterSlots::new())
     }
 
     /// `CLUSTER SYNCSLOTS`: A container for internal slot migration commands.
     ///
-    /// Runs [`cmd::ClusterSyncslots::new`](crate::cmd::ClusterSyncslots::new) (required arguments only); build a [`cmd::ClusterSyncslots`](crate::cmd::ClusterSyncslots) and `run` it for the optional ones.
-    fn cluster_syncslots<A: crate::ToArgs>(
-        self,
-        args: impl IntoIterator<Item = A>,
-    ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClusterSyncslots::new(args))
+    /// Runs [`cmd::ClusterSyncslots::new`] (required arguments only); build a [`cmd::ClusterSyncslots`] and `run` it for the optional ones.
+    fn cluster_syncslots<A: ToArgs>(self, args: impl IntoIterator<Item = A>) -> Self::Output<()> {
+        self.run(cmd::ClusterSyncslots::new(args))
     }
 
     /// `CLUSTERSCAN`: Iterates over the keys in the cluster.
     ///
-    /// Runs [`cmd::Clusterscan::new`](crate::cmd::Clusterscan::new) (required arguments only); build a [`cmd::Clusterscan`](crate::cmd::Clusterscan) and `run` it for the optional ones.
-    fn clusterscan<C: crate::ToArgs>(self, cursor: C) -> Self::Output<(String, Vec<bytes::Bytes>)> {
-        crate::command::Executor::run(self, crate::cmd::Clusterscan::new(cursor))
+    /// Runs [`cmd::Clusterscan::new`] (required arguments only); build a [`cmd::Clusterscan`] and `run` it for the optional ones.
+    fn clusterscan<C: ToArgs>(self, cursor: C) -> Self::Output<(String, Vec<Bytes>)> {
+        self.run(cmd::Clusterscan::new(cursor))
     }
 
     /// `COMMAND`: Returns detailed information about all commands.
     ///
-    /// Runs [`cmd::Command::new`](crate::cmd::Command::new) (required arguments only); build a [`cmd::Command`](crate::cmd::Command) and `run` it for the optional ones.
+    /// Runs [`cmd::Command::new`] (required arguments only); build a [`cmd::Command`] and `run` it for the optional ones.
     fn command(
         self,
     ) -> Self::Output<
@@ -654,58 +636,54 @@ pub trait Commands: crate::command::Executor {
             i64,
             Vec<String>,
             Vec<String>,
-            Vec<std::collections::HashMap<String, crate::Value>>,
-            crate::Value,
+            Vec<HashMap<String, Value>>,
+            Value,
         )>,
     > {
-        crate::command::Executor::run(self, crate::cmd::Command::new())
+        self.run(cmd::Command::new())
     }
 
     /// `COMMAND COUNT`: Returns a count of commands.
     ///
-    /// Runs [`cmd::CommandCount::new`](crate::cmd::CommandCount::new) (required arguments only); build a [`cmd::CommandCount`](crate::cmd::CommandCount) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandCount::new`] (required arguments only); build a [`cmd::CommandCount`] and `run` it for the optional ones.
     fn command_count(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::CommandCount::new())
+        self.run(cmd::CommandCount::new())
     }
 
     /// `COMMAND DOCS`: Returns documentary information about one, multiple or all commands.
     ///
-    /// Runs [`cmd::CommandDocs::new`](crate::cmd::CommandDocs::new) (required arguments only); build a [`cmd::CommandDocs`](crate::cmd::CommandDocs) and `run` it for the optional ones.
-    fn command_docs(
-        self,
-    ) -> Self::Output<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > {
-        crate::command::Executor::run(self, crate::cmd::CommandDocs::new())
+    /// Runs [`cmd::CommandDocs::new`] (required arguments only); build a [`cmd::CommandDocs`] and `run` it for the optional ones.
+    fn command_docs(self) -> Self::Output<HashMap<String, HashMap<String, Value>>> {
+        self.run(cmd::CommandDocs::new())
     }
 
     /// `COMMAND GETKEYS`: Extracts the key names from an arbitrary command.
     ///
-    /// Runs [`cmd::CommandGetkeys::new`](crate::cmd::CommandGetkeys::new) (required arguments only); build a [`cmd::CommandGetkeys`](crate::cmd::CommandGetkeys) and `run` it for the optional ones.
-    fn command_getkeys<C: crate::ToArgs>(self, command: C) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::CommandGetkeys::new(command))
+    /// Runs [`cmd::CommandGetkeys::new`] (required arguments only); build a [`cmd::CommandGetkeys`] and `run` it for the optional ones.
+    fn command_getkeys<C: ToArgs>(self, command: C) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::CommandGetkeys::new(command))
     }
 
     /// `COMMAND GETKEYSANDFLAGS`: Extracts the key names and access flags for an arbitrary command.
     ///
-    /// Runs [`cmd::CommandGetkeysandflags::new`](crate::cmd::CommandGetkeysandflags::new) (required arguments only); build a [`cmd::CommandGetkeysandflags`](crate::cmd::CommandGetkeysandflags) and `run` it for the optional ones.
-    fn command_getkeysandflags<C: crate::ToArgs>(
+    /// Runs [`cmd::CommandGetkeysandflags::new`] (required arguments only); build a [`cmd::CommandGetkeysandflags`] and `run` it for the optional ones.
+    fn command_getkeysandflags<C: ToArgs>(
         self,
         command: C,
-    ) -> Self::Output<Vec<(bytes::Bytes, Vec<String>)>> {
-        crate::command::Executor::run(self, crate::cmd::CommandGetkeysandflags::new(command))
+    ) -> Self::Output<Vec<(Bytes, Vec<String>)>> {
+        self.run(cmd::CommandGetkeysandflags::new(command))
     }
 
     /// `COMMAND HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::CommandHelp::new`](crate::cmd::CommandHelp::new) (required arguments only); build a [`cmd::CommandHelp`](crate::cmd::CommandHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandHelp::new`] (required arguments only); build a [`cmd::CommandHelp`] and `run` it for the optional ones.
     fn command_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::CommandHelp::new())
+        self.run(cmd::CommandHelp::new())
     }
 
     /// `COMMAND INFO`: Returns information about one, multiple or all commands.
     ///
-    /// Runs [`cmd::CommandInfo::new`](crate::cmd::CommandInfo::new) (required arguments only); build a [`cmd::CommandInfo`](crate::cmd::CommandInfo) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandInfo::new`] (required arguments only); build a [`cmd::CommandInfo`] and `run` it for the optional ones.
     fn command_info(
         self,
     ) -> Self::Output<
@@ -719,2339 +697,2159 @@ pub trait Commands: crate::command::Executor {
                 i64,
                 Vec<String>,
                 Vec<String>,
-                Vec<std::collections::HashMap<String, crate::Value>>,
-                crate::Value,
+                Vec<HashMap<String, Value>>,
+                Value,
             )>,
         >,
     > {
-        crate::command::Executor::run(self, crate::cmd::CommandInfo::new())
+        self.run(cmd::CommandInfo::new())
     }
 
     /// `COMMAND LIST`: Returns a list of command names.
     ///
-    /// Runs [`cmd::CommandList::new`](crate::cmd::CommandList::new) (required arguments only); build a [`cmd::CommandList`](crate::cmd::CommandList) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandList::new`] (required arguments only); build a [`cmd::CommandList`] and `run` it for the optional ones.
     fn command_list(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::CommandList::new())
+        self.run(cmd::CommandList::new())
     }
 
     /// `COMMANDLOG GET`: Returns the specified command log's entries.
     ///
-    /// Runs [`cmd::CommandlogGet::new`](crate::cmd::CommandlogGet::new) (required arguments only); build a [`cmd::CommandlogGet`](crate::cmd::CommandlogGet) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogGet::new`] (required arguments only); build a [`cmd::CommandlogGet`] and `run` it for the optional ones.
     fn commandlog_get(
         self,
         count: i64,
-        type_: CommandlogGetType,
-    ) -> Self::Output<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> {
-        crate::command::Executor::run(self, crate::cmd::CommandlogGet::new(count, type_))
+        type_: cmd::CommandlogGetType,
+    ) -> Self::Output<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> {
+        self.run(cmd::CommandlogGet::new(count, type_))
     }
 
     /// `COMMANDLOG HELP`: Shows helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::CommandlogHelp::new`](crate::cmd::CommandlogHelp::new) (required arguments only); build a [`cmd::CommandlogHelp`](crate::cmd::CommandlogHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogHelp::new`] (required arguments only); build a [`cmd::CommandlogHelp`] and `run` it for the optional ones.
     fn commandlog_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::CommandlogHelp::new())
+        self.run(cmd::CommandlogHelp::new())
     }
 
     /// `COMMANDLOG LEN`: Returns the number of entries in the specified type of command log.
     ///
-    /// Runs [`cmd::CommandlogLen::new`](crate::cmd::CommandlogLen::new) (required arguments only); build a [`cmd::CommandlogLen`](crate::cmd::CommandlogLen) and `run` it for the optional ones.
-    fn commandlog_len(self, type_: CommandlogLenType) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::CommandlogLen::new(type_))
+    /// Runs [`cmd::CommandlogLen::new`] (required arguments only); build a [`cmd::CommandlogLen`] and `run` it for the optional ones.
+    fn commandlog_len(self, type_: cmd::CommandlogLenType) -> Self::Output<i64> {
+        self.run(cmd::CommandlogLen::new(type_))
     }
 
     /// `COMMANDLOG RESET`: Clears all entries from the specified type of command log.
     ///
-    /// Runs [`cmd::CommandlogReset::new`](crate::cmd::CommandlogReset::new) (required arguments only); build a [`cmd::CommandlogReset`](crate::cmd::CommandlogReset) and `run` it for the optional ones.
-    fn commandlog_reset(self, type_: CommandlogResetType) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::CommandlogReset::new(type_))
+    /// Runs [`cmd::CommandlogReset::new`] (required arguments only); build a [`cmd::CommandlogReset`] and `run` it for the optional ones.
+    fn commandlog_reset(self, type_: cmd::CommandlogResetType) -> Self::Output<()> {
+        self.run(cmd::CommandlogReset::new(type_))
     }
 
     /// `CONFIG GET`: Returns the effective values of configuration parameters.
     ///
-    /// Runs [`cmd::ConfigGet::new`](crate::cmd::ConfigGet::new) (required arguments only); build a [`cmd::ConfigGet`](crate::cmd::ConfigGet) and `run` it for the optional ones.
-    fn config_get<P: crate::ToArgs>(
+    /// Runs [`cmd::ConfigGet::new`] (required arguments only); build a [`cmd::ConfigGet`] and `run` it for the optional ones.
+    fn config_get<P: ToArgs>(
         self,
         parameter: impl IntoIterator<Item = P>,
-    ) -> Self::Output<std::collections::HashMap<String, String>> {
-        crate::command::Executor::run(self, crate::cmd::ConfigGet::new(parameter))
+    ) -> Self::Output<HashMap<String, String>> {
+        self.run(cmd::ConfigGet::new(parameter))
     }
 
     /// `CONFIG HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ConfigHelp::new`](crate::cmd::ConfigHelp::new) (required arguments only); build a [`cmd::ConfigHelp`](crate::cmd::ConfigHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigHelp::new`] (required arguments only); build a [`cmd::ConfigHelp`] and `run` it for the optional ones.
     fn config_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ConfigHelp::new())
+        self.run(cmd::ConfigHelp::new())
     }
 
     /// `CONFIG RESETSTAT`: Resets the server's statistics.
     ///
-    /// Runs [`cmd::ConfigResetstat::new`](crate::cmd::ConfigResetstat::new) (required arguments only); build a [`cmd::ConfigResetstat`](crate::cmd::ConfigResetstat) and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigResetstat::new`] (required arguments only); build a [`cmd::ConfigResetstat`] and `run` it for the optional ones.
     fn config_resetstat(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ConfigResetstat::new())
+        self.run(cmd::ConfigResetstat::new())
     }
 
     /// `CONFIG REWRITE`: Persists the effective configuration to file.
     ///
-    /// Runs [`cmd::ConfigRewrite::new`](crate::cmd::ConfigRewrite::new) (required arguments only); build a [`cmd::ConfigRewrite`](crate::cmd::ConfigRewrite) and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigRewrite::new`] (required arguments only); build a [`cmd::ConfigRewrite`] and `run` it for the optional ones.
     fn config_rewrite(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ConfigRewrite::new())
+        self.run(cmd::ConfigRewrite::new())
     }
 
     /// `CONFIG SET`: Sets configuration parameters in-flight.
     ///
-    /// Runs [`cmd::ConfigSet::new`](crate::cmd::ConfigSet::new) (required arguments only); build a [`cmd::ConfigSet`](crate::cmd::ConfigSet) and `run` it for the optional ones.
-    fn config_set<P: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::ConfigSet::new`] (required arguments only); build a [`cmd::ConfigSet`] and `run` it for the optional ones.
+    fn config_set<P: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (P, V)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ConfigSet::new(data))
+        self.run(cmd::ConfigSet::new(data))
     }
 
     /// `COPY`: Copies the value of a key to a new key.
     ///
-    /// Runs [`cmd::Copy::new`](crate::cmd::Copy::new) (required arguments only); build a [`cmd::Copy`](crate::cmd::Copy) and `run` it for the optional ones.
-    fn copy<S: crate::ToArgs, D: crate::ToArgs>(
-        self,
-        source: S,
-        destination: D,
-    ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Copy::new(source, destination))
+    /// Runs [`cmd::Copy::new`] (required arguments only); build a [`cmd::Copy`] and `run` it for the optional ones.
+    fn copy<S: ToArgs, D: ToArgs>(self, source: S, destination: D) -> Self::Output<bool> {
+        self.run(cmd::Copy::new(source, destination))
     }
 
     /// `DBSIZE`: Returns the number of keys in the database.
     ///
-    /// Runs [`cmd::Dbsize::new`](crate::cmd::Dbsize::new) (required arguments only); build a [`cmd::Dbsize`](crate::cmd::Dbsize) and `run` it for the optional ones.
+    /// Runs [`cmd::Dbsize::new`] (required arguments only); build a [`cmd::Dbsize`] and `run` it for the optional ones.
     fn dbsize(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Dbsize::new())
+        self.run(cmd::Dbsize::new())
     }
 
     /// `DEBUG`: A container for debugging commands.
     ///
-    /// Runs [`cmd::Debug::new`](crate::cmd::Debug::new) (required arguments only); build a [`cmd::Debug`](crate::cmd::Debug) and `run` it for the optional ones.
-    fn debug<A: crate::ToArgs>(
-        self,
-        args: impl IntoIterator<Item = A>,
-    ) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Debug::new(args))
+    /// Runs [`cmd::Debug::new`] (required arguments only); build a [`cmd::Debug`] and `run` it for the optional ones.
+    fn debug<A: ToArgs>(self, args: impl IntoIterator<Item = A>) -> Self::Output<Value> {
+        self.run(cmd::Debug::new(args))
     }
 
     /// `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Decr::new`](crate::cmd::Decr::new) (required arguments only); build a [`cmd::Decr`](crate::cmd::Decr) and `run` it for the optional ones.
-    fn decr<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Decr::new(key))
+    /// Runs [`cmd::Decr::new`] (required arguments only); build a [`cmd::Decr`] and `run` it for the optional ones.
+    fn decr<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Decr::new(key))
     }
 
     /// `DECRBY`: Decrements the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Decrby::new`](crate::cmd::Decrby::new) (required arguments only); build a [`cmd::Decrby`](crate::cmd::Decrby) and `run` it for the optional ones.
-    fn decrby<K: crate::ToArgs>(self, key: K, decrement: i64) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Decrby::new(key, decrement))
+    /// Runs [`cmd::Decrby::new`] (required arguments only); build a [`cmd::Decrby`] and `run` it for the optional ones.
+    fn decrby<K: ToArgs>(self, key: K, decrement: i64) -> Self::Output<i64> {
+        self.run(cmd::Decrby::new(key, decrement))
     }
 
     /// `DEL`: Deletes one or more keys.
     ///
-    /// Runs [`cmd::Del::new`](crate::cmd::Del::new) (required arguments only); build a [`cmd::Del`](crate::cmd::Del) and `run` it for the optional ones.
-    fn del<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Del::new(key))
+    /// Runs [`cmd::Del::new`] (required arguments only); build a [`cmd::Del`] and `run` it for the optional ones.
+    fn del<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Del::new(key))
     }
 
     /// `DELIFEQ`: Delete key if value matches string.
     ///
-    /// Runs [`cmd::Delifeq::new`](crate::cmd::Delifeq::new) (required arguments only); build a [`cmd::Delifeq`](crate::cmd::Delifeq) and `run` it for the optional ones.
-    fn delifeq<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Delifeq::new(key, value))
+    /// Runs [`cmd::Delifeq::new`] (required arguments only); build a [`cmd::Delifeq`] and `run` it for the optional ones.
+    fn delifeq<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
+        self.run(cmd::Delifeq::new(key, value))
     }
 
     /// `DUMP`: Returns a serialized representation of the value stored at a key.
     ///
-    /// Runs [`cmd::Dump::new`](crate::cmd::Dump::new) (required arguments only); build a [`cmd::Dump`](crate::cmd::Dump) and `run` it for the optional ones.
-    fn dump<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Dump::new(key))
+    /// Runs [`cmd::Dump::new`] (required arguments only); build a [`cmd::Dump`] and `run` it for the optional ones.
+    fn dump<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Dump::new(key))
     }
 
     /// `ECHO`: Returns the given string.
     ///
-    /// Runs [`cmd::Echo::new`](crate::cmd::Echo::new) (required arguments only); build a [`cmd::Echo`](crate::cmd::Echo) and `run` it for the optional ones.
-    fn echo<M: crate::ToArgs>(self, message: M) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::Echo::new(message))
+    /// Runs [`cmd::Echo::new`] (required arguments only); build a [`cmd::Echo`] and `run` it for the optional ones.
+    fn echo<M: ToArgs>(self, message: M) -> Self::Output<Bytes> {
+        self.run(cmd::Echo::new(message))
     }
 
     /// `EVAL`: Executes a server-side Lua script.
     ///
-    /// Runs [`cmd::Eval::new`](crate::cmd::Eval::new) (required arguments only); build a [`cmd::Eval`](crate::cmd::Eval) and `run` it for the optional ones.
-    fn eval<S: crate::ToArgs>(self, script: S) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Eval::new(script))
+    /// Runs [`cmd::Eval::new`] (required arguments only); build a [`cmd::Eval`] and `run` it for the optional ones.
+    fn eval<S: ToArgs>(self, script: S) -> Self::Output<Value> {
+        self.run(cmd::Eval::new(script))
     }
 
     /// `EVALSHA`: Executes a server-side Lua script by SHA1 digest.
     ///
-    /// Runs [`cmd::Evalsha::new`](crate::cmd::Evalsha::new) (required arguments only); build a [`cmd::Evalsha`](crate::cmd::Evalsha) and `run` it for the optional ones.
-    fn evalsha<S: crate::ToArgs>(self, sha1: S) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Evalsha::new(sha1))
+    /// Runs [`cmd::Evalsha::new`] (required arguments only); build a [`cmd::Evalsha`] and `run` it for the optional ones.
+    fn evalsha<S: ToArgs>(self, sha1: S) -> Self::Output<Value> {
+        self.run(cmd::Evalsha::new(sha1))
     }
 
     /// `EVALSHA_RO`: Executes a read-only server-side Lua script by SHA1 digest.
     ///
-    /// Runs [`cmd::EvalshaRo::new`](crate::cmd::EvalshaRo::new) (required arguments only); build a [`cmd::EvalshaRo`](crate::cmd::EvalshaRo) and `run` it for the optional ones.
-    fn evalsha_ro<S: crate::ToArgs>(self, sha1: S) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::EvalshaRo::new(sha1))
+    /// Runs [`cmd::EvalshaRo::new`] (required arguments only); build a [`cmd::EvalshaRo`] and `run` it for the optional ones.
+    fn evalsha_ro<S: ToArgs>(self, sha1: S) -> Self::Output<Value> {
+        self.run(cmd::EvalshaRo::new(sha1))
     }
 
     /// `EVAL_RO`: Executes a read-only server-side Lua script.
     ///
-    /// Runs [`cmd::EvalRo::new`](crate::cmd::EvalRo::new) (required arguments only); build a [`cmd::EvalRo`](crate::cmd::EvalRo) and `run` it for the optional ones.
-    fn eval_ro<S: crate::ToArgs>(self, script: S) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::EvalRo::new(script))
+    /// Runs [`cmd::EvalRo::new`] (required arguments only); build a [`cmd::EvalRo`] and `run` it for the optional ones.
+    fn eval_ro<S: ToArgs>(self, script: S) -> Self::Output<Value> {
+        self.run(cmd::EvalRo::new(script))
     }
 
     /// `EXISTS`: Determines whether one or more keys exist.
     ///
-    /// Runs [`cmd::Exists::new`](crate::cmd::Exists::new) (required arguments only); build a [`cmd::Exists`](crate::cmd::Exists) and `run` it for the optional ones.
-    fn exists<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Exists::new(key))
+    /// Runs [`cmd::Exists::new`] (required arguments only); build a [`cmd::Exists`] and `run` it for the optional ones.
+    fn exists<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Exists::new(key))
     }
 
     /// `EXPIRE`: Sets the expiration time of a key in seconds.
     ///
-    /// Runs [`cmd::Expire::new`](crate::cmd::Expire::new) (required arguments only); build a [`cmd::Expire`](crate::cmd::Expire) and `run` it for the optional ones.
-    fn expire<K: crate::ToArgs>(
-        self,
-        key: K,
-        seconds: impl crate::command::time::Seconds,
-    ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Expire::new(key, seconds))
+    /// Runs [`cmd::Expire::new`] (required arguments only); build a [`cmd::Expire`] and `run` it for the optional ones.
+    fn expire<K: ToArgs>(self, key: K, seconds: impl Seconds) -> Self::Output<bool> {
+        self.run(cmd::Expire::new(key, seconds))
     }
 
     /// `EXPIREAT`: Sets the expiration time of a key to a Unix timestamp.
     ///
-    /// Runs [`cmd::Expireat::new`](crate::cmd::Expireat::new) (required arguments only); build a [`cmd::Expireat`](crate::cmd::Expireat) and `run` it for the optional ones.
-    fn expireat<K: crate::ToArgs>(
+    /// Runs [`cmd::Expireat::new`] (required arguments only); build a [`cmd::Expireat`] and `run` it for the optional ones.
+    fn expireat<K: ToArgs>(
         self,
         key: K,
-        unix_time_seconds: impl crate::command::time::UnixSeconds,
+        unix_time_seconds: impl UnixSeconds,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Expireat::new(key, unix_time_seconds))
+        self.run(cmd::Expireat::new(key, unix_time_seconds))
     }
 
     /// `EXPIRETIME`: Returns the expiration time of a key as a Unix timestamp.
     ///
-    /// Runs [`cmd::Expiretime::new`](crate::cmd::Expiretime::new) (required arguments only); build a [`cmd::Expiretime`](crate::cmd::Expiretime) and `run` it for the optional ones.
-    fn expiretime<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Expiretime::new(key))
+    /// Runs [`cmd::Expiretime::new`] (required arguments only); build a [`cmd::Expiretime`] and `run` it for the optional ones.
+    fn expiretime<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Expiretime::new(key))
     }
 
     /// `FAILOVER`: Starts a coordinated failover from a server to one of its replicas.
     ///
-    /// Runs [`cmd::Failover::new`](crate::cmd::Failover::new) (required arguments only); build a [`cmd::Failover`](crate::cmd::Failover) and `run` it for the optional ones.
+    /// Runs [`cmd::Failover::new`] (required arguments only); build a [`cmd::Failover`] and `run` it for the optional ones.
     fn failover(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Failover::new())
+        self.run(cmd::Failover::new())
     }
 
     /// `FCALL`: Invokes a function.
     ///
-    /// Runs [`cmd::Fcall::new`](crate::cmd::Fcall::new) (required arguments only); build a [`cmd::Fcall`](crate::cmd::Fcall) and `run` it for the optional ones.
-    fn fcall<F: crate::ToArgs>(self, function: F) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Fcall::new(function))
+    /// Runs [`cmd::Fcall::new`] (required arguments only); build a [`cmd::Fcall`] and `run` it for the optional ones.
+    fn fcall<F: ToArgs>(self, function: F) -> Self::Output<Value> {
+        self.run(cmd::Fcall::new(function))
     }
 
     /// `FCALL_RO`: Invokes a read-only function.
     ///
-    /// Runs [`cmd::FcallRo::new`](crate::cmd::FcallRo::new) (required arguments only); build a [`cmd::FcallRo`](crate::cmd::FcallRo) and `run` it for the optional ones.
-    fn fcall_ro<F: crate::ToArgs>(self, function: F) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::FcallRo::new(function))
+    /// Runs [`cmd::FcallRo::new`] (required arguments only); build a [`cmd::FcallRo`] and `run` it for the optional ones.
+    fn fcall_ro<F: ToArgs>(self, function: F) -> Self::Output<Value> {
+        self.run(cmd::FcallRo::new(function))
     }
 
     /// `FLUSHALL`: Removes all keys from all databases.
     ///
-    /// Runs [`cmd::Flushall::new`](crate::cmd::Flushall::new) (required arguments only); build a [`cmd::Flushall`](crate::cmd::Flushall) and `run` it for the optional ones.
+    /// Runs [`cmd::Flushall::new`] (required arguments only); build a [`cmd::Flushall`] and `run` it for the optional ones.
     fn flushall(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Flushall::new())
+        self.run(cmd::Flushall::new())
     }
 
     /// `FLUSHDB`: Removes all keys from the current database.
     ///
-    /// Runs [`cmd::Flushdb::new`](crate::cmd::Flushdb::new) (required arguments only); build a [`cmd::Flushdb`](crate::cmd::Flushdb) and `run` it for the optional ones.
+    /// Runs [`cmd::Flushdb::new`] (required arguments only); build a [`cmd::Flushdb`] and `run` it for the optional ones.
     fn flushdb(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Flushdb::new())
+        self.run(cmd::Flushdb::new())
     }
 
     /// `FUNCTION DELETE`: Deletes a library and its functions.
     ///
-    /// Runs [`cmd::FunctionDelete::new`](crate::cmd::FunctionDelete::new) (required arguments only); build a [`cmd::FunctionDelete`](crate::cmd::FunctionDelete) and `run` it for the optional ones.
-    fn function_delete<L: crate::ToArgs>(self, library_name: L) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::FunctionDelete::new(library_name))
+    /// Runs [`cmd::FunctionDelete::new`] (required arguments only); build a [`cmd::FunctionDelete`] and `run` it for the optional ones.
+    fn function_delete<L: ToArgs>(self, library_name: L) -> Self::Output<()> {
+        self.run(cmd::FunctionDelete::new(library_name))
     }
 
     /// `FUNCTION DUMP`: Dumps all libraries into a serialized binary payload.
     ///
-    /// Runs [`cmd::FunctionDump::new`](crate::cmd::FunctionDump::new) (required arguments only); build a [`cmd::FunctionDump`](crate::cmd::FunctionDump) and `run` it for the optional ones.
-    fn function_dump(self) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::FunctionDump::new())
+    /// Runs [`cmd::FunctionDump::new`] (required arguments only); build a [`cmd::FunctionDump`] and `run` it for the optional ones.
+    fn function_dump(self) -> Self::Output<Bytes> {
+        self.run(cmd::FunctionDump::new())
     }
 
     /// `FUNCTION FLUSH`: Deletes all libraries and functions.
     ///
-    /// Runs [`cmd::FunctionFlush::new`](crate::cmd::FunctionFlush::new) (required arguments only); build a [`cmd::FunctionFlush`](crate::cmd::FunctionFlush) and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionFlush::new`] (required arguments only); build a [`cmd::FunctionFlush`] and `run` it for the optional ones.
     fn function_flush(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::FunctionFlush::new())
+        self.run(cmd::FunctionFlush::new())
     }
 
     /// `FUNCTION HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::FunctionHelp::new`](crate::cmd::FunctionHelp::new) (required arguments only); build a [`cmd::FunctionHelp`](crate::cmd::FunctionHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionHelp::new`] (required arguments only); build a [`cmd::FunctionHelp`] and `run` it for the optional ones.
     fn function_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::FunctionHelp::new())
+        self.run(cmd::FunctionHelp::new())
     }
 
     /// `FUNCTION KILL`: Terminates a function during execution.
     ///
-    /// Runs [`cmd::FunctionKill::new`](crate::cmd::FunctionKill::new) (required arguments only); build a [`cmd::FunctionKill`](crate::cmd::FunctionKill) and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionKill::new`] (required arguments only); build a [`cmd::FunctionKill`] and `run` it for the optional ones.
     fn function_kill(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::FunctionKill::new())
+        self.run(cmd::FunctionKill::new())
     }
 
     /// `FUNCTION LIST`: Returns information about all libraries.
     ///
-    /// Runs [`cmd::FunctionList::new`](crate::cmd::FunctionList::new) (required arguments only); build a [`cmd::FunctionList`](crate::cmd::FunctionList) and `run` it for the optional ones.
-    fn function_list(self) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::FunctionList::new())
+    /// Runs [`cmd::FunctionList::new`] (required arguments only); build a [`cmd::FunctionList`] and `run` it for the optional ones.
+    fn function_list(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::FunctionList::new())
     }
 
     /// `FUNCTION LOAD`: Creates a library.
     ///
-    /// Runs [`cmd::FunctionLoad::new`](crate::cmd::FunctionLoad::new) (required arguments only); build a [`cmd::FunctionLoad`](crate::cmd::FunctionLoad) and `run` it for the optional ones.
-    fn function_load<F: crate::ToArgs>(self, function_code: F) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::FunctionLoad::new(function_code))
+    /// Runs [`cmd::FunctionLoad::new`] (required arguments only); build a [`cmd::FunctionLoad`] and `run` it for the optional ones.
+    fn function_load<F: ToArgs>(self, function_code: F) -> Self::Output<String> {
+        self.run(cmd::FunctionLoad::new(function_code))
     }
 
     /// `FUNCTION RESTORE`: Restores all libraries from a payload.
     ///
-    /// Runs [`cmd::FunctionRestore::new`](crate::cmd::FunctionRestore::new) (required arguments only); build a [`cmd::FunctionRestore`](crate::cmd::FunctionRestore) and `run` it for the optional ones.
-    fn function_restore<S: crate::ToArgs>(self, serialized_value: S) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::FunctionRestore::new(serialized_value))
+    /// Runs [`cmd::FunctionRestore::new`] (required arguments only); build a [`cmd::FunctionRestore`] and `run` it for the optional ones.
+    fn function_restore<S: ToArgs>(self, serialized_value: S) -> Self::Output<()> {
+        self.run(cmd::FunctionRestore::new(serialized_value))
     }
 
     /// `FUNCTION STATS`: Returns information about a function during execution.
     ///
-    /// Runs [`cmd::FunctionStats::new`](crate::cmd::FunctionStats::new) (required arguments only); build a [`cmd::FunctionStats`](crate::cmd::FunctionStats) and `run` it for the optional ones.
-    fn function_stats(self) -> Self::Output<std::collections::HashMap<String, crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::FunctionStats::new())
+    /// Runs [`cmd::FunctionStats::new`] (required arguments only); build a [`cmd::FunctionStats`] and `run` it for the optional ones.
+    fn function_stats(self) -> Self::Output<HashMap<String, Value>> {
+        self.run(cmd::FunctionStats::new())
     }
 
     /// `GEOADD`: Adds one or more members to a geospatial index. The key is created if it doesn't exist.
     ///
-    /// Runs [`cmd::Geoadd::new`](crate::cmd::Geoadd::new) (required arguments only); build a [`cmd::Geoadd`](crate::cmd::Geoadd) and `run` it for the optional ones.
-    fn geoadd<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Geoadd::new`] (required arguments only); build a [`cmd::Geoadd`] and `run` it for the optional ones.
+    fn geoadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         data: impl IntoIterator<Item = (f64, f64, M)>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Geoadd::new(key, data))
+        self.run(cmd::Geoadd::new(key, data))
     }
 
     /// `GEODIST`: Returns the distance between two members of a geospatial index.
     ///
-    /// Runs [`cmd::Geodist::new`](crate::cmd::Geodist::new) (required arguments only); build a [`cmd::Geodist`](crate::cmd::Geodist) and `run` it for the optional ones.
-    fn geodist<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Geodist::new`] (required arguments only); build a [`cmd::Geodist`] and `run` it for the optional ones.
+    fn geodist<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         member1: M,
         member2: M2,
     ) -> Self::Output<Option<f64>> {
-        crate::command::Executor::run(self, crate::cmd::Geodist::new(key, member1, member2))
+        self.run(cmd::Geodist::new(key, member1, member2))
     }
 
     /// `GEOHASH`: Returns members from a geospatial index as geohash strings.
     ///
-    /// Runs [`cmd::Geohash::new`](crate::cmd::Geohash::new) (required arguments only); build a [`cmd::Geohash`](crate::cmd::Geohash) and `run` it for the optional ones.
-    fn geohash<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<Option<String>>> {
-        crate::command::Executor::run(self, crate::cmd::Geohash::new(key))
+    /// Runs [`cmd::Geohash::new`] (required arguments only); build a [`cmd::Geohash`] and `run` it for the optional ones.
+    fn geohash<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<String>>> {
+        self.run(cmd::Geohash::new(key))
     }
 
     /// `GEOPOS`: Returns the longitude and latitude of members from a geospatial index.
     ///
-    /// Runs [`cmd::Geopos::new`](crate::cmd::Geopos::new) (required arguments only); build a [`cmd::Geopos`](crate::cmd::Geopos) and `run` it for the optional ones.
-    fn geopos<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<Option<(f64, f64)>>> {
-        crate::command::Executor::run(self, crate::cmd::Geopos::new(key))
+    /// Runs [`cmd::Geopos::new`] (required arguments only); build a [`cmd::Geopos`] and `run` it for the optional ones.
+    fn geopos<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<(f64, f64)>>> {
+        self.run(cmd::Geopos::new(key))
     }
 
     /// `GEORADIUS`: Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.
     ///
-    /// Runs [`cmd::Georadius::new`](crate::cmd::Georadius::new) (required arguments only); build a [`cmd::Georadius`](crate::cmd::Georadius) and `run` it for the optional ones.
-    fn georadius<K: crate::ToArgs>(
+    /// Runs [`cmd::Georadius::new`] (required arguments only); build a [`cmd::Georadius`] and `run` it for the optional ones.
+    fn georadius<K: ToArgs>(
         self,
         key: K,
         longitude: f64,
         latitude: f64,
         radius: f64,
-        unit: GeoradiusUnit,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Georadius::new(key, longitude, latitude, radius, unit),
-        )
+        unit: cmd::GeoradiusUnit,
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Georadius::new(key, longitude, latitude, radius, unit))
     }
 
     /// `GEORADIUSBYMEMBER`: Queries a geospatial index for members within a distance from a member, optionally stores the result.
     ///
-    /// Runs [`cmd::Georadiusbymember::new`](crate::cmd::Georadiusbymember::new) (required arguments only); build a [`cmd::Georadiusbymember`](crate::cmd::Georadiusbymember) and `run` it for the optional ones.
-    fn georadiusbymember<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Georadiusbymember::new`] (required arguments only); build a [`cmd::Georadiusbymember`] and `run` it for the optional ones.
+    fn georadiusbymember<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: M,
         radius: f64,
-        unit: GeoradiusbymemberUnit,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Georadiusbymember::new(key, member, radius, unit),
-        )
+        unit: cmd::GeoradiusbymemberUnit,
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Georadiusbymember::new(key, member, radius, unit))
     }
 
     /// `GEORADIUSBYMEMBER_RO`: Returns members from a geospatial index that are within a distance from a member.
     ///
-    /// Runs [`cmd::GeoradiusbymemberRo::new`](crate::cmd::GeoradiusbymemberRo::new) (required arguments only); build a [`cmd::GeoradiusbymemberRo`](crate::cmd::GeoradiusbymemberRo) and `run` it for the optional ones.
-    fn georadiusbymember_ro<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::GeoradiusbymemberRo::new`] (required arguments only); build a [`cmd::GeoradiusbymemberRo`] and `run` it for the optional ones.
+    fn georadiusbymember_ro<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: M,
         radius: f64,
-        unit: GeoradiusbymemberRoUnit,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::GeoradiusbymemberRo::new(key, member, radius, unit),
-        )
+        unit: cmd::GeoradiusbymemberRoUnit,
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::GeoradiusbymemberRo::new(key, member, radius, unit))
     }
 
     /// `GEORADIUS_RO`: Returns members from a geospatial index that are within a distance from a coordinate.
     ///
-    /// Runs [`cmd::GeoradiusRo::new`](crate::cmd::GeoradiusRo::new) (required arguments only); build a [`cmd::GeoradiusRo`](crate::cmd::GeoradiusRo) and `run` it for the optional ones.
-    fn georadius_ro<K: crate::ToArgs>(
+    /// Runs [`cmd::GeoradiusRo::new`] (required arguments only); build a [`cmd::GeoradiusRo`] and `run` it for the optional ones.
+    fn georadius_ro<K: ToArgs>(
         self,
         key: K,
         longitude: f64,
         latitude: f64,
         radius: f64,
-        unit: GeoradiusRoUnit,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::GeoradiusRo::new(key, longitude, latitude, radius, unit),
-        )
+        unit: cmd::GeoradiusRoUnit,
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::GeoradiusRo::new(
+            key, longitude, latitude, radius, unit,
+        ))
     }
 
     /// `GEOSEARCH`: Queries a geospatial index for members inside an area of a box, circle, or a polygon.
     ///
-    /// Runs [`cmd::Geosearch::new`](crate::cmd::Geosearch::new) (required arguments only); build a [`cmd::Geosearch`](crate::cmd::Geosearch) and `run` it for the optional ones.
-    fn geosearch<K: crate::ToArgs>(
-        self,
-        key: K,
-        by: GeosearchBy,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Geosearch::new(key, by))
+    /// Runs [`cmd::Geosearch::new`] (required arguments only); build a [`cmd::Geosearch`] and `run` it for the optional ones.
+    fn geosearch<K: ToArgs>(self, key: K, by: cmd::GeosearchBy) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Geosearch::new(key, by))
     }
 
     /// `GEOSEARCHSTORE`: Queries a geospatial index for members inside an area of a box, a circle, or a polygon, optionally stores the result.
     ///
-    /// Runs [`cmd::Geosearchstore::new`](crate::cmd::Geosearchstore::new) (required arguments only); build a [`cmd::Geosearchstore`](crate::cmd::Geosearchstore) and `run` it for the optional ones.
-    fn geosearchstore<D: crate::ToArgs, S: crate::ToArgs>(
+    /// Runs [`cmd::Geosearchstore::new`] (required arguments only); build a [`cmd::Geosearchstore`] and `run` it for the optional ones.
+    fn geosearchstore<D: ToArgs, S: ToArgs>(
         self,
         destination: D,
         source: S,
-        by: GeosearchstoreBy,
+        by: cmd::GeosearchstoreBy,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Geosearchstore::new(destination, source, by),
-        )
+        self.run(cmd::Geosearchstore::new(destination, source, by))
     }
 
     /// `GET`: Returns the string value of a key.
     ///
-    /// Runs [`cmd::Get::new`](crate::cmd::Get::new) (required arguments only); build a [`cmd::Get`](crate::cmd::Get) and `run` it for the optional ones.
-    fn get<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Get::new(key))
+    /// Runs [`cmd::Get::new`] (required arguments only); build a [`cmd::Get`] and `run` it for the optional ones.
+    fn get<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Get::new(key))
     }
 
     /// `GETBIT`: Returns a bit value by offset.
     ///
-    /// Runs [`cmd::Getbit::new`](crate::cmd::Getbit::new) (required arguments only); build a [`cmd::Getbit`](crate::cmd::Getbit) and `run` it for the optional ones.
-    fn getbit<K: crate::ToArgs>(self, key: K, offset: i64) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Getbit::new(key, offset))
+    /// Runs [`cmd::Getbit::new`] (required arguments only); build a [`cmd::Getbit`] and `run` it for the optional ones.
+    fn getbit<K: ToArgs>(self, key: K, offset: i64) -> Self::Output<bool> {
+        self.run(cmd::Getbit::new(key, offset))
     }
 
     /// `GETDEL`: Returns the string value of a key after deleting the key.
     ///
-    /// Runs [`cmd::Getdel::new`](crate::cmd::Getdel::new) (required arguments only); build a [`cmd::Getdel`](crate::cmd::Getdel) and `run` it for the optional ones.
-    fn getdel<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Getdel::new(key))
+    /// Runs [`cmd::Getdel::new`] (required arguments only); build a [`cmd::Getdel`] and `run` it for the optional ones.
+    fn getdel<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Getdel::new(key))
     }
 
     /// `GETEX`: Returns the string value of a key after setting its expiration time.
     ///
-    /// Runs [`cmd::Getex::new`](crate::cmd::Getex::new) (required arguments only); build a [`cmd::Getex`](crate::cmd::Getex) and `run` it for the optional ones.
-    fn getex<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Getex::new(key))
+    /// Runs [`cmd::Getex::new`] (required arguments only); build a [`cmd::Getex`] and `run` it for the optional ones.
+    fn getex<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Getex::new(key))
     }
 
     /// `GETRANGE`: Returns a substring of the string stored at a key.
     ///
-    /// Runs [`cmd::Getrange::new`](crate::cmd::Getrange::new) (required arguments only); build a [`cmd::Getrange`](crate::cmd::Getrange) and `run` it for the optional ones.
-    fn getrange<K: crate::ToArgs>(
-        self,
-        key: K,
-        start: i64,
-        end: i64,
-    ) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::Getrange::new(key, start, end))
+    /// Runs [`cmd::Getrange::new`] (required arguments only); build a [`cmd::Getrange`] and `run` it for the optional ones.
+    fn getrange<K: ToArgs>(self, key: K, start: i64, end: i64) -> Self::Output<Bytes> {
+        self.run(cmd::Getrange::new(key, start, end))
     }
 
     /// `GETSET`: Returns the previous string value of a key after setting it to a new value.
     ///
-    /// Runs [`cmd::Getset::new`](crate::cmd::Getset::new) (required arguments only); build a [`cmd::Getset`](crate::cmd::Getset) and `run` it for the optional ones.
-    fn getset<K: crate::ToArgs, V: crate::ToArgs>(
-        self,
-        key: K,
-        value: V,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Getset::new(key, value))
+    /// Runs [`cmd::Getset::new`] (required arguments only); build a [`cmd::Getset`] and `run` it for the optional ones.
+    fn getset<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Getset::new(key, value))
     }
 
     /// `HDEL`: Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.
     ///
-    /// Runs [`cmd::Hdel::new`](crate::cmd::Hdel::new) (required arguments only); build a [`cmd::Hdel`](crate::cmd::Hdel) and `run` it for the optional ones.
-    fn hdel<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hdel::new`] (required arguments only); build a [`cmd::Hdel`] and `run` it for the optional ones.
+    fn hdel<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Hdel::new(key, field))
+        self.run(cmd::Hdel::new(key, field))
     }
 
     /// `HEXISTS`: Determines whether a field exists in a hash.
     ///
-    /// Runs [`cmd::Hexists::new`](crate::cmd::Hexists::new) (required arguments only); build a [`cmd::Hexists`](crate::cmd::Hexists) and `run` it for the optional ones.
-    fn hexists<K: crate::ToArgs, F: crate::ToArgs>(self, key: K, field: F) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Hexists::new(key, field))
+    /// Runs [`cmd::Hexists::new`] (required arguments only); build a [`cmd::Hexists`] and `run` it for the optional ones.
+    fn hexists<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<bool> {
+        self.run(cmd::Hexists::new(key, field))
     }
 
     /// `HEXPIRE`: Sets expiry time on hash fields.
     ///
-    /// Runs [`cmd::Hexpire::new`](crate::cmd::Hexpire::new) (required arguments only); build a [`cmd::Hexpire`](crate::cmd::Hexpire) and `run` it for the optional ones.
-    fn hexpire<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hexpire::new`] (required arguments only); build a [`cmd::Hexpire`] and `run` it for the optional ones.
+    fn hexpire<K: ToArgs, F: ToArgs>(
         self,
         key: K,
-        seconds: impl crate::command::time::Seconds,
+        seconds: impl Seconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hexpire::new(key, seconds, field))
+        self.run(cmd::Hexpire::new(key, seconds, field))
     }
 
     /// `HEXPIREAT`: Sets expiry time on hash fields.
     ///
-    /// Runs [`cmd::Hexpireat::new`](crate::cmd::Hexpireat::new) (required arguments only); build a [`cmd::Hexpireat`](crate::cmd::Hexpireat) and `run` it for the optional ones.
-    fn hexpireat<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hexpireat::new`] (required arguments only); build a [`cmd::Hexpireat`] and `run` it for the optional ones.
+    fn hexpireat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
-        unix_time_seconds: impl crate::command::time::UnixSeconds,
+        unix_time_seconds: impl UnixSeconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Hexpireat::new(key, unix_time_seconds, field),
-        )
+        self.run(cmd::Hexpireat::new(key, unix_time_seconds, field))
     }
 
     /// `HEXPIRETIME`: Returns Unix timestamps in seconds since the epoch at which the given key's field(s) will expire.
     ///
-    /// Runs [`cmd::Hexpiretime::new`](crate::cmd::Hexpiretime::new) (required arguments only); build a [`cmd::Hexpiretime`](crate::cmd::Hexpiretime) and `run` it for the optional ones.
-    fn hexpiretime<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hexpiretime::new`] (required arguments only); build a [`cmd::Hexpiretime`] and `run` it for the optional ones.
+    fn hexpiretime<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hexpiretime::new(key, field))
+        self.run(cmd::Hexpiretime::new(key, field))
     }
 
     /// `HGET`: Returns the value of a field in a hash.
     ///
-    /// Runs [`cmd::Hget::new`](crate::cmd::Hget::new) (required arguments only); build a [`cmd::Hget`](crate::cmd::Hget) and `run` it for the optional ones.
-    fn hget<K: crate::ToArgs, F: crate::ToArgs>(
-        self,
-        key: K,
-        field: F,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Hget::new(key, field))
+    /// Runs [`cmd::Hget::new`] (required arguments only); build a [`cmd::Hget`] and `run` it for the optional ones.
+    fn hget<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Hget::new(key, field))
     }
 
     /// `HGETALL`: Returns all fields and values in a hash.
     ///
-    /// Runs [`cmd::Hgetall::new`](crate::cmd::Hgetall::new) (required arguments only); build a [`cmd::Hgetall`](crate::cmd::Hgetall) and `run` it for the optional ones.
-    fn hgetall<K: crate::ToArgs>(
-        self,
-        key: K,
-    ) -> Self::Output<std::collections::HashMap<bytes::Bytes, bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Hgetall::new(key))
+    /// Runs [`cmd::Hgetall::new`] (required arguments only); build a [`cmd::Hgetall`] and `run` it for the optional ones.
+    fn hgetall<K: ToArgs>(self, key: K) -> Self::Output<HashMap<Bytes, Bytes>> {
+        self.run(cmd::Hgetall::new(key))
     }
 
     /// `HGETDEL`: Returns the values of one or more fields and deletes them from a hash.
     ///
-    /// Runs [`cmd::Hgetdel::new`](crate::cmd::Hgetdel::new) (required arguments only); build a [`cmd::Hgetdel`](crate::cmd::Hgetdel) and `run` it for the optional ones.
-    fn hgetdel<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hgetdel::new`] (required arguments only); build a [`cmd::Hgetdel`] and `run` it for the optional ones.
+    fn hgetdel<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
-    ) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::Hgetdel::new(key, field))
+    ) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::Hgetdel::new(key, field))
     }
 
     /// `HGETEX`: Gets the value of one or more fields of a given hash key, and optionally sets their expiration time or time-to-live (TTL).
     ///
-    /// Runs [`cmd::Hgetex::new`](crate::cmd::Hgetex::new) (required arguments only); build a [`cmd::Hgetex`](crate::cmd::Hgetex) and `run` it for the optional ones.
-    fn hgetex<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hgetex::new`] (required arguments only); build a [`cmd::Hgetex`] and `run` it for the optional ones.
+    fn hgetex<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
-    ) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::Hgetex::new(key, field))
+    ) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::Hgetex::new(key, field))
     }
 
     /// `HINCRBY`: Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.
     ///
-    /// Runs [`cmd::Hincrby::new`](crate::cmd::Hincrby::new) (required arguments only); build a [`cmd::Hincrby`](crate::cmd::Hincrby) and `run` it for the optional ones.
-    fn hincrby<K: crate::ToArgs, F: crate::ToArgs>(
-        self,
-        key: K,
-        field: F,
-        increment: i64,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Hincrby::new(key, field, increment))
+    /// Runs [`cmd::Hincrby::new`] (required arguments only); build a [`cmd::Hincrby`] and `run` it for the optional ones.
+    fn hincrby<K: ToArgs, F: ToArgs>(self, key: K, field: F, increment: i64) -> Self::Output<i64> {
+        self.run(cmd::Hincrby::new(key, field, increment))
     }
 
     /// `HINCRBYFLOAT`: Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.
     ///
-    /// Runs [`cmd::Hincrbyfloat::new`](crate::cmd::Hincrbyfloat::new) (required arguments only); build a [`cmd::Hincrbyfloat`](crate::cmd::Hincrbyfloat) and `run` it for the optional ones.
-    fn hincrbyfloat<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hincrbyfloat::new`] (required arguments only); build a [`cmd::Hincrbyfloat`] and `run` it for the optional ones.
+    fn hincrbyfloat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: F,
         increment: f64,
     ) -> Self::Output<f64> {
-        crate::command::Executor::run(self, crate::cmd::Hincrbyfloat::new(key, field, increment))
+        self.run(cmd::Hincrbyfloat::new(key, field, increment))
     }
 
     /// `HKEYS`: Returns all fields in a hash.
     ///
-    /// Runs [`cmd::Hkeys::new`](crate::cmd::Hkeys::new) (required arguments only); build a [`cmd::Hkeys`](crate::cmd::Hkeys) and `run` it for the optional ones.
-    fn hkeys<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Hkeys::new(key))
+    /// Runs [`cmd::Hkeys::new`] (required arguments only); build a [`cmd::Hkeys`] and `run` it for the optional ones.
+    fn hkeys<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Hkeys::new(key))
     }
 
     /// `HLEN`: Returns the number of fields in a hash.
     ///
-    /// Runs [`cmd::Hlen::new`](crate::cmd::Hlen::new) (required arguments only); build a [`cmd::Hlen`](crate::cmd::Hlen) and `run` it for the optional ones.
-    fn hlen<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Hlen::new(key))
+    /// Runs [`cmd::Hlen::new`] (required arguments only); build a [`cmd::Hlen`] and `run` it for the optional ones.
+    fn hlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Hlen::new(key))
     }
 
     /// `HMGET`: Returns the values of all fields in a hash.
     ///
-    /// Runs [`cmd::Hmget::new`](crate::cmd::Hmget::new) (required arguments only); build a [`cmd::Hmget`](crate::cmd::Hmget) and `run` it for the optional ones.
-    fn hmget<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hmget::new`] (required arguments only); build a [`cmd::Hmget`] and `run` it for the optional ones.
+    fn hmget<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
-    ) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::Hmget::new(key, field))
+    ) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::Hmget::new(key, field))
     }
 
     /// `HMSET`: Sets the values of multiple fields.
     ///
-    /// Runs [`cmd::Hmset::new`](crate::cmd::Hmset::new) (required arguments only); build a [`cmd::Hmset`](crate::cmd::Hmset) and `run` it for the optional ones.
-    fn hmset<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Hmset::new`] (required arguments only); build a [`cmd::Hmset`] and `run` it for the optional ones.
+    fn hmset<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
         data: impl IntoIterator<Item = (F, V)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Hmset::new(key, data))
+        self.run(cmd::Hmset::new(key, data))
     }
 
     /// `HPERSIST`: Remove the existing expiration on a hash key's field(s).
     ///
-    /// Runs [`cmd::Hpersist::new`](crate::cmd::Hpersist::new) (required arguments only); build a [`cmd::Hpersist`](crate::cmd::Hpersist) and `run` it for the optional ones.
-    fn hpersist<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hpersist::new`] (required arguments only); build a [`cmd::Hpersist`] and `run` it for the optional ones.
+    fn hpersist<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hpersist::new(key, field))
+        self.run(cmd::Hpersist::new(key, field))
     }
 
     /// `HPEXPIRE`: Sets expiry time on hash object.
     ///
-    /// Runs [`cmd::Hpexpire::new`](crate::cmd::Hpexpire::new) (required arguments only); build a [`cmd::Hpexpire`](crate::cmd::Hpexpire) and `run` it for the optional ones.
-    fn hpexpire<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hpexpire::new`] (required arguments only); build a [`cmd::Hpexpire`] and `run` it for the optional ones.
+    fn hpexpire<K: ToArgs, F: ToArgs>(
         self,
         key: K,
-        milliseconds: impl crate::command::time::Milliseconds,
+        milliseconds: impl Milliseconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hpexpire::new(key, milliseconds, field))
+        self.run(cmd::Hpexpire::new(key, milliseconds, field))
     }
 
     /// `HPEXPIREAT`: Sets expiration time on hash field.
     ///
-    /// Runs [`cmd::Hpexpireat::new`](crate::cmd::Hpexpireat::new) (required arguments only); build a [`cmd::Hpexpireat`](crate::cmd::Hpexpireat) and `run` it for the optional ones.
-    fn hpexpireat<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hpexpireat::new`] (required arguments only); build a [`cmd::Hpexpireat`] and `run` it for the optional ones.
+    fn hpexpireat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
+        unix_time_milliseconds: impl UnixMilliseconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Hpexpireat::new(key, unix_time_milliseconds, field),
-        )
+        self.run(cmd::Hpexpireat::new(key, unix_time_milliseconds, field))
     }
 
     /// `HPEXPIRETIME`: Returns the Unix timestamp in milliseconds since Unix epoch at which the given key's field(s) will expire.
     ///
-    /// Runs [`cmd::Hpexpiretime::new`](crate::cmd::Hpexpiretime::new) (required arguments only); build a [`cmd::Hpexpiretime`](crate::cmd::Hpexpiretime) and `run` it for the optional ones.
-    fn hpexpiretime<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hpexpiretime::new`] (required arguments only); build a [`cmd::Hpexpiretime`] and `run` it for the optional ones.
+    fn hpexpiretime<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hpexpiretime::new(key, field))
+        self.run(cmd::Hpexpiretime::new(key, field))
     }
 
     /// `HPTTL`: Returns the remaining time to live in milliseconds of a hash key's field(s) that have an associated expiration.
     ///
-    /// Runs [`cmd::Hpttl::new`](crate::cmd::Hpttl::new) (required arguments only); build a [`cmd::Hpttl`](crate::cmd::Hpttl) and `run` it for the optional ones.
-    fn hpttl<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Hpttl::new`] (required arguments only); build a [`cmd::Hpttl`] and `run` it for the optional ones.
+    fn hpttl<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Hpttl::new(key, field))
+        self.run(cmd::Hpttl::new(key, field))
     }
 
     /// `HRANDFIELD`: Returns one or more random fields from a hash.
     ///
-    /// Runs [`cmd::Hrandfield::new`](crate::cmd::Hrandfield::new) (required arguments only); build a [`cmd::Hrandfield`](crate::cmd::Hrandfield) and `run` it for the optional ones.
-    fn hrandfield<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Hrandfield::new(key))
+    /// Runs [`cmd::Hrandfield::new`] (required arguments only); build a [`cmd::Hrandfield`] and `run` it for the optional ones.
+    fn hrandfield<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Hrandfield::new(key))
     }
 
     /// `HSCAN`: Iterates over fields and values of a hash.
     ///
-    /// Runs [`cmd::Hscan::new`](crate::cmd::Hscan::new) (required arguments only); build a [`cmd::Hscan`](crate::cmd::Hscan) and `run` it for the optional ones.
-    fn hscan<K: crate::ToArgs>(
-        self,
-        key: K,
-        cursor: i64,
-    ) -> Self::Output<(String, Vec<bytes::Bytes>)> {
-        crate::command::Executor::run(self, crate::cmd::Hscan::new(key, cursor))
+    /// Runs [`cmd::Hscan::new`] (required arguments only); build a [`cmd::Hscan`] and `run` it for the optional ones.
+    fn hscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
+        self.run(cmd::Hscan::new(key, cursor))
     }
 
     /// `HSET`: Creates or modifies the value of a field in a hash.
     ///
-    /// Runs [`cmd::Hset::new`](crate::cmd::Hset::new) (required arguments only); build a [`cmd::Hset`](crate::cmd::Hset) and `run` it for the optional ones.
-    fn hset<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Hset::new`] (required arguments only); build a [`cmd::Hset`] and `run` it for the optional ones.
+    fn hset<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
         data: impl IntoIterator<Item = (F, V)>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Hset::new(key, data))
+        self.run(cmd::Hset::new(key, data))
     }
 
     /// `HSETEX`: Sets the value of one or more fields of a given hash key, and optionally sets their expiration time.
     ///
-    /// Runs [`cmd::Hsetex::new`](crate::cmd::Hsetex::new) (required arguments only); build a [`cmd::Hsetex`](crate::cmd::Hsetex) and `run` it for the optional ones.
-    fn hsetex<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Hsetex::new`] (required arguments only); build a [`cmd::Hsetex`] and `run` it for the optional ones.
+    fn hsetex<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
         data: impl IntoIterator<Item = (F, V)>,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Hsetex::new(key, data))
+        self.run(cmd::Hsetex::new(key, data))
     }
 
     /// `HSETNX`: Sets the value of a field in a hash only when the field doesn't exist.
     ///
-    /// Runs [`cmd::Hsetnx::new`](crate::cmd::Hsetnx::new) (required arguments only); build a [`cmd::Hsetnx`](crate::cmd::Hsetnx) and `run` it for the optional ones.
-    fn hsetnx<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Hsetnx::new`] (required arguments only); build a [`cmd::Hsetnx`] and `run` it for the optional ones.
+    fn hsetnx<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
         field: F,
         value: V,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Hsetnx::new(key, field, value))
+        self.run(cmd::Hsetnx::new(key, field, value))
     }
 
     /// `HSTRLEN`: Returns the length of the value of a field.
     ///
-    /// Runs [`cmd::Hstrlen::new`](crate::cmd::Hstrlen::new) (required arguments only); build a [`cmd::Hstrlen`](crate::cmd::Hstrlen) and `run` it for the optional ones.
-    fn hstrlen<K: crate::ToArgs, F: crate::ToArgs>(self, key: K, field: F) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Hstrlen::new(key, field))
+    /// Runs [`cmd::Hstrlen::new`] (required arguments only); build a [`cmd::Hstrlen`] and `run` it for the optional ones.
+    fn hstrlen<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<i64> {
+        self.run(cmd::Hstrlen::new(key, field))
     }
 
     /// `HTTL`: Returns the remaining time to live (in seconds) of a hash key's field(s) that have an associated expiration.
     ///
-    /// Runs [`cmd::Httl::new`](crate::cmd::Httl::new) (required arguments only); build a [`cmd::Httl`](crate::cmd::Httl) and `run` it for the optional ones.
-    fn httl<K: crate::ToArgs, F: crate::ToArgs>(
+    /// Runs [`cmd::Httl::new`] (required arguments only); build a [`cmd::Httl`] and `run` it for the optional ones.
+    fn httl<K: ToArgs, F: ToArgs>(
         self,
         key: K,
         field: impl IntoIterator<Item = F>,
     ) -> Self::Output<Vec<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Httl::new(key, field))
+        self.run(cmd::Httl::new(key, field))
     }
 
     /// `HVALS`: Returns all values in a hash.
     ///
-    /// Runs [`cmd::Hvals::new`](crate::cmd::Hvals::new) (required arguments only); build a [`cmd::Hvals`](crate::cmd::Hvals) and `run` it for the optional ones.
-    fn hvals<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Hvals::new(key))
+    /// Runs [`cmd::Hvals::new`] (required arguments only); build a [`cmd::Hvals`] and `run` it for the optional ones.
+    fn hvals<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Hvals::new(key))
     }
 
     /// `INCR`: Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Incr::new`](crate::cmd::Incr::new) (required arguments only); build a [`cmd::Incr`](crate::cmd::Incr) and `run` it for the optional ones.
-    fn incr<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Incr::new(key))
+    /// Runs [`cmd::Incr::new`] (required arguments only); build a [`cmd::Incr`] and `run` it for the optional ones.
+    fn incr<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Incr::new(key))
     }
 
     /// `INCRBY`: Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Incrby::new`](crate::cmd::Incrby::new) (required arguments only); build a [`cmd::Incrby`](crate::cmd::Incrby) and `run` it for the optional ones.
-    fn incrby<K: crate::ToArgs>(self, key: K, increment: i64) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Incrby::new(key, increment))
+    /// Runs [`cmd::Incrby::new`] (required arguments only); build a [`cmd::Incrby`] and `run` it for the optional ones.
+    fn incrby<K: ToArgs>(self, key: K, increment: i64) -> Self::Output<i64> {
+        self.run(cmd::Incrby::new(key, increment))
     }
 
     /// `INCRBYFLOAT`: Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Incrbyfloat::new`](crate::cmd::Incrbyfloat::new) (required arguments only); build a [`cmd::Incrbyfloat`](crate::cmd::Incrbyfloat) and `run` it for the optional ones.
-    fn incrbyfloat<K: crate::ToArgs>(self, key: K, increment: f64) -> Self::Output<f64> {
-        crate::command::Executor::run(self, crate::cmd::Incrbyfloat::new(key, increment))
+    /// Runs [`cmd::Incrbyfloat::new`] (required arguments only); build a [`cmd::Incrbyfloat`] and `run` it for the optional ones.
+    fn incrbyfloat<K: ToArgs>(self, key: K, increment: f64) -> Self::Output<f64> {
+        self.run(cmd::Incrbyfloat::new(key, increment))
     }
 
     /// `INFO`: Returns information and statistics about the server.
     ///
-    /// Runs [`cmd::Info::new`](crate::cmd::Info::new) (required arguments only); build a [`cmd::Info`](crate::cmd::Info) and `run` it for the optional ones.
+    /// Runs [`cmd::Info::new`] (required arguments only); build a [`cmd::Info`] and `run` it for the optional ones.
     fn info(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Info::new())
+        self.run(cmd::Info::new())
     }
 
     /// `KEYS`: Returns all key names that match a pattern.
     ///
-    /// Runs [`cmd::Keys::new`](crate::cmd::Keys::new) (required arguments only); build a [`cmd::Keys`](crate::cmd::Keys) and `run` it for the optional ones.
-    fn keys<P: crate::ToArgs>(self, pattern: P) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Keys::new(pattern))
+    /// Runs [`cmd::Keys::new`] (required arguments only); build a [`cmd::Keys`] and `run` it for the optional ones.
+    fn keys<P: ToArgs>(self, pattern: P) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Keys::new(pattern))
     }
 
     /// `LASTSAVE`: Returns the Unix timestamp of the last successful save to disk.
     ///
-    /// Runs [`cmd::Lastsave::new`](crate::cmd::Lastsave::new) (required arguments only); build a [`cmd::Lastsave`](crate::cmd::Lastsave) and `run` it for the optional ones.
+    /// Runs [`cmd::Lastsave::new`] (required arguments only); build a [`cmd::Lastsave`] and `run` it for the optional ones.
     fn lastsave(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Lastsave::new())
+        self.run(cmd::Lastsave::new())
     }
 
     /// `LATENCY DOCTOR`: Returns a human-readable latency analysis report.
     ///
-    /// Runs [`cmd::LatencyDoctor::new`](crate::cmd::LatencyDoctor::new) (required arguments only); build a [`cmd::LatencyDoctor`](crate::cmd::LatencyDoctor) and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyDoctor::new`] (required arguments only); build a [`cmd::LatencyDoctor`] and `run` it for the optional ones.
     fn latency_doctor(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::LatencyDoctor::new())
+        self.run(cmd::LatencyDoctor::new())
     }
 
     /// `LATENCY GRAPH`: Returns a latency graph for an event.
     ///
-    /// Runs [`cmd::LatencyGraph::new`](crate::cmd::LatencyGraph::new) (required arguments only); build a [`cmd::LatencyGraph`](crate::cmd::LatencyGraph) and `run` it for the optional ones.
-    fn latency_graph<E: crate::ToArgs>(self, event: E) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::LatencyGraph::new(event))
+    /// Runs [`cmd::LatencyGraph::new`] (required arguments only); build a [`cmd::LatencyGraph`] and `run` it for the optional ones.
+    fn latency_graph<E: ToArgs>(self, event: E) -> Self::Output<String> {
+        self.run(cmd::LatencyGraph::new(event))
     }
 
     /// `LATENCY HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::LatencyHelp::new`](crate::cmd::LatencyHelp::new) (required arguments only); build a [`cmd::LatencyHelp`](crate::cmd::LatencyHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyHelp::new`] (required arguments only); build a [`cmd::LatencyHelp`] and `run` it for the optional ones.
     fn latency_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::LatencyHelp::new())
+        self.run(cmd::LatencyHelp::new())
     }
 
     /// `LATENCY HISTOGRAM`: Returns the cumulative distribution of latencies of a subset or all commands.
     ///
-    /// Runs [`cmd::LatencyHistogram::new`](crate::cmd::LatencyHistogram::new) (required arguments only); build a [`cmd::LatencyHistogram`](crate::cmd::LatencyHistogram) and `run` it for the optional ones.
-    fn latency_histogram(
-        self,
-    ) -> Self::Output<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > {
-        crate::command::Executor::run(self, crate::cmd::LatencyHistogram::new())
+    /// Runs [`cmd::LatencyHistogram::new`] (required arguments only); build a [`cmd::LatencyHistogram`] and `run` it for the optional ones.
+    fn latency_histogram(self) -> Self::Output<HashMap<String, HashMap<String, Value>>> {
+        self.run(cmd::LatencyHistogram::new())
     }
 
     /// `LATENCY HISTORY`: Returns timestamp-latency samples for an event.
     ///
-    /// Runs [`cmd::LatencyHistory::new`](crate::cmd::LatencyHistory::new) (required arguments only); build a [`cmd::LatencyHistory`](crate::cmd::LatencyHistory) and `run` it for the optional ones.
-    fn latency_history<E: crate::ToArgs>(self, event: E) -> Self::Output<Vec<(i64, i64)>> {
-        crate::command::Executor::run(self, crate::cmd::LatencyHistory::new(event))
+    /// Runs [`cmd::LatencyHistory::new`] (required arguments only); build a [`cmd::LatencyHistory`] and `run` it for the optional ones.
+    fn latency_history<E: ToArgs>(self, event: E) -> Self::Output<Vec<(i64, i64)>> {
+        self.run(cmd::LatencyHistory::new(event))
     }
 
     /// `LATENCY LATEST`: Returns the latest latency samples for all events.
     ///
-    /// Runs [`cmd::LatencyLatest::new`](crate::cmd::LatencyLatest::new) (required arguments only); build a [`cmd::LatencyLatest`](crate::cmd::LatencyLatest) and `run` it for the optional ones.
-    fn latency_latest(self) -> Self::Output<Vec<crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::LatencyLatest::new())
+    /// Runs [`cmd::LatencyLatest::new`] (required arguments only); build a [`cmd::LatencyLatest`] and `run` it for the optional ones.
+    fn latency_latest(self) -> Self::Output<Vec<Value>> {
+        self.run(cmd::LatencyLatest::new())
     }
 
     /// `LATENCY RESET`: Resets the latency data for one or more events.
     ///
-    /// Runs [`cmd::LatencyReset::new`](crate::cmd::LatencyReset::new) (required arguments only); build a [`cmd::LatencyReset`](crate::cmd::LatencyReset) and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyReset::new`] (required arguments only); build a [`cmd::LatencyReset`] and `run` it for the optional ones.
     fn latency_reset(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::LatencyReset::new())
+        self.run(cmd::LatencyReset::new())
     }
 
     /// `LCS`: Finds the longest common substring.
     ///
-    /// Runs [`cmd::Lcs::new`](crate::cmd::Lcs::new) (required arguments only); build a [`cmd::Lcs`](crate::cmd::Lcs) and `run` it for the optional ones.
-    fn lcs<K: crate::ToArgs, K2: crate::ToArgs>(
-        self,
-        key1: K,
-        key2: K2,
-    ) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::Lcs::new(key1, key2))
+    /// Runs [`cmd::Lcs::new`] (required arguments only); build a [`cmd::Lcs`] and `run` it for the optional ones.
+    fn lcs<K: ToArgs, K2: ToArgs>(self, key1: K, key2: K2) -> Self::Output<Bytes> {
+        self.run(cmd::Lcs::new(key1, key2))
     }
 
     /// `LINDEX`: Returns an element from a list by its index.
     ///
-    /// Runs [`cmd::Lindex::new`](crate::cmd::Lindex::new) (required arguments only); build a [`cmd::Lindex`](crate::cmd::Lindex) and `run` it for the optional ones.
-    fn lindex<K: crate::ToArgs>(self, key: K, index: i64) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Lindex::new(key, index))
+    /// Runs [`cmd::Lindex::new`] (required arguments only); build a [`cmd::Lindex`] and `run` it for the optional ones.
+    fn lindex<K: ToArgs>(self, key: K, index: i64) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Lindex::new(key, index))
     }
 
     /// `LINSERT`: Inserts an element before or after another element in a list.
     ///
-    /// Runs [`cmd::Linsert::new`](crate::cmd::Linsert::new) (required arguments only); build a [`cmd::Linsert`](crate::cmd::Linsert) and `run` it for the optional ones.
-    fn linsert<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Linsert::new`] (required arguments only); build a [`cmd::Linsert`] and `run` it for the optional ones.
+    fn linsert<K: ToArgs, P: ToArgs, E: ToArgs>(
         self,
         key: K,
-        where_: LinsertWhere,
+        where_: cmd::LinsertWhere,
         pivot: P,
         element: E,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Linsert::new(key, where_, pivot, element))
+        self.run(cmd::Linsert::new(key, where_, pivot, element))
     }
 
     /// `LLEN`: Returns the length of a list.
     ///
-    /// Runs [`cmd::Llen::new`](crate::cmd::Llen::new) (required arguments only); build a [`cmd::Llen`](crate::cmd::Llen) and `run` it for the optional ones.
-    fn llen<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Llen::new(key))
+    /// Runs [`cmd::Llen::new`] (required arguments only); build a [`cmd::Llen`] and `run` it for the optional ones.
+    fn llen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Llen::new(key))
     }
 
     /// `LMOVE`: Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.
     ///
-    /// Runs [`cmd::Lmove::new`](crate::cmd::Lmove::new) (required arguments only); build a [`cmd::Lmove`](crate::cmd::Lmove) and `run` it for the optional ones.
-    fn lmove<S: crate::ToArgs, D: crate::ToArgs>(
+    /// Runs [`cmd::Lmove::new`] (required arguments only); build a [`cmd::Lmove`] and `run` it for the optional ones.
+    fn lmove<S: ToArgs, D: ToArgs>(
         self,
         source: S,
         destination: D,
-        wherefrom: LmoveWherefrom,
-        whereto: LmoveWhereto,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Lmove::new(source, destination, wherefrom, whereto),
-        )
+        wherefrom: cmd::LmoveWherefrom,
+        whereto: cmd::LmoveWhereto,
+    ) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Lmove::new(source, destination, wherefrom, whereto))
     }
 
     /// `LMPOP`: Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Lmpop::new`](crate::cmd::Lmpop::new) (required arguments only); build a [`cmd::Lmpop`](crate::cmd::Lmpop) and `run` it for the optional ones.
-    fn lmpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Lmpop::new`] (required arguments only); build a [`cmd::Lmpop`] and `run` it for the optional ones.
+    fn lmpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        where_: LmpopWhere,
-    ) -> Self::Output<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> {
-        crate::command::Executor::run(self, crate::cmd::Lmpop::new(key, where_))
+        where_: cmd::LmpopWhere,
+    ) -> Self::Output<Option<(Bytes, Vec<Bytes>)>> {
+        self.run(cmd::Lmpop::new(key, where_))
     }
 
     /// `LOLWUT`: Displays computer art and the server version.
     ///
-    /// Runs [`cmd::Lolwut::new`](crate::cmd::Lolwut::new) (required arguments only); build a [`cmd::Lolwut`](crate::cmd::Lolwut) and `run` it for the optional ones.
+    /// Runs [`cmd::Lolwut::new`] (required arguments only); build a [`cmd::Lolwut`] and `run` it for the optional ones.
     fn lolwut(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Lolwut::new())
+        self.run(cmd::Lolwut::new())
     }
 
     /// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Lpop::new`](crate::cmd::Lpop::new) (required arguments only); build a [`cmd::Lpop`](crate::cmd::Lpop) and `run` it for the optional ones.
-    fn lpop<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Lpop::new(key))
+    /// Runs [`cmd::Lpop::new`] (required arguments only); build a [`cmd::Lpop`] and `run` it for the optional ones.
+    fn lpop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Lpop::new(key))
     }
 
     /// `LPOS`: Returns the index of matching elements in a list.
     ///
-    /// Runs [`cmd::Lpos::new`](crate::cmd::Lpos::new) (required arguments only); build a [`cmd::Lpos`](crate::cmd::Lpos) and `run` it for the optional ones.
-    fn lpos<K: crate::ToArgs, E: crate::ToArgs>(
-        self,
-        key: K,
-        element: E,
-    ) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Lpos::new(key, element))
+    /// Runs [`cmd::Lpos::new`] (required arguments only); build a [`cmd::Lpos`] and `run` it for the optional ones.
+    fn lpos<K: ToArgs, E: ToArgs>(self, key: K, element: E) -> Self::Output<Option<i64>> {
+        self.run(cmd::Lpos::new(key, element))
     }
 
     /// `LPUSH`: Prepends one or more elements to a list. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Lpush::new`](crate::cmd::Lpush::new) (required arguments only); build a [`cmd::Lpush`](crate::cmd::Lpush) and `run` it for the optional ones.
-    fn lpush<K: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Lpush::new`] (required arguments only); build a [`cmd::Lpush`] and `run` it for the optional ones.
+    fn lpush<K: ToArgs, E: ToArgs>(
         self,
         key: K,
         element: impl IntoIterator<Item = E>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Lpush::new(key, element))
+        self.run(cmd::Lpush::new(key, element))
     }
 
     /// `LPUSHX`: Prepends one or more elements to a list only when the list exists.
     ///
-    /// Runs [`cmd::Lpushx::new`](crate::cmd::Lpushx::new) (required arguments only); build a [`cmd::Lpushx`](crate::cmd::Lpushx) and `run` it for the optional ones.
-    fn lpushx<K: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Lpushx::new`] (required arguments only); build a [`cmd::Lpushx`] and `run` it for the optional ones.
+    fn lpushx<K: ToArgs, E: ToArgs>(
         self,
         key: K,
         element: impl IntoIterator<Item = E>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Lpushx::new(key, element))
+        self.run(cmd::Lpushx::new(key, element))
     }
 
     /// `LRANGE`: Returns a range of elements from a list.
     ///
-    /// Runs [`cmd::Lrange::new`](crate::cmd::Lrange::new) (required arguments only); build a [`cmd::Lrange`](crate::cmd::Lrange) and `run` it for the optional ones.
-    fn lrange<K: crate::ToArgs>(
-        self,
-        key: K,
-        start: i64,
-        stop: i64,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Lrange::new(key, start, stop))
+    /// Runs [`cmd::Lrange::new`] (required arguments only); build a [`cmd::Lrange`] and `run` it for the optional ones.
+    fn lrange<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Lrange::new(key, start, stop))
     }
 
     /// `LREM`: Removes elements from a list. Deletes the list if the last element was removed.
     ///
-    /// Runs [`cmd::Lrem::new`](crate::cmd::Lrem::new) (required arguments only); build a [`cmd::Lrem`](crate::cmd::Lrem) and `run` it for the optional ones.
-    fn lrem<K: crate::ToArgs, E: crate::ToArgs>(
-        self,
-        key: K,
-        count: i64,
-        element: E,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Lrem::new(key, count, element))
+    /// Runs [`cmd::Lrem::new`] (required arguments only); build a [`cmd::Lrem`] and `run` it for the optional ones.
+    fn lrem<K: ToArgs, E: ToArgs>(self, key: K, count: i64, element: E) -> Self::Output<i64> {
+        self.run(cmd::Lrem::new(key, count, element))
     }
 
     /// `LSET`: Sets the value of an element in a list by its index.
     ///
-    /// Runs [`cmd::Lset::new`](crate::cmd::Lset::new) (required arguments only); build a [`cmd::Lset`](crate::cmd::Lset) and `run` it for the optional ones.
-    fn lset<K: crate::ToArgs, E: crate::ToArgs>(
-        self,
-        key: K,
-        index: i64,
-        element: E,
-    ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Lset::new(key, index, element))
+    /// Runs [`cmd::Lset::new`] (required arguments only); build a [`cmd::Lset`] and `run` it for the optional ones.
+    fn lset<K: ToArgs, E: ToArgs>(self, key: K, index: i64, element: E) -> Self::Output<()> {
+        self.run(cmd::Lset::new(key, index, element))
     }
 
     /// `LTRIM`: Removes elements from both ends of a list. Deletes the list if all elements were trimmed.
     ///
-    /// Runs [`cmd::Ltrim::new`](crate::cmd::Ltrim::new) (required arguments only); build a [`cmd::Ltrim`](crate::cmd::Ltrim) and `run` it for the optional ones.
-    fn ltrim<K: crate::ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Ltrim::new(key, start, stop))
+    /// Runs [`cmd::Ltrim::new`] (required arguments only); build a [`cmd::Ltrim`] and `run` it for the optional ones.
+    fn ltrim<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<()> {
+        self.run(cmd::Ltrim::new(key, start, stop))
     }
 
     /// `MEMORY DOCTOR`: Outputs a memory problems report.
     ///
-    /// Runs [`cmd::MemoryDoctor::new`](crate::cmd::MemoryDoctor::new) (required arguments only); build a [`cmd::MemoryDoctor`](crate::cmd::MemoryDoctor) and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryDoctor::new`] (required arguments only); build a [`cmd::MemoryDoctor`] and `run` it for the optional ones.
     fn memory_doctor(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::MemoryDoctor::new())
+        self.run(cmd::MemoryDoctor::new())
     }
 
     /// `MEMORY HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::MemoryHelp::new`](crate::cmd::MemoryHelp::new) (required arguments only); build a [`cmd::MemoryHelp`](crate::cmd::MemoryHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryHelp::new`] (required arguments only); build a [`cmd::MemoryHelp`] and `run` it for the optional ones.
     fn memory_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::MemoryHelp::new())
+        self.run(cmd::MemoryHelp::new())
     }
 
     /// `MEMORY MALLOC-STATS`: Returns the allocator statistics.
     ///
-    /// Runs [`cmd::MemoryMallocStats::new`](crate::cmd::MemoryMallocStats::new) (required arguments only); build a [`cmd::MemoryMallocStats`](crate::cmd::MemoryMallocStats) and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryMallocStats::new`] (required arguments only); build a [`cmd::MemoryMallocStats`] and `run` it for the optional ones.
     fn memory_malloc_stats(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::MemoryMallocStats::new())
+        self.run(cmd::MemoryMallocStats::new())
     }
 
     /// `MEMORY PURGE`: Asks the allocator to release memory.
     ///
-    /// Runs [`cmd::MemoryPurge::new`](crate::cmd::MemoryPurge::new) (required arguments only); build a [`cmd::MemoryPurge`](crate::cmd::MemoryPurge) and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryPurge::new`] (required arguments only); build a [`cmd::MemoryPurge`] and `run` it for the optional ones.
     fn memory_purge(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::MemoryPurge::new())
+        self.run(cmd::MemoryPurge::new())
     }
 
     /// `MEMORY STATS`: Returns details about memory usage.
     ///
-    /// Runs [`cmd::MemoryStats::new`](crate::cmd::MemoryStats::new) (required arguments only); build a [`cmd::MemoryStats`](crate::cmd::MemoryStats) and `run` it for the optional ones.
-    fn memory_stats(self) -> Self::Output<std::collections::HashMap<String, crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::MemoryStats::new())
+    /// Runs [`cmd::MemoryStats::new`] (required arguments only); build a [`cmd::MemoryStats`] and `run` it for the optional ones.
+    fn memory_stats(self) -> Self::Output<HashMap<String, Value>> {
+        self.run(cmd::MemoryStats::new())
     }
 
     /// `MEMORY USAGE`: Estimates the memory usage of a key.
     ///
-    /// Runs [`cmd::MemoryUsage::new`](crate::cmd::MemoryUsage::new) (required arguments only); build a [`cmd::MemoryUsage`](crate::cmd::MemoryUsage) and `run` it for the optional ones.
-    fn memory_usage<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::MemoryUsage::new(key))
+    /// Runs [`cmd::MemoryUsage::new`] (required arguments only); build a [`cmd::MemoryUsage`] and `run` it for the optional ones.
+    fn memory_usage<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
+        self.run(cmd::MemoryUsage::new(key))
     }
 
     /// `MGET`: Atomically returns the string values of one or more keys.
     ///
-    /// Runs [`cmd::Mget::new`](crate::cmd::Mget::new) (required arguments only); build a [`cmd::Mget`](crate::cmd::Mget) and `run` it for the optional ones.
-    fn mget<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::Mget::new(key))
+    /// Runs [`cmd::Mget::new`] (required arguments only); build a [`cmd::Mget`] and `run` it for the optional ones.
+    fn mget<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::Mget::new(key))
     }
 
     /// `MIGRATE`: Atomically transfers a key from one instance to another.
     ///
-    /// Runs [`cmd::Migrate::new`](crate::cmd::Migrate::new) (required arguments only); build a [`cmd::Migrate`](crate::cmd::Migrate) and `run` it for the optional ones.
-    fn migrate<H: crate::ToArgs>(
+    /// Runs [`cmd::Migrate::new`] (required arguments only); build a [`cmd::Migrate`] and `run` it for the optional ones.
+    fn migrate<H: ToArgs>(
         self,
         host: H,
         port: i64,
-        key_selector: MigrateKeySelector,
+        key_selector: cmd::MigrateKeySelector,
         destination_db: i64,
         timeout: i64,
     ) -> Self::Output<String> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Migrate::new(host, port, key_selector, destination_db, timeout),
-        )
+        self.run(cmd::Migrate::new(
+            host,
+            port,
+            key_selector,
+            destination_db,
+            timeout,
+        ))
     }
 
     /// `MODULE HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ModuleHelp::new`](crate::cmd::ModuleHelp::new) (required arguments only); build a [`cmd::ModuleHelp`](crate::cmd::ModuleHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleHelp::new`] (required arguments only); build a [`cmd::ModuleHelp`] and `run` it for the optional ones.
     fn module_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ModuleHelp::new())
+        self.run(cmd::ModuleHelp::new())
     }
 
     /// `MODULE LIST`: Returns all loaded modules.
     ///
-    /// Runs [`cmd::ModuleList::new`](crate::cmd::ModuleList::new) (required arguments only); build a [`cmd::ModuleList`](crate::cmd::ModuleList) and `run` it for the optional ones.
-    fn module_list(self) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::ModuleList::new())
+    /// Runs [`cmd::ModuleList::new`] (required arguments only); build a [`cmd::ModuleList`] and `run` it for the optional ones.
+    fn module_list(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::ModuleList::new())
     }
 
     /// `MODULE LOAD`: Loads a module.
     ///
-    /// Runs [`cmd::ModuleLoad::new`](crate::cmd::ModuleLoad::new) (required arguments only); build a [`cmd::ModuleLoad`](crate::cmd::ModuleLoad) and `run` it for the optional ones.
-    fn module_load<P: crate::ToArgs>(self, path: P) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ModuleLoad::new(path))
+    /// Runs [`cmd::ModuleLoad::new`] (required arguments only); build a [`cmd::ModuleLoad`] and `run` it for the optional ones.
+    fn module_load<P: ToArgs>(self, path: P) -> Self::Output<()> {
+        self.run(cmd::ModuleLoad::new(path))
     }
 
     /// `MODULE LOADEX`: Loads a module using extended parameters.
     ///
-    /// Runs [`cmd::ModuleLoadex::new`](crate::cmd::ModuleLoadex::new) (required arguments only); build a [`cmd::ModuleLoadex`](crate::cmd::ModuleLoadex) and `run` it for the optional ones.
-    fn module_loadex<P: crate::ToArgs>(self, path: P) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ModuleLoadex::new(path))
+    /// Runs [`cmd::ModuleLoadex::new`] (required arguments only); build a [`cmd::ModuleLoadex`] and `run` it for the optional ones.
+    fn module_loadex<P: ToArgs>(self, path: P) -> Self::Output<()> {
+        self.run(cmd::ModuleLoadex::new(path))
     }
 
     /// `MODULE UNLOAD`: Unloads a module.
     ///
-    /// Runs [`cmd::ModuleUnload::new`](crate::cmd::ModuleUnload::new) (required arguments only); build a [`cmd::ModuleUnload`](crate::cmd::ModuleUnload) and `run` it for the optional ones.
-    fn module_unload<N: crate::ToArgs>(self, name: N) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ModuleUnload::new(name))
+    /// Runs [`cmd::ModuleUnload::new`] (required arguments only); build a [`cmd::ModuleUnload`] and `run` it for the optional ones.
+    fn module_unload<N: ToArgs>(self, name: N) -> Self::Output<()> {
+        self.run(cmd::ModuleUnload::new(name))
     }
 
     /// `MOVE`: Moves a key to another database.
     ///
-    /// Runs [`cmd::MoveKey::new`](crate::cmd::MoveKey::new) (required arguments only); build a [`cmd::MoveKey`](crate::cmd::MoveKey) and `run` it for the optional ones.
-    fn move_key<K: crate::ToArgs>(self, key: K, db: i64) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::MoveKey::new(key, db))
+    /// Runs [`cmd::MoveKey::new`] (required arguments only); build a [`cmd::MoveKey`] and `run` it for the optional ones.
+    fn move_key<K: ToArgs>(self, key: K, db: i64) -> Self::Output<bool> {
+        self.run(cmd::MoveKey::new(key, db))
     }
 
     /// `MSET`: Atomically creates or modifies the string values of one or more keys.
     ///
-    /// Runs [`cmd::Mset::new`](crate::cmd::Mset::new) (required arguments only); build a [`cmd::Mset`](crate::cmd::Mset) and `run` it for the optional ones.
-    fn mset<K: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Mset::new`] (required arguments only); build a [`cmd::Mset`] and `run` it for the optional ones.
+    fn mset<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Mset::new(data))
+        self.run(cmd::Mset::new(data))
     }
 
     /// `MSETEX`: Atomically creates or modifies the string values of one or more keys, and optionally set their expiration.
     ///
-    /// Runs [`cmd::Msetex::new`](crate::cmd::Msetex::new) (required arguments only); build a [`cmd::Msetex`](crate::cmd::Msetex) and `run` it for the optional ones.
-    fn msetex<K: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Msetex::new`] (required arguments only); build a [`cmd::Msetex`] and `run` it for the optional ones.
+    fn msetex<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Msetex::new(data))
+        self.run(cmd::Msetex::new(data))
     }
 
     /// `MSETNX`: Atomically modifies the string values of one or more keys only when all keys don't exist.
     ///
-    /// Runs [`cmd::Msetnx::new`](crate::cmd::Msetnx::new) (required arguments only); build a [`cmd::Msetnx`](crate::cmd::Msetnx) and `run` it for the optional ones.
-    fn msetnx<K: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Msetnx::new`] (required arguments only); build a [`cmd::Msetnx`] and `run` it for the optional ones.
+    fn msetnx<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Msetnx::new(data))
+        self.run(cmd::Msetnx::new(data))
     }
 
     /// `OBJECT ENCODING`: Returns the internal encoding of an object.
     ///
-    /// Runs [`cmd::ObjectEncoding::new`](crate::cmd::ObjectEncoding::new) (required arguments only); build a [`cmd::ObjectEncoding`](crate::cmd::ObjectEncoding) and `run` it for the optional ones.
-    fn object_encoding<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<String>> {
-        crate::command::Executor::run(self, crate::cmd::ObjectEncoding::new(key))
+    /// Runs [`cmd::ObjectEncoding::new`] (required arguments only); build a [`cmd::ObjectEncoding`] and `run` it for the optional ones.
+    fn object_encoding<K: ToArgs>(self, key: K) -> Self::Output<Option<String>> {
+        self.run(cmd::ObjectEncoding::new(key))
     }
 
     /// `OBJECT FREQ`: Returns the logarithmic access frequency counter of an object.
     ///
-    /// Runs [`cmd::ObjectFreq::new`](crate::cmd::ObjectFreq::new) (required arguments only); build a [`cmd::ObjectFreq`](crate::cmd::ObjectFreq) and `run` it for the optional ones.
-    fn object_freq<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::ObjectFreq::new(key))
+    /// Runs [`cmd::ObjectFreq::new`] (required arguments only); build a [`cmd::ObjectFreq`] and `run` it for the optional ones.
+    fn object_freq<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
+        self.run(cmd::ObjectFreq::new(key))
     }
 
     /// `OBJECT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ObjectHelp::new`](crate::cmd::ObjectHelp::new) (required arguments only); build a [`cmd::ObjectHelp`](crate::cmd::ObjectHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectHelp::new`] (required arguments only); build a [`cmd::ObjectHelp`] and `run` it for the optional ones.
     fn object_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ObjectHelp::new())
+        self.run(cmd::ObjectHelp::new())
     }
 
     /// `OBJECT IDLETIME`: Returns the time since the last access to an object.
     ///
-    /// Runs [`cmd::ObjectIdletime::new`](crate::cmd::ObjectIdletime::new) (required arguments only); build a [`cmd::ObjectIdletime`](crate::cmd::ObjectIdletime) and `run` it for the optional ones.
-    fn object_idletime<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::ObjectIdletime::new(key))
+    /// Runs [`cmd::ObjectIdletime::new`] (required arguments only); build a [`cmd::ObjectIdletime`] and `run` it for the optional ones.
+    fn object_idletime<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
+        self.run(cmd::ObjectIdletime::new(key))
     }
 
     /// `OBJECT REFCOUNT`: Returns the reference count of a value of a key.
     ///
-    /// Runs [`cmd::ObjectRefcount::new`](crate::cmd::ObjectRefcount::new) (required arguments only); build a [`cmd::ObjectRefcount`](crate::cmd::ObjectRefcount) and `run` it for the optional ones.
-    fn object_refcount<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::ObjectRefcount::new(key))
+    /// Runs [`cmd::ObjectRefcount::new`] (required arguments only); build a [`cmd::ObjectRefcount`] and `run` it for the optional ones.
+    fn object_refcount<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
+        self.run(cmd::ObjectRefcount::new(key))
     }
 
     /// `PERSIST`: Removes the expiration time of a key.
     ///
-    /// Runs [`cmd::Persist::new`](crate::cmd::Persist::new) (required arguments only); build a [`cmd::Persist`](crate::cmd::Persist) and `run` it for the optional ones.
-    fn persist<K: crate::ToArgs>(self, key: K) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Persist::new(key))
+    /// Runs [`cmd::Persist::new`] (required arguments only); build a [`cmd::Persist`] and `run` it for the optional ones.
+    fn persist<K: ToArgs>(self, key: K) -> Self::Output<bool> {
+        self.run(cmd::Persist::new(key))
     }
 
     /// `PEXPIRE`: Sets the expiration time of a key in milliseconds.
     ///
-    /// Runs [`cmd::Pexpire::new`](crate::cmd::Pexpire::new) (required arguments only); build a [`cmd::Pexpire`](crate::cmd::Pexpire) and `run` it for the optional ones.
-    fn pexpire<K: crate::ToArgs>(
-        self,
-        key: K,
-        milliseconds: impl crate::command::time::Milliseconds,
-    ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Pexpire::new(key, milliseconds))
+    /// Runs [`cmd::Pexpire::new`] (required arguments only); build a [`cmd::Pexpire`] and `run` it for the optional ones.
+    fn pexpire<K: ToArgs>(self, key: K, milliseconds: impl Milliseconds) -> Self::Output<bool> {
+        self.run(cmd::Pexpire::new(key, milliseconds))
     }
 
     /// `PEXPIREAT`: Sets the expiration time of a key to a Unix milliseconds timestamp.
     ///
-    /// Runs [`cmd::Pexpireat::new`](crate::cmd::Pexpireat::new) (required arguments only); build a [`cmd::Pexpireat`](crate::cmd::Pexpireat) and `run` it for the optional ones.
-    fn pexpireat<K: crate::ToArgs>(
+    /// Runs [`cmd::Pexpireat::new`] (required arguments only); build a [`cmd::Pexpireat`] and `run` it for the optional ones.
+    fn pexpireat<K: ToArgs>(
         self,
         key: K,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
+        unix_time_milliseconds: impl UnixMilliseconds,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Pexpireat::new(key, unix_time_milliseconds),
-        )
+        self.run(cmd::Pexpireat::new(key, unix_time_milliseconds))
     }
 
     /// `PEXPIRETIME`: Returns the expiration time of a key as a Unix milliseconds timestamp.
     ///
-    /// Runs [`cmd::Pexpiretime::new`](crate::cmd::Pexpiretime::new) (required arguments only); build a [`cmd::Pexpiretime`](crate::cmd::Pexpiretime) and `run` it for the optional ones.
-    fn pexpiretime<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Pexpiretime::new(key))
+    /// Runs [`cmd::Pexpiretime::new`] (required arguments only); build a [`cmd::Pexpiretime`] and `run` it for the optional ones.
+    fn pexpiretime<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Pexpiretime::new(key))
     }
 
     /// `PFADD`: Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Pfadd::new`](crate::cmd::Pfadd::new) (required arguments only); build a [`cmd::Pfadd`](crate::cmd::Pfadd) and `run` it for the optional ones.
-    fn pfadd<K: crate::ToArgs>(self, key: K) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Pfadd::new(key))
+    /// Runs [`cmd::Pfadd::new`] (required arguments only); build a [`cmd::Pfadd`] and `run` it for the optional ones.
+    fn pfadd<K: ToArgs>(self, key: K) -> Self::Output<bool> {
+        self.run(cmd::Pfadd::new(key))
     }
 
     /// `PFCOUNT`: Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).
     ///
-    /// Runs [`cmd::Pfcount::new`](crate::cmd::Pfcount::new) (required arguments only); build a [`cmd::Pfcount`](crate::cmd::Pfcount) and `run` it for the optional ones.
-    fn pfcount<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Pfcount::new(key))
+    /// Runs [`cmd::Pfcount::new`] (required arguments only); build a [`cmd::Pfcount`] and `run` it for the optional ones.
+    fn pfcount<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Pfcount::new(key))
     }
 
     /// `PFDEBUG`: Internal commands for debugging HyperLogLog values.
     ///
-    /// Runs [`cmd::Pfdebug::new`](crate::cmd::Pfdebug::new) (required arguments only); build a [`cmd::Pfdebug`](crate::cmd::Pfdebug) and `run` it for the optional ones.
-    fn pfdebug<S: crate::ToArgs, K: crate::ToArgs>(
-        self,
-        subcommand: S,
-        key: K,
-    ) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Pfdebug::new(subcommand, key))
+    /// Runs [`cmd::Pfdebug::new`] (required arguments only); build a [`cmd::Pfdebug`] and `run` it for the optional ones.
+    fn pfdebug<S: ToArgs, K: ToArgs>(self, subcommand: S, key: K) -> Self::Output<Value> {
+        self.run(cmd::Pfdebug::new(subcommand, key))
     }
 
     /// `PFMERGE`: Merges one or more HyperLogLog values into a single key.
     ///
-    /// Runs [`cmd::Pfmerge::new`](crate::cmd::Pfmerge::new) (required arguments only); build a [`cmd::Pfmerge`](crate::cmd::Pfmerge) and `run` it for the optional ones.
-    fn pfmerge<D: crate::ToArgs>(self, destkey: D) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Pfmerge::new(destkey))
+    /// Runs [`cmd::Pfmerge::new`] (required arguments only); build a [`cmd::Pfmerge`] and `run` it for the optional ones.
+    fn pfmerge<D: ToArgs>(self, destkey: D) -> Self::Output<()> {
+        self.run(cmd::Pfmerge::new(destkey))
     }
 
     /// `PFSELFTEST`: An internal command for testing HyperLogLog values.
     ///
-    /// Runs [`cmd::Pfselftest::new`](crate::cmd::Pfselftest::new) (required arguments only); build a [`cmd::Pfselftest`](crate::cmd::Pfselftest) and `run` it for the optional ones.
+    /// Runs [`cmd::Pfselftest::new`] (required arguments only); build a [`cmd::Pfselftest`] and `run` it for the optional ones.
     fn pfselftest(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Pfselftest::new())
+        self.run(cmd::Pfselftest::new())
     }
 
     /// `PING`: Returns the server's liveliness response.
     ///
-    /// Runs [`cmd::Ping::new`](crate::cmd::Ping::new) (required arguments only); build a [`cmd::Ping`](crate::cmd::Ping) and `run` it for the optional ones.
+    /// Runs [`cmd::Ping::new`] (required arguments only); build a [`cmd::Ping`] and `run` it for the optional ones.
     fn ping(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Ping::new())
+        self.run(cmd::Ping::new())
     }
 
     /// `PSETEX`: Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.
     ///
-    /// Runs [`cmd::Psetex::new`](crate::cmd::Psetex::new) (required arguments only); build a [`cmd::Psetex`](crate::cmd::Psetex) and `run` it for the optional ones.
-    fn psetex<K: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Psetex::new`] (required arguments only); build a [`cmd::Psetex`] and `run` it for the optional ones.
+    fn psetex<K: ToArgs, V: ToArgs>(
         self,
         key: K,
-        milliseconds: impl crate::command::time::Milliseconds,
+        milliseconds: impl Milliseconds,
         value: V,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Psetex::new(key, milliseconds, value))
+        self.run(cmd::Psetex::new(key, milliseconds, value))
     }
 
     /// `PTTL`: Returns the expiration time in milliseconds of a key.
     ///
-    /// Runs [`cmd::Pttl::new`](crate::cmd::Pttl::new) (required arguments only); build a [`cmd::Pttl`](crate::cmd::Pttl) and `run` it for the optional ones.
-    fn pttl<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Pttl::new(key))
+    /// Runs [`cmd::Pttl::new`] (required arguments only); build a [`cmd::Pttl`] and `run` it for the optional ones.
+    fn pttl<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Pttl::new(key))
     }
 
     /// `PUBLISH`: Posts a message to a channel.
     ///
-    /// Runs [`cmd::Publish::new`](crate::cmd::Publish::new) (required arguments only); build a [`cmd::Publish`](crate::cmd::Publish) and `run` it for the optional ones.
-    fn publish<C: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        channel: C,
-        message: M,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Publish::new(channel, message))
+    /// Runs [`cmd::Publish::new`] (required arguments only); build a [`cmd::Publish`] and `run` it for the optional ones.
+    fn publish<C: ToArgs, M: ToArgs>(self, channel: C, message: M) -> Self::Output<i64> {
+        self.run(cmd::Publish::new(channel, message))
     }
 
     /// `PUBSUB CHANNELS`: Returns the active channels.
     ///
-    /// Runs [`cmd::PubsubChannels::new`](crate::cmd::PubsubChannels::new) (required arguments only); build a [`cmd::PubsubChannels`](crate::cmd::PubsubChannels) and `run` it for the optional ones.
-    fn pubsub_channels(self) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::PubsubChannels::new())
+    /// Runs [`cmd::PubsubChannels::new`] (required arguments only); build a [`cmd::PubsubChannels`] and `run` it for the optional ones.
+    fn pubsub_channels(self) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::PubsubChannels::new())
     }
 
     /// `PUBSUB HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::PubsubHelp::new`](crate::cmd::PubsubHelp::new) (required arguments only); build a [`cmd::PubsubHelp`](crate::cmd::PubsubHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubHelp::new`] (required arguments only); build a [`cmd::PubsubHelp`] and `run` it for the optional ones.
     fn pubsub_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::PubsubHelp::new())
+        self.run(cmd::PubsubHelp::new())
     }
 
     /// `PUBSUB NUMPAT`: Returns a count of unique pattern subscriptions.
     ///
-    /// Runs [`cmd::PubsubNumpat::new`](crate::cmd::PubsubNumpat::new) (required arguments only); build a [`cmd::PubsubNumpat`](crate::cmd::PubsubNumpat) and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubNumpat::new`] (required arguments only); build a [`cmd::PubsubNumpat`] and `run` it for the optional ones.
     fn pubsub_numpat(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::PubsubNumpat::new())
+        self.run(cmd::PubsubNumpat::new())
     }
 
     /// `PUBSUB NUMSUB`: Returns a count of subscribers to channels.
     ///
-    /// Runs [`cmd::PubsubNumsub::new`](crate::cmd::PubsubNumsub::new) (required arguments only); build a [`cmd::PubsubNumsub`](crate::cmd::PubsubNumsub) and `run` it for the optional ones.
-    fn pubsub_numsub(self) -> Self::Output<Vec<(bytes::Bytes, i64)>> {
-        crate::command::Executor::run(self, crate::cmd::PubsubNumsub::new())
+    /// Runs [`cmd::PubsubNumsub::new`] (required arguments only); build a [`cmd::PubsubNumsub`] and `run` it for the optional ones.
+    fn pubsub_numsub(self) -> Self::Output<Vec<(Bytes, i64)>> {
+        self.run(cmd::PubsubNumsub::new())
     }
 
     /// `PUBSUB SHARDCHANNELS`: Returns the active shard channels.
     ///
-    /// Runs [`cmd::PubsubShardchannels::new`](crate::cmd::PubsubShardchannels::new) (required arguments only); build a [`cmd::PubsubShardchannels`](crate::cmd::PubsubShardchannels) and `run` it for the optional ones.
-    fn pubsub_shardchannels(self) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::PubsubShardchannels::new())
+    /// Runs [`cmd::PubsubShardchannels::new`] (required arguments only); build a [`cmd::PubsubShardchannels`] and `run` it for the optional ones.
+    fn pubsub_shardchannels(self) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::PubsubShardchannels::new())
     }
 
     /// `PUBSUB SHARDNUMSUB`: Returns the count of subscribers of shard channels.
     ///
-    /// Runs [`cmd::PubsubShardnumsub::new`](crate::cmd::PubsubShardnumsub::new) (required arguments only); build a [`cmd::PubsubShardnumsub`](crate::cmd::PubsubShardnumsub) and `run` it for the optional ones.
-    fn pubsub_shardnumsub(self) -> Self::Output<Vec<(bytes::Bytes, i64)>> {
-        crate::command::Executor::run(self, crate::cmd::PubsubShardnumsub::new())
+    /// Runs [`cmd::PubsubShardnumsub::new`] (required arguments only); build a [`cmd::PubsubShardnumsub`] and `run` it for the optional ones.
+    fn pubsub_shardnumsub(self) -> Self::Output<Vec<(Bytes, i64)>> {
+        self.run(cmd::PubsubShardnumsub::new())
     }
 
     /// `RANDOMKEY`: Returns a random key name from the database.
     ///
-    /// Runs [`cmd::Randomkey::new`](crate::cmd::Randomkey::new) (required arguments only); build a [`cmd::Randomkey`](crate::cmd::Randomkey) and `run` it for the optional ones.
-    fn randomkey(self) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Randomkey::new())
+    /// Runs [`cmd::Randomkey::new`] (required arguments only); build a [`cmd::Randomkey`] and `run` it for the optional ones.
+    fn randomkey(self) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Randomkey::new())
     }
 
     /// `RENAME`: Renames a key and overwrites the destination.
     ///
-    /// Runs [`cmd::Rename::new`](crate::cmd::Rename::new) (required arguments only); build a [`cmd::Rename`](crate::cmd::Rename) and `run` it for the optional ones.
-    fn rename<K: crate::ToArgs, N: crate::ToArgs>(self, key: K, newkey: N) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Rename::new(key, newkey))
+    /// Runs [`cmd::Rename::new`] (required arguments only); build a [`cmd::Rename`] and `run` it for the optional ones.
+    fn rename<K: ToArgs, N: ToArgs>(self, key: K, newkey: N) -> Self::Output<()> {
+        self.run(cmd::Rename::new(key, newkey))
     }
 
     /// `RENAMENX`: Renames a key only when the target key name doesn't exist.
     ///
-    /// Runs [`cmd::Renamenx::new`](crate::cmd::Renamenx::new) (required arguments only); build a [`cmd::Renamenx`](crate::cmd::Renamenx) and `run` it for the optional ones.
-    fn renamenx<K: crate::ToArgs, N: crate::ToArgs>(self, key: K, newkey: N) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Renamenx::new(key, newkey))
+    /// Runs [`cmd::Renamenx::new`] (required arguments only); build a [`cmd::Renamenx`] and `run` it for the optional ones.
+    fn renamenx<K: ToArgs, N: ToArgs>(self, key: K, newkey: N) -> Self::Output<bool> {
+        self.run(cmd::Renamenx::new(key, newkey))
     }
 
     /// `REPLICAOF`: Configures a server as replica of another, or promotes it to a primary.
     ///
-    /// Runs [`cmd::Replicaof::host_port`](crate::cmd::Replicaof::host_port) (required arguments only); build a [`cmd::Replicaof`](crate::cmd::Replicaof) and `run` it for the optional ones.
-    fn replicaof_host_port(self, host: impl crate::ToArgs, port: i64) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Replicaof::host_port(host, port))
+    /// Runs [`cmd::Replicaof::host_port`] (required arguments only); build a [`cmd::Replicaof`] and `run` it for the optional ones.
+    fn replicaof_host_port(self, host: impl ToArgs, port: i64) -> Self::Output<String> {
+        self.run(cmd::Replicaof::host_port(host, port))
     }
 
     /// `REPLICAOF`: Configures a server as replica of another, or promotes it to a primary.
     ///
-    /// Runs [`cmd::Replicaof::no_one`](crate::cmd::Replicaof::no_one) (required arguments only); build a [`cmd::Replicaof`](crate::cmd::Replicaof) and `run` it for the optional ones.
+    /// Runs [`cmd::Replicaof::no_one`] (required arguments only); build a [`cmd::Replicaof`] and `run` it for the optional ones.
     fn replicaof_no_one(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Replicaof::no_one())
+        self.run(cmd::Replicaof::no_one())
     }
 
     /// `RESTORE`: Creates a key from the serialized representation of a value.
     ///
-    /// Runs [`cmd::Restore::new`](crate::cmd::Restore::new) (required arguments only); build a [`cmd::Restore`](crate::cmd::Restore) and `run` it for the optional ones.
-    fn restore<K: crate::ToArgs, S: crate::ToArgs>(
+    /// Runs [`cmd::Restore::new`] (required arguments only); build a [`cmd::Restore`] and `run` it for the optional ones.
+    fn restore<K: ToArgs, S: ToArgs>(
         self,
         key: K,
         ttl: i64,
         serialized_value: S,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Restore::new(key, ttl, serialized_value))
+        self.run(cmd::Restore::new(key, ttl, serialized_value))
     }
 
     /// `RESTORE-ASKING`: An internal command for migrating keys in a cluster.
     ///
-    /// Runs [`cmd::RestoreAsking::new`](crate::cmd::RestoreAsking::new) (required arguments only); build a [`cmd::RestoreAsking`](crate::cmd::RestoreAsking) and `run` it for the optional ones.
-    fn restore_asking<K: crate::ToArgs, S: crate::ToArgs>(
+    /// Runs [`cmd::RestoreAsking::new`] (required arguments only); build a [`cmd::RestoreAsking`] and `run` it for the optional ones.
+    fn restore_asking<K: ToArgs, S: ToArgs>(
         self,
         key: K,
         ttl: i64,
         serialized_value: S,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::RestoreAsking::new(key, ttl, serialized_value),
-        )
+        self.run(cmd::RestoreAsking::new(key, ttl, serialized_value))
     }
 
     /// `ROLE`: Returns the replication role.
     ///
-    /// Runs [`cmd::Role::new`](crate::cmd::Role::new) (required arguments only); build a [`cmd::Role`](crate::cmd::Role) and `run` it for the optional ones.
-    fn role(self) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Role::new())
+    /// Runs [`cmd::Role::new`] (required arguments only); build a [`cmd::Role`] and `run` it for the optional ones.
+    fn role(self) -> Self::Output<Value> {
+        self.run(cmd::Role::new())
     }
 
     /// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Rpop::new`](crate::cmd::Rpop::new) (required arguments only); build a [`cmd::Rpop`](crate::cmd::Rpop) and `run` it for the optional ones.
-    fn rpop<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Rpop::new(key))
+    /// Runs [`cmd::Rpop::new`] (required arguments only); build a [`cmd::Rpop`] and `run` it for the optional ones.
+    fn rpop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Rpop::new(key))
     }
 
     /// `RPOPLPUSH`: Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Rpoplpush::new`](crate::cmd::Rpoplpush::new) (required arguments only); build a [`cmd::Rpoplpush`](crate::cmd::Rpoplpush) and `run` it for the optional ones.
-    fn rpoplpush<S: crate::ToArgs, D: crate::ToArgs>(
+    /// Runs [`cmd::Rpoplpush::new`] (required arguments only); build a [`cmd::Rpoplpush`] and `run` it for the optional ones.
+    fn rpoplpush<S: ToArgs, D: ToArgs>(
         self,
         source: S,
         destination: D,
-    ) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Rpoplpush::new(source, destination))
+    ) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Rpoplpush::new(source, destination))
     }
 
     /// `RPUSH`: Appends one or more elements to a list. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Rpush::new`](crate::cmd::Rpush::new) (required arguments only); build a [`cmd::Rpush`](crate::cmd::Rpush) and `run` it for the optional ones.
-    fn rpush<K: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Rpush::new`] (required arguments only); build a [`cmd::Rpush`] and `run` it for the optional ones.
+    fn rpush<K: ToArgs, E: ToArgs>(
         self,
         key: K,
         element: impl IntoIterator<Item = E>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Rpush::new(key, element))
+        self.run(cmd::Rpush::new(key, element))
     }
 
     /// `RPUSHX`: Appends one or more elements to a list only when the list exists.
     ///
-    /// Runs [`cmd::Rpushx::new`](crate::cmd::Rpushx::new) (required arguments only); build a [`cmd::Rpushx`](crate::cmd::Rpushx) and `run` it for the optional ones.
-    fn rpushx<K: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Rpushx::new`] (required arguments only); build a [`cmd::Rpushx`] and `run` it for the optional ones.
+    fn rpushx<K: ToArgs, E: ToArgs>(
         self,
         key: K,
         element: impl IntoIterator<Item = E>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Rpushx::new(key, element))
+        self.run(cmd::Rpushx::new(key, element))
     }
 
     /// `SADD`: Adds one or more members to a set. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Sadd::new`](crate::cmd::Sadd::new) (required arguments only); build a [`cmd::Sadd`](crate::cmd::Sadd) and `run` it for the optional ones.
-    fn sadd<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Sadd::new`] (required arguments only); build a [`cmd::Sadd`] and `run` it for the optional ones.
+    fn sadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: impl IntoIterator<Item = M>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Sadd::new(key, member))
+        self.run(cmd::Sadd::new(key, member))
     }
 
     /// `SAVE`: Synchronously saves the database(s) to disk.
     ///
-    /// Runs [`cmd::Save::new`](crate::cmd::Save::new) (required arguments only); build a [`cmd::Save`](crate::cmd::Save) and `run` it for the optional ones.
+    /// Runs [`cmd::Save::new`] (required arguments only); build a [`cmd::Save`] and `run` it for the optional ones.
     fn save(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Save::new())
+        self.run(cmd::Save::new())
     }
 
     /// `SCAN`: Iterates over the key names in the database.
     ///
-    /// Runs [`cmd::Scan::new`](crate::cmd::Scan::new) (required arguments only); build a [`cmd::Scan`](crate::cmd::Scan) and `run` it for the optional ones.
-    fn scan(self, cursor: i64) -> Self::Output<(String, Vec<bytes::Bytes>)> {
-        crate::command::Executor::run(self, crate::cmd::Scan::new(cursor))
+    /// Runs [`cmd::Scan::new`] (required arguments only); build a [`cmd::Scan`] and `run` it for the optional ones.
+    fn scan(self, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
+        self.run(cmd::Scan::new(cursor))
     }
 
     /// `SCARD`: Returns the number of members in a set.
     ///
-    /// Runs [`cmd::Scard::new`](crate::cmd::Scard::new) (required arguments only); build a [`cmd::Scard`](crate::cmd::Scard) and `run` it for the optional ones.
-    fn scard<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Scard::new(key))
+    /// Runs [`cmd::Scard::new`] (required arguments only); build a [`cmd::Scard`] and `run` it for the optional ones.
+    fn scard<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Scard::new(key))
     }
 
     /// `SCRIPT DEBUG`: Sets the debug mode of server-side Lua scripts.
     ///
-    /// Runs [`cmd::ScriptDebug::new`](crate::cmd::ScriptDebug::new) (required arguments only); build a [`cmd::ScriptDebug`](crate::cmd::ScriptDebug) and `run` it for the optional ones.
-    fn script_debug(self, mode: ScriptDebugMode) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ScriptDebug::new(mode))
+    /// Runs [`cmd::ScriptDebug::new`] (required arguments only); build a [`cmd::ScriptDebug`] and `run` it for the optional ones.
+    fn script_debug(self, mode: cmd::ScriptDebugMode) -> Self::Output<()> {
+        self.run(cmd::ScriptDebug::new(mode))
     }
 
     /// `SCRIPT EXISTS`: Determines whether server-side Lua scripts exist in the script cache.
     ///
-    /// Runs [`cmd::ScriptExists::new`](crate::cmd::ScriptExists::new) (required arguments only); build a [`cmd::ScriptExists`](crate::cmd::ScriptExists) and `run` it for the optional ones.
-    fn script_exists<S: crate::ToArgs>(
+    /// Runs [`cmd::ScriptExists::new`] (required arguments only); build a [`cmd::ScriptExists`] and `run` it for the optional ones.
+    fn script_exists<S: ToArgs>(
         self,
         sha1: impl IntoIterator<Item = S>,
     ) -> Self::Output<Vec<bool>> {
-        crate::command::Executor::run(self, crate::cmd::ScriptExists::new(sha1))
+        self.run(cmd::ScriptExists::new(sha1))
     }
 
     /// `SCRIPT FLUSH`: Removes all server-side Lua scripts from the script cache.
     ///
-    /// Runs [`cmd::ScriptFlush::new`](crate::cmd::ScriptFlush::new) (required arguments only); build a [`cmd::ScriptFlush`](crate::cmd::ScriptFlush) and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptFlush::new`] (required arguments only); build a [`cmd::ScriptFlush`] and `run` it for the optional ones.
     fn script_flush(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ScriptFlush::new())
+        self.run(cmd::ScriptFlush::new())
     }
 
     /// `SCRIPT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ScriptHelp::new`](crate::cmd::ScriptHelp::new) (required arguments only); build a [`cmd::ScriptHelp`](crate::cmd::ScriptHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptHelp::new`] (required arguments only); build a [`cmd::ScriptHelp`] and `run` it for the optional ones.
     fn script_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::ScriptHelp::new())
+        self.run(cmd::ScriptHelp::new())
     }
 
     /// `SCRIPT KILL`: Terminates a server-side Lua script during execution.
     ///
-    /// Runs [`cmd::ScriptKill::new`](crate::cmd::ScriptKill::new) (required arguments only); build a [`cmd::ScriptKill`](crate::cmd::ScriptKill) and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptKill::new`] (required arguments only); build a [`cmd::ScriptKill`] and `run` it for the optional ones.
     fn script_kill(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ScriptKill::new())
+        self.run(cmd::ScriptKill::new())
     }
 
     /// `SCRIPT LOAD`: Loads a server-side Lua script to the script cache.
     ///
-    /// Runs [`cmd::ScriptLoad::new`](crate::cmd::ScriptLoad::new) (required arguments only); build a [`cmd::ScriptLoad`](crate::cmd::ScriptLoad) and `run` it for the optional ones.
-    fn script_load<S: crate::ToArgs>(self, script: S) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::ScriptLoad::new(script))
+    /// Runs [`cmd::ScriptLoad::new`] (required arguments only); build a [`cmd::ScriptLoad`] and `run` it for the optional ones.
+    fn script_load<S: ToArgs>(self, script: S) -> Self::Output<String> {
+        self.run(cmd::ScriptLoad::new(script))
     }
 
     /// `SCRIPT SHOW`: Show server-side Lua script in the script cache.
     ///
-    /// Runs [`cmd::ScriptShow::new`](crate::cmd::ScriptShow::new) (required arguments only); build a [`cmd::ScriptShow`](crate::cmd::ScriptShow) and `run` it for the optional ones.
-    fn script_show<S: crate::ToArgs>(self, sha1: S) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::ScriptShow::new(sha1))
+    /// Runs [`cmd::ScriptShow::new`] (required arguments only); build a [`cmd::ScriptShow`] and `run` it for the optional ones.
+    fn script_show<S: ToArgs>(self, sha1: S) -> Self::Output<Bytes> {
+        self.run(cmd::ScriptShow::new(sha1))
     }
 
     /// `SDIFF`: Returns the difference of multiple sets.
     ///
-    /// Runs [`cmd::Sdiff::new`](crate::cmd::Sdiff::new) (required arguments only); build a [`cmd::Sdiff`](crate::cmd::Sdiff) and `run` it for the optional ones.
-    fn sdiff<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Sdiff::new(key))
+    /// Runs [`cmd::Sdiff::new`] (required arguments only); build a [`cmd::Sdiff`] and `run` it for the optional ones.
+    fn sdiff<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Sdiff::new(key))
     }
 
     /// `SDIFFSTORE`: Stores the difference of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sdiffstore::new`](crate::cmd::Sdiffstore::new) (required arguments only); build a [`cmd::Sdiffstore`](crate::cmd::Sdiffstore) and `run` it for the optional ones.
-    fn sdiffstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Sdiffstore::new`] (required arguments only); build a [`cmd::Sdiffstore`] and `run` it for the optional ones.
+    fn sdiffstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Sdiffstore::new(destination, key))
+        self.run(cmd::Sdiffstore::new(destination, key))
     }
 
     /// `SENTINEL CKQUORUM`: Check for a Sentinel quorum
     ///
-    /// Runs [`cmd::SentinelCkquorum::new`](crate::cmd::SentinelCkquorum::new) (required arguments only); build a [`cmd::SentinelCkquorum`](crate::cmd::SentinelCkquorum) and `run` it for the optional ones.
-    fn sentinel_ckquorum<M: crate::ToArgs>(self, master_name: M) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::SentinelCkquorum::new(master_name))
+    /// Runs [`cmd::SentinelCkquorum::new`] (required arguments only); build a [`cmd::SentinelCkquorum`] and `run` it for the optional ones.
+    fn sentinel_ckquorum<M: ToArgs>(self, master_name: M) -> Self::Output<String> {
+        self.run(cmd::SentinelCkquorum::new(master_name))
     }
 
     /// `SENTINEL CONFIG`: Configure Sentinel
     ///
-    /// Runs [`cmd::SentinelConfig::set`](crate::cmd::SentinelConfig::set) (required arguments only); build a [`cmd::SentinelConfig`](crate::cmd::SentinelConfig) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelConfig::set`] (required arguments only); build a [`cmd::SentinelConfig`] and `run` it for the optional ones.
     fn sentinel_config_set(
         self,
-        set_param_value: impl IntoIterator<Item = (impl crate::ToArgs, impl crate::ToArgs)>,
+        set_param_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SentinelConfig::set(set_param_value))
+        self.run(cmd::SentinelConfig::set(set_param_value))
     }
 
     /// `SENTINEL CONFIG`: Configure Sentinel
     ///
-    /// Runs [`cmd::SentinelConfig::get`](crate::cmd::SentinelConfig::get) (required arguments only); build a [`cmd::SentinelConfig`](crate::cmd::SentinelConfig) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelConfig::get`] (required arguments only); build a [`cmd::SentinelConfig`] and `run` it for the optional ones.
     fn sentinel_config_get(
         self,
-        parameter: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Self::Output<std::collections::HashMap<String, String>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelConfig::get(parameter))
+        parameter: impl IntoIterator<Item = impl ToArgs>,
+    ) -> Self::Output<HashMap<String, String>> {
+        self.run(cmd::SentinelConfig::get(parameter))
     }
 
     /// `SENTINEL DEBUG`: List or update the current configurable parameters
     ///
-    /// Runs [`cmd::SentinelDebug::new`](crate::cmd::SentinelDebug::new) (required arguments only); build a [`cmd::SentinelDebug`](crate::cmd::SentinelDebug) and `run` it for the optional ones.
-    fn sentinel_debug(self) -> Self::Output<std::collections::HashMap<String, String>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelDebug::new())
+    /// Runs [`cmd::SentinelDebug::new`] (required arguments only); build a [`cmd::SentinelDebug`] and `run` it for the optional ones.
+    fn sentinel_debug(self) -> Self::Output<HashMap<String, String>> {
+        self.run(cmd::SentinelDebug::new())
     }
 
     /// `SENTINEL FAILOVER`: Force a failover
     ///
-    /// Runs [`cmd::SentinelFailover::new`](crate::cmd::SentinelFailover::new) (required arguments only); build a [`cmd::SentinelFailover`](crate::cmd::SentinelFailover) and `run` it for the optional ones.
-    fn sentinel_failover<M: crate::ToArgs>(self, master_name: M) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SentinelFailover::new(master_name))
+    /// Runs [`cmd::SentinelFailover::new`] (required arguments only); build a [`cmd::SentinelFailover`] and `run` it for the optional ones.
+    fn sentinel_failover<M: ToArgs>(self, master_name: M) -> Self::Output<()> {
+        self.run(cmd::SentinelFailover::new(master_name))
     }
 
     /// `SENTINEL FLUSHCONFIG`: Rewrite configuration file
     ///
-    /// Runs [`cmd::SentinelFlushconfig::new`](crate::cmd::SentinelFlushconfig::new) (required arguments only); build a [`cmd::SentinelFlushconfig`](crate::cmd::SentinelFlushconfig) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelFlushconfig::new`] (required arguments only); build a [`cmd::SentinelFlushconfig`] and `run` it for the optional ones.
     fn sentinel_flushconfig(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SentinelFlushconfig::new())
+        self.run(cmd::SentinelFlushconfig::new())
     }
 
     /// `SENTINEL GET-MASTER-ADDR-BY-NAME`: Get port and address of a master
     ///
-    /// Runs [`cmd::SentinelGetMasterAddrByName::new`](crate::cmd::SentinelGetMasterAddrByName::new) (required arguments only); build a [`cmd::SentinelGetMasterAddrByName`](crate::cmd::SentinelGetMasterAddrByName) and `run` it for the optional ones.
-    fn sentinel_get_master_addr_by_name<M: crate::ToArgs>(
+    /// Runs [`cmd::SentinelGetMasterAddrByName::new`] (required arguments only); build a [`cmd::SentinelGetMasterAddrByName`] and `run` it for the optional ones.
+    fn sentinel_get_master_addr_by_name<M: ToArgs>(
         self,
         master_name: M,
     ) -> Self::Output<Option<(String, String)>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::SentinelGetMasterAddrByName::new(master_name),
-        )
+        self.run(cmd::SentinelGetMasterAddrByName::new(master_name))
     }
 
     /// `SENTINEL HELP`: Show helpful text about the different subcommands
     ///
-    /// Runs [`cmd::SentinelHelp::new`](crate::cmd::SentinelHelp::new) (required arguments only); build a [`cmd::SentinelHelp`](crate::cmd::SentinelHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelHelp::new`] (required arguments only); build a [`cmd::SentinelHelp`] and `run` it for the optional ones.
     fn sentinel_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelHelp::new())
+        self.run(cmd::SentinelHelp::new())
     }
 
     /// `SENTINEL INFO-CACHE`: Get cached INFO from the instances in the deployment
     ///
-    /// Runs [`cmd::SentinelInfoCache::new`](crate::cmd::SentinelInfoCache::new) (required arguments only); build a [`cmd::SentinelInfoCache`](crate::cmd::SentinelInfoCache) and `run` it for the optional ones.
-    fn sentinel_info_cache<N: crate::ToArgs>(
+    /// Runs [`cmd::SentinelInfoCache::new`] (required arguments only); build a [`cmd::SentinelInfoCache`] and `run` it for the optional ones.
+    fn sentinel_info_cache<N: ToArgs>(
         self,
         nodename: impl IntoIterator<Item = N>,
     ) -> Self::Output<Vec<(String, Vec<(i64, Option<String>)>)>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelInfoCache::new(nodename))
+        self.run(cmd::SentinelInfoCache::new(nodename))
     }
 
     /// `SENTINEL IS-MASTER-DOWN-BY-ADDR`: Check if a master is down
     ///
-    /// Runs [`cmd::SentinelIsMasterDownByAddr::new`](crate::cmd::SentinelIsMasterDownByAddr::new) (required arguments only); build a [`cmd::SentinelIsMasterDownByAddr`](crate::cmd::SentinelIsMasterDownByAddr) and `run` it for the optional ones.
-    fn sentinel_is_master_down_by_addr<I: crate::ToArgs, R: crate::ToArgs>(
+    /// Runs [`cmd::SentinelIsMasterDownByAddr::new`] (required arguments only); build a [`cmd::SentinelIsMasterDownByAddr`] and `run` it for the optional ones.
+    fn sentinel_is_master_down_by_addr<I: ToArgs, R: ToArgs>(
         self,
         ip: I,
         port: i64,
         current_epoch: i64,
         runid: R,
     ) -> Self::Output<(bool, String, i64)> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::SentinelIsMasterDownByAddr::new(ip, port, current_epoch, runid),
-        )
+        self.run(cmd::SentinelIsMasterDownByAddr::new(
+            ip,
+            port,
+            current_epoch,
+            runid,
+        ))
     }
 
     /// `SENTINEL MASTER`: Shows the state of a master
     ///
-    /// Runs [`cmd::SentinelMaster::new`](crate::cmd::SentinelMaster::new) (required arguments only); build a [`cmd::SentinelMaster`](crate::cmd::SentinelMaster) and `run` it for the optional ones.
-    fn sentinel_master<M: crate::ToArgs>(
-        self,
-        master_name: M,
-    ) -> Self::Output<std::collections::HashMap<String, String>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelMaster::new(master_name))
+    /// Runs [`cmd::SentinelMaster::new`] (required arguments only); build a [`cmd::SentinelMaster`] and `run` it for the optional ones.
+    fn sentinel_master<M: ToArgs>(self, master_name: M) -> Self::Output<HashMap<String, String>> {
+        self.run(cmd::SentinelMaster::new(master_name))
     }
 
     /// `SENTINEL MASTERS`: List the monitored masters
     ///
-    /// Runs [`cmd::SentinelMasters::new`](crate::cmd::SentinelMasters::new) (required arguments only); build a [`cmd::SentinelMasters`](crate::cmd::SentinelMasters) and `run` it for the optional ones.
-    fn sentinel_masters(self) -> Self::Output<Vec<std::collections::HashMap<String, String>>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelMasters::new())
+    /// Runs [`cmd::SentinelMasters::new`] (required arguments only); build a [`cmd::SentinelMasters`] and `run` it for the optional ones.
+    fn sentinel_masters(self) -> Self::Output<Vec<HashMap<String, String>>> {
+        self.run(cmd::SentinelMasters::new())
     }
 
     /// `SENTINEL MONITOR`: Start monitoring
     ///
-    /// Runs [`cmd::SentinelMonitor::new`](crate::cmd::SentinelMonitor::new) (required arguments only); build a [`cmd::SentinelMonitor`](crate::cmd::SentinelMonitor) and `run` it for the optional ones.
-    fn sentinel_monitor<N: crate::ToArgs, I: crate::ToArgs>(
+    /// Runs [`cmd::SentinelMonitor::new`] (required arguments only); build a [`cmd::SentinelMonitor`] and `run` it for the optional ones.
+    fn sentinel_monitor<N: ToArgs, I: ToArgs>(
         self,
         name: N,
         ip: I,
         port: i64,
         quorum: i64,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::SentinelMonitor::new(name, ip, port, quorum),
-        )
+        self.run(cmd::SentinelMonitor::new(name, ip, port, quorum))
     }
 
     /// `SENTINEL MYID`: Get the Sentinel instance ID
     ///
-    /// Runs [`cmd::SentinelMyid::new`](crate::cmd::SentinelMyid::new) (required arguments only); build a [`cmd::SentinelMyid`](crate::cmd::SentinelMyid) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelMyid::new`] (required arguments only); build a [`cmd::SentinelMyid`] and `run` it for the optional ones.
     fn sentinel_myid(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::SentinelMyid::new())
+        self.run(cmd::SentinelMyid::new())
     }
 
     /// `SENTINEL PENDING-SCRIPTS`: Get information about pending scripts
     ///
-    /// Runs [`cmd::SentinelPendingScripts::new`](crate::cmd::SentinelPendingScripts::new) (required arguments only); build a [`cmd::SentinelPendingScripts`](crate::cmd::SentinelPendingScripts) and `run` it for the optional ones.
-    fn sentinel_pending_scripts(
-        self,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelPendingScripts::new())
+    /// Runs [`cmd::SentinelPendingScripts::new`] (required arguments only); build a [`cmd::SentinelPendingScripts`] and `run` it for the optional ones.
+    fn sentinel_pending_scripts(self) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::SentinelPendingScripts::new())
     }
 
     /// `SENTINEL REMOVE`: Stop monitoring
     ///
-    /// Runs [`cmd::SentinelRemove::new`](crate::cmd::SentinelRemove::new) (required arguments only); build a [`cmd::SentinelRemove`](crate::cmd::SentinelRemove) and `run` it for the optional ones.
-    fn sentinel_remove<M: crate::ToArgs>(self, master_name: M) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SentinelRemove::new(master_name))
+    /// Runs [`cmd::SentinelRemove::new`] (required arguments only); build a [`cmd::SentinelRemove`] and `run` it for the optional ones.
+    fn sentinel_remove<M: ToArgs>(self, master_name: M) -> Self::Output<()> {
+        self.run(cmd::SentinelRemove::new(master_name))
     }
 
     /// `SENTINEL REPLICAS`: List the monitored replicas
     ///
-    /// Runs [`cmd::SentinelReplicas::new`](crate::cmd::SentinelReplicas::new) (required arguments only); build a [`cmd::SentinelReplicas`](crate::cmd::SentinelReplicas) and `run` it for the optional ones.
-    fn sentinel_replicas<M: crate::ToArgs>(
+    /// Runs [`cmd::SentinelReplicas::new`] (required arguments only); build a [`cmd::SentinelReplicas`] and `run` it for the optional ones.
+    fn sentinel_replicas<M: ToArgs>(
         self,
         master_name: M,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, String>>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelReplicas::new(master_name))
+    ) -> Self::Output<Vec<HashMap<String, String>>> {
+        self.run(cmd::SentinelReplicas::new(master_name))
     }
 
     /// `SENTINEL RESET`: Reset masters by name pattern
     ///
-    /// Runs [`cmd::SentinelReset::new`](crate::cmd::SentinelReset::new) (required arguments only); build a [`cmd::SentinelReset`](crate::cmd::SentinelReset) and `run` it for the optional ones.
-    fn sentinel_reset<P: crate::ToArgs>(self, pattern: P) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::SentinelReset::new(pattern))
+    /// Runs [`cmd::SentinelReset::new`] (required arguments only); build a [`cmd::SentinelReset`] and `run` it for the optional ones.
+    fn sentinel_reset<P: ToArgs>(self, pattern: P) -> Self::Output<i64> {
+        self.run(cmd::SentinelReset::new(pattern))
     }
 
     /// `SENTINEL SENTINELS`: List the Sentinel instances
     ///
-    /// Runs [`cmd::SentinelSentinels::new`](crate::cmd::SentinelSentinels::new) (required arguments only); build a [`cmd::SentinelSentinels`](crate::cmd::SentinelSentinels) and `run` it for the optional ones.
-    fn sentinel_sentinels<M: crate::ToArgs>(
+    /// Runs [`cmd::SentinelSentinels::new`] (required arguments only); build a [`cmd::SentinelSentinels`] and `run` it for the optional ones.
+    fn sentinel_sentinels<M: ToArgs>(
         self,
         master_name: M,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, String>>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelSentinels::new(master_name))
+    ) -> Self::Output<Vec<HashMap<String, String>>> {
+        self.run(cmd::SentinelSentinels::new(master_name))
     }
 
     /// `SENTINEL SET`: Change the configuration of a monitored master
     ///
-    /// Runs [`cmd::SentinelSet::new`](crate::cmd::SentinelSet::new) (required arguments only); build a [`cmd::SentinelSet`](crate::cmd::SentinelSet) and `run` it for the optional ones.
-    fn sentinel_set<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::SentinelSet::new`] (required arguments only); build a [`cmd::SentinelSet`] and `run` it for the optional ones.
+    fn sentinel_set<M: ToArgs, O: ToArgs, V: ToArgs>(
         self,
         master_name: M,
         option_value: impl IntoIterator<Item = (O, V)>,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::SentinelSet::new(master_name, option_value),
-        )
+        self.run(cmd::SentinelSet::new(master_name, option_value))
     }
 
     /// `SENTINEL SIMULATE-FAILURE`: Simulate failover scenarios
     ///
-    /// Runs [`cmd::SentinelSimulateFailure::new`](crate::cmd::SentinelSimulateFailure::new) (required arguments only); build a [`cmd::SentinelSimulateFailure`](crate::cmd::SentinelSimulateFailure) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSimulateFailure::new`] (required arguments only); build a [`cmd::SentinelSimulateFailure`] and `run` it for the optional ones.
     fn sentinel_simulate_failure(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SentinelSimulateFailure::new())
+        self.run(cmd::SentinelSimulateFailure::new())
     }
 
     /// `SENTINEL SLAVES`: List the monitored slaves
     ///
-    /// Runs [`cmd::SentinelSlaves::new`](crate::cmd::SentinelSlaves::new) (required arguments only); build a [`cmd::SentinelSlaves`](crate::cmd::SentinelSlaves) and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSlaves::new`] (required arguments only); build a [`cmd::SentinelSlaves`] and `run` it for the optional ones.
     #[deprecated(note = "deprecated since 5.0.0; replaced by SENTINEL REPLICAS")]
-    fn sentinel_slaves<M: crate::ToArgs>(
+    fn sentinel_slaves<M: ToArgs>(
         self,
         master_name: M,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, String>>> {
-        crate::command::Executor::run(self, crate::cmd::SentinelSlaves::new(master_name))
+    ) -> Self::Output<Vec<HashMap<String, String>>> {
+        self.run(cmd::SentinelSlaves::new(master_name))
     }
 
     /// `SET`: Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.
     ///
-    /// Runs [`cmd::Set::new`](crate::cmd::Set::new) (required arguments only); build a [`cmd::Set`](crate::cmd::Set) and `run` it for the optional ones.
-    fn set<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Set::new(key, value))
+    /// Runs [`cmd::Set::new`] (required arguments only); build a [`cmd::Set`] and `run` it for the optional ones.
+    fn set<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<()> {
+        self.run(cmd::Set::new(key, value))
     }
 
     /// `SETBIT`: Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Setbit::new`](crate::cmd::Setbit::new) (required arguments only); build a [`cmd::Setbit`](crate::cmd::Setbit) and `run` it for the optional ones.
-    fn setbit<K: crate::ToArgs>(self, key: K, offset: i64, value: i64) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Setbit::new(key, offset, value))
+    /// Runs [`cmd::Setbit::new`] (required arguments only); build a [`cmd::Setbit`] and `run` it for the optional ones.
+    fn setbit<K: ToArgs>(self, key: K, offset: i64, value: i64) -> Self::Output<bool> {
+        self.run(cmd::Setbit::new(key, offset, value))
     }
 
     /// `SETEX`: Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Setex::new`](crate::cmd::Setex::new) (required arguments only); build a [`cmd::Setex`](crate::cmd::Setex) and `run` it for the optional ones.
-    fn setex<K: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Setex::new`] (required arguments only); build a [`cmd::Setex`] and `run` it for the optional ones.
+    fn setex<K: ToArgs, V: ToArgs>(
         self,
         key: K,
-        seconds: impl crate::command::time::Seconds,
+        seconds: impl Seconds,
         value: V,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Setex::new(key, seconds, value))
+        self.run(cmd::Setex::new(key, seconds, value))
     }
 
     /// `SETNX`: Sets the string value of a key only when the key doesn't exist.
     ///
-    /// Runs [`cmd::Setnx::new`](crate::cmd::Setnx::new) (required arguments only); build a [`cmd::Setnx`](crate::cmd::Setnx) and `run` it for the optional ones.
-    fn setnx<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Setnx::new(key, value))
+    /// Runs [`cmd::Setnx::new`] (required arguments only); build a [`cmd::Setnx`] and `run` it for the optional ones.
+    fn setnx<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
+        self.run(cmd::Setnx::new(key, value))
     }
 
     /// `SETRANGE`: Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Setrange::new`](crate::cmd::Setrange::new) (required arguments only); build a [`cmd::Setrange`](crate::cmd::Setrange) and `run` it for the optional ones.
-    fn setrange<K: crate::ToArgs, V: crate::ToArgs>(
-        self,
-        key: K,
-        offset: i64,
-        value: V,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Setrange::new(key, offset, value))
+    /// Runs [`cmd::Setrange::new`] (required arguments only); build a [`cmd::Setrange`] and `run` it for the optional ones.
+    fn setrange<K: ToArgs, V: ToArgs>(self, key: K, offset: i64, value: V) -> Self::Output<i64> {
+        self.run(cmd::Setrange::new(key, offset, value))
     }
 
     /// `SHUTDOWN`: Synchronously saves the database(s) to disk and shuts down the server.
     ///
-    /// Runs [`cmd::Shutdown::new`](crate::cmd::Shutdown::new) (required arguments only); build a [`cmd::Shutdown`](crate::cmd::Shutdown) and `run` it for the optional ones.
+    /// Runs [`cmd::Shutdown::new`] (required arguments only); build a [`cmd::Shutdown`] and `run` it for the optional ones.
     fn shutdown(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Shutdown::new())
+        self.run(cmd::Shutdown::new())
     }
 
     /// `SINTER`: Returns the intersect of multiple sets.
     ///
-    /// Runs [`cmd::Sinter::new`](crate::cmd::Sinter::new) (required arguments only); build a [`cmd::Sinter`](crate::cmd::Sinter) and `run` it for the optional ones.
-    fn sinter<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Sinter::new(key))
+    /// Runs [`cmd::Sinter::new`] (required arguments only); build a [`cmd::Sinter`] and `run` it for the optional ones.
+    fn sinter<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Sinter::new(key))
     }
 
     /// `SINTERCARD`: Returns the number of members of the intersect of multiple sets.
     ///
-    /// Runs [`cmd::Sintercard::new`](crate::cmd::Sintercard::new) (required arguments only); build a [`cmd::Sintercard`](crate::cmd::Sintercard) and `run` it for the optional ones.
-    fn sintercard<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Sintercard::new(key))
+    /// Runs [`cmd::Sintercard::new`] (required arguments only); build a [`cmd::Sintercard`] and `run` it for the optional ones.
+    fn sintercard<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Sintercard::new(key))
     }
 
     /// `SINTERSTORE`: Stores the intersect of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sinterstore::new`](crate::cmd::Sinterstore::new) (required arguments only); build a [`cmd::Sinterstore`](crate::cmd::Sinterstore) and `run` it for the optional ones.
-    fn sinterstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Sinterstore::new`] (required arguments only); build a [`cmd::Sinterstore`] and `run` it for the optional ones.
+    fn sinterstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Sinterstore::new(destination, key))
+        self.run(cmd::Sinterstore::new(destination, key))
     }
 
     /// `SISMEMBER`: Determines whether a member belongs to a set.
     ///
-    /// Runs [`cmd::Sismember::new`](crate::cmd::Sismember::new) (required arguments only); build a [`cmd::Sismember`](crate::cmd::Sismember) and `run` it for the optional ones.
-    fn sismember<K: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        key: K,
-        member: M,
-    ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Sismember::new(key, member))
+    /// Runs [`cmd::Sismember::new`] (required arguments only); build a [`cmd::Sismember`] and `run` it for the optional ones.
+    fn sismember<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<bool> {
+        self.run(cmd::Sismember::new(key, member))
     }
 
     /// `SLAVEOF`: Sets a server as a replica of another, or promotes it to being a primary.
     ///
-    /// Runs [`cmd::Slaveof::host_port`](crate::cmd::Slaveof::host_port) (required arguments only); build a [`cmd::Slaveof`](crate::cmd::Slaveof) and `run` it for the optional ones.
+    /// Runs [`cmd::Slaveof::host_port`] (required arguments only); build a [`cmd::Slaveof`] and `run` it for the optional ones.
     #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
-    fn slaveof_host_port(self, host: impl crate::ToArgs, port: i64) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Slaveof::host_port(host, port))
+    fn slaveof_host_port(self, host: impl ToArgs, port: i64) -> Self::Output<String> {
+        self.run(cmd::Slaveof::host_port(host, port))
     }
 
     /// `SLAVEOF`: Sets a server as a replica of another, or promotes it to being a primary.
     ///
-    /// Runs [`cmd::Slaveof::no_one`](crate::cmd::Slaveof::no_one) (required arguments only); build a [`cmd::Slaveof`](crate::cmd::Slaveof) and `run` it for the optional ones.
+    /// Runs [`cmd::Slaveof::no_one`] (required arguments only); build a [`cmd::Slaveof`] and `run` it for the optional ones.
     #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
     fn slaveof_no_one(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Slaveof::no_one())
+        self.run(cmd::Slaveof::no_one())
     }
 
     /// `SLOWLOG GET`: Returns the slow log's entries.
     ///
-    /// Runs [`cmd::SlowlogGet::new`](crate::cmd::SlowlogGet::new) (required arguments only); build a [`cmd::SlowlogGet`](crate::cmd::SlowlogGet) and `run` it for the optional ones.
-    fn slowlog_get(self) -> Self::Output<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> {
-        crate::command::Executor::run(self, crate::cmd::SlowlogGet::new())
+    /// Runs [`cmd::SlowlogGet::new`] (required arguments only); build a [`cmd::SlowlogGet`] and `run` it for the optional ones.
+    fn slowlog_get(self) -> Self::Output<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> {
+        self.run(cmd::SlowlogGet::new())
     }
 
     /// `SLOWLOG HELP`: Shows helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::SlowlogHelp::new`](crate::cmd::SlowlogHelp::new) (required arguments only); build a [`cmd::SlowlogHelp`](crate::cmd::SlowlogHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogHelp::new`] (required arguments only); build a [`cmd::SlowlogHelp`] and `run` it for the optional ones.
     fn slowlog_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::SlowlogHelp::new())
+        self.run(cmd::SlowlogHelp::new())
     }
 
     /// `SLOWLOG LEN`: Returns the number of entries in the slow log.
     ///
-    /// Runs [`cmd::SlowlogLen::new`](crate::cmd::SlowlogLen::new) (required arguments only); build a [`cmd::SlowlogLen`](crate::cmd::SlowlogLen) and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogLen::new`] (required arguments only); build a [`cmd::SlowlogLen`] and `run` it for the optional ones.
     fn slowlog_len(self) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::SlowlogLen::new())
+        self.run(cmd::SlowlogLen::new())
     }
 
     /// `SLOWLOG RESET`: Clears all entries from the slow log.
     ///
-    /// Runs [`cmd::SlowlogReset::new`](crate::cmd::SlowlogReset::new) (required arguments only); build a [`cmd::SlowlogReset`](crate::cmd::SlowlogReset) and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogReset::new`] (required arguments only); build a [`cmd::SlowlogReset`] and `run` it for the optional ones.
     fn slowlog_reset(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::SlowlogReset::new())
+        self.run(cmd::SlowlogReset::new())
     }
 
     /// `SMEMBERS`: Returns all members of a set.
     ///
-    /// Runs [`cmd::Smembers::new`](crate::cmd::Smembers::new) (required arguments only); build a [`cmd::Smembers`](crate::cmd::Smembers) and `run` it for the optional ones.
-    fn smembers<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Smembers::new(key))
+    /// Runs [`cmd::Smembers::new`] (required arguments only); build a [`cmd::Smembers`] and `run` it for the optional ones.
+    fn smembers<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Smembers::new(key))
     }
 
     /// `SMISMEMBER`: Determines whether multiple members belong to a set.
     ///
-    /// Runs [`cmd::Smismember::new`](crate::cmd::Smismember::new) (required arguments only); build a [`cmd::Smismember`](crate::cmd::Smismember) and `run` it for the optional ones.
-    fn smismember<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Smismember::new`] (required arguments only); build a [`cmd::Smismember`] and `run` it for the optional ones.
+    fn smismember<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: impl IntoIterator<Item = M>,
     ) -> Self::Output<Vec<bool>> {
-        crate::command::Executor::run(self, crate::cmd::Smismember::new(key, member))
+        self.run(cmd::Smismember::new(key, member))
     }
 
     /// `SMOVE`: Moves a member from one set to another.
     ///
-    /// Runs [`cmd::Smove::new`](crate::cmd::Smove::new) (required arguments only); build a [`cmd::Smove`](crate::cmd::Smove) and `run` it for the optional ones.
-    fn smove<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Smove::new`] (required arguments only); build a [`cmd::Smove`] and `run` it for the optional ones.
+    fn smove<S: ToArgs, D: ToArgs, M: ToArgs>(
         self,
         source: S,
         destination: D,
         member: M,
     ) -> Self::Output<bool> {
-        crate::command::Executor::run(self, crate::cmd::Smove::new(source, destination, member))
+        self.run(cmd::Smove::new(source, destination, member))
     }
 
     /// `SORT`: Sorts the elements in a list, a set, or a sorted set, optionally storing the result.
     ///
-    /// Runs [`cmd::Sort::new`](crate::cmd::Sort::new) (required arguments only); build a [`cmd::Sort`](crate::cmd::Sort) and `run` it for the optional ones.
-    fn sort<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::Sort::new(key))
+    /// Runs [`cmd::Sort::new`] (required arguments only); build a [`cmd::Sort`] and `run` it for the optional ones.
+    fn sort<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::Sort::new(key))
     }
 
     /// `SORT_RO`: Returns the sorted elements of a list, a set, or a sorted set.
     ///
-    /// Runs [`cmd::SortRo::new`](crate::cmd::SortRo::new) (required arguments only); build a [`cmd::SortRo`](crate::cmd::SortRo) and `run` it for the optional ones.
-    fn sort_ro<K: crate::ToArgs>(self, key: K) -> Self::Output<Vec<Option<bytes::Bytes>>> {
-        crate::command::Executor::run(self, crate::cmd::SortRo::new(key))
+    /// Runs [`cmd::SortRo::new`] (required arguments only); build a [`cmd::SortRo`] and `run` it for the optional ones.
+    fn sort_ro<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<Bytes>>> {
+        self.run(cmd::SortRo::new(key))
     }
 
     /// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.
     ///
-    /// Runs [`cmd::Spop::new`](crate::cmd::Spop::new) (required arguments only); build a [`cmd::Spop`](crate::cmd::Spop) and `run` it for the optional ones.
-    fn spop<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Spop::new(key))
+    /// Runs [`cmd::Spop::new`] (required arguments only); build a [`cmd::Spop`] and `run` it for the optional ones.
+    fn spop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Spop::new(key))
     }
 
     /// `SPUBLISH`: Posts a message to a shard channel.
     ///
-    /// Runs [`cmd::Spublish::new`](crate::cmd::Spublish::new) (required arguments only); build a [`cmd::Spublish`](crate::cmd::Spublish) and `run` it for the optional ones.
-    fn spublish<S: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        shardchannel: S,
-        message: M,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Spublish::new(shardchannel, message))
+    /// Runs [`cmd::Spublish::new`] (required arguments only); build a [`cmd::Spublish`] and `run` it for the optional ones.
+    fn spublish<S: ToArgs, M: ToArgs>(self, shardchannel: S, message: M) -> Self::Output<i64> {
+        self.run(cmd::Spublish::new(shardchannel, message))
     }
 
     /// `SRANDMEMBER`: Gets one or multiple random members from a set.
     ///
-    /// Runs [`cmd::Srandmember::new`](crate::cmd::Srandmember::new) (required arguments only); build a [`cmd::Srandmember`](crate::cmd::Srandmember) and `run` it for the optional ones.
-    fn srandmember<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Srandmember::new(key))
+    /// Runs [`cmd::Srandmember::new`] (required arguments only); build a [`cmd::Srandmember`] and `run` it for the optional ones.
+    fn srandmember<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Srandmember::new(key))
     }
 
     /// `SREM`: Removes one or more members from a set. Deletes the set if the last member was removed.
     ///
-    /// Runs [`cmd::Srem::new`](crate::cmd::Srem::new) (required arguments only); build a [`cmd::Srem`](crate::cmd::Srem) and `run` it for the optional ones.
-    fn srem<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Srem::new`] (required arguments only); build a [`cmd::Srem`] and `run` it for the optional ones.
+    fn srem<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: impl IntoIterator<Item = M>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Srem::new(key, member))
+        self.run(cmd::Srem::new(key, member))
     }
 
     /// `SSCAN`: Iterates over members of a set.
     ///
-    /// Runs [`cmd::Sscan::new`](crate::cmd::Sscan::new) (required arguments only); build a [`cmd::Sscan`](crate::cmd::Sscan) and `run` it for the optional ones.
-    fn sscan<K: crate::ToArgs>(
-        self,
-        key: K,
-        cursor: i64,
-    ) -> Self::Output<(String, Vec<bytes::Bytes>)> {
-        crate::command::Executor::run(self, crate::cmd::Sscan::new(key, cursor))
+    /// Runs [`cmd::Sscan::new`] (required arguments only); build a [`cmd::Sscan`] and `run` it for the optional ones.
+    fn sscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
+        self.run(cmd::Sscan::new(key, cursor))
     }
 
     /// `STRLEN`: Returns the length of a string value.
     ///
-    /// Runs [`cmd::Strlen::new`](crate::cmd::Strlen::new) (required arguments only); build a [`cmd::Strlen`](crate::cmd::Strlen) and `run` it for the optional ones.
-    fn strlen<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Strlen::new(key))
+    /// Runs [`cmd::Strlen::new`] (required arguments only); build a [`cmd::Strlen`] and `run` it for the optional ones.
+    fn strlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Strlen::new(key))
     }
 
     /// `SUBSTR`: Returns a substring from a string value.
     ///
-    /// Runs [`cmd::Substr::new`](crate::cmd::Substr::new) (required arguments only); build a [`cmd::Substr`](crate::cmd::Substr) and `run` it for the optional ones.
-    fn substr<K: crate::ToArgs>(self, key: K, start: i64, end: i64) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::Substr::new(key, start, end))
+    /// Runs [`cmd::Substr::new`] (required arguments only); build a [`cmd::Substr`] and `run` it for the optional ones.
+    fn substr<K: ToArgs>(self, key: K, start: i64, end: i64) -> Self::Output<Bytes> {
+        self.run(cmd::Substr::new(key, start, end))
     }
 
     /// `SUNION`: Returns the union of multiple sets.
     ///
-    /// Runs [`cmd::Sunion::new`](crate::cmd::Sunion::new) (required arguments only); build a [`cmd::Sunion`](crate::cmd::Sunion) and `run` it for the optional ones.
-    fn sunion<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Sunion::new(key))
+    /// Runs [`cmd::Sunion::new`] (required arguments only); build a [`cmd::Sunion`] and `run` it for the optional ones.
+    fn sunion<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Sunion::new(key))
     }
 
     /// `SUNIONSTORE`: Stores the union of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sunionstore::new`](crate::cmd::Sunionstore::new) (required arguments only); build a [`cmd::Sunionstore`](crate::cmd::Sunionstore) and `run` it for the optional ones.
-    fn sunionstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Sunionstore::new`] (required arguments only); build a [`cmd::Sunionstore`] and `run` it for the optional ones.
+    fn sunionstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Sunionstore::new(destination, key))
+        self.run(cmd::Sunionstore::new(destination, key))
     }
 
     /// `SWAPDB`: Swaps two databases.
     ///
-    /// Runs [`cmd::Swapdb::new`](crate::cmd::Swapdb::new) (required arguments only); build a [`cmd::Swapdb`](crate::cmd::Swapdb) and `run` it for the optional ones.
+    /// Runs [`cmd::Swapdb::new`] (required arguments only); build a [`cmd::Swapdb`] and `run` it for the optional ones.
     fn swapdb(self, index1: i64, index2: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Swapdb::new(index1, index2))
+        self.run(cmd::Swapdb::new(index1, index2))
     }
 
     /// `TIME`: Returns the server time.
     ///
-    /// Runs [`cmd::Time::new`](crate::cmd::Time::new) (required arguments only); build a [`cmd::Time`](crate::cmd::Time) and `run` it for the optional ones.
+    /// Runs [`cmd::Time::new`] (required arguments only); build a [`cmd::Time`] and `run` it for the optional ones.
     fn time(self) -> Self::Output<(String, String)> {
-        crate::command::Executor::run(self, crate::cmd::Time::new())
+        self.run(cmd::Time::new())
     }
 
     /// `TOUCH`: Returns the number of existing keys out of those specified after updating the time they were last accessed.
     ///
-    /// Runs [`cmd::Touch::new`](crate::cmd::Touch::new) (required arguments only); build a [`cmd::Touch`](crate::cmd::Touch) and `run` it for the optional ones.
-    fn touch<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Touch::new(key))
+    /// Runs [`cmd::Touch::new`] (required arguments only); build a [`cmd::Touch`] and `run` it for the optional ones.
+    fn touch<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Touch::new(key))
     }
 
     /// `TTL`: Returns the expiration time in seconds of a key.
     ///
-    /// Runs [`cmd::Ttl::new`](crate::cmd::Ttl::new) (required arguments only); build a [`cmd::Ttl`](crate::cmd::Ttl) and `run` it for the optional ones.
-    fn ttl<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Ttl::new(key))
+    /// Runs [`cmd::Ttl::new`] (required arguments only); build a [`cmd::Ttl`] and `run` it for the optional ones.
+    fn ttl<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Ttl::new(key))
     }
 
     /// `TYPE`: Determines the type of value stored at a key.
     ///
-    /// Runs [`cmd::KeyType::new`](crate::cmd::KeyType::new) (required arguments only); build a [`cmd::KeyType`](crate::cmd::KeyType) and `run` it for the optional ones.
-    fn key_type<K: crate::ToArgs>(self, key: K) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::KeyType::new(key))
+    /// Runs [`cmd::KeyType::new`] (required arguments only); build a [`cmd::KeyType`] and `run` it for the optional ones.
+    fn key_type<K: ToArgs>(self, key: K) -> Self::Output<String> {
+        self.run(cmd::KeyType::new(key))
     }
 
     /// `UNLINK`: Asynchronously deletes one or more keys.
     ///
-    /// Runs [`cmd::Unlink::new`](crate::cmd::Unlink::new) (required arguments only); build a [`cmd::Unlink`](crate::cmd::Unlink) and `run` it for the optional ones.
-    fn unlink<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Unlink::new(key))
+    /// Runs [`cmd::Unlink::new`] (required arguments only); build a [`cmd::Unlink`] and `run` it for the optional ones.
+    fn unlink<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Unlink::new(key))
     }
 
     /// `WAIT`: Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.
     ///
-    /// Runs [`cmd::Wait::new`](crate::cmd::Wait::new) (required arguments only); build a [`cmd::Wait`](crate::cmd::Wait) and `run` it for the optional ones.
-    fn wait(
-        self,
-        numreplicas: i64,
-        timeout: impl crate::command::time::Milliseconds,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Wait::new(numreplicas, timeout))
+    /// Runs [`cmd::Wait::new`] (required arguments only); build a [`cmd::Wait`] and `run` it for the optional ones.
+    fn wait(self, numreplicas: i64, timeout: impl Milliseconds) -> Self::Output<i64> {
+        self.run(cmd::Wait::new(numreplicas, timeout))
     }
 
     /// `WAITAOF`: Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the primary and/or replicas.
     ///
-    /// Runs [`cmd::Waitaof::new`](crate::cmd::Waitaof::new) (required arguments only); build a [`cmd::Waitaof`](crate::cmd::Waitaof) and `run` it for the optional ones.
+    /// Runs [`cmd::Waitaof::new`] (required arguments only); build a [`cmd::Waitaof`] and `run` it for the optional ones.
     fn waitaof(
         self,
         numlocal: i64,
         numreplicas: i64,
-        timeout: impl crate::command::time::Milliseconds,
+        timeout: impl Milliseconds,
     ) -> Self::Output<(i64, i64)> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Waitaof::new(numlocal, numreplicas, timeout),
-        )
+        self.run(cmd::Waitaof::new(numlocal, numreplicas, timeout))
     }
 
     /// `XACK`: Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.
     ///
-    /// Runs [`cmd::Xack::new`](crate::cmd::Xack::new) (required arguments only); build a [`cmd::Xack`](crate::cmd::Xack) and `run` it for the optional ones.
-    fn xack<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs>(
+    /// Runs [`cmd::Xack::new`] (required arguments only); build a [`cmd::Xack`] and `run` it for the optional ones.
+    fn xack<K: ToArgs, G: ToArgs, I: ToArgs>(
         self,
         key: K,
         group: G,
         id: impl IntoIterator<Item = I>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Xack::new(key, group, id))
+        self.run(cmd::Xack::new(key, group, id))
     }
 
     /// `XADD`: Appends a new message to a stream. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Xadd::new`](crate::cmd::Xadd::new) (required arguments only); build a [`cmd::Xadd`](crate::cmd::Xadd) and `run` it for the optional ones.
-    fn xadd<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs>(
+    /// Runs [`cmd::Xadd::new`] (required arguments only); build a [`cmd::Xadd`] and `run` it for the optional ones.
+    fn xadd<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
-        id_selector: XaddIdSelector,
+        id_selector: cmd::XaddIdSelector,
         data: impl IntoIterator<Item = (F, V)>,
     ) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Xadd::new(key, id_selector, data))
+        self.run(cmd::Xadd::new(key, id_selector, data))
     }
 
     /// `XAUTOCLAIM`: Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to a consumer group member.
     ///
-    /// Runs [`cmd::Xautoclaim::new`](crate::cmd::Xautoclaim::new) (required arguments only); build a [`cmd::Xautoclaim`](crate::cmd::Xautoclaim) and `run` it for the optional ones.
-    fn xautoclaim<
-        K: crate::ToArgs,
-        G: crate::ToArgs,
-        C: crate::ToArgs,
-        M: crate::ToArgs,
-        S: crate::ToArgs,
-    >(
+    /// Runs [`cmd::Xautoclaim::new`] (required arguments only); build a [`cmd::Xautoclaim`] and `run` it for the optional ones.
+    fn xautoclaim<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs>(
         self,
         key: K,
         group: G,
         consumer: C,
         min_idle_time: M,
         start: S,
-    ) -> Self::Output<(String, Vec<(String, Vec<bytes::Bytes>)>, Vec<String>)> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Xautoclaim::new(key, group, consumer, min_idle_time, start),
-        )
+    ) -> Self::Output<(String, Vec<(String, Vec<Bytes>)>, Vec<String>)> {
+        self.run(cmd::Xautoclaim::new(
+            key,
+            group,
+            consumer,
+            min_idle_time,
+            start,
+        ))
     }
 
     /// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered to a consumer group member.
     ///
-    /// Runs [`cmd::Xclaim::new`](crate::cmd::Xclaim::new) (required arguments only); build a [`cmd::Xclaim`](crate::cmd::Xclaim) and `run` it for the optional ones.
-    fn xclaim<
-        K: crate::ToArgs,
-        G: crate::ToArgs,
-        C: crate::ToArgs,
-        M: crate::ToArgs,
-        I: crate::ToArgs,
-    >(
+    /// Runs [`cmd::Xclaim::new`] (required arguments only); build a [`cmd::Xclaim`] and `run` it for the optional ones.
+    fn xclaim<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs>(
         self,
         key: K,
         group: G,
         consumer: C,
         min_idle_time: M,
         id: impl IntoIterator<Item = I>,
-    ) -> Self::Output<Vec<(String, Vec<bytes::Bytes>)>> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::Xclaim::new(key, group, consumer, min_idle_time, id),
-        )
+    ) -> Self::Output<Vec<(String, Vec<Bytes>)>> {
+        self.run(cmd::Xclaim::new(key, group, consumer, min_idle_time, id))
     }
 
     /// `XDEL`: Returns the number of messages after removing them from a stream.
     ///
-    /// Runs [`cmd::Xdel::new`](crate::cmd::Xdel::new) (required arguments only); build a [`cmd::Xdel`](crate::cmd::Xdel) and `run` it for the optional ones.
-    fn xdel<K: crate::ToArgs, I: crate::ToArgs>(
+    /// Runs [`cmd::Xdel::new`] (required arguments only); build a [`cmd::Xdel`] and `run` it for the optional ones.
+    fn xdel<K: ToArgs, I: ToArgs>(
         self,
         key: K,
         id: impl IntoIterator<Item = I>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Xdel::new(key, id))
+        self.run(cmd::Xdel::new(key, id))
     }
 
     /// `XGROUP CREATE`: Creates a consumer group.
     ///
-    /// Runs [`cmd::XgroupCreate::new`](crate::cmd::XgroupCreate::new) (required arguments only); build a [`cmd::XgroupCreate`](crate::cmd::XgroupCreate) and `run` it for the optional ones.
-    fn xgroup_create<K: crate::ToArgs, G: crate::ToArgs>(
+    /// Runs [`cmd::XgroupCreate::new`] (required arguments only); build a [`cmd::XgroupCreate`] and `run` it for the optional ones.
+    fn xgroup_create<K: ToArgs, G: ToArgs>(
         self,
         key: K,
         group: G,
-        id_selector: XgroupCreateIdSelector,
+        id_selector: cmd::XgroupCreateIdSelector,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::XgroupCreate::new(key, group, id_selector))
+        self.run(cmd::XgroupCreate::new(key, group, id_selector))
     }
 
     /// `XGROUP CREATECONSUMER`: Creates a consumer in a consumer group.
     ///
-    /// Runs [`cmd::XgroupCreateconsumer::new`](crate::cmd::XgroupCreateconsumer::new) (required arguments only); build a [`cmd::XgroupCreateconsumer`](crate::cmd::XgroupCreateconsumer) and `run` it for the optional ones.
-    fn xgroup_createconsumer<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs>(
+    /// Runs [`cmd::XgroupCreateconsumer::new`] (required arguments only); build a [`cmd::XgroupCreateconsumer`] and `run` it for the optional ones.
+    fn xgroup_createconsumer<K: ToArgs, G: ToArgs, C: ToArgs>(
         self,
         key: K,
         group: G,
         consumer: C,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::XgroupCreateconsumer::new(key, group, consumer),
-        )
+        self.run(cmd::XgroupCreateconsumer::new(key, group, consumer))
     }
 
     /// `XGROUP DELCONSUMER`: Deletes a consumer from a consumer group.
     ///
-    /// Runs [`cmd::XgroupDelconsumer::new`](crate::cmd::XgroupDelconsumer::new) (required arguments only); build a [`cmd::XgroupDelconsumer`](crate::cmd::XgroupDelconsumer) and `run` it for the optional ones.
-    fn xgroup_delconsumer<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs>(
+    /// Runs [`cmd::XgroupDelconsumer::new`] (required arguments only); build a [`cmd::XgroupDelconsumer`] and `run` it for the optional ones.
+    fn xgroup_delconsumer<K: ToArgs, G: ToArgs, C: ToArgs>(
         self,
         key: K,
         group: G,
         consumer: C,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(
-            self,
-            crate::cmd::XgroupDelconsumer::new(key, group, consumer),
-        )
+        self.run(cmd::XgroupDelconsumer::new(key, group, consumer))
     }
 
     /// `XGROUP DESTROY`: Destroys a consumer group.
     ///
-    /// Runs [`cmd::XgroupDestroy::new`](crate::cmd::XgroupDestroy::new) (required arguments only); build a [`cmd::XgroupDestroy`](crate::cmd::XgroupDestroy) and `run` it for the optional ones.
-    fn xgroup_destroy<K: crate::ToArgs, G: crate::ToArgs>(
-        self,
-        key: K,
-        group: G,
-    ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::XgroupDestroy::new(key, group))
+    /// Runs [`cmd::XgroupDestroy::new`] (required arguments only); build a [`cmd::XgroupDestroy`] and `run` it for the optional ones.
+    fn xgroup_destroy<K: ToArgs, G: ToArgs>(self, key: K, group: G) -> Self::Output<i64> {
+        self.run(cmd::XgroupDestroy::new(key, group))
     }
 
     /// `XGROUP HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::XgroupHelp::new`](crate::cmd::XgroupHelp::new) (required arguments only); build a [`cmd::XgroupHelp`](crate::cmd::XgroupHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupHelp::new`] (required arguments only); build a [`cmd::XgroupHelp`] and `run` it for the optional ones.
     fn xgroup_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::XgroupHelp::new())
+        self.run(cmd::XgroupHelp::new())
     }
 
     /// `XGROUP SETID`: Sets the last-delivered ID of a consumer group.
     ///
-    /// Runs [`cmd::XgroupSetid::new`](crate::cmd::XgroupSetid::new) (required arguments only); build a [`cmd::XgroupSetid`](crate::cmd::XgroupSetid) and `run` it for the optional ones.
-    fn xgroup_setid<K: crate::ToArgs, G: crate::ToArgs>(
+    /// Runs [`cmd::XgroupSetid::new`] (required arguments only); build a [`cmd::XgroupSetid`] and `run` it for the optional ones.
+    fn xgroup_setid<K: ToArgs, G: ToArgs>(
         self,
         key: K,
         group: G,
-        id_selector: XgroupSetidIdSelector,
+        id_selector: cmd::XgroupSetidIdSelector,
     ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::XgroupSetid::new(key, group, id_selector))
+        self.run(cmd::XgroupSetid::new(key, group, id_selector))
     }
 
     /// `XINFO CONSUMERS`: Returns a list of the consumers in a consumer group.
     ///
-    /// Runs [`cmd::XinfoConsumers::new`](crate::cmd::XinfoConsumers::new) (required arguments only); build a [`cmd::XinfoConsumers`](crate::cmd::XinfoConsumers) and `run` it for the optional ones.
-    fn xinfo_consumers<K: crate::ToArgs, G: crate::ToArgs>(
+    /// Runs [`cmd::XinfoConsumers::new`] (required arguments only); build a [`cmd::XinfoConsumers`] and `run` it for the optional ones.
+    fn xinfo_consumers<K: ToArgs, G: ToArgs>(
         self,
         key: K,
         group: G,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::XinfoConsumers::new(key, group))
+    ) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::XinfoConsumers::new(key, group))
     }
 
     /// `XINFO GROUPS`: Returns a list of the consumer groups of a stream.
     ///
-    /// Runs [`cmd::XinfoGroups::new`](crate::cmd::XinfoGroups::new) (required arguments only); build a [`cmd::XinfoGroups`](crate::cmd::XinfoGroups) and `run` it for the optional ones.
-    fn xinfo_groups<K: crate::ToArgs>(
-        self,
-        key: K,
-    ) -> Self::Output<Vec<std::collections::HashMap<String, crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::XinfoGroups::new(key))
+    /// Runs [`cmd::XinfoGroups::new`] (required arguments only); build a [`cmd::XinfoGroups`] and `run` it for the optional ones.
+    fn xinfo_groups<K: ToArgs>(self, key: K) -> Self::Output<Vec<HashMap<String, Value>>> {
+        self.run(cmd::XinfoGroups::new(key))
     }
 
     /// `XINFO HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::XinfoHelp::new`](crate::cmd::XinfoHelp::new) (required arguments only); build a [`cmd::XinfoHelp`](crate::cmd::XinfoHelp) and `run` it for the optional ones.
+    /// Runs [`cmd::XinfoHelp::new`] (required arguments only); build a [`cmd::XinfoHelp`] and `run` it for the optional ones.
     fn xinfo_help(self) -> Self::Output<Vec<String>> {
-        crate::command::Executor::run(self, crate::cmd::XinfoHelp::new())
+        self.run(cmd::XinfoHelp::new())
     }
 
     /// `XINFO STREAM`: Returns information about a stream.
     ///
-    /// Runs [`cmd::XinfoStream::new`](crate::cmd::XinfoStream::new) (required arguments only); build a [`cmd::XinfoStream`](crate::cmd::XinfoStream) and `run` it for the optional ones.
-    fn xinfo_stream<K: crate::ToArgs>(
-        self,
-        key: K,
-    ) -> Self::Output<std::collections::HashMap<String, crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::XinfoStream::new(key))
+    /// Runs [`cmd::XinfoStream::new`] (required arguments only); build a [`cmd::XinfoStream`] and `run` it for the optional ones.
+    fn xinfo_stream<K: ToArgs>(self, key: K) -> Self::Output<HashMap<String, Value>> {
+        self.run(cmd::XinfoStream::new(key))
     }
 
     /// `XLEN`: Returns the number of messages in a stream.
     ///
-    /// Runs [`cmd::Xlen::new`](crate::cmd::Xlen::new) (required arguments only); build a [`cmd::Xlen`](crate::cmd::Xlen) and `run` it for the optional ones.
-    fn xlen<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Xlen::new(key))
+    /// Runs [`cmd::Xlen::new`] (required arguments only); build a [`cmd::Xlen`] and `run` it for the optional ones.
+    fn xlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Xlen::new(key))
     }
 
     /// `XPENDING`: Returns the information and entries from a stream consumer group's pending entries list.
     ///
-    /// Runs [`cmd::Xpending::new`](crate::cmd::Xpending::new) (required arguments only); build a [`cmd::Xpending`](crate::cmd::Xpending) and `run` it for the optional ones.
-    fn xpending<K: crate::ToArgs, G: crate::ToArgs>(
+    /// Runs [`cmd::Xpending::new`] (required arguments only); build a [`cmd::Xpending`] and `run` it for the optional ones.
+    fn xpending<K: ToArgs, G: ToArgs>(
         self,
         key: K,
         group: G,
@@ -3059,661 +2857,619 @@ pub trait Commands: crate::command::Executor {
         i64,
         Option<String>,
         Option<String>,
-        Option<Vec<(bytes::Bytes, String)>>,
+        Option<Vec<(Bytes, String)>>,
     )> {
-        crate::command::Executor::run(self, crate::cmd::Xpending::new(key, group))
+        self.run(cmd::Xpending::new(key, group))
     }
 
     /// `XRANGE`: Returns the messages from a stream within a range of IDs.
     ///
-    /// Runs [`cmd::Xrange::new`](crate::cmd::Xrange::new) (required arguments only); build a [`cmd::Xrange`](crate::cmd::Xrange) and `run` it for the optional ones.
-    fn xrange<K: crate::ToArgs, S: crate::ToArgs, E: crate::ToArgs>(
+    /// Runs [`cmd::Xrange::new`] (required arguments only); build a [`cmd::Xrange`] and `run` it for the optional ones.
+    fn xrange<K: ToArgs, S: ToArgs, E: ToArgs>(
         self,
         key: K,
         start: S,
         end: E,
-    ) -> Self::Output<Vec<(String, Vec<bytes::Bytes>)>> {
-        crate::command::Executor::run(self, crate::cmd::Xrange::new(key, start, end))
+    ) -> Self::Output<Vec<(String, Vec<Bytes>)>> {
+        self.run(cmd::Xrange::new(key, start, end))
     }
 
     /// `XREAD`: Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.
     ///
-    /// Runs [`cmd::Xread::new`](crate::cmd::Xread::new) (required arguments only); build a [`cmd::Xread`](crate::cmd::Xread) and `run` it for the optional ones.
-    fn xread<K: crate::ToArgs, I: crate::ToArgs>(
+    /// Runs [`cmd::Xread::new`] (required arguments only); build a [`cmd::Xread`] and `run` it for the optional ones.
+    fn xread<K: ToArgs, I: ToArgs>(
         self,
         streams: impl IntoIterator<Item = (K, I)>,
-    ) -> Self::Output<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Vec<bytes::Bytes>)>>>,
-    > {
-        crate::command::Executor::run(self, crate::cmd::Xread::new(streams))
+    ) -> Self::Output<Option<HashMap<Bytes, Vec<(String, Vec<Bytes>)>>>> {
+        self.run(cmd::Xread::new(streams))
     }
 
     /// `XREADGROUP`: Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.
     ///
-    /// Runs [`cmd::Xreadgroup::new`](crate::cmd::Xreadgroup::new) (required arguments only); build a [`cmd::Xreadgroup`](crate::cmd::Xreadgroup) and `run` it for the optional ones.
-    fn xreadgroup<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs>(
+    /// Runs [`cmd::Xreadgroup::new`] (required arguments only); build a [`cmd::Xreadgroup`] and `run` it for the optional ones.
+    fn xreadgroup<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs>(
         self,
         group: G,
         consumer: C,
         streams: impl IntoIterator<Item = (K, I)>,
-    ) -> Self::Output<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Option<Vec<bytes::Bytes>>)>>>,
-    > {
-        crate::command::Executor::run(self, crate::cmd::Xreadgroup::new(group, consumer, streams))
+    ) -> Self::Output<Option<HashMap<Bytes, Vec<(String, Option<Vec<Bytes>>)>>>> {
+        self.run(cmd::Xreadgroup::new(group, consumer, streams))
     }
 
     /// `XREVRANGE`: Returns the messages from a stream within a range of IDs in reverse order.
     ///
-    /// Runs [`cmd::Xrevrange::new`](crate::cmd::Xrevrange::new) (required arguments only); build a [`cmd::Xrevrange`](crate::cmd::Xrevrange) and `run` it for the optional ones.
-    fn xrevrange<K: crate::ToArgs, E: crate::ToArgs, S: crate::ToArgs>(
+    /// Runs [`cmd::Xrevrange::new`] (required arguments only); build a [`cmd::Xrevrange`] and `run` it for the optional ones.
+    fn xrevrange<K: ToArgs, E: ToArgs, S: ToArgs>(
         self,
         key: K,
         end: E,
         start: S,
-    ) -> Self::Output<Vec<(String, Vec<bytes::Bytes>)>> {
-        crate::command::Executor::run(self, crate::cmd::Xrevrange::new(key, end, start))
+    ) -> Self::Output<Vec<(String, Vec<Bytes>)>> {
+        self.run(cmd::Xrevrange::new(key, end, start))
     }
 
     /// `XSETID`: An internal command for replicating stream values.
     ///
-    /// Runs [`cmd::Xsetid::new`](crate::cmd::Xsetid::new) (required arguments only); build a [`cmd::Xsetid`](crate::cmd::Xsetid) and `run` it for the optional ones.
-    fn xsetid<K: crate::ToArgs, L: crate::ToArgs>(self, key: K, last_id: L) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Xsetid::new(key, last_id))
+    /// Runs [`cmd::Xsetid::new`] (required arguments only); build a [`cmd::Xsetid`] and `run` it for the optional ones.
+    fn xsetid<K: ToArgs, L: ToArgs>(self, key: K, last_id: L) -> Self::Output<()> {
+        self.run(cmd::Xsetid::new(key, last_id))
     }
 
     /// `XTRIM`: Deletes messages from the beginning of a stream.
     ///
-    /// Runs [`cmd::Xtrim::new`](crate::cmd::Xtrim::new) (required arguments only); build a [`cmd::Xtrim`](crate::cmd::Xtrim) and `run` it for the optional ones.
-    fn xtrim<K: crate::ToArgs, T: crate::ToArgs>(
+    /// Runs [`cmd::Xtrim::new`] (required arguments only); build a [`cmd::Xtrim`] and `run` it for the optional ones.
+    fn xtrim<K: ToArgs, T: ToArgs>(
         self,
         key: K,
-        strategy: XtrimStrategy,
+        strategy: cmd::XtrimStrategy,
         threshold: T,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Xtrim::new(key, strategy, threshold))
+        self.run(cmd::Xtrim::new(key, strategy, threshold))
     }
 
     /// `ZADD`: Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Zadd::new`](crate::cmd::Zadd::new) (required arguments only); build a [`cmd::Zadd`](crate::cmd::Zadd) and `run` it for the optional ones.
-    fn zadd<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Zadd::new`] (required arguments only); build a [`cmd::Zadd`] and `run` it for the optional ones.
+    fn zadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         data: impl IntoIterator<Item = (f64, M)>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zadd::new(key, data))
+        self.run(cmd::Zadd::new(key, data))
     }
 
     /// `ZCARD`: Returns the number of members in a sorted set.
     ///
-    /// Runs [`cmd::Zcard::new`](crate::cmd::Zcard::new) (required arguments only); build a [`cmd::Zcard`](crate::cmd::Zcard) and `run` it for the optional ones.
-    fn zcard<K: crate::ToArgs>(self, key: K) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zcard::new(key))
+    /// Runs [`cmd::Zcard::new`] (required arguments only); build a [`cmd::Zcard`] and `run` it for the optional ones.
+    fn zcard<K: ToArgs>(self, key: K) -> Self::Output<i64> {
+        self.run(cmd::Zcard::new(key))
     }
 
     /// `ZCOUNT`: Returns the count of members in a sorted set that have scores within a range.
     ///
-    /// Runs [`cmd::Zcount::new`](crate::cmd::Zcount::new) (required arguments only); build a [`cmd::Zcount`](crate::cmd::Zcount) and `run` it for the optional ones.
-    fn zcount<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zcount::new`] (required arguments only); build a [`cmd::Zcount`] and `run` it for the optional ones.
+    fn zcount<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zcount::new(key, min, max))
+        self.run(cmd::Zcount::new(key, min, max))
     }
 
     /// `ZDIFF`: Returns the difference between multiple sorted sets.
     ///
-    /// Runs [`cmd::Zdiff::new`](crate::cmd::Zdiff::new) (required arguments only); build a [`cmd::Zdiff`](crate::cmd::Zdiff) and `run` it for the optional ones.
-    fn zdiff<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zdiff::new(key))
+    /// Runs [`cmd::Zdiff::new`] (required arguments only); build a [`cmd::Zdiff`] and `run` it for the optional ones.
+    fn zdiff<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zdiff::new(key))
     }
 
     /// `ZDIFFSTORE`: Stores the difference of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zdiffstore::new`](crate::cmd::Zdiffstore::new) (required arguments only); build a [`cmd::Zdiffstore`](crate::cmd::Zdiffstore) and `run` it for the optional ones.
-    fn zdiffstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Zdiffstore::new`] (required arguments only); build a [`cmd::Zdiffstore`] and `run` it for the optional ones.
+    fn zdiffstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zdiffstore::new(destination, key))
+        self.run(cmd::Zdiffstore::new(destination, key))
     }
 
     /// `ZINCRBY`: Increments the score of a member in a sorted set.
     ///
-    /// Runs [`cmd::Zincrby::new`](crate::cmd::Zincrby::new) (required arguments only); build a [`cmd::Zincrby`](crate::cmd::Zincrby) and `run` it for the optional ones.
-    fn zincrby<K: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        key: K,
-        increment: i64,
-        member: M,
-    ) -> Self::Output<f64> {
-        crate::command::Executor::run(self, crate::cmd::Zincrby::new(key, increment, member))
+    /// Runs [`cmd::Zincrby::new`] (required arguments only); build a [`cmd::Zincrby`] and `run` it for the optional ones.
+    fn zincrby<K: ToArgs, M: ToArgs>(self, key: K, increment: i64, member: M) -> Self::Output<f64> {
+        self.run(cmd::Zincrby::new(key, increment, member))
     }
 
     /// `ZINTER`: Returns the intersect of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zinter::new`](crate::cmd::Zinter::new) (required arguments only); build a [`cmd::Zinter`](crate::cmd::Zinter) and `run` it for the optional ones.
-    fn zinter<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zinter::new(key))
+    /// Runs [`cmd::Zinter::new`] (required arguments only); build a [`cmd::Zinter`] and `run` it for the optional ones.
+    fn zinter<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zinter::new(key))
     }
 
     /// `ZINTERCARD`: Returns the number of members of the intersect of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zintercard::new`](crate::cmd::Zintercard::new) (required arguments only); build a [`cmd::Zintercard`](crate::cmd::Zintercard) and `run` it for the optional ones.
-    fn zintercard<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zintercard::new(key))
+    /// Runs [`cmd::Zintercard::new`] (required arguments only); build a [`cmd::Zintercard`] and `run` it for the optional ones.
+    fn zintercard<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
+        self.run(cmd::Zintercard::new(key))
     }
 
     /// `ZINTERSTORE`: Stores the intersect of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zinterstore::new`](crate::cmd::Zinterstore::new) (required arguments only); build a [`cmd::Zinterstore`](crate::cmd::Zinterstore) and `run` it for the optional ones.
-    fn zinterstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Zinterstore::new`] (required arguments only); build a [`cmd::Zinterstore`] and `run` it for the optional ones.
+    fn zinterstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zinterstore::new(destination, key))
+        self.run(cmd::Zinterstore::new(destination, key))
     }
 
     /// `ZLEXCOUNT`: Returns the number of members in a sorted set within a lexicographical range.
     ///
-    /// Runs [`cmd::Zlexcount::new`](crate::cmd::Zlexcount::new) (required arguments only); build a [`cmd::Zlexcount`](crate::cmd::Zlexcount) and `run` it for the optional ones.
-    fn zlexcount<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zlexcount::new`] (required arguments only); build a [`cmd::Zlexcount`] and `run` it for the optional ones.
+    fn zlexcount<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zlexcount::new(key, min, max))
+        self.run(cmd::Zlexcount::new(key, min, max))
     }
 
     /// `ZMPOP`: Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zmpop::new`](crate::cmd::Zmpop::new) (required arguments only); build a [`cmd::Zmpop`](crate::cmd::Zmpop) and `run` it for the optional ones.
-    fn zmpop<K: crate::ToArgs>(
+    /// Runs [`cmd::Zmpop::new`] (required arguments only); build a [`cmd::Zmpop`] and `run` it for the optional ones.
+    fn zmpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
-        where_: ZmpopWhere,
-    ) -> Self::Output<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> {
-        crate::command::Executor::run(self, crate::cmd::Zmpop::new(key, where_))
+        where_: cmd::ZmpopWhere,
+    ) -> Self::Output<Option<(Bytes, Vec<(Bytes, f64)>)>> {
+        self.run(cmd::Zmpop::new(key, where_))
     }
 
     /// `ZMSCORE`: Returns the score of one or more members in a sorted set.
     ///
-    /// Runs [`cmd::Zmscore::new`](crate::cmd::Zmscore::new) (required arguments only); build a [`cmd::Zmscore`](crate::cmd::Zmscore) and `run` it for the optional ones.
-    fn zmscore<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Zmscore::new`] (required arguments only); build a [`cmd::Zmscore`] and `run` it for the optional ones.
+    fn zmscore<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: impl IntoIterator<Item = M>,
     ) -> Self::Output<Vec<Option<f64>>> {
-        crate::command::Executor::run(self, crate::cmd::Zmscore::new(key, member))
+        self.run(cmd::Zmscore::new(key, member))
     }
 
     /// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zpopmax::new`](crate::cmd::Zpopmax::new) (required arguments only); build a [`cmd::Zpopmax`](crate::cmd::Zpopmax) and `run` it for the optional ones.
-    fn zpopmax<K: crate::ToArgs>(self, key: K) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Zpopmax::new(key))
+    /// Runs [`cmd::Zpopmax::new`] (required arguments only); build a [`cmd::Zpopmax`] and `run` it for the optional ones.
+    fn zpopmax<K: ToArgs>(self, key: K) -> Self::Output<Value> {
+        self.run(cmd::Zpopmax::new(key))
     }
 
     /// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zpopmin::new`](crate::cmd::Zpopmin::new) (required arguments only); build a [`cmd::Zpopmin`](crate::cmd::Zpopmin) and `run` it for the optional ones.
-    fn zpopmin<K: crate::ToArgs>(self, key: K) -> Self::Output<crate::Value> {
-        crate::command::Executor::run(self, crate::cmd::Zpopmin::new(key))
+    /// Runs [`cmd::Zpopmin::new`] (required arguments only); build a [`cmd::Zpopmin`] and `run` it for the optional ones.
+    fn zpopmin<K: ToArgs>(self, key: K) -> Self::Output<Value> {
+        self.run(cmd::Zpopmin::new(key))
     }
 
     /// `ZRANDMEMBER`: Returns one or more random members from a sorted set.
     ///
-    /// Runs [`cmd::Zrandmember::new`](crate::cmd::Zrandmember::new) (required arguments only); build a [`cmd::Zrandmember`](crate::cmd::Zrandmember) and `run` it for the optional ones.
-    fn zrandmember<K: crate::ToArgs>(self, key: K) -> Self::Output<Option<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrandmember::new(key))
+    /// Runs [`cmd::Zrandmember::new`] (required arguments only); build a [`cmd::Zrandmember`] and `run` it for the optional ones.
+    fn zrandmember<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
+        self.run(cmd::Zrandmember::new(key))
     }
 
     /// `ZRANGE`: Returns members in a sorted set within a range of indexes.
     ///
-    /// Runs [`cmd::Zrange::new`](crate::cmd::Zrange::new) (required arguments only); build a [`cmd::Zrange`](crate::cmd::Zrange) and `run` it for the optional ones.
-    fn zrange<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs>(
+    /// Runs [`cmd::Zrange::new`] (required arguments only); build a [`cmd::Zrange`] and `run` it for the optional ones.
+    fn zrange<K: ToArgs, S: ToArgs, S2: ToArgs>(
         self,
         key: K,
         start: S,
         stop: S2,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrange::new(key, start, stop))
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrange::new(key, start, stop))
     }
 
     /// `ZRANGEBYLEX`: Returns members in a sorted set within a lexicographical range.
     ///
-    /// Runs [`cmd::Zrangebylex::new`](crate::cmd::Zrangebylex::new) (required arguments only); build a [`cmd::Zrangebylex`](crate::cmd::Zrangebylex) and `run` it for the optional ones.
-    fn zrangebylex<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zrangebylex::new`] (required arguments only); build a [`cmd::Zrangebylex`] and `run` it for the optional ones.
+    fn zrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrangebylex::new(key, min, max))
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrangebylex::new(key, min, max))
     }
 
     /// `ZRANGEBYSCORE`: Returns members in a sorted set within a range of scores.
     ///
-    /// Runs [`cmd::Zrangebyscore::new`](crate::cmd::Zrangebyscore::new) (required arguments only); build a [`cmd::Zrangebyscore`](crate::cmd::Zrangebyscore) and `run` it for the optional ones.
-    fn zrangebyscore<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zrangebyscore::new`] (required arguments only); build a [`cmd::Zrangebyscore`] and `run` it for the optional ones.
+    fn zrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrangebyscore::new(key, min, max))
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrangebyscore::new(key, min, max))
     }
 
     /// `ZRANGESTORE`: Stores a range of members from sorted set in a key.
     ///
-    /// Runs [`cmd::Zrangestore::new`](crate::cmd::Zrangestore::new) (required arguments only); build a [`cmd::Zrangestore`](crate::cmd::Zrangestore) and `run` it for the optional ones.
-    fn zrangestore<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zrangestore::new`] (required arguments only); build a [`cmd::Zrangestore`] and `run` it for the optional ones.
+    fn zrangestore<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         dst: D,
         src: S,
         min: M,
         max: M2,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zrangestore::new(dst, src, min, max))
+        self.run(cmd::Zrangestore::new(dst, src, min, max))
     }
 
     /// `ZRANK`: Returns the index of a member in a sorted set ordered by ascending scores.
     ///
-    /// Runs [`cmd::Zrank::new`](crate::cmd::Zrank::new) (required arguments only); build a [`cmd::Zrank`](crate::cmd::Zrank) and `run` it for the optional ones.
-    fn zrank<K: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        key: K,
-        member: M,
-    ) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Zrank::new(key, member))
+    /// Runs [`cmd::Zrank::new`] (required arguments only); build a [`cmd::Zrank`] and `run` it for the optional ones.
+    fn zrank<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<i64>> {
+        self.run(cmd::Zrank::new(key, member))
     }
 
     /// `ZREM`: Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zrem::new`](crate::cmd::Zrem::new) (required arguments only); build a [`cmd::Zrem`](crate::cmd::Zrem) and `run` it for the optional ones.
-    fn zrem<K: crate::ToArgs, M: crate::ToArgs>(
+    /// Runs [`cmd::Zrem::new`] (required arguments only); build a [`cmd::Zrem`] and `run` it for the optional ones.
+    fn zrem<K: ToArgs, M: ToArgs>(
         self,
         key: K,
         member: impl IntoIterator<Item = M>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zrem::new(key, member))
+        self.run(cmd::Zrem::new(key, member))
     }
 
     /// `ZREMRANGEBYLEX`: Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebylex::new`](crate::cmd::Zremrangebylex::new) (required arguments only); build a [`cmd::Zremrangebylex`](crate::cmd::Zremrangebylex) and `run` it for the optional ones.
-    fn zremrangebylex<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zremrangebylex::new`] (required arguments only); build a [`cmd::Zremrangebylex`] and `run` it for the optional ones.
+    fn zremrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zremrangebylex::new(key, min, max))
+        self.run(cmd::Zremrangebylex::new(key, min, max))
     }
 
     /// `ZREMRANGEBYRANK`: Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebyrank::new`](crate::cmd::Zremrangebyrank::new) (required arguments only); build a [`cmd::Zremrangebyrank`](crate::cmd::Zremrangebyrank) and `run` it for the optional ones.
-    fn zremrangebyrank<K: crate::ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zremrangebyrank::new(key, start, stop))
+    /// Runs [`cmd::Zremrangebyrank::new`] (required arguments only); build a [`cmd::Zremrangebyrank`] and `run` it for the optional ones.
+    fn zremrangebyrank<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<i64> {
+        self.run(cmd::Zremrangebyrank::new(key, start, stop))
     }
 
     /// `ZREMRANGEBYSCORE`: Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebyscore::new`](crate::cmd::Zremrangebyscore::new) (required arguments only); build a [`cmd::Zremrangebyscore`](crate::cmd::Zremrangebyscore) and `run` it for the optional ones.
-    fn zremrangebyscore<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zremrangebyscore::new`] (required arguments only); build a [`cmd::Zremrangebyscore`] and `run` it for the optional ones.
+    fn zremrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         min: M,
         max: M2,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zremrangebyscore::new(key, min, max))
+        self.run(cmd::Zremrangebyscore::new(key, min, max))
     }
 
     /// `ZREVRANGE`: Returns members in a sorted set within a range of indexes in reverse order.
     ///
-    /// Runs [`cmd::Zrevrange::new`](crate::cmd::Zrevrange::new) (required arguments only); build a [`cmd::Zrevrange`](crate::cmd::Zrevrange) and `run` it for the optional ones.
-    fn zrevrange<K: crate::ToArgs>(
-        self,
-        key: K,
-        start: i64,
-        stop: i64,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrevrange::new(key, start, stop))
+    /// Runs [`cmd::Zrevrange::new`] (required arguments only); build a [`cmd::Zrevrange`] and `run` it for the optional ones.
+    fn zrevrange<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrevrange::new(key, start, stop))
     }
 
     /// `ZREVRANGEBYLEX`: Returns members in a sorted set within a lexicographical range in reverse order.
     ///
-    /// Runs [`cmd::Zrevrangebylex::new`](crate::cmd::Zrevrangebylex::new) (required arguments only); build a [`cmd::Zrevrangebylex`](crate::cmd::Zrevrangebylex) and `run` it for the optional ones.
-    fn zrevrangebylex<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zrevrangebylex::new`] (required arguments only); build a [`cmd::Zrevrangebylex`] and `run` it for the optional ones.
+    fn zrevrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         max: M,
         min: M2,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrevrangebylex::new(key, max, min))
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrevrangebylex::new(key, max, min))
     }
 
     /// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse order.
     ///
-    /// Runs [`cmd::Zrevrangebyscore::new`](crate::cmd::Zrevrangebyscore::new) (required arguments only); build a [`cmd::Zrevrangebyscore`](crate::cmd::Zrevrangebyscore) and `run` it for the optional ones.
-    fn zrevrangebyscore<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>(
+    /// Runs [`cmd::Zrevrangebyscore::new`] (required arguments only); build a [`cmd::Zrevrangebyscore`] and `run` it for the optional ones.
+    fn zrevrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
         max: M,
         min: M2,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zrevrangebyscore::new(key, max, min))
+    ) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zrevrangebyscore::new(key, max, min))
     }
 
     /// `ZREVRANK`: Returns the index of a member in a sorted set ordered by descending scores.
     ///
-    /// Runs [`cmd::Zrevrank::new`](crate::cmd::Zrevrank::new) (required arguments only); build a [`cmd::Zrevrank`](crate::cmd::Zrevrank) and `run` it for the optional ones.
-    fn zrevrank<K: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        key: K,
-        member: M,
-    ) -> Self::Output<Option<i64>> {
-        crate::command::Executor::run(self, crate::cmd::Zrevrank::new(key, member))
+    /// Runs [`cmd::Zrevrank::new`] (required arguments only); build a [`cmd::Zrevrank`] and `run` it for the optional ones.
+    fn zrevrank<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<i64>> {
+        self.run(cmd::Zrevrank::new(key, member))
     }
 
     /// `ZSCAN`: Iterates over members and scores of a sorted set.
     ///
-    /// Runs [`cmd::Zscan::new`](crate::cmd::Zscan::new) (required arguments only); build a [`cmd::Zscan`](crate::cmd::Zscan) and `run` it for the optional ones.
-    fn zscan<K: crate::ToArgs>(
-        self,
-        key: K,
-        cursor: i64,
-    ) -> Self::Output<(String, Vec<bytes::Bytes>)> {
-        crate::command::Executor::run(self, crate::cmd::Zscan::new(key, cursor))
+    /// Runs [`cmd::Zscan::new`] (required arguments only); build a [`cmd::Zscan`] and `run` it for the optional ones.
+    fn zscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
+        self.run(cmd::Zscan::new(key, cursor))
     }
 
     /// `ZSCORE`: Returns the score of a member in a sorted set.
     ///
-    /// Runs [`cmd::Zscore::new`](crate::cmd::Zscore::new) (required arguments only); build a [`cmd::Zscore`](crate::cmd::Zscore) and `run` it for the optional ones.
-    fn zscore<K: crate::ToArgs, M: crate::ToArgs>(
-        self,
-        key: K,
-        member: M,
-    ) -> Self::Output<Option<f64>> {
-        crate::command::Executor::run(self, crate::cmd::Zscore::new(key, member))
+    /// Runs [`cmd::Zscore::new`] (required arguments only); build a [`cmd::Zscore`] and `run` it for the optional ones.
+    fn zscore<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<f64>> {
+        self.run(cmd::Zscore::new(key, member))
     }
 
     /// `ZUNION`: Returns the union of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zunion::new`](crate::cmd::Zunion::new) (required arguments only); build a [`cmd::Zunion`](crate::cmd::Zunion) and `run` it for the optional ones.
-    fn zunion<K: crate::ToArgs>(
-        self,
-        key: impl IntoIterator<Item = K>,
-    ) -> Self::Output<Vec<bytes::Bytes>> {
-        crate::command::Executor::run(self, crate::cmd::Zunion::new(key))
+    /// Runs [`cmd::Zunion::new`] (required arguments only); build a [`cmd::Zunion`] and `run` it for the optional ones.
+    fn zunion<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
+        self.run(cmd::Zunion::new(key))
     }
 
     /// `ZUNIONSTORE`: Stores the union of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zunionstore::new`](crate::cmd::Zunionstore::new) (required arguments only); build a [`cmd::Zunionstore`](crate::cmd::Zunionstore) and `run` it for the optional ones.
-    fn zunionstore<D: crate::ToArgs, K: crate::ToArgs>(
+    /// Runs [`cmd::Zunionstore::new`] (required arguments only); build a [`cmd::Zunionstore`] and `run` it for the optional ones.
+    fn zunionstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
         key: impl IntoIterator<Item = K>,
     ) -> Self::Output<i64> {
-        crate::command::Executor::run(self, crate::cmd::Zunionstore::new(destination, key))
+        self.run(cmd::Zunionstore::new(destination, key))
     }
 }
 
-impl<E: crate::command::Executor> Commands for E {}
+impl<E: Executor> Commands for E {}
 
 /// The short forms of commands that change or rely on the state of the connection they
 /// run on (the spec's `rust.connection_state`): offered only on a
-/// [`Dedicated`](crate::command::Dedicated) executor such as `&mut Connection`, never on
+/// [`Dedicated`] executor such as `&mut Connection`, never on
 /// a pooled client or a pipeline, whose connections other callers reuse.
-pub trait ConnectionCommands: crate::command::Dedicated {
+pub trait ConnectionCommands: Dedicated {
     /// `ASKING`: Signals that a cluster client is following an -ASK redirect.
     ///
-    /// Runs [`cmd::Asking::new`](crate::cmd::Asking::new) (required arguments only); build a [`cmd::Asking`](crate::cmd::Asking) and `run` it for the optional ones.
+    /// Runs [`cmd::Asking::new`] (required arguments only); build a [`cmd::Asking`] and `run` it for the optional ones.
     fn asking(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Asking::new())
+        self.run(cmd::Asking::new())
     }
 
     /// `AUTH`: Authenticates the connection.
     ///
-    /// Runs [`cmd::Auth::new`](crate::cmd::Auth::new) (required arguments only); build a [`cmd::Auth`](crate::cmd::Auth) and `run` it for the optional ones.
-    fn auth<P: crate::ToArgs>(self, password: P) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Auth::new(password))
+    /// Runs [`cmd::Auth::new`] (required arguments only); build a [`cmd::Auth`] and `run` it for the optional ones.
+    fn auth<P: ToArgs>(self, password: P) -> Self::Output<()> {
+        self.run(cmd::Auth::new(password))
     }
 
     /// `CLIENT CACHING`: Instructs the server whether to track the keys in the next request.
     ///
-    /// Runs [`cmd::ClientCaching::new`](crate::cmd::ClientCaching::new) (required arguments only); build a [`cmd::ClientCaching`](crate::cmd::ClientCaching) and `run` it for the optional ones.
-    fn client_caching(self, mode: ClientCachingMode) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientCaching::new(mode))
+    /// Runs [`cmd::ClientCaching::new`] (required arguments only); build a [`cmd::ClientCaching`] and `run` it for the optional ones.
+    fn client_caching(self, mode: cmd::ClientCachingMode) -> Self::Output<()> {
+        self.run(cmd::ClientCaching::new(mode))
     }
 
     /// `CLIENT CAPA`: A client claims its capability.
     ///
-    /// Runs [`cmd::ClientCapa::new`](crate::cmd::ClientCapa::new) (required arguments only); build a [`cmd::ClientCapa`](crate::cmd::ClientCapa) and `run` it for the optional ones.
-    fn client_capa<C: crate::ToArgs>(
-        self,
-        capability: impl IntoIterator<Item = C>,
-    ) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientCapa::new(capability))
+    /// Runs [`cmd::ClientCapa::new`] (required arguments only); build a [`cmd::ClientCapa`] and `run` it for the optional ones.
+    fn client_capa<C: ToArgs>(self, capability: impl IntoIterator<Item = C>) -> Self::Output<()> {
+        self.run(cmd::ClientCapa::new(capability))
     }
 
     /// `CLIENT IMPORT-SOURCE`: Marks this client as an import source when the server is in import mode.
     ///
-    /// Runs [`cmd::ClientImportSource::new`](crate::cmd::ClientImportSource::new) (required arguments only); build a [`cmd::ClientImportSource`](crate::cmd::ClientImportSource) and `run` it for the optional ones.
-    fn client_import_source(self, enabled: ClientImportSourceEnabled) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientImportSource::new(enabled))
+    /// Runs [`cmd::ClientImportSource::new`] (required arguments only); build a [`cmd::ClientImportSource`] and `run` it for the optional ones.
+    fn client_import_source(self, enabled: cmd::ClientImportSourceEnabled) -> Self::Output<()> {
+        self.run(cmd::ClientImportSource::new(enabled))
     }
 
     /// `CLIENT NO-EVICT`: Sets the client eviction mode of the connection.
     ///
-    /// Runs [`cmd::ClientNoEvict::new`](crate::cmd::ClientNoEvict::new) (required arguments only); build a [`cmd::ClientNoEvict`](crate::cmd::ClientNoEvict) and `run` it for the optional ones.
-    fn client_no_evict(self, enabled: ClientNoEvictEnabled) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientNoEvict::new(enabled))
+    /// Runs [`cmd::ClientNoEvict::new`] (required arguments only); build a [`cmd::ClientNoEvict`] and `run` it for the optional ones.
+    fn client_no_evict(self, enabled: cmd::ClientNoEvictEnabled) -> Self::Output<()> {
+        self.run(cmd::ClientNoEvict::new(enabled))
     }
 
     /// `CLIENT NO-TOUCH`: Controls whether commands sent by the client affect the LRU/LFU of accessed keys.
     ///
-    /// Runs [`cmd::ClientNoTouch::new`](crate::cmd::ClientNoTouch::new) (required arguments only); build a [`cmd::ClientNoTouch`](crate::cmd::ClientNoTouch) and `run` it for the optional ones.
-    fn client_no_touch(self, enabled: ClientNoTouchEnabled) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientNoTouch::new(enabled))
+    /// Runs [`cmd::ClientNoTouch::new`] (required arguments only); build a [`cmd::ClientNoTouch`] and `run` it for the optional ones.
+    fn client_no_touch(self, enabled: cmd::ClientNoTouchEnabled) -> Self::Output<()> {
+        self.run(cmd::ClientNoTouch::new(enabled))
     }
 
     /// `CLIENT REPLY`: Instructs the server whether to reply to commands.
     ///
-    /// Runs [`cmd::ClientReply::new`](crate::cmd::ClientReply::new) (required arguments only); build a [`cmd::ClientReply`](crate::cmd::ClientReply) and `run` it for the optional ones.
-    fn client_reply(self, action: ClientReplyAction) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientReply::new(action))
+    /// Runs [`cmd::ClientReply::new`] (required arguments only); build a [`cmd::ClientReply`] and `run` it for the optional ones.
+    fn client_reply(self, action: cmd::ClientReplyAction) -> Self::Output<()> {
+        self.run(cmd::ClientReply::new(action))
     }
 
     /// `CLIENT SETINFO`: Sets information specific to the client or connection.
     ///
-    /// Runs [`cmd::ClientSetinfo::new`](crate::cmd::ClientSetinfo::new) (required arguments only); build a [`cmd::ClientSetinfo`](crate::cmd::ClientSetinfo) and `run` it for the optional ones.
-    fn client_setinfo(self, attr: ClientSetinfoAttr) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientSetinfo::new(attr))
+    /// Runs [`cmd::ClientSetinfo::new`] (required arguments only); build a [`cmd::ClientSetinfo`] and `run` it for the optional ones.
+    fn client_setinfo(self, attr: cmd::ClientSetinfoAttr) -> Self::Output<()> {
+        self.run(cmd::ClientSetinfo::new(attr))
     }
 
     /// `CLIENT SETNAME`: Sets the connection name.
     ///
-    /// Runs [`cmd::ClientSetname::new`](crate::cmd::ClientSetname::new) (required arguments only); build a [`cmd::ClientSetname`](crate::cmd::ClientSetname) and `run` it for the optional ones.
-    fn client_setname<C: crate::ToArgs>(self, connection_name: C) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientSetname::new(connection_name))
+    /// Runs [`cmd::ClientSetname::new`] (required arguments only); build a [`cmd::ClientSetname`] and `run` it for the optional ones.
+    fn client_setname<C: ToArgs>(self, connection_name: C) -> Self::Output<()> {
+        self.run(cmd::ClientSetname::new(connection_name))
     }
 
     /// `CLIENT TRACKING`: Controls server-assisted client-side caching for the connection.
     ///
-    /// Runs [`cmd::ClientTracking::new`](crate::cmd::ClientTracking::new) (required arguments only); build a [`cmd::ClientTracking`](crate::cmd::ClientTracking) and `run` it for the optional ones.
-    fn client_tracking(self, status: ClientTrackingStatus) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::ClientTracking::new(status))
+    /// Runs [`cmd::ClientTracking::new`] (required arguments only); build a [`cmd::ClientTracking`] and `run` it for the optional ones.
+    fn client_tracking(self, status: cmd::ClientTrackingStatus) -> Self::Output<()> {
+        self.run(cmd::ClientTracking::new(status))
     }
 
     /// `DISCARD`: Discards a transaction.
     ///
-    /// Runs [`cmd::Discard::new`](crate::cmd::Discard::new) (required arguments only); build a [`cmd::Discard`](crate::cmd::Discard) and `run` it for the optional ones.
+    /// Runs [`cmd::Discard::new`] (required arguments only); build a [`cmd::Discard`] and `run` it for the optional ones.
     fn discard(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Discard::new())
+        self.run(cmd::Discard::new())
     }
 
     /// `EXEC`: Executes all commands in a transaction.
     ///
-    /// Runs [`cmd::Exec::new`](crate::cmd::Exec::new) (required arguments only); build a [`cmd::Exec`](crate::cmd::Exec) and `run` it for the optional ones.
-    fn exec(self) -> Self::Output<Option<Vec<crate::Value>>> {
-        crate::command::Executor::run(self, crate::cmd::Exec::new())
+    /// Runs [`cmd::Exec::new`] (required arguments only); build a [`cmd::Exec`] and `run` it for the optional ones.
+    fn exec(self) -> Self::Output<Option<Vec<Value>>> {
+        self.run(cmd::Exec::new())
     }
 
     /// `HELLO`: Handshakes with the server.
     ///
-    /// Runs [`cmd::Hello::new`](crate::cmd::Hello::new) (required arguments only); build a [`cmd::Hello`](crate::cmd::Hello) and `run` it for the optional ones.
-    fn hello(self) -> Self::Output<std::collections::HashMap<String, crate::Value>> {
-        crate::command::Executor::run(self, crate::cmd::Hello::new())
+    /// Runs [`cmd::Hello::new`] (required arguments only); build a [`cmd::Hello`] and `run` it for the optional ones.
+    fn hello(self) -> Self::Output<HashMap<String, Value>> {
+        self.run(cmd::Hello::new())
     }
 
     /// `MONITOR`: Listens for all requests received by the server in real-time.
     ///
-    /// Runs [`cmd::Monitor::new`](crate::cmd::Monitor::new) (required arguments only); build a [`cmd::Monitor`](crate::cmd::Monitor) and `run` it for the optional ones.
+    /// Runs [`cmd::Monitor::new`] (required arguments only); build a [`cmd::Monitor`] and `run` it for the optional ones.
     fn monitor(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Monitor::new())
+        self.run(cmd::Monitor::new())
     }
 
     /// `MULTI`: Starts a transaction.
     ///
-    /// Runs [`cmd::Multi::new`](crate::cmd::Multi::new) (required arguments only); build a [`cmd::Multi`](crate::cmd::Multi) and `run` it for the optional ones.
+    /// Runs [`cmd::Multi::new`] (required arguments only); build a [`cmd::Multi`] and `run` it for the optional ones.
     fn multi(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Multi::new())
+        self.run(cmd::Multi::new())
     }
 
     /// `PSUBSCRIBE`: Listens for messages published to channels that match one or more patterns.
     ///
-    /// Runs [`cmd::Psubscribe::new`](crate::cmd::Psubscribe::new) (required arguments only); build a [`cmd::Psubscribe`](crate::cmd::Psubscribe) and `run` it for the optional ones.
-    fn psubscribe<P: crate::ToArgs>(
+    /// Runs [`cmd::Psubscribe::new`] (required arguments only); build a [`cmd::Psubscribe`] and `run` it for the optional ones.
+    fn psubscribe<P: ToArgs>(
         self,
         pattern: impl IntoIterator<Item = P>,
-    ) -> Self::Output<(String, bytes::Bytes, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Psubscribe::new(pattern))
+    ) -> Self::Output<(String, Bytes, i64)> {
+        self.run(cmd::Psubscribe::new(pattern))
     }
 
     /// `PSYNC`: An internal command used in replication.
     ///
-    /// Runs [`cmd::Psync::new`](crate::cmd::Psync::new) (required arguments only); build a [`cmd::Psync`](crate::cmd::Psync) and `run` it for the optional ones.
-    fn psync<R: crate::ToArgs>(self, replicationid: R, offset: i64) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Psync::new(replicationid, offset))
+    /// Runs [`cmd::Psync::new`] (required arguments only); build a [`cmd::Psync`] and `run` it for the optional ones.
+    fn psync<R: ToArgs>(self, replicationid: R, offset: i64) -> Self::Output<String> {
+        self.run(cmd::Psync::new(replicationid, offset))
     }
 
     /// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more patterns.
     ///
-    /// Runs [`cmd::Punsubscribe::new`](crate::cmd::Punsubscribe::new) (required arguments only); build a [`cmd::Punsubscribe`](crate::cmd::Punsubscribe) and `run` it for the optional ones.
-    fn punsubscribe(self) -> Self::Output<(String, Option<bytes::Bytes>, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Punsubscribe::new())
+    /// Runs [`cmd::Punsubscribe::new`] (required arguments only); build a [`cmd::Punsubscribe`] and `run` it for the optional ones.
+    fn punsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
+        self.run(cmd::Punsubscribe::new())
     }
 
     /// `QUIT`: Closes the connection.
     ///
-    /// Runs [`cmd::Quit::new`](crate::cmd::Quit::new) (required arguments only); build a [`cmd::Quit`](crate::cmd::Quit) and `run` it for the optional ones.
+    /// Runs [`cmd::Quit::new`] (required arguments only); build a [`cmd::Quit`] and `run` it for the optional ones.
     fn quit(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Quit::new())
+        self.run(cmd::Quit::new())
     }
 
     /// `READONLY`: Enables read-only queries for a connection to a Valkey replica node.
     ///
-    /// Runs [`cmd::Readonly::new`](crate::cmd::Readonly::new) (required arguments only); build a [`cmd::Readonly`](crate::cmd::Readonly) and `run` it for the optional ones.
+    /// Runs [`cmd::Readonly::new`] (required arguments only); build a [`cmd::Readonly`] and `run` it for the optional ones.
     fn readonly(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Readonly::new())
+        self.run(cmd::Readonly::new())
     }
 
     /// `READWRITE`: Enables read-write queries for a connection to a Valkey replica node.
     ///
-    /// Runs [`cmd::Readwrite::new`](crate::cmd::Readwrite::new) (required arguments only); build a [`cmd::Readwrite`](crate::cmd::Readwrite) and `run` it for the optional ones.
+    /// Runs [`cmd::Readwrite::new`] (required arguments only); build a [`cmd::Readwrite`] and `run` it for the optional ones.
     fn readwrite(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Readwrite::new())
+        self.run(cmd::Readwrite::new())
     }
 
     /// `REPLCONF`: An internal command for configuring the replication stream.
     ///
-    /// Runs [`cmd::Replconf::new`](crate::cmd::Replconf::new) (required arguments only); build a [`cmd::Replconf`](crate::cmd::Replconf) and `run` it for the optional ones.
+    /// Runs [`cmd::Replconf::new`] (required arguments only); build a [`cmd::Replconf`] and `run` it for the optional ones.
     fn replconf(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Replconf::new())
+        self.run(cmd::Replconf::new())
     }
 
     /// `RESET`: Resets the connection.
     ///
-    /// Runs [`cmd::Reset::new`](crate::cmd::Reset::new) (required arguments only); build a [`cmd::Reset`](crate::cmd::Reset) and `run` it for the optional ones.
+    /// Runs [`cmd::Reset::new`] (required arguments only); build a [`cmd::Reset`] and `run` it for the optional ones.
     fn reset(self) -> Self::Output<String> {
-        crate::command::Executor::run(self, crate::cmd::Reset::new())
+        self.run(cmd::Reset::new())
     }
 
     /// `SELECT`: Changes the selected database.
     ///
-    /// Runs [`cmd::Select::new`](crate::cmd::Select::new) (required arguments only); build a [`cmd::Select`](crate::cmd::Select) and `run` it for the optional ones.
+    /// Runs [`cmd::Select::new`] (required arguments only); build a [`cmd::Select`] and `run` it for the optional ones.
     fn select(self, index: i64) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Select::new(index))
+        self.run(cmd::Select::new(index))
     }
 
     /// `SSUBSCRIBE`: Listens for messages published to shard channels.
     ///
-    /// Runs [`cmd::Ssubscribe::new`](crate::cmd::Ssubscribe::new) (required arguments only); build a [`cmd::Ssubscribe`](crate::cmd::Ssubscribe) and `run` it for the optional ones.
-    fn ssubscribe<S: crate::ToArgs>(
+    /// Runs [`cmd::Ssubscribe::new`] (required arguments only); build a [`cmd::Ssubscribe`] and `run` it for the optional ones.
+    fn ssubscribe<S: ToArgs>(
         self,
         shardchannel: impl IntoIterator<Item = S>,
-    ) -> Self::Output<(String, bytes::Bytes, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Ssubscribe::new(shardchannel))
+    ) -> Self::Output<(String, Bytes, i64)> {
+        self.run(cmd::Ssubscribe::new(shardchannel))
     }
 
     /// `SUBSCRIBE`: Listens for messages published to channels.
     ///
-    /// Runs [`cmd::Subscribe::new`](crate::cmd::Subscribe::new) (required arguments only); build a [`cmd::Subscribe`](crate::cmd::Subscribe) and `run` it for the optional ones.
-    fn subscribe<C: crate::ToArgs>(
+    /// Runs [`cmd::Subscribe::new`] (required arguments only); build a [`cmd::Subscribe`] and `run` it for the optional ones.
+    fn subscribe<C: ToArgs>(
         self,
         channel: impl IntoIterator<Item = C>,
-    ) -> Self::Output<(String, bytes::Bytes, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Subscribe::new(channel))
+    ) -> Self::Output<(String, Bytes, i64)> {
+        self.run(cmd::Subscribe::new(channel))
     }
 
     /// `SUNSUBSCRIBE`: Stops listening to messages posted to shard channels.
     ///
-    /// Runs [`cmd::Sunsubscribe::new`](crate::cmd::Sunsubscribe::new) (required arguments only); build a [`cmd::Sunsubscribe`](crate::cmd::Sunsubscribe) and `run` it for the optional ones.
-    fn sunsubscribe(self) -> Self::Output<(String, Option<bytes::Bytes>, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Sunsubscribe::new())
+    /// Runs [`cmd::Sunsubscribe::new`] (required arguments only); build a [`cmd::Sunsubscribe`] and `run` it for the optional ones.
+    fn sunsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
+        self.run(cmd::Sunsubscribe::new())
     }
 
     /// `SYNC`: An internal command used in replication.
     ///
-    /// Runs [`cmd::Sync::new`](crate::cmd::Sync::new) (required arguments only); build a [`cmd::Sync`](crate::cmd::Sync) and `run` it for the optional ones.
-    fn sync(self) -> Self::Output<bytes::Bytes> {
-        crate::command::Executor::run(self, crate::cmd::Sync::new())
+    /// Runs [`cmd::Sync::new`] (required arguments only); build a [`cmd::Sync`] and `run` it for the optional ones.
+    fn sync(self) -> Self::Output<Bytes> {
+        self.run(cmd::Sync::new())
     }
 
     /// `UNSUBSCRIBE`: Stops listening to messages posted to channels.
     ///
-    /// Runs [`cmd::Unsubscribe::new`](crate::cmd::Unsubscribe::new) (required arguments only); build a [`cmd::Unsubscribe`](crate::cmd::Unsubscribe) and `run` it for the optional ones.
-    fn unsubscribe(self) -> Self::Output<(String, Option<bytes::Bytes>, i64)> {
-        crate::command::Executor::run(self, crate::cmd::Unsubscribe::new())
+    /// Runs [`cmd::Unsubscribe::new`] (required arguments only); build a [`cmd::Unsubscribe`] and `run` it for the optional ones.
+    fn unsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
+        self.run(cmd::Unsubscribe::new())
     }
 
     /// `UNWATCH`: Forgets about watched keys of a transaction.
     ///
-    /// Runs [`cmd::Unwatch::new`](crate::cmd::Unwatch::new) (required arguments only); build a [`cmd::Unwatch`](crate::cmd::Unwatch) and `run` it for the optional ones.
+    /// Runs [`cmd::Unwatch::new`] (required arguments only); build a [`cmd::Unwatch`] and `run` it for the optional ones.
     fn unwatch(self) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Unwatch::new())
+        self.run(cmd::Unwatch::new())
     }
 
     /// `WATCH`: Monitors changes to keys to determine the execution of a transaction.
     ///
-    /// Runs [`cmd::Watch::new`](crate::cmd::Watch::new) (required arguments only); build a [`cmd::Watch`](crate::cmd::Watch) and `run` it for the optional ones.
-    fn watch<K: crate::ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<()> {
-        crate::command::Executor::run(self, crate::cmd::Watch::new(key))
+    /// Runs [`cmd::Watch::new`] (required arguments only); build a [`cmd::Watch`] and `run` it for the optional ones.
+    fn watch<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<()> {
+        self.run(cmd::Watch::new(key))
     }
 }
 
-impl<E: crate::command::Dedicated> ConnectionCommands for E {}
+impl<E: Dedicated> ConnectionCommands for E {}

@@ -3,13 +3,20 @@
 
 //! Golden wire tests of every command: sample values built through the generated API and
 //! the exact arguments the spec says they must write.
-#![allow(deprecated, clippy::type_complexity)]
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
+use bytes::Bytes;
+
+use crate::command::Command;
+use crate::command_meta::lookup;
+use crate::resp::Cmd;
+use crate::{cmd, ToArgs, Value};
+
 /// The arguments a command writes, as text.
-fn args(c: &impl crate::ToArgs) -> Vec<String> {
-    crate::resp::Cmd::from_args(c)
+fn args(c: &impl ToArgs) -> Vec<String> {
+    Cmd::from_args(c)
         .args()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
@@ -17,298 +24,290 @@ fn args(c: &impl crate::ToArgs) -> Vec<String> {
 
 /// The output type of a command, for type assertions; also checks that the command's
 /// metadata constant is the table's entry for its name.
-fn output<C: crate::command::Command>(_: &C) -> PhantomData<C::Output> {
+fn output<C: Command>(_: &C) -> PhantomData<C::Output> {
     let meta = C::META.expect("generated commands carry their metadata");
     assert_eq!(meta.name, C::NAME);
-    assert_eq!(crate::command_meta::lookup(C::NAME.as_bytes()), Some(meta));
+    assert_eq!(lookup(C::NAME.as_bytes()), Some(meta));
     PhantomData
 }
 
 #[test]
 fn acl_cat() {
-    let c = crate::cmd::AclCat::new();
+    let c = cmd::AclCat::new();
     assert_eq!(args(&c), ["ACL", "CAT"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclCat::new().category("category1");
+    Command::check(&c).unwrap();
+    let c = cmd::AclCat::new().category("category1");
     assert_eq!(args(&c), ["ACL", "CAT", "category1"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_deluser() {
-    let c = crate::cmd::AclDeluser::new(["username1", "username2"]);
+    let c = cmd::AclDeluser::new(["username1", "username2"]);
     assert_eq!(args(&c), ["ACL", "DELUSER", "username1", "username2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclDeluser::new(["username1", "username2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::AclDeluser::new(["username1", "username2"]);
     assert_eq!(args(&c), ["ACL", "DELUSER", "username1", "username2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_dryrun() {
-    let c = crate::cmd::AclDryrun::new("username1", "command2");
+    let c = cmd::AclDryrun::new("username1", "command2");
     assert_eq!(args(&c), ["ACL", "DRYRUN", "username1", "command2"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclDryrun::new("username1", "command2").arg(["arg3", "arg4"]);
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::AclDryrun::new("username1", "command2").arg(["arg3", "arg4"]);
     assert_eq!(
         args(&c),
         ["ACL", "DRYRUN", "username1", "command2", "arg3", "arg4"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_genpass() {
-    let c = crate::cmd::AclGenpass::new();
+    let c = cmd::AclGenpass::new();
     assert_eq!(args(&c), ["ACL", "GENPASS"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclGenpass::new().bits(1i64);
+    Command::check(&c).unwrap();
+    let c = cmd::AclGenpass::new().bits(1i64);
     assert_eq!(args(&c), ["ACL", "GENPASS", "1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_getuser() {
-    let c = crate::cmd::AclGetuser::new("username1");
+    let c = cmd::AclGetuser::new("username1");
     assert_eq!(args(&c), ["ACL", "GETUSER", "username1"]);
-    let _: PhantomData<Option<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclGetuser::new("username1");
+    let _: PhantomData<Option<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::AclGetuser::new("username1");
     assert_eq!(args(&c), ["ACL", "GETUSER", "username1"]);
-    let _: PhantomData<Option<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_help() {
-    let c = crate::cmd::AclHelp::new();
+    let c = cmd::AclHelp::new();
     assert_eq!(args(&c), ["ACL", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclHelp::new();
     assert_eq!(args(&c), ["ACL", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_list() {
-    let c = crate::cmd::AclList::new();
+    let c = cmd::AclList::new();
     assert_eq!(args(&c), ["ACL", "LIST"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclList::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclList::new();
     assert_eq!(args(&c), ["ACL", "LIST"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_load() {
-    let c = crate::cmd::AclLoad::new();
+    let c = cmd::AclLoad::new();
     assert_eq!(args(&c), ["ACL", "LOAD"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclLoad::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclLoad::new();
     assert_eq!(args(&c), ["ACL", "LOAD"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_log() {
-    let c = crate::cmd::AclLog::new();
+    let c = cmd::AclLog::new();
     assert_eq!(args(&c), ["ACL", "LOG"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclLog::new().reset().count(1i64);
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::AclLog::new().reset().count(1i64);
     assert_eq!(args(&c), ["ACL", "LOG", "1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclLog::new().count(1i64).reset();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::AclLog::new().count(1i64).reset();
     assert_eq!(args(&c), ["ACL", "LOG", "RESET"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_save() {
-    let c = crate::cmd::AclSave::new();
+    let c = cmd::AclSave::new();
     assert_eq!(args(&c), ["ACL", "SAVE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclSave::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclSave::new();
     assert_eq!(args(&c), ["ACL", "SAVE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_setuser() {
-    let c = crate::cmd::AclSetuser::new("username1");
+    let c = cmd::AclSetuser::new("username1");
     assert_eq!(args(&c), ["ACL", "SETUSER", "username1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclSetuser::new("username1").rule(["rule2", "rule3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::AclSetuser::new("username1").rule(["rule2", "rule3"]);
     assert_eq!(args(&c), ["ACL", "SETUSER", "username1", "rule2", "rule3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_users() {
-    let c = crate::cmd::AclUsers::new();
+    let c = cmd::AclUsers::new();
     assert_eq!(args(&c), ["ACL", "USERS"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclUsers::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclUsers::new();
     assert_eq!(args(&c), ["ACL", "USERS"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn acl_whoami() {
-    let c = crate::cmd::AclWhoami::new();
+    let c = cmd::AclWhoami::new();
     assert_eq!(args(&c), ["ACL", "WHOAMI"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::AclWhoami::new();
+    Command::check(&c).unwrap();
+    let c = cmd::AclWhoami::new();
     assert_eq!(args(&c), ["ACL", "WHOAMI"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn append() {
-    let c = crate::cmd::Append::new("key1", "value2");
+    let c = cmd::Append::new("key1", "value2");
     assert_eq!(args(&c), ["APPEND", "key1", "value2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Append::new("key1", "value2");
+    Command::check(&c).unwrap();
+    let c = cmd::Append::new("key1", "value2");
     assert_eq!(args(&c), ["APPEND", "key1", "value2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn asking() {
-    let c = crate::cmd::Asking::new();
+    let c = cmd::Asking::new();
     assert_eq!(args(&c), ["ASKING"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Asking::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Asking::new();
     assert_eq!(args(&c), ["ASKING"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn auth() {
-    let c = crate::cmd::Auth::new("password1");
+    let c = cmd::Auth::new("password1");
     assert_eq!(args(&c), ["AUTH", "password1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Auth::new("password1").username("username2");
+    Command::check(&c).unwrap();
+    let c = cmd::Auth::new("password1").username("username2");
     assert_eq!(args(&c), ["AUTH", "username2", "password1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bgrewriteaof() {
-    let c = crate::cmd::Bgrewriteaof::new();
+    let c = cmd::Bgrewriteaof::new();
     assert_eq!(args(&c), ["BGREWRITEAOF"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bgrewriteaof::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Bgrewriteaof::new();
     assert_eq!(args(&c), ["BGREWRITEAOF"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bgsave() {
-    let c = crate::cmd::Bgsave::new();
+    let c = cmd::Bgsave::new();
     assert_eq!(args(&c), ["BGSAVE"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bgsave::new()
+    Command::check(&c).unwrap();
+    let c = cmd::Bgsave::new()
         .cancel()
-        .operation(crate::cmd::BgsaveOperation::Schedule);
+        .operation(cmd::BgsaveOperation::Schedule);
     assert_eq!(args(&c), ["BGSAVE", "SCHEDULE"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bgsave::new()
-        .operation(crate::cmd::BgsaveOperation::Schedule)
+    Command::check(&c).unwrap();
+    let c = cmd::Bgsave::new()
+        .operation(cmd::BgsaveOperation::Schedule)
         .cancel();
     assert_eq!(args(&c), ["BGSAVE", "CANCEL"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bitcount() {
-    let c = crate::cmd::Bitcount::new("key1");
+    let c = cmd::Bitcount::new("key1");
     assert_eq!(args(&c), ["BITCOUNT", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitcount::new("key1").range(
-        crate::cmd::BitcountRange::new(2i64).end_unit(
-            crate::cmd::BitcountEndUnit::new(3i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Bitcount::new("key1").range(
+        cmd::BitcountRange::new(2i64).end_unit(
+            cmd::BitcountEndUnit::new(3i64)
                 .bit()
-                .unit(crate::cmd::BitcountUnit::Byte),
+                .unit(cmd::BitcountUnit::Byte),
         ),
     );
     assert_eq!(args(&c), ["BITCOUNT", "key1", "2", "3", "BYTE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitcount::new("key1").range(
-        crate::cmd::BitcountRange::new(2i64).end_unit(
-            crate::cmd::BitcountEndUnit::new(3i64)
-                .unit(crate::cmd::BitcountUnit::Byte)
+    Command::check(&c).unwrap();
+    let c = cmd::Bitcount::new("key1").range(
+        cmd::BitcountRange::new(2i64).end_unit(
+            cmd::BitcountEndUnit::new(3i64)
+                .unit(cmd::BitcountUnit::Byte)
                 .bit(),
         ),
     );
     assert_eq!(args(&c), ["BITCOUNT", "key1", "2", "3", "BIT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bitfield() {
-    let c = crate::cmd::Bitfield::new("key1");
+    let c = cmd::Bitfield::new("key1");
     assert_eq!(args(&c), ["BITFIELD", "key1"]);
     let _: PhantomData<Vec<Option<i64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitfield::new("key1")
+    Command::check(&c).unwrap();
+    let c = cmd::Bitfield::new("key1")
         .operation([
-            crate::cmd::BitfieldOperation::get("encoding2", 3i64),
-            crate::cmd::BitfieldOperation::write(
-                crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::set(
-                    "encoding4",
-                    5i64,
-                    6i64,
-                ))
-                .overflow(crate::cmd::BitfieldOverflow::Wrap),
+            cmd::BitfieldOperation::get("encoding2", 3i64),
+            cmd::BitfieldOperation::write(
+                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set("encoding4", 5i64, 6i64))
+                    .overflow(cmd::BitfieldOverflow::Wrap),
             ),
         ])
         .get("encoding7", 8i64)
         .write(
-            crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::set(
-                "encoding9",
-                10i64,
-                11i64,
-            ))
-            .overflow(crate::cmd::BitfieldOverflow::Wrap),
+            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set("encoding9", 10i64, 11i64))
+                .overflow(cmd::BitfieldOverflow::Wrap),
         );
     assert_eq!(
         args(&c),
@@ -336,27 +335,27 @@ fn bitfield() {
         ]
     );
     let _: PhantomData<Vec<Option<i64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitfield::new("key1")
+    Command::check(&c).unwrap();
+    let c = cmd::Bitfield::new("key1")
         .operation([
-            crate::cmd::BitfieldOperation::write(
-                crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::incrby(
+            cmd::BitfieldOperation::write(
+                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::incrby(
                     "encoding2",
                     3i64,
                     4i64,
                 ))
-                .overflow(crate::cmd::BitfieldOverflow::Sat),
+                .overflow(cmd::BitfieldOverflow::Sat),
             ),
-            crate::cmd::BitfieldOperation::get("encoding5", 6i64),
+            cmd::BitfieldOperation::get("encoding5", 6i64),
         ])
         .get("encoding7", 8i64)
         .write(
-            crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::incrby(
+            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::incrby(
                 "encoding9",
                 10i64,
                 11i64,
             ))
-            .overflow(crate::cmd::BitfieldOverflow::Sat),
+            .overflow(cmd::BitfieldOverflow::Sat),
         );
     assert_eq!(
         args(&c),
@@ -384,27 +383,19 @@ fn bitfield() {
         ]
     );
     let _: PhantomData<Vec<Option<i64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitfield::new("key1")
+    Command::check(&c).unwrap();
+    let c = cmd::Bitfield::new("key1")
         .operation([
-            crate::cmd::BitfieldOperation::get("encoding2", 3i64),
-            crate::cmd::BitfieldOperation::write(
-                crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::set(
-                    "encoding4",
-                    5i64,
-                    6i64,
-                ))
-                .overflow(crate::cmd::BitfieldOverflow::Fail),
+            cmd::BitfieldOperation::get("encoding2", 3i64),
+            cmd::BitfieldOperation::write(
+                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set("encoding4", 5i64, 6i64))
+                    .overflow(cmd::BitfieldOverflow::Fail),
             ),
         ])
         .get("encoding7", 8i64)
         .write(
-            crate::cmd::BitfieldWrite::new(crate::cmd::BitfieldWriteOperation::set(
-                "encoding9",
-                10i64,
-                11i64,
-            ))
-            .overflow(crate::cmd::BitfieldOverflow::Fail),
+            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set("encoding9", 10i64, 11i64))
+                .overflow(cmd::BitfieldOverflow::Fail),
         );
     assert_eq!(
         args(&c),
@@ -432,16 +423,16 @@ fn bitfield() {
         ]
     );
     let _: PhantomData<Vec<Option<i64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bitfield_ro() {
-    let c = crate::cmd::BitfieldRo::new("key1");
+    let c = cmd::BitfieldRo::new("key1");
     assert_eq!(args(&c), ["BITFIELD_RO", "key1"]);
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::BitfieldRo::new("key1").get([("encoding2", 3i64), ("encoding4", 5i64)]);
+    Command::check(&c).unwrap();
+    let c = cmd::BitfieldRo::new("key1").get([("encoding2", 3i64), ("encoding4", 5i64)]);
     assert_eq!(
         args(&c),
         [
@@ -456,547 +447,527 @@ fn bitfield_ro() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bitop() {
-    let c = crate::cmd::Bitop::new(
-        crate::cmd::BitopOperation::And,
-        "destkey1",
-        ["key2", "key3"],
-    );
+    let c = cmd::Bitop::new(cmd::BitopOperation::And, "destkey1", ["key2", "key3"]);
     assert_eq!(args(&c), ["BITOP", "AND", "destkey1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitop::new(
-        crate::cmd::BitopOperation::And,
-        "destkey1",
-        ["key2", "key3"],
-    );
+    Command::check(&c).unwrap();
+    let c = cmd::Bitop::new(cmd::BitopOperation::And, "destkey1", ["key2", "key3"]);
     assert_eq!(args(&c), ["BITOP", "AND", "destkey1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitop::new(crate::cmd::BitopOperation::Or, "destkey1", ["key2", "key3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Bitop::new(cmd::BitopOperation::Or, "destkey1", ["key2", "key3"]);
     assert_eq!(args(&c), ["BITOP", "OR", "destkey1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitop::new(
-        crate::cmd::BitopOperation::Xor,
-        "destkey1",
-        ["key2", "key3"],
-    );
+    Command::check(&c).unwrap();
+    let c = cmd::Bitop::new(cmd::BitopOperation::Xor, "destkey1", ["key2", "key3"]);
     assert_eq!(args(&c), ["BITOP", "XOR", "destkey1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitop::new(
-        crate::cmd::BitopOperation::Not,
-        "destkey1",
-        ["key2", "key3"],
-    );
+    Command::check(&c).unwrap();
+    let c = cmd::Bitop::new(cmd::BitopOperation::Not, "destkey1", ["key2", "key3"]);
     assert_eq!(args(&c), ["BITOP", "NOT", "destkey1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bitpos() {
-    let c = crate::cmd::Bitpos::new("key1", 2i64);
+    let c = cmd::Bitpos::new("key1", 2i64);
     assert_eq!(args(&c), ["BITPOS", "key1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitpos::new("key1", 2i64).range(
-        crate::cmd::BitposRange::new(3i64).end_unit(
-            crate::cmd::BitposEndUnit::new(4i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Bitpos::new("key1", 2i64).range(
+        cmd::BitposRange::new(3i64).end_unit(
+            cmd::BitposEndUnit::new(4i64)
                 .bit()
-                .unit(crate::cmd::BitposUnit::Byte),
+                .unit(cmd::BitposUnit::Byte),
         ),
     );
     assert_eq!(args(&c), ["BITPOS", "key1", "2", "3", "4", "BYTE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bitpos::new("key1", 2i64).range(
-        crate::cmd::BitposRange::new(3i64).end_unit(
-            crate::cmd::BitposEndUnit::new(4i64)
-                .unit(crate::cmd::BitposUnit::Byte)
+    Command::check(&c).unwrap();
+    let c = cmd::Bitpos::new("key1", 2i64).range(
+        cmd::BitposRange::new(3i64).end_unit(
+            cmd::BitposEndUnit::new(4i64)
+                .unit(cmd::BitposUnit::Byte)
                 .bit(),
         ),
     );
     assert_eq!(args(&c), ["BITPOS", "key1", "2", "3", "4", "BIT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn blmove() {
-    let c = crate::cmd::Blmove::new(
+    let c = cmd::Blmove::new(
         "source1",
         "destination2",
-        crate::cmd::BlmoveWherefrom::Left,
-        crate::cmd::BlmoveWhereto::Left,
+        cmd::BlmoveWherefrom::Left,
+        cmd::BlmoveWhereto::Left,
         3.5f64,
     );
     assert_eq!(
         args(&c),
         ["BLMOVE", "source1", "destination2", "LEFT", "LEFT", "3.5"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Blmove::new(
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Blmove::new(
         "source1",
         "destination2",
-        crate::cmd::BlmoveWherefrom::Left,
-        crate::cmd::BlmoveWhereto::Left,
+        cmd::BlmoveWherefrom::Left,
+        cmd::BlmoveWhereto::Left,
         3.5f64,
     );
     assert_eq!(
         args(&c),
         ["BLMOVE", "source1", "destination2", "LEFT", "LEFT", "3.5"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Blmove::new(
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Blmove::new(
         "source1",
         "destination2",
-        crate::cmd::BlmoveWherefrom::Right,
-        crate::cmd::BlmoveWhereto::Right,
+        cmd::BlmoveWherefrom::Right,
+        cmd::BlmoveWhereto::Right,
         3.5f64,
     );
     assert_eq!(
         args(&c),
         ["BLMOVE", "source1", "destination2", "RIGHT", "RIGHT", "3.5"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn blmpop() {
-    let c = crate::cmd::Blmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BlmpopWhere::Left);
+    let c = cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Left);
     assert_eq!(args(&c), ["BLMPOP", "1.5", "2", "key2", "key3", "LEFT"]);
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Blmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BlmpopWhere::Left)
-        .count(4i64);
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Left).count(4i64);
     assert_eq!(
         args(&c),
         ["BLMPOP", "1.5", "2", "key2", "key3", "LEFT", "COUNT", "4"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Blmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BlmpopWhere::Right)
-        .count(4i64);
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Right).count(4i64);
     assert_eq!(
         args(&c),
         ["BLMPOP", "1.5", "2", "key2", "key3", "RIGHT", "COUNT", "4"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn blpop() {
-    let c = crate::cmd::Blpop::new(["key1", "key2"], 3.5f64);
+    let c = cmd::Blpop::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BLPOP", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Blpop::new(["key1", "key2"], 3.5f64);
+    let _: PhantomData<Option<(Bytes, Bytes)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Blpop::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BLPOP", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Bytes)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn brpop() {
-    let c = crate::cmd::Brpop::new(["key1", "key2"], 3.5f64);
+    let c = cmd::Brpop::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BRPOP", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Brpop::new(["key1", "key2"], 3.5f64);
+    let _: PhantomData<Option<(Bytes, Bytes)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Brpop::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BRPOP", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Bytes)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn brpoplpush() {
-    let c = crate::cmd::Brpoplpush::new("source1", "destination2", 3.5f64);
+    let c = cmd::Brpoplpush::new("source1", "destination2", 3.5f64);
     assert_eq!(args(&c), ["BRPOPLPUSH", "source1", "destination2", "3.5"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Brpoplpush::new("source1", "destination2", 3.5f64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Brpoplpush::new("source1", "destination2", 3.5f64);
     assert_eq!(args(&c), ["BRPOPLPUSH", "source1", "destination2", "3.5"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bzmpop() {
-    let c = crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Min);
+    let c = cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Min);
     assert_eq!(args(&c), ["BZMPOP", "1.5", "2", "key2", "key3", "MIN"]);
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Min).count(4i64);
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Min).count(4i64);
     assert_eq!(
         args(&c),
         ["BZMPOP", "1.5", "2", "key2", "key3", "MIN", "COUNT", "4"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Max).count(4i64);
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Max).count(4i64);
     assert_eq!(
         args(&c),
         ["BZMPOP", "1.5", "2", "key2", "key3", "MAX", "COUNT", "4"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bzpopmax() {
-    let c = crate::cmd::Bzpopmax::new(["key1", "key2"], 3.5f64);
+    let c = cmd::Bzpopmax::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BZPOPMAX", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bzpopmax::new(["key1", "key2"], 3.5f64);
+    let _: PhantomData<Option<(Bytes, Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Bzpopmax::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BZPOPMAX", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn bzpopmin() {
-    let c = crate::cmd::Bzpopmin::new(["key1", "key2"], 3.5f64);
+    let c = cmd::Bzpopmin::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BZPOPMIN", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Bzpopmin::new(["key1", "key2"], 3.5f64);
+    let _: PhantomData<Option<(Bytes, Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Bzpopmin::new(["key1", "key2"], 3.5f64);
     assert_eq!(args(&c), ["BZPOPMIN", "key1", "key2", "3.5"]);
-    let _: PhantomData<Option<(bytes::Bytes, bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_caching() {
-    let c = crate::cmd::ClientCaching::new(crate::cmd::ClientCachingMode::Yes);
+    let c = cmd::ClientCaching::new(cmd::ClientCachingMode::Yes);
     assert_eq!(args(&c), ["CLIENT", "CACHING", "YES"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientCaching::new(crate::cmd::ClientCachingMode::Yes);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientCaching::new(cmd::ClientCachingMode::Yes);
     assert_eq!(args(&c), ["CLIENT", "CACHING", "YES"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientCaching::new(crate::cmd::ClientCachingMode::No);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientCaching::new(cmd::ClientCachingMode::No);
     assert_eq!(args(&c), ["CLIENT", "CACHING", "NO"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_capa() {
-    let c = crate::cmd::ClientCapa::new(["capability1", "capability2"]);
+    let c = cmd::ClientCapa::new(["capability1", "capability2"]);
     assert_eq!(args(&c), ["CLIENT", "CAPA", "capability1", "capability2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientCapa::new(["capability1", "capability2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientCapa::new(["capability1", "capability2"]);
     assert_eq!(args(&c), ["CLIENT", "CAPA", "capability1", "capability2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_getname() {
-    let c = crate::cmd::ClientGetname::new();
+    let c = cmd::ClientGetname::new();
     assert_eq!(args(&c), ["CLIENT", "GETNAME"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientGetname::new();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientGetname::new();
     assert_eq!(args(&c), ["CLIENT", "GETNAME"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_getredir() {
-    let c = crate::cmd::ClientGetredir::new();
+    let c = cmd::ClientGetredir::new();
     assert_eq!(args(&c), ["CLIENT", "GETREDIR"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientGetredir::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClientGetredir::new();
     assert_eq!(args(&c), ["CLIENT", "GETREDIR"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_help() {
-    let c = crate::cmd::ClientHelp::new();
+    let c = cmd::ClientHelp::new();
     assert_eq!(args(&c), ["CLIENT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClientHelp::new();
     assert_eq!(args(&c), ["CLIENT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_id() {
-    let c = crate::cmd::ClientId::new();
+    let c = cmd::ClientId::new();
     assert_eq!(args(&c), ["CLIENT", "ID"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientId::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClientId::new();
     assert_eq!(args(&c), ["CLIENT", "ID"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_import_source() {
-    let c = crate::cmd::ClientImportSource::new(crate::cmd::ClientImportSourceEnabled::On);
+    let c = cmd::ClientImportSource::new(cmd::ClientImportSourceEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "IMPORT-SOURCE", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientImportSource::new(crate::cmd::ClientImportSourceEnabled::On);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientImportSource::new(cmd::ClientImportSourceEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "IMPORT-SOURCE", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientImportSource::new(crate::cmd::ClientImportSourceEnabled::Off);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientImportSource::new(cmd::ClientImportSourceEnabled::Off);
     assert_eq!(args(&c), ["CLIENT", "IMPORT-SOURCE", "OFF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_info() {
-    let c = crate::cmd::ClientInfo::new();
+    let c = cmd::ClientInfo::new();
     assert_eq!(args(&c), ["CLIENT", "INFO"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientInfo::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClientInfo::new();
     assert_eq!(args(&c), ["CLIENT", "INFO"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_kill() {
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::old_format("old_format1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::old_format("old_format1");
     assert_eq!(args(&c), ["CLIENT", "KILL", "old_format1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::id([1i64, 2i64]),
-        crate::cmd::ClientKillNewFormat::type_(crate::cmd::ClientKillClientType::Normal),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::id([1i64, 2i64]),
+        cmd::ClientKillNewFormat::type_(cmd::ClientKillClientType::Normal),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "ID", "1", "2", "TYPE", "NORMAL"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::id([1i64, 2i64]),
-        crate::cmd::ClientKillNewFormat::type_(crate::cmd::ClientKillClientType::Normal),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::id([1i64, 2i64]),
+        cmd::ClientKillNewFormat::type_(cmd::ClientKillClientType::Normal),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "ID", "1", "2", "TYPE", "NORMAL"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::type_(crate::cmd::ClientKillClientType::Master),
-        crate::cmd::ClientKillNewFormat::user("username1"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::type_(cmd::ClientKillClientType::Master),
+        cmd::ClientKillNewFormat::user("username1"),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "TYPE", "MASTER", "USER", "username1"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::user("username1"),
-        crate::cmd::ClientKillNewFormat::addr("addr2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::user("username1"),
+        cmd::ClientKillNewFormat::addr("addr2"),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "USER", "username1", "ADDR", "addr2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::addr("addr1"),
-        crate::cmd::ClientKillNewFormat::laddr("laddr2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::addr("addr1"),
+        cmd::ClientKillNewFormat::laddr("laddr2"),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "ADDR", "addr1", "LADDR", "laddr2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::laddr("laddr1"),
-        crate::cmd::ClientKillNewFormat::skipme(crate::cmd::ClientKillSkipme::Yes),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::laddr("laddr1"),
+        cmd::ClientKillNewFormat::skipme(cmd::ClientKillSkipme::Yes),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "LADDR", "laddr1", "SKIPME", "YES"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::skipme(crate::cmd::ClientKillSkipme::No),
-        crate::cmd::ClientKillNewFormat::maxage(1i64),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::skipme(cmd::ClientKillSkipme::No),
+        cmd::ClientKillNewFormat::maxage(1i64),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "SKIPME", "NO", "MAXAGE", "1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::maxage(1i64),
-        crate::cmd::ClientKillNewFormat::name("name2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::maxage(1i64),
+        cmd::ClientKillNewFormat::name("name2"),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "MAXAGE", "1", "NAME", "name2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::name("name1"),
-        crate::cmd::ClientKillNewFormat::idle(2i64),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::name("name1"),
+        cmd::ClientKillNewFormat::idle(2i64),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "NAME", "name1", "IDLE", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::idle(1i64),
-        crate::cmd::ClientKillNewFormat::flags("flags2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::idle(1i64),
+        cmd::ClientKillNewFormat::flags("flags2"),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "IDLE", "1", "FLAGS", "flags2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::flags("flags1"),
-        crate::cmd::ClientKillNewFormat::lib_name("lib_name2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::flags("flags1"),
+        cmd::ClientKillNewFormat::lib_name("lib_name2"),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "FLAGS", "flags1", "LIB-NAME", "lib_name2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::lib_name("lib_name1"),
-        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::lib_name("lib_name1"),
+        cmd::ClientKillNewFormat::lib_ver("lib_ver2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1010,54 +981,54 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver1"),
-        crate::cmd::ClientKillNewFormat::db(2i64),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::lib_ver("lib_ver1"),
+        cmd::ClientKillNewFormat::db(2i64),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "LIB-VER", "lib_ver1", "DB", "2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::db(1i64),
-        crate::cmd::ClientKillNewFormat::capa("capa2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::db(1i64),
+        cmd::ClientKillNewFormat::capa("capa2"),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "DB", "1", "CAPA", "capa2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::capa("capa1"),
-        crate::cmd::ClientKillNewFormat::ip("ip2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::capa("capa1"),
+        cmd::ClientKillNewFormat::ip("ip2"),
     ]);
     assert_eq!(args(&c), ["CLIENT", "KILL", "CAPA", "capa1", "IP", "ip2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::ip("ip1"),
-        crate::cmd::ClientKillNewFormat::not_type(crate::cmd::ClientKillNotClientType::Primary),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::ip("ip1"),
+        cmd::ClientKillNewFormat::not_type(cmd::ClientKillNotClientType::Primary),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "IP", "ip1", "NOT-TYPE", "PRIMARY"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_type(crate::cmd::ClientKillNotClientType::Slave),
-        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_type(cmd::ClientKillNotClientType::Slave),
+        cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "NOT-TYPE", "SLAVE", "NOT-ID", "1", "2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
-        crate::cmd::ClientKillNewFormat::not_user("not_username3"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
+        cmd::ClientKillNewFormat::not_user("not_username3"),
     ]);
     assert_eq!(
         args(&c),
@@ -1072,10 +1043,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_user("not_username1"),
-        crate::cmd::ClientKillNewFormat::not_addr("not_addr2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_user("not_username1"),
+        cmd::ClientKillNewFormat::not_addr("not_addr2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1089,10 +1060,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_addr("not_addr1"),
-        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_addr("not_addr1"),
+        cmd::ClientKillNewFormat::not_laddr("not_laddr2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1106,10 +1077,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr1"),
-        crate::cmd::ClientKillNewFormat::not_name("not_name2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_laddr("not_laddr1"),
+        cmd::ClientKillNewFormat::not_name("not_name2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1123,10 +1094,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_name("not_name1"),
-        crate::cmd::ClientKillNewFormat::not_flags("not_flags2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_name("not_name1"),
+        cmd::ClientKillNewFormat::not_flags("not_flags2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1140,10 +1111,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_flags("not_flags1"),
-        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_flags("not_flags1"),
+        cmd::ClientKillNewFormat::not_lib_name("not_lib_name2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1157,10 +1128,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name1"),
-        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_lib_name("not_lib_name1"),
+        cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1174,10 +1145,10 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver1"),
-        crate::cmd::ClientKillNewFormat::not_db(2i64),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver1"),
+        cmd::ClientKillNewFormat::not_db(2i64),
     ]);
     assert_eq!(
         args(&c),
@@ -1191,20 +1162,20 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_db(1i64),
-        crate::cmd::ClientKillNewFormat::not_capa("not_capa2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_db(1i64),
+        cmd::ClientKillNewFormat::not_capa("not_capa2"),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "NOT-DB", "1", "NOT-CAPA", "not_capa2"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_capa("not_capa1"),
-        crate::cmd::ClientKillNewFormat::not_ip("not_ip2"),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_capa("not_capa1"),
+        cmd::ClientKillNewFormat::not_ip("not_ip2"),
     ]);
     assert_eq!(
         args(&c),
@@ -1218,32 +1189,32 @@ fn client_kill() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientKill::new_format([
-        crate::cmd::ClientKillNewFormat::not_ip("not_ip1"),
-        crate::cmd::ClientKillNewFormat::id([2i64, 3i64]),
+    Command::check(&c).unwrap();
+    let c = cmd::ClientKill::new_format([
+        cmd::ClientKillNewFormat::not_ip("not_ip1"),
+        cmd::ClientKillNewFormat::id([2i64, 3i64]),
     ]);
     assert_eq!(
         args(&c),
         ["CLIENT", "KILL", "NOT-IP", "not_ip1", "ID", "2", "3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_list() {
-    let c = crate::cmd::ClientList::new();
+    let c = cmd::ClientList::new();
     assert_eq!(args(&c), ["CLIENT", "LIST"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientList::new()
-        .type_(crate::cmd::ClientListClientType::Normal)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientList::new()
+        .type_(cmd::ClientListClientType::Normal)
         .id([1i64, 2i64])
         .user("username3")
         .addr("addr4")
         .laddr("laddr5")
-        .skipme(crate::cmd::ClientListSkipme::Yes)
+        .skipme(cmd::ClientListSkipme::Yes)
         .maxage(6i64)
         .name("name7")
         .idle(8i64)
@@ -1253,7 +1224,7 @@ fn client_list() {
         .db(12i64)
         .capa("capa13")
         .ip("ip14")
-        .not_type(crate::cmd::ClientListNotClientType::Normal)
+        .not_type(cmd::ClientListNotClientType::Normal)
         .not_id([15i64, 16i64])
         .not_user("not_username17")
         .not_addr("not_addr18")
@@ -1329,14 +1300,14 @@ fn client_list() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientList::new()
-        .type_(crate::cmd::ClientListClientType::Master)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientList::new()
+        .type_(cmd::ClientListClientType::Master)
         .id([1i64, 2i64])
         .user("username3")
         .addr("addr4")
         .laddr("laddr5")
-        .skipme(crate::cmd::ClientListSkipme::No)
+        .skipme(cmd::ClientListSkipme::No)
         .maxage(6i64)
         .name("name7")
         .idle(8i64)
@@ -1346,7 +1317,7 @@ fn client_list() {
         .db(12i64)
         .capa("capa13")
         .ip("ip14")
-        .not_type(crate::cmd::ClientListNotClientType::Master)
+        .not_type(cmd::ClientListNotClientType::Master)
         .not_id([15i64, 16i64])
         .not_user("not_username17")
         .not_addr("not_addr18")
@@ -1422,14 +1393,14 @@ fn client_list() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientList::new()
-        .type_(crate::cmd::ClientListClientType::Replica)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientList::new()
+        .type_(cmd::ClientListClientType::Replica)
         .id([1i64, 2i64])
         .user("username3")
         .addr("addr4")
         .laddr("laddr5")
-        .skipme(crate::cmd::ClientListSkipme::Yes)
+        .skipme(cmd::ClientListSkipme::Yes)
         .maxage(6i64)
         .name("name7")
         .idle(8i64)
@@ -1439,7 +1410,7 @@ fn client_list() {
         .db(12i64)
         .capa("capa13")
         .ip("ip14")
-        .not_type(crate::cmd::ClientListNotClientType::Replica)
+        .not_type(cmd::ClientListNotClientType::Replica)
         .not_id([15i64, 16i64])
         .not_user("not_username17")
         .not_addr("not_addr18")
@@ -1515,14 +1486,14 @@ fn client_list() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientList::new()
-        .type_(crate::cmd::ClientListClientType::Pubsub)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientList::new()
+        .type_(cmd::ClientListClientType::Pubsub)
         .id([1i64, 2i64])
         .user("username3")
         .addr("addr4")
         .laddr("laddr5")
-        .skipme(crate::cmd::ClientListSkipme::No)
+        .skipme(cmd::ClientListSkipme::No)
         .maxage(6i64)
         .name("name7")
         .idle(8i64)
@@ -1532,7 +1503,7 @@ fn client_list() {
         .db(12i64)
         .capa("capa13")
         .ip("ip14")
-        .not_type(crate::cmd::ClientListNotClientType::Pubsub)
+        .not_type(cmd::ClientListNotClientType::Pubsub)
         .not_id([15i64, 16i64])
         .not_user("not_username17")
         .not_addr("not_addr18")
@@ -1608,116 +1579,116 @@ fn client_list() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_no_evict() {
-    let c = crate::cmd::ClientNoEvict::new(crate::cmd::ClientNoEvictEnabled::On);
+    let c = cmd::ClientNoEvict::new(cmd::ClientNoEvictEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "NO-EVICT", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientNoEvict::new(crate::cmd::ClientNoEvictEnabled::On);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientNoEvict::new(cmd::ClientNoEvictEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "NO-EVICT", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientNoEvict::new(crate::cmd::ClientNoEvictEnabled::Off);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientNoEvict::new(cmd::ClientNoEvictEnabled::Off);
     assert_eq!(args(&c), ["CLIENT", "NO-EVICT", "OFF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_no_touch() {
-    let c = crate::cmd::ClientNoTouch::new(crate::cmd::ClientNoTouchEnabled::On);
+    let c = cmd::ClientNoTouch::new(cmd::ClientNoTouchEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "NO-TOUCH", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientNoTouch::new(crate::cmd::ClientNoTouchEnabled::On);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientNoTouch::new(cmd::ClientNoTouchEnabled::On);
     assert_eq!(args(&c), ["CLIENT", "NO-TOUCH", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientNoTouch::new(crate::cmd::ClientNoTouchEnabled::Off);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientNoTouch::new(cmd::ClientNoTouchEnabled::Off);
     assert_eq!(args(&c), ["CLIENT", "NO-TOUCH", "OFF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_pause() {
-    let c = crate::cmd::ClientPause::new(1i64);
+    let c = cmd::ClientPause::new(1i64);
     assert_eq!(args(&c), ["CLIENT", "PAUSE", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientPause::new(1i64)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientPause::new(1i64)
         .all()
-        .mode(crate::cmd::ClientPauseMode::Write);
+        .mode(cmd::ClientPauseMode::Write);
     assert_eq!(args(&c), ["CLIENT", "PAUSE", "1", "WRITE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientPause::new(1i64)
-        .mode(crate::cmd::ClientPauseMode::Write)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientPause::new(1i64)
+        .mode(cmd::ClientPauseMode::Write)
         .all();
     assert_eq!(args(&c), ["CLIENT", "PAUSE", "1", "ALL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_reply() {
-    let c = crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::On);
+    let c = cmd::ClientReply::new(cmd::ClientReplyAction::On);
     assert_eq!(args(&c), ["CLIENT", "REPLY", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::On);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientReply::new(cmd::ClientReplyAction::On);
     assert_eq!(args(&c), ["CLIENT", "REPLY", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::Off);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientReply::new(cmd::ClientReplyAction::Off);
     assert_eq!(args(&c), ["CLIENT", "REPLY", "OFF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::Skip);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientReply::new(cmd::ClientReplyAction::Skip);
     assert_eq!(args(&c), ["CLIENT", "REPLY", "SKIP"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_setinfo() {
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_name("libname1"));
+    let c = cmd::ClientSetinfo::new(cmd::ClientSetinfoAttr::lib_name("libname1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-NAME", "libname1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_name("libname1"));
+    Command::check(&c).unwrap();
+    let c = cmd::ClientSetinfo::new(cmd::ClientSetinfoAttr::lib_name("libname1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-NAME", "libname1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_ver("libver1"));
+    Command::check(&c).unwrap();
+    let c = cmd::ClientSetinfo::new(cmd::ClientSetinfoAttr::lib_ver("libver1"));
     assert_eq!(args(&c), ["CLIENT", "SETINFO", "LIB-VER", "libver1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_setname() {
-    let c = crate::cmd::ClientSetname::new("connection_name1");
+    let c = cmd::ClientSetname::new("connection_name1");
     assert_eq!(args(&c), ["CLIENT", "SETNAME", "connection_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientSetname::new("connection_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClientSetname::new("connection_name1");
     assert_eq!(args(&c), ["CLIENT", "SETNAME", "connection_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_tracking() {
-    let c = crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::On);
+    let c = cmd::ClientTracking::new(cmd::ClientTrackingStatus::On);
     assert_eq!(args(&c), ["CLIENT", "TRACKING", "ON"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::On)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientTracking::new(cmd::ClientTrackingStatus::On)
         .redirect(1i64)
         .prefix(["prefix2", "prefix3"])
         .bcast()
@@ -1732,8 +1703,8 @@ fn client_tracking() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::Off)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientTracking::new(cmd::ClientTrackingStatus::Off)
         .redirect(1i64)
         .prefix(["prefix2", "prefix3"])
         .bcast()
@@ -1748,300 +1719,300 @@ fn client_tracking() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_trackinginfo() {
-    let c = crate::cmd::ClientTrackinginfo::new();
+    let c = cmd::ClientTrackinginfo::new();
     assert_eq!(args(&c), ["CLIENT", "TRACKINGINFO"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientTrackinginfo::new();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClientTrackinginfo::new();
     assert_eq!(args(&c), ["CLIENT", "TRACKINGINFO"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_unblock() {
-    let c = crate::cmd::ClientUnblock::new(1i64);
+    let c = cmd::ClientUnblock::new(1i64);
     assert_eq!(args(&c), ["CLIENT", "UNBLOCK", "1"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientUnblock::new(1i64)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientUnblock::new(1i64)
         .error()
-        .unblock_type(crate::cmd::ClientUnblockUnblockType::Timeout);
+        .unblock_type(cmd::ClientUnblockUnblockType::Timeout);
     assert_eq!(args(&c), ["CLIENT", "UNBLOCK", "1", "TIMEOUT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientUnblock::new(1i64)
-        .unblock_type(crate::cmd::ClientUnblockUnblockType::Timeout)
+    Command::check(&c).unwrap();
+    let c = cmd::ClientUnblock::new(1i64)
+        .unblock_type(cmd::ClientUnblockUnblockType::Timeout)
         .error();
     assert_eq!(args(&c), ["CLIENT", "UNBLOCK", "1", "ERROR"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn client_unpause() {
-    let c = crate::cmd::ClientUnpause::new();
+    let c = cmd::ClientUnpause::new();
     assert_eq!(args(&c), ["CLIENT", "UNPAUSE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClientUnpause::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClientUnpause::new();
     assert_eq!(args(&c), ["CLIENT", "UNPAUSE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_addslots() {
-    let c = crate::cmd::ClusterAddslots::new([1i64, 2i64]);
+    let c = cmd::ClusterAddslots::new([1i64, 2i64]);
     assert_eq!(args(&c), ["CLUSTER", "ADDSLOTS", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterAddslots::new([1i64, 2i64]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterAddslots::new([1i64, 2i64]);
     assert_eq!(args(&c), ["CLUSTER", "ADDSLOTS", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_addslotsrange() {
-    let c = crate::cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
+    let c = cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
     assert_eq!(args(&c), ["CLUSTER", "ADDSLOTSRANGE", "1", "2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
     assert_eq!(args(&c), ["CLUSTER", "ADDSLOTSRANGE", "1", "2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_bumpepoch() {
-    let c = crate::cmd::ClusterBumpepoch::new();
+    let c = cmd::ClusterBumpepoch::new();
     assert_eq!(args(&c), ["CLUSTER", "BUMPEPOCH"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterBumpepoch::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterBumpepoch::new();
     assert_eq!(args(&c), ["CLUSTER", "BUMPEPOCH"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_cancelslotmigrations() {
-    let c = crate::cmd::ClusterCancelslotmigrations::new();
+    let c = cmd::ClusterCancelslotmigrations::new();
     assert_eq!(args(&c), ["CLUSTER", "CANCELSLOTMIGRATIONS"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterCancelslotmigrations::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterCancelslotmigrations::new();
     assert_eq!(args(&c), ["CLUSTER", "CANCELSLOTMIGRATIONS"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_count_failure_reports() {
-    let c = crate::cmd::ClusterCountFailureReports::new("node_id1");
+    let c = cmd::ClusterCountFailureReports::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "COUNT-FAILURE-REPORTS", "node_id1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterCountFailureReports::new("node_id1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterCountFailureReports::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "COUNT-FAILURE-REPORTS", "node_id1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_countkeysinslot() {
-    let c = crate::cmd::ClusterCountkeysinslot::new(1i64);
+    let c = cmd::ClusterCountkeysinslot::new(1i64);
     assert_eq!(args(&c), ["CLUSTER", "COUNTKEYSINSLOT", "1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterCountkeysinslot::new(1i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterCountkeysinslot::new(1i64);
     assert_eq!(args(&c), ["CLUSTER", "COUNTKEYSINSLOT", "1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_delslots() {
-    let c = crate::cmd::ClusterDelslots::new([1i64, 2i64]);
+    let c = cmd::ClusterDelslots::new([1i64, 2i64]);
     assert_eq!(args(&c), ["CLUSTER", "DELSLOTS", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterDelslots::new([1i64, 2i64]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterDelslots::new([1i64, 2i64]);
     assert_eq!(args(&c), ["CLUSTER", "DELSLOTS", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_delslotsrange() {
-    let c = crate::cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
+    let c = cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
     assert_eq!(args(&c), ["CLUSTER", "DELSLOTSRANGE", "1", "2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]);
     assert_eq!(args(&c), ["CLUSTER", "DELSLOTSRANGE", "1", "2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_failover() {
-    let c = crate::cmd::ClusterFailover::new();
+    let c = cmd::ClusterFailover::new();
     assert_eq!(args(&c), ["CLUSTER", "FAILOVER"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterFailover::new()
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterFailover::new()
         .takeover()
-        .options(crate::cmd::ClusterFailoverOptions::Force);
+        .options(cmd::ClusterFailoverOptions::Force);
     assert_eq!(args(&c), ["CLUSTER", "FAILOVER", "FORCE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterFailover::new()
-        .options(crate::cmd::ClusterFailoverOptions::Force)
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterFailover::new()
+        .options(cmd::ClusterFailoverOptions::Force)
         .takeover();
     assert_eq!(args(&c), ["CLUSTER", "FAILOVER", "TAKEOVER"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_flushslot() {
-    let c = crate::cmd::ClusterFlushslot::new(1i64);
+    let c = cmd::ClusterFlushslot::new(1i64);
     assert_eq!(args(&c), ["CLUSTER", "FLUSHSLOT", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterFlushslot::new(1i64)
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterFlushslot::new(1i64)
         .sync()
-        .flush_type(crate::cmd::ClusterFlushslotFlushType::Async);
+        .flush_type(cmd::ClusterFlushslotFlushType::Async);
     assert_eq!(args(&c), ["CLUSTER", "FLUSHSLOT", "1", "ASYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterFlushslot::new(1i64)
-        .flush_type(crate::cmd::ClusterFlushslotFlushType::Async)
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterFlushslot::new(1i64)
+        .flush_type(cmd::ClusterFlushslotFlushType::Async)
         .sync();
     assert_eq!(args(&c), ["CLUSTER", "FLUSHSLOT", "1", "SYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_flushslots() {
-    let c = crate::cmd::ClusterFlushslots::new();
+    let c = cmd::ClusterFlushslots::new();
     assert_eq!(args(&c), ["CLUSTER", "FLUSHSLOTS"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterFlushslots::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterFlushslots::new();
     assert_eq!(args(&c), ["CLUSTER", "FLUSHSLOTS"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_forget() {
-    let c = crate::cmd::ClusterForget::new("node_id1");
+    let c = cmd::ClusterForget::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "FORGET", "node_id1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterForget::new("node_id1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterForget::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "FORGET", "node_id1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_getkeysinslot() {
-    let c = crate::cmd::ClusterGetkeysinslot::new(1i64, 2i64);
+    let c = cmd::ClusterGetkeysinslot::new(1i64, 2i64);
     assert_eq!(args(&c), ["CLUSTER", "GETKEYSINSLOT", "1", "2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterGetkeysinslot::new(1i64, 2i64);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterGetkeysinslot::new(1i64, 2i64);
     assert_eq!(args(&c), ["CLUSTER", "GETKEYSINSLOT", "1", "2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_getslotmigrations() {
-    let c = crate::cmd::ClusterGetslotmigrations::new();
+    let c = cmd::ClusterGetslotmigrations::new();
     assert_eq!(args(&c), ["CLUSTER", "GETSLOTMIGRATIONS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterGetslotmigrations::new();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterGetslotmigrations::new();
     assert_eq!(args(&c), ["CLUSTER", "GETSLOTMIGRATIONS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_help() {
-    let c = crate::cmd::ClusterHelp::new();
+    let c = cmd::ClusterHelp::new();
     assert_eq!(args(&c), ["CLUSTER", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterHelp::new();
     assert_eq!(args(&c), ["CLUSTER", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_info() {
-    let c = crate::cmd::ClusterInfo::new();
+    let c = cmd::ClusterInfo::new();
     assert_eq!(args(&c), ["CLUSTER", "INFO"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterInfo::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterInfo::new();
     assert_eq!(args(&c), ["CLUSTER", "INFO"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_keyslot() {
-    let c = crate::cmd::ClusterKeyslot::new("key1");
+    let c = cmd::ClusterKeyslot::new("key1");
     assert_eq!(args(&c), ["CLUSTER", "KEYSLOT", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterKeyslot::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterKeyslot::new("key1");
     assert_eq!(args(&c), ["CLUSTER", "KEYSLOT", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_links() {
-    let c = crate::cmd::ClusterLinks::new();
+    let c = cmd::ClusterLinks::new();
     assert_eq!(args(&c), ["CLUSTER", "LINKS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterLinks::new();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterLinks::new();
     assert_eq!(args(&c), ["CLUSTER", "LINKS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_meet() {
-    let c = crate::cmd::ClusterMeet::new("ip1", 2i64);
+    let c = cmd::ClusterMeet::new("ip1", 2i64);
     assert_eq!(args(&c), ["CLUSTER", "MEET", "ip1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterMeet::new("ip1", 2i64).cluster_bus_port(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterMeet::new("ip1", 2i64).cluster_bus_port(3i64);
     assert_eq!(args(&c), ["CLUSTER", "MEET", "ip1", "2", "3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_migrateslots() {
-    let c = crate::cmd::ClusterMigrateslots::new([
+    let c = cmd::ClusterMigrateslots::new([
         ([(1i64, 2i64), (3i64, 4i64)], "node_id5"),
         ([(6i64, 7i64), (8i64, 9i64)], "node_id10"),
     ]);
@@ -2067,8 +2038,8 @@ fn cluster_migrateslots() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterMigrateslots::new([
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterMigrateslots::new([
         ([(1i64, 2i64), (3i64, 4i64)], "node_id5"),
         ([(6i64, 7i64), (8i64, 9i64)], "node_id10"),
     ]);
@@ -2094,136 +2065,128 @@ fn cluster_migrateslots() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_myid() {
-    let c = crate::cmd::ClusterMyid::new();
+    let c = cmd::ClusterMyid::new();
     assert_eq!(args(&c), ["CLUSTER", "MYID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterMyid::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterMyid::new();
     assert_eq!(args(&c), ["CLUSTER", "MYID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_myshardid() {
-    let c = crate::cmd::ClusterMyshardid::new();
+    let c = cmd::ClusterMyshardid::new();
     assert_eq!(args(&c), ["CLUSTER", "MYSHARDID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterMyshardid::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterMyshardid::new();
     assert_eq!(args(&c), ["CLUSTER", "MYSHARDID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_nodes() {
-    let c = crate::cmd::ClusterNodes::new();
+    let c = cmd::ClusterNodes::new();
     assert_eq!(args(&c), ["CLUSTER", "NODES"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterNodes::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterNodes::new();
     assert_eq!(args(&c), ["CLUSTER", "NODES"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_replicas() {
-    let c = crate::cmd::ClusterReplicas::new("node_id1");
+    let c = cmd::ClusterReplicas::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "REPLICAS", "node_id1"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterReplicas::new("node_id1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterReplicas::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "REPLICAS", "node_id1"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_replicate() {
-    let c =
-        crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::node_id("node_id1"));
+    let c = cmd::ClusterReplicate::new(cmd::ClusterReplicateArgs::node_id("node_id1"));
     assert_eq!(args(&c), ["CLUSTER", "REPLICATE", "node_id1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::node_id("node_id1"));
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterReplicate::new(cmd::ClusterReplicateArgs::node_id("node_id1"));
     assert_eq!(args(&c), ["CLUSTER", "REPLICATE", "node_id1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::NoOne);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterReplicate::new(cmd::ClusterReplicateArgs::NoOne);
     assert_eq!(args(&c), ["CLUSTER", "REPLICATE", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_reset() {
-    let c = crate::cmd::ClusterReset::new();
+    let c = cmd::ClusterReset::new();
     assert_eq!(args(&c), ["CLUSTER", "RESET"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterReset::new()
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterReset::new()
         .soft()
-        .reset_type(crate::cmd::ClusterResetResetType::Hard);
+        .reset_type(cmd::ClusterResetResetType::Hard);
     assert_eq!(args(&c), ["CLUSTER", "RESET", "HARD"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterReset::new()
-        .reset_type(crate::cmd::ClusterResetResetType::Hard)
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterReset::new()
+        .reset_type(cmd::ClusterResetResetType::Hard)
         .soft();
     assert_eq!(args(&c), ["CLUSTER", "RESET", "SOFT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_saveconfig() {
-    let c = crate::cmd::ClusterSaveconfig::new();
+    let c = cmd::ClusterSaveconfig::new();
     assert_eq!(args(&c), ["CLUSTER", "SAVECONFIG"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSaveconfig::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSaveconfig::new();
     assert_eq!(args(&c), ["CLUSTER", "SAVECONFIG"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_set_config_epoch() {
-    let c = crate::cmd::ClusterSetConfigEpoch::new(1i64);
+    let c = cmd::ClusterSetConfigEpoch::new(1i64);
     assert_eq!(args(&c), ["CLUSTER", "SET-CONFIG-EPOCH", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSetConfigEpoch::new(1i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSetConfigEpoch::new(1i64);
     assert_eq!(args(&c), ["CLUSTER", "SET-CONFIG-EPOCH", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_setslot() {
-    let c = crate::cmd::ClusterSetslot::new(
-        1i64,
-        crate::cmd::ClusterSetslotSubcommand::importing("importing2"),
-    );
+    let c = cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::importing("importing2"));
     assert_eq!(
         args(&c),
         ["CLUSTER", "SETSLOT", "1", "IMPORTING", "importing2"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSetslot::new(
-        1i64,
-        crate::cmd::ClusterSetslotSubcommand::importing("importing2"),
-    )
-    .timeout(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::importing("importing2"))
+        .timeout(3i64);
     assert_eq!(
         args(&c),
         [
@@ -2237,12 +2200,9 @@ fn cluster_setslot() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSetslot::new(
-        1i64,
-        crate::cmd::ClusterSetslotSubcommand::migrating("migrating2"),
-    )
-    .timeout(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::migrating("migrating2"))
+        .timeout(3i64);
     assert_eq!(
         args(&c),
         [
@@ -2256,68 +2216,62 @@ fn cluster_setslot() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
     let c =
-        crate::cmd::ClusterSetslot::new(1i64, crate::cmd::ClusterSetslotSubcommand::node("node2"))
-            .timeout(3i64);
+        cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::node("node2")).timeout(3i64);
     assert_eq!(
         args(&c),
         ["CLUSTER", "SETSLOT", "1", "NODE", "node2", "TIMEOUT", "3"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSetslot::new(1i64, crate::cmd::ClusterSetslotSubcommand::Stable)
-        .timeout(2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::Stable).timeout(2i64);
     assert_eq!(
         args(&c),
         ["CLUSTER", "SETSLOT", "1", "STABLE", "TIMEOUT", "2"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_shards() {
-    let c = crate::cmd::ClusterShards::new();
+    let c = cmd::ClusterShards::new();
     assert_eq!(args(&c), ["CLUSTER", "SHARDS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterShards::new();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterShards::new();
     assert_eq!(args(&c), ["CLUSTER", "SHARDS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_slaves() {
-    let c = crate::cmd::ClusterSlaves::new("node_id1");
+    let c = cmd::ClusterSlaves::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "SLAVES", "node_id1"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSlaves::new("node_id1");
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSlaves::new("node_id1");
     assert_eq!(args(&c), ["CLUSTER", "SLAVES", "node_id1"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_slot_stats() {
-    let c = crate::cmd::ClusterSlotStats::new(crate::cmd::ClusterSlotStatsFilter::slotsrange(
-        1i64, 2i64,
-    ));
+    let c = cmd::ClusterSlotStats::new(cmd::ClusterSlotStatsFilter::slotsrange(1i64, 2i64));
     assert_eq!(args(&c), ["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "1", "2"]);
-    let _: PhantomData<Vec<(i64, std::collections::HashMap<String, i64>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSlotStats::new(crate::cmd::ClusterSlotStatsFilter::slotsrange(
-        1i64, 2i64,
-    ));
+    let _: PhantomData<Vec<(i64, HashMap<String, i64>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSlotStats::new(cmd::ClusterSlotStatsFilter::slotsrange(1i64, 2i64));
     assert_eq!(args(&c), ["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "1", "2"]);
-    let _: PhantomData<Vec<(i64, std::collections::HashMap<String, i64>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSlotStats::new(crate::cmd::ClusterSlotStatsFilter::orderby(
-        crate::cmd::ClusterSlotStatsOrderby::new("metric1")
+    let _: PhantomData<Vec<(i64, HashMap<String, i64>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSlotStats::new(cmd::ClusterSlotStatsFilter::orderby(
+        cmd::ClusterSlotStatsOrderby::new("metric1")
             .limit(2i64)
-            .order(crate::cmd::ClusterSlotStatsOrder::Asc)
+            .order(cmd::ClusterSlotStatsOrder::Asc)
             .desc(),
     ));
     assert_eq!(
@@ -2332,41 +2286,41 @@ fn cluster_slot_stats() {
             "DESC"
         ]
     );
-    let _: PhantomData<Vec<(i64, std::collections::HashMap<String, i64>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(i64, HashMap<String, i64>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_slots() {
-    let c = crate::cmd::ClusterSlots::new();
+    let c = cmd::ClusterSlots::new();
     assert_eq!(args(&c), ["CLUSTER", "SLOTS"]);
-    let _: PhantomData<Vec<Vec<crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSlots::new();
+    let _: PhantomData<Vec<Vec<Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSlots::new();
     assert_eq!(args(&c), ["CLUSTER", "SLOTS"]);
-    let _: PhantomData<Vec<Vec<crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Vec<Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn cluster_syncslots() {
-    let c = crate::cmd::ClusterSyncslots::new(["args1", "args2"]);
+    let c = cmd::ClusterSyncslots::new(["args1", "args2"]);
     assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS", "args1", "args2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ClusterSyncslots::new(["args1", "args2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::ClusterSyncslots::new(["args1", "args2"]);
     assert_eq!(args(&c), ["CLUSTER", "SYNCSLOTS", "args1", "args2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn clusterscan() {
-    let c = crate::cmd::Clusterscan::new("cursor1");
+    let c = cmd::Clusterscan::new("cursor1");
     assert_eq!(args(&c), ["CLUSTERSCAN", "cursor1"]);
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Clusterscan::new("cursor1")
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Clusterscan::new("cursor1")
         .match_("match_pattern2")
         .count(3i64)
         .type_("type4")
@@ -2386,13 +2340,13 @@ fn clusterscan() {
             "5"
         ]
     );
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command() {
-    let c = crate::cmd::Command::new();
+    let c = cmd::Command::new();
     assert_eq!(args(&c), ["COMMAND"]);
     let _: PhantomData<
         Vec<(
@@ -2404,12 +2358,12 @@ fn command() {
             i64,
             Vec<String>,
             Vec<String>,
-            Vec<std::collections::HashMap<String, crate::Value>>,
-            crate::Value,
+            Vec<HashMap<String, Value>>,
+            Value,
         )>,
     > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Command::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Command::new();
     assert_eq!(args(&c), ["COMMAND"]);
     let _: PhantomData<
         Vec<(
@@ -2421,86 +2375,82 @@ fn command() {
             i64,
             Vec<String>,
             Vec<String>,
-            Vec<std::collections::HashMap<String, crate::Value>>,
-            crate::Value,
+            Vec<HashMap<String, Value>>,
+            Value,
         )>,
     > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_count() {
-    let c = crate::cmd::CommandCount::new();
+    let c = cmd::CommandCount::new();
     assert_eq!(args(&c), ["COMMAND", "COUNT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandCount::new();
+    Command::check(&c).unwrap();
+    let c = cmd::CommandCount::new();
     assert_eq!(args(&c), ["COMMAND", "COUNT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_docs() {
-    let c = crate::cmd::CommandDocs::new();
+    let c = cmd::CommandDocs::new();
     assert_eq!(args(&c), ["COMMAND", "DOCS"]);
-    let _: PhantomData<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandDocs::new().command_name(["command_name1", "command_name2"]);
+    let _: PhantomData<HashMap<String, HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandDocs::new().command_name(["command_name1", "command_name2"]);
     assert_eq!(
         args(&c),
         ["COMMAND", "DOCS", "command_name1", "command_name2"]
     );
-    let _: PhantomData<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_getkeys() {
-    let c = crate::cmd::CommandGetkeys::new("command1");
+    let c = cmd::CommandGetkeys::new("command1");
     assert_eq!(args(&c), ["COMMAND", "GETKEYS", "command1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandGetkeys::new("command1").arg(["arg2", "arg3"]);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandGetkeys::new("command1").arg(["arg2", "arg3"]);
     assert_eq!(args(&c), ["COMMAND", "GETKEYS", "command1", "arg2", "arg3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_getkeysandflags() {
-    let c = crate::cmd::CommandGetkeysandflags::new("command1");
+    let c = cmd::CommandGetkeysandflags::new("command1");
     assert_eq!(args(&c), ["COMMAND", "GETKEYSANDFLAGS", "command1"]);
-    let _: PhantomData<Vec<(bytes::Bytes, Vec<String>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandGetkeysandflags::new("command1").arg(["arg2", "arg3"]);
+    let _: PhantomData<Vec<(Bytes, Vec<String>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandGetkeysandflags::new("command1").arg(["arg2", "arg3"]);
     assert_eq!(
         args(&c),
         ["COMMAND", "GETKEYSANDFLAGS", "command1", "arg2", "arg3"]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, Vec<String>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, Vec<String>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_help() {
-    let c = crate::cmd::CommandHelp::new();
+    let c = cmd::CommandHelp::new();
     assert_eq!(args(&c), ["COMMAND", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::CommandHelp::new();
     assert_eq!(args(&c), ["COMMAND", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_info() {
-    let c = crate::cmd::CommandInfo::new();
+    let c = cmd::CommandInfo::new();
     assert_eq!(args(&c), ["COMMAND", "INFO"]);
     let _: PhantomData<
         Vec<
@@ -2513,13 +2463,13 @@ fn command_info() {
                 i64,
                 Vec<String>,
                 Vec<String>,
-                Vec<std::collections::HashMap<String, crate::Value>>,
-                crate::Value,
+                Vec<HashMap<String, Value>>,
+                Value,
             )>,
         >,
     > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandInfo::new().command_name(["command_name1", "command_name2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandInfo::new().command_name(["command_name1", "command_name2"]);
     assert_eq!(
         args(&c),
         ["COMMAND", "INFO", "command_name1", "command_name2"]
@@ -2535,169 +2485,166 @@ fn command_info() {
                 i64,
                 Vec<String>,
                 Vec<String>,
-                Vec<std::collections::HashMap<String, crate::Value>>,
-                crate::Value,
+                Vec<HashMap<String, Value>>,
+                Value,
             )>,
         >,
     > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn command_list() {
-    let c = crate::cmd::CommandList::new();
+    let c = cmd::CommandList::new();
     assert_eq!(args(&c), ["COMMAND", "LIST"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandList::new()
-        .filterby(crate::cmd::CommandListFilterby::module("module_name1"));
+    Command::check(&c).unwrap();
+    let c = cmd::CommandList::new().filterby(cmd::CommandListFilterby::module("module_name1"));
     assert_eq!(
         args(&c),
         ["COMMAND", "LIST", "FILTERBY", "MODULE", "module_name1"]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandList::new()
-        .filterby(crate::cmd::CommandListFilterby::aclcat("category1"));
+    Command::check(&c).unwrap();
+    let c = cmd::CommandList::new().filterby(cmd::CommandListFilterby::aclcat("category1"));
     assert_eq!(
         args(&c),
         ["COMMAND", "LIST", "FILTERBY", "ACLCAT", "category1"]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandList::new()
-        .filterby(crate::cmd::CommandListFilterby::pattern("pattern1"));
+    Command::check(&c).unwrap();
+    let c = cmd::CommandList::new().filterby(cmd::CommandListFilterby::pattern("pattern1"));
     assert_eq!(
         args(&c),
         ["COMMAND", "LIST", "FILTERBY", "PATTERN", "pattern1"]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn commandlog_get() {
-    let c = crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::Slow);
+    let c = cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "GET", "1", "SLOW"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::Slow);
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "GET", "1", "SLOW"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::LargeRequest);
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::LargeRequest);
     assert_eq!(args(&c), ["COMMANDLOG", "GET", "1", "LARGE-REQUEST"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::LargeReply);
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::LargeReply);
     assert_eq!(args(&c), ["COMMANDLOG", "GET", "1", "LARGE-REPLY"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn commandlog_help() {
-    let c = crate::cmd::CommandlogHelp::new();
+    let c = cmd::CommandlogHelp::new();
     assert_eq!(args(&c), ["COMMANDLOG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogHelp::new();
     assert_eq!(args(&c), ["COMMANDLOG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn commandlog_len() {
-    let c = crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::Slow);
+    let c = cmd::CommandlogLen::new(cmd::CommandlogLenType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "LEN", "SLOW"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::Slow);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogLen::new(cmd::CommandlogLenType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "LEN", "SLOW"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::LargeRequest);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogLen::new(cmd::CommandlogLenType::LargeRequest);
     assert_eq!(args(&c), ["COMMANDLOG", "LEN", "LARGE-REQUEST"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::LargeReply);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogLen::new(cmd::CommandlogLenType::LargeReply);
     assert_eq!(args(&c), ["COMMANDLOG", "LEN", "LARGE-REPLY"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn commandlog_reset() {
-    let c = crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::Slow);
+    let c = cmd::CommandlogReset::new(cmd::CommandlogResetType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "RESET", "SLOW"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::Slow);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogReset::new(cmd::CommandlogResetType::Slow);
     assert_eq!(args(&c), ["COMMANDLOG", "RESET", "SLOW"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::LargeRequest);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogReset::new(cmd::CommandlogResetType::LargeRequest);
     assert_eq!(args(&c), ["COMMANDLOG", "RESET", "LARGE-REQUEST"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::LargeReply);
+    Command::check(&c).unwrap();
+    let c = cmd::CommandlogReset::new(cmd::CommandlogResetType::LargeReply);
     assert_eq!(args(&c), ["COMMANDLOG", "RESET", "LARGE-REPLY"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn config_get() {
-    let c = crate::cmd::ConfigGet::new(["parameter1", "parameter2"]);
+    let c = cmd::ConfigGet::new(["parameter1", "parameter2"]);
     assert_eq!(args(&c), ["CONFIG", "GET", "parameter1", "parameter2"]);
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ConfigGet::new(["parameter1", "parameter2"]);
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ConfigGet::new(["parameter1", "parameter2"]);
     assert_eq!(args(&c), ["CONFIG", "GET", "parameter1", "parameter2"]);
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn config_help() {
-    let c = crate::cmd::ConfigHelp::new();
+    let c = cmd::ConfigHelp::new();
     assert_eq!(args(&c), ["CONFIG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ConfigHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ConfigHelp::new();
     assert_eq!(args(&c), ["CONFIG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn config_resetstat() {
-    let c = crate::cmd::ConfigResetstat::new();
+    let c = cmd::ConfigResetstat::new();
     assert_eq!(args(&c), ["CONFIG", "RESETSTAT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ConfigResetstat::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ConfigResetstat::new();
     assert_eq!(args(&c), ["CONFIG", "RESETSTAT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn config_rewrite() {
-    let c = crate::cmd::ConfigRewrite::new();
+    let c = cmd::ConfigRewrite::new();
     assert_eq!(args(&c), ["CONFIG", "REWRITE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ConfigRewrite::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ConfigRewrite::new();
     assert_eq!(args(&c), ["CONFIG", "REWRITE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn config_set() {
-    let c = crate::cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]);
+    let c = cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
         [
@@ -2710,8 +2657,8 @@ fn config_set() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]);
+    Command::check(&c).unwrap();
+    let c = cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
         [
@@ -2724,310 +2671,308 @@ fn config_set() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn copy() {
-    let c = crate::cmd::Copy::new("source1", "destination2");
+    let c = cmd::Copy::new("source1", "destination2");
     assert_eq!(args(&c), ["COPY", "source1", "destination2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Copy::new("source1", "destination2")
-        .db(3i64)
-        .replace();
+    Command::check(&c).unwrap();
+    let c = cmd::Copy::new("source1", "destination2").db(3i64).replace();
     assert_eq!(
         args(&c),
         ["COPY", "source1", "destination2", "DB", "3", "REPLACE"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn dbsize() {
-    let c = crate::cmd::Dbsize::new();
+    let c = cmd::Dbsize::new();
     assert_eq!(args(&c), ["DBSIZE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Dbsize::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Dbsize::new();
     assert_eq!(args(&c), ["DBSIZE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn debug() {
-    let c = crate::cmd::Debug::new(["args1", "args2"]);
+    let c = cmd::Debug::new(["args1", "args2"]);
     assert_eq!(args(&c), ["DEBUG", "args1", "args2"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Debug::new(["args1", "args2"]);
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Debug::new(["args1", "args2"]);
     assert_eq!(args(&c), ["DEBUG", "args1", "args2"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn decr() {
-    let c = crate::cmd::Decr::new("key1");
+    let c = cmd::Decr::new("key1");
     assert_eq!(args(&c), ["DECR", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Decr::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Decr::new("key1");
     assert_eq!(args(&c), ["DECR", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn decrby() {
-    let c = crate::cmd::Decrby::new("key1", 2i64);
+    let c = cmd::Decrby::new("key1", 2i64);
     assert_eq!(args(&c), ["DECRBY", "key1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Decrby::new("key1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Decrby::new("key1", 2i64);
     assert_eq!(args(&c), ["DECRBY", "key1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn del() {
-    let c = crate::cmd::Del::new(["key1", "key2"]);
+    let c = cmd::Del::new(["key1", "key2"]);
     assert_eq!(args(&c), ["DEL", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Del::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Del::new(["key1", "key2"]);
     assert_eq!(args(&c), ["DEL", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn delifeq() {
-    let c = crate::cmd::Delifeq::new("key1", "value2");
+    let c = cmd::Delifeq::new("key1", "value2");
     assert_eq!(args(&c), ["DELIFEQ", "key1", "value2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Delifeq::new("key1", "value2");
+    Command::check(&c).unwrap();
+    let c = cmd::Delifeq::new("key1", "value2");
     assert_eq!(args(&c), ["DELIFEQ", "key1", "value2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn discard() {
-    let c = crate::cmd::Discard::new();
+    let c = cmd::Discard::new();
     assert_eq!(args(&c), ["DISCARD"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Discard::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Discard::new();
     assert_eq!(args(&c), ["DISCARD"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn dump() {
-    let c = crate::cmd::Dump::new("key1");
+    let c = cmd::Dump::new("key1");
     assert_eq!(args(&c), ["DUMP", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Dump::new("key1");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Dump::new("key1");
     assert_eq!(args(&c), ["DUMP", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn echo() {
-    let c = crate::cmd::Echo::new("message1");
+    let c = cmd::Echo::new("message1");
     assert_eq!(args(&c), ["ECHO", "message1"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Echo::new("message1");
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Echo::new("message1");
     assert_eq!(args(&c), ["ECHO", "message1"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn eval() {
-    let c = crate::cmd::Eval::new("script1");
+    let c = cmd::Eval::new("script1");
     assert_eq!(args(&c), ["EVAL", "script1", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Eval::new("script1")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Eval::new("script1")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["EVAL", "script1", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn evalsha() {
-    let c = crate::cmd::Evalsha::new("sha11");
+    let c = cmd::Evalsha::new("sha11");
     assert_eq!(args(&c), ["EVALSHA", "sha11", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Evalsha::new("sha11")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Evalsha::new("sha11")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["EVALSHA", "sha11", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn evalsha_ro() {
-    let c = crate::cmd::EvalshaRo::new("sha11");
+    let c = cmd::EvalshaRo::new("sha11");
     assert_eq!(args(&c), ["EVALSHA_RO", "sha11", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::EvalshaRo::new("sha11")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::EvalshaRo::new("sha11")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["EVALSHA_RO", "sha11", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn eval_ro() {
-    let c = crate::cmd::EvalRo::new("script1");
+    let c = cmd::EvalRo::new("script1");
     assert_eq!(args(&c), ["EVAL_RO", "script1", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::EvalRo::new("script1")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::EvalRo::new("script1")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["EVAL_RO", "script1", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn exec() {
-    let c = crate::cmd::Exec::new();
+    let c = cmd::Exec::new();
     assert_eq!(args(&c), ["EXEC"]);
-    let _: PhantomData<Option<Vec<crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Exec::new();
+    let _: PhantomData<Option<Vec<Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Exec::new();
     assert_eq!(args(&c), ["EXEC"]);
-    let _: PhantomData<Option<Vec<crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Vec<Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn exists() {
-    let c = crate::cmd::Exists::new(["key1", "key2"]);
+    let c = cmd::Exists::new(["key1", "key2"]);
     assert_eq!(args(&c), ["EXISTS", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Exists::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Exists::new(["key1", "key2"]);
     assert_eq!(args(&c), ["EXISTS", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn expire() {
-    let c = crate::cmd::Expire::new("key1", 2i64);
+    let c = cmd::Expire::new("key1", 2i64);
     assert_eq!(args(&c), ["EXPIRE", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expire::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Expire::new("key1", 2i64)
         .xx()
-        .condition(crate::cmd::ExpireCondition::Nx);
+        .condition(cmd::ExpireCondition::Nx);
     assert_eq!(args(&c), ["EXPIRE", "key1", "2", "NX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expire::new("key1", 2i64)
-        .condition(crate::cmd::ExpireCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Expire::new("key1", 2i64)
+        .condition(cmd::ExpireCondition::Gt)
         .xx();
     assert_eq!(args(&c), ["EXPIRE", "key1", "2", "XX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expire::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Expire::new("key1", 2i64)
         .lt()
-        .condition(crate::cmd::ExpireCondition::Gt);
+        .condition(cmd::ExpireCondition::Gt);
     assert_eq!(args(&c), ["EXPIRE", "key1", "2", "GT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expire::new("key1", 2i64)
-        .condition(crate::cmd::ExpireCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Expire::new("key1", 2i64)
+        .condition(cmd::ExpireCondition::Nx)
         .lt();
     assert_eq!(args(&c), ["EXPIRE", "key1", "2", "LT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn expireat() {
-    let c = crate::cmd::Expireat::new("key1", 2i64);
+    let c = cmd::Expireat::new("key1", 2i64);
     assert_eq!(args(&c), ["EXPIREAT", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expireat::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Expireat::new("key1", 2i64)
         .xx()
-        .condition(crate::cmd::ExpireatCondition::Nx);
+        .condition(cmd::ExpireatCondition::Nx);
     assert_eq!(args(&c), ["EXPIREAT", "key1", "2", "NX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expireat::new("key1", 2i64)
-        .condition(crate::cmd::ExpireatCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Expireat::new("key1", 2i64)
+        .condition(cmd::ExpireatCondition::Gt)
         .xx();
     assert_eq!(args(&c), ["EXPIREAT", "key1", "2", "XX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expireat::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Expireat::new("key1", 2i64)
         .lt()
-        .condition(crate::cmd::ExpireatCondition::Gt);
+        .condition(cmd::ExpireatCondition::Gt);
     assert_eq!(args(&c), ["EXPIREAT", "key1", "2", "GT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expireat::new("key1", 2i64)
-        .condition(crate::cmd::ExpireatCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Expireat::new("key1", 2i64)
+        .condition(cmd::ExpireatCondition::Nx)
         .lt();
     assert_eq!(args(&c), ["EXPIREAT", "key1", "2", "LT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn expiretime() {
-    let c = crate::cmd::Expiretime::new("key1");
+    let c = cmd::Expiretime::new("key1");
     assert_eq!(args(&c), ["EXPIRETIME", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Expiretime::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Expiretime::new("key1");
     assert_eq!(args(&c), ["EXPIRETIME", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn failover() {
-    let c = crate::cmd::Failover::new();
+    let c = cmd::Failover::new();
     assert_eq!(args(&c), ["FAILOVER"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Failover::new()
-        .to(crate::cmd::FailoverTarget::new("host1", 2i64).force())
+    Command::check(&c).unwrap();
+    let c = cmd::Failover::new()
+        .to(cmd::FailoverTarget::new("host1", 2i64).force())
         .abort()
         .timeout(3i64);
     assert_eq!(
@@ -3035,158 +2980,158 @@ fn failover() {
         ["FAILOVER", "TO", "host1", "2", "FORCE", "ABORT", "TIMEOUT", "3"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn fcall() {
-    let c = crate::cmd::Fcall::new("function1");
+    let c = cmd::Fcall::new("function1");
     assert_eq!(args(&c), ["FCALL", "function1", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Fcall::new("function1")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Fcall::new("function1")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["FCALL", "function1", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn fcall_ro() {
-    let c = crate::cmd::FcallRo::new("function1");
+    let c = cmd::FcallRo::new("function1");
     assert_eq!(args(&c), ["FCALL_RO", "function1", "0"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FcallRo::new("function1")
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::FcallRo::new("function1")
         .key(["key2", "key3"])
         .arg(["arg4", "arg5"]);
     assert_eq!(
         args(&c),
         ["FCALL_RO", "function1", "2", "key2", "key3", "arg4", "arg5"]
     );
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn flushall() {
-    let c = crate::cmd::Flushall::new();
+    let c = cmd::Flushall::new();
     assert_eq!(args(&c), ["FLUSHALL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Flushall::new()
+    Command::check(&c).unwrap();
+    let c = cmd::Flushall::new()
         .sync()
-        .flush_type(crate::cmd::FlushallFlushType::Async);
+        .flush_type(cmd::FlushallFlushType::Async);
     assert_eq!(args(&c), ["FLUSHALL", "ASYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Flushall::new()
-        .flush_type(crate::cmd::FlushallFlushType::Async)
+    Command::check(&c).unwrap();
+    let c = cmd::Flushall::new()
+        .flush_type(cmd::FlushallFlushType::Async)
         .sync();
     assert_eq!(args(&c), ["FLUSHALL", "SYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn flushdb() {
-    let c = crate::cmd::Flushdb::new();
+    let c = cmd::Flushdb::new();
     assert_eq!(args(&c), ["FLUSHDB"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Flushdb::new()
+    Command::check(&c).unwrap();
+    let c = cmd::Flushdb::new()
         .sync()
-        .flush_type(crate::cmd::FlushdbFlushType::Async);
+        .flush_type(cmd::FlushdbFlushType::Async);
     assert_eq!(args(&c), ["FLUSHDB", "ASYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Flushdb::new()
-        .flush_type(crate::cmd::FlushdbFlushType::Async)
+    Command::check(&c).unwrap();
+    let c = cmd::Flushdb::new()
+        .flush_type(cmd::FlushdbFlushType::Async)
         .sync();
     assert_eq!(args(&c), ["FLUSHDB", "SYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_delete() {
-    let c = crate::cmd::FunctionDelete::new("library_name1");
+    let c = cmd::FunctionDelete::new("library_name1");
     assert_eq!(args(&c), ["FUNCTION", "DELETE", "library_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionDelete::new("library_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionDelete::new("library_name1");
     assert_eq!(args(&c), ["FUNCTION", "DELETE", "library_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_dump() {
-    let c = crate::cmd::FunctionDump::new();
+    let c = cmd::FunctionDump::new();
     assert_eq!(args(&c), ["FUNCTION", "DUMP"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionDump::new();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionDump::new();
     assert_eq!(args(&c), ["FUNCTION", "DUMP"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_flush() {
-    let c = crate::cmd::FunctionFlush::new();
+    let c = cmd::FunctionFlush::new();
     assert_eq!(args(&c), ["FUNCTION", "FLUSH"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionFlush::new()
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionFlush::new()
         .sync()
-        .flush_type(crate::cmd::FunctionFlushFlushType::Async);
+        .flush_type(cmd::FunctionFlushFlushType::Async);
     assert_eq!(args(&c), ["FUNCTION", "FLUSH", "ASYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionFlush::new()
-        .flush_type(crate::cmd::FunctionFlushFlushType::Async)
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionFlush::new()
+        .flush_type(cmd::FunctionFlushFlushType::Async)
         .sync();
     assert_eq!(args(&c), ["FUNCTION", "FLUSH", "SYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_help() {
-    let c = crate::cmd::FunctionHelp::new();
+    let c = cmd::FunctionHelp::new();
     assert_eq!(args(&c), ["FUNCTION", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionHelp::new();
     assert_eq!(args(&c), ["FUNCTION", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_kill() {
-    let c = crate::cmd::FunctionKill::new();
+    let c = cmd::FunctionKill::new();
     assert_eq!(args(&c), ["FUNCTION", "KILL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionKill::new();
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionKill::new();
     assert_eq!(args(&c), ["FUNCTION", "KILL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_list() {
-    let c = crate::cmd::FunctionList::new();
+    let c = cmd::FunctionList::new();
     assert_eq!(args(&c), ["FUNCTION", "LIST"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionList::new()
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionList::new()
         .libraryname("library_name_pattern1")
         .withcode();
     assert_eq!(
@@ -3199,72 +3144,72 @@ fn function_list() {
             "WITHCODE"
         ]
     );
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_load() {
-    let c = crate::cmd::FunctionLoad::new("function_code1");
+    let c = cmd::FunctionLoad::new("function_code1");
     assert_eq!(args(&c), ["FUNCTION", "LOAD", "function_code1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionLoad::new("function_code1").replace();
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionLoad::new("function_code1").replace();
     assert_eq!(args(&c), ["FUNCTION", "LOAD", "REPLACE", "function_code1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_restore() {
-    let c = crate::cmd::FunctionRestore::new("serialized_value1");
+    let c = cmd::FunctionRestore::new("serialized_value1");
     assert_eq!(args(&c), ["FUNCTION", "RESTORE", "serialized_value1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionRestore::new("serialized_value1")
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionRestore::new("serialized_value1")
         .append()
-        .policy(crate::cmd::FunctionRestorePolicy::Flush);
+        .policy(cmd::FunctionRestorePolicy::Flush);
     assert_eq!(
         args(&c),
         ["FUNCTION", "RESTORE", "serialized_value1", "FLUSH"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionRestore::new("serialized_value1")
-        .policy(crate::cmd::FunctionRestorePolicy::Replace)
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionRestore::new("serialized_value1")
+        .policy(cmd::FunctionRestorePolicy::Replace)
         .append();
     assert_eq!(
         args(&c),
         ["FUNCTION", "RESTORE", "serialized_value1", "APPEND"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionRestore::new("serialized_value1")
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionRestore::new("serialized_value1")
         .flush()
-        .policy(crate::cmd::FunctionRestorePolicy::Replace);
+        .policy(cmd::FunctionRestorePolicy::Replace);
     assert_eq!(
         args(&c),
         ["FUNCTION", "RESTORE", "serialized_value1", "REPLACE"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn function_stats() {
-    let c = crate::cmd::FunctionStats::new();
+    let c = cmd::FunctionStats::new();
     assert_eq!(args(&c), ["FUNCTION", "STATS"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::FunctionStats::new();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::FunctionStats::new();
     assert_eq!(args(&c), ["FUNCTION", "STATS"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geoadd() {
-    let c = crate::cmd::Geoadd::new(
+    let c = cmd::Geoadd::new(
         "key1",
         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
     );
@@ -3273,25 +3218,25 @@ fn geoadd() {
         ["GEOADD", "key1", "2.5", "3.5", "member4", "5.5", "6.5", "member7"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geoadd::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geoadd::new(
         "key1",
         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
     )
     .xx()
-    .condition(crate::cmd::GeoaddCondition::Nx)
+    .condition(cmd::GeoaddCondition::Nx)
     .ch();
     assert_eq!(
         args(&c),
         ["GEOADD", "key1", "NX", "CH", "2.5", "3.5", "member4", "5.5", "6.5", "member7"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geoadd::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geoadd::new(
         "key1",
         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
     )
-    .condition(crate::cmd::GeoaddCondition::Nx)
+    .condition(cmd::GeoaddCondition::Nx)
     .xx()
     .ch();
     assert_eq!(
@@ -3299,82 +3244,80 @@ fn geoadd() {
         ["GEOADD", "key1", "XX", "CH", "2.5", "3.5", "member4", "5.5", "6.5", "member7"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geodist() {
-    let c = crate::cmd::Geodist::new("key1", "member12", "member23");
+    let c = cmd::Geodist::new("key1", "member12", "member23");
     assert_eq!(args(&c), ["GEODIST", "key1", "member12", "member23"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geodist::new("key1", "member12", "member23")
+    Command::check(&c).unwrap();
+    let c = cmd::Geodist::new("key1", "member12", "member23")
         .km()
-        .unit(crate::cmd::GeodistUnit::M);
+        .unit(cmd::GeodistUnit::M);
     assert_eq!(args(&c), ["GEODIST", "key1", "member12", "member23", "M"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geodist::new("key1", "member12", "member23")
-        .unit(crate::cmd::GeodistUnit::Ft)
+    Command::check(&c).unwrap();
+    let c = cmd::Geodist::new("key1", "member12", "member23")
+        .unit(cmd::GeodistUnit::Ft)
         .km();
     assert_eq!(args(&c), ["GEODIST", "key1", "member12", "member23", "KM"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geodist::new("key1", "member12", "member23")
+    Command::check(&c).unwrap();
+    let c = cmd::Geodist::new("key1", "member12", "member23")
         .mi()
-        .unit(crate::cmd::GeodistUnit::Ft);
+        .unit(cmd::GeodistUnit::Ft);
     assert_eq!(args(&c), ["GEODIST", "key1", "member12", "member23", "FT"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geodist::new("key1", "member12", "member23")
-        .unit(crate::cmd::GeodistUnit::M)
+    Command::check(&c).unwrap();
+    let c = cmd::Geodist::new("key1", "member12", "member23")
+        .unit(cmd::GeodistUnit::M)
         .mi();
     assert_eq!(args(&c), ["GEODIST", "key1", "member12", "member23", "MI"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geohash() {
-    let c = crate::cmd::Geohash::new("key1");
+    let c = cmd::Geohash::new("key1");
     assert_eq!(args(&c), ["GEOHASH", "key1"]);
     let _: PhantomData<Vec<Option<String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geohash::new("key1").member(["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Geohash::new("key1").member(["member2", "member3"]);
     assert_eq!(args(&c), ["GEOHASH", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<Option<String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geopos() {
-    let c = crate::cmd::Geopos::new("key1");
+    let c = cmd::Geopos::new("key1");
     assert_eq!(args(&c), ["GEOPOS", "key1"]);
     let _: PhantomData<Vec<Option<(f64, f64)>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geopos::new("key1").member(["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Geopos::new("key1").member(["member2", "member3"]);
     assert_eq!(args(&c), ["GEOPOS", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<Option<(f64, f64)>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn georadius() {
-    let c =
-        crate::cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, crate::cmd::GeoradiusUnit::M);
+    let c = cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::M);
     assert_eq!(args(&c), ["GEORADIUS", "key1", "2.5", "3.5", "4.5", "M"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, crate::cmd::GeoradiusUnit::M)
-            .withcoord()
-            .withdist()
-            .withhash()
-            .count(crate::cmd::GeoradiusCount::new(5i64).any())
-            .desc()
-            .order(crate::cmd::GeoradiusOrder::Asc)
-            .storedist("storedistkey6")
-            .with_store(crate::cmd::GeoradiusStore::store("storekey7"));
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::M)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusCount::new(5i64).any())
+        .desc()
+        .order(cmd::GeoradiusOrder::Asc)
+        .storedist("storedistkey6")
+        .with_store(cmd::GeoradiusStore::store("storekey7"));
     assert_eq!(
         args(&c),
         [
@@ -3396,22 +3339,16 @@ fn georadius() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadius::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusUnit::Km,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-    .order(crate::cmd::GeoradiusOrder::Asc)
-    .desc()
-    .with_store(crate::cmd::GeoradiusStore::store("storekey6"))
-    .storedist("storedistkey7");
+    Command::check(&c).unwrap();
+    let c = cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Km)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusCount::new(5i64).any())
+        .order(cmd::GeoradiusOrder::Asc)
+        .desc()
+        .with_store(cmd::GeoradiusStore::store("storekey6"))
+        .storedist("storedistkey7");
     assert_eq!(
         args(&c),
         [
@@ -3433,22 +3370,16 @@ fn georadius() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadius::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusUnit::Ft,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusOrder::Asc)
-    .storedist("storedistkey6")
-    .with_store(crate::cmd::GeoradiusStore::store("storekey7"));
+    Command::check(&c).unwrap();
+    let c = cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Ft)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusCount::new(5i64).any())
+        .desc()
+        .order(cmd::GeoradiusOrder::Asc)
+        .storedist("storedistkey6")
+        .with_store(cmd::GeoradiusStore::store("storekey7"));
     assert_eq!(
         args(&c),
         [
@@ -3470,22 +3401,16 @@ fn georadius() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadius::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusUnit::Mi,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-    .order(crate::cmd::GeoradiusOrder::Asc)
-    .desc()
-    .with_store(crate::cmd::GeoradiusStore::store("storekey6"))
-    .storedist("storedistkey7");
+    Command::check(&c).unwrap();
+    let c = cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Mi)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusCount::new(5i64).any())
+        .order(cmd::GeoradiusOrder::Asc)
+        .desc()
+        .with_store(cmd::GeoradiusStore::store("storekey6"))
+        .storedist("storedistkey7");
     assert_eq!(
         args(&c),
         [
@@ -3507,37 +3432,27 @@ fn georadius() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn georadiusbymember() {
-    let c = crate::cmd::Georadiusbymember::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberUnit::M,
-    );
+    let c = cmd::Georadiusbymember::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberUnit::M);
     assert_eq!(
         args(&c),
         ["GEORADIUSBYMEMBER", "key1", "member2", "3.5", "M"]
     );
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadiusbymember::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberUnit::M,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
-    .storedist("storedistkey5")
-    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey6"));
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Georadiusbymember::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberUnit::M)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+        .desc()
+        .order(cmd::GeoradiusbymemberOrder::Asc)
+        .storedist("storedistkey5")
+        .with_store(cmd::GeoradiusbymemberStore::store("storekey6"));
     assert_eq!(
         args(&c),
         [
@@ -3558,21 +3473,16 @@ fn georadiusbymember() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadiusbymember::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberUnit::Km,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
-    .desc()
-    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey5"))
-    .storedist("storedistkey6");
+    Command::check(&c).unwrap();
+    let c = cmd::Georadiusbymember::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberUnit::Km)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+        .order(cmd::GeoradiusbymemberOrder::Asc)
+        .desc()
+        .with_store(cmd::GeoradiusbymemberStore::store("storekey5"))
+        .storedist("storedistkey6");
     assert_eq!(
         args(&c),
         [
@@ -3593,21 +3503,16 @@ fn georadiusbymember() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadiusbymember::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberUnit::Ft,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
-    .storedist("storedistkey5")
-    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey6"));
+    Command::check(&c).unwrap();
+    let c = cmd::Georadiusbymember::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberUnit::Ft)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+        .desc()
+        .order(cmd::GeoradiusbymemberOrder::Asc)
+        .storedist("storedistkey5")
+        .with_store(cmd::GeoradiusbymemberStore::store("storekey6"));
     assert_eq!(
         args(&c),
         [
@@ -3628,21 +3533,16 @@ fn georadiusbymember() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Georadiusbymember::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberUnit::Mi,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
-    .desc()
-    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey5"))
-    .storedist("storedistkey6");
+    Command::check(&c).unwrap();
+    let c = cmd::Georadiusbymember::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberUnit::Mi)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+        .order(cmd::GeoradiusbymemberOrder::Asc)
+        .desc()
+        .with_store(cmd::GeoradiusbymemberStore::store("storekey5"))
+        .storedist("storedistkey6");
     assert_eq!(
         args(&c),
         [
@@ -3663,35 +3563,27 @@ fn georadiusbymember() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn georadiusbymember_ro() {
-    let c = crate::cmd::GeoradiusbymemberRo::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberRoUnit::M,
-    );
+    let c =
+        cmd::GeoradiusbymemberRo::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberRoUnit::M);
     assert_eq!(
         args(&c),
         ["GEORADIUSBYMEMBER_RO", "key1", "member2", "3.5", "M"]
     );
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusbymemberRo::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberRoUnit::M,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c =
+        cmd::GeoradiusbymemberRo::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberRoUnit::M)
+            .withcoord()
+            .withdist()
+            .withhash()
+            .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+            .desc()
+            .order(cmd::GeoradiusbymemberRoOrder::Asc);
     assert_eq!(
         args(&c),
         [
@@ -3709,20 +3601,16 @@ fn georadiusbymember_ro() {
             "ASC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusbymemberRo::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberRoUnit::Km,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc)
-    .desc();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c =
+        cmd::GeoradiusbymemberRo::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberRoUnit::Km)
+            .withcoord()
+            .withdist()
+            .withhash()
+            .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+            .order(cmd::GeoradiusbymemberRoOrder::Asc)
+            .desc();
     assert_eq!(
         args(&c),
         [
@@ -3740,20 +3628,16 @@ fn georadiusbymember_ro() {
             "DESC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusbymemberRo::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberRoUnit::Ft,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc);
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c =
+        cmd::GeoradiusbymemberRo::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberRoUnit::Ft)
+            .withcoord()
+            .withdist()
+            .withhash()
+            .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+            .desc()
+            .order(cmd::GeoradiusbymemberRoOrder::Asc);
     assert_eq!(
         args(&c),
         [
@@ -3771,20 +3655,16 @@ fn georadiusbymember_ro() {
             "ASC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusbymemberRo::new(
-        "key1",
-        "member2",
-        3.5f64,
-        crate::cmd::GeoradiusbymemberRoUnit::Mi,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc)
-    .desc();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c =
+        cmd::GeoradiusbymemberRo::new("key1", "member2", 3.5f64, cmd::GeoradiusbymemberRoUnit::Mi)
+            .withcoord()
+            .withdist()
+            .withhash()
+            .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+            .order(cmd::GeoradiusbymemberRoOrder::Asc)
+            .desc();
     assert_eq!(
         args(&c),
         [
@@ -3802,35 +3682,23 @@ fn georadiusbymember_ro() {
             "DESC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn georadius_ro() {
-    let c = crate::cmd::GeoradiusRo::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusRoUnit::M,
-    );
+    let c = cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::M);
     assert_eq!(args(&c), ["GEORADIUS_RO", "key1", "2.5", "3.5", "4.5", "M"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusRo::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusRoUnit::M,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusRoOrder::Asc);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::M)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusRoCount::new(5i64).any())
+        .desc()
+        .order(cmd::GeoradiusRoOrder::Asc);
     assert_eq!(
         args(&c),
         [
@@ -3849,21 +3717,15 @@ fn georadius_ro() {
             "ASC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusRo::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusRoUnit::Km,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-    .order(crate::cmd::GeoradiusRoOrder::Asc)
-    .desc();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Km)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusRoCount::new(5i64).any())
+        .order(cmd::GeoradiusRoOrder::Asc)
+        .desc();
     assert_eq!(
         args(&c),
         [
@@ -3882,21 +3744,15 @@ fn georadius_ro() {
             "DESC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusRo::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusRoUnit::Ft,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-    .desc()
-    .order(crate::cmd::GeoradiusRoOrder::Asc);
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Ft)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusRoCount::new(5i64).any())
+        .desc()
+        .order(cmd::GeoradiusRoOrder::Asc);
     assert_eq!(
         args(&c),
         [
@@ -3915,21 +3771,15 @@ fn georadius_ro() {
             "ASC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::GeoradiusRo::new(
-        "key1",
-        2.5f64,
-        3.5f64,
-        4.5f64,
-        crate::cmd::GeoradiusRoUnit::Mi,
-    )
-    .withcoord()
-    .withdist()
-    .withhash()
-    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-    .order(crate::cmd::GeoradiusRoOrder::Asc)
-    .desc();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Mi)
+        .withcoord()
+        .withdist()
+        .withhash()
+        .count(cmd::GeoradiusRoCount::new(5i64).any())
+        .order(cmd::GeoradiusRoOrder::Asc)
+        .desc();
     assert_eq!(
         args(&c),
         [
@@ -3948,28 +3798,28 @@ fn georadius_ro() {
             "DESC"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geosearch() {
-    let c = crate::cmd::Geosearch::new(
+    let c = cmd::Geosearch::new(
         "key1",
-        crate::cmd::GeosearchBy::circle(2.5f64, crate::cmd::GeosearchUnit::M),
+        cmd::GeosearchBy::circle(2.5f64, cmd::GeosearchUnit::M),
     );
     assert_eq!(args(&c), ["GEOSEARCH", "key1", "BYRADIUS", "2.5", "M"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearch::new(
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearch::new(
         "key1",
-        crate::cmd::GeosearchBy::circle(2.5f64, crate::cmd::GeosearchUnit::M),
+        cmd::GeosearchBy::circle(2.5f64, cmd::GeosearchUnit::M),
     )
     .fromlonlat(3.5f64, 4.5f64)
-    .from(crate::cmd::GeosearchFrom::frommember("member5"))
+    .from(cmd::GeosearchFrom::frommember("member5"))
     .desc()
-    .order(crate::cmd::GeosearchOrder::Asc)
-    .count(crate::cmd::GeosearchCount::new(6i64).any())
+    .order(cmd::GeosearchOrder::Asc)
+    .count(cmd::GeosearchCount::new(6i64).any())
     .withcoord()
     .withdist()
     .withhash();
@@ -3992,17 +3842,17 @@ fn geosearch() {
             "WITHHASH"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearch::new(
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearch::new(
         "key1",
-        crate::cmd::GeosearchBy::box_(2.5f64, 3.5f64, crate::cmd::GeosearchUnit::Km),
+        cmd::GeosearchBy::box_(2.5f64, 3.5f64, cmd::GeosearchUnit::Km),
     )
-    .from(crate::cmd::GeosearchFrom::frommember("member4"))
+    .from(cmd::GeosearchFrom::frommember("member4"))
     .fromlonlat(5.5f64, 6.5f64)
-    .order(crate::cmd::GeosearchOrder::Asc)
+    .order(cmd::GeosearchOrder::Asc)
     .desc()
-    .count(crate::cmd::GeosearchCount::new(7i64).any())
+    .count(cmd::GeosearchCount::new(7i64).any())
     .withcoord()
     .withdist()
     .withhash();
@@ -4027,17 +3877,17 @@ fn geosearch() {
             "WITHHASH"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearch::new(
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearch::new(
         "key1",
-        crate::cmd::GeosearchBy::polygon([(2.5f64, 3.5f64), (4.5f64, 5.5f64)]),
+        cmd::GeosearchBy::polygon([(2.5f64, 3.5f64), (4.5f64, 5.5f64)]),
     )
     .fromlonlat(6.5f64, 7.5f64)
-    .from(crate::cmd::GeosearchFrom::frommember("member8"))
+    .from(cmd::GeosearchFrom::frommember("member8"))
     .desc()
-    .order(crate::cmd::GeosearchOrder::Asc)
-    .count(crate::cmd::GeosearchCount::new(9i64).any())
+    .order(cmd::GeosearchOrder::Asc)
+    .count(cmd::GeosearchCount::new(9i64).any())
     .withcoord()
     .withdist()
     .withhash();
@@ -4063,17 +3913,17 @@ fn geosearch() {
             "WITHHASH"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearch::new(
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearch::new(
         "key1",
-        crate::cmd::GeosearchBy::circle(2.5f64, crate::cmd::GeosearchUnit::Mi),
+        cmd::GeosearchBy::circle(2.5f64, cmd::GeosearchUnit::Mi),
     )
-    .from(crate::cmd::GeosearchFrom::frommember("member3"))
+    .from(cmd::GeosearchFrom::frommember("member3"))
     .fromlonlat(4.5f64, 5.5f64)
-    .order(crate::cmd::GeosearchOrder::Asc)
+    .order(cmd::GeosearchOrder::Asc)
     .desc()
-    .count(crate::cmd::GeosearchCount::new(6i64).any())
+    .count(cmd::GeosearchCount::new(6i64).any())
     .withcoord()
     .withdist()
     .withhash();
@@ -4097,16 +3947,16 @@ fn geosearch() {
             "WITHHASH"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64, i64, (f64, f64))>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64, i64, (f64, f64))>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn geosearchstore() {
-    let c = crate::cmd::Geosearchstore::new(
+    let c = cmd::Geosearchstore::new(
         "destination1",
         "source2",
-        crate::cmd::GeosearchstoreBy::circle(3.5f64, crate::cmd::GeosearchstoreUnit::M),
+        cmd::GeosearchstoreBy::circle(3.5f64, cmd::GeosearchstoreUnit::M),
     );
     assert_eq!(
         args(&c),
@@ -4120,17 +3970,17 @@ fn geosearchstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearchstore::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearchstore::new(
         "destination1",
         "source2",
-        crate::cmd::GeosearchstoreBy::circle(3.5f64, crate::cmd::GeosearchstoreUnit::M),
+        cmd::GeosearchstoreBy::circle(3.5f64, cmd::GeosearchstoreUnit::M),
     )
     .fromlonlat(4.5f64, 5.5f64)
-    .from(crate::cmd::GeosearchstoreFrom::frommember("member6"))
+    .from(cmd::GeosearchstoreFrom::frommember("member6"))
     .desc()
-    .order(crate::cmd::GeosearchstoreOrder::Asc)
-    .count(crate::cmd::GeosearchstoreCount::new(7i64).any())
+    .order(cmd::GeosearchstoreOrder::Asc)
+    .count(cmd::GeosearchstoreCount::new(7i64).any())
     .storedist();
     assert_eq!(
         args(&c),
@@ -4151,17 +4001,17 @@ fn geosearchstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearchstore::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearchstore::new(
         "destination1",
         "source2",
-        crate::cmd::GeosearchstoreBy::box_(3.5f64, 4.5f64, crate::cmd::GeosearchstoreUnit::Km),
+        cmd::GeosearchstoreBy::box_(3.5f64, 4.5f64, cmd::GeosearchstoreUnit::Km),
     )
-    .from(crate::cmd::GeosearchstoreFrom::frommember("member5"))
+    .from(cmd::GeosearchstoreFrom::frommember("member5"))
     .fromlonlat(6.5f64, 7.5f64)
-    .order(crate::cmd::GeosearchstoreOrder::Asc)
+    .order(cmd::GeosearchstoreOrder::Asc)
     .desc()
-    .count(crate::cmd::GeosearchstoreCount::new(8i64).any())
+    .count(cmd::GeosearchstoreCount::new(8i64).any())
     .storedist();
     assert_eq!(
         args(&c),
@@ -4184,17 +4034,17 @@ fn geosearchstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearchstore::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearchstore::new(
         "destination1",
         "source2",
-        crate::cmd::GeosearchstoreBy::polygon([(3.5f64, 4.5f64), (5.5f64, 6.5f64)]),
+        cmd::GeosearchstoreBy::polygon([(3.5f64, 4.5f64), (5.5f64, 6.5f64)]),
     )
     .fromlonlat(7.5f64, 8.5f64)
-    .from(crate::cmd::GeosearchstoreFrom::frommember("member9"))
+    .from(cmd::GeosearchstoreFrom::frommember("member9"))
     .desc()
-    .order(crate::cmd::GeosearchstoreOrder::Asc)
-    .count(crate::cmd::GeosearchstoreCount::new(10i64).any())
+    .order(cmd::GeosearchstoreOrder::Asc)
+    .count(cmd::GeosearchstoreCount::new(10i64).any())
     .storedist();
     assert_eq!(
         args(&c),
@@ -4218,17 +4068,17 @@ fn geosearchstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Geosearchstore::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Geosearchstore::new(
         "destination1",
         "source2",
-        crate::cmd::GeosearchstoreBy::circle(3.5f64, crate::cmd::GeosearchstoreUnit::Mi),
+        cmd::GeosearchstoreBy::circle(3.5f64, cmd::GeosearchstoreUnit::Mi),
     )
-    .from(crate::cmd::GeosearchstoreFrom::frommember("member4"))
+    .from(cmd::GeosearchstoreFrom::frommember("member4"))
     .fromlonlat(5.5f64, 6.5f64)
-    .order(crate::cmd::GeosearchstoreOrder::Asc)
+    .order(cmd::GeosearchstoreOrder::Asc)
     .desc()
-    .count(crate::cmd::GeosearchstoreCount::new(7i64).any())
+    .count(cmd::GeosearchstoreCount::new(7i64).any())
     .storedist();
     assert_eq!(
         args(&c),
@@ -4250,127 +4100,127 @@ fn geosearchstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn get() {
-    let c = crate::cmd::Get::new("key1");
+    let c = cmd::Get::new("key1");
     assert_eq!(args(&c), ["GET", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Get::new("key1");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Get::new("key1");
     assert_eq!(args(&c), ["GET", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn getbit() {
-    let c = crate::cmd::Getbit::new("key1", 2i64);
+    let c = cmd::Getbit::new("key1", 2i64);
     assert_eq!(args(&c), ["GETBIT", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getbit::new("key1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Getbit::new("key1", 2i64);
     assert_eq!(args(&c), ["GETBIT", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn getdel() {
-    let c = crate::cmd::Getdel::new("key1");
+    let c = cmd::Getdel::new("key1");
     assert_eq!(args(&c), ["GETDEL", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getdel::new("key1");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getdel::new("key1");
     assert_eq!(args(&c), ["GETDEL", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn getex() {
-    let c = crate::cmd::Getex::new("key1");
+    let c = cmd::Getex::new("key1");
     assert_eq!(args(&c), ["GETEX", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getex::new("key1")
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getex::new("key1")
         .px(2i64)
-        .expiration(crate::cmd::GetexExpiration::ex(3i64));
+        .expiration(cmd::GetexExpiration::ex(3i64));
     assert_eq!(args(&c), ["GETEX", "key1", "EX", "3"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getex::new("key1")
-        .expiration(crate::cmd::GetexExpiration::exat(2i64))
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getex::new("key1")
+        .expiration(cmd::GetexExpiration::exat(2i64))
         .px(3i64);
     assert_eq!(args(&c), ["GETEX", "key1", "PX", "3"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getex::new("key1")
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getex::new("key1")
         .pxat(2i64)
-        .expiration(crate::cmd::GetexExpiration::exat(3i64));
+        .expiration(cmd::GetexExpiration::exat(3i64));
     assert_eq!(args(&c), ["GETEX", "key1", "EXAT", "3"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getex::new("key1")
-        .expiration(crate::cmd::GetexExpiration::Persist)
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getex::new("key1")
+        .expiration(cmd::GetexExpiration::Persist)
         .pxat(2i64);
     assert_eq!(args(&c), ["GETEX", "key1", "PXAT", "2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getex::new("key1")
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getex::new("key1")
         .ex(2i64)
-        .expiration(crate::cmd::GetexExpiration::Persist);
+        .expiration(cmd::GetexExpiration::Persist);
     assert_eq!(args(&c), ["GETEX", "key1", "PERSIST"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn getrange() {
-    let c = crate::cmd::Getrange::new("key1", 2i64, 3i64);
+    let c = cmd::Getrange::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["GETRANGE", "key1", "2", "3"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getrange::new("key1", 2i64, 3i64);
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getrange::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["GETRANGE", "key1", "2", "3"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn getset() {
-    let c = crate::cmd::Getset::new("key1", "value2");
+    let c = cmd::Getset::new("key1", "value2");
     assert_eq!(args(&c), ["GETSET", "key1", "value2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Getset::new("key1", "value2");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Getset::new("key1", "value2");
     assert_eq!(args(&c), ["GETSET", "key1", "value2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hdel() {
-    let c = crate::cmd::Hdel::new("key1", ["field2", "field3"]);
+    let c = cmd::Hdel::new("key1", ["field2", "field3"]);
     assert_eq!(args(&c), ["HDEL", "key1", "field2", "field3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hdel::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hdel::new("key1", ["field2", "field3"]);
     assert_eq!(args(&c), ["HDEL", "key1", "field2", "field3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hello() {
-    let c = crate::cmd::Hello::new();
+    let c = cmd::Hello::new();
     assert_eq!(args(&c), ["HELLO"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hello::new().arguments(
-        crate::cmd::HelloArguments::new(1i64)
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hello::new().arguments(
+        cmd::HelloArguments::new(1i64)
             .auth("username2", "password3")
             .setname("clientname4"),
     );
@@ -4386,81 +4236,81 @@ fn hello() {
             "clientname4"
         ]
     );
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hexists() {
-    let c = crate::cmd::Hexists::new("key1", "field2");
+    let c = cmd::Hexists::new("key1", "field2");
     assert_eq!(args(&c), ["HEXISTS", "key1", "field2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexists::new("key1", "field2");
+    Command::check(&c).unwrap();
+    let c = cmd::Hexists::new("key1", "field2");
     assert_eq!(args(&c), ["HEXISTS", "key1", "field2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hexpire() {
-    let c = crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"]);
+    let c = cmd::Hexpire::new("key1", 2i64, ["field3", "field4"]);
     assert_eq!(
         args(&c),
         ["HEXPIRE", "key1", "2", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
         .xx()
-        .condition(crate::cmd::HexpireCondition::Nx);
+        .condition(cmd::HexpireCondition::Nx);
     assert_eq!(
         args(&c),
         ["HEXPIRE", "key1", "2", "NX", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HexpireCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HexpireCondition::Gt)
         .xx();
     assert_eq!(
         args(&c),
         ["HEXPIRE", "key1", "2", "XX", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
         .lt()
-        .condition(crate::cmd::HexpireCondition::Gt);
+        .condition(cmd::HexpireCondition::Gt);
     assert_eq!(
         args(&c),
         ["HEXPIRE", "key1", "2", "GT", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HexpireCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HexpireCondition::Nx)
         .lt();
     assert_eq!(
         args(&c),
         ["HEXPIRE", "key1", "2", "LT", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hexpireat() {
-    let c = crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"]);
+    let c = cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"]);
     assert_eq!(
         args(&c),
         ["HEXPIREAT", "key1", "2", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
         .xx()
-        .condition(crate::cmd::HexpireatCondition::Nx);
+        .condition(cmd::HexpireatCondition::Nx);
     assert_eq!(
         args(&c),
         [
@@ -4475,9 +4325,9 @@ fn hexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HexpireatCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HexpireatCondition::Gt)
         .xx();
     assert_eq!(
         args(&c),
@@ -4493,10 +4343,10 @@ fn hexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
         .lt()
-        .condition(crate::cmd::HexpireatCondition::Gt);
+        .condition(cmd::HexpireatCondition::Gt);
     assert_eq!(
         args(&c),
         [
@@ -4511,9 +4361,9 @@ fn hexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HexpireatCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HexpireatCondition::Nx)
         .lt();
     assert_eq!(
         args(&c),
@@ -4529,280 +4379,280 @@ fn hexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hexpiretime() {
-    let c = crate::cmd::Hexpiretime::new("key1", ["field2", "field3"]);
+    let c = cmd::Hexpiretime::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hexpiretime::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hexpiretime::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hget() {
-    let c = crate::cmd::Hget::new("key1", "field2");
+    let c = cmd::Hget::new("key1", "field2");
     assert_eq!(args(&c), ["HGET", "key1", "field2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hget::new("key1", "field2");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hget::new("key1", "field2");
     assert_eq!(args(&c), ["HGET", "key1", "field2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hgetall() {
-    let c = crate::cmd::Hgetall::new("key1");
+    let c = cmd::Hgetall::new("key1");
     assert_eq!(args(&c), ["HGETALL", "key1"]);
-    let _: PhantomData<std::collections::HashMap<bytes::Bytes, bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetall::new("key1");
+    let _: PhantomData<HashMap<Bytes, Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetall::new("key1");
     assert_eq!(args(&c), ["HGETALL", "key1"]);
-    let _: PhantomData<std::collections::HashMap<bytes::Bytes, bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<Bytes, Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hgetdel() {
-    let c = crate::cmd::Hgetdel::new("key1", ["field2", "field3"]);
+    let c = cmd::Hgetdel::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HGETDEL", "key1", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetdel::new("key1", ["field2", "field3"]);
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetdel::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HGETDEL", "key1", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hgetex() {
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"]);
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"])
         .px(4i64)
-        .expiration(crate::cmd::HgetexExpiration::ex(5i64));
+        .expiration(cmd::HgetexExpiration::ex(5i64));
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "EX", "5", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"])
-        .expiration(crate::cmd::HgetexExpiration::exat(4i64))
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"])
+        .expiration(cmd::HgetexExpiration::exat(4i64))
         .px(5i64);
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "PX", "5", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"])
         .pxat(4i64)
-        .expiration(crate::cmd::HgetexExpiration::exat(5i64));
+        .expiration(cmd::HgetexExpiration::exat(5i64));
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "EXAT", "5", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"])
-        .expiration(crate::cmd::HgetexExpiration::Persist)
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"])
+        .expiration(cmd::HgetexExpiration::Persist)
         .pxat(4i64);
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "PXAT", "4", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hgetex::new("key1", ["field2", "field3"])
         .ex(4i64)
-        .expiration(crate::cmd::HgetexExpiration::Persist);
+        .expiration(cmd::HgetexExpiration::Persist);
     assert_eq!(
         args(&c),
         ["HGETEX", "key1", "PERSIST", "FIELDS", "2", "field2", "field3"]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hincrby() {
-    let c = crate::cmd::Hincrby::new("key1", "field2", 3i64);
+    let c = cmd::Hincrby::new("key1", "field2", 3i64);
     assert_eq!(args(&c), ["HINCRBY", "key1", "field2", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hincrby::new("key1", "field2", 3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Hincrby::new("key1", "field2", 3i64);
     assert_eq!(args(&c), ["HINCRBY", "key1", "field2", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hincrbyfloat() {
-    let c = crate::cmd::Hincrbyfloat::new("key1", "field2", 3.5f64);
+    let c = cmd::Hincrbyfloat::new("key1", "field2", 3.5f64);
     assert_eq!(args(&c), ["HINCRBYFLOAT", "key1", "field2", "3.5"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hincrbyfloat::new("key1", "field2", 3.5f64);
+    Command::check(&c).unwrap();
+    let c = cmd::Hincrbyfloat::new("key1", "field2", 3.5f64);
     assert_eq!(args(&c), ["HINCRBYFLOAT", "key1", "field2", "3.5"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hkeys() {
-    let c = crate::cmd::Hkeys::new("key1");
+    let c = cmd::Hkeys::new("key1");
     assert_eq!(args(&c), ["HKEYS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hkeys::new("key1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hkeys::new("key1");
     assert_eq!(args(&c), ["HKEYS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hlen() {
-    let c = crate::cmd::Hlen::new("key1");
+    let c = cmd::Hlen::new("key1");
     assert_eq!(args(&c), ["HLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hlen::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Hlen::new("key1");
     assert_eq!(args(&c), ["HLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hmget() {
-    let c = crate::cmd::Hmget::new("key1", ["field2", "field3"]);
+    let c = cmd::Hmget::new("key1", ["field2", "field3"]);
     assert_eq!(args(&c), ["HMGET", "key1", "field2", "field3"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hmget::new("key1", ["field2", "field3"]);
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hmget::new("key1", ["field2", "field3"]);
     assert_eq!(args(&c), ["HMGET", "key1", "field2", "field3"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hmset() {
-    let c = crate::cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]);
+    let c = cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]);
     assert_eq!(
         args(&c),
         ["HMSET", "key1", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]);
     assert_eq!(
         args(&c),
         ["HMSET", "key1", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hpersist() {
-    let c = crate::cmd::Hpersist::new("key1", ["field2", "field3"]);
+    let c = cmd::Hpersist::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPERSIST", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpersist::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hpersist::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPERSIST", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hpexpire() {
-    let c = crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"]);
+    let c = cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"]);
     assert_eq!(
         args(&c),
         ["HPEXPIRE", "key1", "2", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
         .xx()
-        .condition(crate::cmd::HpexpireCondition::Nx);
+        .condition(cmd::HpexpireCondition::Nx);
     assert_eq!(
         args(&c),
         ["HPEXPIRE", "key1", "2", "NX", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HpexpireCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HpexpireCondition::Gt)
         .xx();
     assert_eq!(
         args(&c),
         ["HPEXPIRE", "key1", "2", "XX", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
         .lt()
-        .condition(crate::cmd::HpexpireCondition::Gt);
+        .condition(cmd::HpexpireCondition::Gt);
     assert_eq!(
         args(&c),
         ["HPEXPIRE", "key1", "2", "GT", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HpexpireCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HpexpireCondition::Nx)
         .lt();
     assert_eq!(
         args(&c),
         ["HPEXPIRE", "key1", "2", "LT", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hpexpireat() {
-    let c = crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"]);
+    let c = cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"]);
     assert_eq!(
         args(&c),
         ["HPEXPIREAT", "key1", "2", "FIELDS", "2", "field3", "field4"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
         .xx()
-        .condition(crate::cmd::HpexpireatCondition::Nx);
+        .condition(cmd::HpexpireatCondition::Nx);
     assert_eq!(
         args(&c),
         [
@@ -4817,9 +4667,9 @@ fn hpexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HpexpireatCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HpexpireatCondition::Gt)
         .xx();
     assert_eq!(
         args(&c),
@@ -4835,10 +4685,10 @@ fn hpexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
         .lt()
-        .condition(crate::cmd::HpexpireatCondition::Gt);
+        .condition(cmd::HpexpireatCondition::Gt);
     assert_eq!(
         args(&c),
         [
@@ -4853,9 +4703,9 @@ fn hpexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
-        .condition(crate::cmd::HpexpireatCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+        .condition(cmd::HpexpireatCondition::Nx)
         .lt();
     assert_eq!(
         args(&c),
@@ -4871,65 +4721,64 @@ fn hpexpireat() {
         ]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hpexpiretime() {
-    let c = crate::cmd::Hpexpiretime::new("key1", ["field2", "field3"]);
+    let c = cmd::Hpexpiretime::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpexpiretime::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hpexpiretime::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hpttl() {
-    let c = crate::cmd::Hpttl::new("key1", ["field2", "field3"]);
+    let c = cmd::Hpttl::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPTTL", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hpttl::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hpttl::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HPTTL", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hrandfield() {
-    let c = crate::cmd::Hrandfield::new("key1");
+    let c = cmd::Hrandfield::new("key1");
     assert_eq!(args(&c), ["HRANDFIELD", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hrandfield::new("key1")
-        .options(crate::cmd::HrandfieldOptions::new(2i64).withvalues());
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hrandfield::new("key1").options(cmd::HrandfieldOptions::new(2i64).withvalues());
     assert_eq!(args(&c), ["HRANDFIELD", "key1", "2", "WITHVALUES"]);
-    let _: PhantomData<Vec<(bytes::Bytes, bytes::Bytes)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, Bytes)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hscan() {
-    let c = crate::cmd::Hscan::new("key1", 2i64);
+    let c = cmd::Hscan::new("key1", 2i64);
     assert_eq!(args(&c), ["HSCAN", "key1", "2"]);
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hscan::new("key1", 2i64)
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hscan::new("key1", 2i64)
         .match_("pattern3")
         .count(4i64)
         .novalues();
@@ -4937,44 +4786,44 @@ fn hscan() {
         args(&c),
         ["HSCAN", "key1", "2", "MATCH", "pattern3", "COUNT", "4", "NOVALUES"]
     );
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hset() {
-    let c = crate::cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]);
+    let c = cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]);
     assert_eq!(
         args(&c),
         ["HSET", "key1", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]);
+    Command::check(&c).unwrap();
+    let c = cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]);
     assert_eq!(
         args(&c),
         ["HSET", "key1", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hsetex() {
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")]);
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")]);
     assert_eq!(
         args(&c),
         ["HSETEX", "key1", "FIELDS", "2", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
         .xx()
-        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+        .key_condition(cmd::HsetexKeyCondition::Nx)
         .fxx()
-        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
         .px(6i64)
-        .expiration(crate::cmd::HsetexExpiration::ex(7i64));
+        .expiration(cmd::HsetexExpiration::ex(7i64));
     assert_eq!(
         args(&c),
         [
@@ -4983,13 +4832,13 @@ fn hsetex() {
         ]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
-        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+        .key_condition(cmd::HsetexKeyCondition::Nx)
         .xx()
-        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
         .fxx()
-        .expiration(crate::cmd::HsetexExpiration::exat(6i64))
+        .expiration(cmd::HsetexExpiration::exat(6i64))
         .px(7i64);
     assert_eq!(
         args(&c),
@@ -4999,14 +4848,14 @@ fn hsetex() {
         ]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
         .xx()
-        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+        .key_condition(cmd::HsetexKeyCondition::Nx)
         .fxx()
-        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
         .pxat(6i64)
-        .expiration(crate::cmd::HsetexExpiration::exat(7i64));
+        .expiration(cmd::HsetexExpiration::exat(7i64));
     assert_eq!(
         args(&c),
         [
@@ -5015,13 +4864,13 @@ fn hsetex() {
         ]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
-        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+        .key_condition(cmd::HsetexKeyCondition::Nx)
         .xx()
-        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
         .fxx()
-        .expiration(crate::cmd::HsetexExpiration::Keepttl)
+        .expiration(cmd::HsetexExpiration::Keepttl)
         .pxat(6i64);
     assert_eq!(
         args(&c),
@@ -5031,14 +4880,14 @@ fn hsetex() {
         ]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
         .xx()
-        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+        .key_condition(cmd::HsetexKeyCondition::Nx)
         .fxx()
-        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
         .ex(6i64)
-        .expiration(crate::cmd::HsetexExpiration::Keepttl);
+        .expiration(cmd::HsetexExpiration::Keepttl);
     assert_eq!(
         args(&c),
         [
@@ -5047,230 +4896,226 @@ fn hsetex() {
         ]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hsetnx() {
-    let c = crate::cmd::Hsetnx::new("key1", "field2", "value3");
+    let c = cmd::Hsetnx::new("key1", "field2", "value3");
     assert_eq!(args(&c), ["HSETNX", "key1", "field2", "value3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hsetnx::new("key1", "field2", "value3");
+    Command::check(&c).unwrap();
+    let c = cmd::Hsetnx::new("key1", "field2", "value3");
     assert_eq!(args(&c), ["HSETNX", "key1", "field2", "value3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hstrlen() {
-    let c = crate::cmd::Hstrlen::new("key1", "field2");
+    let c = cmd::Hstrlen::new("key1", "field2");
     assert_eq!(args(&c), ["HSTRLEN", "key1", "field2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hstrlen::new("key1", "field2");
+    Command::check(&c).unwrap();
+    let c = cmd::Hstrlen::new("key1", "field2");
     assert_eq!(args(&c), ["HSTRLEN", "key1", "field2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn httl() {
-    let c = crate::cmd::Httl::new("key1", ["field2", "field3"]);
+    let c = cmd::Httl::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HTTL", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Httl::new("key1", ["field2", "field3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Httl::new("key1", ["field2", "field3"]);
     assert_eq!(
         args(&c),
         ["HTTL", "key1", "FIELDS", "2", "field2", "field3"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn hvals() {
-    let c = crate::cmd::Hvals::new("key1");
+    let c = cmd::Hvals::new("key1");
     assert_eq!(args(&c), ["HVALS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Hvals::new("key1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Hvals::new("key1");
     assert_eq!(args(&c), ["HVALS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn incr() {
-    let c = crate::cmd::Incr::new("key1");
+    let c = cmd::Incr::new("key1");
     assert_eq!(args(&c), ["INCR", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Incr::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Incr::new("key1");
     assert_eq!(args(&c), ["INCR", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn incrby() {
-    let c = crate::cmd::Incrby::new("key1", 2i64);
+    let c = cmd::Incrby::new("key1", 2i64);
     assert_eq!(args(&c), ["INCRBY", "key1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Incrby::new("key1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Incrby::new("key1", 2i64);
     assert_eq!(args(&c), ["INCRBY", "key1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn incrbyfloat() {
-    let c = crate::cmd::Incrbyfloat::new("key1", 2.5f64);
+    let c = cmd::Incrbyfloat::new("key1", 2.5f64);
     assert_eq!(args(&c), ["INCRBYFLOAT", "key1", "2.5"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Incrbyfloat::new("key1", 2.5f64);
+    Command::check(&c).unwrap();
+    let c = cmd::Incrbyfloat::new("key1", 2.5f64);
     assert_eq!(args(&c), ["INCRBYFLOAT", "key1", "2.5"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn info() {
-    let c = crate::cmd::Info::new();
+    let c = cmd::Info::new();
     assert_eq!(args(&c), ["INFO"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Info::new().section(["section1", "section2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Info::new().section(["section1", "section2"]);
     assert_eq!(args(&c), ["INFO", "section1", "section2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn keys() {
-    let c = crate::cmd::Keys::new("pattern1");
+    let c = cmd::Keys::new("pattern1");
     assert_eq!(args(&c), ["KEYS", "pattern1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Keys::new("pattern1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Keys::new("pattern1");
     assert_eq!(args(&c), ["KEYS", "pattern1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lastsave() {
-    let c = crate::cmd::Lastsave::new();
+    let c = cmd::Lastsave::new();
     assert_eq!(args(&c), ["LASTSAVE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lastsave::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Lastsave::new();
     assert_eq!(args(&c), ["LASTSAVE"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_doctor() {
-    let c = crate::cmd::LatencyDoctor::new();
+    let c = cmd::LatencyDoctor::new();
     assert_eq!(args(&c), ["LATENCY", "DOCTOR"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyDoctor::new();
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyDoctor::new();
     assert_eq!(args(&c), ["LATENCY", "DOCTOR"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_graph() {
-    let c = crate::cmd::LatencyGraph::new("event1");
+    let c = cmd::LatencyGraph::new("event1");
     assert_eq!(args(&c), ["LATENCY", "GRAPH", "event1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyGraph::new("event1");
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyGraph::new("event1");
     assert_eq!(args(&c), ["LATENCY", "GRAPH", "event1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_help() {
-    let c = crate::cmd::LatencyHelp::new();
+    let c = cmd::LatencyHelp::new();
     assert_eq!(args(&c), ["LATENCY", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyHelp::new();
     assert_eq!(args(&c), ["LATENCY", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_histogram() {
-    let c = crate::cmd::LatencyHistogram::new();
+    let c = cmd::LatencyHistogram::new();
     assert_eq!(args(&c), ["LATENCY", "HISTOGRAM"]);
-    let _: PhantomData<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyHistogram::new().command(["command1", "command2"]);
+    let _: PhantomData<HashMap<String, HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyHistogram::new().command(["command1", "command2"]);
     assert_eq!(args(&c), ["LATENCY", "HISTOGRAM", "command1", "command2"]);
-    let _: PhantomData<
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_history() {
-    let c = crate::cmd::LatencyHistory::new("event1");
+    let c = cmd::LatencyHistory::new("event1");
     assert_eq!(args(&c), ["LATENCY", "HISTORY", "event1"]);
     let _: PhantomData<Vec<(i64, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyHistory::new("event1");
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyHistory::new("event1");
     assert_eq!(args(&c), ["LATENCY", "HISTORY", "event1"]);
     let _: PhantomData<Vec<(i64, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_latest() {
-    let c = crate::cmd::LatencyLatest::new();
+    let c = cmd::LatencyLatest::new();
     assert_eq!(args(&c), ["LATENCY", "LATEST"]);
-    let _: PhantomData<Vec<crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyLatest::new();
+    let _: PhantomData<Vec<Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyLatest::new();
     assert_eq!(args(&c), ["LATENCY", "LATEST"]);
-    let _: PhantomData<Vec<crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn latency_reset() {
-    let c = crate::cmd::LatencyReset::new();
+    let c = cmd::LatencyReset::new();
     assert_eq!(args(&c), ["LATENCY", "RESET"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::LatencyReset::new().event(["event1", "event2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::LatencyReset::new().event(["event1", "event2"]);
     assert_eq!(args(&c), ["LATENCY", "RESET", "event1", "event2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lcs() {
-    let c = crate::cmd::Lcs::new("key11", "key22");
+    let c = cmd::Lcs::new("key11", "key22");
     assert_eq!(args(&c), ["LCS", "key11", "key22"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lcs::new("key11", "key22")
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lcs::new("key11", "key22")
         .len()
         .idx()
         .minmatchlen(3i64)
@@ -5288,164 +5133,149 @@ fn lcs() {
             "WITHMATCHLEN"
         ]
     );
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lindex() {
-    let c = crate::cmd::Lindex::new("key1", 2i64);
+    let c = cmd::Lindex::new("key1", 2i64);
     assert_eq!(args(&c), ["LINDEX", "key1", "2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lindex::new("key1", 2i64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lindex::new("key1", 2i64);
     assert_eq!(args(&c), ["LINDEX", "key1", "2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn linsert() {
-    let c = crate::cmd::Linsert::new(
-        "key1",
-        crate::cmd::LinsertWhere::Before,
-        "pivot2",
-        "element3",
-    );
+    let c = cmd::Linsert::new("key1", cmd::LinsertWhere::Before, "pivot2", "element3");
     assert_eq!(
         args(&c),
         ["LINSERT", "key1", "BEFORE", "pivot2", "element3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Linsert::new(
-        "key1",
-        crate::cmd::LinsertWhere::Before,
-        "pivot2",
-        "element3",
-    );
+    Command::check(&c).unwrap();
+    let c = cmd::Linsert::new("key1", cmd::LinsertWhere::Before, "pivot2", "element3");
     assert_eq!(
         args(&c),
         ["LINSERT", "key1", "BEFORE", "pivot2", "element3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Linsert::new(
-        "key1",
-        crate::cmd::LinsertWhere::After,
-        "pivot2",
-        "element3",
-    );
+    Command::check(&c).unwrap();
+    let c = cmd::Linsert::new("key1", cmd::LinsertWhere::After, "pivot2", "element3");
     assert_eq!(args(&c), ["LINSERT", "key1", "AFTER", "pivot2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn llen() {
-    let c = crate::cmd::Llen::new("key1");
+    let c = cmd::Llen::new("key1");
     assert_eq!(args(&c), ["LLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Llen::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Llen::new("key1");
     assert_eq!(args(&c), ["LLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lmove() {
-    let c = crate::cmd::Lmove::new(
+    let c = cmd::Lmove::new(
         "source1",
         "destination2",
-        crate::cmd::LmoveWherefrom::Left,
-        crate::cmd::LmoveWhereto::Left,
+        cmd::LmoveWherefrom::Left,
+        cmd::LmoveWhereto::Left,
     );
     assert_eq!(
         args(&c),
         ["LMOVE", "source1", "destination2", "LEFT", "LEFT"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lmove::new(
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lmove::new(
         "source1",
         "destination2",
-        crate::cmd::LmoveWherefrom::Left,
-        crate::cmd::LmoveWhereto::Left,
+        cmd::LmoveWherefrom::Left,
+        cmd::LmoveWhereto::Left,
     );
     assert_eq!(
         args(&c),
         ["LMOVE", "source1", "destination2", "LEFT", "LEFT"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lmove::new(
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lmove::new(
         "source1",
         "destination2",
-        crate::cmd::LmoveWherefrom::Right,
-        crate::cmd::LmoveWhereto::Right,
+        cmd::LmoveWherefrom::Right,
+        cmd::LmoveWhereto::Right,
     );
     assert_eq!(
         args(&c),
         ["LMOVE", "source1", "destination2", "RIGHT", "RIGHT"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lmpop() {
-    let c = crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Left);
+    let c = cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Left);
     assert_eq!(args(&c), ["LMPOP", "2", "key1", "key2", "LEFT"]);
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Left).count(3i64);
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Left).count(3i64);
     assert_eq!(
         args(&c),
         ["LMPOP", "2", "key1", "key2", "LEFT", "COUNT", "3"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Right).count(3i64);
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Right).count(3i64);
     assert_eq!(
         args(&c),
         ["LMPOP", "2", "key1", "key2", "RIGHT", "COUNT", "3"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lolwut() {
-    let c = crate::cmd::Lolwut::new();
+    let c = cmd::Lolwut::new();
     assert_eq!(args(&c), ["LOLWUT"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lolwut::new().version(1i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Lolwut::new().version(1i64);
     assert_eq!(args(&c), ["LOLWUT", "VERSION", "1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lpop() {
-    let c = crate::cmd::Lpop::new("key1");
+    let c = cmd::Lpop::new("key1");
     assert_eq!(args(&c), ["LPOP", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lpop::new("key1").count(2i64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lpop::new("key1").count(2i64);
     assert_eq!(args(&c), ["LPOP", "key1", "2"]);
-    let _: PhantomData<Option<Vec<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Vec<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lpos() {
-    let c = crate::cmd::Lpos::new("key1", "element2");
+    let c = cmd::Lpos::new("key1", "element2");
     assert_eq!(args(&c), ["LPOS", "key1", "element2"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lpos::new("key1", "element2")
+    Command::check(&c).unwrap();
+    let c = cmd::Lpos::new("key1", "element2")
         .rank(3i64)
         .count(4i64)
         .maxlen(5i64);
@@ -5454,188 +5284,188 @@ fn lpos() {
         ["LPOS", "key1", "element2", "RANK", "3", "COUNT", "4", "MAXLEN", "5"]
     );
     let _: PhantomData<Vec<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lpush() {
-    let c = crate::cmd::Lpush::new("key1", ["element2", "element3"]);
+    let c = cmd::Lpush::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["LPUSH", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lpush::new("key1", ["element2", "element3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Lpush::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["LPUSH", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lpushx() {
-    let c = crate::cmd::Lpushx::new("key1", ["element2", "element3"]);
+    let c = cmd::Lpushx::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["LPUSHX", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lpushx::new("key1", ["element2", "element3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Lpushx::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["LPUSHX", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lrange() {
-    let c = crate::cmd::Lrange::new("key1", 2i64, 3i64);
+    let c = cmd::Lrange::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["LRANGE", "key1", "2", "3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lrange::new("key1", 2i64, 3i64);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Lrange::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["LRANGE", "key1", "2", "3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lrem() {
-    let c = crate::cmd::Lrem::new("key1", 2i64, "element3");
+    let c = cmd::Lrem::new("key1", 2i64, "element3");
     assert_eq!(args(&c), ["LREM", "key1", "2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lrem::new("key1", 2i64, "element3");
+    Command::check(&c).unwrap();
+    let c = cmd::Lrem::new("key1", 2i64, "element3");
     assert_eq!(args(&c), ["LREM", "key1", "2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn lset() {
-    let c = crate::cmd::Lset::new("key1", 2i64, "element3");
+    let c = cmd::Lset::new("key1", 2i64, "element3");
     assert_eq!(args(&c), ["LSET", "key1", "2", "element3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Lset::new("key1", 2i64, "element3");
+    Command::check(&c).unwrap();
+    let c = cmd::Lset::new("key1", 2i64, "element3");
     assert_eq!(args(&c), ["LSET", "key1", "2", "element3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn ltrim() {
-    let c = crate::cmd::Ltrim::new("key1", 2i64, 3i64);
+    let c = cmd::Ltrim::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["LTRIM", "key1", "2", "3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Ltrim::new("key1", 2i64, 3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Ltrim::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["LTRIM", "key1", "2", "3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_doctor() {
-    let c = crate::cmd::MemoryDoctor::new();
+    let c = cmd::MemoryDoctor::new();
     assert_eq!(args(&c), ["MEMORY", "DOCTOR"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryDoctor::new();
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryDoctor::new();
     assert_eq!(args(&c), ["MEMORY", "DOCTOR"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_help() {
-    let c = crate::cmd::MemoryHelp::new();
+    let c = cmd::MemoryHelp::new();
     assert_eq!(args(&c), ["MEMORY", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryHelp::new();
     assert_eq!(args(&c), ["MEMORY", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_malloc_stats() {
-    let c = crate::cmd::MemoryMallocStats::new();
+    let c = cmd::MemoryMallocStats::new();
     assert_eq!(args(&c), ["MEMORY", "MALLOC-STATS"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryMallocStats::new();
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryMallocStats::new();
     assert_eq!(args(&c), ["MEMORY", "MALLOC-STATS"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_purge() {
-    let c = crate::cmd::MemoryPurge::new();
+    let c = cmd::MemoryPurge::new();
     assert_eq!(args(&c), ["MEMORY", "PURGE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryPurge::new();
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryPurge::new();
     assert_eq!(args(&c), ["MEMORY", "PURGE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_stats() {
-    let c = crate::cmd::MemoryStats::new();
+    let c = cmd::MemoryStats::new();
     assert_eq!(args(&c), ["MEMORY", "STATS"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryStats::new();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryStats::new();
     assert_eq!(args(&c), ["MEMORY", "STATS"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn memory_usage() {
-    let c = crate::cmd::MemoryUsage::new("key1");
+    let c = cmd::MemoryUsage::new("key1");
     assert_eq!(args(&c), ["MEMORY", "USAGE", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MemoryUsage::new("key1").samples(2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::MemoryUsage::new("key1").samples(2i64);
     assert_eq!(args(&c), ["MEMORY", "USAGE", "key1", "SAMPLES", "2"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn mget() {
-    let c = crate::cmd::Mget::new(["key1", "key2"]);
+    let c = cmd::Mget::new(["key1", "key2"]);
     assert_eq!(args(&c), ["MGET", "key1", "key2"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Mget::new(["key1", "key2"]);
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Mget::new(["key1", "key2"]);
     assert_eq!(args(&c), ["MGET", "key1", "key2"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn migrate() {
-    let c = crate::cmd::Migrate::new(
+    let c = cmd::Migrate::new(
         "host1",
         2i64,
-        crate::cmd::MigrateKeySelector::key("key3"),
+        cmd::MigrateKeySelector::key("key3"),
         4i64,
         5i64,
     );
     assert_eq!(args(&c), ["MIGRATE", "host1", "2", "key3", "4", "5"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Migrate::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Migrate::new(
         "host1",
         2i64,
-        crate::cmd::MigrateKeySelector::key("key3"),
+        cmd::MigrateKeySelector::key("key3"),
         4i64,
         5i64,
     )
     .copy()
     .replace()
     .auth2("username6", "password7")
-    .authentication(crate::cmd::MigrateAuthentication::auth("auth8"))
+    .authentication(cmd::MigrateAuthentication::auth("auth8"))
     .keys(["keys9", "keys10"]);
     assert_eq!(
         args(&c),
@@ -5645,17 +5475,17 @@ fn migrate() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Migrate::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Migrate::new(
         "host1",
         2i64,
-        crate::cmd::MigrateKeySelector::EmptyString,
+        cmd::MigrateKeySelector::EmptyString,
         3i64,
         4i64,
     )
     .copy()
     .replace()
-    .authentication(crate::cmd::MigrateAuthentication::auth("auth5"))
+    .authentication(cmd::MigrateAuthentication::auth("auth5"))
     .auth2("username6", "password7")
     .keys(["keys8", "keys9"]);
     assert_eq!(
@@ -5678,52 +5508,52 @@ fn migrate() {
         ]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn module_help() {
-    let c = crate::cmd::ModuleHelp::new();
+    let c = cmd::ModuleHelp::new();
     assert_eq!(args(&c), ["MODULE", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ModuleHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ModuleHelp::new();
     assert_eq!(args(&c), ["MODULE", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn module_list() {
-    let c = crate::cmd::ModuleList::new();
+    let c = cmd::ModuleList::new();
     assert_eq!(args(&c), ["MODULE", "LIST"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ModuleList::new();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ModuleList::new();
     assert_eq!(args(&c), ["MODULE", "LIST"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn module_load() {
-    let c = crate::cmd::ModuleLoad::new("path1");
+    let c = cmd::ModuleLoad::new("path1");
     assert_eq!(args(&c), ["MODULE", "LOAD", "path1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ModuleLoad::new("path1").arg(["arg2", "arg3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::ModuleLoad::new("path1").arg(["arg2", "arg3"]);
     assert_eq!(args(&c), ["MODULE", "LOAD", "path1", "arg2", "arg3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn module_loadex() {
-    let c = crate::cmd::ModuleLoadex::new("path1");
+    let c = cmd::ModuleLoadex::new("path1");
     assert_eq!(args(&c), ["MODULE", "LOADEX", "path1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ModuleLoadex::new("path1")
+    Command::check(&c).unwrap();
+    let c = cmd::ModuleLoadex::new("path1")
         .config([("name2", "value3"), ("name4", "value5")])
         .args(["args6", "args7"]);
     assert_eq!(
@@ -5734,648 +5564,648 @@ fn module_loadex() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn module_unload() {
-    let c = crate::cmd::ModuleUnload::new("name1");
+    let c = cmd::ModuleUnload::new("name1");
     assert_eq!(args(&c), ["MODULE", "UNLOAD", "name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ModuleUnload::new("name1");
+    Command::check(&c).unwrap();
+    let c = cmd::ModuleUnload::new("name1");
     assert_eq!(args(&c), ["MODULE", "UNLOAD", "name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn monitor() {
-    let c = crate::cmd::Monitor::new();
+    let c = cmd::Monitor::new();
     assert_eq!(args(&c), ["MONITOR"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Monitor::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Monitor::new();
     assert_eq!(args(&c), ["MONITOR"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn move_key() {
-    let c = crate::cmd::MoveKey::new("key1", 2i64);
+    let c = cmd::MoveKey::new("key1", 2i64);
     assert_eq!(args(&c), ["MOVE", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::MoveKey::new("key1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::MoveKey::new("key1", 2i64);
     assert_eq!(args(&c), ["MOVE", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn mset() {
-    let c = crate::cmd::Mset::new([("key1", "value2"), ("key3", "value4")]);
+    let c = cmd::Mset::new([("key1", "value2"), ("key3", "value4")]);
     assert_eq!(args(&c), ["MSET", "key1", "value2", "key3", "value4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Mset::new([("key1", "value2"), ("key3", "value4")]);
+    Command::check(&c).unwrap();
+    let c = cmd::Mset::new([("key1", "value2"), ("key3", "value4")]);
     assert_eq!(args(&c), ["MSET", "key1", "value2", "key3", "value4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn msetex() {
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")]);
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")]);
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+    Command::check(&c).unwrap();
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
         .xx()
-        .condition(crate::cmd::MsetexCondition::Nx)
+        .condition(cmd::MsetexCondition::Nx)
         .px(5i64)
-        .expiration(crate::cmd::MsetexExpiration::ex(6i64));
+        .expiration(cmd::MsetexExpiration::ex(6i64));
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4", "NX", "EX", "6"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
-        .condition(crate::cmd::MsetexCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+        .condition(cmd::MsetexCondition::Nx)
         .xx()
-        .expiration(crate::cmd::MsetexExpiration::exat(5i64))
+        .expiration(cmd::MsetexExpiration::exat(5i64))
         .px(6i64);
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4", "XX", "PX", "6"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+    Command::check(&c).unwrap();
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
         .xx()
-        .condition(crate::cmd::MsetexCondition::Nx)
+        .condition(cmd::MsetexCondition::Nx)
         .pxat(5i64)
-        .expiration(crate::cmd::MsetexExpiration::exat(6i64));
+        .expiration(cmd::MsetexExpiration::exat(6i64));
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4", "NX", "EXAT", "6"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
-        .condition(crate::cmd::MsetexCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+        .condition(cmd::MsetexCondition::Nx)
         .xx()
-        .expiration(crate::cmd::MsetexExpiration::Keepttl)
+        .expiration(cmd::MsetexExpiration::Keepttl)
         .pxat(5i64);
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4", "XX", "PXAT", "5"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+    Command::check(&c).unwrap();
+    let c = cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
         .xx()
-        .condition(crate::cmd::MsetexCondition::Nx)
+        .condition(cmd::MsetexCondition::Nx)
         .ex(5i64)
-        .expiration(crate::cmd::MsetexExpiration::Keepttl);
+        .expiration(cmd::MsetexExpiration::Keepttl);
     assert_eq!(
         args(&c),
         ["MSETEX", "2", "key1", "value2", "key3", "value4", "NX", "KEEPTTL"]
     );
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn msetnx() {
-    let c = crate::cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]);
+    let c = cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]);
     assert_eq!(args(&c), ["MSETNX", "key1", "value2", "key3", "value4"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]);
+    Command::check(&c).unwrap();
+    let c = cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]);
     assert_eq!(args(&c), ["MSETNX", "key1", "value2", "key3", "value4"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn multi() {
-    let c = crate::cmd::Multi::new();
+    let c = cmd::Multi::new();
     assert_eq!(args(&c), ["MULTI"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Multi::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Multi::new();
     assert_eq!(args(&c), ["MULTI"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn object_encoding() {
-    let c = crate::cmd::ObjectEncoding::new("key1");
+    let c = cmd::ObjectEncoding::new("key1");
     assert_eq!(args(&c), ["OBJECT", "ENCODING", "key1"]);
     let _: PhantomData<Option<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ObjectEncoding::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::ObjectEncoding::new("key1");
     assert_eq!(args(&c), ["OBJECT", "ENCODING", "key1"]);
     let _: PhantomData<Option<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn object_freq() {
-    let c = crate::cmd::ObjectFreq::new("key1");
+    let c = cmd::ObjectFreq::new("key1");
     assert_eq!(args(&c), ["OBJECT", "FREQ", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ObjectFreq::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::ObjectFreq::new("key1");
     assert_eq!(args(&c), ["OBJECT", "FREQ", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn object_help() {
-    let c = crate::cmd::ObjectHelp::new();
+    let c = cmd::ObjectHelp::new();
     assert_eq!(args(&c), ["OBJECT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ObjectHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ObjectHelp::new();
     assert_eq!(args(&c), ["OBJECT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn object_idletime() {
-    let c = crate::cmd::ObjectIdletime::new("key1");
+    let c = cmd::ObjectIdletime::new("key1");
     assert_eq!(args(&c), ["OBJECT", "IDLETIME", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ObjectIdletime::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::ObjectIdletime::new("key1");
     assert_eq!(args(&c), ["OBJECT", "IDLETIME", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn object_refcount() {
-    let c = crate::cmd::ObjectRefcount::new("key1");
+    let c = cmd::ObjectRefcount::new("key1");
     assert_eq!(args(&c), ["OBJECT", "REFCOUNT", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ObjectRefcount::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::ObjectRefcount::new("key1");
     assert_eq!(args(&c), ["OBJECT", "REFCOUNT", "key1"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn persist() {
-    let c = crate::cmd::Persist::new("key1");
+    let c = cmd::Persist::new("key1");
     assert_eq!(args(&c), ["PERSIST", "key1"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Persist::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Persist::new("key1");
     assert_eq!(args(&c), ["PERSIST", "key1"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pexpire() {
-    let c = crate::cmd::Pexpire::new("key1", 2i64);
+    let c = cmd::Pexpire::new("key1", 2i64);
     assert_eq!(args(&c), ["PEXPIRE", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpire::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpire::new("key1", 2i64)
         .xx()
-        .condition(crate::cmd::PexpireCondition::Nx);
+        .condition(cmd::PexpireCondition::Nx);
     assert_eq!(args(&c), ["PEXPIRE", "key1", "2", "NX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpire::new("key1", 2i64)
-        .condition(crate::cmd::PexpireCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpire::new("key1", 2i64)
+        .condition(cmd::PexpireCondition::Gt)
         .xx();
     assert_eq!(args(&c), ["PEXPIRE", "key1", "2", "XX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpire::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpire::new("key1", 2i64)
         .lt()
-        .condition(crate::cmd::PexpireCondition::Gt);
+        .condition(cmd::PexpireCondition::Gt);
     assert_eq!(args(&c), ["PEXPIRE", "key1", "2", "GT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpire::new("key1", 2i64)
-        .condition(crate::cmd::PexpireCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpire::new("key1", 2i64)
+        .condition(cmd::PexpireCondition::Nx)
         .lt();
     assert_eq!(args(&c), ["PEXPIRE", "key1", "2", "LT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pexpireat() {
-    let c = crate::cmd::Pexpireat::new("key1", 2i64);
+    let c = cmd::Pexpireat::new("key1", 2i64);
     assert_eq!(args(&c), ["PEXPIREAT", "key1", "2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpireat::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpireat::new("key1", 2i64)
         .xx()
-        .condition(crate::cmd::PexpireatCondition::Nx);
+        .condition(cmd::PexpireatCondition::Nx);
     assert_eq!(args(&c), ["PEXPIREAT", "key1", "2", "NX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpireat::new("key1", 2i64)
-        .condition(crate::cmd::PexpireatCondition::Gt)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpireat::new("key1", 2i64)
+        .condition(cmd::PexpireatCondition::Gt)
         .xx();
     assert_eq!(args(&c), ["PEXPIREAT", "key1", "2", "XX"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpireat::new("key1", 2i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpireat::new("key1", 2i64)
         .lt()
-        .condition(crate::cmd::PexpireatCondition::Gt);
+        .condition(cmd::PexpireatCondition::Gt);
     assert_eq!(args(&c), ["PEXPIREAT", "key1", "2", "GT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpireat::new("key1", 2i64)
-        .condition(crate::cmd::PexpireatCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpireat::new("key1", 2i64)
+        .condition(cmd::PexpireatCondition::Nx)
         .lt();
     assert_eq!(args(&c), ["PEXPIREAT", "key1", "2", "LT"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pexpiretime() {
-    let c = crate::cmd::Pexpiretime::new("key1");
+    let c = cmd::Pexpiretime::new("key1");
     assert_eq!(args(&c), ["PEXPIRETIME", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pexpiretime::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Pexpiretime::new("key1");
     assert_eq!(args(&c), ["PEXPIRETIME", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pfadd() {
-    let c = crate::cmd::Pfadd::new("key1");
+    let c = cmd::Pfadd::new("key1");
     assert_eq!(args(&c), ["PFADD", "key1"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pfadd::new("key1").element(["element2", "element3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Pfadd::new("key1").element(["element2", "element3"]);
     assert_eq!(args(&c), ["PFADD", "key1", "element2", "element3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pfcount() {
-    let c = crate::cmd::Pfcount::new(["key1", "key2"]);
+    let c = cmd::Pfcount::new(["key1", "key2"]);
     assert_eq!(args(&c), ["PFCOUNT", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pfcount::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Pfcount::new(["key1", "key2"]);
     assert_eq!(args(&c), ["PFCOUNT", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pfdebug() {
-    let c = crate::cmd::Pfdebug::new("subcommand1", "key2");
+    let c = cmd::Pfdebug::new("subcommand1", "key2");
     assert_eq!(args(&c), ["PFDEBUG", "subcommand1", "key2"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pfdebug::new("subcommand1", "key2");
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Pfdebug::new("subcommand1", "key2");
     assert_eq!(args(&c), ["PFDEBUG", "subcommand1", "key2"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pfmerge() {
-    let c = crate::cmd::Pfmerge::new("destkey1");
+    let c = cmd::Pfmerge::new("destkey1");
     assert_eq!(args(&c), ["PFMERGE", "destkey1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pfmerge::new("destkey1").sourcekey(["sourcekey2", "sourcekey3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Pfmerge::new("destkey1").sourcekey(["sourcekey2", "sourcekey3"]);
     assert_eq!(
         args(&c),
         ["PFMERGE", "destkey1", "sourcekey2", "sourcekey3"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pfselftest() {
-    let c = crate::cmd::Pfselftest::new();
+    let c = cmd::Pfselftest::new();
     assert_eq!(args(&c), ["PFSELFTEST"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pfselftest::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Pfselftest::new();
     assert_eq!(args(&c), ["PFSELFTEST"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn ping() {
-    let c = crate::cmd::Ping::new();
+    let c = cmd::Ping::new();
     assert_eq!(args(&c), ["PING"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Ping::new().message("message1");
+    Command::check(&c).unwrap();
+    let c = cmd::Ping::new().message("message1");
     assert_eq!(args(&c), ["PING", "message1"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn psetex() {
-    let c = crate::cmd::Psetex::new("key1", 2i64, "value3");
+    let c = cmd::Psetex::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["PSETEX", "key1", "2", "value3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Psetex::new("key1", 2i64, "value3");
+    Command::check(&c).unwrap();
+    let c = cmd::Psetex::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["PSETEX", "key1", "2", "value3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn psubscribe() {
-    let c = crate::cmd::Psubscribe::new(["pattern1", "pattern2"]);
+    let c = cmd::Psubscribe::new(["pattern1", "pattern2"]);
     assert_eq!(args(&c), ["PSUBSCRIBE", "pattern1", "pattern2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Psubscribe::new(["pattern1", "pattern2"]);
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Psubscribe::new(["pattern1", "pattern2"]);
     assert_eq!(args(&c), ["PSUBSCRIBE", "pattern1", "pattern2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn psync() {
-    let c = crate::cmd::Psync::new("replicationid1", 2i64);
+    let c = cmd::Psync::new("replicationid1", 2i64);
     assert_eq!(args(&c), ["PSYNC", "replicationid1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Psync::new("replicationid1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Psync::new("replicationid1", 2i64);
     assert_eq!(args(&c), ["PSYNC", "replicationid1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pttl() {
-    let c = crate::cmd::Pttl::new("key1");
+    let c = cmd::Pttl::new("key1");
     assert_eq!(args(&c), ["PTTL", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Pttl::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Pttl::new("key1");
     assert_eq!(args(&c), ["PTTL", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn publish() {
-    let c = crate::cmd::Publish::new("channel1", "message2");
+    let c = cmd::Publish::new("channel1", "message2");
     assert_eq!(args(&c), ["PUBLISH", "channel1", "message2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Publish::new("channel1", "message2");
+    Command::check(&c).unwrap();
+    let c = cmd::Publish::new("channel1", "message2");
     assert_eq!(args(&c), ["PUBLISH", "channel1", "message2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_channels() {
-    let c = crate::cmd::PubsubChannels::new();
+    let c = cmd::PubsubChannels::new();
     assert_eq!(args(&c), ["PUBSUB", "CHANNELS"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubChannels::new().pattern("pattern1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubChannels::new().pattern("pattern1");
     assert_eq!(args(&c), ["PUBSUB", "CHANNELS", "pattern1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_help() {
-    let c = crate::cmd::PubsubHelp::new();
+    let c = cmd::PubsubHelp::new();
     assert_eq!(args(&c), ["PUBSUB", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubHelp::new();
     assert_eq!(args(&c), ["PUBSUB", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_numpat() {
-    let c = crate::cmd::PubsubNumpat::new();
+    let c = cmd::PubsubNumpat::new();
     assert_eq!(args(&c), ["PUBSUB", "NUMPAT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubNumpat::new();
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubNumpat::new();
     assert_eq!(args(&c), ["PUBSUB", "NUMPAT"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_numsub() {
-    let c = crate::cmd::PubsubNumsub::new();
+    let c = cmd::PubsubNumsub::new();
     assert_eq!(args(&c), ["PUBSUB", "NUMSUB"]);
-    let _: PhantomData<Vec<(bytes::Bytes, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubNumsub::new().channel(["channel1", "channel2"]);
+    let _: PhantomData<Vec<(Bytes, i64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubNumsub::new().channel(["channel1", "channel2"]);
     assert_eq!(args(&c), ["PUBSUB", "NUMSUB", "channel1", "channel2"]);
-    let _: PhantomData<Vec<(bytes::Bytes, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, i64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_shardchannels() {
-    let c = crate::cmd::PubsubShardchannels::new();
+    let c = cmd::PubsubShardchannels::new();
     assert_eq!(args(&c), ["PUBSUB", "SHARDCHANNELS"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubShardchannels::new().pattern("pattern1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubShardchannels::new().pattern("pattern1");
     assert_eq!(args(&c), ["PUBSUB", "SHARDCHANNELS", "pattern1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn pubsub_shardnumsub() {
-    let c = crate::cmd::PubsubShardnumsub::new();
+    let c = cmd::PubsubShardnumsub::new();
     assert_eq!(args(&c), ["PUBSUB", "SHARDNUMSUB"]);
-    let _: PhantomData<Vec<(bytes::Bytes, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::PubsubShardnumsub::new().shardchannel(["shardchannel1", "shardchannel2"]);
+    let _: PhantomData<Vec<(Bytes, i64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::PubsubShardnumsub::new().shardchannel(["shardchannel1", "shardchannel2"]);
     assert_eq!(
         args(&c),
         ["PUBSUB", "SHARDNUMSUB", "shardchannel1", "shardchannel2"]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, i64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn punsubscribe() {
-    let c = crate::cmd::Punsubscribe::new();
+    let c = cmd::Punsubscribe::new();
     assert_eq!(args(&c), ["PUNSUBSCRIBE"]);
-    let _: PhantomData<(String, Option<bytes::Bytes>, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Punsubscribe::new().pattern(["pattern1", "pattern2"]);
+    let _: PhantomData<(String, Option<Bytes>, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Punsubscribe::new().pattern(["pattern1", "pattern2"]);
     assert_eq!(args(&c), ["PUNSUBSCRIBE", "pattern1", "pattern2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn quit() {
-    let c = crate::cmd::Quit::new();
+    let c = cmd::Quit::new();
     assert_eq!(args(&c), ["QUIT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Quit::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Quit::new();
     assert_eq!(args(&c), ["QUIT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn randomkey() {
-    let c = crate::cmd::Randomkey::new();
+    let c = cmd::Randomkey::new();
     assert_eq!(args(&c), ["RANDOMKEY"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Randomkey::new();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Randomkey::new();
     assert_eq!(args(&c), ["RANDOMKEY"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn readonly() {
-    let c = crate::cmd::Readonly::new();
+    let c = cmd::Readonly::new();
     assert_eq!(args(&c), ["READONLY"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Readonly::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Readonly::new();
     assert_eq!(args(&c), ["READONLY"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn readwrite() {
-    let c = crate::cmd::Readwrite::new();
+    let c = cmd::Readwrite::new();
     assert_eq!(args(&c), ["READWRITE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Readwrite::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Readwrite::new();
     assert_eq!(args(&c), ["READWRITE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn rename() {
-    let c = crate::cmd::Rename::new("key1", "newkey2");
+    let c = cmd::Rename::new("key1", "newkey2");
     assert_eq!(args(&c), ["RENAME", "key1", "newkey2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Rename::new("key1", "newkey2");
+    Command::check(&c).unwrap();
+    let c = cmd::Rename::new("key1", "newkey2");
     assert_eq!(args(&c), ["RENAME", "key1", "newkey2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn renamenx() {
-    let c = crate::cmd::Renamenx::new("key1", "newkey2");
+    let c = cmd::Renamenx::new("key1", "newkey2");
     assert_eq!(args(&c), ["RENAMENX", "key1", "newkey2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Renamenx::new("key1", "newkey2");
+    Command::check(&c).unwrap();
+    let c = cmd::Renamenx::new("key1", "newkey2");
     assert_eq!(args(&c), ["RENAMENX", "key1", "newkey2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn replconf() {
-    let c = crate::cmd::Replconf::new();
+    let c = cmd::Replconf::new();
     assert_eq!(args(&c), ["REPLCONF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replconf::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Replconf::new();
     assert_eq!(args(&c), ["REPLCONF"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn replicaof() {
-    let c = crate::cmd::Replicaof::host_port("host1", 2i64);
+    let c = cmd::Replicaof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["REPLICAOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replicaof::host_port("host1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Replicaof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["REPLICAOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replicaof::host_port("host1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Replicaof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["REPLICAOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replicaof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Replicaof::no_one();
     assert_eq!(args(&c), ["REPLICAOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replicaof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Replicaof::no_one();
     assert_eq!(args(&c), ["REPLICAOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Replicaof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Replicaof::no_one();
     assert_eq!(args(&c), ["REPLICAOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn reset() {
-    let c = crate::cmd::Reset::new();
+    let c = cmd::Reset::new();
     assert_eq!(args(&c), ["RESET"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Reset::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Reset::new();
     assert_eq!(args(&c), ["RESET"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn restore() {
-    let c = crate::cmd::Restore::new("key1", 2i64, "serialized_value3");
+    let c = cmd::Restore::new("key1", 2i64, "serialized_value3");
     assert_eq!(args(&c), ["RESTORE", "key1", "2", "serialized_value3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Restore::new("key1", 2i64, "serialized_value3")
+    Command::check(&c).unwrap();
+    let c = cmd::Restore::new("key1", 2i64, "serialized_value3")
         .replace()
         .absttl()
         .idletime(4i64)
@@ -6396,19 +6226,19 @@ fn restore() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn restore_asking() {
-    let c = crate::cmd::RestoreAsking::new("key1", 2i64, "serialized_value3");
+    let c = cmd::RestoreAsking::new("key1", 2i64, "serialized_value3");
     assert_eq!(
         args(&c),
         ["RESTORE-ASKING", "key1", "2", "serialized_value3"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
+    Command::check(&c).unwrap();
+    let c = cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
         .replace()
         .absttl()
         .idletime(4i64)
@@ -6429,100 +6259,100 @@ fn restore_asking() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn role() {
-    let c = crate::cmd::Role::new();
+    let c = cmd::Role::new();
     assert_eq!(args(&c), ["ROLE"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Role::new();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Role::new();
     assert_eq!(args(&c), ["ROLE"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn rpop() {
-    let c = crate::cmd::Rpop::new("key1");
+    let c = cmd::Rpop::new("key1");
     assert_eq!(args(&c), ["RPOP", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Rpop::new("key1").count(2i64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Rpop::new("key1").count(2i64);
     assert_eq!(args(&c), ["RPOP", "key1", "2"]);
-    let _: PhantomData<Option<Vec<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Vec<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn rpoplpush() {
-    let c = crate::cmd::Rpoplpush::new("source1", "destination2");
+    let c = cmd::Rpoplpush::new("source1", "destination2");
     assert_eq!(args(&c), ["RPOPLPUSH", "source1", "destination2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Rpoplpush::new("source1", "destination2");
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Rpoplpush::new("source1", "destination2");
     assert_eq!(args(&c), ["RPOPLPUSH", "source1", "destination2"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn rpush() {
-    let c = crate::cmd::Rpush::new("key1", ["element2", "element3"]);
+    let c = cmd::Rpush::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["RPUSH", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Rpush::new("key1", ["element2", "element3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Rpush::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["RPUSH", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn rpushx() {
-    let c = crate::cmd::Rpushx::new("key1", ["element2", "element3"]);
+    let c = cmd::Rpushx::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["RPUSHX", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Rpushx::new("key1", ["element2", "element3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Rpushx::new("key1", ["element2", "element3"]);
     assert_eq!(args(&c), ["RPUSHX", "key1", "element2", "element3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sadd() {
-    let c = crate::cmd::Sadd::new("key1", ["member2", "member3"]);
+    let c = cmd::Sadd::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SADD", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sadd::new("key1", ["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Sadd::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SADD", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn save() {
-    let c = crate::cmd::Save::new();
+    let c = cmd::Save::new();
     assert_eq!(args(&c), ["SAVE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Save::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Save::new();
     assert_eq!(args(&c), ["SAVE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn scan() {
-    let c = crate::cmd::Scan::new(1i64);
+    let c = cmd::Scan::new(1i64);
     assert_eq!(args(&c), ["SCAN", "1"]);
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Scan::new(1i64)
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Scan::new(1i64)
         .match_("pattern2")
         .count(3i64)
         .type_("type4");
@@ -6530,173 +6360,173 @@ fn scan() {
         args(&c),
         ["SCAN", "1", "MATCH", "pattern2", "COUNT", "3", "TYPE", "type4"]
     );
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn scard() {
-    let c = crate::cmd::Scard::new("key1");
+    let c = cmd::Scard::new("key1");
     assert_eq!(args(&c), ["SCARD", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Scard::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Scard::new("key1");
     assert_eq!(args(&c), ["SCARD", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_debug() {
-    let c = crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Yes);
+    let c = cmd::ScriptDebug::new(cmd::ScriptDebugMode::Yes);
     assert_eq!(args(&c), ["SCRIPT", "DEBUG", "YES"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Yes).engine("engine1");
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptDebug::new(cmd::ScriptDebugMode::Yes).engine("engine1");
     assert_eq!(args(&c), ["SCRIPT", "DEBUG", "YES", "engine1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Sync).engine("engine1");
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptDebug::new(cmd::ScriptDebugMode::Sync).engine("engine1");
     assert_eq!(args(&c), ["SCRIPT", "DEBUG", "SYNC", "engine1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::No).engine("engine1");
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptDebug::new(cmd::ScriptDebugMode::No).engine("engine1");
     assert_eq!(args(&c), ["SCRIPT", "DEBUG", "NO", "engine1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_exists() {
-    let c = crate::cmd::ScriptExists::new(["sha11", "sha12"]);
+    let c = cmd::ScriptExists::new(["sha11", "sha12"]);
     assert_eq!(args(&c), ["SCRIPT", "EXISTS", "sha11", "sha12"]);
     let _: PhantomData<Vec<bool>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptExists::new(["sha11", "sha12"]);
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptExists::new(["sha11", "sha12"]);
     assert_eq!(args(&c), ["SCRIPT", "EXISTS", "sha11", "sha12"]);
     let _: PhantomData<Vec<bool>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_flush() {
-    let c = crate::cmd::ScriptFlush::new();
+    let c = cmd::ScriptFlush::new();
     assert_eq!(args(&c), ["SCRIPT", "FLUSH"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptFlush::new()
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptFlush::new()
         .sync()
-        .flush_type(crate::cmd::ScriptFlushFlushType::Async);
+        .flush_type(cmd::ScriptFlushFlushType::Async);
     assert_eq!(args(&c), ["SCRIPT", "FLUSH", "ASYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptFlush::new()
-        .flush_type(crate::cmd::ScriptFlushFlushType::Async)
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptFlush::new()
+        .flush_type(cmd::ScriptFlushFlushType::Async)
         .sync();
     assert_eq!(args(&c), ["SCRIPT", "FLUSH", "SYNC"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_help() {
-    let c = crate::cmd::ScriptHelp::new();
+    let c = cmd::ScriptHelp::new();
     assert_eq!(args(&c), ["SCRIPT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptHelp::new();
     assert_eq!(args(&c), ["SCRIPT", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_kill() {
-    let c = crate::cmd::ScriptKill::new();
+    let c = cmd::ScriptKill::new();
     assert_eq!(args(&c), ["SCRIPT", "KILL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptKill::new();
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptKill::new();
     assert_eq!(args(&c), ["SCRIPT", "KILL"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_load() {
-    let c = crate::cmd::ScriptLoad::new("script1");
+    let c = cmd::ScriptLoad::new("script1");
     assert_eq!(args(&c), ["SCRIPT", "LOAD", "script1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptLoad::new("script1");
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptLoad::new("script1");
     assert_eq!(args(&c), ["SCRIPT", "LOAD", "script1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn script_show() {
-    let c = crate::cmd::ScriptShow::new("sha11");
+    let c = cmd::ScriptShow::new("sha11");
     assert_eq!(args(&c), ["SCRIPT", "SHOW", "sha11"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::ScriptShow::new("sha11");
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::ScriptShow::new("sha11");
     assert_eq!(args(&c), ["SCRIPT", "SHOW", "sha11"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sdiff() {
-    let c = crate::cmd::Sdiff::new(["key1", "key2"]);
+    let c = cmd::Sdiff::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SDIFF", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sdiff::new(["key1", "key2"]);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sdiff::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SDIFF", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sdiffstore() {
-    let c = crate::cmd::Sdiffstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Sdiffstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SDIFFSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sdiffstore::new("destination1", ["key2", "key3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Sdiffstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SDIFFSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn select() {
-    let c = crate::cmd::Select::new(1i64);
+    let c = cmd::Select::new(1i64);
     assert_eq!(args(&c), ["SELECT", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Select::new(1i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Select::new(1i64);
     assert_eq!(args(&c), ["SELECT", "1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_ckquorum() {
-    let c = crate::cmd::SentinelCkquorum::new("master_name1");
+    let c = cmd::SentinelCkquorum::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "CKQUORUM", "master_name1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelCkquorum::new("master_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelCkquorum::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "CKQUORUM", "master_name1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_config() {
-    let c = crate::cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
+    let c = cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
         [
@@ -6710,8 +6540,8 @@ fn sentinel_config() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
         [
@@ -6725,8 +6555,8 @@ fn sentinel_config() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
         [
@@ -6740,37 +6570,37 @@ fn sentinel_config() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelConfig::get(["parameter1", "parameter2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelConfig::get(["parameter1", "parameter2"]);
     assert_eq!(
         args(&c),
         ["SENTINEL", "CONFIG", "GET", "parameter1", "parameter2"]
     );
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelConfig::get(["parameter1", "parameter2"]);
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelConfig::get(["parameter1", "parameter2"]);
     assert_eq!(
         args(&c),
         ["SENTINEL", "CONFIG", "GET", "parameter1", "parameter2"]
     );
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelConfig::get(["parameter1", "parameter2"]);
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelConfig::get(["parameter1", "parameter2"]);
     assert_eq!(
         args(&c),
         ["SENTINEL", "CONFIG", "GET", "parameter1", "parameter2"]
     );
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_debug() {
-    let c = crate::cmd::SentinelDebug::new();
+    let c = cmd::SentinelDebug::new();
     assert_eq!(args(&c), ["SENTINEL", "DEBUG"]);
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelDebug::new()
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelDebug::new()
         .parameter_value([("parameter1", "value2"), ("parameter3", "value4")]);
     assert_eq!(
         args(&c),
@@ -6784,84 +6614,84 @@ fn sentinel_debug() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_failover() {
-    let c = crate::cmd::SentinelFailover::new("master_name1");
+    let c = cmd::SentinelFailover::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "FAILOVER", "master_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelFailover::new("master_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelFailover::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "FAILOVER", "master_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_flushconfig() {
-    let c = crate::cmd::SentinelFlushconfig::new();
+    let c = cmd::SentinelFlushconfig::new();
     assert_eq!(args(&c), ["SENTINEL", "FLUSHCONFIG"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelFlushconfig::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelFlushconfig::new();
     assert_eq!(args(&c), ["SENTINEL", "FLUSHCONFIG"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_get_master_addr_by_name() {
-    let c = crate::cmd::SentinelGetMasterAddrByName::new("master_name1");
+    let c = cmd::SentinelGetMasterAddrByName::new("master_name1");
     assert_eq!(
         args(&c),
         ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "master_name1"]
     );
     let _: PhantomData<Option<(String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelGetMasterAddrByName::new("master_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelGetMasterAddrByName::new("master_name1");
     assert_eq!(
         args(&c),
         ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "master_name1"]
     );
     let _: PhantomData<Option<(String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_help() {
-    let c = crate::cmd::SentinelHelp::new();
+    let c = cmd::SentinelHelp::new();
     assert_eq!(args(&c), ["SENTINEL", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelHelp::new();
     assert_eq!(args(&c), ["SENTINEL", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_info_cache() {
-    let c = crate::cmd::SentinelInfoCache::new(["nodename1", "nodename2"]);
+    let c = cmd::SentinelInfoCache::new(["nodename1", "nodename2"]);
     assert_eq!(
         args(&c),
         ["SENTINEL", "INFO-CACHE", "nodename1", "nodename2"]
     );
     let _: PhantomData<Vec<(String, Vec<(i64, Option<String>)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelInfoCache::new(["nodename1", "nodename2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelInfoCache::new(["nodename1", "nodename2"]);
     assert_eq!(
         args(&c),
         ["SENTINEL", "INFO-CACHE", "nodename1", "nodename2"]
     );
     let _: PhantomData<Vec<(String, Vec<(i64, Option<String>)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_is_master_down_by_addr() {
-    let c = crate::cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4");
+    let c = cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4");
     assert_eq!(
         args(&c),
         [
@@ -6874,8 +6704,8 @@ fn sentinel_is_master_down_by_addr() {
         ]
     );
     let _: PhantomData<(bool, String, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4");
     assert_eq!(
         args(&c),
         [
@@ -6888,120 +6718,120 @@ fn sentinel_is_master_down_by_addr() {
         ]
     );
     let _: PhantomData<(bool, String, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_master() {
-    let c = crate::cmd::SentinelMaster::new("master_name1");
+    let c = cmd::SentinelMaster::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "MASTER", "master_name1"]);
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelMaster::new("master_name1");
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelMaster::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "MASTER", "master_name1"]);
-    let _: PhantomData<std::collections::HashMap<String, String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, String>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_masters() {
-    let c = crate::cmd::SentinelMasters::new();
+    let c = cmd::SentinelMasters::new();
     assert_eq!(args(&c), ["SENTINEL", "MASTERS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelMasters::new();
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelMasters::new();
     assert_eq!(args(&c), ["SENTINEL", "MASTERS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_monitor() {
-    let c = crate::cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64);
+    let c = cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64);
     assert_eq!(args(&c), ["SENTINEL", "MONITOR", "name1", "ip2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64);
     assert_eq!(args(&c), ["SENTINEL", "MONITOR", "name1", "ip2", "3", "4"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_myid() {
-    let c = crate::cmd::SentinelMyid::new();
+    let c = cmd::SentinelMyid::new();
     assert_eq!(args(&c), ["SENTINEL", "MYID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelMyid::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelMyid::new();
     assert_eq!(args(&c), ["SENTINEL", "MYID"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_pending_scripts() {
-    let c = crate::cmd::SentinelPendingScripts::new();
+    let c = cmd::SentinelPendingScripts::new();
     assert_eq!(args(&c), ["SENTINEL", "PENDING-SCRIPTS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelPendingScripts::new();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelPendingScripts::new();
     assert_eq!(args(&c), ["SENTINEL", "PENDING-SCRIPTS"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_remove() {
-    let c = crate::cmd::SentinelRemove::new("master_name1");
+    let c = cmd::SentinelRemove::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "REMOVE", "master_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelRemove::new("master_name1");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelRemove::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "REMOVE", "master_name1"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_replicas() {
-    let c = crate::cmd::SentinelReplicas::new("master_name1");
+    let c = cmd::SentinelReplicas::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "REPLICAS", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelReplicas::new("master_name1");
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelReplicas::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "REPLICAS", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_reset() {
-    let c = crate::cmd::SentinelReset::new("pattern1");
+    let c = cmd::SentinelReset::new("pattern1");
     assert_eq!(args(&c), ["SENTINEL", "RESET", "pattern1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelReset::new("pattern1");
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelReset::new("pattern1");
     assert_eq!(args(&c), ["SENTINEL", "RESET", "pattern1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_sentinels() {
-    let c = crate::cmd::SentinelSentinels::new("master_name1");
+    let c = cmd::SentinelSentinels::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "SENTINELS", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSentinels::new("master_name1");
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSentinels::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "SENTINELS", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_set() {
-    let c = crate::cmd::SentinelSet::new(
+    let c = cmd::SentinelSet::new(
         "master_name1",
         [("option2", "value3"), ("option4", "value5")],
     );
@@ -7018,8 +6848,8 @@ fn sentinel_set() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSet::new(
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSet::new(
         "master_name1",
         [("option2", "value3"), ("option4", "value5")],
     );
@@ -7036,16 +6866,16 @@ fn sentinel_set() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_simulate_failure() {
-    let c = crate::cmd::SentinelSimulateFailure::new();
+    let c = cmd::SentinelSimulateFailure::new();
     assert_eq!(args(&c), ["SENTINEL", "SIMULATE-FAILURE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSimulateFailure::new()
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSimulateFailure::new()
         .crash_after_election()
         .crash_after_promotion()
         .help();
@@ -7060,8 +6890,8 @@ fn sentinel_simulate_failure() {
         ]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSimulateFailure::new()
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSimulateFailure::new()
         .crash_after_election()
         .crash_after_promotion()
         .help();
@@ -7076,8 +6906,8 @@ fn sentinel_simulate_failure() {
         ]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSimulateFailure::new()
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSimulateFailure::new()
         .crash_after_election()
         .crash_after_promotion()
         .help();
@@ -7092,51 +6922,51 @@ fn sentinel_simulate_failure() {
         ]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sentinel_slaves() {
-    let c = crate::cmd::SentinelSlaves::new("master_name1");
+    let c = cmd::SentinelSlaves::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "SLAVES", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SentinelSlaves::new("master_name1");
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SentinelSlaves::new("master_name1");
     assert_eq!(args(&c), ["SENTINEL", "SLAVES", "master_name1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, String>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, String>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn set() {
-    let c = crate::cmd::Set::new("key1", "value2");
+    let c = cmd::Set::new("key1", "value2");
     assert_eq!(args(&c), ["SET", "key1", "value2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Set::new("key1", "value2")
+    Command::check(&c).unwrap();
+    let c = cmd::Set::new("key1", "value2")
         .xx()
-        .condition(crate::cmd::SetCondition::Nx)
+        .condition(cmd::SetCondition::Nx)
         .get()
         .px(3i64)
-        .expiration(crate::cmd::SetExpiration::ex(4i64));
+        .expiration(cmd::SetExpiration::ex(4i64));
     assert_eq!(args(&c), ["SET", "key1", "value2", "NX", "GET", "EX", "4"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Set::new("key1", "value2")
-        .condition(crate::cmd::SetCondition::ifeq("comparison_value3"))
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Set::new("key1", "value2")
+        .condition(cmd::SetCondition::ifeq("comparison_value3"))
         .xx()
         .get()
-        .expiration(crate::cmd::SetExpiration::exat(4i64))
+        .expiration(cmd::SetExpiration::exat(4i64))
         .px(5i64);
     assert_eq!(args(&c), ["SET", "key1", "value2", "XX", "GET", "PX", "5"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Set::new("key1", "value2")
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Set::new("key1", "value2")
         .nx()
-        .condition(crate::cmd::SetCondition::ifeq("comparison_value3"))
+        .condition(cmd::SetCondition::ifeq("comparison_value3"))
         .get()
         .pxat(4i64)
-        .expiration(crate::cmd::SetExpiration::exat(5i64));
+        .expiration(cmd::SetExpiration::exat(5i64));
     assert_eq!(
         args(&c),
         [
@@ -7150,106 +6980,106 @@ fn set() {
             "5"
         ]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Set::new("key1", "value2")
-        .condition(crate::cmd::SetCondition::Xx)
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Set::new("key1", "value2")
+        .condition(cmd::SetCondition::Xx)
         .nx()
         .get()
-        .expiration(crate::cmd::SetExpiration::Keepttl)
+        .expiration(cmd::SetExpiration::Keepttl)
         .pxat(3i64);
     assert_eq!(
         args(&c),
         ["SET", "key1", "value2", "NX", "GET", "PXAT", "3"]
     );
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Set::new("key1", "value2")
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Set::new("key1", "value2")
         .ifeq("comparison_value3")
-        .condition(crate::cmd::SetCondition::Xx)
+        .condition(cmd::SetCondition::Xx)
         .get()
         .ex(4i64)
-        .expiration(crate::cmd::SetExpiration::Keepttl);
+        .expiration(cmd::SetExpiration::Keepttl);
     assert_eq!(args(&c), ["SET", "key1", "value2", "XX", "GET", "KEEPTTL"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn setbit() {
-    let c = crate::cmd::Setbit::new("key1", 2i64, 3i64);
+    let c = cmd::Setbit::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["SETBIT", "key1", "2", "3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Setbit::new("key1", 2i64, 3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Setbit::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["SETBIT", "key1", "2", "3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn setex() {
-    let c = crate::cmd::Setex::new("key1", 2i64, "value3");
+    let c = cmd::Setex::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["SETEX", "key1", "2", "value3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Setex::new("key1", 2i64, "value3");
+    Command::check(&c).unwrap();
+    let c = cmd::Setex::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["SETEX", "key1", "2", "value3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn setnx() {
-    let c = crate::cmd::Setnx::new("key1", "value2");
+    let c = cmd::Setnx::new("key1", "value2");
     assert_eq!(args(&c), ["SETNX", "key1", "value2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Setnx::new("key1", "value2");
+    Command::check(&c).unwrap();
+    let c = cmd::Setnx::new("key1", "value2");
     assert_eq!(args(&c), ["SETNX", "key1", "value2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn setrange() {
-    let c = crate::cmd::Setrange::new("key1", 2i64, "value3");
+    let c = cmd::Setrange::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["SETRANGE", "key1", "2", "value3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Setrange::new("key1", 2i64, "value3");
+    Command::check(&c).unwrap();
+    let c = cmd::Setrange::new("key1", 2i64, "value3");
     assert_eq!(args(&c), ["SETRANGE", "key1", "2", "value3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn shutdown() {
-    let c = crate::cmd::Shutdown::new();
+    let c = cmd::Shutdown::new();
     assert_eq!(args(&c), ["SHUTDOWN"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Shutdown::new().abort().abort_selector(
-        crate::cmd::ShutdownAbortSelector::save_selector(
-            crate::cmd::ShutdownSaveSelector::new()
+    Command::check(&c).unwrap();
+    let c = cmd::Shutdown::new()
+        .abort()
+        .abort_selector(cmd::ShutdownAbortSelector::save_selector(
+            cmd::ShutdownSaveSelector::new()
                 .save()
-                .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
+                .save_selector(cmd::ShutdownSaveSelectorSaveSelector::Nosave)
                 .now()
                 .force()
                 .safe()
                 .failover(),
-        ),
-    );
+        ));
     assert_eq!(
         args(&c),
         ["SHUTDOWN", "NOSAVE", "NOW", "FORCE", "SAFE", "FAILOVER"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Shutdown::new()
-        .abort_selector(crate::cmd::ShutdownAbortSelector::save_selector(
-            crate::cmd::ShutdownSaveSelector::new()
-                .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
+    Command::check(&c).unwrap();
+    let c = cmd::Shutdown::new()
+        .abort_selector(cmd::ShutdownAbortSelector::save_selector(
+            cmd::ShutdownSaveSelector::new()
+                .save_selector(cmd::ShutdownSaveSelectorSaveSelector::Nosave)
                 .save()
                 .now()
                 .force()
@@ -7259,181 +7089,181 @@ fn shutdown() {
         .abort();
     assert_eq!(args(&c), ["SHUTDOWN", "ABORT"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sinter() {
-    let c = crate::cmd::Sinter::new(["key1", "key2"]);
+    let c = cmd::Sinter::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SINTER", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sinter::new(["key1", "key2"]);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sinter::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SINTER", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sintercard() {
-    let c = crate::cmd::Sintercard::new(["key1", "key2"]);
+    let c = cmd::Sintercard::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SINTERCARD", "2", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sintercard::new(["key1", "key2"]).limit(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Sintercard::new(["key1", "key2"]).limit(3i64);
     assert_eq!(args(&c), ["SINTERCARD", "2", "key1", "key2", "LIMIT", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sinterstore() {
-    let c = crate::cmd::Sinterstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Sinterstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SINTERSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sinterstore::new("destination1", ["key2", "key3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Sinterstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SINTERSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sismember() {
-    let c = crate::cmd::Sismember::new("key1", "member2");
+    let c = cmd::Sismember::new("key1", "member2");
     assert_eq!(args(&c), ["SISMEMBER", "key1", "member2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sismember::new("key1", "member2");
+    Command::check(&c).unwrap();
+    let c = cmd::Sismember::new("key1", "member2");
     assert_eq!(args(&c), ["SISMEMBER", "key1", "member2"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn slaveof() {
-    let c = crate::cmd::Slaveof::host_port("host1", 2i64);
+    let c = cmd::Slaveof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["SLAVEOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Slaveof::host_port("host1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Slaveof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["SLAVEOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Slaveof::host_port("host1", 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Slaveof::host_port("host1", 2i64);
     assert_eq!(args(&c), ["SLAVEOF", "host1", "2"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Slaveof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Slaveof::no_one();
     assert_eq!(args(&c), ["SLAVEOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Slaveof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Slaveof::no_one();
     assert_eq!(args(&c), ["SLAVEOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Slaveof::no_one();
+    Command::check(&c).unwrap();
+    let c = cmd::Slaveof::no_one();
     assert_eq!(args(&c), ["SLAVEOF", "NO", "ONE"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn slowlog_get() {
-    let c = crate::cmd::SlowlogGet::new();
+    let c = cmd::SlowlogGet::new();
     assert_eq!(args(&c), ["SLOWLOG", "GET"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SlowlogGet::new().count(1i64);
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SlowlogGet::new().count(1i64);
     assert_eq!(args(&c), ["SLOWLOG", "GET", "1"]);
-    let _: PhantomData<Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn slowlog_help() {
-    let c = crate::cmd::SlowlogHelp::new();
+    let c = cmd::SlowlogHelp::new();
     assert_eq!(args(&c), ["SLOWLOG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SlowlogHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SlowlogHelp::new();
     assert_eq!(args(&c), ["SLOWLOG", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn slowlog_len() {
-    let c = crate::cmd::SlowlogLen::new();
+    let c = cmd::SlowlogLen::new();
     assert_eq!(args(&c), ["SLOWLOG", "LEN"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SlowlogLen::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SlowlogLen::new();
     assert_eq!(args(&c), ["SLOWLOG", "LEN"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn slowlog_reset() {
-    let c = crate::cmd::SlowlogReset::new();
+    let c = cmd::SlowlogReset::new();
     assert_eq!(args(&c), ["SLOWLOG", "RESET"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SlowlogReset::new();
+    Command::check(&c).unwrap();
+    let c = cmd::SlowlogReset::new();
     assert_eq!(args(&c), ["SLOWLOG", "RESET"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn smembers() {
-    let c = crate::cmd::Smembers::new("key1");
+    let c = cmd::Smembers::new("key1");
     assert_eq!(args(&c), ["SMEMBERS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Smembers::new("key1");
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Smembers::new("key1");
     assert_eq!(args(&c), ["SMEMBERS", "key1"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn smismember() {
-    let c = crate::cmd::Smismember::new("key1", ["member2", "member3"]);
+    let c = cmd::Smismember::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SMISMEMBER", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<bool>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Smismember::new("key1", ["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Smismember::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SMISMEMBER", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<bool>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn smove() {
-    let c = crate::cmd::Smove::new("source1", "destination2", "member3");
+    let c = cmd::Smove::new("source1", "destination2", "member3");
     assert_eq!(args(&c), ["SMOVE", "source1", "destination2", "member3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Smove::new("source1", "destination2", "member3");
+    Command::check(&c).unwrap();
+    let c = cmd::Smove::new("source1", "destination2", "member3");
     assert_eq!(args(&c), ["SMOVE", "source1", "destination2", "member3"]);
     let _: PhantomData<bool> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sort() {
-    let c = crate::cmd::Sort::new("key1");
+    let c = cmd::Sort::new("key1");
     assert_eq!(args(&c), ["SORT", "key1"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sort::new("key1")
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sort::new("key1")
         .by("by_pattern2")
         .limit(3i64, 4i64)
         .get(["get_pattern5", "get_pattern6"])
         .desc()
-        .order(crate::cmd::SortOrder::Asc)
+        .order(cmd::SortOrder::Asc)
         .alpha()
         .store("destination7");
     assert_eq!(
@@ -7457,12 +7287,12 @@ fn sort() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sort::new("key1")
+    Command::check(&c).unwrap();
+    let c = cmd::Sort::new("key1")
         .by("by_pattern2")
         .limit(3i64, 4i64)
         .get(["get_pattern5", "get_pattern6"])
-        .order(crate::cmd::SortOrder::Asc)
+        .order(cmd::SortOrder::Asc)
         .desc()
         .alpha()
         .store("destination7");
@@ -7487,21 +7317,21 @@ fn sort() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sort_ro() {
-    let c = crate::cmd::SortRo::new("key1");
+    let c = cmd::SortRo::new("key1");
     assert_eq!(args(&c), ["SORT_RO", "key1"]);
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SortRo::new("key1")
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SortRo::new("key1")
         .by("by_pattern2")
         .limit(3i64, 4i64)
         .get(["get_pattern5", "get_pattern6"])
         .desc()
-        .order(crate::cmd::SortRoOrder::Asc)
+        .order(cmd::SortRoOrder::Asc)
         .alpha();
     assert_eq!(
         args(&c),
@@ -7521,13 +7351,13 @@ fn sort_ro() {
             "ALPHA"
         ]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::SortRo::new("key1")
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::SortRo::new("key1")
         .by("by_pattern2")
         .limit(3i64, 4i64)
         .get(["get_pattern5", "get_pattern6"])
-        .order(crate::cmd::SortRoOrder::Asc)
+        .order(cmd::SortRoOrder::Asc)
         .desc()
         .alpha();
     assert_eq!(
@@ -7548,320 +7378,318 @@ fn sort_ro() {
             "ALPHA"
         ]
     );
-    let _: PhantomData<Vec<Option<bytes::Bytes>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Option<Bytes>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn spop() {
-    let c = crate::cmd::Spop::new("key1");
+    let c = cmd::Spop::new("key1");
     assert_eq!(args(&c), ["SPOP", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Spop::new("key1").count(2i64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Spop::new("key1").count(2i64);
     assert_eq!(args(&c), ["SPOP", "key1", "2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn spublish() {
-    let c = crate::cmd::Spublish::new("shardchannel1", "message2");
+    let c = cmd::Spublish::new("shardchannel1", "message2");
     assert_eq!(args(&c), ["SPUBLISH", "shardchannel1", "message2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Spublish::new("shardchannel1", "message2");
+    Command::check(&c).unwrap();
+    let c = cmd::Spublish::new("shardchannel1", "message2");
     assert_eq!(args(&c), ["SPUBLISH", "shardchannel1", "message2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn srandmember() {
-    let c = crate::cmd::Srandmember::new("key1");
+    let c = cmd::Srandmember::new("key1");
     assert_eq!(args(&c), ["SRANDMEMBER", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Srandmember::new("key1").count(2i64);
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Srandmember::new("key1").count(2i64);
     assert_eq!(args(&c), ["SRANDMEMBER", "key1", "2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn srem() {
-    let c = crate::cmd::Srem::new("key1", ["member2", "member3"]);
+    let c = cmd::Srem::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SREM", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Srem::new("key1", ["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Srem::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["SREM", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sscan() {
-    let c = crate::cmd::Sscan::new("key1", 2i64);
+    let c = cmd::Sscan::new("key1", 2i64);
     assert_eq!(args(&c), ["SSCAN", "key1", "2"]);
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sscan::new("key1", 2i64)
-        .match_("pattern3")
-        .count(4i64);
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sscan::new("key1", 2i64).match_("pattern3").count(4i64);
     assert_eq!(
         args(&c),
         ["SSCAN", "key1", "2", "MATCH", "pattern3", "COUNT", "4"]
     );
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn ssubscribe() {
-    let c = crate::cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"]);
+    let c = cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"]);
     assert_eq!(args(&c), ["SSUBSCRIBE", "shardchannel1", "shardchannel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"]);
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"]);
     assert_eq!(args(&c), ["SSUBSCRIBE", "shardchannel1", "shardchannel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn strlen() {
-    let c = crate::cmd::Strlen::new("key1");
+    let c = cmd::Strlen::new("key1");
     assert_eq!(args(&c), ["STRLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Strlen::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Strlen::new("key1");
     assert_eq!(args(&c), ["STRLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn subscribe() {
-    let c = crate::cmd::Subscribe::new(["channel1", "channel2"]);
+    let c = cmd::Subscribe::new(["channel1", "channel2"]);
     assert_eq!(args(&c), ["SUBSCRIBE", "channel1", "channel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Subscribe::new(["channel1", "channel2"]);
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Subscribe::new(["channel1", "channel2"]);
     assert_eq!(args(&c), ["SUBSCRIBE", "channel1", "channel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn substr() {
-    let c = crate::cmd::Substr::new("key1", 2i64, 3i64);
+    let c = cmd::Substr::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["SUBSTR", "key1", "2", "3"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Substr::new("key1", 2i64, 3i64);
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Substr::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["SUBSTR", "key1", "2", "3"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sunion() {
-    let c = crate::cmd::Sunion::new(["key1", "key2"]);
+    let c = cmd::Sunion::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SUNION", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sunion::new(["key1", "key2"]);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sunion::new(["key1", "key2"]);
     assert_eq!(args(&c), ["SUNION", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sunionstore() {
-    let c = crate::cmd::Sunionstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Sunionstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SUNIONSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sunionstore::new("destination1", ["key2", "key3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Sunionstore::new("destination1", ["key2", "key3"]);
     assert_eq!(args(&c), ["SUNIONSTORE", "destination1", "key2", "key3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sunsubscribe() {
-    let c = crate::cmd::Sunsubscribe::new();
+    let c = cmd::Sunsubscribe::new();
     assert_eq!(args(&c), ["SUNSUBSCRIBE"]);
-    let _: PhantomData<(String, Option<bytes::Bytes>, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sunsubscribe::new().shardchannel(["shardchannel1", "shardchannel2"]);
+    let _: PhantomData<(String, Option<Bytes>, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sunsubscribe::new().shardchannel(["shardchannel1", "shardchannel2"]);
     assert_eq!(args(&c), ["SUNSUBSCRIBE", "shardchannel1", "shardchannel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn swapdb() {
-    let c = crate::cmd::Swapdb::new(1i64, 2i64);
+    let c = cmd::Swapdb::new(1i64, 2i64);
     assert_eq!(args(&c), ["SWAPDB", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Swapdb::new(1i64, 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Swapdb::new(1i64, 2i64);
     assert_eq!(args(&c), ["SWAPDB", "1", "2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn sync() {
-    let c = crate::cmd::Sync::new();
+    let c = cmd::Sync::new();
     assert_eq!(args(&c), ["SYNC"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Sync::new();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Sync::new();
     assert_eq!(args(&c), ["SYNC"]);
-    let _: PhantomData<bytes::Bytes> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Bytes> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn time() {
-    let c = crate::cmd::Time::new();
+    let c = cmd::Time::new();
     assert_eq!(args(&c), ["TIME"]);
     let _: PhantomData<(String, String)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Time::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Time::new();
     assert_eq!(args(&c), ["TIME"]);
     let _: PhantomData<(String, String)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn touch() {
-    let c = crate::cmd::Touch::new(["key1", "key2"]);
+    let c = cmd::Touch::new(["key1", "key2"]);
     assert_eq!(args(&c), ["TOUCH", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Touch::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Touch::new(["key1", "key2"]);
     assert_eq!(args(&c), ["TOUCH", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn ttl() {
-    let c = crate::cmd::Ttl::new("key1");
+    let c = cmd::Ttl::new("key1");
     assert_eq!(args(&c), ["TTL", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Ttl::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Ttl::new("key1");
     assert_eq!(args(&c), ["TTL", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn key_type() {
-    let c = crate::cmd::KeyType::new("key1");
+    let c = cmd::KeyType::new("key1");
     assert_eq!(args(&c), ["TYPE", "key1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::KeyType::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::KeyType::new("key1");
     assert_eq!(args(&c), ["TYPE", "key1"]);
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn unlink() {
-    let c = crate::cmd::Unlink::new(["key1", "key2"]);
+    let c = cmd::Unlink::new(["key1", "key2"]);
     assert_eq!(args(&c), ["UNLINK", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Unlink::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Unlink::new(["key1", "key2"]);
     assert_eq!(args(&c), ["UNLINK", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn unsubscribe() {
-    let c = crate::cmd::Unsubscribe::new();
+    let c = cmd::Unsubscribe::new();
     assert_eq!(args(&c), ["UNSUBSCRIBE"]);
-    let _: PhantomData<(String, Option<bytes::Bytes>, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Unsubscribe::new().channel(["channel1", "channel2"]);
+    let _: PhantomData<(String, Option<Bytes>, i64)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Unsubscribe::new().channel(["channel1", "channel2"]);
     assert_eq!(args(&c), ["UNSUBSCRIBE", "channel1", "channel2"]);
-    let _: PhantomData<(String, bytes::Bytes, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Bytes, i64)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn unwatch() {
-    let c = crate::cmd::Unwatch::new();
+    let c = cmd::Unwatch::new();
     assert_eq!(args(&c), ["UNWATCH"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Unwatch::new();
+    Command::check(&c).unwrap();
+    let c = cmd::Unwatch::new();
     assert_eq!(args(&c), ["UNWATCH"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn wait() {
-    let c = crate::cmd::Wait::new(1i64, 2i64);
+    let c = cmd::Wait::new(1i64, 2i64);
     assert_eq!(args(&c), ["WAIT", "1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Wait::new(1i64, 2i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Wait::new(1i64, 2i64);
     assert_eq!(args(&c), ["WAIT", "1", "2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn waitaof() {
-    let c = crate::cmd::Waitaof::new(1i64, 2i64, 3i64);
+    let c = cmd::Waitaof::new(1i64, 2i64, 3i64);
     assert_eq!(args(&c), ["WAITAOF", "1", "2", "3"]);
     let _: PhantomData<(i64, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Waitaof::new(1i64, 2i64, 3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Waitaof::new(1i64, 2i64, 3i64);
     assert_eq!(args(&c), ["WAITAOF", "1", "2", "3"]);
     let _: PhantomData<(i64, i64)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn watch() {
-    let c = crate::cmd::Watch::new(["key1", "key2"]);
+    let c = cmd::Watch::new(["key1", "key2"]);
     assert_eq!(args(&c), ["WATCH", "key1", "key2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Watch::new(["key1", "key2"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Watch::new(["key1", "key2"]);
     assert_eq!(args(&c), ["WATCH", "key1", "key2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xack() {
-    let c = crate::cmd::Xack::new("key1", "group2", ["id3", "id4"]);
+    let c = cmd::Xack::new("key1", "group2", ["id3", "id4"]);
     assert_eq!(args(&c), ["XACK", "key1", "group2", "id3", "id4"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xack::new("key1", "group2", ["id3", "id4"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Xack::new("key1", "group2", ["id3", "id4"]);
     assert_eq!(args(&c), ["XACK", "key1", "group2", "id3", "id4"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xadd() {
-    let c = crate::cmd::Xadd::new(
+    let c = cmd::Xadd::new(
         "key1",
-        crate::cmd::XaddIdSelector::AutoId,
+        cmd::XaddIdSelector::AutoId,
         [("field2", "value3"), ("field4", "value5")],
     );
     assert_eq!(
@@ -7869,17 +7697,17 @@ fn xadd() {
         ["XADD", "key1", "*", "field2", "value3", "field4", "value5"]
     );
     let _: PhantomData<String> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xadd::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Xadd::new(
         "key1",
-        crate::cmd::XaddIdSelector::AutoId,
+        cmd::XaddIdSelector::AutoId,
         [("field2", "value3"), ("field4", "value5")],
     )
     .nomkstream()
     .trim(
-        crate::cmd::XaddTrim::new(crate::cmd::XaddStrategy::Maxlen, "threshold6")
+        cmd::XaddTrim::new(cmd::XaddStrategy::Maxlen, "threshold6")
             .approximately()
-            .operator(crate::cmd::XaddOperator::Equal)
+            .operator(cmd::XaddOperator::Equal)
             .limit(7i64),
     );
     assert_eq!(
@@ -7901,16 +7729,16 @@ fn xadd() {
         ]
     );
     let _: PhantomData<Option<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xadd::new(
+    Command::check(&c).unwrap();
+    let c = cmd::Xadd::new(
         "key1",
-        crate::cmd::XaddIdSelector::id("id2"),
+        cmd::XaddIdSelector::id("id2"),
         [("field3", "value4"), ("field5", "value6")],
     )
     .nomkstream()
     .trim(
-        crate::cmd::XaddTrim::new(crate::cmd::XaddStrategy::Minid, "threshold7")
-            .operator(crate::cmd::XaddOperator::Equal)
+        cmd::XaddTrim::new(cmd::XaddStrategy::Minid, "threshold7")
+            .operator(cmd::XaddOperator::Equal)
             .approximately()
             .limit(8i64),
     );
@@ -7933,12 +7761,12 @@ fn xadd() {
         ]
     );
     let _: PhantomData<Option<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xautoclaim() {
-    let c = crate::cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5");
+    let c = cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5");
     assert_eq!(
         args(&c),
         [
@@ -7950,9 +7778,9 @@ fn xautoclaim() {
             "start5"
         ]
     );
-    let _: PhantomData<(String, Vec<(String, Vec<bytes::Bytes>)>, Vec<String>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5")
+    let _: PhantomData<(String, Vec<(String, Vec<Bytes>)>, Vec<String>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5")
         .count(6i64)
         .justid();
     assert_eq!(
@@ -7970,12 +7798,12 @@ fn xautoclaim() {
         ]
     );
     let _: PhantomData<(String, Vec<String>, Vec<String>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xclaim() {
-    let c = crate::cmd::Xclaim::new(
+    let c = cmd::Xclaim::new(
         "key1",
         "group2",
         "consumer3",
@@ -7994,9 +7822,9 @@ fn xclaim() {
             "id6"
         ]
     );
-    let _: PhantomData<Vec<(String, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xclaim::new(
+    let _: PhantomData<Vec<(String, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xclaim::new(
         "key1",
         "group2",
         "consumer3",
@@ -8032,38 +7860,30 @@ fn xclaim() {
         ]
     );
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xdel() {
-    let c = crate::cmd::Xdel::new("key1", ["id2", "id3"]);
+    let c = cmd::Xdel::new("key1", ["id2", "id3"]);
     assert_eq!(args(&c), ["XDEL", "key1", "id2", "id3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xdel::new("key1", ["id2", "id3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Xdel::new("key1", ["id2", "id3"]);
     assert_eq!(args(&c), ["XDEL", "key1", "id2", "id3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_create() {
-    let c = crate::cmd::XgroupCreate::new(
-        "key1",
-        "group2",
-        crate::cmd::XgroupCreateIdSelector::id("id3"),
-    );
+    let c = cmd::XgroupCreate::new("key1", "group2", cmd::XgroupCreateIdSelector::id("id3"));
     assert_eq!(args(&c), ["XGROUP", "CREATE", "key1", "group2", "id3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupCreate::new(
-        "key1",
-        "group2",
-        crate::cmd::XgroupCreateIdSelector::id("id3"),
-    )
-    .mkstream()
-    .entriesread(4i64);
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupCreate::new("key1", "group2", cmd::XgroupCreateIdSelector::id("id3"))
+        .mkstream()
+        .entriesread(4i64);
     assert_eq!(
         args(&c),
         [
@@ -8078,11 +7898,10 @@ fn xgroup_create() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::XgroupCreate::new("key1", "group2", crate::cmd::XgroupCreateIdSelector::NewId)
-            .mkstream()
-            .entriesread(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupCreate::new("key1", "group2", cmd::XgroupCreateIdSelector::NewId)
+        .mkstream()
+        .entriesread(3i64);
     assert_eq!(
         args(&c),
         [
@@ -8097,85 +7916,77 @@ fn xgroup_create() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_createconsumer() {
-    let c = crate::cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3");
+    let c = cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3");
     assert_eq!(
         args(&c),
         ["XGROUP", "CREATECONSUMER", "key1", "group2", "consumer3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3");
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3");
     assert_eq!(
         args(&c),
         ["XGROUP", "CREATECONSUMER", "key1", "group2", "consumer3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_delconsumer() {
-    let c = crate::cmd::XgroupDelconsumer::new("key1", "group2", "consumer3");
+    let c = cmd::XgroupDelconsumer::new("key1", "group2", "consumer3");
     assert_eq!(
         args(&c),
         ["XGROUP", "DELCONSUMER", "key1", "group2", "consumer3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupDelconsumer::new("key1", "group2", "consumer3");
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupDelconsumer::new("key1", "group2", "consumer3");
     assert_eq!(
         args(&c),
         ["XGROUP", "DELCONSUMER", "key1", "group2", "consumer3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_destroy() {
-    let c = crate::cmd::XgroupDestroy::new("key1", "group2");
+    let c = cmd::XgroupDestroy::new("key1", "group2");
     assert_eq!(args(&c), ["XGROUP", "DESTROY", "key1", "group2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupDestroy::new("key1", "group2");
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupDestroy::new("key1", "group2");
     assert_eq!(args(&c), ["XGROUP", "DESTROY", "key1", "group2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_help() {
-    let c = crate::cmd::XgroupHelp::new();
+    let c = cmd::XgroupHelp::new();
     assert_eq!(args(&c), ["XGROUP", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupHelp::new();
     assert_eq!(args(&c), ["XGROUP", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xgroup_setid() {
-    let c = crate::cmd::XgroupSetid::new(
-        "key1",
-        "group2",
-        crate::cmd::XgroupSetidIdSelector::id("id3"),
-    );
+    let c = cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::id("id3"));
     assert_eq!(args(&c), ["XGROUP", "SETID", "key1", "group2", "id3"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XgroupSetid::new(
-        "key1",
-        "group2",
-        crate::cmd::XgroupSetidIdSelector::id("id3"),
-    )
-    .entriesread(4i64);
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::id("id3"))
+        .entriesread(4i64);
     assert_eq!(
         args(&c),
         [
@@ -8189,92 +8000,90 @@ fn xgroup_setid() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::XgroupSetid::new("key1", "group2", crate::cmd::XgroupSetidIdSelector::NewId)
-            .entriesread(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::NewId)
+        .entriesread(3i64);
     assert_eq!(
         args(&c),
         ["XGROUP", "SETID", "key1", "group2", "$", "ENTRIESREAD", "3"]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xinfo_consumers() {
-    let c = crate::cmd::XinfoConsumers::new("key1", "group2");
+    let c = cmd::XinfoConsumers::new("key1", "group2");
     assert_eq!(args(&c), ["XINFO", "CONSUMERS", "key1", "group2"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XinfoConsumers::new("key1", "group2");
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::XinfoConsumers::new("key1", "group2");
     assert_eq!(args(&c), ["XINFO", "CONSUMERS", "key1", "group2"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xinfo_groups() {
-    let c = crate::cmd::XinfoGroups::new("key1");
+    let c = cmd::XinfoGroups::new("key1");
     assert_eq!(args(&c), ["XINFO", "GROUPS", "key1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XinfoGroups::new("key1");
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::XinfoGroups::new("key1");
     assert_eq!(args(&c), ["XINFO", "GROUPS", "key1"]);
-    let _: PhantomData<Vec<std::collections::HashMap<String, crate::Value>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<HashMap<String, Value>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xinfo_help() {
-    let c = crate::cmd::XinfoHelp::new();
+    let c = cmd::XinfoHelp::new();
     assert_eq!(args(&c), ["XINFO", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::XinfoHelp::new();
+    Command::check(&c).unwrap();
+    let c = cmd::XinfoHelp::new();
     assert_eq!(args(&c), ["XINFO", "HELP"]);
     let _: PhantomData<Vec<String>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xinfo_stream() {
-    let c = crate::cmd::XinfoStream::new("key1");
+    let c = cmd::XinfoStream::new("key1");
     assert_eq!(args(&c), ["XINFO", "STREAM", "key1"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c =
-        crate::cmd::XinfoStream::new("key1").full(crate::cmd::XinfoStreamFull::new().count(2i64));
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::XinfoStream::new("key1").full(cmd::XinfoStreamFull::new().count(2i64));
     assert_eq!(args(&c), ["XINFO", "STREAM", "key1", "FULL", "COUNT", "2"]);
-    let _: PhantomData<std::collections::HashMap<String, crate::Value>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<HashMap<String, Value>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xlen() {
-    let c = crate::cmd::Xlen::new("key1");
+    let c = cmd::Xlen::new("key1");
     assert_eq!(args(&c), ["XLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xlen::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Xlen::new("key1");
     assert_eq!(args(&c), ["XLEN", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xpending() {
-    let c = crate::cmd::Xpending::new("key1", "group2");
+    let c = cmd::Xpending::new("key1", "group2");
     assert_eq!(args(&c), ["XPENDING", "key1", "group2"]);
     let _: PhantomData<(
         i64,
         Option<String>,
         Option<String>,
-        Option<Vec<(bytes::Bytes, String)>>,
+        Option<Vec<(Bytes, String)>>,
     )> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xpending::new("key1", "group2").filters(
-        crate::cmd::XpendingFilters::new("start3", "end4", 5i64)
+    Command::check(&c).unwrap();
+    let c = cmd::Xpending::new("key1", "group2").filters(
+        cmd::XpendingFilters::new("start3", "end4", 5i64)
             .idle(6i64)
             .consumer("consumer7"),
     );
@@ -8292,46 +8101,42 @@ fn xpending() {
             "consumer7"
         ]
     );
-    let _: PhantomData<Vec<(String, bytes::Bytes, i64, i64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(String, Bytes, i64, i64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xrange() {
-    let c = crate::cmd::Xrange::new("key1", "start2", "end3");
+    let c = cmd::Xrange::new("key1", "start2", "end3");
     assert_eq!(args(&c), ["XRANGE", "key1", "start2", "end3"]);
-    let _: PhantomData<Vec<(String, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xrange::new("key1", "start2", "end3").count(4i64);
+    let _: PhantomData<Vec<(String, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xrange::new("key1", "start2", "end3").count(4i64);
     assert_eq!(args(&c), ["XRANGE", "key1", "start2", "end3", "COUNT", "4"]);
-    let _: PhantomData<Vec<(String, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(String, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xread() {
-    let c = crate::cmd::Xread::new([("key1", "id2"), ("key3", "id4")]);
+    let c = cmd::Xread::new([("key1", "id2"), ("key3", "id4")]);
     assert_eq!(args(&c), ["XREAD", "STREAMS", "key1", "key3", "id2", "id4"]);
-    let _: PhantomData<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Vec<bytes::Bytes>)>>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xread::new([("key1", "id2"), ("key3", "id4")])
+    let _: PhantomData<Option<HashMap<Bytes, Vec<(String, Vec<Bytes>)>>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xread::new([("key1", "id2"), ("key3", "id4")])
         .count(5i64)
         .block(6i64);
     assert_eq!(
         args(&c),
         ["XREAD", "COUNT", "5", "BLOCK", "6", "STREAMS", "key1", "key3", "id2", "id4"]
     );
-    let _: PhantomData<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Vec<bytes::Bytes>)>>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<HashMap<Bytes, Vec<(String, Vec<Bytes>)>>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xreadgroup() {
-    let c = crate::cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")]);
+    let c = cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")]);
     assert_eq!(
         args(&c),
         [
@@ -8346,11 +8151,9 @@ fn xreadgroup() {
             "id6"
         ]
     );
-    let _: PhantomData<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Option<Vec<bytes::Bytes>>)>>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")])
+    let _: PhantomData<Option<HashMap<Bytes, Vec<(String, Option<Vec<Bytes>>)>>>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")])
         .count(7i64)
         .block(8i64)
         .noack();
@@ -8373,34 +8176,32 @@ fn xreadgroup() {
             "id6"
         ]
     );
-    let _: PhantomData<
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Option<Vec<bytes::Bytes>>)>>>,
-    > = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<HashMap<Bytes, Vec<(String, Option<Vec<Bytes>>)>>>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xrevrange() {
-    let c = crate::cmd::Xrevrange::new("key1", "end2", "start3");
+    let c = cmd::Xrevrange::new("key1", "end2", "start3");
     assert_eq!(args(&c), ["XREVRANGE", "key1", "end2", "start3"]);
-    let _: PhantomData<Vec<(String, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xrevrange::new("key1", "end2", "start3").count(4i64);
+    let _: PhantomData<Vec<(String, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Xrevrange::new("key1", "end2", "start3").count(4i64);
     assert_eq!(
         args(&c),
         ["XREVRANGE", "key1", "end2", "start3", "COUNT", "4"]
     );
-    let _: PhantomData<Vec<(String, Vec<bytes::Bytes>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(String, Vec<Bytes>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xsetid() {
-    let c = crate::cmd::Xsetid::new("key1", "last_id2");
+    let c = cmd::Xsetid::new("key1", "last_id2");
     assert_eq!(args(&c), ["XSETID", "key1", "last_id2"]);
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xsetid::new("key1", "last_id2")
+    Command::check(&c).unwrap();
+    let c = cmd::Xsetid::new("key1", "last_id2")
         .entriesadded(3i64)
         .maxdeletedid("max_deleted_id4");
     assert_eq!(
@@ -8416,27 +8217,27 @@ fn xsetid() {
         ]
     );
     let _: PhantomData<()> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn xtrim() {
-    let c = crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Maxlen, "threshold2");
+    let c = cmd::Xtrim::new("key1", cmd::XtrimStrategy::Maxlen, "threshold2");
     assert_eq!(args(&c), ["XTRIM", "key1", "MAXLEN", "threshold2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Maxlen, "threshold2")
+    Command::check(&c).unwrap();
+    let c = cmd::Xtrim::new("key1", cmd::XtrimStrategy::Maxlen, "threshold2")
         .approximately()
-        .operator(crate::cmd::XtrimOperator::Equal)
+        .operator(cmd::XtrimOperator::Equal)
         .limit(3i64);
     assert_eq!(
         args(&c),
         ["XTRIM", "key1", "MAXLEN", "=", "threshold2", "LIMIT", "3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Minid, "threshold2")
-        .operator(crate::cmd::XtrimOperator::Equal)
+    Command::check(&c).unwrap();
+    let c = cmd::Xtrim::new("key1", cmd::XtrimStrategy::Minid, "threshold2")
+        .operator(cmd::XtrimOperator::Equal)
         .approximately()
         .limit(3i64);
     assert_eq!(
@@ -8444,23 +8245,23 @@ fn xtrim() {
         ["XTRIM", "key1", "MINID", "~", "threshold2", "LIMIT", "3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zadd() {
-    let c = crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")]);
+    let c = cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")]);
     assert_eq!(
         args(&c),
         ["ZADD", "key1", "2.5", "member3", "4.5", "member5"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
+    Command::check(&c).unwrap();
+    let c = cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
         .xx()
-        .condition(crate::cmd::ZaddCondition::Nx)
+        .condition(cmd::ZaddCondition::Nx)
         .lt()
-        .comparison(crate::cmd::ZaddComparison::Gt)
+        .comparison(cmd::ZaddComparison::Gt)
         .ch()
         .incr();
     assert_eq!(
@@ -8468,11 +8269,11 @@ fn zadd() {
         ["ZADD", "key1", "NX", "GT", "CH", "INCR", "2.5", "member3", "4.5", "member5"]
     );
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
-        .condition(crate::cmd::ZaddCondition::Nx)
+    Command::check(&c).unwrap();
+    let c = cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
+        .condition(cmd::ZaddCondition::Nx)
         .xx()
-        .comparison(crate::cmd::ZaddComparison::Gt)
+        .comparison(cmd::ZaddComparison::Gt)
         .lt()
         .ch()
         .incr();
@@ -8481,84 +8282,84 @@ fn zadd() {
         ["ZADD", "key1", "XX", "LT", "CH", "INCR", "2.5", "member3", "4.5", "member5"]
     );
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zcard() {
-    let c = crate::cmd::Zcard::new("key1");
+    let c = cmd::Zcard::new("key1");
     assert_eq!(args(&c), ["ZCARD", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zcard::new("key1");
+    Command::check(&c).unwrap();
+    let c = cmd::Zcard::new("key1");
     assert_eq!(args(&c), ["ZCARD", "key1"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zcount() {
-    let c = crate::cmd::Zcount::new("key1", "min2", "max3");
+    let c = cmd::Zcount::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZCOUNT", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zcount::new("key1", "min2", "max3");
+    Command::check(&c).unwrap();
+    let c = cmd::Zcount::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZCOUNT", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zdiff() {
-    let c = crate::cmd::Zdiff::new(["key1", "key2"]);
+    let c = cmd::Zdiff::new(["key1", "key2"]);
     assert_eq!(args(&c), ["ZDIFF", "2", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zdiff::new(["key1", "key2"]).withscores();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zdiff::new(["key1", "key2"]).withscores();
     assert_eq!(args(&c), ["ZDIFF", "2", "key1", "key2", "WITHSCORES"]);
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zdiffstore() {
-    let c = crate::cmd::Zdiffstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Zdiffstore::new("destination1", ["key2", "key3"]);
     assert_eq!(
         args(&c),
         ["ZDIFFSTORE", "destination1", "2", "key2", "key3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zdiffstore::new("destination1", ["key2", "key3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Zdiffstore::new("destination1", ["key2", "key3"]);
     assert_eq!(
         args(&c),
         ["ZDIFFSTORE", "destination1", "2", "key2", "key3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zincrby() {
-    let c = crate::cmd::Zincrby::new("key1", 2i64, "member3");
+    let c = cmd::Zincrby::new("key1", 2i64, "member3");
     assert_eq!(args(&c), ["ZINCRBY", "key1", "2", "member3"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zincrby::new("key1", 2i64, "member3");
+    Command::check(&c).unwrap();
+    let c = cmd::Zincrby::new("key1", 2i64, "member3");
     assert_eq!(args(&c), ["ZINCRBY", "key1", "2", "member3"]);
     let _: PhantomData<f64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zinter() {
-    let c = crate::cmd::Zinter::new(["key1", "key2"]);
+    let c = cmd::Zinter::new(["key1", "key2"]);
     assert_eq!(args(&c), ["ZINTER", "2", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinter::new(["key1", "key2"])
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zinter::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZinterAggregate::Sum)
+        .aggregate(cmd::ZinterAggregate::Sum)
         .withscores();
     assert_eq!(
         args(&c),
@@ -8575,11 +8376,11 @@ fn zinter() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinter::new(["key1", "key2"])
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zinter::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZinterAggregate::Min)
+        .aggregate(cmd::ZinterAggregate::Min)
         .withscores();
     assert_eq!(
         args(&c),
@@ -8596,11 +8397,11 @@ fn zinter() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinter::new(["key1", "key2"])
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zinter::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZinterAggregate::Max)
+        .aggregate(cmd::ZinterAggregate::Max)
         .withscores();
     assert_eq!(
         args(&c),
@@ -8617,34 +8418,34 @@ fn zinter() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zintercard() {
-    let c = crate::cmd::Zintercard::new(["key1", "key2"]);
+    let c = cmd::Zintercard::new(["key1", "key2"]);
     assert_eq!(args(&c), ["ZINTERCARD", "2", "key1", "key2"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zintercard::new(["key1", "key2"]).limit(3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Zintercard::new(["key1", "key2"]).limit(3i64);
     assert_eq!(args(&c), ["ZINTERCARD", "2", "key1", "key2", "LIMIT", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zinterstore() {
-    let c = crate::cmd::Zinterstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Zinterstore::new("destination1", ["key2", "key3"]);
     assert_eq!(
         args(&c),
         ["ZINTERSTORE", "destination1", "2", "key2", "key3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zinterstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZinterstoreAggregate::Sum);
+        .aggregate(cmd::ZinterstoreAggregate::Sum);
     assert_eq!(
         args(&c),
         [
@@ -8661,10 +8462,10 @@ fn zinterstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zinterstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZinterstoreAggregate::Min);
+        .aggregate(cmd::ZinterstoreAggregate::Min);
     assert_eq!(
         args(&c),
         [
@@ -8681,10 +8482,10 @@ fn zinterstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zinterstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZinterstoreAggregate::Max);
+        .aggregate(cmd::ZinterstoreAggregate::Max);
     assert_eq!(
         args(&c),
         [
@@ -8701,101 +8502,100 @@ fn zinterstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zlexcount() {
-    let c = crate::cmd::Zlexcount::new("key1", "min2", "max3");
+    let c = cmd::Zlexcount::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZLEXCOUNT", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zlexcount::new("key1", "min2", "max3");
+    Command::check(&c).unwrap();
+    let c = cmd::Zlexcount::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZLEXCOUNT", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zmpop() {
-    let c = crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Min);
+    let c = cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Min);
     assert_eq!(args(&c), ["ZMPOP", "2", "key1", "key2", "MIN"]);
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Min).count(3i64);
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Min).count(3i64);
     assert_eq!(
         args(&c),
         ["ZMPOP", "2", "key1", "key2", "MIN", "COUNT", "3"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Max).count(3i64);
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Max).count(3i64);
     assert_eq!(
         args(&c),
         ["ZMPOP", "2", "key1", "key2", "MAX", "COUNT", "3"]
     );
-    let _: PhantomData<Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Option<(Bytes, Vec<(Bytes, f64)>)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zmscore() {
-    let c = crate::cmd::Zmscore::new("key1", ["member2", "member3"]);
+    let c = cmd::Zmscore::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["ZMSCORE", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<Option<f64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zmscore::new("key1", ["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Zmscore::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["ZMSCORE", "key1", "member2", "member3"]);
     let _: PhantomData<Vec<Option<f64>>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zpopmax() {
-    let c = crate::cmd::Zpopmax::new("key1");
+    let c = cmd::Zpopmax::new("key1");
     assert_eq!(args(&c), ["ZPOPMAX", "key1"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zpopmax::new("key1").count(2i64);
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zpopmax::new("key1").count(2i64);
     assert_eq!(args(&c), ["ZPOPMAX", "key1", "2"]);
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zpopmin() {
-    let c = crate::cmd::Zpopmin::new("key1");
+    let c = cmd::Zpopmin::new("key1");
     assert_eq!(args(&c), ["ZPOPMIN", "key1"]);
-    let _: PhantomData<crate::Value> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zpopmin::new("key1").count(2i64);
+    let _: PhantomData<Value> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zpopmin::new("key1").count(2i64);
     assert_eq!(args(&c), ["ZPOPMIN", "key1", "2"]);
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrandmember() {
-    let c = crate::cmd::Zrandmember::new("key1");
+    let c = cmd::Zrandmember::new("key1");
     assert_eq!(args(&c), ["ZRANDMEMBER", "key1"]);
-    let _: PhantomData<Option<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrandmember::new("key1")
-        .options(crate::cmd::ZrandmemberOptions::new(2i64).withscores());
+    let _: PhantomData<Option<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrandmember::new("key1").options(cmd::ZrandmemberOptions::new(2i64).withscores());
     assert_eq!(args(&c), ["ZRANDMEMBER", "key1", "2", "WITHSCORES"]);
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrange() {
-    let c = crate::cmd::Zrange::new("key1", "start2", "stop3");
+    let c = cmd::Zrange::new("key1", "start2", "stop3");
     assert_eq!(args(&c), ["ZRANGE", "key1", "start2", "stop3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrange::new("key1", "start2", "stop3")
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrange::new("key1", "start2", "stop3")
         .bylex()
-        .sortby(crate::cmd::ZrangeSortby::Byscore)
+        .sortby(cmd::ZrangeSortby::Byscore)
         .rev()
         .limit(4i64, 5i64)
         .withscores();
@@ -8814,10 +8614,10 @@ fn zrange() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrange::new("key1", "start2", "stop3")
-        .sortby(crate::cmd::ZrangeSortby::Byscore)
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrange::new("key1", "start2", "stop3")
+        .sortby(cmd::ZrangeSortby::Byscore)
         .bylex()
         .rev()
         .limit(4i64, 5i64)
@@ -8837,32 +8637,32 @@ fn zrange() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrangebylex() {
-    let c = crate::cmd::Zrangebylex::new("key1", "min2", "max3");
+    let c = cmd::Zrangebylex::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZRANGEBYLEX", "key1", "min2", "max3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrangebylex::new("key1", "min2", "max3").limit(4i64, 5i64);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrangebylex::new("key1", "min2", "max3").limit(4i64, 5i64);
     assert_eq!(
         args(&c),
         ["ZRANGEBYLEX", "key1", "min2", "max3", "LIMIT", "4", "5"]
     );
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrangebyscore() {
-    let c = crate::cmd::Zrangebyscore::new("key1", "min2", "max3");
+    let c = cmd::Zrangebyscore::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZRANGEBYSCORE", "key1", "min2", "max3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrangebyscore::new("key1", "min2", "max3")
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrangebyscore::new("key1", "min2", "max3")
         .withscores()
         .limit(4i64, 5i64);
     assert_eq!(
@@ -8878,19 +8678,19 @@ fn zrangebyscore() {
             "5"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrangestore() {
-    let c = crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4");
+    let c = cmd::Zrangestore::new("dst1", "src2", "min3", "max4");
     assert_eq!(args(&c), ["ZRANGESTORE", "dst1", "src2", "min3", "max4"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
+    Command::check(&c).unwrap();
+    let c = cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
         .bylex()
-        .sortby(crate::cmd::ZrangestoreSortby::Byscore)
+        .sortby(cmd::ZrangestoreSortby::Byscore)
         .rev()
         .limit(5i64, 6i64);
     assert_eq!(
@@ -8909,9 +8709,9 @@ fn zrangestore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
-        .sortby(crate::cmd::ZrangestoreSortby::Byscore)
+    Command::check(&c).unwrap();
+    let c = cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
+        .sortby(cmd::ZrangestoreSortby::Byscore)
         .bylex()
         .rev()
         .limit(5i64, 6i64);
@@ -8931,103 +8731,103 @@ fn zrangestore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrank() {
-    let c = crate::cmd::Zrank::new("key1", "member2");
+    let c = cmd::Zrank::new("key1", "member2");
     assert_eq!(args(&c), ["ZRANK", "key1", "member2"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrank::new("key1", "member2").withscore();
+    Command::check(&c).unwrap();
+    let c = cmd::Zrank::new("key1", "member2").withscore();
     assert_eq!(args(&c), ["ZRANK", "key1", "member2", "WITHSCORE"]);
     let _: PhantomData<Option<(i64, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrem() {
-    let c = crate::cmd::Zrem::new("key1", ["member2", "member3"]);
+    let c = cmd::Zrem::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["ZREM", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrem::new("key1", ["member2", "member3"]);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrem::new("key1", ["member2", "member3"]);
     assert_eq!(args(&c), ["ZREM", "key1", "member2", "member3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zremrangebylex() {
-    let c = crate::cmd::Zremrangebylex::new("key1", "min2", "max3");
+    let c = cmd::Zremrangebylex::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZREMRANGEBYLEX", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zremrangebylex::new("key1", "min2", "max3");
+    Command::check(&c).unwrap();
+    let c = cmd::Zremrangebylex::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZREMRANGEBYLEX", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zremrangebyrank() {
-    let c = crate::cmd::Zremrangebyrank::new("key1", 2i64, 3i64);
+    let c = cmd::Zremrangebyrank::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["ZREMRANGEBYRANK", "key1", "2", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zremrangebyrank::new("key1", 2i64, 3i64);
+    Command::check(&c).unwrap();
+    let c = cmd::Zremrangebyrank::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["ZREMRANGEBYRANK", "key1", "2", "3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zremrangebyscore() {
-    let c = crate::cmd::Zremrangebyscore::new("key1", "min2", "max3");
+    let c = cmd::Zremrangebyscore::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZREMRANGEBYSCORE", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zremrangebyscore::new("key1", "min2", "max3");
+    Command::check(&c).unwrap();
+    let c = cmd::Zremrangebyscore::new("key1", "min2", "max3");
     assert_eq!(args(&c), ["ZREMRANGEBYSCORE", "key1", "min2", "max3"]);
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrevrange() {
-    let c = crate::cmd::Zrevrange::new("key1", 2i64, 3i64);
+    let c = cmd::Zrevrange::new("key1", 2i64, 3i64);
     assert_eq!(args(&c), ["ZREVRANGE", "key1", "2", "3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrevrange::new("key1", 2i64, 3i64).withscores();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrevrange::new("key1", 2i64, 3i64).withscores();
     assert_eq!(args(&c), ["ZREVRANGE", "key1", "2", "3", "WITHSCORES"]);
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrevrangebylex() {
-    let c = crate::cmd::Zrevrangebylex::new("key1", "max2", "min3");
+    let c = cmd::Zrevrangebylex::new("key1", "max2", "min3");
     assert_eq!(args(&c), ["ZREVRANGEBYLEX", "key1", "max2", "min3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrevrangebylex::new("key1", "max2", "min3").limit(4i64, 5i64);
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrevrangebylex::new("key1", "max2", "min3").limit(4i64, 5i64);
     assert_eq!(
         args(&c),
         ["ZREVRANGEBYLEX", "key1", "max2", "min3", "LIMIT", "4", "5"]
     );
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrevrangebyscore() {
-    let c = crate::cmd::Zrevrangebyscore::new("key1", "max2", "min3");
+    let c = cmd::Zrevrangebyscore::new("key1", "max2", "min3");
     assert_eq!(args(&c), ["ZREVRANGEBYSCORE", "key1", "max2", "min3"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrevrangebyscore::new("key1", "max2", "min3")
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zrevrangebyscore::new("key1", "max2", "min3")
         .withscores()
         .limit(4i64, 5i64);
     assert_eq!(
@@ -9043,29 +8843,29 @@ fn zrevrangebyscore() {
             "5"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zrevrank() {
-    let c = crate::cmd::Zrevrank::new("key1", "member2");
+    let c = cmd::Zrevrank::new("key1", "member2");
     assert_eq!(args(&c), ["ZREVRANK", "key1", "member2"]);
     let _: PhantomData<Option<i64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zrevrank::new("key1", "member2").withscore();
+    Command::check(&c).unwrap();
+    let c = cmd::Zrevrank::new("key1", "member2").withscore();
     assert_eq!(args(&c), ["ZREVRANK", "key1", "member2", "WITHSCORE"]);
     let _: PhantomData<Option<(i64, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zscan() {
-    let c = crate::cmd::Zscan::new("key1", 2i64);
+    let c = cmd::Zscan::new("key1", 2i64);
     assert_eq!(args(&c), ["ZSCAN", "key1", "2"]);
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zscan::new("key1", 2i64)
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zscan::new("key1", 2i64)
         .match_("pattern3")
         .count(4i64)
         .noscores();
@@ -9073,31 +8873,31 @@ fn zscan() {
         args(&c),
         ["ZSCAN", "key1", "2", "MATCH", "pattern3", "COUNT", "4", "NOSCORES"]
     );
-    let _: PhantomData<(String, Vec<bytes::Bytes>)> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<(String, Vec<Bytes>)> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zscore() {
-    let c = crate::cmd::Zscore::new("key1", "member2");
+    let c = cmd::Zscore::new("key1", "member2");
     assert_eq!(args(&c), ["ZSCORE", "key1", "member2"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zscore::new("key1", "member2");
+    Command::check(&c).unwrap();
+    let c = cmd::Zscore::new("key1", "member2");
     assert_eq!(args(&c), ["ZSCORE", "key1", "member2"]);
     let _: PhantomData<Option<f64>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zunion() {
-    let c = crate::cmd::Zunion::new(["key1", "key2"]);
+    let c = cmd::Zunion::new(["key1", "key2"]);
     assert_eq!(args(&c), ["ZUNION", "2", "key1", "key2"]);
-    let _: PhantomData<Vec<bytes::Bytes>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunion::new(["key1", "key2"])
+    let _: PhantomData<Vec<Bytes>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zunion::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZunionAggregate::Sum)
+        .aggregate(cmd::ZunionAggregate::Sum)
         .withscores();
     assert_eq!(
         args(&c),
@@ -9114,11 +8914,11 @@ fn zunion() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunion::new(["key1", "key2"])
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zunion::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZunionAggregate::Min)
+        .aggregate(cmd::ZunionAggregate::Min)
         .withscores();
     assert_eq!(
         args(&c),
@@ -9135,11 +8935,11 @@ fn zunion() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunion::new(["key1", "key2"])
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
+    let c = cmd::Zunion::new(["key1", "key2"])
         .weights([3i64, 4i64])
-        .aggregate(crate::cmd::ZunionAggregate::Max)
+        .aggregate(cmd::ZunionAggregate::Max)
         .withscores();
     assert_eq!(
         args(&c),
@@ -9156,22 +8956,22 @@ fn zunion() {
             "WITHSCORES"
         ]
     );
-    let _: PhantomData<Vec<(bytes::Bytes, f64)>> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    let _: PhantomData<Vec<(Bytes, f64)>> = output(&c);
+    Command::check(&c).unwrap();
 }
 
 #[test]
 fn zunionstore() {
-    let c = crate::cmd::Zunionstore::new("destination1", ["key2", "key3"]);
+    let c = cmd::Zunionstore::new("destination1", ["key2", "key3"]);
     assert_eq!(
         args(&c),
         ["ZUNIONSTORE", "destination1", "2", "key2", "key3"]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zunionstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZunionstoreAggregate::Sum);
+        .aggregate(cmd::ZunionstoreAggregate::Sum);
     assert_eq!(
         args(&c),
         [
@@ -9188,10 +8988,10 @@ fn zunionstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zunionstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZunionstoreAggregate::Min);
+        .aggregate(cmd::ZunionstoreAggregate::Min);
     assert_eq!(
         args(&c),
         [
@@ -9208,10 +9008,10 @@ fn zunionstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
-    let c = crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+    Command::check(&c).unwrap();
+    let c = cmd::Zunionstore::new("destination1", ["key2", "key3"])
         .weights([4i64, 5i64])
-        .aggregate(crate::cmd::ZunionstoreAggregate::Max);
+        .aggregate(cmd::ZunionstoreAggregate::Max);
     assert_eq!(
         args(&c),
         [
@@ -9228,5 +9028,5 @@ fn zunionstore() {
         ]
     );
     let _: PhantomData<i64> = output(&c);
-    crate::command::Command::check(&c).unwrap();
+    Command::check(&c).unwrap();
 }

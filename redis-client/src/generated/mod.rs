@@ -2,6 +2,18 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! Code generated from the command spec in `commands/` by `cargo xtask codegen`.
+#![allow(deprecated)]
+#![allow(
+    clippy::new_without_default,
+    clippy::too_many_arguments,
+    clippy::type_complexity,
+    clippy::should_implement_trait,
+    clippy::wrong_self_convention,
+    clippy::enum_variant_names,
+    clippy::large_enum_variant,
+    clippy::module_name_repetitions,
+    clippy::len_zero
+)]
 
 pub mod cmd;
 pub mod commands;

@@ -6,6 +6,7 @@
 #![allow(deprecated, clippy::type_complexity)]
 
 use super::{run, Entry, Sample};
+use crate::cmd;
 
 /// One entry per command and subcommand, sorted by name.
 pub(crate) static ENTRIES: &[Entry] = &[
@@ -427,12 +428,12 @@ const ACL_CAT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "CAT"],
-            run: |c| run(c, crate::cmd::AclCat::new()),
+            run: |c| run(c, cmd::AclCat::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["ACL", "CAT", "category1"],
-            run: |c| run(c, crate::cmd::AclCat::new().category("category1")),
+            run: |c| run(c, cmd::AclCat::new().category("category1")),
         },
     ],
 };
@@ -447,7 +448,7 @@ const ACL_DELUSER: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "DELUSER", "username1", "username2"],
-        run: |c| run(c, crate::cmd::AclDeluser::new(["username1", "username2"])),
+        run: |c| run(c, cmd::AclDeluser::new(["username1", "username2"])),
     }],
 };
 
@@ -462,7 +463,7 @@ const ACL_DRYRUN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "DRYRUN", "username1", "command2"],
-            run: |c| run(c, crate::cmd::AclDryrun::new("username1", "command2")),
+            run: |c| run(c, cmd::AclDryrun::new("username1", "command2")),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -470,7 +471,7 @@ const ACL_DRYRUN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::AclDryrun::new("username1", "command2").arg(["arg3", "arg4"]),
+                    cmd::AclDryrun::new("username1", "command2").arg(["arg3", "arg4"]),
                 )
             },
         },
@@ -488,12 +489,12 @@ const ACL_GENPASS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "GENPASS"],
-            run: |c| run(c, crate::cmd::AclGenpass::new()),
+            run: |c| run(c, cmd::AclGenpass::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "GENPASS", "1"],
-            run: |c| run(c, crate::cmd::AclGenpass::new().bits(1i64)),
+            run: |c| run(c, cmd::AclGenpass::new().bits(1i64)),
         },
     ],
 };
@@ -508,7 +509,7 @@ const ACL_GETUSER: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "GETUSER", "username1"],
-        run: |c| run(c, crate::cmd::AclGetuser::new("username1")),
+        run: |c| run(c, cmd::AclGetuser::new("username1")),
     }],
 };
 
@@ -522,7 +523,7 @@ const ACL_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "HELP"],
-        run: |c| run(c, crate::cmd::AclHelp::new()),
+        run: |c| run(c, cmd::AclHelp::new()),
     }],
 };
 
@@ -536,7 +537,7 @@ const ACL_LIST: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "LIST"],
-        run: |c| run(c, crate::cmd::AclList::new()),
+        run: |c| run(c, cmd::AclList::new()),
     }],
 };
 
@@ -550,7 +551,7 @@ const ACL_LOAD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "LOAD"],
-        run: |c| run(c, crate::cmd::AclLoad::new()),
+        run: |c| run(c, cmd::AclLoad::new()),
     }],
 };
 
@@ -565,17 +566,17 @@ const ACL_LOG: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "LOG"],
-            run: |c| run(c, crate::cmd::AclLog::new()),
+            run: |c| run(c, cmd::AclLog::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "LOG", "1"],
-            run: |c| run(c, crate::cmd::AclLog::new().reset().count(1i64)),
+            run: |c| run(c, cmd::AclLog::new().reset().count(1i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "LOG", "RESET"],
-            run: |c| run(c, crate::cmd::AclLog::new().count(1i64).reset()),
+            run: |c| run(c, cmd::AclLog::new().count(1i64).reset()),
         },
     ],
 };
@@ -590,7 +591,7 @@ const ACL_SAVE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "SAVE"],
-        run: |c| run(c, crate::cmd::AclSave::new()),
+        run: |c| run(c, cmd::AclSave::new()),
     }],
 };
 
@@ -605,7 +606,7 @@ const ACL_SETUSER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["ACL", "SETUSER", "username1"],
-            run: |c| run(c, crate::cmd::AclSetuser::new("username1")),
+            run: |c| run(c, cmd::AclSetuser::new("username1")),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -613,7 +614,7 @@ const ACL_SETUSER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::AclSetuser::new("username1").rule(["rule2", "rule3"]),
+                    cmd::AclSetuser::new("username1").rule(["rule2", "rule3"]),
                 )
             },
         },
@@ -630,7 +631,7 @@ const ACL_USERS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "USERS"],
-        run: |c| run(c, crate::cmd::AclUsers::new()),
+        run: |c| run(c, cmd::AclUsers::new()),
     }],
 };
 
@@ -644,7 +645,7 @@ const ACL_WHOAMI: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ACL", "WHOAMI"],
-        run: |c| run(c, crate::cmd::AclWhoami::new()),
+        run: |c| run(c, cmd::AclWhoami::new()),
     }],
 };
 
@@ -658,7 +659,7 @@ const APPEND: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["APPEND", "key1", "value2"],
-        run: |c| run(c, crate::cmd::Append::new("key1", "value2")),
+        run: |c| run(c, cmd::Append::new("key1", "value2")),
     }],
 };
 
@@ -672,7 +673,7 @@ const ASKING: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ASKING"],
-        run: |c| run(c, crate::cmd::Asking::new()),
+        run: |c| run(c, cmd::Asking::new()),
     }],
 };
 
@@ -687,12 +688,12 @@ const AUTH: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["AUTH", "password1"],
-            run: |c| run(c, crate::cmd::Auth::new("password1")),
+            run: |c| run(c, cmd::Auth::new("password1")),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["AUTH", "username2", "password1"],
-            run: |c| run(c, crate::cmd::Auth::new("password1").username("username2")),
+            run: |c| run(c, cmd::Auth::new("password1").username("username2")),
         },
     ],
 };
@@ -707,7 +708,7 @@ const BGREWRITEAOF: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BGREWRITEAOF"],
-        run: |c| run(c, crate::cmd::Bgrewriteaof::new()),
+        run: |c| run(c, cmd::Bgrewriteaof::new()),
     }],
 };
 
@@ -722,7 +723,7 @@ const BGSAVE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["BGSAVE"],
-            run: |c| run(c, crate::cmd::Bgsave::new()),
+            run: |c| run(c, cmd::Bgsave::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -730,9 +731,9 @@ const BGSAVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bgsave::new()
+                    cmd::Bgsave::new()
                         .cancel()
-                        .operation(crate::cmd::BgsaveOperation::Schedule),
+                        .operation(cmd::BgsaveOperation::Schedule),
                 )
             },
         },
@@ -742,8 +743,8 @@ const BGSAVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bgsave::new()
-                        .operation(crate::cmd::BgsaveOperation::Schedule)
+                    cmd::Bgsave::new()
+                        .operation(cmd::BgsaveOperation::Schedule)
                         .cancel(),
                 )
             },
@@ -762,7 +763,7 @@ const BITCOUNT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["BITCOUNT", "key1"],
-            run: |c| run(c, crate::cmd::Bitcount::new("key1")),
+            run: |c| run(c, cmd::Bitcount::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -770,11 +771,11 @@ const BITCOUNT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitcount::new("key1").range(
-                        crate::cmd::BitcountRange::new(2i64).end_unit(
-                            crate::cmd::BitcountEndUnit::new(3i64)
+                    cmd::Bitcount::new("key1").range(
+                        cmd::BitcountRange::new(2i64).end_unit(
+                            cmd::BitcountEndUnit::new(3i64)
                                 .bit()
-                                .unit(crate::cmd::BitcountUnit::Byte),
+                                .unit(cmd::BitcountUnit::Byte),
                         ),
                     ),
                 )
@@ -786,10 +787,10 @@ const BITCOUNT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitcount::new("key1").range(
-                        crate::cmd::BitcountRange::new(2i64).end_unit(
-                            crate::cmd::BitcountEndUnit::new(3i64)
-                                .unit(crate::cmd::BitcountUnit::Byte)
+                    cmd::Bitcount::new("key1").range(
+                        cmd::BitcountRange::new(2i64).end_unit(
+                            cmd::BitcountEndUnit::new(3i64)
+                                .unit(cmd::BitcountUnit::Byte)
                                 .bit(),
                         ),
                     ),
@@ -810,7 +811,7 @@ const BITFIELD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["BITFIELD", "key1"],
-            run: |c| run(c, crate::cmd::Bitfield::new("key1")),
+            run: |c| run(c, cmd::Bitfield::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -839,26 +840,26 @@ const BITFIELD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitfield::new("key1")
+                    cmd::Bitfield::new("key1")
                         .operation([
-                            crate::cmd::BitfieldOperation::get("encoding2", 3i64),
-                            crate::cmd::BitfieldOperation::write(
-                                crate::cmd::BitfieldWrite::new(
-                                    crate::cmd::BitfieldWriteOperation::set(
-                                        "encoding4",
-                                        5i64,
-                                        6i64,
-                                    ),
-                                )
-                                .overflow(crate::cmd::BitfieldOverflow::Wrap),
+                            cmd::BitfieldOperation::get("encoding2", 3i64),
+                            cmd::BitfieldOperation::write(
+                                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set(
+                                    "encoding4",
+                                    5i64,
+                                    6i64,
+                                ))
+                                .overflow(cmd::BitfieldOverflow::Wrap),
                             ),
                         ])
                         .get("encoding7", 8i64)
                         .write(
-                            crate::cmd::BitfieldWrite::new(
-                                crate::cmd::BitfieldWriteOperation::set("encoding9", 10i64, 11i64),
-                            )
-                            .overflow(crate::cmd::BitfieldOverflow::Wrap),
+                            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set(
+                                "encoding9",
+                                10i64,
+                                11i64,
+                            ))
+                            .overflow(cmd::BitfieldOverflow::Wrap),
                         ),
                 )
             },
@@ -890,30 +891,26 @@ const BITFIELD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitfield::new("key1")
+                    cmd::Bitfield::new("key1")
                         .operation([
-                            crate::cmd::BitfieldOperation::write(
-                                crate::cmd::BitfieldWrite::new(
-                                    crate::cmd::BitfieldWriteOperation::incrby(
-                                        "encoding2",
-                                        3i64,
-                                        4i64,
-                                    ),
-                                )
-                                .overflow(crate::cmd::BitfieldOverflow::Sat),
+                            cmd::BitfieldOperation::write(
+                                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::incrby(
+                                    "encoding2",
+                                    3i64,
+                                    4i64,
+                                ))
+                                .overflow(cmd::BitfieldOverflow::Sat),
                             ),
-                            crate::cmd::BitfieldOperation::get("encoding5", 6i64),
+                            cmd::BitfieldOperation::get("encoding5", 6i64),
                         ])
                         .get("encoding7", 8i64)
                         .write(
-                            crate::cmd::BitfieldWrite::new(
-                                crate::cmd::BitfieldWriteOperation::incrby(
-                                    "encoding9",
-                                    10i64,
-                                    11i64,
-                                ),
-                            )
-                            .overflow(crate::cmd::BitfieldOverflow::Sat),
+                            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::incrby(
+                                "encoding9",
+                                10i64,
+                                11i64,
+                            ))
+                            .overflow(cmd::BitfieldOverflow::Sat),
                         ),
                 )
             },
@@ -945,26 +942,26 @@ const BITFIELD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitfield::new("key1")
+                    cmd::Bitfield::new("key1")
                         .operation([
-                            crate::cmd::BitfieldOperation::get("encoding2", 3i64),
-                            crate::cmd::BitfieldOperation::write(
-                                crate::cmd::BitfieldWrite::new(
-                                    crate::cmd::BitfieldWriteOperation::set(
-                                        "encoding4",
-                                        5i64,
-                                        6i64,
-                                    ),
-                                )
-                                .overflow(crate::cmd::BitfieldOverflow::Fail),
+                            cmd::BitfieldOperation::get("encoding2", 3i64),
+                            cmd::BitfieldOperation::write(
+                                cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set(
+                                    "encoding4",
+                                    5i64,
+                                    6i64,
+                                ))
+                                .overflow(cmd::BitfieldOverflow::Fail),
                             ),
                         ])
                         .get("encoding7", 8i64)
                         .write(
-                            crate::cmd::BitfieldWrite::new(
-                                crate::cmd::BitfieldWriteOperation::set("encoding9", 10i64, 11i64),
-                            )
-                            .overflow(crate::cmd::BitfieldOverflow::Fail),
+                            cmd::BitfieldWrite::new(cmd::BitfieldWriteOperation::set(
+                                "encoding9",
+                                10i64,
+                                11i64,
+                            ))
+                            .overflow(cmd::BitfieldOverflow::Fail),
                         ),
                 )
             },
@@ -983,7 +980,7 @@ const BITFIELD_RO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["BITFIELD_RO", "key1"],
-            run: |c| run(c, crate::cmd::BitfieldRo::new("key1")),
+            run: |c| run(c, cmd::BitfieldRo::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -1000,8 +997,7 @@ const BITFIELD_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::BitfieldRo::new("key1")
-                        .get([("encoding2", 3i64), ("encoding4", 5i64)]),
+                    cmd::BitfieldRo::new("key1").get([("encoding2", 3i64), ("encoding4", 5i64)]),
                 )
             },
         },
@@ -1022,11 +1018,7 @@ const BITOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitop::new(
-                        crate::cmd::BitopOperation::And,
-                        "destkey1",
-                        ["key2", "key3"],
-                    ),
+                    cmd::Bitop::new(cmd::BitopOperation::And, "destkey1", ["key2", "key3"]),
                 )
             },
         },
@@ -1036,11 +1028,7 @@ const BITOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitop::new(
-                        crate::cmd::BitopOperation::Or,
-                        "destkey1",
-                        ["key2", "key3"],
-                    ),
+                    cmd::Bitop::new(cmd::BitopOperation::Or, "destkey1", ["key2", "key3"]),
                 )
             },
         },
@@ -1050,11 +1038,7 @@ const BITOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitop::new(
-                        crate::cmd::BitopOperation::Xor,
-                        "destkey1",
-                        ["key2", "key3"],
-                    ),
+                    cmd::Bitop::new(cmd::BitopOperation::Xor, "destkey1", ["key2", "key3"]),
                 )
             },
         },
@@ -1064,11 +1048,7 @@ const BITOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitop::new(
-                        crate::cmd::BitopOperation::Not,
-                        "destkey1",
-                        ["key2", "key3"],
-                    ),
+                    cmd::Bitop::new(cmd::BitopOperation::Not, "destkey1", ["key2", "key3"]),
                 )
             },
         },
@@ -1086,7 +1066,7 @@ const BITPOS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["BITPOS", "key1", "2"],
-            run: |c| run(c, crate::cmd::Bitpos::new("key1", 2i64)),
+            run: |c| run(c, cmd::Bitpos::new("key1", 2i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -1094,11 +1074,11 @@ const BITPOS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitpos::new("key1", 2i64).range(
-                        crate::cmd::BitposRange::new(3i64).end_unit(
-                            crate::cmd::BitposEndUnit::new(4i64)
+                    cmd::Bitpos::new("key1", 2i64).range(
+                        cmd::BitposRange::new(3i64).end_unit(
+                            cmd::BitposEndUnit::new(4i64)
                                 .bit()
-                                .unit(crate::cmd::BitposUnit::Byte),
+                                .unit(cmd::BitposUnit::Byte),
                         ),
                     ),
                 )
@@ -1110,10 +1090,10 @@ const BITPOS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bitpos::new("key1", 2i64).range(
-                        crate::cmd::BitposRange::new(3i64).end_unit(
-                            crate::cmd::BitposEndUnit::new(4i64)
-                                .unit(crate::cmd::BitposUnit::Byte)
+                    cmd::Bitpos::new("key1", 2i64).range(
+                        cmd::BitposRange::new(3i64).end_unit(
+                            cmd::BitposEndUnit::new(4i64)
+                                .unit(cmd::BitposUnit::Byte)
                                 .bit(),
                         ),
                     ),
@@ -1137,11 +1117,11 @@ const BLMOVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Blmove::new(
+                    cmd::Blmove::new(
                         "source1",
                         "destination2",
-                        crate::cmd::BlmoveWherefrom::Left,
-                        crate::cmd::BlmoveWhereto::Left,
+                        cmd::BlmoveWherefrom::Left,
+                        cmd::BlmoveWhereto::Left,
                         3.5f64,
                     ),
                 )
@@ -1153,11 +1133,11 @@ const BLMOVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Blmove::new(
+                    cmd::Blmove::new(
                         "source1",
                         "destination2",
-                        crate::cmd::BlmoveWherefrom::Right,
-                        crate::cmd::BlmoveWhereto::Right,
+                        cmd::BlmoveWherefrom::Right,
+                        cmd::BlmoveWhereto::Right,
                         3.5f64,
                     ),
                 )
@@ -1180,11 +1160,7 @@ const BLMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Blmpop::new(
-                        1.5f64,
-                        ["key2", "key3"],
-                        crate::cmd::BlmpopWhere::Left,
-                    ),
+                    cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Left),
                 )
             },
         },
@@ -1194,12 +1170,7 @@ const BLMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Blmpop::new(
-                        1.5f64,
-                        ["key2", "key3"],
-                        crate::cmd::BlmpopWhere::Left,
-                    )
-                    .count(4i64),
+                    cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Left).count(4i64),
                 )
             },
         },
@@ -1209,12 +1180,7 @@ const BLMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Blmpop::new(
-                        1.5f64,
-                        ["key2", "key3"],
-                        crate::cmd::BlmpopWhere::Right,
-                    )
-                    .count(4i64),
+                    cmd::Blmpop::new(1.5f64, ["key2", "key3"], cmd::BlmpopWhere::Right).count(4i64),
                 )
             },
         },
@@ -1231,7 +1197,7 @@ const BLPOP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BLPOP", "key1", "key2", "3.5"],
-        run: |c| run(c, crate::cmd::Blpop::new(["key1", "key2"], 3.5f64)),
+        run: |c| run(c, cmd::Blpop::new(["key1", "key2"], 3.5f64)),
     }],
 };
 
@@ -1245,7 +1211,7 @@ const BRPOP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BRPOP", "key1", "key2", "3.5"],
-        run: |c| run(c, crate::cmd::Brpop::new(["key1", "key2"], 3.5f64)),
+        run: |c| run(c, cmd::Brpop::new(["key1", "key2"], 3.5f64)),
     }],
 };
 
@@ -1259,12 +1225,7 @@ const BRPOPLPUSH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BRPOPLPUSH", "source1", "destination2", "3.5"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Brpoplpush::new("source1", "destination2", 3.5f64),
-            )
-        },
+        run: |c| run(c, cmd::Brpoplpush::new("source1", "destination2", 3.5f64)),
     }],
 };
 
@@ -1282,7 +1243,7 @@ const BZMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Min),
+                    cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Min),
                 )
             },
         },
@@ -1292,8 +1253,7 @@ const BZMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Min)
-                        .count(4i64),
+                    cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Min).count(4i64),
                 )
             },
         },
@@ -1303,8 +1263,7 @@ const BZMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Bzmpop::new(1.5f64, ["key2", "key3"], crate::cmd::BzmpopWhere::Max)
-                        .count(4i64),
+                    cmd::Bzmpop::new(1.5f64, ["key2", "key3"], cmd::BzmpopWhere::Max).count(4i64),
                 )
             },
         },
@@ -1321,7 +1280,7 @@ const BZPOPMAX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BZPOPMAX", "key1", "key2", "3.5"],
-        run: |c| run(c, crate::cmd::Bzpopmax::new(["key1", "key2"], 3.5f64)),
+        run: |c| run(c, cmd::Bzpopmax::new(["key1", "key2"], 3.5f64)),
     }],
 };
 
@@ -1335,7 +1294,7 @@ const BZPOPMIN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["BZPOPMIN", "key1", "key2", "3.5"],
-        run: |c| run(c, crate::cmd::Bzpopmin::new(["key1", "key2"], 3.5f64)),
+        run: |c| run(c, cmd::Bzpopmin::new(["key1", "key2"], 3.5f64)),
     }],
 };
 
@@ -1350,22 +1309,12 @@ const CLIENT_CACHING: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "CACHING", "YES"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientCaching::new(crate::cmd::ClientCachingMode::Yes),
-                )
-            },
+            run: |c| run(c, cmd::ClientCaching::new(cmd::ClientCachingMode::Yes)),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "CACHING", "NO"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientCaching::new(crate::cmd::ClientCachingMode::No),
-                )
-            },
+            run: |c| run(c, cmd::ClientCaching::new(cmd::ClientCachingMode::No)),
         },
     ],
 };
@@ -1380,12 +1329,7 @@ const CLIENT_CAPA: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CLIENT", "CAPA", "capability1", "capability2"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::ClientCapa::new(["capability1", "capability2"]),
-            )
-        },
+        run: |c| run(c, cmd::ClientCapa::new(["capability1", "capability2"])),
     }],
 };
 
@@ -1399,7 +1343,7 @@ const CLIENT_GETNAME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "GETNAME"],
-        run: |c| run(c, crate::cmd::ClientGetname::new()),
+        run: |c| run(c, cmd::ClientGetname::new()),
     }],
 };
 
@@ -1413,7 +1357,7 @@ const CLIENT_GETREDIR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "GETREDIR"],
-        run: |c| run(c, crate::cmd::ClientGetredir::new()),
+        run: |c| run(c, cmd::ClientGetredir::new()),
     }],
 };
 
@@ -1427,7 +1371,7 @@ const CLIENT_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "HELP"],
-        run: |c| run(c, crate::cmd::ClientHelp::new()),
+        run: |c| run(c, cmd::ClientHelp::new()),
     }],
 };
 
@@ -1441,7 +1385,7 @@ const CLIENT_ID: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "ID"],
-        run: |c| run(c, crate::cmd::ClientId::new()),
+        run: |c| run(c, cmd::ClientId::new()),
     }],
 };
 
@@ -1459,7 +1403,7 @@ const CLIENT_IMPORT_SOURCE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientImportSource::new(crate::cmd::ClientImportSourceEnabled::On),
+                    cmd::ClientImportSource::new(cmd::ClientImportSourceEnabled::On),
                 )
             },
         },
@@ -1469,7 +1413,7 @@ const CLIENT_IMPORT_SOURCE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientImportSource::new(crate::cmd::ClientImportSourceEnabled::Off),
+                    cmd::ClientImportSource::new(cmd::ClientImportSourceEnabled::Off),
                 )
             },
         },
@@ -1486,7 +1430,7 @@ const CLIENT_INFO: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "INFO"],
-        run: |c| run(c, crate::cmd::ClientInfo::new()),
+        run: |c| run(c, cmd::ClientInfo::new()),
     }],
 };
 
@@ -1501,7 +1445,7 @@ const CLIENT_KILL: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "KILL", "old_format1"],
-            run: |c| run(c, crate::cmd::ClientKill::old_format("old_format1")),
+            run: |c| run(c, cmd::ClientKill::old_format("old_format1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -1509,11 +1453,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::id([1i64, 2i64]),
-                        crate::cmd::ClientKillNewFormat::type_(
-                            crate::cmd::ClientKillClientType::Normal,
-                        ),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::id([1i64, 2i64]),
+                        cmd::ClientKillNewFormat::type_(cmd::ClientKillClientType::Normal),
                     ]),
                 )
             },
@@ -1524,11 +1466,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::type_(
-                            crate::cmd::ClientKillClientType::Master,
-                        ),
-                        crate::cmd::ClientKillNewFormat::user("username1"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::type_(cmd::ClientKillClientType::Master),
+                        cmd::ClientKillNewFormat::user("username1"),
                     ]),
                 )
             },
@@ -1539,9 +1479,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::user("username1"),
-                        crate::cmd::ClientKillNewFormat::addr("addr2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::user("username1"),
+                        cmd::ClientKillNewFormat::addr("addr2"),
                     ]),
                 )
             },
@@ -1552,9 +1492,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::addr("addr1"),
-                        crate::cmd::ClientKillNewFormat::laddr("laddr2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::addr("addr1"),
+                        cmd::ClientKillNewFormat::laddr("laddr2"),
                     ]),
                 )
             },
@@ -1565,9 +1505,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::laddr("laddr1"),
-                        crate::cmd::ClientKillNewFormat::skipme(crate::cmd::ClientKillSkipme::Yes),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::laddr("laddr1"),
+                        cmd::ClientKillNewFormat::skipme(cmd::ClientKillSkipme::Yes),
                     ]),
                 )
             },
@@ -1578,9 +1518,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::skipme(crate::cmd::ClientKillSkipme::No),
-                        crate::cmd::ClientKillNewFormat::maxage(1i64),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::skipme(cmd::ClientKillSkipme::No),
+                        cmd::ClientKillNewFormat::maxage(1i64),
                     ]),
                 )
             },
@@ -1591,9 +1531,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::maxage(1i64),
-                        crate::cmd::ClientKillNewFormat::name("name2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::maxage(1i64),
+                        cmd::ClientKillNewFormat::name("name2"),
                     ]),
                 )
             },
@@ -1604,9 +1544,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::name("name1"),
-                        crate::cmd::ClientKillNewFormat::idle(2i64),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::name("name1"),
+                        cmd::ClientKillNewFormat::idle(2i64),
                     ]),
                 )
             },
@@ -1617,9 +1557,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::idle(1i64),
-                        crate::cmd::ClientKillNewFormat::flags("flags2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::idle(1i64),
+                        cmd::ClientKillNewFormat::flags("flags2"),
                     ]),
                 )
             },
@@ -1630,9 +1570,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::flags("flags1"),
-                        crate::cmd::ClientKillNewFormat::lib_name("lib_name2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::flags("flags1"),
+                        cmd::ClientKillNewFormat::lib_name("lib_name2"),
                     ]),
                 )
             },
@@ -1650,9 +1590,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::lib_name("lib_name1"),
-                        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::lib_name("lib_name1"),
+                        cmd::ClientKillNewFormat::lib_ver("lib_ver2"),
                     ]),
                 )
             },
@@ -1663,9 +1603,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::lib_ver("lib_ver1"),
-                        crate::cmd::ClientKillNewFormat::db(2i64),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::lib_ver("lib_ver1"),
+                        cmd::ClientKillNewFormat::db(2i64),
                     ]),
                 )
             },
@@ -1676,9 +1616,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::db(1i64),
-                        crate::cmd::ClientKillNewFormat::capa("capa2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::db(1i64),
+                        cmd::ClientKillNewFormat::capa("capa2"),
                     ]),
                 )
             },
@@ -1689,9 +1629,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::capa("capa1"),
-                        crate::cmd::ClientKillNewFormat::ip("ip2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::capa("capa1"),
+                        cmd::ClientKillNewFormat::ip("ip2"),
                     ]),
                 )
             },
@@ -1702,11 +1642,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::ip("ip1"),
-                        crate::cmd::ClientKillNewFormat::not_type(
-                            crate::cmd::ClientKillNotClientType::Primary,
-                        ),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::ip("ip1"),
+                        cmd::ClientKillNewFormat::not_type(cmd::ClientKillNotClientType::Primary),
                     ]),
                 )
             },
@@ -1717,11 +1655,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_type(
-                            crate::cmd::ClientKillNotClientType::Slave,
-                        ),
-                        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_type(cmd::ClientKillNotClientType::Slave),
+                        cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
                     ]),
                 )
             },
@@ -1740,9 +1676,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
-                        crate::cmd::ClientKillNewFormat::not_user("not_username3"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_id([1i64, 2i64]),
+                        cmd::ClientKillNewFormat::not_user("not_username3"),
                     ]),
                 )
             },
@@ -1760,9 +1696,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_user("not_username1"),
-                        crate::cmd::ClientKillNewFormat::not_addr("not_addr2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_user("not_username1"),
+                        cmd::ClientKillNewFormat::not_addr("not_addr2"),
                     ]),
                 )
             },
@@ -1780,9 +1716,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_addr("not_addr1"),
-                        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_addr("not_addr1"),
+                        cmd::ClientKillNewFormat::not_laddr("not_laddr2"),
                     ]),
                 )
             },
@@ -1800,9 +1736,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_laddr("not_laddr1"),
-                        crate::cmd::ClientKillNewFormat::not_name("not_name2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_laddr("not_laddr1"),
+                        cmd::ClientKillNewFormat::not_name("not_name2"),
                     ]),
                 )
             },
@@ -1820,9 +1756,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_name("not_name1"),
-                        crate::cmd::ClientKillNewFormat::not_flags("not_flags2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_name("not_name1"),
+                        cmd::ClientKillNewFormat::not_flags("not_flags2"),
                     ]),
                 )
             },
@@ -1840,9 +1776,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_flags("not_flags1"),
-                        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_flags("not_flags1"),
+                        cmd::ClientKillNewFormat::not_lib_name("not_lib_name2"),
                     ]),
                 )
             },
@@ -1860,9 +1796,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_lib_name("not_lib_name1"),
-                        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_lib_name("not_lib_name1"),
+                        cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver2"),
                     ]),
                 )
             },
@@ -1880,9 +1816,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver1"),
-                        crate::cmd::ClientKillNewFormat::not_db(2i64),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_lib_ver("not_lib_ver1"),
+                        cmd::ClientKillNewFormat::not_db(2i64),
                     ]),
                 )
             },
@@ -1893,9 +1829,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_db(1i64),
-                        crate::cmd::ClientKillNewFormat::not_capa("not_capa2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_db(1i64),
+                        cmd::ClientKillNewFormat::not_capa("not_capa2"),
                     ]),
                 )
             },
@@ -1913,9 +1849,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_capa("not_capa1"),
-                        crate::cmd::ClientKillNewFormat::not_ip("not_ip2"),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_capa("not_capa1"),
+                        cmd::ClientKillNewFormat::not_ip("not_ip2"),
                     ]),
                 )
             },
@@ -1926,9 +1862,9 @@ const CLIENT_KILL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientKill::new_format([
-                        crate::cmd::ClientKillNewFormat::not_ip("not_ip1"),
-                        crate::cmd::ClientKillNewFormat::id([2i64, 3i64]),
+                    cmd::ClientKill::new_format([
+                        cmd::ClientKillNewFormat::not_ip("not_ip1"),
+                        cmd::ClientKillNewFormat::id([2i64, 3i64]),
                     ]),
                 )
             },
@@ -1947,7 +1883,7 @@ const CLIENT_LIST: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "LIST"],
-            run: |c| run(c, crate::cmd::ClientList::new()),
+            run: |c| run(c, cmd::ClientList::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -2014,13 +1950,13 @@ const CLIENT_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientList::new()
-                        .type_(crate::cmd::ClientListClientType::Normal)
+                    cmd::ClientList::new()
+                        .type_(cmd::ClientListClientType::Normal)
                         .id([1i64, 2i64])
                         .user("username3")
                         .addr("addr4")
                         .laddr("laddr5")
-                        .skipme(crate::cmd::ClientListSkipme::Yes)
+                        .skipme(cmd::ClientListSkipme::Yes)
                         .maxage(6i64)
                         .name("name7")
                         .idle(8i64)
@@ -2030,7 +1966,7 @@ const CLIENT_LIST: Entry = Entry {
                         .db(12i64)
                         .capa("capa13")
                         .ip("ip14")
-                        .not_type(crate::cmd::ClientListNotClientType::Normal)
+                        .not_type(cmd::ClientListNotClientType::Normal)
                         .not_id([15i64, 16i64])
                         .not_user("not_username17")
                         .not_addr("not_addr18")
@@ -2110,13 +2046,13 @@ const CLIENT_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientList::new()
-                        .type_(crate::cmd::ClientListClientType::Master)
+                    cmd::ClientList::new()
+                        .type_(cmd::ClientListClientType::Master)
                         .id([1i64, 2i64])
                         .user("username3")
                         .addr("addr4")
                         .laddr("laddr5")
-                        .skipme(crate::cmd::ClientListSkipme::No)
+                        .skipme(cmd::ClientListSkipme::No)
                         .maxage(6i64)
                         .name("name7")
                         .idle(8i64)
@@ -2126,7 +2062,7 @@ const CLIENT_LIST: Entry = Entry {
                         .db(12i64)
                         .capa("capa13")
                         .ip("ip14")
-                        .not_type(crate::cmd::ClientListNotClientType::Master)
+                        .not_type(cmd::ClientListNotClientType::Master)
                         .not_id([15i64, 16i64])
                         .not_user("not_username17")
                         .not_addr("not_addr18")
@@ -2206,13 +2142,13 @@ const CLIENT_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientList::new()
-                        .type_(crate::cmd::ClientListClientType::Replica)
+                    cmd::ClientList::new()
+                        .type_(cmd::ClientListClientType::Replica)
                         .id([1i64, 2i64])
                         .user("username3")
                         .addr("addr4")
                         .laddr("laddr5")
-                        .skipme(crate::cmd::ClientListSkipme::Yes)
+                        .skipme(cmd::ClientListSkipme::Yes)
                         .maxage(6i64)
                         .name("name7")
                         .idle(8i64)
@@ -2222,7 +2158,7 @@ const CLIENT_LIST: Entry = Entry {
                         .db(12i64)
                         .capa("capa13")
                         .ip("ip14")
-                        .not_type(crate::cmd::ClientListNotClientType::Replica)
+                        .not_type(cmd::ClientListNotClientType::Replica)
                         .not_id([15i64, 16i64])
                         .not_user("not_username17")
                         .not_addr("not_addr18")
@@ -2302,13 +2238,13 @@ const CLIENT_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientList::new()
-                        .type_(crate::cmd::ClientListClientType::Pubsub)
+                    cmd::ClientList::new()
+                        .type_(cmd::ClientListClientType::Pubsub)
                         .id([1i64, 2i64])
                         .user("username3")
                         .addr("addr4")
                         .laddr("laddr5")
-                        .skipme(crate::cmd::ClientListSkipme::No)
+                        .skipme(cmd::ClientListSkipme::No)
                         .maxage(6i64)
                         .name("name7")
                         .idle(8i64)
@@ -2318,7 +2254,7 @@ const CLIENT_LIST: Entry = Entry {
                         .db(12i64)
                         .capa("capa13")
                         .ip("ip14")
-                        .not_type(crate::cmd::ClientListNotClientType::Pubsub)
+                        .not_type(cmd::ClientListNotClientType::Pubsub)
                         .not_id([15i64, 16i64])
                         .not_user("not_username17")
                         .not_addr("not_addr18")
@@ -2347,22 +2283,12 @@ const CLIENT_NO_EVICT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "NO-EVICT", "ON"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientNoEvict::new(crate::cmd::ClientNoEvictEnabled::On),
-                )
-            },
+            run: |c| run(c, cmd::ClientNoEvict::new(cmd::ClientNoEvictEnabled::On)),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "NO-EVICT", "OFF"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientNoEvict::new(crate::cmd::ClientNoEvictEnabled::Off),
-                )
-            },
+            run: |c| run(c, cmd::ClientNoEvict::new(cmd::ClientNoEvictEnabled::Off)),
         },
     ],
 };
@@ -2378,22 +2304,12 @@ const CLIENT_NO_TOUCH: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "NO-TOUCH", "ON"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientNoTouch::new(crate::cmd::ClientNoTouchEnabled::On),
-                )
-            },
+            run: |c| run(c, cmd::ClientNoTouch::new(cmd::ClientNoTouchEnabled::On)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "NO-TOUCH", "OFF"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientNoTouch::new(crate::cmd::ClientNoTouchEnabled::Off),
-                )
-            },
+            run: |c| run(c, cmd::ClientNoTouch::new(cmd::ClientNoTouchEnabled::Off)),
         },
     ],
 };
@@ -2409,7 +2325,7 @@ const CLIENT_PAUSE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "PAUSE", "1"],
-            run: |c| run(c, crate::cmd::ClientPause::new(1i64)),
+            run: |c| run(c, cmd::ClientPause::new(1i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -2417,9 +2333,9 @@ const CLIENT_PAUSE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientPause::new(1i64)
+                    cmd::ClientPause::new(1i64)
                         .all()
-                        .mode(crate::cmd::ClientPauseMode::Write),
+                        .mode(cmd::ClientPauseMode::Write),
                 )
             },
         },
@@ -2429,8 +2345,8 @@ const CLIENT_PAUSE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientPause::new(1i64)
-                        .mode(crate::cmd::ClientPauseMode::Write)
+                    cmd::ClientPause::new(1i64)
+                        .mode(cmd::ClientPauseMode::Write)
                         .all(),
                 )
             },
@@ -2449,32 +2365,17 @@ const CLIENT_REPLY: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "REPLY", "ON"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::On),
-                )
-            },
+            run: |c| run(c, cmd::ClientReply::new(cmd::ClientReplyAction::On)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "REPLY", "OFF"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::Off),
-                )
-            },
+            run: |c| run(c, cmd::ClientReply::new(cmd::ClientReplyAction::Off)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLIENT", "REPLY", "SKIP"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientReply::new(crate::cmd::ClientReplyAction::Skip),
-                )
-            },
+            run: |c| run(c, cmd::ClientReply::new(cmd::ClientReplyAction::Skip)),
         },
     ],
 };
@@ -2493,9 +2394,7 @@ const CLIENT_SETINFO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_name(
-                        "libname1",
-                    )),
+                    cmd::ClientSetinfo::new(cmd::ClientSetinfoAttr::lib_name("libname1")),
                 )
             },
         },
@@ -2505,9 +2404,7 @@ const CLIENT_SETINFO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientSetinfo::new(crate::cmd::ClientSetinfoAttr::lib_ver(
-                        "libver1",
-                    )),
+                    cmd::ClientSetinfo::new(cmd::ClientSetinfoAttr::lib_ver("libver1")),
                 )
             },
         },
@@ -2524,7 +2421,7 @@ const CLIENT_SETNAME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "SETNAME", "connection_name1"],
-        run: |c| run(c, crate::cmd::ClientSetname::new("connection_name1")),
+        run: |c| run(c, cmd::ClientSetname::new("connection_name1")),
     }],
 };
 
@@ -2539,12 +2436,7 @@ const CLIENT_TRACKING: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "TRACKING", "ON"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::On),
-                )
-            },
+            run: |c| run(c, cmd::ClientTracking::new(cmd::ClientTrackingStatus::On)),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -2555,7 +2447,7 @@ const CLIENT_TRACKING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::On)
+                    cmd::ClientTracking::new(cmd::ClientTrackingStatus::On)
                         .redirect(1i64)
                         .prefix(["prefix2", "prefix3"])
                         .bcast()
@@ -2574,7 +2466,7 @@ const CLIENT_TRACKING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientTracking::new(crate::cmd::ClientTrackingStatus::Off)
+                    cmd::ClientTracking::new(cmd::ClientTrackingStatus::Off)
                         .redirect(1i64)
                         .prefix(["prefix2", "prefix3"])
                         .bcast()
@@ -2597,7 +2489,7 @@ const CLIENT_TRACKINGINFO: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "TRACKINGINFO"],
-        run: |c| run(c, crate::cmd::ClientTrackinginfo::new()),
+        run: |c| run(c, cmd::ClientTrackinginfo::new()),
     }],
 };
 
@@ -2612,7 +2504,7 @@ const CLIENT_UNBLOCK: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["CLIENT", "UNBLOCK", "1"],
-            run: |c| run(c, crate::cmd::ClientUnblock::new(1i64)),
+            run: |c| run(c, cmd::ClientUnblock::new(1i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -2620,9 +2512,9 @@ const CLIENT_UNBLOCK: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientUnblock::new(1i64)
+                    cmd::ClientUnblock::new(1i64)
                         .error()
-                        .unblock_type(crate::cmd::ClientUnblockUnblockType::Timeout),
+                        .unblock_type(cmd::ClientUnblockUnblockType::Timeout),
                 )
             },
         },
@@ -2632,8 +2524,8 @@ const CLIENT_UNBLOCK: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClientUnblock::new(1i64)
-                        .unblock_type(crate::cmd::ClientUnblockUnblockType::Timeout)
+                    cmd::ClientUnblock::new(1i64)
+                        .unblock_type(cmd::ClientUnblockUnblockType::Timeout)
                         .error(),
                 )
             },
@@ -2651,7 +2543,7 @@ const CLIENT_UNPAUSE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["CLIENT", "UNPAUSE"],
-        run: |c| run(c, crate::cmd::ClientUnpause::new()),
+        run: |c| run(c, cmd::ClientUnpause::new()),
     }],
 };
 
@@ -2665,7 +2557,7 @@ const CLUSTER_ADDSLOTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "ADDSLOTS", "1", "2"],
-        run: |c| run(c, crate::cmd::ClusterAddslots::new([1i64, 2i64])),
+        run: |c| run(c, cmd::ClusterAddslots::new([1i64, 2i64])),
     }],
 };
 
@@ -2682,7 +2574,7 @@ const CLUSTER_ADDSLOTSRANGE: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]),
+                cmd::ClusterAddslotsrange::new([(1i64, 2i64), (3i64, 4i64)]),
             )
         },
     }],
@@ -2698,7 +2590,7 @@ const CLUSTER_BUMPEPOCH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "BUMPEPOCH"],
-        run: |c| run(c, crate::cmd::ClusterBumpepoch::new()),
+        run: |c| run(c, cmd::ClusterBumpepoch::new()),
     }],
 };
 
@@ -2712,7 +2604,7 @@ const CLUSTER_CANCELSLOTMIGRATIONS: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CLUSTER", "CANCELSLOTMIGRATIONS"],
-        run: |c| run(c, crate::cmd::ClusterCancelslotmigrations::new()),
+        run: |c| run(c, cmd::ClusterCancelslotmigrations::new()),
     }],
 };
 
@@ -2726,7 +2618,7 @@ const CLUSTER_COUNT_FAILURE_REPORTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "COUNT-FAILURE-REPORTS", "node_id1"],
-        run: |c| run(c, crate::cmd::ClusterCountFailureReports::new("node_id1")),
+        run: |c| run(c, cmd::ClusterCountFailureReports::new("node_id1")),
     }],
 };
 
@@ -2740,7 +2632,7 @@ const CLUSTER_COUNTKEYSINSLOT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "COUNTKEYSINSLOT", "1"],
-        run: |c| run(c, crate::cmd::ClusterCountkeysinslot::new(1i64)),
+        run: |c| run(c, cmd::ClusterCountkeysinslot::new(1i64)),
     }],
 };
 
@@ -2754,7 +2646,7 @@ const CLUSTER_DELSLOTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "DELSLOTS", "1", "2"],
-        run: |c| run(c, crate::cmd::ClusterDelslots::new([1i64, 2i64])),
+        run: |c| run(c, cmd::ClusterDelslots::new([1i64, 2i64])),
     }],
 };
 
@@ -2771,7 +2663,7 @@ const CLUSTER_DELSLOTSRANGE: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]),
+                cmd::ClusterDelslotsrange::new([(1i64, 2i64), (3i64, 4i64)]),
             )
         },
     }],
@@ -2788,7 +2680,7 @@ const CLUSTER_FAILOVER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["CLUSTER", "FAILOVER"],
-            run: |c| run(c, crate::cmd::ClusterFailover::new()),
+            run: |c| run(c, cmd::ClusterFailover::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -2796,9 +2688,9 @@ const CLUSTER_FAILOVER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterFailover::new()
+                    cmd::ClusterFailover::new()
                         .takeover()
-                        .options(crate::cmd::ClusterFailoverOptions::Force),
+                        .options(cmd::ClusterFailoverOptions::Force),
                 )
             },
         },
@@ -2808,8 +2700,8 @@ const CLUSTER_FAILOVER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterFailover::new()
-                        .options(crate::cmd::ClusterFailoverOptions::Force)
+                    cmd::ClusterFailover::new()
+                        .options(cmd::ClusterFailoverOptions::Force)
                         .takeover(),
                 )
             },
@@ -2828,7 +2720,7 @@ const CLUSTER_FLUSHSLOT: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLUSTER", "FLUSHSLOT", "1"],
-            run: |c| run(c, crate::cmd::ClusterFlushslot::new(1i64)),
+            run: |c| run(c, cmd::ClusterFlushslot::new(1i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -2836,9 +2728,9 @@ const CLUSTER_FLUSHSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterFlushslot::new(1i64)
+                    cmd::ClusterFlushslot::new(1i64)
                         .sync()
-                        .flush_type(crate::cmd::ClusterFlushslotFlushType::Async),
+                        .flush_type(cmd::ClusterFlushslotFlushType::Async),
                 )
             },
         },
@@ -2848,8 +2740,8 @@ const CLUSTER_FLUSHSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterFlushslot::new(1i64)
-                        .flush_type(crate::cmd::ClusterFlushslotFlushType::Async)
+                    cmd::ClusterFlushslot::new(1i64)
+                        .flush_type(cmd::ClusterFlushslotFlushType::Async)
                         .sync(),
                 )
             },
@@ -2867,7 +2759,7 @@ const CLUSTER_FLUSHSLOTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "FLUSHSLOTS"],
-        run: |c| run(c, crate::cmd::ClusterFlushslots::new()),
+        run: |c| run(c, cmd::ClusterFlushslots::new()),
     }],
 };
 
@@ -2881,7 +2773,7 @@ const CLUSTER_FORGET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "FORGET", "node_id1"],
-        run: |c| run(c, crate::cmd::ClusterForget::new("node_id1")),
+        run: |c| run(c, cmd::ClusterForget::new("node_id1")),
     }],
 };
 
@@ -2895,7 +2787,7 @@ const CLUSTER_GETKEYSINSLOT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "GETKEYSINSLOT", "1", "2"],
-        run: |c| run(c, crate::cmd::ClusterGetkeysinslot::new(1i64, 2i64)),
+        run: |c| run(c, cmd::ClusterGetkeysinslot::new(1i64, 2i64)),
     }],
 };
 
@@ -2909,7 +2801,7 @@ const CLUSTER_GETSLOTMIGRATIONS: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CLUSTER", "GETSLOTMIGRATIONS"],
-        run: |c| run(c, crate::cmd::ClusterGetslotmigrations::new()),
+        run: |c| run(c, cmd::ClusterGetslotmigrations::new()),
     }],
 };
 
@@ -2923,7 +2815,7 @@ const CLUSTER_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "HELP"],
-        run: |c| run(c, crate::cmd::ClusterHelp::new()),
+        run: |c| run(c, cmd::ClusterHelp::new()),
     }],
 };
 
@@ -2937,7 +2829,7 @@ const CLUSTER_INFO: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "INFO"],
-        run: |c| run(c, crate::cmd::ClusterInfo::new()),
+        run: |c| run(c, cmd::ClusterInfo::new()),
     }],
 };
 
@@ -2951,7 +2843,7 @@ const CLUSTER_KEYSLOT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "KEYSLOT", "key1"],
-        run: |c| run(c, crate::cmd::ClusterKeyslot::new("key1")),
+        run: |c| run(c, cmd::ClusterKeyslot::new("key1")),
     }],
 };
 
@@ -2965,7 +2857,7 @@ const CLUSTER_LINKS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "LINKS"],
-        run: |c| run(c, crate::cmd::ClusterLinks::new()),
+        run: |c| run(c, cmd::ClusterLinks::new()),
     }],
 };
 
@@ -2980,17 +2872,12 @@ const CLUSTER_MEET: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["CLUSTER", "MEET", "ip1", "2"],
-            run: |c| run(c, crate::cmd::ClusterMeet::new("ip1", 2i64)),
+            run: |c| run(c, cmd::ClusterMeet::new("ip1", 2i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLUSTER", "MEET", "ip1", "2", "3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ClusterMeet::new("ip1", 2i64).cluster_bus_port(3i64),
-                )
-            },
+            run: |c| run(c, cmd::ClusterMeet::new("ip1", 2i64).cluster_bus_port(3i64)),
         },
     ],
 };
@@ -3025,7 +2912,7 @@ const CLUSTER_MIGRATESLOTS: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::ClusterMigrateslots::new([
+                cmd::ClusterMigrateslots::new([
                     ([(1i64, 2i64), (3i64, 4i64)], "node_id5"),
                     ([(6i64, 7i64), (8i64, 9i64)], "node_id10"),
                 ]),
@@ -3044,7 +2931,7 @@ const CLUSTER_MYID: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "MYID"],
-        run: |c| run(c, crate::cmd::ClusterMyid::new()),
+        run: |c| run(c, cmd::ClusterMyid::new()),
     }],
 };
 
@@ -3058,7 +2945,7 @@ const CLUSTER_MYSHARDID: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CLUSTER", "MYSHARDID"],
-        run: |c| run(c, crate::cmd::ClusterMyshardid::new()),
+        run: |c| run(c, cmd::ClusterMyshardid::new()),
     }],
 };
 
@@ -3072,7 +2959,7 @@ const CLUSTER_NODES: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "NODES"],
-        run: |c| run(c, crate::cmd::ClusterNodes::new()),
+        run: |c| run(c, cmd::ClusterNodes::new()),
     }],
 };
 
@@ -3086,7 +2973,7 @@ const CLUSTER_REPLICAS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "REPLICAS", "node_id1"],
-        run: |c| run(c, crate::cmd::ClusterReplicas::new("node_id1")),
+        run: |c| run(c, cmd::ClusterReplicas::new("node_id1")),
     }],
 };
 
@@ -3104,9 +2991,7 @@ const CLUSTER_REPLICATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::node_id(
-                        "node_id1",
-                    )),
+                    cmd::ClusterReplicate::new(cmd::ClusterReplicateArgs::node_id("node_id1")),
                 )
             },
         },
@@ -3116,7 +3001,7 @@ const CLUSTER_REPLICATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterReplicate::new(crate::cmd::ClusterReplicateArgs::NoOne),
+                    cmd::ClusterReplicate::new(cmd::ClusterReplicateArgs::NoOne),
                 )
             },
         },
@@ -3134,7 +3019,7 @@ const CLUSTER_RESET: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["CLUSTER", "RESET"],
-            run: |c| run(c, crate::cmd::ClusterReset::new()),
+            run: |c| run(c, cmd::ClusterReset::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3142,9 +3027,9 @@ const CLUSTER_RESET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterReset::new()
+                    cmd::ClusterReset::new()
                         .soft()
-                        .reset_type(crate::cmd::ClusterResetResetType::Hard),
+                        .reset_type(cmd::ClusterResetResetType::Hard),
                 )
             },
         },
@@ -3154,8 +3039,8 @@ const CLUSTER_RESET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterReset::new()
-                        .reset_type(crate::cmd::ClusterResetResetType::Hard)
+                    cmd::ClusterReset::new()
+                        .reset_type(cmd::ClusterResetResetType::Hard)
                         .soft(),
                 )
             },
@@ -3173,7 +3058,7 @@ const CLUSTER_SAVECONFIG: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "SAVECONFIG"],
-        run: |c| run(c, crate::cmd::ClusterSaveconfig::new()),
+        run: |c| run(c, cmd::ClusterSaveconfig::new()),
     }],
 };
 
@@ -3187,7 +3072,7 @@ const CLUSTER_SET_CONFIG_EPOCH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "SET-CONFIG-EPOCH", "1"],
-        run: |c| run(c, crate::cmd::ClusterSetConfigEpoch::new(1i64)),
+        run: |c| run(c, cmd::ClusterSetConfigEpoch::new(1i64)),
     }],
 };
 
@@ -3205,9 +3090,9 @@ const CLUSTER_SETSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSetslot::new(
+                    cmd::ClusterSetslot::new(
                         1i64,
-                        crate::cmd::ClusterSetslotSubcommand::importing("importing2"),
+                        cmd::ClusterSetslotSubcommand::importing("importing2"),
                     ),
                 )
             },
@@ -3226,9 +3111,9 @@ const CLUSTER_SETSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSetslot::new(
+                    cmd::ClusterSetslot::new(
                         1i64,
-                        crate::cmd::ClusterSetslotSubcommand::importing("importing2"),
+                        cmd::ClusterSetslotSubcommand::importing("importing2"),
                     )
                     .timeout(3i64),
                 )
@@ -3248,9 +3133,9 @@ const CLUSTER_SETSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSetslot::new(
+                    cmd::ClusterSetslot::new(
                         1i64,
-                        crate::cmd::ClusterSetslotSubcommand::migrating("migrating2"),
+                        cmd::ClusterSetslotSubcommand::migrating("migrating2"),
                     )
                     .timeout(3i64),
                 )
@@ -3262,11 +3147,8 @@ const CLUSTER_SETSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSetslot::new(
-                        1i64,
-                        crate::cmd::ClusterSetslotSubcommand::node("node2"),
-                    )
-                    .timeout(3i64),
+                    cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::node("node2"))
+                        .timeout(3i64),
                 )
             },
         },
@@ -3276,11 +3158,8 @@ const CLUSTER_SETSLOT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSetslot::new(
-                        1i64,
-                        crate::cmd::ClusterSetslotSubcommand::Stable,
-                    )
-                    .timeout(2i64),
+                    cmd::ClusterSetslot::new(1i64, cmd::ClusterSetslotSubcommand::Stable)
+                        .timeout(2i64),
                 )
             },
         },
@@ -3297,7 +3176,7 @@ const CLUSTER_SHARDS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "SHARDS"],
-        run: |c| run(c, crate::cmd::ClusterShards::new()),
+        run: |c| run(c, cmd::ClusterShards::new()),
     }],
 };
 
@@ -3311,7 +3190,7 @@ const CLUSTER_SLAVES: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "SLAVES", "node_id1"],
-        run: |c| run(c, crate::cmd::ClusterSlaves::new("node_id1")),
+        run: |c| run(c, cmd::ClusterSlaves::new("node_id1")),
     }],
 };
 
@@ -3329,9 +3208,7 @@ const CLUSTER_SLOT_STATS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSlotStats::new(
-                        crate::cmd::ClusterSlotStatsFilter::slotsrange(1i64, 2i64),
-                    ),
+                    cmd::ClusterSlotStats::new(cmd::ClusterSlotStatsFilter::slotsrange(1i64, 2i64)),
                 )
             },
         },
@@ -3349,10 +3226,10 @@ const CLUSTER_SLOT_STATS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ClusterSlotStats::new(crate::cmd::ClusterSlotStatsFilter::orderby(
-                        crate::cmd::ClusterSlotStatsOrderby::new("metric1")
+                    cmd::ClusterSlotStats::new(cmd::ClusterSlotStatsFilter::orderby(
+                        cmd::ClusterSlotStatsOrderby::new("metric1")
                             .limit(2i64)
-                            .order(crate::cmd::ClusterSlotStatsOrder::Asc)
+                            .order(cmd::ClusterSlotStatsOrder::Asc)
                             .desc(),
                     )),
                 )
@@ -3371,7 +3248,7 @@ const CLUSTER_SLOTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CLUSTER", "SLOTS"],
-        run: |c| run(c, crate::cmd::ClusterSlots::new()),
+        run: |c| run(c, cmd::ClusterSlots::new()),
     }],
 };
 
@@ -3385,7 +3262,7 @@ const CLUSTER_SYNCSLOTS: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CLUSTER", "SYNCSLOTS", "args1", "args2"],
-        run: |c| run(c, crate::cmd::ClusterSyncslots::new(["args1", "args2"])),
+        run: |c| run(c, cmd::ClusterSyncslots::new(["args1", "args2"])),
     }],
 };
 
@@ -3400,7 +3277,7 @@ const CLUSTERSCAN: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["CLUSTERSCAN", "cursor1"],
-            run: |c| run(c, crate::cmd::Clusterscan::new("cursor1")),
+            run: |c| run(c, cmd::Clusterscan::new("cursor1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3419,7 +3296,7 @@ const CLUSTERSCAN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Clusterscan::new("cursor1")
+                    cmd::Clusterscan::new("cursor1")
                         .match_("match_pattern2")
                         .count(3i64)
                         .type_("type4")
@@ -3440,7 +3317,7 @@ const COMMAND: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["COMMAND"],
-        run: |c| run(c, crate::cmd::Command::new()),
+        run: |c| run(c, cmd::Command::new()),
     }],
 };
 
@@ -3454,7 +3331,7 @@ const COMMAND_COUNT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["COMMAND", "COUNT"],
-        run: |c| run(c, crate::cmd::CommandCount::new()),
+        run: |c| run(c, cmd::CommandCount::new()),
     }],
 };
 
@@ -3469,7 +3346,7 @@ const COMMAND_DOCS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["COMMAND", "DOCS"],
-            run: |c| run(c, crate::cmd::CommandDocs::new()),
+            run: |c| run(c, cmd::CommandDocs::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -3477,7 +3354,7 @@ const COMMAND_DOCS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandDocs::new().command_name(["command_name1", "command_name2"]),
+                    cmd::CommandDocs::new().command_name(["command_name1", "command_name2"]),
                 )
             },
         },
@@ -3495,7 +3372,7 @@ const COMMAND_GETKEYS: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["COMMAND", "GETKEYS", "command1"],
-            run: |c| run(c, crate::cmd::CommandGetkeys::new("command1")),
+            run: |c| run(c, cmd::CommandGetkeys::new("command1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3503,7 +3380,7 @@ const COMMAND_GETKEYS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandGetkeys::new("command1").arg(["arg2", "arg3"]),
+                    cmd::CommandGetkeys::new("command1").arg(["arg2", "arg3"]),
                 )
             },
         },
@@ -3521,7 +3398,7 @@ const COMMAND_GETKEYSANDFLAGS: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["COMMAND", "GETKEYSANDFLAGS", "command1"],
-            run: |c| run(c, crate::cmd::CommandGetkeysandflags::new("command1")),
+            run: |c| run(c, cmd::CommandGetkeysandflags::new("command1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3529,7 +3406,7 @@ const COMMAND_GETKEYSANDFLAGS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandGetkeysandflags::new("command1").arg(["arg2", "arg3"]),
+                    cmd::CommandGetkeysandflags::new("command1").arg(["arg2", "arg3"]),
                 )
             },
         },
@@ -3546,7 +3423,7 @@ const COMMAND_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["COMMAND", "HELP"],
-        run: |c| run(c, crate::cmd::CommandHelp::new()),
+        run: |c| run(c, cmd::CommandHelp::new()),
     }],
 };
 
@@ -3561,7 +3438,7 @@ const COMMAND_INFO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["COMMAND", "INFO"],
-            run: |c| run(c, crate::cmd::CommandInfo::new()),
+            run: |c| run(c, cmd::CommandInfo::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -3569,7 +3446,7 @@ const COMMAND_INFO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandInfo::new().command_name(["command_name1", "command_name2"]),
+                    cmd::CommandInfo::new().command_name(["command_name1", "command_name2"]),
                 )
             },
         },
@@ -3587,7 +3464,7 @@ const COMMAND_LIST: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["COMMAND", "LIST"],
-            run: |c| run(c, crate::cmd::CommandList::new()),
+            run: |c| run(c, cmd::CommandList::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -3595,8 +3472,8 @@ const COMMAND_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandList::new()
-                        .filterby(crate::cmd::CommandListFilterby::module("module_name1")),
+                    cmd::CommandList::new()
+                        .filterby(cmd::CommandListFilterby::module("module_name1")),
                 )
             },
         },
@@ -3606,8 +3483,7 @@ const COMMAND_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandList::new()
-                        .filterby(crate::cmd::CommandListFilterby::aclcat("category1")),
+                    cmd::CommandList::new().filterby(cmd::CommandListFilterby::aclcat("category1")),
                 )
             },
         },
@@ -3617,8 +3493,7 @@ const COMMAND_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandList::new()
-                        .filterby(crate::cmd::CommandListFilterby::pattern("pattern1")),
+                    cmd::CommandList::new().filterby(cmd::CommandListFilterby::pattern("pattern1")),
                 )
             },
         },
@@ -3639,7 +3514,7 @@ const COMMANDLOG_GET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::Slow),
+                    cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::Slow),
                 )
             },
         },
@@ -3649,10 +3524,7 @@ const COMMANDLOG_GET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogGet::new(
-                        1i64,
-                        crate::cmd::CommandlogGetType::LargeRequest,
-                    ),
+                    cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::LargeRequest),
                 )
             },
         },
@@ -3662,7 +3534,7 @@ const COMMANDLOG_GET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogGet::new(1i64, crate::cmd::CommandlogGetType::LargeReply),
+                    cmd::CommandlogGet::new(1i64, cmd::CommandlogGetType::LargeReply),
                 )
             },
         },
@@ -3679,7 +3551,7 @@ const COMMANDLOG_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["COMMANDLOG", "HELP"],
-        run: |c| run(c, crate::cmd::CommandlogHelp::new()),
+        run: |c| run(c, cmd::CommandlogHelp::new()),
     }],
 };
 
@@ -3694,12 +3566,7 @@ const COMMANDLOG_LEN: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["COMMANDLOG", "LEN", "SLOW"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::Slow),
-                )
-            },
+            run: |c| run(c, cmd::CommandlogLen::new(cmd::CommandlogLenType::Slow)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3707,7 +3574,7 @@ const COMMANDLOG_LEN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::LargeRequest),
+                    cmd::CommandlogLen::new(cmd::CommandlogLenType::LargeRequest),
                 )
             },
         },
@@ -3717,7 +3584,7 @@ const COMMANDLOG_LEN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogLen::new(crate::cmd::CommandlogLenType::LargeReply),
+                    cmd::CommandlogLen::new(cmd::CommandlogLenType::LargeReply),
                 )
             },
         },
@@ -3735,12 +3602,7 @@ const COMMANDLOG_RESET: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["COMMANDLOG", "RESET", "SLOW"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::Slow),
-                )
-            },
+            run: |c| run(c, cmd::CommandlogReset::new(cmd::CommandlogResetType::Slow)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -3748,7 +3610,7 @@ const COMMANDLOG_RESET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::LargeRequest),
+                    cmd::CommandlogReset::new(cmd::CommandlogResetType::LargeRequest),
                 )
             },
         },
@@ -3758,7 +3620,7 @@ const COMMANDLOG_RESET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::CommandlogReset::new(crate::cmd::CommandlogResetType::LargeReply),
+                    cmd::CommandlogReset::new(cmd::CommandlogResetType::LargeReply),
                 )
             },
         },
@@ -3775,7 +3637,7 @@ const CONFIG_GET: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["CONFIG", "GET", "parameter1", "parameter2"],
-        run: |c| run(c, crate::cmd::ConfigGet::new(["parameter1", "parameter2"])),
+        run: |c| run(c, cmd::ConfigGet::new(["parameter1", "parameter2"])),
     }],
 };
 
@@ -3789,7 +3651,7 @@ const CONFIG_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CONFIG", "HELP"],
-        run: |c| run(c, crate::cmd::ConfigHelp::new()),
+        run: |c| run(c, cmd::ConfigHelp::new()),
     }],
 };
 
@@ -3803,7 +3665,7 @@ const CONFIG_RESETSTAT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CONFIG", "RESETSTAT"],
-        run: |c| run(c, crate::cmd::ConfigResetstat::new()),
+        run: |c| run(c, cmd::ConfigResetstat::new()),
     }],
 };
 
@@ -3817,7 +3679,7 @@ const CONFIG_REWRITE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["CONFIG", "REWRITE"],
-        run: |c| run(c, crate::cmd::ConfigRewrite::new()),
+        run: |c| run(c, cmd::ConfigRewrite::new()),
     }],
 };
 
@@ -3841,7 +3703,7 @@ const CONFIG_SET: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]),
+                cmd::ConfigSet::new([("parameter1", "value2"), ("parameter3", "value4")]),
             )
         },
     }],
@@ -3858,7 +3720,7 @@ const COPY: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["COPY", "source1", "destination2"],
-            run: |c| run(c, crate::cmd::Copy::new("source1", "destination2")),
+            run: |c| run(c, cmd::Copy::new("source1", "destination2")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -3866,9 +3728,7 @@ const COPY: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Copy::new("source1", "destination2")
-                        .db(3i64)
-                        .replace(),
+                    cmd::Copy::new("source1", "destination2").db(3i64).replace(),
                 )
             },
         },
@@ -3885,7 +3745,7 @@ const DBSIZE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DBSIZE"],
-        run: |c| run(c, crate::cmd::Dbsize::new()),
+        run: |c| run(c, cmd::Dbsize::new()),
     }],
 };
 
@@ -3899,7 +3759,7 @@ const DEBUG: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DEBUG", "args1", "args2"],
-        run: |c| run(c, crate::cmd::Debug::new(["args1", "args2"])),
+        run: |c| run(c, cmd::Debug::new(["args1", "args2"])),
     }],
 };
 
@@ -3913,7 +3773,7 @@ const DECR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DECR", "key1"],
-        run: |c| run(c, crate::cmd::Decr::new("key1")),
+        run: |c| run(c, cmd::Decr::new("key1")),
     }],
 };
 
@@ -3927,7 +3787,7 @@ const DECRBY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DECRBY", "key1", "2"],
-        run: |c| run(c, crate::cmd::Decrby::new("key1", 2i64)),
+        run: |c| run(c, cmd::Decrby::new("key1", 2i64)),
     }],
 };
 
@@ -3941,7 +3801,7 @@ const DEL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DEL", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Del::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Del::new(["key1", "key2"])),
     }],
 };
 
@@ -3955,7 +3815,7 @@ const DELIFEQ: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["DELIFEQ", "key1", "value2"],
-        run: |c| run(c, crate::cmd::Delifeq::new("key1", "value2")),
+        run: |c| run(c, cmd::Delifeq::new("key1", "value2")),
     }],
 };
 
@@ -3969,7 +3829,7 @@ const DISCARD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DISCARD"],
-        run: |c| run(c, crate::cmd::Discard::new()),
+        run: |c| run(c, cmd::Discard::new()),
     }],
 };
 
@@ -3983,7 +3843,7 @@ const DUMP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["DUMP", "key1"],
-        run: |c| run(c, crate::cmd::Dump::new("key1")),
+        run: |c| run(c, cmd::Dump::new("key1")),
     }],
 };
 
@@ -3997,7 +3857,7 @@ const ECHO: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ECHO", "message1"],
-        run: |c| run(c, crate::cmd::Echo::new("message1")),
+        run: |c| run(c, cmd::Echo::new("message1")),
     }],
 };
 
@@ -4012,7 +3872,7 @@ const EVAL: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EVAL", "script1", "0"],
-            run: |c| run(c, crate::cmd::Eval::new("script1")),
+            run: |c| run(c, cmd::Eval::new("script1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4020,7 +3880,7 @@ const EVAL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Eval::new("script1")
+                    cmd::Eval::new("script1")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4040,7 +3900,7 @@ const EVALSHA: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EVALSHA", "sha11", "0"],
-            run: |c| run(c, crate::cmd::Evalsha::new("sha11")),
+            run: |c| run(c, cmd::Evalsha::new("sha11")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4048,7 +3908,7 @@ const EVALSHA: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Evalsha::new("sha11")
+                    cmd::Evalsha::new("sha11")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4068,7 +3928,7 @@ const EVALSHA_RO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EVALSHA_RO", "sha11", "0"],
-            run: |c| run(c, crate::cmd::EvalshaRo::new("sha11")),
+            run: |c| run(c, cmd::EvalshaRo::new("sha11")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4076,7 +3936,7 @@ const EVALSHA_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::EvalshaRo::new("sha11")
+                    cmd::EvalshaRo::new("sha11")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4096,7 +3956,7 @@ const EVAL_RO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EVAL_RO", "script1", "0"],
-            run: |c| run(c, crate::cmd::EvalRo::new("script1")),
+            run: |c| run(c, cmd::EvalRo::new("script1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4104,7 +3964,7 @@ const EVAL_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::EvalRo::new("script1")
+                    cmd::EvalRo::new("script1")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4123,7 +3983,7 @@ const EXEC: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["EXEC"],
-        run: |c| run(c, crate::cmd::Exec::new()),
+        run: |c| run(c, cmd::Exec::new()),
     }],
 };
 
@@ -4137,7 +3997,7 @@ const EXISTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["EXISTS", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Exists::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Exists::new(["key1", "key2"])),
     }],
 };
 
@@ -4152,7 +4012,7 @@ const EXPIRE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EXPIRE", "key1", "2"],
-            run: |c| run(c, crate::cmd::Expire::new("key1", 2i64)),
+            run: |c| run(c, cmd::Expire::new("key1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4160,9 +4020,9 @@ const EXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expire::new("key1", 2i64)
+                    cmd::Expire::new("key1", 2i64)
                         .xx()
-                        .condition(crate::cmd::ExpireCondition::Nx),
+                        .condition(cmd::ExpireCondition::Nx),
                 )
             },
         },
@@ -4172,8 +4032,8 @@ const EXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expire::new("key1", 2i64)
-                        .condition(crate::cmd::ExpireCondition::Gt)
+                    cmd::Expire::new("key1", 2i64)
+                        .condition(cmd::ExpireCondition::Gt)
                         .xx(),
                 )
             },
@@ -4184,9 +4044,9 @@ const EXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expire::new("key1", 2i64)
+                    cmd::Expire::new("key1", 2i64)
                         .lt()
-                        .condition(crate::cmd::ExpireCondition::Gt),
+                        .condition(cmd::ExpireCondition::Gt),
                 )
             },
         },
@@ -4196,8 +4056,8 @@ const EXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expire::new("key1", 2i64)
-                        .condition(crate::cmd::ExpireCondition::Nx)
+                    cmd::Expire::new("key1", 2i64)
+                        .condition(cmd::ExpireCondition::Nx)
                         .lt(),
                 )
             },
@@ -4216,7 +4076,7 @@ const EXPIREAT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["EXPIREAT", "key1", "2"],
-            run: |c| run(c, crate::cmd::Expireat::new("key1", 2i64)),
+            run: |c| run(c, cmd::Expireat::new("key1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4224,9 +4084,9 @@ const EXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expireat::new("key1", 2i64)
+                    cmd::Expireat::new("key1", 2i64)
                         .xx()
-                        .condition(crate::cmd::ExpireatCondition::Nx),
+                        .condition(cmd::ExpireatCondition::Nx),
                 )
             },
         },
@@ -4236,8 +4096,8 @@ const EXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expireat::new("key1", 2i64)
-                        .condition(crate::cmd::ExpireatCondition::Gt)
+                    cmd::Expireat::new("key1", 2i64)
+                        .condition(cmd::ExpireatCondition::Gt)
                         .xx(),
                 )
             },
@@ -4248,9 +4108,9 @@ const EXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expireat::new("key1", 2i64)
+                    cmd::Expireat::new("key1", 2i64)
                         .lt()
-                        .condition(crate::cmd::ExpireatCondition::Gt),
+                        .condition(cmd::ExpireatCondition::Gt),
                 )
             },
         },
@@ -4260,8 +4120,8 @@ const EXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Expireat::new("key1", 2i64)
-                        .condition(crate::cmd::ExpireatCondition::Nx)
+                    cmd::Expireat::new("key1", 2i64)
+                        .condition(cmd::ExpireatCondition::Nx)
                         .lt(),
                 )
             },
@@ -4279,7 +4139,7 @@ const EXPIRETIME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["EXPIRETIME", "key1"],
-        run: |c| run(c, crate::cmd::Expiretime::new("key1")),
+        run: |c| run(c, cmd::Expiretime::new("key1")),
     }],
 };
 
@@ -4294,7 +4154,7 @@ const FAILOVER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FAILOVER"],
-            run: |c| run(c, crate::cmd::Failover::new()),
+            run: |c| run(c, cmd::Failover::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4302,8 +4162,8 @@ const FAILOVER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Failover::new()
-                        .to(crate::cmd::FailoverTarget::new("host1", 2i64).force())
+                    cmd::Failover::new()
+                        .to(cmd::FailoverTarget::new("host1", 2i64).force())
                         .timeout(3i64),
                 )
             },
@@ -4311,7 +4171,7 @@ const FAILOVER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FAILOVER", "ABORT"],
-            run: |c| run(c, crate::cmd::Failover::new().abort()),
+            run: |c| run(c, cmd::Failover::new().abort()),
         },
     ],
 };
@@ -4327,7 +4187,7 @@ const FCALL: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FCALL", "function1", "0"],
-            run: |c| run(c, crate::cmd::Fcall::new("function1")),
+            run: |c| run(c, cmd::Fcall::new("function1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4335,7 +4195,7 @@ const FCALL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Fcall::new("function1")
+                    cmd::Fcall::new("function1")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4355,7 +4215,7 @@ const FCALL_RO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FCALL_RO", "function1", "0"],
-            run: |c| run(c, crate::cmd::FcallRo::new("function1")),
+            run: |c| run(c, cmd::FcallRo::new("function1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4363,7 +4223,7 @@ const FCALL_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FcallRo::new("function1")
+                    cmd::FcallRo::new("function1")
                         .key(["key2", "key3"])
                         .arg(["arg4", "arg5"]),
                 )
@@ -4383,7 +4243,7 @@ const FLUSHALL: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FLUSHALL"],
-            run: |c| run(c, crate::cmd::Flushall::new()),
+            run: |c| run(c, cmd::Flushall::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -4391,9 +4251,9 @@ const FLUSHALL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Flushall::new()
+                    cmd::Flushall::new()
                         .sync()
-                        .flush_type(crate::cmd::FlushallFlushType::Async),
+                        .flush_type(cmd::FlushallFlushType::Async),
                 )
             },
         },
@@ -4403,8 +4263,8 @@ const FLUSHALL: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Flushall::new()
-                        .flush_type(crate::cmd::FlushallFlushType::Async)
+                    cmd::Flushall::new()
+                        .flush_type(cmd::FlushallFlushType::Async)
                         .sync(),
                 )
             },
@@ -4423,7 +4283,7 @@ const FLUSHDB: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FLUSHDB"],
-            run: |c| run(c, crate::cmd::Flushdb::new()),
+            run: |c| run(c, cmd::Flushdb::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -4431,9 +4291,9 @@ const FLUSHDB: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Flushdb::new()
+                    cmd::Flushdb::new()
                         .sync()
-                        .flush_type(crate::cmd::FlushdbFlushType::Async),
+                        .flush_type(cmd::FlushdbFlushType::Async),
                 )
             },
         },
@@ -4443,8 +4303,8 @@ const FLUSHDB: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Flushdb::new()
-                        .flush_type(crate::cmd::FlushdbFlushType::Async)
+                    cmd::Flushdb::new()
+                        .flush_type(cmd::FlushdbFlushType::Async)
                         .sync(),
                 )
             },
@@ -4462,7 +4322,7 @@ const FUNCTION_DELETE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["FUNCTION", "DELETE", "library_name1"],
-        run: |c| run(c, crate::cmd::FunctionDelete::new("library_name1")),
+        run: |c| run(c, cmd::FunctionDelete::new("library_name1")),
     }],
 };
 
@@ -4476,7 +4336,7 @@ const FUNCTION_DUMP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["FUNCTION", "DUMP"],
-        run: |c| run(c, crate::cmd::FunctionDump::new()),
+        run: |c| run(c, cmd::FunctionDump::new()),
     }],
 };
 
@@ -4491,7 +4351,7 @@ const FUNCTION_FLUSH: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FUNCTION", "FLUSH"],
-            run: |c| run(c, crate::cmd::FunctionFlush::new()),
+            run: |c| run(c, cmd::FunctionFlush::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -4499,9 +4359,9 @@ const FUNCTION_FLUSH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionFlush::new()
+                    cmd::FunctionFlush::new()
                         .sync()
-                        .flush_type(crate::cmd::FunctionFlushFlushType::Async),
+                        .flush_type(cmd::FunctionFlushFlushType::Async),
                 )
             },
         },
@@ -4511,8 +4371,8 @@ const FUNCTION_FLUSH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionFlush::new()
-                        .flush_type(crate::cmd::FunctionFlushFlushType::Async)
+                    cmd::FunctionFlush::new()
+                        .flush_type(cmd::FunctionFlushFlushType::Async)
                         .sync(),
                 )
             },
@@ -4530,7 +4390,7 @@ const FUNCTION_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["FUNCTION", "HELP"],
-        run: |c| run(c, crate::cmd::FunctionHelp::new()),
+        run: |c| run(c, cmd::FunctionHelp::new()),
     }],
 };
 
@@ -4544,7 +4404,7 @@ const FUNCTION_KILL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["FUNCTION", "KILL"],
-        run: |c| run(c, crate::cmd::FunctionKill::new()),
+        run: |c| run(c, cmd::FunctionKill::new()),
     }],
 };
 
@@ -4559,7 +4419,7 @@ const FUNCTION_LIST: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FUNCTION", "LIST"],
-            run: |c| run(c, crate::cmd::FunctionList::new()),
+            run: |c| run(c, cmd::FunctionList::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4573,7 +4433,7 @@ const FUNCTION_LIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionList::new()
+                    cmd::FunctionList::new()
                         .libraryname("library_name_pattern1")
                         .withcode(),
                 )
@@ -4593,12 +4453,12 @@ const FUNCTION_LOAD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FUNCTION", "LOAD", "function_code1"],
-            run: |c| run(c, crate::cmd::FunctionLoad::new("function_code1")),
+            run: |c| run(c, cmd::FunctionLoad::new("function_code1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FUNCTION", "LOAD", "REPLACE", "function_code1"],
-            run: |c| run(c, crate::cmd::FunctionLoad::new("function_code1").replace()),
+            run: |c| run(c, cmd::FunctionLoad::new("function_code1").replace()),
         },
     ],
 };
@@ -4614,7 +4474,7 @@ const FUNCTION_RESTORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["FUNCTION", "RESTORE", "serialized_value1"],
-            run: |c| run(c, crate::cmd::FunctionRestore::new("serialized_value1")),
+            run: |c| run(c, cmd::FunctionRestore::new("serialized_value1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4622,9 +4482,9 @@ const FUNCTION_RESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionRestore::new("serialized_value1")
+                    cmd::FunctionRestore::new("serialized_value1")
                         .append()
-                        .policy(crate::cmd::FunctionRestorePolicy::Flush),
+                        .policy(cmd::FunctionRestorePolicy::Flush),
                 )
             },
         },
@@ -4634,8 +4494,8 @@ const FUNCTION_RESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionRestore::new("serialized_value1")
-                        .policy(crate::cmd::FunctionRestorePolicy::Replace)
+                    cmd::FunctionRestore::new("serialized_value1")
+                        .policy(cmd::FunctionRestorePolicy::Replace)
                         .append(),
                 )
             },
@@ -4646,9 +4506,9 @@ const FUNCTION_RESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::FunctionRestore::new("serialized_value1")
+                    cmd::FunctionRestore::new("serialized_value1")
                         .flush()
-                        .policy(crate::cmd::FunctionRestorePolicy::Replace),
+                        .policy(cmd::FunctionRestorePolicy::Replace),
                 )
             },
         },
@@ -4665,7 +4525,7 @@ const FUNCTION_STATS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["FUNCTION", "STATS"],
-        run: |c| run(c, crate::cmd::FunctionStats::new()),
+        run: |c| run(c, cmd::FunctionStats::new()),
     }],
 };
 
@@ -4685,7 +4545,7 @@ const GEOADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geoadd::new(
+                    cmd::Geoadd::new(
                         "key1",
                         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
                     ),
@@ -4700,12 +4560,12 @@ const GEOADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geoadd::new(
+                    cmd::Geoadd::new(
                         "key1",
                         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
                     )
                     .xx()
-                    .condition(crate::cmd::GeoaddCondition::Nx)
+                    .condition(cmd::GeoaddCondition::Nx)
                     .ch(),
                 )
             },
@@ -4718,11 +4578,11 @@ const GEOADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geoadd::new(
+                    cmd::Geoadd::new(
                         "key1",
                         [(2.5f64, 3.5f64, "member4"), (5.5f64, 6.5f64, "member7")],
                     )
-                    .condition(crate::cmd::GeoaddCondition::Nx)
+                    .condition(cmd::GeoaddCondition::Nx)
                     .xx()
                     .ch(),
                 )
@@ -4742,7 +4602,7 @@ const GEODIST: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["GEODIST", "key1", "member12", "member23"],
-            run: |c| run(c, crate::cmd::Geodist::new("key1", "member12", "member23")),
+            run: |c| run(c, cmd::Geodist::new("key1", "member12", "member23")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -4750,9 +4610,9 @@ const GEODIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geodist::new("key1", "member12", "member23")
+                    cmd::Geodist::new("key1", "member12", "member23")
                         .km()
-                        .unit(crate::cmd::GeodistUnit::M),
+                        .unit(cmd::GeodistUnit::M),
                 )
             },
         },
@@ -4762,8 +4622,8 @@ const GEODIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geodist::new("key1", "member12", "member23")
-                        .unit(crate::cmd::GeodistUnit::Ft)
+                    cmd::Geodist::new("key1", "member12", "member23")
+                        .unit(cmd::GeodistUnit::Ft)
                         .km(),
                 )
             },
@@ -4774,9 +4634,9 @@ const GEODIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geodist::new("key1", "member12", "member23")
+                    cmd::Geodist::new("key1", "member12", "member23")
                         .mi()
-                        .unit(crate::cmd::GeodistUnit::Ft),
+                        .unit(cmd::GeodistUnit::Ft),
                 )
             },
         },
@@ -4786,8 +4646,8 @@ const GEODIST: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geodist::new("key1", "member12", "member23")
-                        .unit(crate::cmd::GeodistUnit::M)
+                    cmd::Geodist::new("key1", "member12", "member23")
+                        .unit(cmd::GeodistUnit::M)
                         .mi(),
                 )
             },
@@ -4806,17 +4666,12 @@ const GEOHASH: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["GEOHASH", "key1"],
-            run: |c| run(c, crate::cmd::Geohash::new("key1")),
+            run: |c| run(c, cmd::Geohash::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["GEOHASH", "key1", "member2", "member3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Geohash::new("key1").member(["member2", "member3"]),
-                )
-            },
+            run: |c| run(c, cmd::Geohash::new("key1").member(["member2", "member3"])),
         },
     ],
 };
@@ -4832,17 +4687,12 @@ const GEOPOS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["GEOPOS", "key1"],
-            run: |c| run(c, crate::cmd::Geopos::new("key1")),
+            run: |c| run(c, cmd::Geopos::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["GEOPOS", "key1", "member2", "member3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Geopos::new("key1").member(["member2", "member3"]),
-                )
-            },
+            run: |c| run(c, cmd::Geopos::new("key1").member(["member2", "member3"])),
         },
     ],
 };
@@ -4861,13 +4711,7 @@ const GEORADIUS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadius::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusUnit::M,
-                    ),
+                    cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::M),
                 )
             },
         },
@@ -4893,21 +4737,15 @@ const GEORADIUS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadius::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusUnit::M,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-                    .desc()
-                    .order(crate::cmd::GeoradiusOrder::Asc)
-                    .storedist("storedistkey6")
-                    .with_store(crate::cmd::GeoradiusStore::store("storekey7")),
+                    cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::M)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusCount::new(5i64).any())
+                        .desc()
+                        .order(cmd::GeoradiusOrder::Asc)
+                        .storedist("storedistkey6")
+                        .with_store(cmd::GeoradiusStore::store("storekey7")),
                 )
             },
         },
@@ -4933,21 +4771,15 @@ const GEORADIUS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadius::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusUnit::Km,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-                    .order(crate::cmd::GeoradiusOrder::Asc)
-                    .desc()
-                    .with_store(crate::cmd::GeoradiusStore::store("storekey6"))
-                    .storedist("storedistkey7"),
+                    cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Km)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusCount::new(5i64).any())
+                        .order(cmd::GeoradiusOrder::Asc)
+                        .desc()
+                        .with_store(cmd::GeoradiusStore::store("storekey6"))
+                        .storedist("storedistkey7"),
                 )
             },
         },
@@ -4973,21 +4805,15 @@ const GEORADIUS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadius::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusUnit::Ft,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-                    .desc()
-                    .order(crate::cmd::GeoradiusOrder::Asc)
-                    .storedist("storedistkey6")
-                    .with_store(crate::cmd::GeoradiusStore::store("storekey7")),
+                    cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Ft)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusCount::new(5i64).any())
+                        .desc()
+                        .order(cmd::GeoradiusOrder::Asc)
+                        .storedist("storedistkey6")
+                        .with_store(cmd::GeoradiusStore::store("storekey7")),
                 )
             },
         },
@@ -5013,21 +4839,15 @@ const GEORADIUS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadius::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusUnit::Mi,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusCount::new(5i64).any())
-                    .order(crate::cmd::GeoradiusOrder::Asc)
-                    .desc()
-                    .with_store(crate::cmd::GeoradiusStore::store("storekey6"))
-                    .storedist("storedistkey7"),
+                    cmd::Georadius::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusUnit::Mi)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusCount::new(5i64).any())
+                        .order(cmd::GeoradiusOrder::Asc)
+                        .desc()
+                        .with_store(cmd::GeoradiusStore::store("storekey6"))
+                        .storedist("storedistkey7"),
                 )
             },
         },
@@ -5048,11 +4868,11 @@ const GEORADIUSBYMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadiusbymember::new(
+                    cmd::Georadiusbymember::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberUnit::M,
+                        cmd::GeoradiusbymemberUnit::M,
                     ),
                 )
             },
@@ -5078,20 +4898,20 @@ const GEORADIUSBYMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadiusbymember::new(
+                    cmd::Georadiusbymember::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberUnit::M,
+                        cmd::GeoradiusbymemberUnit::M,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
+                    .count(cmd::GeoradiusbymemberCount::new(4i64).any())
                     .desc()
-                    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
+                    .order(cmd::GeoradiusbymemberOrder::Asc)
                     .storedist("storedistkey5")
-                    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey6")),
+                    .with_store(cmd::GeoradiusbymemberStore::store("storekey6")),
                 )
             },
         },
@@ -5116,19 +4936,19 @@ const GEORADIUSBYMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadiusbymember::new(
+                    cmd::Georadiusbymember::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberUnit::Km,
+                        cmd::GeoradiusbymemberUnit::Km,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-                    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
+                    .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+                    .order(cmd::GeoradiusbymemberOrder::Asc)
                     .desc()
-                    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey5"))
+                    .with_store(cmd::GeoradiusbymemberStore::store("storekey5"))
                     .storedist("storedistkey6"),
                 )
             },
@@ -5154,20 +4974,20 @@ const GEORADIUSBYMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadiusbymember::new(
+                    cmd::Georadiusbymember::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberUnit::Ft,
+                        cmd::GeoradiusbymemberUnit::Ft,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
+                    .count(cmd::GeoradiusbymemberCount::new(4i64).any())
                     .desc()
-                    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
+                    .order(cmd::GeoradiusbymemberOrder::Asc)
                     .storedist("storedistkey5")
-                    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey6")),
+                    .with_store(cmd::GeoradiusbymemberStore::store("storekey6")),
                 )
             },
         },
@@ -5192,19 +5012,19 @@ const GEORADIUSBYMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Georadiusbymember::new(
+                    cmd::Georadiusbymember::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberUnit::Mi,
+                        cmd::GeoradiusbymemberUnit::Mi,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberCount::new(4i64).any())
-                    .order(crate::cmd::GeoradiusbymemberOrder::Asc)
+                    .count(cmd::GeoradiusbymemberCount::new(4i64).any())
+                    .order(cmd::GeoradiusbymemberOrder::Asc)
                     .desc()
-                    .with_store(crate::cmd::GeoradiusbymemberStore::store("storekey5"))
+                    .with_store(cmd::GeoradiusbymemberStore::store("storekey5"))
                     .storedist("storedistkey6"),
                 )
             },
@@ -5226,11 +5046,11 @@ const GEORADIUSBYMEMBER_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusbymemberRo::new(
+                    cmd::GeoradiusbymemberRo::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberRoUnit::M,
+                        cmd::GeoradiusbymemberRoUnit::M,
                     ),
                 )
             },
@@ -5254,18 +5074,18 @@ const GEORADIUSBYMEMBER_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusbymemberRo::new(
+                    cmd::GeoradiusbymemberRo::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberRoUnit::M,
+                        cmd::GeoradiusbymemberRoUnit::M,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
+                    .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
                     .desc()
-                    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc),
+                    .order(cmd::GeoradiusbymemberRoOrder::Asc),
                 )
             },
         },
@@ -5288,17 +5108,17 @@ const GEORADIUSBYMEMBER_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusbymemberRo::new(
+                    cmd::GeoradiusbymemberRo::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberRoUnit::Km,
+                        cmd::GeoradiusbymemberRoUnit::Km,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-                    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc)
+                    .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+                    .order(cmd::GeoradiusbymemberRoOrder::Asc)
                     .desc(),
                 )
             },
@@ -5322,18 +5142,18 @@ const GEORADIUSBYMEMBER_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusbymemberRo::new(
+                    cmd::GeoradiusbymemberRo::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberRoUnit::Ft,
+                        cmd::GeoradiusbymemberRoUnit::Ft,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
+                    .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
                     .desc()
-                    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc),
+                    .order(cmd::GeoradiusbymemberRoOrder::Asc),
                 )
             },
         },
@@ -5356,17 +5176,17 @@ const GEORADIUSBYMEMBER_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusbymemberRo::new(
+                    cmd::GeoradiusbymemberRo::new(
                         "key1",
                         "member2",
                         3.5f64,
-                        crate::cmd::GeoradiusbymemberRoUnit::Mi,
+                        cmd::GeoradiusbymemberRoUnit::Mi,
                     )
                     .withcoord()
                     .withdist()
                     .withhash()
-                    .count(crate::cmd::GeoradiusbymemberRoCount::new(4i64).any())
-                    .order(crate::cmd::GeoradiusbymemberRoOrder::Asc)
+                    .count(cmd::GeoradiusbymemberRoCount::new(4i64).any())
+                    .order(cmd::GeoradiusbymemberRoOrder::Asc)
                     .desc(),
                 )
             },
@@ -5388,13 +5208,7 @@ const GEORADIUS_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusRo::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusRoUnit::M,
-                    ),
+                    cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::M),
                 )
             },
         },
@@ -5418,19 +5232,13 @@ const GEORADIUS_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusRo::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusRoUnit::M,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-                    .desc()
-                    .order(crate::cmd::GeoradiusRoOrder::Asc),
+                    cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::M)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusRoCount::new(5i64).any())
+                        .desc()
+                        .order(cmd::GeoradiusRoOrder::Asc),
                 )
             },
         },
@@ -5454,19 +5262,13 @@ const GEORADIUS_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusRo::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusRoUnit::Km,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-                    .order(crate::cmd::GeoradiusRoOrder::Asc)
-                    .desc(),
+                    cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Km)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusRoCount::new(5i64).any())
+                        .order(cmd::GeoradiusRoOrder::Asc)
+                        .desc(),
                 )
             },
         },
@@ -5490,19 +5292,13 @@ const GEORADIUS_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusRo::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusRoUnit::Ft,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-                    .desc()
-                    .order(crate::cmd::GeoradiusRoOrder::Asc),
+                    cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Ft)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusRoCount::new(5i64).any())
+                        .desc()
+                        .order(cmd::GeoradiusRoOrder::Asc),
                 )
             },
         },
@@ -5526,19 +5322,13 @@ const GEORADIUS_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::GeoradiusRo::new(
-                        "key1",
-                        2.5f64,
-                        3.5f64,
-                        4.5f64,
-                        crate::cmd::GeoradiusRoUnit::Mi,
-                    )
-                    .withcoord()
-                    .withdist()
-                    .withhash()
-                    .count(crate::cmd::GeoradiusRoCount::new(5i64).any())
-                    .order(crate::cmd::GeoradiusRoOrder::Asc)
-                    .desc(),
+                    cmd::GeoradiusRo::new("key1", 2.5f64, 3.5f64, 4.5f64, cmd::GeoradiusRoUnit::Mi)
+                        .withcoord()
+                        .withdist()
+                        .withhash()
+                        .count(cmd::GeoradiusRoCount::new(5i64).any())
+                        .order(cmd::GeoradiusRoOrder::Asc)
+                        .desc(),
                 )
             },
         },
@@ -5574,15 +5364,15 @@ const GEOSEARCH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearch::new(
+                    cmd::Geosearch::new(
                         "key1",
-                        crate::cmd::GeosearchBy::circle(2.5f64, crate::cmd::GeosearchUnit::M),
+                        cmd::GeosearchBy::circle(2.5f64, cmd::GeosearchUnit::M),
                     )
                     .fromlonlat(3.5f64, 4.5f64)
-                    .from(crate::cmd::GeosearchFrom::frommember("member5"))
+                    .from(cmd::GeosearchFrom::frommember("member5"))
                     .desc()
-                    .order(crate::cmd::GeosearchOrder::Asc)
-                    .count(crate::cmd::GeosearchCount::new(6i64).any())
+                    .order(cmd::GeosearchOrder::Asc)
+                    .count(cmd::GeosearchCount::new(6i64).any())
                     .withcoord()
                     .withdist()
                     .withhash(),
@@ -5612,19 +5402,15 @@ const GEOSEARCH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearch::new(
+                    cmd::Geosearch::new(
                         "key1",
-                        crate::cmd::GeosearchBy::box_(
-                            2.5f64,
-                            3.5f64,
-                            crate::cmd::GeosearchUnit::Km,
-                        ),
+                        cmd::GeosearchBy::box_(2.5f64, 3.5f64, cmd::GeosearchUnit::Km),
                     )
-                    .from(crate::cmd::GeosearchFrom::frommember("member4"))
+                    .from(cmd::GeosearchFrom::frommember("member4"))
                     .fromlonlat(5.5f64, 6.5f64)
-                    .order(crate::cmd::GeosearchOrder::Asc)
+                    .order(cmd::GeosearchOrder::Asc)
                     .desc()
-                    .count(crate::cmd::GeosearchCount::new(7i64).any())
+                    .count(cmd::GeosearchCount::new(7i64).any())
                     .withcoord()
                     .withdist()
                     .withhash(),
@@ -5653,15 +5439,15 @@ const GEOSEARCH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearch::new(
+                    cmd::Geosearch::new(
                         "key1",
-                        crate::cmd::GeosearchBy::circle(2.5f64, crate::cmd::GeosearchUnit::Mi),
+                        cmd::GeosearchBy::circle(2.5f64, cmd::GeosearchUnit::Mi),
                     )
-                    .from(crate::cmd::GeosearchFrom::frommember("member3"))
+                    .from(cmd::GeosearchFrom::frommember("member3"))
                     .fromlonlat(4.5f64, 5.5f64)
-                    .order(crate::cmd::GeosearchOrder::Asc)
+                    .order(cmd::GeosearchOrder::Asc)
                     .desc()
-                    .count(crate::cmd::GeosearchCount::new(6i64).any())
+                    .count(cmd::GeosearchCount::new(6i64).any())
                     .withcoord()
                     .withdist()
                     .withhash(),
@@ -5690,13 +5476,13 @@ const GEOSEARCH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearch::new(
+                    cmd::Geosearch::new(
                         "key1",
-                        crate::cmd::GeosearchBy::polygon([(2.5f64, 3.5f64), (4.5f64, 5.5f64)]),
+                        cmd::GeosearchBy::polygon([(2.5f64, 3.5f64), (4.5f64, 5.5f64)]),
                     )
                     .desc()
-                    .order(crate::cmd::GeosearchOrder::Asc)
-                    .count(crate::cmd::GeosearchCount::new(6i64).any())
+                    .order(cmd::GeosearchOrder::Asc)
+                    .count(cmd::GeosearchCount::new(6i64).any())
                     .withcoord()
                     .withdist()
                     .withhash(),
@@ -5734,19 +5520,16 @@ const GEOSEARCHSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearchstore::new(
+                    cmd::Geosearchstore::new(
                         "destination1",
                         "source2",
-                        crate::cmd::GeosearchstoreBy::circle(
-                            3.5f64,
-                            crate::cmd::GeosearchstoreUnit::M,
-                        ),
+                        cmd::GeosearchstoreBy::circle(3.5f64, cmd::GeosearchstoreUnit::M),
                     )
                     .fromlonlat(4.5f64, 5.5f64)
-                    .from(crate::cmd::GeosearchstoreFrom::frommember("member6"))
+                    .from(cmd::GeosearchstoreFrom::frommember("member6"))
                     .desc()
-                    .order(crate::cmd::GeosearchstoreOrder::Asc)
-                    .count(crate::cmd::GeosearchstoreCount::new(7i64).any())
+                    .order(cmd::GeosearchstoreOrder::Asc)
+                    .count(cmd::GeosearchstoreCount::new(7i64).any())
                     .storedist(),
                 )
             },
@@ -5773,20 +5556,16 @@ const GEOSEARCHSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearchstore::new(
+                    cmd::Geosearchstore::new(
                         "destination1",
                         "source2",
-                        crate::cmd::GeosearchstoreBy::box_(
-                            3.5f64,
-                            4.5f64,
-                            crate::cmd::GeosearchstoreUnit::Km,
-                        ),
+                        cmd::GeosearchstoreBy::box_(3.5f64, 4.5f64, cmd::GeosearchstoreUnit::Km),
                     )
-                    .from(crate::cmd::GeosearchstoreFrom::frommember("member5"))
+                    .from(cmd::GeosearchstoreFrom::frommember("member5"))
                     .fromlonlat(6.5f64, 7.5f64)
-                    .order(crate::cmd::GeosearchstoreOrder::Asc)
+                    .order(cmd::GeosearchstoreOrder::Asc)
                     .desc()
-                    .count(crate::cmd::GeosearchstoreCount::new(8i64).any())
+                    .count(cmd::GeosearchstoreCount::new(8i64).any())
                     .storedist(),
                 )
             },
@@ -5812,19 +5591,16 @@ const GEOSEARCHSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearchstore::new(
+                    cmd::Geosearchstore::new(
                         "destination1",
                         "source2",
-                        crate::cmd::GeosearchstoreBy::circle(
-                            3.5f64,
-                            crate::cmd::GeosearchstoreUnit::Mi,
-                        ),
+                        cmd::GeosearchstoreBy::circle(3.5f64, cmd::GeosearchstoreUnit::Mi),
                     )
-                    .from(crate::cmd::GeosearchstoreFrom::frommember("member4"))
+                    .from(cmd::GeosearchstoreFrom::frommember("member4"))
                     .fromlonlat(5.5f64, 6.5f64)
-                    .order(crate::cmd::GeosearchstoreOrder::Asc)
+                    .order(cmd::GeosearchstoreOrder::Asc)
                     .desc()
-                    .count(crate::cmd::GeosearchstoreCount::new(7i64).any())
+                    .count(cmd::GeosearchstoreCount::new(7i64).any())
                     .storedist(),
                 )
             },
@@ -5850,14 +5626,14 @@ const GEOSEARCHSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Geosearchstore::new(
+                    cmd::Geosearchstore::new(
                         "destination1",
                         "source2",
-                        crate::cmd::GeosearchstoreBy::polygon([(3.5f64, 4.5f64), (5.5f64, 6.5f64)]),
+                        cmd::GeosearchstoreBy::polygon([(3.5f64, 4.5f64), (5.5f64, 6.5f64)]),
                     )
                     .desc()
-                    .order(crate::cmd::GeosearchstoreOrder::Asc)
-                    .count(crate::cmd::GeosearchstoreCount::new(7i64).any())
+                    .order(cmd::GeosearchstoreOrder::Asc)
+                    .count(cmd::GeosearchstoreCount::new(7i64).any())
                     .storedist(),
                 )
             },
@@ -5875,7 +5651,7 @@ const GET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["GET", "key1"],
-        run: |c| run(c, crate::cmd::Get::new("key1")),
+        run: |c| run(c, cmd::Get::new("key1")),
     }],
 };
 
@@ -5889,7 +5665,7 @@ const GETBIT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["GETBIT", "key1", "2"],
-        run: |c| run(c, crate::cmd::Getbit::new("key1", 2i64)),
+        run: |c| run(c, cmd::Getbit::new("key1", 2i64)),
     }],
 };
 
@@ -5903,7 +5679,7 @@ const GETDEL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["GETDEL", "key1"],
-        run: |c| run(c, crate::cmd::Getdel::new("key1")),
+        run: |c| run(c, cmd::Getdel::new("key1")),
     }],
 };
 
@@ -5918,7 +5694,7 @@ const GETEX: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["GETEX", "key1"],
-            run: |c| run(c, crate::cmd::Getex::new("key1")),
+            run: |c| run(c, cmd::Getex::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -5926,9 +5702,9 @@ const GETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Getex::new("key1")
+                    cmd::Getex::new("key1")
                         .px(2i64)
-                        .expiration(crate::cmd::GetexExpiration::ex(3i64)),
+                        .expiration(cmd::GetexExpiration::ex(3i64)),
                 )
             },
         },
@@ -5938,8 +5714,8 @@ const GETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Getex::new("key1")
-                        .expiration(crate::cmd::GetexExpiration::exat(2i64))
+                    cmd::Getex::new("key1")
+                        .expiration(cmd::GetexExpiration::exat(2i64))
                         .px(3i64),
                 )
             },
@@ -5950,9 +5726,9 @@ const GETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Getex::new("key1")
+                    cmd::Getex::new("key1")
                         .pxat(2i64)
-                        .expiration(crate::cmd::GetexExpiration::exat(3i64)),
+                        .expiration(cmd::GetexExpiration::exat(3i64)),
                 )
             },
         },
@@ -5962,8 +5738,8 @@ const GETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Getex::new("key1")
-                        .expiration(crate::cmd::GetexExpiration::Persist)
+                    cmd::Getex::new("key1")
+                        .expiration(cmd::GetexExpiration::Persist)
                         .pxat(2i64),
                 )
             },
@@ -5974,9 +5750,9 @@ const GETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Getex::new("key1")
+                    cmd::Getex::new("key1")
                         .ex(2i64)
-                        .expiration(crate::cmd::GetexExpiration::Persist),
+                        .expiration(cmd::GetexExpiration::Persist),
                 )
             },
         },
@@ -5993,7 +5769,7 @@ const GETRANGE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["GETRANGE", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Getrange::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Getrange::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -6007,7 +5783,7 @@ const GETSET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["GETSET", "key1", "value2"],
-        run: |c| run(c, crate::cmd::Getset::new("key1", "value2")),
+        run: |c| run(c, cmd::Getset::new("key1", "value2")),
     }],
 };
 
@@ -6021,7 +5797,7 @@ const HDEL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HDEL", "key1", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Hdel::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Hdel::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6036,7 +5812,7 @@ const HELLO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["HELLO"],
-            run: |c| run(c, crate::cmd::Hello::new()),
+            run: |c| run(c, cmd::Hello::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6052,8 +5828,8 @@ const HELLO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hello::new().arguments(
-                        crate::cmd::HelloArguments::new(1i64)
+                    cmd::Hello::new().arguments(
+                        cmd::HelloArguments::new(1i64)
                             .auth("username2", "password3")
                             .setname("clientname4"),
                     ),
@@ -6073,7 +5849,7 @@ const HEXISTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HEXISTS", "key1", "field2"],
-        run: |c| run(c, crate::cmd::Hexists::new("key1", "field2")),
+        run: |c| run(c, cmd::Hexists::new("key1", "field2")),
     }],
 };
 
@@ -6088,12 +5864,7 @@ const HEXPIRE: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["HEXPIRE", "key1", "2", "FIELDS", "2", "field3", "field4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"]),
-                )
-            },
+            run: |c| run(c, cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6103,9 +5874,9 @@ const HEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
                         .xx()
-                        .condition(crate::cmd::HexpireCondition::Nx),
+                        .condition(cmd::HexpireCondition::Nx),
                 )
             },
         },
@@ -6117,8 +5888,8 @@ const HEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HexpireCondition::Gt)
+                    cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HexpireCondition::Gt)
                         .xx(),
                 )
             },
@@ -6131,9 +5902,9 @@ const HEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
                         .lt()
-                        .condition(crate::cmd::HexpireCondition::Gt),
+                        .condition(cmd::HexpireCondition::Gt),
                 )
             },
         },
@@ -6145,8 +5916,8 @@ const HEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HexpireCondition::Nx)
+                    cmd::Hexpire::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HexpireCondition::Nx)
                         .lt(),
                 )
             },
@@ -6165,12 +5936,7 @@ const HEXPIREAT: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["HEXPIREAT", "key1", "2", "FIELDS", "2", "field3", "field4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"]),
-                )
-            },
+            run: |c| run(c, cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6187,9 +5953,9 @@ const HEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
                         .xx()
-                        .condition(crate::cmd::HexpireatCondition::Nx),
+                        .condition(cmd::HexpireatCondition::Nx),
                 )
             },
         },
@@ -6208,8 +5974,8 @@ const HEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HexpireatCondition::Gt)
+                    cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HexpireatCondition::Gt)
                         .xx(),
                 )
             },
@@ -6229,9 +5995,9 @@ const HEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
                         .lt()
-                        .condition(crate::cmd::HexpireatCondition::Gt),
+                        .condition(cmd::HexpireatCondition::Gt),
                 )
             },
         },
@@ -6250,8 +6016,8 @@ const HEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HexpireatCondition::Nx)
+                    cmd::Hexpireat::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HexpireatCondition::Nx)
                         .lt(),
                 )
             },
@@ -6269,12 +6035,7 @@ const HEXPIRETIME: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Hexpiretime::new("key1", ["field2", "field3"]),
-            )
-        },
+        run: |c| run(c, cmd::Hexpiretime::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6288,7 +6049,7 @@ const HGET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HGET", "key1", "field2"],
-        run: |c| run(c, crate::cmd::Hget::new("key1", "field2")),
+        run: |c| run(c, cmd::Hget::new("key1", "field2")),
     }],
 };
 
@@ -6302,7 +6063,7 @@ const HGETALL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HGETALL", "key1"],
-        run: |c| run(c, crate::cmd::Hgetall::new("key1")),
+        run: |c| run(c, cmd::Hgetall::new("key1")),
     }],
 };
 
@@ -6316,7 +6077,7 @@ const HGETDEL: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HGETDEL", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Hgetdel::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Hgetdel::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6331,7 +6092,7 @@ const HGETEX: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["HGETEX", "key1", "FIELDS", "2", "field2", "field3"],
-            run: |c| run(c, crate::cmd::Hgetex::new("key1", ["field2", "field3"])),
+            run: |c| run(c, cmd::Hgetex::new("key1", ["field2", "field3"])),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6341,9 +6102,9 @@ const HGETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+                    cmd::Hgetex::new("key1", ["field2", "field3"])
                         .px(4i64)
-                        .expiration(crate::cmd::HgetexExpiration::ex(5i64)),
+                        .expiration(cmd::HgetexExpiration::ex(5i64)),
                 )
             },
         },
@@ -6355,8 +6116,8 @@ const HGETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hgetex::new("key1", ["field2", "field3"])
-                        .expiration(crate::cmd::HgetexExpiration::exat(4i64))
+                    cmd::Hgetex::new("key1", ["field2", "field3"])
+                        .expiration(cmd::HgetexExpiration::exat(4i64))
                         .px(5i64),
                 )
             },
@@ -6369,9 +6130,9 @@ const HGETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+                    cmd::Hgetex::new("key1", ["field2", "field3"])
                         .pxat(4i64)
-                        .expiration(crate::cmd::HgetexExpiration::exat(5i64)),
+                        .expiration(cmd::HgetexExpiration::exat(5i64)),
                 )
             },
         },
@@ -6383,8 +6144,8 @@ const HGETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hgetex::new("key1", ["field2", "field3"])
-                        .expiration(crate::cmd::HgetexExpiration::Persist)
+                    cmd::Hgetex::new("key1", ["field2", "field3"])
+                        .expiration(cmd::HgetexExpiration::Persist)
                         .pxat(4i64),
                 )
             },
@@ -6397,9 +6158,9 @@ const HGETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hgetex::new("key1", ["field2", "field3"])
+                    cmd::Hgetex::new("key1", ["field2", "field3"])
                         .ex(4i64)
-                        .expiration(crate::cmd::HgetexExpiration::Persist),
+                        .expiration(cmd::HgetexExpiration::Persist),
                 )
             },
         },
@@ -6416,7 +6177,7 @@ const HINCRBY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HINCRBY", "key1", "field2", "3"],
-        run: |c| run(c, crate::cmd::Hincrby::new("key1", "field2", 3i64)),
+        run: |c| run(c, cmd::Hincrby::new("key1", "field2", 3i64)),
     }],
 };
 
@@ -6430,7 +6191,7 @@ const HINCRBYFLOAT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HINCRBYFLOAT", "key1", "field2", "3.5"],
-        run: |c| run(c, crate::cmd::Hincrbyfloat::new("key1", "field2", 3.5f64)),
+        run: |c| run(c, cmd::Hincrbyfloat::new("key1", "field2", 3.5f64)),
     }],
 };
 
@@ -6444,7 +6205,7 @@ const HKEYS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HKEYS", "key1"],
-        run: |c| run(c, crate::cmd::Hkeys::new("key1")),
+        run: |c| run(c, cmd::Hkeys::new("key1")),
     }],
 };
 
@@ -6458,7 +6219,7 @@ const HLEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HLEN", "key1"],
-        run: |c| run(c, crate::cmd::Hlen::new("key1")),
+        run: |c| run(c, cmd::Hlen::new("key1")),
     }],
 };
 
@@ -6472,7 +6233,7 @@ const HMGET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HMGET", "key1", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Hmget::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Hmget::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6489,7 +6250,7 @@ const HMSET: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]),
+                cmd::Hmset::new("key1", [("field2", "value3"), ("field4", "value5")]),
             )
         },
     }],
@@ -6505,7 +6266,7 @@ const HPERSIST: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HPERSIST", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Hpersist::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Hpersist::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6520,12 +6281,7 @@ const HPEXPIRE: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["HPEXPIRE", "key1", "2", "FIELDS", "2", "field3", "field4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"]),
-                )
-            },
+            run: |c| run(c, cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6535,9 +6291,9 @@ const HPEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
                         .xx()
-                        .condition(crate::cmd::HpexpireCondition::Nx),
+                        .condition(cmd::HpexpireCondition::Nx),
                 )
             },
         },
@@ -6549,8 +6305,8 @@ const HPEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HpexpireCondition::Gt)
+                    cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HpexpireCondition::Gt)
                         .xx(),
                 )
             },
@@ -6563,9 +6319,9 @@ const HPEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
                         .lt()
-                        .condition(crate::cmd::HpexpireCondition::Gt),
+                        .condition(cmd::HpexpireCondition::Gt),
                 )
             },
         },
@@ -6577,8 +6333,8 @@ const HPEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HpexpireCondition::Nx)
+                    cmd::Hpexpire::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HpexpireCondition::Nx)
                         .lt(),
                 )
             },
@@ -6597,12 +6353,7 @@ const HPEXPIREAT: Entry = Entry {
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["HPEXPIREAT", "key1", "2", "FIELDS", "2", "field3", "field4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"]),
-                )
-            },
+            run: |c| run(c, cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6619,9 +6370,9 @@ const HPEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
                         .xx()
-                        .condition(crate::cmd::HpexpireatCondition::Nx),
+                        .condition(cmd::HpexpireatCondition::Nx),
                 )
             },
         },
@@ -6640,8 +6391,8 @@ const HPEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HpexpireatCondition::Gt)
+                    cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HpexpireatCondition::Gt)
                         .xx(),
                 )
             },
@@ -6661,9 +6412,9 @@ const HPEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+                    cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
                         .lt()
-                        .condition(crate::cmd::HpexpireatCondition::Gt),
+                        .condition(cmd::HpexpireatCondition::Gt),
                 )
             },
         },
@@ -6682,8 +6433,8 @@ const HPEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
-                        .condition(crate::cmd::HpexpireatCondition::Nx)
+                    cmd::Hpexpireat::new("key1", 2i64, ["field3", "field4"])
+                        .condition(cmd::HpexpireatCondition::Nx)
                         .lt(),
                 )
             },
@@ -6701,12 +6452,7 @@ const HPEXPIRETIME: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HPEXPIRETIME", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Hpexpiretime::new("key1", ["field2", "field3"]),
-            )
-        },
+        run: |c| run(c, cmd::Hpexpiretime::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6720,7 +6466,7 @@ const HPTTL: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HPTTL", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Hpttl::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Hpttl::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6735,7 +6481,7 @@ const HRANDFIELD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["HRANDFIELD", "key1"],
-            run: |c| run(c, crate::cmd::Hrandfield::new("key1")),
+            run: |c| run(c, cmd::Hrandfield::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -6743,8 +6489,8 @@ const HRANDFIELD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hrandfield::new("key1")
-                        .options(crate::cmd::HrandfieldOptions::new(2i64).withvalues()),
+                    cmd::Hrandfield::new("key1")
+                        .options(cmd::HrandfieldOptions::new(2i64).withvalues()),
                 )
             },
         },
@@ -6762,7 +6508,7 @@ const HSCAN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["HSCAN", "key1", "2"],
-            run: |c| run(c, crate::cmd::Hscan::new("key1", 2i64)),
+            run: |c| run(c, cmd::Hscan::new("key1", 2i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -6772,7 +6518,7 @@ const HSCAN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hscan::new("key1", 2i64)
+                    cmd::Hscan::new("key1", 2i64)
                         .match_("pattern3")
                         .count(4i64)
                         .novalues(),
@@ -6795,7 +6541,7 @@ const HSET: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]),
+                cmd::Hset::new("key1", [("field2", "value3"), ("field4", "value5")]),
             )
         },
     }],
@@ -6817,7 +6563,7 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")]),
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")]),
                 )
             },
         },
@@ -6830,13 +6576,13 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
                         .xx()
-                        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+                        .key_condition(cmd::HsetexKeyCondition::Nx)
                         .fxx()
-                        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+                        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
                         .px(6i64)
-                        .expiration(crate::cmd::HsetexExpiration::ex(7i64)),
+                        .expiration(cmd::HsetexExpiration::ex(7i64)),
                 )
             },
         },
@@ -6849,12 +6595,12 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
-                        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+                        .key_condition(cmd::HsetexKeyCondition::Nx)
                         .xx()
-                        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+                        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
                         .fxx()
-                        .expiration(crate::cmd::HsetexExpiration::exat(6i64))
+                        .expiration(cmd::HsetexExpiration::exat(6i64))
                         .px(7i64),
                 )
             },
@@ -6868,13 +6614,13 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
                         .xx()
-                        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+                        .key_condition(cmd::HsetexKeyCondition::Nx)
                         .fxx()
-                        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+                        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
                         .pxat(6i64)
-                        .expiration(crate::cmd::HsetexExpiration::exat(7i64)),
+                        .expiration(cmd::HsetexExpiration::exat(7i64)),
                 )
             },
         },
@@ -6887,12 +6633,12 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
-                        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+                        .key_condition(cmd::HsetexKeyCondition::Nx)
                         .xx()
-                        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+                        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
                         .fxx()
-                        .expiration(crate::cmd::HsetexExpiration::Keepttl)
+                        .expiration(cmd::HsetexExpiration::Keepttl)
                         .pxat(6i64),
                 )
             },
@@ -6906,13 +6652,13 @@ const HSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
+                    cmd::Hsetex::new("key1", [("field2", "value3"), ("field4", "value5")])
                         .xx()
-                        .key_condition(crate::cmd::HsetexKeyCondition::Nx)
+                        .key_condition(cmd::HsetexKeyCondition::Nx)
                         .fxx()
-                        .fields_condition(crate::cmd::HsetexFieldsCondition::Fnx)
+                        .fields_condition(cmd::HsetexFieldsCondition::Fnx)
                         .ex(6i64)
-                        .expiration(crate::cmd::HsetexExpiration::Keepttl),
+                        .expiration(cmd::HsetexExpiration::Keepttl),
                 )
             },
         },
@@ -6929,7 +6675,7 @@ const HSETNX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HSETNX", "key1", "field2", "value3"],
-        run: |c| run(c, crate::cmd::Hsetnx::new("key1", "field2", "value3")),
+        run: |c| run(c, cmd::Hsetnx::new("key1", "field2", "value3")),
     }],
 };
 
@@ -6943,7 +6689,7 @@ const HSTRLEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HSTRLEN", "key1", "field2"],
-        run: |c| run(c, crate::cmd::Hstrlen::new("key1", "field2")),
+        run: |c| run(c, cmd::Hstrlen::new("key1", "field2")),
     }],
 };
 
@@ -6957,7 +6703,7 @@ const HTTL: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["HTTL", "key1", "FIELDS", "2", "field2", "field3"],
-        run: |c| run(c, crate::cmd::Httl::new("key1", ["field2", "field3"])),
+        run: |c| run(c, cmd::Httl::new("key1", ["field2", "field3"])),
     }],
 };
 
@@ -6971,7 +6717,7 @@ const HVALS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["HVALS", "key1"],
-        run: |c| run(c, crate::cmd::Hvals::new("key1")),
+        run: |c| run(c, cmd::Hvals::new("key1")),
     }],
 };
 
@@ -6985,7 +6731,7 @@ const INCR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["INCR", "key1"],
-        run: |c| run(c, crate::cmd::Incr::new("key1")),
+        run: |c| run(c, cmd::Incr::new("key1")),
     }],
 };
 
@@ -6999,7 +6745,7 @@ const INCRBY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["INCRBY", "key1", "2"],
-        run: |c| run(c, crate::cmd::Incrby::new("key1", 2i64)),
+        run: |c| run(c, cmd::Incrby::new("key1", 2i64)),
     }],
 };
 
@@ -7013,7 +6759,7 @@ const INCRBYFLOAT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["INCRBYFLOAT", "key1", "2.5"],
-        run: |c| run(c, crate::cmd::Incrbyfloat::new("key1", 2.5f64)),
+        run: |c| run(c, cmd::Incrbyfloat::new("key1", 2.5f64)),
     }],
 };
 
@@ -7028,12 +6774,12 @@ const INFO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["INFO"],
-            run: |c| run(c, crate::cmd::Info::new()),
+            run: |c| run(c, cmd::Info::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["INFO", "section1", "section2"],
-            run: |c| run(c, crate::cmd::Info::new().section(["section1", "section2"])),
+            run: |c| run(c, cmd::Info::new().section(["section1", "section2"])),
         },
     ],
 };
@@ -7048,7 +6794,7 @@ const KEYS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["KEYS", "pattern1"],
-        run: |c| run(c, crate::cmd::Keys::new("pattern1")),
+        run: |c| run(c, cmd::Keys::new("pattern1")),
     }],
 };
 
@@ -7062,7 +6808,7 @@ const LASTSAVE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LASTSAVE"],
-        run: |c| run(c, crate::cmd::Lastsave::new()),
+        run: |c| run(c, cmd::Lastsave::new()),
     }],
 };
 
@@ -7076,7 +6822,7 @@ const LATENCY_DOCTOR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LATENCY", "DOCTOR"],
-        run: |c| run(c, crate::cmd::LatencyDoctor::new()),
+        run: |c| run(c, cmd::LatencyDoctor::new()),
     }],
 };
 
@@ -7090,7 +6836,7 @@ const LATENCY_GRAPH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LATENCY", "GRAPH", "event1"],
-        run: |c| run(c, crate::cmd::LatencyGraph::new("event1")),
+        run: |c| run(c, cmd::LatencyGraph::new("event1")),
     }],
 };
 
@@ -7104,7 +6850,7 @@ const LATENCY_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LATENCY", "HELP"],
-        run: |c| run(c, crate::cmd::LatencyHelp::new()),
+        run: |c| run(c, cmd::LatencyHelp::new()),
     }],
 };
 
@@ -7119,7 +6865,7 @@ const LATENCY_HISTOGRAM: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LATENCY", "HISTOGRAM"],
-            run: |c| run(c, crate::cmd::LatencyHistogram::new()),
+            run: |c| run(c, cmd::LatencyHistogram::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -7127,7 +6873,7 @@ const LATENCY_HISTOGRAM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::LatencyHistogram::new().command(["command1", "command2"]),
+                    cmd::LatencyHistogram::new().command(["command1", "command2"]),
                 )
             },
         },
@@ -7144,7 +6890,7 @@ const LATENCY_HISTORY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LATENCY", "HISTORY", "event1"],
-        run: |c| run(c, crate::cmd::LatencyHistory::new("event1")),
+        run: |c| run(c, cmd::LatencyHistory::new("event1")),
     }],
 };
 
@@ -7158,7 +6904,7 @@ const LATENCY_LATEST: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LATENCY", "LATEST"],
-        run: |c| run(c, crate::cmd::LatencyLatest::new()),
+        run: |c| run(c, cmd::LatencyLatest::new()),
     }],
 };
 
@@ -7173,17 +6919,12 @@ const LATENCY_RESET: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LATENCY", "RESET"],
-            run: |c| run(c, crate::cmd::LatencyReset::new()),
+            run: |c| run(c, cmd::LatencyReset::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LATENCY", "RESET", "event1", "event2"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::LatencyReset::new().event(["event1", "event2"]),
-                )
-            },
+            run: |c| run(c, cmd::LatencyReset::new().event(["event1", "event2"])),
         },
     ],
 };
@@ -7199,7 +6940,7 @@ const LCS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LCS", "key11", "key22"],
-            run: |c| run(c, crate::cmd::Lcs::new("key11", "key22")),
+            run: |c| run(c, cmd::Lcs::new("key11", "key22")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -7216,7 +6957,7 @@ const LCS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lcs::new("key11", "key22")
+                    cmd::Lcs::new("key11", "key22")
                         .len()
                         .idx()
                         .minmatchlen(3i64)
@@ -7237,7 +6978,7 @@ const LINDEX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LINDEX", "key1", "2"],
-        run: |c| run(c, crate::cmd::Lindex::new("key1", 2i64)),
+        run: |c| run(c, cmd::Lindex::new("key1", 2i64)),
     }],
 };
 
@@ -7255,12 +6996,7 @@ const LINSERT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Linsert::new(
-                        "key1",
-                        crate::cmd::LinsertWhere::Before,
-                        "pivot2",
-                        "element3",
-                    ),
+                    cmd::Linsert::new("key1", cmd::LinsertWhere::Before, "pivot2", "element3"),
                 )
             },
         },
@@ -7270,12 +7006,7 @@ const LINSERT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Linsert::new(
-                        "key1",
-                        crate::cmd::LinsertWhere::After,
-                        "pivot2",
-                        "element3",
-                    ),
+                    cmd::Linsert::new("key1", cmd::LinsertWhere::After, "pivot2", "element3"),
                 )
             },
         },
@@ -7292,7 +7023,7 @@ const LLEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LLEN", "key1"],
-        run: |c| run(c, crate::cmd::Llen::new("key1")),
+        run: |c| run(c, cmd::Llen::new("key1")),
     }],
 };
 
@@ -7310,11 +7041,11 @@ const LMOVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lmove::new(
+                    cmd::Lmove::new(
                         "source1",
                         "destination2",
-                        crate::cmd::LmoveWherefrom::Left,
-                        crate::cmd::LmoveWhereto::Left,
+                        cmd::LmoveWherefrom::Left,
+                        cmd::LmoveWhereto::Left,
                     ),
                 )
             },
@@ -7325,11 +7056,11 @@ const LMOVE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lmove::new(
+                    cmd::Lmove::new(
                         "source1",
                         "destination2",
-                        crate::cmd::LmoveWherefrom::Right,
-                        crate::cmd::LmoveWhereto::Right,
+                        cmd::LmoveWherefrom::Right,
+                        cmd::LmoveWhereto::Right,
                     ),
                 )
             },
@@ -7348,12 +7079,7 @@ const LMPOP: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LMPOP", "2", "key1", "key2", "LEFT"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Left),
-                )
-            },
+            run: |c| run(c, cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Left)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -7361,8 +7087,7 @@ const LMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Left)
-                        .count(3i64),
+                    cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Left).count(3i64),
                 )
             },
         },
@@ -7372,8 +7097,7 @@ const LMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lmpop::new(["key1", "key2"], crate::cmd::LmpopWhere::Right)
-                        .count(3i64),
+                    cmd::Lmpop::new(["key1", "key2"], cmd::LmpopWhere::Right).count(3i64),
                 )
             },
         },
@@ -7391,12 +7115,12 @@ const LOLWUT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LOLWUT"],
-            run: |c| run(c, crate::cmd::Lolwut::new()),
+            run: |c| run(c, cmd::Lolwut::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LOLWUT", "VERSION", "1"],
-            run: |c| run(c, crate::cmd::Lolwut::new().version(1i64)),
+            run: |c| run(c, cmd::Lolwut::new().version(1i64)),
         },
     ],
 };
@@ -7412,12 +7136,12 @@ const LPOP: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LPOP", "key1"],
-            run: |c| run(c, crate::cmd::Lpop::new("key1")),
+            run: |c| run(c, cmd::Lpop::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LPOP", "key1", "2"],
-            run: |c| run(c, crate::cmd::Lpop::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Lpop::new("key1").count(2i64)),
         },
     ],
 };
@@ -7433,7 +7157,7 @@ const LPOS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["LPOS", "key1", "element2"],
-            run: |c| run(c, crate::cmd::Lpos::new("key1", "element2")),
+            run: |c| run(c, cmd::Lpos::new("key1", "element2")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -7443,7 +7167,7 @@ const LPOS: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Lpos::new("key1", "element2")
+                    cmd::Lpos::new("key1", "element2")
                         .rank(3i64)
                         .count(4i64)
                         .maxlen(5i64),
@@ -7463,7 +7187,7 @@ const LPUSH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LPUSH", "key1", "element2", "element3"],
-        run: |c| run(c, crate::cmd::Lpush::new("key1", ["element2", "element3"])),
+        run: |c| run(c, cmd::Lpush::new("key1", ["element2", "element3"])),
     }],
 };
 
@@ -7477,7 +7201,7 @@ const LPUSHX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LPUSHX", "key1", "element2", "element3"],
-        run: |c| run(c, crate::cmd::Lpushx::new("key1", ["element2", "element3"])),
+        run: |c| run(c, cmd::Lpushx::new("key1", ["element2", "element3"])),
     }],
 };
 
@@ -7491,7 +7215,7 @@ const LRANGE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LRANGE", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Lrange::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Lrange::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -7505,7 +7229,7 @@ const LREM: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LREM", "key1", "2", "element3"],
-        run: |c| run(c, crate::cmd::Lrem::new("key1", 2i64, "element3")),
+        run: |c| run(c, cmd::Lrem::new("key1", 2i64, "element3")),
     }],
 };
 
@@ -7519,7 +7243,7 @@ const LSET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LSET", "key1", "2", "element3"],
-        run: |c| run(c, crate::cmd::Lset::new("key1", 2i64, "element3")),
+        run: |c| run(c, cmd::Lset::new("key1", 2i64, "element3")),
     }],
 };
 
@@ -7533,7 +7257,7 @@ const LTRIM: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["LTRIM", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Ltrim::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Ltrim::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -7547,7 +7271,7 @@ const MEMORY_DOCTOR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MEMORY", "DOCTOR"],
-        run: |c| run(c, crate::cmd::MemoryDoctor::new()),
+        run: |c| run(c, cmd::MemoryDoctor::new()),
     }],
 };
 
@@ -7561,7 +7285,7 @@ const MEMORY_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MEMORY", "HELP"],
-        run: |c| run(c, crate::cmd::MemoryHelp::new()),
+        run: |c| run(c, cmd::MemoryHelp::new()),
     }],
 };
 
@@ -7575,7 +7299,7 @@ const MEMORY_MALLOC_STATS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MEMORY", "MALLOC-STATS"],
-        run: |c| run(c, crate::cmd::MemoryMallocStats::new()),
+        run: |c| run(c, cmd::MemoryMallocStats::new()),
     }],
 };
 
@@ -7589,7 +7313,7 @@ const MEMORY_PURGE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MEMORY", "PURGE"],
-        run: |c| run(c, crate::cmd::MemoryPurge::new()),
+        run: |c| run(c, cmd::MemoryPurge::new()),
     }],
 };
 
@@ -7603,7 +7327,7 @@ const MEMORY_STATS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MEMORY", "STATS"],
-        run: |c| run(c, crate::cmd::MemoryStats::new()),
+        run: |c| run(c, cmd::MemoryStats::new()),
     }],
 };
 
@@ -7618,12 +7342,12 @@ const MEMORY_USAGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["MEMORY", "USAGE", "key1"],
-            run: |c| run(c, crate::cmd::MemoryUsage::new("key1")),
+            run: |c| run(c, cmd::MemoryUsage::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["MEMORY", "USAGE", "key1", "SAMPLES", "2"],
-            run: |c| run(c, crate::cmd::MemoryUsage::new("key1").samples(2i64)),
+            run: |c| run(c, cmd::MemoryUsage::new("key1").samples(2i64)),
         },
     ],
 };
@@ -7638,7 +7362,7 @@ const MGET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MGET", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Mget::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Mget::new(["key1", "key2"])),
     }],
 };
 
@@ -7656,10 +7380,10 @@ const MIGRATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Migrate::new(
+                    cmd::Migrate::new(
                         "host1",
                         2i64,
-                        crate::cmd::MigrateKeySelector::key("key3"),
+                        cmd::MigrateKeySelector::key("key3"),
                         4i64,
                         5i64,
                     ),
@@ -7675,17 +7399,17 @@ const MIGRATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Migrate::new(
+                    cmd::Migrate::new(
                         "host1",
                         2i64,
-                        crate::cmd::MigrateKeySelector::key("key3"),
+                        cmd::MigrateKeySelector::key("key3"),
                         4i64,
                         5i64,
                     )
                     .copy()
                     .replace()
                     .auth2("username6", "password7")
-                    .authentication(crate::cmd::MigrateAuthentication::auth("auth8"))
+                    .authentication(cmd::MigrateAuthentication::auth("auth8"))
                     .keys(["keys9", "keys10"]),
                 )
             },
@@ -7711,16 +7435,16 @@ const MIGRATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Migrate::new(
+                    cmd::Migrate::new(
                         "host1",
                         2i64,
-                        crate::cmd::MigrateKeySelector::EmptyString,
+                        cmd::MigrateKeySelector::EmptyString,
                         3i64,
                         4i64,
                     )
                     .copy()
                     .replace()
-                    .authentication(crate::cmd::MigrateAuthentication::auth("auth5"))
+                    .authentication(cmd::MigrateAuthentication::auth("auth5"))
                     .auth2("username6", "password7")
                     .keys(["keys8", "keys9"]),
                 )
@@ -7739,7 +7463,7 @@ const MODULE_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MODULE", "HELP"],
-        run: |c| run(c, crate::cmd::ModuleHelp::new()),
+        run: |c| run(c, cmd::ModuleHelp::new()),
     }],
 };
 
@@ -7753,7 +7477,7 @@ const MODULE_LIST: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MODULE", "LIST"],
-        run: |c| run(c, crate::cmd::ModuleList::new()),
+        run: |c| run(c, cmd::ModuleList::new()),
     }],
 };
 
@@ -7768,17 +7492,12 @@ const MODULE_LOAD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["MODULE", "LOAD", "path1"],
-            run: |c| run(c, crate::cmd::ModuleLoad::new("path1")),
+            run: |c| run(c, cmd::ModuleLoad::new("path1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["MODULE", "LOAD", "path1", "arg2", "arg3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ModuleLoad::new("path1").arg(["arg2", "arg3"]),
-                )
-            },
+            run: |c| run(c, cmd::ModuleLoad::new("path1").arg(["arg2", "arg3"])),
         },
     ],
 };
@@ -7794,7 +7513,7 @@ const MODULE_LOADEX: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["MODULE", "LOADEX", "path1"],
-            run: |c| run(c, crate::cmd::ModuleLoadex::new("path1")),
+            run: |c| run(c, cmd::ModuleLoadex::new("path1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -7805,7 +7524,7 @@ const MODULE_LOADEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ModuleLoadex::new("path1")
+                    cmd::ModuleLoadex::new("path1")
                         .config([("name2", "value3"), ("name4", "value5")])
                         .args(["args6", "args7"]),
                 )
@@ -7824,7 +7543,7 @@ const MODULE_UNLOAD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MODULE", "UNLOAD", "name1"],
-        run: |c| run(c, crate::cmd::ModuleUnload::new("name1")),
+        run: |c| run(c, cmd::ModuleUnload::new("name1")),
     }],
 };
 
@@ -7838,7 +7557,7 @@ const MONITOR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MONITOR"],
-        run: |c| run(c, crate::cmd::Monitor::new()),
+        run: |c| run(c, cmd::Monitor::new()),
     }],
 };
 
@@ -7852,7 +7571,7 @@ const MOVE_KEY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MOVE", "key1", "2"],
-        run: |c| run(c, crate::cmd::MoveKey::new("key1", 2i64)),
+        run: |c| run(c, cmd::MoveKey::new("key1", 2i64)),
     }],
 };
 
@@ -7866,12 +7585,7 @@ const MSET: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["MSET", "key1", "value2", "key3", "value4"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Mset::new([("key1", "value2"), ("key3", "value4")]),
-            )
-        },
+        run: |c| run(c, cmd::Mset::new([("key1", "value2"), ("key3", "value4")])),
     }],
 };
 
@@ -7889,7 +7603,7 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")]),
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")]),
                 )
             },
         },
@@ -7901,11 +7615,11 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
                         .xx()
-                        .condition(crate::cmd::MsetexCondition::Nx)
+                        .condition(cmd::MsetexCondition::Nx)
                         .px(5i64)
-                        .expiration(crate::cmd::MsetexExpiration::ex(6i64)),
+                        .expiration(cmd::MsetexExpiration::ex(6i64)),
                 )
             },
         },
@@ -7917,10 +7631,10 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
-                        .condition(crate::cmd::MsetexCondition::Nx)
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+                        .condition(cmd::MsetexCondition::Nx)
                         .xx()
-                        .expiration(crate::cmd::MsetexExpiration::exat(5i64))
+                        .expiration(cmd::MsetexExpiration::exat(5i64))
                         .px(6i64),
                 )
             },
@@ -7933,11 +7647,11 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
                         .xx()
-                        .condition(crate::cmd::MsetexCondition::Nx)
+                        .condition(cmd::MsetexCondition::Nx)
                         .pxat(5i64)
-                        .expiration(crate::cmd::MsetexExpiration::exat(6i64)),
+                        .expiration(cmd::MsetexExpiration::exat(6i64)),
                 )
             },
         },
@@ -7949,10 +7663,10 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
-                        .condition(crate::cmd::MsetexCondition::Nx)
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+                        .condition(cmd::MsetexCondition::Nx)
                         .xx()
-                        .expiration(crate::cmd::MsetexExpiration::Keepttl)
+                        .expiration(cmd::MsetexExpiration::Keepttl)
                         .pxat(5i64),
                 )
             },
@@ -7965,11 +7679,11 @@ const MSETEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
+                    cmd::Msetex::new([("key1", "value2"), ("key3", "value4")])
                         .xx()
-                        .condition(crate::cmd::MsetexCondition::Nx)
+                        .condition(cmd::MsetexCondition::Nx)
                         .ex(5i64)
-                        .expiration(crate::cmd::MsetexExpiration::Keepttl),
+                        .expiration(cmd::MsetexExpiration::Keepttl),
                 )
             },
         },
@@ -7989,7 +7703,7 @@ const MSETNX: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]),
+                cmd::Msetnx::new([("key1", "value2"), ("key3", "value4")]),
             )
         },
     }],
@@ -8005,7 +7719,7 @@ const MULTI: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["MULTI"],
-        run: |c| run(c, crate::cmd::Multi::new()),
+        run: |c| run(c, cmd::Multi::new()),
     }],
 };
 
@@ -8019,7 +7733,7 @@ const OBJECT_ENCODING: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["OBJECT", "ENCODING", "key1"],
-        run: |c| run(c, crate::cmd::ObjectEncoding::new("key1")),
+        run: |c| run(c, cmd::ObjectEncoding::new("key1")),
     }],
 };
 
@@ -8033,7 +7747,7 @@ const OBJECT_FREQ: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["OBJECT", "FREQ", "key1"],
-        run: |c| run(c, crate::cmd::ObjectFreq::new("key1")),
+        run: |c| run(c, cmd::ObjectFreq::new("key1")),
     }],
 };
 
@@ -8047,7 +7761,7 @@ const OBJECT_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["OBJECT", "HELP"],
-        run: |c| run(c, crate::cmd::ObjectHelp::new()),
+        run: |c| run(c, cmd::ObjectHelp::new()),
     }],
 };
 
@@ -8061,7 +7775,7 @@ const OBJECT_IDLETIME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["OBJECT", "IDLETIME", "key1"],
-        run: |c| run(c, crate::cmd::ObjectIdletime::new("key1")),
+        run: |c| run(c, cmd::ObjectIdletime::new("key1")),
     }],
 };
 
@@ -8075,7 +7789,7 @@ const OBJECT_REFCOUNT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["OBJECT", "REFCOUNT", "key1"],
-        run: |c| run(c, crate::cmd::ObjectRefcount::new("key1")),
+        run: |c| run(c, cmd::ObjectRefcount::new("key1")),
     }],
 };
 
@@ -8089,7 +7803,7 @@ const PERSIST: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PERSIST", "key1"],
-        run: |c| run(c, crate::cmd::Persist::new("key1")),
+        run: |c| run(c, cmd::Persist::new("key1")),
     }],
 };
 
@@ -8104,7 +7818,7 @@ const PEXPIRE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PEXPIRE", "key1", "2"],
-            run: |c| run(c, crate::cmd::Pexpire::new("key1", 2i64)),
+            run: |c| run(c, cmd::Pexpire::new("key1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8112,9 +7826,9 @@ const PEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpire::new("key1", 2i64)
+                    cmd::Pexpire::new("key1", 2i64)
                         .xx()
-                        .condition(crate::cmd::PexpireCondition::Nx),
+                        .condition(cmd::PexpireCondition::Nx),
                 )
             },
         },
@@ -8124,8 +7838,8 @@ const PEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpire::new("key1", 2i64)
-                        .condition(crate::cmd::PexpireCondition::Gt)
+                    cmd::Pexpire::new("key1", 2i64)
+                        .condition(cmd::PexpireCondition::Gt)
                         .xx(),
                 )
             },
@@ -8136,9 +7850,9 @@ const PEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpire::new("key1", 2i64)
+                    cmd::Pexpire::new("key1", 2i64)
                         .lt()
-                        .condition(crate::cmd::PexpireCondition::Gt),
+                        .condition(cmd::PexpireCondition::Gt),
                 )
             },
         },
@@ -8148,8 +7862,8 @@ const PEXPIRE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpire::new("key1", 2i64)
-                        .condition(crate::cmd::PexpireCondition::Nx)
+                    cmd::Pexpire::new("key1", 2i64)
+                        .condition(cmd::PexpireCondition::Nx)
                         .lt(),
                 )
             },
@@ -8168,7 +7882,7 @@ const PEXPIREAT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PEXPIREAT", "key1", "2"],
-            run: |c| run(c, crate::cmd::Pexpireat::new("key1", 2i64)),
+            run: |c| run(c, cmd::Pexpireat::new("key1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8176,9 +7890,9 @@ const PEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpireat::new("key1", 2i64)
+                    cmd::Pexpireat::new("key1", 2i64)
                         .xx()
-                        .condition(crate::cmd::PexpireatCondition::Nx),
+                        .condition(cmd::PexpireatCondition::Nx),
                 )
             },
         },
@@ -8188,8 +7902,8 @@ const PEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpireat::new("key1", 2i64)
-                        .condition(crate::cmd::PexpireatCondition::Gt)
+                    cmd::Pexpireat::new("key1", 2i64)
+                        .condition(cmd::PexpireatCondition::Gt)
                         .xx(),
                 )
             },
@@ -8200,9 +7914,9 @@ const PEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpireat::new("key1", 2i64)
+                    cmd::Pexpireat::new("key1", 2i64)
                         .lt()
-                        .condition(crate::cmd::PexpireatCondition::Gt),
+                        .condition(cmd::PexpireatCondition::Gt),
                 )
             },
         },
@@ -8212,8 +7926,8 @@ const PEXPIREAT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pexpireat::new("key1", 2i64)
-                        .condition(crate::cmd::PexpireatCondition::Nx)
+                    cmd::Pexpireat::new("key1", 2i64)
+                        .condition(cmd::PexpireatCondition::Nx)
                         .lt(),
                 )
             },
@@ -8231,7 +7945,7 @@ const PEXPIRETIME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PEXPIRETIME", "key1"],
-        run: |c| run(c, crate::cmd::Pexpiretime::new("key1")),
+        run: |c| run(c, cmd::Pexpiretime::new("key1")),
     }],
 };
 
@@ -8246,17 +7960,12 @@ const PFADD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PFADD", "key1"],
-            run: |c| run(c, crate::cmd::Pfadd::new("key1")),
+            run: |c| run(c, cmd::Pfadd::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PFADD", "key1", "element2", "element3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Pfadd::new("key1").element(["element2", "element3"]),
-                )
-            },
+            run: |c| run(c, cmd::Pfadd::new("key1").element(["element2", "element3"])),
         },
     ],
 };
@@ -8271,7 +7980,7 @@ const PFCOUNT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PFCOUNT", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Pfcount::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Pfcount::new(["key1", "key2"])),
     }],
 };
 
@@ -8285,7 +7994,7 @@ const PFDEBUG: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PFDEBUG", "subcommand1", "key2"],
-        run: |c| run(c, crate::cmd::Pfdebug::new("subcommand1", "key2")),
+        run: |c| run(c, cmd::Pfdebug::new("subcommand1", "key2")),
     }],
 };
 
@@ -8300,7 +8009,7 @@ const PFMERGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PFMERGE", "destkey1"],
-            run: |c| run(c, crate::cmd::Pfmerge::new("destkey1")),
+            run: |c| run(c, cmd::Pfmerge::new("destkey1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -8308,7 +8017,7 @@ const PFMERGE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Pfmerge::new("destkey1").sourcekey(["sourcekey2", "sourcekey3"]),
+                    cmd::Pfmerge::new("destkey1").sourcekey(["sourcekey2", "sourcekey3"]),
                 )
             },
         },
@@ -8325,7 +8034,7 @@ const PFSELFTEST: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PFSELFTEST"],
-        run: |c| run(c, crate::cmd::Pfselftest::new()),
+        run: |c| run(c, cmd::Pfselftest::new()),
     }],
 };
 
@@ -8340,12 +8049,12 @@ const PING: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["PING"],
-            run: |c| run(c, crate::cmd::Ping::new()),
+            run: |c| run(c, cmd::Ping::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["PING", "message1"],
-            run: |c| run(c, crate::cmd::Ping::new().message("message1")),
+            run: |c| run(c, cmd::Ping::new().message("message1")),
         },
     ],
 };
@@ -8360,7 +8069,7 @@ const PSETEX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PSETEX", "key1", "2", "value3"],
-        run: |c| run(c, crate::cmd::Psetex::new("key1", 2i64, "value3")),
+        run: |c| run(c, cmd::Psetex::new("key1", 2i64, "value3")),
     }],
 };
 
@@ -8374,7 +8083,7 @@ const PSUBSCRIBE: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["PSUBSCRIBE", "pattern1", "pattern2"],
-        run: |c| run(c, crate::cmd::Psubscribe::new(["pattern1", "pattern2"])),
+        run: |c| run(c, cmd::Psubscribe::new(["pattern1", "pattern2"])),
     }],
 };
 
@@ -8388,7 +8097,7 @@ const PSYNC: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PSYNC", "replicationid1", "2"],
-        run: |c| run(c, crate::cmd::Psync::new("replicationid1", 2i64)),
+        run: |c| run(c, cmd::Psync::new("replicationid1", 2i64)),
     }],
 };
 
@@ -8402,7 +8111,7 @@ const PTTL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PTTL", "key1"],
-        run: |c| run(c, crate::cmd::Pttl::new("key1")),
+        run: |c| run(c, cmd::Pttl::new("key1")),
     }],
 };
 
@@ -8416,7 +8125,7 @@ const PUBLISH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["PUBLISH", "channel1", "message2"],
-        run: |c| run(c, crate::cmd::Publish::new("channel1", "message2")),
+        run: |c| run(c, cmd::Publish::new("channel1", "message2")),
     }],
 };
 
@@ -8431,12 +8140,12 @@ const PUBSUB_CHANNELS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "CHANNELS"],
-            run: |c| run(c, crate::cmd::PubsubChannels::new()),
+            run: |c| run(c, cmd::PubsubChannels::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "CHANNELS", "pattern1"],
-            run: |c| run(c, crate::cmd::PubsubChannels::new().pattern("pattern1")),
+            run: |c| run(c, cmd::PubsubChannels::new().pattern("pattern1")),
         },
     ],
 };
@@ -8451,7 +8160,7 @@ const PUBSUB_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PUBSUB", "HELP"],
-        run: |c| run(c, crate::cmd::PubsubHelp::new()),
+        run: |c| run(c, cmd::PubsubHelp::new()),
     }],
 };
 
@@ -8465,7 +8174,7 @@ const PUBSUB_NUMPAT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["PUBSUB", "NUMPAT"],
-        run: |c| run(c, crate::cmd::PubsubNumpat::new()),
+        run: |c| run(c, cmd::PubsubNumpat::new()),
     }],
 };
 
@@ -8480,7 +8189,7 @@ const PUBSUB_NUMSUB: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "NUMSUB"],
-            run: |c| run(c, crate::cmd::PubsubNumsub::new()),
+            run: |c| run(c, cmd::PubsubNumsub::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8488,7 +8197,7 @@ const PUBSUB_NUMSUB: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::PubsubNumsub::new().channel(["channel1", "channel2"]),
+                    cmd::PubsubNumsub::new().channel(["channel1", "channel2"]),
                 )
             },
         },
@@ -8506,17 +8215,12 @@ const PUBSUB_SHARDCHANNELS: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "SHARDCHANNELS"],
-            run: |c| run(c, crate::cmd::PubsubShardchannels::new()),
+            run: |c| run(c, cmd::PubsubShardchannels::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "SHARDCHANNELS", "pattern1"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::PubsubShardchannels::new().pattern("pattern1"),
-                )
-            },
+            run: |c| run(c, cmd::PubsubShardchannels::new().pattern("pattern1")),
         },
     ],
 };
@@ -8532,7 +8236,7 @@ const PUBSUB_SHARDNUMSUB: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["PUBSUB", "SHARDNUMSUB"],
-            run: |c| run(c, crate::cmd::PubsubShardnumsub::new()),
+            run: |c| run(c, cmd::PubsubShardnumsub::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8540,8 +8244,7 @@ const PUBSUB_SHARDNUMSUB: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::PubsubShardnumsub::new()
-                        .shardchannel(["shardchannel1", "shardchannel2"]),
+                    cmd::PubsubShardnumsub::new().shardchannel(["shardchannel1", "shardchannel2"]),
                 )
             },
         },
@@ -8559,7 +8262,7 @@ const PUNSUBSCRIBE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["PUNSUBSCRIBE"],
-            run: |c| run(c, crate::cmd::Punsubscribe::new()),
+            run: |c| run(c, cmd::Punsubscribe::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
@@ -8567,7 +8270,7 @@ const PUNSUBSCRIBE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Punsubscribe::new().pattern(["pattern1", "pattern2"]),
+                    cmd::Punsubscribe::new().pattern(["pattern1", "pattern2"]),
                 )
             },
         },
@@ -8584,7 +8287,7 @@ const QUIT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["QUIT"],
-        run: |c| run(c, crate::cmd::Quit::new()),
+        run: |c| run(c, cmd::Quit::new()),
     }],
 };
 
@@ -8598,7 +8301,7 @@ const RANDOMKEY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RANDOMKEY"],
-        run: |c| run(c, crate::cmd::Randomkey::new()),
+        run: |c| run(c, cmd::Randomkey::new()),
     }],
 };
 
@@ -8612,7 +8315,7 @@ const READONLY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["READONLY"],
-        run: |c| run(c, crate::cmd::Readonly::new()),
+        run: |c| run(c, cmd::Readonly::new()),
     }],
 };
 
@@ -8626,7 +8329,7 @@ const READWRITE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["READWRITE"],
-        run: |c| run(c, crate::cmd::Readwrite::new()),
+        run: |c| run(c, cmd::Readwrite::new()),
     }],
 };
 
@@ -8640,7 +8343,7 @@ const RENAME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RENAME", "key1", "newkey2"],
-        run: |c| run(c, crate::cmd::Rename::new("key1", "newkey2")),
+        run: |c| run(c, cmd::Rename::new("key1", "newkey2")),
     }],
 };
 
@@ -8654,7 +8357,7 @@ const RENAMENX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RENAMENX", "key1", "newkey2"],
-        run: |c| run(c, crate::cmd::Renamenx::new("key1", "newkey2")),
+        run: |c| run(c, cmd::Renamenx::new("key1", "newkey2")),
     }],
 };
 
@@ -8668,7 +8371,7 @@ const REPLCONF: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["REPLCONF"],
-        run: |c| run(c, crate::cmd::Replconf::new()),
+        run: |c| run(c, cmd::Replconf::new()),
     }],
 };
 
@@ -8683,12 +8386,12 @@ const REPLICAOF: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["REPLICAOF", "host1", "2"],
-            run: |c| run(c, crate::cmd::Replicaof::host_port("host1", 2i64)),
+            run: |c| run(c, cmd::Replicaof::host_port("host1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["REPLICAOF", "NO", "ONE"],
-            run: |c| run(c, crate::cmd::Replicaof::no_one()),
+            run: |c| run(c, cmd::Replicaof::no_one()),
         },
     ],
 };
@@ -8703,7 +8406,7 @@ const RESET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RESET"],
-        run: |c| run(c, crate::cmd::Reset::new()),
+        run: |c| run(c, cmd::Reset::new()),
     }],
 };
 
@@ -8718,12 +8421,7 @@ const RESTORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["RESTORE", "key1", "2", "serialized_value3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Restore::new("key1", 2i64, "serialized_value3"),
-                )
-            },
+            run: |c| run(c, cmd::Restore::new("key1", 2i64, "serialized_value3")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8740,7 +8438,7 @@ const RESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Restore::new("key1", 2i64, "serialized_value3")
+                    cmd::Restore::new("key1", 2i64, "serialized_value3")
                         .replace()
                         .absttl()
                         .freq(4i64),
@@ -8762,7 +8460,7 @@ const RESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Restore::new("key1", 2i64, "serialized_value3")
+                    cmd::Restore::new("key1", 2i64, "serialized_value3")
                         .replace()
                         .absttl()
                         .idletime(4i64),
@@ -8786,7 +8484,7 @@ const RESTORE_ASKING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::RestoreAsking::new("key1", 2i64, "serialized_value3"),
+                    cmd::RestoreAsking::new("key1", 2i64, "serialized_value3"),
                 )
             },
         },
@@ -8805,7 +8503,7 @@ const RESTORE_ASKING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
+                    cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
                         .replace()
                         .absttl()
                         .freq(4i64),
@@ -8827,7 +8525,7 @@ const RESTORE_ASKING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
+                    cmd::RestoreAsking::new("key1", 2i64, "serialized_value3")
                         .replace()
                         .absttl()
                         .idletime(4i64),
@@ -8847,7 +8545,7 @@ const ROLE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["ROLE"],
-        run: |c| run(c, crate::cmd::Role::new()),
+        run: |c| run(c, cmd::Role::new()),
     }],
 };
 
@@ -8862,12 +8560,12 @@ const RPOP: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["RPOP", "key1"],
-            run: |c| run(c, crate::cmd::Rpop::new("key1")),
+            run: |c| run(c, cmd::Rpop::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["RPOP", "key1", "2"],
-            run: |c| run(c, crate::cmd::Rpop::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Rpop::new("key1").count(2i64)),
         },
     ],
 };
@@ -8882,7 +8580,7 @@ const RPOPLPUSH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RPOPLPUSH", "source1", "destination2"],
-        run: |c| run(c, crate::cmd::Rpoplpush::new("source1", "destination2")),
+        run: |c| run(c, cmd::Rpoplpush::new("source1", "destination2")),
     }],
 };
 
@@ -8896,7 +8594,7 @@ const RPUSH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RPUSH", "key1", "element2", "element3"],
-        run: |c| run(c, crate::cmd::Rpush::new("key1", ["element2", "element3"])),
+        run: |c| run(c, cmd::Rpush::new("key1", ["element2", "element3"])),
     }],
 };
 
@@ -8910,7 +8608,7 @@ const RPUSHX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["RPUSHX", "key1", "element2", "element3"],
-        run: |c| run(c, crate::cmd::Rpushx::new("key1", ["element2", "element3"])),
+        run: |c| run(c, cmd::Rpushx::new("key1", ["element2", "element3"])),
     }],
 };
 
@@ -8924,7 +8622,7 @@ const SADD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SADD", "key1", "member2", "member3"],
-        run: |c| run(c, crate::cmd::Sadd::new("key1", ["member2", "member3"])),
+        run: |c| run(c, cmd::Sadd::new("key1", ["member2", "member3"])),
     }],
 };
 
@@ -8938,7 +8636,7 @@ const SAVE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SAVE"],
-        run: |c| run(c, crate::cmd::Save::new()),
+        run: |c| run(c, cmd::Save::new()),
     }],
 };
 
@@ -8953,7 +8651,7 @@ const SCAN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SCAN", "1"],
-            run: |c| run(c, crate::cmd::Scan::new(1i64)),
+            run: |c| run(c, cmd::Scan::new(1i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -8963,7 +8661,7 @@ const SCAN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Scan::new(1i64)
+                    cmd::Scan::new(1i64)
                         .match_("pattern2")
                         .count(3i64)
                         .type_("type4"),
@@ -8983,7 +8681,7 @@ const SCARD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SCARD", "key1"],
-        run: |c| run(c, crate::cmd::Scard::new("key1")),
+        run: |c| run(c, cmd::Scard::new("key1")),
     }],
 };
 
@@ -8998,12 +8696,7 @@ const SCRIPT_DEBUG: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SCRIPT", "DEBUG", "YES"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Yes),
-                )
-            },
+            run: |c| run(c, cmd::ScriptDebug::new(cmd::ScriptDebugMode::Yes)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -9011,8 +8704,7 @@ const SCRIPT_DEBUG: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Yes)
-                        .engine("engine1"),
+                    cmd::ScriptDebug::new(cmd::ScriptDebugMode::Yes).engine("engine1"),
                 )
             },
         },
@@ -9022,8 +8714,7 @@ const SCRIPT_DEBUG: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::Sync)
-                        .engine("engine1"),
+                    cmd::ScriptDebug::new(cmd::ScriptDebugMode::Sync).engine("engine1"),
                 )
             },
         },
@@ -9033,7 +8724,7 @@ const SCRIPT_DEBUG: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ScriptDebug::new(crate::cmd::ScriptDebugMode::No).engine("engine1"),
+                    cmd::ScriptDebug::new(cmd::ScriptDebugMode::No).engine("engine1"),
                 )
             },
         },
@@ -9050,7 +8741,7 @@ const SCRIPT_EXISTS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SCRIPT", "EXISTS", "sha11", "sha12"],
-        run: |c| run(c, crate::cmd::ScriptExists::new(["sha11", "sha12"])),
+        run: |c| run(c, cmd::ScriptExists::new(["sha11", "sha12"])),
     }],
 };
 
@@ -9065,7 +8756,7 @@ const SCRIPT_FLUSH: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SCRIPT", "FLUSH"],
-            run: |c| run(c, crate::cmd::ScriptFlush::new()),
+            run: |c| run(c, cmd::ScriptFlush::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -9073,9 +8764,9 @@ const SCRIPT_FLUSH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ScriptFlush::new()
+                    cmd::ScriptFlush::new()
                         .sync()
-                        .flush_type(crate::cmd::ScriptFlushFlushType::Async),
+                        .flush_type(cmd::ScriptFlushFlushType::Async),
                 )
             },
         },
@@ -9085,8 +8776,8 @@ const SCRIPT_FLUSH: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::ScriptFlush::new()
-                        .flush_type(crate::cmd::ScriptFlushFlushType::Async)
+                    cmd::ScriptFlush::new()
+                        .flush_type(cmd::ScriptFlushFlushType::Async)
                         .sync(),
                 )
             },
@@ -9104,7 +8795,7 @@ const SCRIPT_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SCRIPT", "HELP"],
-        run: |c| run(c, crate::cmd::ScriptHelp::new()),
+        run: |c| run(c, cmd::ScriptHelp::new()),
     }],
 };
 
@@ -9118,7 +8809,7 @@ const SCRIPT_KILL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SCRIPT", "KILL"],
-        run: |c| run(c, crate::cmd::ScriptKill::new()),
+        run: |c| run(c, cmd::ScriptKill::new()),
     }],
 };
 
@@ -9132,7 +8823,7 @@ const SCRIPT_LOAD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SCRIPT", "LOAD", "script1"],
-        run: |c| run(c, crate::cmd::ScriptLoad::new("script1")),
+        run: |c| run(c, cmd::ScriptLoad::new("script1")),
     }],
 };
 
@@ -9146,7 +8837,7 @@ const SCRIPT_SHOW: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["SCRIPT", "SHOW", "sha11"],
-        run: |c| run(c, crate::cmd::ScriptShow::new("sha11")),
+        run: |c| run(c, cmd::ScriptShow::new("sha11")),
     }],
 };
 
@@ -9160,7 +8851,7 @@ const SDIFF: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SDIFF", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Sdiff::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Sdiff::new(["key1", "key2"])),
     }],
 };
 
@@ -9174,12 +8865,7 @@ const SDIFFSTORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SDIFFSTORE", "destination1", "key2", "key3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Sdiffstore::new("destination1", ["key2", "key3"]),
-            )
-        },
+        run: |c| run(c, cmd::Sdiffstore::new("destination1", ["key2", "key3"])),
     }],
 };
 
@@ -9193,7 +8879,7 @@ const SELECT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SELECT", "1"],
-        run: |c| run(c, crate::cmd::Select::new(1i64)),
+        run: |c| run(c, cmd::Select::new(1i64)),
     }],
 };
 
@@ -9207,7 +8893,7 @@ const SENTINEL_CKQUORUM: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "CKQUORUM", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelCkquorum::new("master_name1")),
+        run: |c| run(c, cmd::SentinelCkquorum::new("master_name1")),
     }],
 };
 
@@ -9233,22 +8919,14 @@ const SENTINEL_CONFIG: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::SentinelConfig::set([
-                        ("parameter1", "value2"),
-                        ("parameter3", "value4"),
-                    ]),
+                    cmd::SentinelConfig::set([("parameter1", "value2"), ("parameter3", "value4")]),
                 )
             },
         },
         Sample {
             servers: &["sentinel-7.0.15"],
             wire: &["SENTINEL", "CONFIG", "GET", "parameter1", "parameter2"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::SentinelConfig::get(["parameter1", "parameter2"]),
-                )
-            },
+            run: |c| run(c, cmd::SentinelConfig::get(["parameter1", "parameter2"])),
         },
     ],
 };
@@ -9264,7 +8942,7 @@ const SENTINEL_DEBUG: Entry = Entry {
         Sample {
             servers: &["sentinel-7.0.15"],
             wire: &["SENTINEL", "DEBUG"],
-            run: |c| run(c, crate::cmd::SentinelDebug::new()),
+            run: |c| run(c, cmd::SentinelDebug::new()),
         },
         Sample {
             servers: &["sentinel-7.0.15"],
@@ -9279,7 +8957,7 @@ const SENTINEL_DEBUG: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::SentinelDebug::new()
+                    cmd::SentinelDebug::new()
                         .parameter_value([("parameter1", "value2"), ("parameter3", "value4")]),
                 )
             },
@@ -9297,7 +8975,7 @@ const SENTINEL_FAILOVER: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "FAILOVER", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelFailover::new("master_name1")),
+        run: |c| run(c, cmd::SentinelFailover::new("master_name1")),
     }],
 };
 
@@ -9311,7 +8989,7 @@ const SENTINEL_FLUSHCONFIG: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "FLUSHCONFIG"],
-        run: |c| run(c, crate::cmd::SentinelFlushconfig::new()),
+        run: |c| run(c, cmd::SentinelFlushconfig::new()),
     }],
 };
 
@@ -9325,12 +9003,7 @@ const SENTINEL_GET_MASTER_ADDR_BY_NAME: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "master_name1"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::SentinelGetMasterAddrByName::new("master_name1"),
-            )
-        },
+        run: |c| run(c, cmd::SentinelGetMasterAddrByName::new("master_name1")),
     }],
 };
 
@@ -9344,7 +9017,7 @@ const SENTINEL_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "HELP"],
-        run: |c| run(c, crate::cmd::SentinelHelp::new()),
+        run: |c| run(c, cmd::SentinelHelp::new()),
     }],
 };
 
@@ -9358,12 +9031,7 @@ const SENTINEL_INFO_CACHE: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "INFO-CACHE", "nodename1", "nodename2"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::SentinelInfoCache::new(["nodename1", "nodename2"]),
-            )
-        },
+        run: |c| run(c, cmd::SentinelInfoCache::new(["nodename1", "nodename2"])),
     }],
 };
 
@@ -9387,7 +9055,7 @@ const SENTINEL_IS_MASTER_DOWN_BY_ADDR: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4"),
+                cmd::SentinelIsMasterDownByAddr::new("ip1", 2i64, 3i64, "runid4"),
             )
         },
     }],
@@ -9403,7 +9071,7 @@ const SENTINEL_MASTER: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "MASTER", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelMaster::new("master_name1")),
+        run: |c| run(c, cmd::SentinelMaster::new("master_name1")),
     }],
 };
 
@@ -9417,7 +9085,7 @@ const SENTINEL_MASTERS: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "MASTERS"],
-        run: |c| run(c, crate::cmd::SentinelMasters::new()),
+        run: |c| run(c, cmd::SentinelMasters::new()),
     }],
 };
 
@@ -9431,12 +9099,7 @@ const SENTINEL_MONITOR: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "MONITOR", "name1", "ip2", "3", "4"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64),
-            )
-        },
+        run: |c| run(c, cmd::SentinelMonitor::new("name1", "ip2", 3i64, 4i64)),
     }],
 };
 
@@ -9450,7 +9113,7 @@ const SENTINEL_MYID: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "MYID"],
-        run: |c| run(c, crate::cmd::SentinelMyid::new()),
+        run: |c| run(c, cmd::SentinelMyid::new()),
     }],
 };
 
@@ -9464,7 +9127,7 @@ const SENTINEL_PENDING_SCRIPTS: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "PENDING-SCRIPTS"],
-        run: |c| run(c, crate::cmd::SentinelPendingScripts::new()),
+        run: |c| run(c, cmd::SentinelPendingScripts::new()),
     }],
 };
 
@@ -9478,7 +9141,7 @@ const SENTINEL_REMOVE: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "REMOVE", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelRemove::new("master_name1")),
+        run: |c| run(c, cmd::SentinelRemove::new("master_name1")),
     }],
 };
 
@@ -9492,7 +9155,7 @@ const SENTINEL_REPLICAS: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "REPLICAS", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelReplicas::new("master_name1")),
+        run: |c| run(c, cmd::SentinelReplicas::new("master_name1")),
     }],
 };
 
@@ -9506,7 +9169,7 @@ const SENTINEL_RESET: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "RESET", "pattern1"],
-        run: |c| run(c, crate::cmd::SentinelReset::new("pattern1")),
+        run: |c| run(c, cmd::SentinelReset::new("pattern1")),
     }],
 };
 
@@ -9520,7 +9183,7 @@ const SENTINEL_SENTINELS: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "SENTINELS", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelSentinels::new("master_name1")),
+        run: |c| run(c, cmd::SentinelSentinels::new("master_name1")),
     }],
 };
 
@@ -9545,7 +9208,7 @@ const SENTINEL_SET: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::SentinelSet::new(
+                cmd::SentinelSet::new(
                     "master_name1",
                     [("option2", "value3"), ("option4", "value5")],
                 ),
@@ -9573,7 +9236,7 @@ const SENTINEL_SIMULATE_FAILURE: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::SentinelSimulateFailure::new()
+                cmd::SentinelSimulateFailure::new()
                     .crash_after_election()
                     .crash_after_promotion()
                     .help(),
@@ -9592,7 +9255,7 @@ const SENTINEL_SLAVES: Entry = Entry {
     samples: &[Sample {
         servers: &["sentinel-7.0.15"],
         wire: &["SENTINEL", "SLAVES", "master_name1"],
-        run: |c| run(c, crate::cmd::SentinelSlaves::new("master_name1")),
+        run: |c| run(c, cmd::SentinelSlaves::new("master_name1")),
     }],
 };
 
@@ -9607,7 +9270,7 @@ const SET: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SET", "key1", "value2"],
-            run: |c| run(c, crate::cmd::Set::new("key1", "value2")),
+            run: |c| run(c, cmd::Set::new("key1", "value2")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -9615,12 +9278,12 @@ const SET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Set::new("key1", "value2")
+                    cmd::Set::new("key1", "value2")
                         .xx()
-                        .condition(crate::cmd::SetCondition::Nx)
+                        .condition(cmd::SetCondition::Nx)
                         .get()
                         .px(3i64)
-                        .expiration(crate::cmd::SetExpiration::ex(4i64)),
+                        .expiration(cmd::SetExpiration::ex(4i64)),
                 )
             },
         },
@@ -9630,11 +9293,11 @@ const SET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Set::new("key1", "value2")
-                        .condition(crate::cmd::SetCondition::ifeq("comparison_value3"))
+                    cmd::Set::new("key1", "value2")
+                        .condition(cmd::SetCondition::ifeq("comparison_value3"))
                         .xx()
                         .get()
-                        .expiration(crate::cmd::SetExpiration::exat(4i64))
+                        .expiration(cmd::SetExpiration::exat(4i64))
                         .px(5i64),
                 )
             },
@@ -9654,12 +9317,12 @@ const SET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Set::new("key1", "value2")
+                    cmd::Set::new("key1", "value2")
                         .nx()
-                        .condition(crate::cmd::SetCondition::ifeq("comparison_value3"))
+                        .condition(cmd::SetCondition::ifeq("comparison_value3"))
                         .get()
                         .pxat(4i64)
-                        .expiration(crate::cmd::SetExpiration::exat(5i64)),
+                        .expiration(cmd::SetExpiration::exat(5i64)),
                 )
             },
         },
@@ -9669,11 +9332,11 @@ const SET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Set::new("key1", "value2")
-                        .condition(crate::cmd::SetCondition::Xx)
+                    cmd::Set::new("key1", "value2")
+                        .condition(cmd::SetCondition::Xx)
                         .nx()
                         .get()
-                        .expiration(crate::cmd::SetExpiration::Keepttl)
+                        .expiration(cmd::SetExpiration::Keepttl)
                         .pxat(3i64),
                 )
             },
@@ -9684,12 +9347,12 @@ const SET: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Set::new("key1", "value2")
+                    cmd::Set::new("key1", "value2")
                         .ifeq("comparison_value3")
-                        .condition(crate::cmd::SetCondition::Xx)
+                        .condition(cmd::SetCondition::Xx)
                         .get()
                         .ex(4i64)
-                        .expiration(crate::cmd::SetExpiration::Keepttl),
+                        .expiration(cmd::SetExpiration::Keepttl),
                 )
             },
         },
@@ -9706,7 +9369,7 @@ const SETBIT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SETBIT", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Setbit::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Setbit::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -9720,7 +9383,7 @@ const SETEX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SETEX", "key1", "2", "value3"],
-        run: |c| run(c, crate::cmd::Setex::new("key1", 2i64, "value3")),
+        run: |c| run(c, cmd::Setex::new("key1", 2i64, "value3")),
     }],
 };
 
@@ -9734,7 +9397,7 @@ const SETNX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SETNX", "key1", "value2"],
-        run: |c| run(c, crate::cmd::Setnx::new("key1", "value2")),
+        run: |c| run(c, cmd::Setnx::new("key1", "value2")),
     }],
 };
 
@@ -9748,7 +9411,7 @@ const SETRANGE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SETRANGE", "key1", "2", "value3"],
-        run: |c| run(c, crate::cmd::Setrange::new("key1", 2i64, "value3")),
+        run: |c| run(c, cmd::Setrange::new("key1", 2i64, "value3")),
     }],
 };
 
@@ -9763,7 +9426,7 @@ const SHUTDOWN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["SHUTDOWN"],
-            run: |c| run(c, crate::cmd::Shutdown::new()),
+            run: |c| run(c, cmd::Shutdown::new()),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -9771,11 +9434,11 @@ const SHUTDOWN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Shutdown::new().abort().abort_selector(
-                        crate::cmd::ShutdownAbortSelector::save_selector(
-                            crate::cmd::ShutdownSaveSelector::new()
+                    cmd::Shutdown::new().abort().abort_selector(
+                        cmd::ShutdownAbortSelector::save_selector(
+                            cmd::ShutdownSaveSelector::new()
                                 .save()
-                                .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
+                                .save_selector(cmd::ShutdownSaveSelectorSaveSelector::Nosave)
                                 .now()
                                 .force()
                                 .safe()
@@ -9791,10 +9454,10 @@ const SHUTDOWN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Shutdown::new()
-                        .abort_selector(crate::cmd::ShutdownAbortSelector::save_selector(
-                            crate::cmd::ShutdownSaveSelector::new()
-                                .save_selector(crate::cmd::ShutdownSaveSelectorSaveSelector::Nosave)
+                    cmd::Shutdown::new()
+                        .abort_selector(cmd::ShutdownAbortSelector::save_selector(
+                            cmd::ShutdownSaveSelector::new()
+                                .save_selector(cmd::ShutdownSaveSelectorSaveSelector::Nosave)
                                 .save()
                                 .now()
                                 .force()
@@ -9818,7 +9481,7 @@ const SINTER: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SINTER", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Sinter::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Sinter::new(["key1", "key2"])),
     }],
 };
 
@@ -9833,12 +9496,12 @@ const SINTERCARD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SINTERCARD", "2", "key1", "key2"],
-            run: |c| run(c, crate::cmd::Sintercard::new(["key1", "key2"])),
+            run: |c| run(c, cmd::Sintercard::new(["key1", "key2"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SINTERCARD", "2", "key1", "key2", "LIMIT", "3"],
-            run: |c| run(c, crate::cmd::Sintercard::new(["key1", "key2"]).limit(3i64)),
+            run: |c| run(c, cmd::Sintercard::new(["key1", "key2"]).limit(3i64)),
         },
     ],
 };
@@ -9853,12 +9516,7 @@ const SINTERSTORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SINTERSTORE", "destination1", "key2", "key3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Sinterstore::new("destination1", ["key2", "key3"]),
-            )
-        },
+        run: |c| run(c, cmd::Sinterstore::new("destination1", ["key2", "key3"])),
     }],
 };
 
@@ -9872,7 +9530,7 @@ const SISMEMBER: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SISMEMBER", "key1", "member2"],
-        run: |c| run(c, crate::cmd::Sismember::new("key1", "member2")),
+        run: |c| run(c, cmd::Sismember::new("key1", "member2")),
     }],
 };
 
@@ -9887,12 +9545,12 @@ const SLAVEOF: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SLAVEOF", "host1", "2"],
-            run: |c| run(c, crate::cmd::Slaveof::host_port("host1", 2i64)),
+            run: |c| run(c, cmd::Slaveof::host_port("host1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SLAVEOF", "NO", "ONE"],
-            run: |c| run(c, crate::cmd::Slaveof::no_one()),
+            run: |c| run(c, cmd::Slaveof::no_one()),
         },
     ],
 };
@@ -9908,12 +9566,12 @@ const SLOWLOG_GET: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SLOWLOG", "GET"],
-            run: |c| run(c, crate::cmd::SlowlogGet::new()),
+            run: |c| run(c, cmd::SlowlogGet::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SLOWLOG", "GET", "1"],
-            run: |c| run(c, crate::cmd::SlowlogGet::new().count(1i64)),
+            run: |c| run(c, cmd::SlowlogGet::new().count(1i64)),
         },
     ],
 };
@@ -9928,7 +9586,7 @@ const SLOWLOG_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SLOWLOG", "HELP"],
-        run: |c| run(c, crate::cmd::SlowlogHelp::new()),
+        run: |c| run(c, cmd::SlowlogHelp::new()),
     }],
 };
 
@@ -9942,7 +9600,7 @@ const SLOWLOG_LEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SLOWLOG", "LEN"],
-        run: |c| run(c, crate::cmd::SlowlogLen::new()),
+        run: |c| run(c, cmd::SlowlogLen::new()),
     }],
 };
 
@@ -9956,7 +9614,7 @@ const SLOWLOG_RESET: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SLOWLOG", "RESET"],
-        run: |c| run(c, crate::cmd::SlowlogReset::new()),
+        run: |c| run(c, cmd::SlowlogReset::new()),
     }],
 };
 
@@ -9970,7 +9628,7 @@ const SMEMBERS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SMEMBERS", "key1"],
-        run: |c| run(c, crate::cmd::Smembers::new("key1")),
+        run: |c| run(c, cmd::Smembers::new("key1")),
     }],
 };
 
@@ -9984,12 +9642,7 @@ const SMISMEMBER: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SMISMEMBER", "key1", "member2", "member3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Smismember::new("key1", ["member2", "member3"]),
-            )
-        },
+        run: |c| run(c, cmd::Smismember::new("key1", ["member2", "member3"])),
     }],
 };
 
@@ -10003,12 +9656,7 @@ const SMOVE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SMOVE", "source1", "destination2", "member3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Smove::new("source1", "destination2", "member3"),
-            )
-        },
+        run: |c| run(c, cmd::Smove::new("source1", "destination2", "member3")),
     }],
 };
 
@@ -10023,7 +9671,7 @@ const SORT: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SORT", "key1"],
-            run: |c| run(c, crate::cmd::Sort::new("key1")),
+            run: |c| run(c, cmd::Sort::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -10047,12 +9695,12 @@ const SORT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Sort::new("key1")
+                    cmd::Sort::new("key1")
                         .by("by_pattern2")
                         .limit(3i64, 4i64)
                         .get(["get_pattern5", "get_pattern6"])
                         .desc()
-                        .order(crate::cmd::SortOrder::Asc)
+                        .order(cmd::SortOrder::Asc)
                         .alpha()
                         .store("destination7"),
                 )
@@ -10080,11 +9728,11 @@ const SORT: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Sort::new("key1")
+                    cmd::Sort::new("key1")
                         .by("by_pattern2")
                         .limit(3i64, 4i64)
                         .get(["get_pattern5", "get_pattern6"])
-                        .order(crate::cmd::SortOrder::Asc)
+                        .order(cmd::SortOrder::Asc)
                         .desc()
                         .alpha()
                         .store("destination7"),
@@ -10105,7 +9753,7 @@ const SORT_RO: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SORT_RO", "key1"],
-            run: |c| run(c, crate::cmd::SortRo::new("key1")),
+            run: |c| run(c, cmd::SortRo::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -10127,12 +9775,12 @@ const SORT_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::SortRo::new("key1")
+                    cmd::SortRo::new("key1")
                         .by("by_pattern2")
                         .limit(3i64, 4i64)
                         .get(["get_pattern5", "get_pattern6"])
                         .desc()
-                        .order(crate::cmd::SortRoOrder::Asc)
+                        .order(cmd::SortRoOrder::Asc)
                         .alpha(),
                 )
             },
@@ -10157,11 +9805,11 @@ const SORT_RO: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::SortRo::new("key1")
+                    cmd::SortRo::new("key1")
                         .by("by_pattern2")
                         .limit(3i64, 4i64)
                         .get(["get_pattern5", "get_pattern6"])
-                        .order(crate::cmd::SortRoOrder::Asc)
+                        .order(cmd::SortRoOrder::Asc)
                         .desc()
                         .alpha(),
                 )
@@ -10181,12 +9829,12 @@ const SPOP: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SPOP", "key1"],
-            run: |c| run(c, crate::cmd::Spop::new("key1")),
+            run: |c| run(c, cmd::Spop::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SPOP", "key1", "2"],
-            run: |c| run(c, crate::cmd::Spop::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Spop::new("key1").count(2i64)),
         },
     ],
 };
@@ -10201,7 +9849,7 @@ const SPUBLISH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SPUBLISH", "shardchannel1", "message2"],
-        run: |c| run(c, crate::cmd::Spublish::new("shardchannel1", "message2")),
+        run: |c| run(c, cmd::Spublish::new("shardchannel1", "message2")),
     }],
 };
 
@@ -10216,12 +9864,12 @@ const SRANDMEMBER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SRANDMEMBER", "key1"],
-            run: |c| run(c, crate::cmd::Srandmember::new("key1")),
+            run: |c| run(c, cmd::Srandmember::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SRANDMEMBER", "key1", "2"],
-            run: |c| run(c, crate::cmd::Srandmember::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Srandmember::new("key1").count(2i64)),
         },
     ],
 };
@@ -10236,7 +9884,7 @@ const SREM: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SREM", "key1", "member2", "member3"],
-        run: |c| run(c, crate::cmd::Srem::new("key1", ["member2", "member3"])),
+        run: |c| run(c, cmd::Srem::new("key1", ["member2", "member3"])),
     }],
 };
 
@@ -10251,7 +9899,7 @@ const SSCAN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SSCAN", "key1", "2"],
-            run: |c| run(c, crate::cmd::Sscan::new("key1", 2i64)),
+            run: |c| run(c, cmd::Sscan::new("key1", 2i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -10259,9 +9907,7 @@ const SSCAN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Sscan::new("key1", 2i64)
-                        .match_("pattern3")
-                        .count(4i64),
+                    cmd::Sscan::new("key1", 2i64).match_("pattern3").count(4i64),
                 )
             },
         },
@@ -10278,12 +9924,7 @@ const SSUBSCRIBE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SSUBSCRIBE", "shardchannel1", "shardchannel2"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"]),
-            )
-        },
+        run: |c| run(c, cmd::Ssubscribe::new(["shardchannel1", "shardchannel2"])),
     }],
 };
 
@@ -10297,7 +9938,7 @@ const STRLEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["STRLEN", "key1"],
-        run: |c| run(c, crate::cmd::Strlen::new("key1")),
+        run: |c| run(c, cmd::Strlen::new("key1")),
     }],
 };
 
@@ -10311,7 +9952,7 @@ const SUBSCRIBE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
         wire: &["SUBSCRIBE", "channel1", "channel2"],
-        run: |c| run(c, crate::cmd::Subscribe::new(["channel1", "channel2"])),
+        run: |c| run(c, cmd::Subscribe::new(["channel1", "channel2"])),
     }],
 };
 
@@ -10325,7 +9966,7 @@ const SUBSTR: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SUBSTR", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Substr::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Substr::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -10339,7 +9980,7 @@ const SUNION: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SUNION", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Sunion::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Sunion::new(["key1", "key2"])),
     }],
 };
 
@@ -10353,12 +9994,7 @@ const SUNIONSTORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SUNIONSTORE", "destination1", "key2", "key3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Sunionstore::new("destination1", ["key2", "key3"]),
-            )
-        },
+        run: |c| run(c, cmd::Sunionstore::new("destination1", ["key2", "key3"])),
     }],
 };
 
@@ -10373,7 +10009,7 @@ const SUNSUBSCRIBE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["SUNSUBSCRIBE"],
-            run: |c| run(c, crate::cmd::Sunsubscribe::new()),
+            run: |c| run(c, cmd::Sunsubscribe::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -10381,8 +10017,7 @@ const SUNSUBSCRIBE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Sunsubscribe::new()
-                        .shardchannel(["shardchannel1", "shardchannel2"]),
+                    cmd::Sunsubscribe::new().shardchannel(["shardchannel1", "shardchannel2"]),
                 )
             },
         },
@@ -10399,7 +10034,7 @@ const SWAPDB: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SWAPDB", "1", "2"],
-        run: |c| run(c, crate::cmd::Swapdb::new(1i64, 2i64)),
+        run: |c| run(c, cmd::Swapdb::new(1i64, 2i64)),
     }],
 };
 
@@ -10413,7 +10048,7 @@ const SYNC: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["SYNC"],
-        run: |c| run(c, crate::cmd::Sync::new()),
+        run: |c| run(c, cmd::Sync::new()),
     }],
 };
 
@@ -10427,7 +10062,7 @@ const TIME: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["TIME"],
-        run: |c| run(c, crate::cmd::Time::new()),
+        run: |c| run(c, cmd::Time::new()),
     }],
 };
 
@@ -10441,7 +10076,7 @@ const TOUCH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["TOUCH", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Touch::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Touch::new(["key1", "key2"])),
     }],
 };
 
@@ -10455,7 +10090,7 @@ const TTL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["TTL", "key1"],
-        run: |c| run(c, crate::cmd::Ttl::new("key1")),
+        run: |c| run(c, cmd::Ttl::new("key1")),
     }],
 };
 
@@ -10469,7 +10104,7 @@ const KEY_TYPE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["TYPE", "key1"],
-        run: |c| run(c, crate::cmd::KeyType::new("key1")),
+        run: |c| run(c, cmd::KeyType::new("key1")),
     }],
 };
 
@@ -10483,7 +10118,7 @@ const UNLINK: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["UNLINK", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Unlink::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Unlink::new(["key1", "key2"])),
     }],
 };
 
@@ -10498,17 +10133,12 @@ const UNSUBSCRIBE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["UNSUBSCRIBE"],
-            run: |c| run(c, crate::cmd::Unsubscribe::new()),
+            run: |c| run(c, cmd::Unsubscribe::new()),
         },
         Sample {
             servers: &["redis-7.0.15", "sentinel-7.0.15", "valkey-9.1.2"],
             wire: &["UNSUBSCRIBE", "channel1", "channel2"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Unsubscribe::new().channel(["channel1", "channel2"]),
-                )
-            },
+            run: |c| run(c, cmd::Unsubscribe::new().channel(["channel1", "channel2"])),
         },
     ],
 };
@@ -10523,7 +10153,7 @@ const UNWATCH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["UNWATCH"],
-        run: |c| run(c, crate::cmd::Unwatch::new()),
+        run: |c| run(c, cmd::Unwatch::new()),
     }],
 };
 
@@ -10537,7 +10167,7 @@ const WAIT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["WAIT", "1", "2"],
-        run: |c| run(c, crate::cmd::Wait::new(1i64, 2i64)),
+        run: |c| run(c, cmd::Wait::new(1i64, 2i64)),
     }],
 };
 
@@ -10551,7 +10181,7 @@ const WAITAOF: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["WAITAOF", "1", "2", "3"],
-        run: |c| run(c, crate::cmd::Waitaof::new(1i64, 2i64, 3i64)),
+        run: |c| run(c, cmd::Waitaof::new(1i64, 2i64, 3i64)),
     }],
 };
 
@@ -10565,7 +10195,7 @@ const WATCH: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["WATCH", "key1", "key2"],
-        run: |c| run(c, crate::cmd::Watch::new(["key1", "key2"])),
+        run: |c| run(c, cmd::Watch::new(["key1", "key2"])),
     }],
 };
 
@@ -10579,7 +10209,7 @@ const XACK: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XACK", "key1", "group2", "id3", "id4"],
-        run: |c| run(c, crate::cmd::Xack::new("key1", "group2", ["id3", "id4"])),
+        run: |c| run(c, cmd::Xack::new("key1", "group2", ["id3", "id4"])),
     }],
 };
 
@@ -10597,9 +10227,9 @@ const XADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xadd::new(
+                    cmd::Xadd::new(
                         "key1",
-                        crate::cmd::XaddIdSelector::AutoId,
+                        cmd::XaddIdSelector::AutoId,
                         [("field2", "value3"), ("field4", "value5")],
                     ),
                 )
@@ -10625,16 +10255,16 @@ const XADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xadd::new(
+                    cmd::Xadd::new(
                         "key1",
-                        crate::cmd::XaddIdSelector::AutoId,
+                        cmd::XaddIdSelector::AutoId,
                         [("field2", "value3"), ("field4", "value5")],
                     )
                     .nomkstream()
                     .trim(
-                        crate::cmd::XaddTrim::new(crate::cmd::XaddStrategy::Maxlen, "threshold6")
+                        cmd::XaddTrim::new(cmd::XaddStrategy::Maxlen, "threshold6")
                             .approximately()
-                            .operator(crate::cmd::XaddOperator::Equal)
+                            .operator(cmd::XaddOperator::Equal)
                             .limit(7i64),
                     ),
                 )
@@ -10660,15 +10290,15 @@ const XADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xadd::new(
+                    cmd::Xadd::new(
                         "key1",
-                        crate::cmd::XaddIdSelector::id("id2"),
+                        cmd::XaddIdSelector::id("id2"),
                         [("field3", "value4"), ("field5", "value6")],
                     )
                     .nomkstream()
                     .trim(
-                        crate::cmd::XaddTrim::new(crate::cmd::XaddStrategy::Minid, "threshold7")
-                            .operator(crate::cmd::XaddOperator::Equal)
+                        cmd::XaddTrim::new(cmd::XaddStrategy::Minid, "threshold7")
+                            .operator(cmd::XaddOperator::Equal)
                             .approximately()
                             .limit(8i64),
                     ),
@@ -10699,13 +10329,7 @@ const XAUTOCLAIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xautoclaim::new(
-                        "key1",
-                        "group2",
-                        "consumer3",
-                        "min_idle_time4",
-                        "start5",
-                    ),
+                    cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5"),
                 )
             },
         },
@@ -10725,15 +10349,9 @@ const XAUTOCLAIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xautoclaim::new(
-                        "key1",
-                        "group2",
-                        "consumer3",
-                        "min_idle_time4",
-                        "start5",
-                    )
-                    .count(6i64)
-                    .justid(),
+                    cmd::Xautoclaim::new("key1", "group2", "consumer3", "min_idle_time4", "start5")
+                        .count(6i64)
+                        .justid(),
                 )
             },
         },
@@ -10762,7 +10380,7 @@ const XCLAIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xclaim::new(
+                    cmd::Xclaim::new(
                         "key1",
                         "group2",
                         "consumer3",
@@ -10796,7 +10414,7 @@ const XCLAIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xclaim::new(
+                    cmd::Xclaim::new(
                         "key1",
                         "group2",
                         "consumer3",
@@ -10825,7 +10443,7 @@ const XDEL: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XDEL", "key1", "id2", "id3"],
-        run: |c| run(c, crate::cmd::Xdel::new("key1", ["id2", "id3"])),
+        run: |c| run(c, cmd::Xdel::new("key1", ["id2", "id3"])),
     }],
 };
 
@@ -10843,10 +10461,10 @@ const XGROUP_CREATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupCreate::new(
+                    cmd::XgroupCreate::new(
                         "key1",
                         "group2",
-                        crate::cmd::XgroupCreateIdSelector::id("id3"),
+                        cmd::XgroupCreateIdSelector::id("id3"),
                     ),
                 )
             },
@@ -10866,10 +10484,10 @@ const XGROUP_CREATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupCreate::new(
+                    cmd::XgroupCreate::new(
                         "key1",
                         "group2",
-                        crate::cmd::XgroupCreateIdSelector::id("id3"),
+                        cmd::XgroupCreateIdSelector::id("id3"),
                     )
                     .mkstream()
                     .entriesread(4i64),
@@ -10891,13 +10509,9 @@ const XGROUP_CREATE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupCreate::new(
-                        "key1",
-                        "group2",
-                        crate::cmd::XgroupCreateIdSelector::NewId,
-                    )
-                    .mkstream()
-                    .entriesread(3i64),
+                    cmd::XgroupCreate::new("key1", "group2", cmd::XgroupCreateIdSelector::NewId)
+                        .mkstream()
+                        .entriesread(3i64),
                 )
             },
         },
@@ -10917,7 +10531,7 @@ const XGROUP_CREATECONSUMER: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3"),
+                cmd::XgroupCreateconsumer::new("key1", "group2", "consumer3"),
             )
         },
     }],
@@ -10936,7 +10550,7 @@ const XGROUP_DELCONSUMER: Entry = Entry {
         run: |c| {
             run(
                 c,
-                crate::cmd::XgroupDelconsumer::new("key1", "group2", "consumer3"),
+                cmd::XgroupDelconsumer::new("key1", "group2", "consumer3"),
             )
         },
     }],
@@ -10952,7 +10566,7 @@ const XGROUP_DESTROY: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["XGROUP", "DESTROY", "key1", "group2"],
-        run: |c| run(c, crate::cmd::XgroupDestroy::new("key1", "group2")),
+        run: |c| run(c, cmd::XgroupDestroy::new("key1", "group2")),
     }],
 };
 
@@ -10966,7 +10580,7 @@ const XGROUP_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XGROUP", "HELP"],
-        run: |c| run(c, crate::cmd::XgroupHelp::new()),
+        run: |c| run(c, cmd::XgroupHelp::new()),
     }],
 };
 
@@ -10984,11 +10598,7 @@ const XGROUP_SETID: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupSetid::new(
-                        "key1",
-                        "group2",
-                        crate::cmd::XgroupSetidIdSelector::id("id3"),
-                    ),
+                    cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::id("id3")),
                 )
             },
         },
@@ -11006,12 +10616,8 @@ const XGROUP_SETID: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupSetid::new(
-                        "key1",
-                        "group2",
-                        crate::cmd::XgroupSetidIdSelector::id("id3"),
-                    )
-                    .entriesread(4i64),
+                    cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::id("id3"))
+                        .entriesread(4i64),
                 )
             },
         },
@@ -11021,12 +10627,8 @@ const XGROUP_SETID: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XgroupSetid::new(
-                        "key1",
-                        "group2",
-                        crate::cmd::XgroupSetidIdSelector::NewId,
-                    )
-                    .entriesread(3i64),
+                    cmd::XgroupSetid::new("key1", "group2", cmd::XgroupSetidIdSelector::NewId)
+                        .entriesread(3i64),
                 )
             },
         },
@@ -11043,7 +10645,7 @@ const XINFO_CONSUMERS: Entry = Entry {
     samples: &[Sample {
         servers: &["valkey-9.1.2"],
         wire: &["XINFO", "CONSUMERS", "key1", "group2"],
-        run: |c| run(c, crate::cmd::XinfoConsumers::new("key1", "group2")),
+        run: |c| run(c, cmd::XinfoConsumers::new("key1", "group2")),
     }],
 };
 
@@ -11057,7 +10659,7 @@ const XINFO_GROUPS: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XINFO", "GROUPS", "key1"],
-        run: |c| run(c, crate::cmd::XinfoGroups::new("key1")),
+        run: |c| run(c, cmd::XinfoGroups::new("key1")),
     }],
 };
 
@@ -11071,7 +10673,7 @@ const XINFO_HELP: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XINFO", "HELP"],
-        run: |c| run(c, crate::cmd::XinfoHelp::new()),
+        run: |c| run(c, cmd::XinfoHelp::new()),
     }],
 };
 
@@ -11086,7 +10688,7 @@ const XINFO_STREAM: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XINFO", "STREAM", "key1"],
-            run: |c| run(c, crate::cmd::XinfoStream::new("key1")),
+            run: |c| run(c, cmd::XinfoStream::new("key1")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -11094,8 +10696,7 @@ const XINFO_STREAM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::XinfoStream::new("key1")
-                        .full(crate::cmd::XinfoStreamFull::new().count(2i64)),
+                    cmd::XinfoStream::new("key1").full(cmd::XinfoStreamFull::new().count(2i64)),
                 )
             },
         },
@@ -11112,7 +10713,7 @@ const XLEN: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["XLEN", "key1"],
-        run: |c| run(c, crate::cmd::Xlen::new("key1")),
+        run: |c| run(c, cmd::Xlen::new("key1")),
     }],
 };
 
@@ -11127,7 +10728,7 @@ const XPENDING: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XPENDING", "key1", "group2"],
-            run: |c| run(c, crate::cmd::Xpending::new("key1", "group2")),
+            run: |c| run(c, cmd::Xpending::new("key1", "group2")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11145,8 +10746,8 @@ const XPENDING: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xpending::new("key1", "group2").filters(
-                        crate::cmd::XpendingFilters::new("start3", "end4", 5i64)
+                    cmd::Xpending::new("key1", "group2").filters(
+                        cmd::XpendingFilters::new("start3", "end4", 5i64)
                             .idle(6i64)
                             .consumer("consumer7"),
                     ),
@@ -11167,17 +10768,12 @@ const XRANGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XRANGE", "key1", "start2", "end3"],
-            run: |c| run(c, crate::cmd::Xrange::new("key1", "start2", "end3")),
+            run: |c| run(c, cmd::Xrange::new("key1", "start2", "end3")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XRANGE", "key1", "start2", "end3", "COUNT", "4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Xrange::new("key1", "start2", "end3").count(4i64),
-                )
-            },
+            run: |c| run(c, cmd::Xrange::new("key1", "start2", "end3").count(4i64)),
         },
     ],
 };
@@ -11193,12 +10789,7 @@ const XREAD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XREAD", "STREAMS", "key1", "key3", "id2", "id4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Xread::new([("key1", "id2"), ("key3", "id4")]),
-                )
-            },
+            run: |c| run(c, cmd::Xread::new([("key1", "id2"), ("key3", "id4")])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11208,7 +10799,7 @@ const XREAD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xread::new([("key1", "id2"), ("key3", "id4")])
+                    cmd::Xread::new([("key1", "id2"), ("key3", "id4")])
                         .count(5i64)
                         .block(6i64),
                 )
@@ -11241,11 +10832,7 @@ const XREADGROUP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xreadgroup::new(
-                        "group1",
-                        "consumer2",
-                        [("key3", "id4"), ("key5", "id6")],
-                    ),
+                    cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")]),
                 )
             },
         },
@@ -11270,14 +10857,10 @@ const XREADGROUP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xreadgroup::new(
-                        "group1",
-                        "consumer2",
-                        [("key3", "id4"), ("key5", "id6")],
-                    )
-                    .count(7i64)
-                    .block(8i64)
-                    .noack(),
+                    cmd::Xreadgroup::new("group1", "consumer2", [("key3", "id4"), ("key5", "id6")])
+                        .count(7i64)
+                        .block(8i64)
+                        .noack(),
                 )
             },
         },
@@ -11295,17 +10878,12 @@ const XREVRANGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XREVRANGE", "key1", "end2", "start3"],
-            run: |c| run(c, crate::cmd::Xrevrange::new("key1", "end2", "start3")),
+            run: |c| run(c, cmd::Xrevrange::new("key1", "end2", "start3")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XREVRANGE", "key1", "end2", "start3", "COUNT", "4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Xrevrange::new("key1", "end2", "start3").count(4i64),
-                )
-            },
+            run: |c| run(c, cmd::Xrevrange::new("key1", "end2", "start3").count(4i64)),
         },
     ],
 };
@@ -11321,7 +10899,7 @@ const XSETID: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["XSETID", "key1", "last_id2"],
-            run: |c| run(c, crate::cmd::Xsetid::new("key1", "last_id2")),
+            run: |c| run(c, cmd::Xsetid::new("key1", "last_id2")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -11337,7 +10915,7 @@ const XSETID: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xsetid::new("key1", "last_id2")
+                    cmd::Xsetid::new("key1", "last_id2")
                         .entriesadded(3i64)
                         .maxdeletedid("max_deleted_id4"),
                 )
@@ -11360,7 +10938,7 @@ const XTRIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Maxlen, "threshold2"),
+                    cmd::Xtrim::new("key1", cmd::XtrimStrategy::Maxlen, "threshold2"),
                 )
             },
         },
@@ -11370,9 +10948,9 @@ const XTRIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Maxlen, "threshold2")
+                    cmd::Xtrim::new("key1", cmd::XtrimStrategy::Maxlen, "threshold2")
                         .approximately()
-                        .operator(crate::cmd::XtrimOperator::Equal)
+                        .operator(cmd::XtrimOperator::Equal)
                         .limit(3i64),
                 )
             },
@@ -11383,8 +10961,8 @@ const XTRIM: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Xtrim::new("key1", crate::cmd::XtrimStrategy::Minid, "threshold2")
-                        .operator(crate::cmd::XtrimOperator::Equal)
+                    cmd::Xtrim::new("key1", cmd::XtrimStrategy::Minid, "threshold2")
+                        .operator(cmd::XtrimOperator::Equal)
                         .approximately()
                         .limit(3i64),
                 )
@@ -11407,7 +10985,7 @@ const ZADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")]),
+                    cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")]),
                 )
             },
         },
@@ -11419,11 +10997,11 @@ const ZADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
+                    cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
                         .xx()
-                        .condition(crate::cmd::ZaddCondition::Nx)
+                        .condition(cmd::ZaddCondition::Nx)
                         .lt()
-                        .comparison(crate::cmd::ZaddComparison::Gt)
+                        .comparison(cmd::ZaddComparison::Gt)
                         .ch()
                         .incr(),
                 )
@@ -11437,10 +11015,10 @@ const ZADD: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
-                        .condition(crate::cmd::ZaddCondition::Nx)
+                    cmd::Zadd::new("key1", [(2.5f64, "member3"), (4.5f64, "member5")])
+                        .condition(cmd::ZaddCondition::Nx)
                         .xx()
-                        .comparison(crate::cmd::ZaddComparison::Gt)
+                        .comparison(cmd::ZaddComparison::Gt)
                         .lt()
                         .ch()
                         .incr(),
@@ -11460,7 +11038,7 @@ const ZCARD: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZCARD", "key1"],
-        run: |c| run(c, crate::cmd::Zcard::new("key1")),
+        run: |c| run(c, cmd::Zcard::new("key1")),
     }],
 };
 
@@ -11474,7 +11052,7 @@ const ZCOUNT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZCOUNT", "key1", "min2", "max3"],
-        run: |c| run(c, crate::cmd::Zcount::new("key1", "min2", "max3")),
+        run: |c| run(c, cmd::Zcount::new("key1", "min2", "max3")),
     }],
 };
 
@@ -11489,12 +11067,12 @@ const ZDIFF: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZDIFF", "2", "key1", "key2"],
-            run: |c| run(c, crate::cmd::Zdiff::new(["key1", "key2"])),
+            run: |c| run(c, cmd::Zdiff::new(["key1", "key2"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZDIFF", "2", "key1", "key2", "WITHSCORES"],
-            run: |c| run(c, crate::cmd::Zdiff::new(["key1", "key2"]).withscores()),
+            run: |c| run(c, cmd::Zdiff::new(["key1", "key2"]).withscores()),
         },
     ],
 };
@@ -11509,12 +11087,7 @@ const ZDIFFSTORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZDIFFSTORE", "destination1", "2", "key2", "key3"],
-        run: |c| {
-            run(
-                c,
-                crate::cmd::Zdiffstore::new("destination1", ["key2", "key3"]),
-            )
-        },
+        run: |c| run(c, cmd::Zdiffstore::new("destination1", ["key2", "key3"])),
     }],
 };
 
@@ -11528,7 +11101,7 @@ const ZINCRBY: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZINCRBY", "key1", "2", "member3"],
-        run: |c| run(c, crate::cmd::Zincrby::new("key1", 2i64, "member3")),
+        run: |c| run(c, cmd::Zincrby::new("key1", 2i64, "member3")),
     }],
 };
 
@@ -11543,7 +11116,7 @@ const ZINTER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZINTER", "2", "key1", "key2"],
-            run: |c| run(c, crate::cmd::Zinter::new(["key1", "key2"])),
+            run: |c| run(c, cmd::Zinter::new(["key1", "key2"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11562,9 +11135,9 @@ const ZINTER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinter::new(["key1", "key2"])
+                    cmd::Zinter::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZinterAggregate::Sum)
+                        .aggregate(cmd::ZinterAggregate::Sum)
                         .withscores(),
                 )
             },
@@ -11586,9 +11159,9 @@ const ZINTER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinter::new(["key1", "key2"])
+                    cmd::Zinter::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZinterAggregate::Min)
+                        .aggregate(cmd::ZinterAggregate::Min)
                         .withscores(),
                 )
             },
@@ -11610,9 +11183,9 @@ const ZINTER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinter::new(["key1", "key2"])
+                    cmd::Zinter::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZinterAggregate::Max)
+                        .aggregate(cmd::ZinterAggregate::Max)
                         .withscores(),
                 )
             },
@@ -11631,12 +11204,12 @@ const ZINTERCARD: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZINTERCARD", "2", "key1", "key2"],
-            run: |c| run(c, crate::cmd::Zintercard::new(["key1", "key2"])),
+            run: |c| run(c, cmd::Zintercard::new(["key1", "key2"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZINTERCARD", "2", "key1", "key2", "LIMIT", "3"],
-            run: |c| run(c, crate::cmd::Zintercard::new(["key1", "key2"]).limit(3i64)),
+            run: |c| run(c, cmd::Zintercard::new(["key1", "key2"]).limit(3i64)),
         },
     ],
 };
@@ -11652,12 +11225,7 @@ const ZINTERSTORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZINTERSTORE", "destination1", "2", "key2", "key3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Zinterstore::new("destination1", ["key2", "key3"]),
-                )
-            },
+            run: |c| run(c, cmd::Zinterstore::new("destination1", ["key2", "key3"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11676,9 +11244,9 @@ const ZINTERSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+                    cmd::Zinterstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZinterstoreAggregate::Sum),
+                        .aggregate(cmd::ZinterstoreAggregate::Sum),
                 )
             },
         },
@@ -11699,9 +11267,9 @@ const ZINTERSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+                    cmd::Zinterstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZinterstoreAggregate::Min),
+                        .aggregate(cmd::ZinterstoreAggregate::Min),
                 )
             },
         },
@@ -11722,9 +11290,9 @@ const ZINTERSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zinterstore::new("destination1", ["key2", "key3"])
+                    cmd::Zinterstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZinterstoreAggregate::Max),
+                        .aggregate(cmd::ZinterstoreAggregate::Max),
                 )
             },
         },
@@ -11741,7 +11309,7 @@ const ZLEXCOUNT: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZLEXCOUNT", "key1", "min2", "max3"],
-        run: |c| run(c, crate::cmd::Zlexcount::new("key1", "min2", "max3")),
+        run: |c| run(c, cmd::Zlexcount::new("key1", "min2", "max3")),
     }],
 };
 
@@ -11756,12 +11324,7 @@ const ZMPOP: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZMPOP", "2", "key1", "key2", "MIN"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Min),
-                )
-            },
+            run: |c| run(c, cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Min)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11769,8 +11332,7 @@ const ZMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Min)
-                        .count(3i64),
+                    cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Min).count(3i64),
                 )
             },
         },
@@ -11780,8 +11342,7 @@ const ZMPOP: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zmpop::new(["key1", "key2"], crate::cmd::ZmpopWhere::Max)
-                        .count(3i64),
+                    cmd::Zmpop::new(["key1", "key2"], cmd::ZmpopWhere::Max).count(3i64),
                 )
             },
         },
@@ -11798,7 +11359,7 @@ const ZMSCORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZMSCORE", "key1", "member2", "member3"],
-        run: |c| run(c, crate::cmd::Zmscore::new("key1", ["member2", "member3"])),
+        run: |c| run(c, cmd::Zmscore::new("key1", ["member2", "member3"])),
     }],
 };
 
@@ -11813,12 +11374,12 @@ const ZPOPMAX: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZPOPMAX", "key1"],
-            run: |c| run(c, crate::cmd::Zpopmax::new("key1")),
+            run: |c| run(c, cmd::Zpopmax::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZPOPMAX", "key1", "2"],
-            run: |c| run(c, crate::cmd::Zpopmax::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Zpopmax::new("key1").count(2i64)),
         },
     ],
 };
@@ -11834,12 +11395,12 @@ const ZPOPMIN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZPOPMIN", "key1"],
-            run: |c| run(c, crate::cmd::Zpopmin::new("key1")),
+            run: |c| run(c, cmd::Zpopmin::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZPOPMIN", "key1", "2"],
-            run: |c| run(c, crate::cmd::Zpopmin::new("key1").count(2i64)),
+            run: |c| run(c, cmd::Zpopmin::new("key1").count(2i64)),
         },
     ],
 };
@@ -11855,7 +11416,7 @@ const ZRANDMEMBER: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANDMEMBER", "key1"],
-            run: |c| run(c, crate::cmd::Zrandmember::new("key1")),
+            run: |c| run(c, cmd::Zrandmember::new("key1")),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -11863,8 +11424,8 @@ const ZRANDMEMBER: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrandmember::new("key1")
-                        .options(crate::cmd::ZrandmemberOptions::new(2i64).withscores()),
+                    cmd::Zrandmember::new("key1")
+                        .options(cmd::ZrandmemberOptions::new(2i64).withscores()),
                 )
             },
         },
@@ -11882,7 +11443,7 @@ const ZRANGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANGE", "key1", "start2", "stop3"],
-            run: |c| run(c, crate::cmd::Zrange::new("key1", "start2", "stop3")),
+            run: |c| run(c, cmd::Zrange::new("key1", "start2", "stop3")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -11901,9 +11462,9 @@ const ZRANGE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrange::new("key1", "start2", "stop3")
+                    cmd::Zrange::new("key1", "start2", "stop3")
                         .bylex()
-                        .sortby(crate::cmd::ZrangeSortby::Byscore)
+                        .sortby(cmd::ZrangeSortby::Byscore)
                         .rev()
                         .limit(4i64, 5i64)
                         .withscores(),
@@ -11918,9 +11479,9 @@ const ZRANGE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrange::new("key1", "start2", "stop3")
+                    cmd::Zrange::new("key1", "start2", "stop3")
                         .bylex()
-                        .sortby(crate::cmd::ZrangeSortby::Byscore)
+                        .sortby(cmd::ZrangeSortby::Byscore)
                         .rev()
                         .limit(4i64, 5i64),
                 )
@@ -11934,8 +11495,8 @@ const ZRANGE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrange::new("key1", "start2", "stop3")
-                        .sortby(crate::cmd::ZrangeSortby::Byscore)
+                    cmd::Zrange::new("key1", "start2", "stop3")
+                        .sortby(cmd::ZrangeSortby::Byscore)
                         .bylex()
                         .rev()
                         .limit(4i64, 5i64),
@@ -11956,7 +11517,7 @@ const ZRANGEBYLEX: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANGEBYLEX", "key1", "min2", "max3"],
-            run: |c| run(c, crate::cmd::Zrangebylex::new("key1", "min2", "max3")),
+            run: |c| run(c, cmd::Zrangebylex::new("key1", "min2", "max3")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -11964,7 +11525,7 @@ const ZRANGEBYLEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrangebylex::new("key1", "min2", "max3").limit(4i64, 5i64),
+                    cmd::Zrangebylex::new("key1", "min2", "max3").limit(4i64, 5i64),
                 )
             },
         },
@@ -11982,7 +11543,7 @@ const ZRANGEBYSCORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANGEBYSCORE", "key1", "min2", "max3"],
-            run: |c| run(c, crate::cmd::Zrangebyscore::new("key1", "min2", "max3")),
+            run: |c| run(c, cmd::Zrangebyscore::new("key1", "min2", "max3")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -11999,7 +11560,7 @@ const ZRANGEBYSCORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrangebyscore::new("key1", "min2", "max3")
+                    cmd::Zrangebyscore::new("key1", "min2", "max3")
                         .withscores()
                         .limit(4i64, 5i64),
                 )
@@ -12019,12 +11580,7 @@ const ZRANGESTORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANGESTORE", "dst1", "src2", "min3", "max4"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4"),
-                )
-            },
+            run: |c| run(c, cmd::Zrangestore::new("dst1", "src2", "min3", "max4")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -12043,9 +11599,9 @@ const ZRANGESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
+                    cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
                         .bylex()
-                        .sortby(crate::cmd::ZrangestoreSortby::Byscore)
+                        .sortby(cmd::ZrangestoreSortby::Byscore)
                         .rev()
                         .limit(5i64, 6i64),
                 )
@@ -12068,8 +11624,8 @@ const ZRANGESTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
-                        .sortby(crate::cmd::ZrangestoreSortby::Byscore)
+                    cmd::Zrangestore::new("dst1", "src2", "min3", "max4")
+                        .sortby(cmd::ZrangestoreSortby::Byscore)
                         .bylex()
                         .rev()
                         .limit(5i64, 6i64),
@@ -12090,12 +11646,12 @@ const ZRANK: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZRANK", "key1", "member2"],
-            run: |c| run(c, crate::cmd::Zrank::new("key1", "member2")),
+            run: |c| run(c, cmd::Zrank::new("key1", "member2")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["ZRANK", "key1", "member2", "WITHSCORE"],
-            run: |c| run(c, crate::cmd::Zrank::new("key1", "member2").withscore()),
+            run: |c| run(c, cmd::Zrank::new("key1", "member2").withscore()),
         },
     ],
 };
@@ -12110,7 +11666,7 @@ const ZREM: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZREM", "key1", "member2", "member3"],
-        run: |c| run(c, crate::cmd::Zrem::new("key1", ["member2", "member3"])),
+        run: |c| run(c, cmd::Zrem::new("key1", ["member2", "member3"])),
     }],
 };
 
@@ -12124,7 +11680,7 @@ const ZREMRANGEBYLEX: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZREMRANGEBYLEX", "key1", "min2", "max3"],
-        run: |c| run(c, crate::cmd::Zremrangebylex::new("key1", "min2", "max3")),
+        run: |c| run(c, cmd::Zremrangebylex::new("key1", "min2", "max3")),
     }],
 };
 
@@ -12138,7 +11694,7 @@ const ZREMRANGEBYRANK: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZREMRANGEBYRANK", "key1", "2", "3"],
-        run: |c| run(c, crate::cmd::Zremrangebyrank::new("key1", 2i64, 3i64)),
+        run: |c| run(c, cmd::Zremrangebyrank::new("key1", 2i64, 3i64)),
     }],
 };
 
@@ -12152,7 +11708,7 @@ const ZREMRANGEBYSCORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZREMRANGEBYSCORE", "key1", "min2", "max3"],
-        run: |c| run(c, crate::cmd::Zremrangebyscore::new("key1", "min2", "max3")),
+        run: |c| run(c, cmd::Zremrangebyscore::new("key1", "min2", "max3")),
     }],
 };
 
@@ -12167,17 +11723,12 @@ const ZREVRANGE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZREVRANGE", "key1", "2", "3"],
-            run: |c| run(c, crate::cmd::Zrevrange::new("key1", 2i64, 3i64)),
+            run: |c| run(c, cmd::Zrevrange::new("key1", 2i64, 3i64)),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZREVRANGE", "key1", "2", "3", "WITHSCORES"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Zrevrange::new("key1", 2i64, 3i64).withscores(),
-                )
-            },
+            run: |c| run(c, cmd::Zrevrange::new("key1", 2i64, 3i64).withscores()),
         },
     ],
 };
@@ -12193,7 +11744,7 @@ const ZREVRANGEBYLEX: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZREVRANGEBYLEX", "key1", "max2", "min3"],
-            run: |c| run(c, crate::cmd::Zrevrangebylex::new("key1", "max2", "min3")),
+            run: |c| run(c, cmd::Zrevrangebylex::new("key1", "max2", "min3")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -12201,7 +11752,7 @@ const ZREVRANGEBYLEX: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrevrangebylex::new("key1", "max2", "min3").limit(4i64, 5i64),
+                    cmd::Zrevrangebylex::new("key1", "max2", "min3").limit(4i64, 5i64),
                 )
             },
         },
@@ -12219,7 +11770,7 @@ const ZREVRANGEBYSCORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZREVRANGEBYSCORE", "key1", "max2", "min3"],
-            run: |c| run(c, crate::cmd::Zrevrangebyscore::new("key1", "max2", "min3")),
+            run: |c| run(c, cmd::Zrevrangebyscore::new("key1", "max2", "min3")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -12236,7 +11787,7 @@ const ZREVRANGEBYSCORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zrevrangebyscore::new("key1", "max2", "min3")
+                    cmd::Zrevrangebyscore::new("key1", "max2", "min3")
                         .withscores()
                         .limit(4i64, 5i64),
                 )
@@ -12256,12 +11807,12 @@ const ZREVRANK: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZREVRANK", "key1", "member2"],
-            run: |c| run(c, crate::cmd::Zrevrank::new("key1", "member2")),
+            run: |c| run(c, cmd::Zrevrank::new("key1", "member2")),
         },
         Sample {
             servers: &["valkey-9.1.2"],
             wire: &["ZREVRANK", "key1", "member2", "WITHSCORE"],
-            run: |c| run(c, crate::cmd::Zrevrank::new("key1", "member2").withscore()),
+            run: |c| run(c, cmd::Zrevrank::new("key1", "member2").withscore()),
         },
     ],
 };
@@ -12277,7 +11828,7 @@ const ZSCAN: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZSCAN", "key1", "2"],
-            run: |c| run(c, crate::cmd::Zscan::new("key1", 2i64)),
+            run: |c| run(c, cmd::Zscan::new("key1", 2i64)),
         },
         Sample {
             servers: &["valkey-9.1.2"],
@@ -12287,7 +11838,7 @@ const ZSCAN: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zscan::new("key1", 2i64)
+                    cmd::Zscan::new("key1", 2i64)
                         .match_("pattern3")
                         .count(4i64)
                         .noscores(),
@@ -12307,7 +11858,7 @@ const ZSCORE: Entry = Entry {
     samples: &[Sample {
         servers: &["redis-7.0.15", "valkey-9.1.2"],
         wire: &["ZSCORE", "key1", "member2"],
-        run: |c| run(c, crate::cmd::Zscore::new("key1", "member2")),
+        run: |c| run(c, cmd::Zscore::new("key1", "member2")),
     }],
 };
 
@@ -12322,7 +11873,7 @@ const ZUNION: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZUNION", "2", "key1", "key2"],
-            run: |c| run(c, crate::cmd::Zunion::new(["key1", "key2"])),
+            run: |c| run(c, cmd::Zunion::new(["key1", "key2"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -12341,9 +11892,9 @@ const ZUNION: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunion::new(["key1", "key2"])
+                    cmd::Zunion::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZunionAggregate::Sum)
+                        .aggregate(cmd::ZunionAggregate::Sum)
                         .withscores(),
                 )
             },
@@ -12365,9 +11916,9 @@ const ZUNION: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunion::new(["key1", "key2"])
+                    cmd::Zunion::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZunionAggregate::Min)
+                        .aggregate(cmd::ZunionAggregate::Min)
                         .withscores(),
                 )
             },
@@ -12389,9 +11940,9 @@ const ZUNION: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunion::new(["key1", "key2"])
+                    cmd::Zunion::new(["key1", "key2"])
                         .weights([3i64, 4i64])
-                        .aggregate(crate::cmd::ZunionAggregate::Max)
+                        .aggregate(cmd::ZunionAggregate::Max)
                         .withscores(),
                 )
             },
@@ -12410,12 +11961,7 @@ const ZUNIONSTORE: Entry = Entry {
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
             wire: &["ZUNIONSTORE", "destination1", "2", "key2", "key3"],
-            run: |c| {
-                run(
-                    c,
-                    crate::cmd::Zunionstore::new("destination1", ["key2", "key3"]),
-                )
-            },
+            run: |c| run(c, cmd::Zunionstore::new("destination1", ["key2", "key3"])),
         },
         Sample {
             servers: &["redis-7.0.15", "valkey-9.1.2"],
@@ -12434,9 +11980,9 @@ const ZUNIONSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+                    cmd::Zunionstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZunionstoreAggregate::Sum),
+                        .aggregate(cmd::ZunionstoreAggregate::Sum),
                 )
             },
         },
@@ -12457,9 +12003,9 @@ const ZUNIONSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+                    cmd::Zunionstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZunionstoreAggregate::Min),
+                        .aggregate(cmd::ZunionstoreAggregate::Min),
                 )
             },
         },
@@ -12480,9 +12026,9 @@ const ZUNIONSTORE: Entry = Entry {
             run: |c| {
                 run(
                     c,
-                    crate::cmd::Zunionstore::new("destination1", ["key2", "key3"])
+                    cmd::Zunionstore::new("destination1", ["key2", "key3"])
                         .weights([4i64, 5i64])
-                        .aggregate(crate::cmd::ZunionstoreAggregate::Max),
+                        .aggregate(cmd::ZunionstoreAggregate::Max),
                 )
             },
         },

@@ -1,9 +1,9 @@
 //! `Command::check`: refusing an empty list where the command needs at least one value.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{ident, Bind, Emitter};
+use super::{ident, local, Bind, Emitter};
 use crate::generate::layout::{EnumLayout, Member, Payload, Repr, StructLayout};
 use crate::generate::model::Node;
 
@@ -75,7 +75,7 @@ impl Emitter<'_> {
                     quote!()
                 };
                 let each = if self.needs_check(node, inner) {
-                    let item = format_ident!("i{}", node.id);
+                    let item = local(&node.ident);
                     let inner = self.check_value(node, inner, &Bind::Local(item.clone()));
                     quote!(for #item in #list.iter() { #inner })
                 } else {
@@ -89,7 +89,7 @@ impl Emitter<'_> {
                 quote!(if #list.is_empty() { #err })
             }
             Repr::Opt(inner) => {
-                let v = format_ident!("v{}", node.id);
+                let v = local(&node.ident);
                 let r = bind.reference();
                 let inner = self.check_value(node, inner, &Bind::Local(v.clone()));
                 quote!(if let Some(#v) = #r { #inner })
@@ -115,7 +115,7 @@ impl Emitter<'_> {
                             .collect();
                         let pats = many.iter().zip(&needed).map(|(m, needed)| {
                             if *needed {
-                                let n = format_ident!("m{}", m.node);
+                                let n = local(&m.name);
                                 quote!(#n)
                             } else {
                                 quote!(_)
@@ -126,7 +126,7 @@ impl Emitter<'_> {
                         many.iter()
                             .zip(needed)
                             .filter(|(_, needed)| *needed)
-                            .map(|(m, _)| (Bind::Local(format_ident!("m{}", m.node)), m))
+                            .map(|(m, _)| (Bind::Local(local(&m.name)), m))
                             .collect()
                     }
                 };
@@ -170,7 +170,7 @@ impl Emitter<'_> {
             match &v.payload {
                 Payload::Unit => quote!(Self::#vname => {}),
                 Payload::One(r) => {
-                    let x = format_ident!("x");
+                    let x = local(&choice.ident);
                     let body = self.check_member(choice, r, &Bind::Local(x.clone()), true);
                     if body.is_empty() {
                         quote!(Self::#vname(_) => {})

@@ -8,14 +8,35 @@ use crate::generate::names::upper;
 use crate::generate::reply_ty;
 
 impl Emitter<'_> {
+    /// The static holding a reply shape: `SET_REPLY` for the default reply, `SET_REPLY_WITH_GET`
+    /// for the variant whose `when` is `get` (`ZRANGE_REPLY_WITHSCORES` when the option already
+    /// says "with"), `SET_RESP2…` for an explicit RESP2 shape.
     pub(super) fn shape_static(&self, index: Option<usize>, resp2: bool) -> Ident {
-        let base = upper(&self.l.model.method);
-        let suffix = match index {
-            None => String::new(),
-            Some(i) => format!("_{}", i + 1),
-        };
         let kind = if resp2 { "RESP2" } else { "REPLY" };
-        format_ident!("{}_{}{}", base, kind, suffix)
+        let condition = &self.shape_conditions()[index.map_or(0, |i| i + 1)];
+        format_ident!("{}_{kind}{condition}", upper(&self.l.model.method))
+    }
+
+    /// The name suffix of each reply's statics (the default reply first), from its `when` paths,
+    /// numbered where two would be equal.
+    fn shape_conditions(&self) -> Vec<String> {
+        let mut names = vec![String::new()];
+        for v in &self.l.variants {
+            let parts: Vec<String> = v.paths.iter().map(|p| upper(p)).collect();
+            let mut name = match parts.first() {
+                None => "_ALWAYS".to_string(),
+                Some(first) if first.starts_with("WITH") => format!("_{}", parts.join("_AND_")),
+                Some(_) => format!("_WITH_{}", parts.join("_AND_")),
+            };
+            let base = name.clone();
+            let mut n = 2;
+            while names.contains(&name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            names.push(name);
+        }
+        names
     }
 
     pub(super) fn shapes(&self) -> TokenStream {
@@ -30,11 +51,11 @@ impl Emitter<'_> {
         for (index, v) in all {
             let name = self.shape_static(index, false);
             let shape = reply_ty::shape(&v.ty);
-            out.extend(quote!(static #name: ReplyShape = #shape;));
+            out.extend(quote!(static #name: crate::shape::ReplyShape = #shape;));
             if let Some(resp2) = &v.resp2 {
                 let name = self.shape_static(index, true);
                 let shape = reply_ty::shape(resp2);
-                out.extend(quote!(static #name: ReplyShape = #shape;));
+                out.extend(quote!(static #name: crate::shape::ReplyShape = #shape;));
             }
         }
         out
@@ -84,7 +105,7 @@ impl Emitter<'_> {
             let resp2 = if variant.resp2.is_some() {
                 let r2 = self.shape_static(chosen, true);
                 quote! {
-                    fn resp2_reply_shape(&self) -> Option<&'static ReplyShape> { Some(&#r2) }
+                    fn resp2_reply_shape(&self) -> Option<&'static crate::shape::ReplyShape> { Some(&#r2) }
                 }
             } else {
                 quote!()
@@ -102,7 +123,7 @@ impl Emitter<'_> {
                     const NAME: &'static str = #name_lit;
                     const META: Option<&'static crate::command_meta::CommandMeta> =
                         Some(&crate::generated::meta::#meta_const);
-                    fn reply_shape(&self) -> &'static ReplyShape { &#shape }
+                    fn reply_shape(&self) -> &'static crate::shape::ReplyShape { &#shape }
                     #resp2
                     #check
                     #connection_state

@@ -1,9 +1,9 @@
 //! Enums for oneofs: variants, constructors from values and their `ToArgs` impl.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{deprecated_attr, ident, token, Bind, Binds, Emitter};
+use super::{deprecated_attr, ident, local, token, Bind, Binds, Emitter};
 use crate::generate::docs::{self, attrs, code};
 use crate::generate::layout::{EnumLayout, Payload};
 
@@ -41,7 +41,7 @@ impl Emitter<'_> {
                         #cdoc #deprecated
                         pub fn #fname(#(#params),*) -> Self { #value }
                     });
-                    let x = format_ident!("x");
+                    let x = local(&choice.ident);
                     let write = if choice.multiple {
                         self.write_member(choice, r, &Bind::Local(x.clone()))
                     } else {

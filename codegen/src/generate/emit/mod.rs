@@ -122,6 +122,15 @@ fn bytes(token: &str) -> Literal {
     Literal::byte_string(token.as_bytes())
 }
 
+/// A local variable named after an argument or member (`condition`, `key`), clear of the
+/// parameter the `ToArgs` bodies write to.
+fn local(name: &str) -> Ident {
+    match name {
+        "out" => format_ident!("out_"),
+        _ => ident(name),
+    }
+}
+
 /// `out.arg(b"TOKEN");` for a node's token, if any.
 fn token(node: &Node) -> TokenStream {
     match &node.token {

@@ -1,11 +1,12 @@
 //! Short-form methods of the `Commands` traits: the required arguments, run at once.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 use quote::quote;
 
 use super::{angle, ident, Emitter};
 use crate::generate::api::Api;
 use crate::generate::docs::{attrs, prose};
+use crate::generate::layout::TypeDef;
 use crate::generate::reply_ty;
 
 impl Emitter<'_> {
@@ -33,6 +34,7 @@ impl Emitter<'_> {
             // The constructor's parameters, forwarded.
             let ctor_tokens = self.ctor(s, c, true);
             let (params, args) = ctor_signature(&ctor_tokens);
+            let params: Vec<TokenStream> = params.into_iter().map(|p| self.in_cmd(p)).collect();
             let chosen = self.l.variant_for(&c.params);
             let output = reply_ty::rust(match chosen {
                 Some(i) => &self.l.variants[i].ty,
@@ -46,9 +48,9 @@ impl Emitter<'_> {
                 doc.push_str(&prose(summary));
             }
             doc.push_str(&format!(
-                "\n\nRuns [`cmd::{}::{}`](crate::cmd::{}::{}) (required arguments only); \
-                 build a [`cmd::{}`](crate::cmd::{}) and `run` it for the optional ones.",
-                s.name, c.name, s.name, c.name, s.name, s.name
+                "\n\nRuns [`cmd::{}::{}`] (required arguments only); \
+                 build a [`cmd::{}`] and `run` it for the optional ones.",
+                s.name, c.name, s.name
             ));
             let doc = attrs(&doc);
             let deprecated = self
@@ -61,12 +63,53 @@ impl Emitter<'_> {
             out.extend(quote! {
                 #doc #deprecated
                 fn #method #generics(self #(, #params)*) -> Self::Output<#output> {
-                    crate::command::Executor::run(self, crate::cmd::#name::#cname(#(#args),*))
+                    self.run(crate::cmd::#name::#cname(#(#args),*))
                 }
             });
         }
         out
     }
+}
+
+impl Emitter<'_> {
+    /// Tokens of the command's group file as seen from outside the `cmd` module: the command's
+    /// own enums and block structs named through `crate::cmd`.
+    fn in_cmd(&self, tokens: TokenStream) -> TokenStream {
+        let mut out: Vec<TokenTree> = Vec::new();
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(g) => {
+                    let mut group = Group::new(g.delimiter(), self.in_cmd(g.stream()));
+                    group.set_span(g.span());
+                    out.push(TokenTree::Group(group));
+                }
+                TokenTree::Ident(name)
+                    if !ends_in_path_separator(&out) && self.defines_type(&name.to_string()) =>
+                {
+                    out.extend(quote!(crate::cmd::));
+                    out.push(TokenTree::Ident(name));
+                }
+                other => out.push(other),
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Whether the command generates an enum or block struct of this name.
+    fn defines_type(&self, name: &str) -> bool {
+        self.l.types.iter().any(|t| match t {
+            TypeDef::Enum(e) => e.name == name,
+            TypeDef::Struct(s) => s.name == name,
+        })
+    }
+}
+
+/// Whether tokens end in `::`.
+fn ends_in_path_separator(tokens: &[TokenTree]) -> bool {
+    matches!(
+        tokens,
+        [.., TokenTree::Punct(a), TokenTree::Punct(b)] if a.as_char() == ':' && b.as_char() == ':'
+    )
 }
 
 /// The parameters of a generated constructor (`name: Type` pairs) and their names, read back

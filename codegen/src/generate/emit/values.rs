@@ -1,9 +1,9 @@
 //! The types members are stored as and accepted as, and the conversions between them.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{field_init, ident, Emitter};
+use super::{field_init, ident, local, Emitter};
 use crate::generate::layout::{EnumLayout, Member, Payload, Repr};
 use crate::generate::model::Scalar;
 
@@ -87,11 +87,7 @@ impl Emitter<'_> {
             Repr::Num(s) => scalar_conv(*s, input),
             Repr::Tuple(_) if is_identity(r) => input,
             Repr::Tuple(ms) if ms.len() > 1 => {
-                let names: Vec<Ident> = (0..ms.len()).map(|i| format_ident!("a{}", i)).collect();
-                let convs = ms
-                    .iter()
-                    .zip(&names)
-                    .map(|(m, n)| self.conv(&m.repr, quote!(#n)));
+                let (names, convs) = self.tuple_conv(ms);
                 quote!({ let (#(#names),*) = #input; (#(#convs),*) })
             }
             Repr::Tuple(ms) if ms.len() == 1 => self.conv(&ms[0].repr, input),
@@ -102,14 +98,30 @@ impl Emitter<'_> {
         }
     }
 
+    /// Collects an iterator of accepted values into the stored list.
     pub(super) fn collect(&self, item: &Repr, input: TokenStream) -> TokenStream {
-        let x = format_ident!("item");
-        let each = self.conv(item, quote!(#x));
-        if is_identity(item) {
-            quote!(#input.into_iter().collect())
-        } else {
-            quote!(#input.into_iter().map(|#x| #each).collect())
+        match item {
+            _ if is_identity(item) => quote!(#input.into_iter().collect()),
+            Repr::Tuple(ms) if ms.len() > 1 => {
+                let (names, convs) = self.tuple_conv(ms);
+                quote!(#input.into_iter().map(|(#(#names),*)| (#(#convs),*)).collect())
+            }
+            _ => {
+                let each = self.conv(item, quote!(item));
+                quote!(#input.into_iter().map(|item| #each).collect())
+            }
         }
+    }
+
+    /// The members of a tuple as locals named after them, and each one's conversion.
+    fn tuple_conv(&self, ms: &[Member]) -> (Vec<Ident>, Vec<TokenStream>) {
+        let names: Vec<Ident> = ms.iter().map(|m| local(&m.name)).collect();
+        let convs = ms
+            .iter()
+            .zip(&names)
+            .map(|(m, n)| self.conv(&m.repr, quote!(#n)))
+            .collect();
+        (names, convs)
     }
 
     /// The parameters and value of `enum_path::Variant` choosing `variant` of `e`: nothing for a

@@ -1,10 +1,10 @@
 //! `ToArgs` bodies: writing a command's or block's arguments in wire order.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::values::is_float;
-use super::{token, Bind, Binds, Emitter};
+use super::{local, token, Bind, Binds, Emitter};
 use crate::generate::layout::Repr;
 use crate::generate::model::{Kind, Node};
 
@@ -49,13 +49,13 @@ impl Emitter<'_> {
                 quote!(if #flag { #tok })
             }
             Repr::Opt(inner) => {
-                let v = format_ident!("v{}", node.id);
+                let v = local(&node.ident);
                 let r = bind.reference();
                 let value = self.write_value(node, inner, &Bind::Local(v.clone()));
                 quote!(if let Some(#v) = #r { #tok #value })
             }
             Repr::Many(inner) => {
-                let item = format_ident!("i{}", node.id);
+                let item = local(&node.ident);
                 let list = bind.place();
                 let value = self.write_value(node, inner, &Bind::Local(item.clone()));
                 let (once, each) = if node.multiple_token {
@@ -72,19 +72,24 @@ impl Emitter<'_> {
             }
             Repr::Zip(ms) => {
                 let list = bind.place();
+                // One pass over the list per member, binding that member by name.
                 let loops = ms.iter().enumerate().map(|(k, m)| {
-                    let index = syn::Index::from(k);
-                    let item = format_ident!("item");
-                    let value = match ms.len() {
+                    let item = local(&m.name);
+                    let pattern = match ms.len() {
                         1 => quote!(#item),
-                        _ => quote!(#item.#index),
+                        _ => {
+                            let slots =
+                                (0..ms.len())
+                                    .map(|j| if j == k { quote!(#item) } else { quote!(_) });
+                            quote!((#(#slots),*))
+                        }
                     };
                     let write = match &m.repr {
-                        Repr::Num(s) if is_float(*s) => quote!(out.float(#value);),
-                        Repr::Num(_) => quote!(out.int(#value);),
-                        _ => quote!(#value.write_args(out);),
+                        Repr::Num(s) if is_float(*s) => quote!(out.float(*#item);),
+                        Repr::Num(_) => quote!(out.int(*#item);),
+                        _ => quote!(#item.write_args(out);),
                     };
-                    quote!(for #item in #list.iter() { #write })
+                    quote!(for #pattern in #list.iter() { #write })
                 });
                 quote!(#tok #(#loops)*)
             }
@@ -115,8 +120,7 @@ impl Emitter<'_> {
                         binds.insert(one.node, (bind.clone(), one.repr.clone()));
                     }
                     many => {
-                        let names: Vec<Ident> =
-                            many.iter().map(|m| format_ident!("m{}", m.node)).collect();
+                        let names: Vec<Ident> = many.iter().map(|m| local(&m.name)).collect();
                         let r = bind.reference();
                         out.extend(quote!(let (#(#names),*) = #r;));
                         for (m, n) in many.iter().zip(names) {

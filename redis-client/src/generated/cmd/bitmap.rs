@@ -2,23 +2,13 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `bitmap` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
-
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static BITCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -31,8 +21,8 @@ pub enum BitcountUnit {
     Bit,
 }
 
-impl crate::ToArgs for BitcountUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitcountUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Byte => {
                 out.arg(b"BYTE");
@@ -80,11 +70,11 @@ impl BitcountEndUnit {
     }
 }
 
-impl crate::ToArgs for BitcountEndUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitcountEndUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.end);
-        if let Some(v5) = &self.unit {
-            v5.write_args(out);
+        if let Some(unit) = &self.unit {
+            unit.write_args(out);
         }
     }
 }
@@ -116,11 +106,11 @@ impl BitcountRange {
     }
 }
 
-impl crate::ToArgs for BitcountRange {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitcountRange {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.start);
-        if let Some(v3) = &self.end_unit {
-            v3.write_args(out);
+        if let Some(end_unit) = &self.end_unit {
+            end_unit.write_args(out);
         }
     }
 }
@@ -145,7 +135,7 @@ pub struct Bitcount<K> {
     range: Option<BitcountRange>,
 }
 
-impl<K: crate::ToArgs> Bitcount<K> {
+impl<K: ToArgs> Bitcount<K> {
     /// The command with its required arguments: `BITCOUNT key`.
     pub fn new(key: K) -> Self {
         Bitcount { key, range: None }
@@ -160,22 +150,20 @@ impl<K> Bitcount<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bitcount<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bitcount<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BITCOUNT");
         self.key.write_args(out);
-        if let Some(v1) = &self.range {
-            v1.write_args(out);
+        if let Some(range) = &self.range {
+            range.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bitcount<K> {
+impl<K: ToArgs> Command for Bitcount<K> {
     type Output = i64;
     const NAME: &'static str = "BITCOUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BITCOUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::BITCOUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITCOUNT_REPLY
@@ -195,8 +183,8 @@ pub enum BitfieldOverflow {
     Fail,
 }
 
-impl crate::ToArgs for BitfieldOverflow {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitfieldOverflow {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Wrap => {
                 out.arg(b"WRAP");
@@ -217,7 +205,7 @@ pub enum BitfieldWriteOperation {
     /// `SET encoding offset value`
     Set {
         /// `encoding`
-        encoding: crate::command::Arg,
+        encoding: Arg,
         /// `offset`
         offset: i64,
         /// `value`
@@ -226,7 +214,7 @@ pub enum BitfieldWriteOperation {
     /// `INCRBY encoding offset increment`
     Incrby {
         /// `encoding`
-        encoding: crate::command::Arg,
+        encoding: Arg,
         /// `offset`
         offset: i64,
         /// `increment`
@@ -236,26 +224,26 @@ pub enum BitfieldWriteOperation {
 
 impl BitfieldWriteOperation {
     /// [`BitfieldWriteOperation::Set`] from its members.
-    pub fn set(encoding: impl crate::ToArgs, offset: i64, value: i64) -> Self {
+    pub fn set(encoding: impl ToArgs, offset: i64, value: i64) -> Self {
         Self::Set {
-            encoding: crate::command::Arg::new(encoding),
+            encoding: Arg::new(encoding),
             offset,
             value,
         }
     }
 
     /// [`BitfieldWriteOperation::Incrby`] from its members.
-    pub fn incrby(encoding: impl crate::ToArgs, offset: i64, increment: i64) -> Self {
+    pub fn incrby(encoding: impl ToArgs, offset: i64, increment: i64) -> Self {
         Self::Incrby {
-            encoding: crate::command::Arg::new(encoding),
+            encoding: Arg::new(encoding),
             offset,
             increment,
         }
     }
 }
 
-impl crate::ToArgs for BitfieldWriteOperation {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitfieldWriteOperation {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Set {
                 encoding,
@@ -308,11 +296,11 @@ impl BitfieldWrite {
     }
 }
 
-impl crate::ToArgs for BitfieldWrite {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
-        if let Some(v6) = &self.overflow {
+impl ToArgs for BitfieldWrite {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
+        if let Some(overflow) = &self.overflow {
             out.arg(b"OVERFLOW");
-            v6.write_args(out);
+            overflow.write_args(out);
         }
         self.write_operation.write_args(out);
     }
@@ -324,7 +312,7 @@ pub enum BitfieldOperation {
     /// `GET encoding offset`
     Get {
         /// `encoding`
-        encoding: crate::command::Arg,
+        encoding: Arg,
         /// `offset`
         offset: i64,
     },
@@ -334,9 +322,9 @@ pub enum BitfieldOperation {
 
 impl BitfieldOperation {
     /// [`BitfieldOperation::Get`] from its members.
-    pub fn get(encoding: impl crate::ToArgs, offset: i64) -> Self {
+    pub fn get(encoding: impl ToArgs, offset: i64) -> Self {
         Self::Get {
-            encoding: crate::command::Arg::new(encoding),
+            encoding: Arg::new(encoding),
             offset,
         }
     }
@@ -347,16 +335,16 @@ impl BitfieldOperation {
     }
 }
 
-impl crate::ToArgs for BitfieldOperation {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitfieldOperation {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Get { encoding, offset } => {
                 out.arg(b"GET");
                 encoding.write_args(out);
                 out.int(*offset);
             }
-            Self::Write(x) => {
-                x.write_args(out);
+            Self::Write(write) => {
+                write.write_args(out);
             }
         }
     }
@@ -378,7 +366,7 @@ pub struct Bitfield<K> {
     operation: Vec<BitfieldOperation>,
 }
 
-impl<K: crate::ToArgs> Bitfield<K> {
+impl<K: ToArgs> Bitfield<K> {
     /// The command with its required arguments: `BITFIELD key`.
     pub fn new(key: K) -> Self {
         Bitfield {
@@ -396,9 +384,9 @@ impl<K> Bitfield<K> {
     }
 
     /// Adds `GET encoding offset` to `operation`.
-    pub fn get(mut self, encoding: impl crate::ToArgs, offset: i64) -> Self {
+    pub fn get(mut self, encoding: impl ToArgs, offset: i64) -> Self {
         self.operation.push(BitfieldOperation::Get {
-            encoding: crate::command::Arg::new(encoding),
+            encoding: Arg::new(encoding),
             offset,
         });
         self
@@ -411,22 +399,20 @@ impl<K> Bitfield<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bitfield<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bitfield<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BITFIELD");
         self.key.write_args(out);
-        for i1 in self.operation.iter() {
-            i1.write_args(out);
+        for operation in self.operation.iter() {
+            operation.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bitfield<K> {
+impl<K: ToArgs> Command for Bitfield<K> {
     type Output = Vec<Option<i64>>;
     const NAME: &'static str = "BITFIELD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BITFIELD);
+    const META: Option<&'static CommandMeta> = Some(&meta::BITFIELD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITFIELD_REPLY
@@ -448,10 +434,10 @@ static BITFIELD_RO_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 #[derive(Clone, Debug)]
 pub struct BitfieldRo<K> {
     key: K,
-    get: Vec<(crate::command::Arg, i64)>,
+    get: Vec<(Arg, i64)>,
 }
 
-impl<K: crate::ToArgs> BitfieldRo<K> {
+impl<K: ToArgs> BitfieldRo<K> {
     /// The command with its required arguments: `BITFIELD_RO key`.
     pub fn new(key: K) -> Self {
         BitfieldRo {
@@ -463,37 +449,32 @@ impl<K: crate::ToArgs> BitfieldRo<K> {
 
 impl<K> BitfieldRo<K> {
     /// Sets `[GET encoding offset [GET encoding offset ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn get(mut self, get: impl IntoIterator<Item = (impl crate::ToArgs, i64)>) -> Self {
+    pub fn get(mut self, get: impl IntoIterator<Item = (impl ToArgs, i64)>) -> Self {
         self.get = get
             .into_iter()
-            .map(|item| {
-                let (a0, a1) = item;
-                (crate::command::Arg::new(a0), a1)
-            })
+            .map(|(encoding, offset)| (Arg::new(encoding), offset))
             .collect();
         self
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for BitfieldRo<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for BitfieldRo<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BITFIELD_RO");
         self.key.write_args(out);
-        for i1 in self.get.iter() {
+        for get in self.get.iter() {
             out.arg(b"GET");
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            out.int(*m3);
+            let (encoding, offset) = get;
+            encoding.write_args(out);
+            out.int(*offset);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for BitfieldRo<K> {
+impl<K: ToArgs> Command for BitfieldRo<K> {
     type Output = Vec<i64>;
     const NAME: &'static str = "BITFIELD_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BITFIELD_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::BITFIELD_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITFIELD_RO_REPLY
@@ -515,8 +496,8 @@ pub enum BitopOperation {
     Not,
 }
 
-impl crate::ToArgs for BitopOperation {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitopOperation {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::And => {
                 out.arg(b"AND");
@@ -551,7 +532,7 @@ pub struct Bitop<D, K> {
     key: Vec<K>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Bitop<D, K> {
+impl<D: ToArgs, K: ToArgs> Bitop<D, K> {
     /// The command with its required arguments: `BITOP <AND | OR | XOR | NOT> destkey key [key ...]`.
     pub fn new(operation: BitopOperation, destkey: D, key: impl IntoIterator<Item = K>) -> Self {
         Bitop {
@@ -564,37 +545,35 @@ impl<D: crate::ToArgs, K: crate::ToArgs> Bitop<D, K> {
 
 impl<D, K> Bitop<D, K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BITOP", "key"));
+            return Err(empty_argument("BITOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Bitop<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Bitop<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BITOP");
         self.operation.write_args(out);
         self.destkey.write_args(out);
-        for i6 in self.key.iter() {
-            i6.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Bitop<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Bitop<D, K> {
     type Output = i64;
     const NAME: &'static str = "BITOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BITOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::BITOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -610,8 +589,8 @@ pub enum BitposUnit {
     Bit,
 }
 
-impl crate::ToArgs for BitposUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitposUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Byte => {
                 out.arg(b"BYTE");
@@ -659,11 +638,11 @@ impl BitposEndUnit {
     }
 }
 
-impl crate::ToArgs for BitposEndUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitposEndUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.end);
-        if let Some(v6) = &self.unit {
-            v6.write_args(out);
+        if let Some(unit) = &self.unit {
+            unit.write_args(out);
         }
     }
 }
@@ -695,11 +674,11 @@ impl BitposRange {
     }
 }
 
-impl crate::ToArgs for BitposRange {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BitposRange {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.start);
-        if let Some(v4) = &self.end_unit {
-            v4.write_args(out);
+        if let Some(end_unit) = &self.end_unit {
+            end_unit.write_args(out);
         }
     }
 }
@@ -724,7 +703,7 @@ pub struct Bitpos<K> {
     range: Option<BitposRange>,
 }
 
-impl<K: crate::ToArgs> Bitpos<K> {
+impl<K: ToArgs> Bitpos<K> {
     /// The command with its required arguments: `BITPOS key bit`.
     pub fn new(key: K, bit: i64) -> Self {
         Bitpos {
@@ -743,23 +722,21 @@ impl<K> Bitpos<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bitpos<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bitpos<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BITPOS");
         self.key.write_args(out);
         out.int(self.bit);
-        if let Some(v2) = &self.range {
-            v2.write_args(out);
+        if let Some(range) = &self.range {
+            range.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bitpos<K> {
+impl<K: ToArgs> Command for Bitpos<K> {
     type Output = i64;
     const NAME: &'static str = "BITPOS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BITPOS);
+    const META: Option<&'static CommandMeta> = Some(&meta::BITPOS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BITPOS_REPLY
@@ -784,27 +761,25 @@ pub struct Getbit<K> {
     offset: i64,
 }
 
-impl<K: crate::ToArgs> Getbit<K> {
+impl<K: ToArgs> Getbit<K> {
     /// The command with its required arguments: `GETBIT key offset`.
     pub fn new(key: K, offset: i64) -> Self {
         Getbit { key, offset }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Getbit<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Getbit<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GETBIT");
         self.key.write_args(out);
         out.int(self.offset);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Getbit<K> {
+impl<K: ToArgs> Command for Getbit<K> {
     type Output = bool;
     const NAME: &'static str = "GETBIT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GETBIT);
+    const META: Option<&'static CommandMeta> = Some(&meta::GETBIT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETBIT_REPLY
@@ -830,15 +805,15 @@ pub struct Setbit<K> {
     value: i64,
 }
 
-impl<K: crate::ToArgs> Setbit<K> {
+impl<K: ToArgs> Setbit<K> {
     /// The command with its required arguments: `SETBIT key offset value`.
     pub fn new(key: K, offset: i64, value: i64) -> Self {
         Setbit { key, offset, value }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Setbit<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Setbit<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SETBIT");
         self.key.write_args(out);
         out.int(self.offset);
@@ -846,12 +821,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Setbit<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Setbit<K> {
+impl<K: ToArgs> Command for Setbit<K> {
     type Output = bool;
     const NAME: &'static str = "SETBIT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SETBIT);
+    const META: Option<&'static CommandMeta> = Some(&meta::SETBIT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETBIT_REPLY

@@ -2,23 +2,17 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `cluster` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static ASKING_REPLY: ReplyShape = ReplyShape::Ok;
 
@@ -42,18 +36,16 @@ impl Asking {
     }
 }
 
-impl crate::ToArgs for Asking {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Asking {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ASKING");
     }
 }
 
-impl crate::command::Command for Asking {
+impl Command for Asking {
     type Output = ();
     const NAME: &'static str = "ASKING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ASKING);
+    const META: Option<&'static CommandMeta> = Some(&meta::ASKING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ASKING_REPLY
@@ -90,36 +82,34 @@ impl ClusterAddslots {
 
 impl ClusterAddslots {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.slot.is_empty() {
-            return Err(crate::command::empty_argument("CLUSTER ADDSLOTS", "slot"));
+            return Err(empty_argument("CLUSTER ADDSLOTS", "slot"));
         }
         Ok(())
     }
 }
 
-impl crate::ToArgs for ClusterAddslots {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterAddslots {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"ADDSLOTS");
-        for i0 in self.slot.iter() {
-            out.int(*i0);
+        for slot in self.slot.iter() {
+            out.int(*slot);
         }
     }
 }
 
-impl crate::command::Command for ClusterAddslots {
+impl Command for ClusterAddslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER ADDSLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_ADDSLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_ADDSLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_ADDSLOTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -152,41 +142,36 @@ impl ClusterAddslotsrange {
 
 impl ClusterAddslotsrange {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.range.is_empty() {
-            return Err(crate::command::empty_argument(
-                "CLUSTER ADDSLOTSRANGE",
-                "range",
-            ));
+            return Err(empty_argument("CLUSTER ADDSLOTSRANGE", "range"));
         }
         Ok(())
     }
 }
 
-impl crate::ToArgs for ClusterAddslotsrange {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterAddslotsrange {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"ADDSLOTSRANGE");
-        for i0 in self.range.iter() {
-            let (m1, m2) = i0;
-            out.int(*m1);
-            out.int(*m2);
+        for range in self.range.iter() {
+            let (start_slot, end_slot) = range;
+            out.int(*start_slot);
+            out.int(*end_slot);
         }
     }
 }
 
-impl crate::command::Command for ClusterAddslotsrange {
+impl Command for ClusterAddslotsrange {
     type Output = ();
     const NAME: &'static str = "CLUSTER ADDSLOTSRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_ADDSLOTSRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_ADDSLOTSRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_ADDSLOTSRANGE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -213,19 +198,17 @@ impl ClusterBumpepoch {
     }
 }
 
-impl crate::ToArgs for ClusterBumpepoch {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterBumpepoch {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"BUMPEPOCH");
     }
 }
 
-impl crate::command::Command for ClusterBumpepoch {
+impl Command for ClusterBumpepoch {
     type Output = String;
     const NAME: &'static str = "CLUSTER BUMPEPOCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_BUMPEPOCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_BUMPEPOCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_BUMPEPOCH_REPLY
@@ -254,19 +237,17 @@ impl ClusterCancelslotmigrations {
     }
 }
 
-impl crate::ToArgs for ClusterCancelslotmigrations {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterCancelslotmigrations {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"CANCELSLOTMIGRATIONS");
     }
 }
 
-impl crate::command::Command for ClusterCancelslotmigrations {
+impl Command for ClusterCancelslotmigrations {
     type Output = ();
     const NAME: &'static str = "CLUSTER CANCELSLOTMIGRATIONS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_CANCELSLOTMIGRATIONS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_CANCELSLOTMIGRATIONS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_CANCELSLOTMIGRATIONS_REPLY
@@ -293,27 +274,25 @@ pub struct ClusterCountFailureReports<N> {
     node_id: N,
 }
 
-impl<N: crate::ToArgs> ClusterCountFailureReports<N> {
+impl<N: ToArgs> ClusterCountFailureReports<N> {
     /// The command with its required arguments: `CLUSTER COUNT-FAILURE-REPORTS node-id`.
     pub fn new(node_id: N) -> Self {
         ClusterCountFailureReports { node_id }
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ClusterCountFailureReports<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ClusterCountFailureReports<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"COUNT-FAILURE-REPORTS");
         self.node_id.write_args(out);
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ClusterCountFailureReports<N> {
+impl<N: ToArgs> Command for ClusterCountFailureReports<N> {
     type Output = i64;
     const NAME: &'static str = "CLUSTER COUNT-FAILURE-REPORTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_COUNT_FAILURE_REPORTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_COUNT_FAILURE_REPORTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_COUNT_FAILURE_REPORTS_REPLY
@@ -344,20 +323,18 @@ impl ClusterCountkeysinslot {
     }
 }
 
-impl crate::ToArgs for ClusterCountkeysinslot {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterCountkeysinslot {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"COUNTKEYSINSLOT");
         out.int(self.slot);
     }
 }
 
-impl crate::command::Command for ClusterCountkeysinslot {
+impl Command for ClusterCountkeysinslot {
     type Output = i64;
     const NAME: &'static str = "CLUSTER COUNTKEYSINSLOT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_COUNTKEYSINSLOT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_COUNTKEYSINSLOT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_COUNTKEYSINSLOT_REPLY
@@ -392,36 +369,34 @@ impl ClusterDelslots {
 
 impl ClusterDelslots {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.slot.is_empty() {
-            return Err(crate::command::empty_argument("CLUSTER DELSLOTS", "slot"));
+            return Err(empty_argument("CLUSTER DELSLOTS", "slot"));
         }
         Ok(())
     }
 }
 
-impl crate::ToArgs for ClusterDelslots {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterDelslots {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"DELSLOTS");
-        for i0 in self.slot.iter() {
-            out.int(*i0);
+        for slot in self.slot.iter() {
+            out.int(*slot);
         }
     }
 }
 
-impl crate::command::Command for ClusterDelslots {
+impl Command for ClusterDelslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER DELSLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_DELSLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_DELSLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_DELSLOTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -454,41 +429,36 @@ impl ClusterDelslotsrange {
 
 impl ClusterDelslotsrange {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.range.is_empty() {
-            return Err(crate::command::empty_argument(
-                "CLUSTER DELSLOTSRANGE",
-                "range",
-            ));
+            return Err(empty_argument("CLUSTER DELSLOTSRANGE", "range"));
         }
         Ok(())
     }
 }
 
-impl crate::ToArgs for ClusterDelslotsrange {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterDelslotsrange {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"DELSLOTSRANGE");
-        for i0 in self.range.iter() {
-            let (m1, m2) = i0;
-            out.int(*m1);
-            out.int(*m2);
+        for range in self.range.iter() {
+            let (start_slot, end_slot) = range;
+            out.int(*start_slot);
+            out.int(*end_slot);
         }
     }
 }
 
-impl crate::command::Command for ClusterDelslotsrange {
+impl Command for ClusterDelslotsrange {
     type Output = ();
     const NAME: &'static str = "CLUSTER DELSLOTSRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_DELSLOTSRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_DELSLOTSRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_DELSLOTSRANGE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -504,8 +474,8 @@ pub enum ClusterFailoverOptions {
     Takeover,
 }
 
-impl crate::ToArgs for ClusterFailoverOptions {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterFailoverOptions {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Force => {
                 out.arg(b"FORCE");
@@ -559,22 +529,20 @@ impl ClusterFailover {
     }
 }
 
-impl crate::ToArgs for ClusterFailover {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterFailover {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"FAILOVER");
-        if let Some(v0) = &self.options {
-            v0.write_args(out);
+        if let Some(options) = &self.options {
+            options.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClusterFailover {
+impl Command for ClusterFailover {
     type Output = ();
     const NAME: &'static str = "CLUSTER FAILOVER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_FAILOVER);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_FAILOVER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FAILOVER_REPLY
@@ -592,8 +560,8 @@ pub enum ClusterFlushslotFlushType {
     Sync,
 }
 
-impl crate::ToArgs for ClusterFlushslotFlushType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterFlushslotFlushType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Async => {
                 out.arg(b"ASYNC");
@@ -651,23 +619,21 @@ impl ClusterFlushslot {
     }
 }
 
-impl crate::ToArgs for ClusterFlushslot {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterFlushslot {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"FLUSHSLOT");
         out.int(self.slot);
-        if let Some(v1) = &self.flush_type {
-            v1.write_args(out);
+        if let Some(flush_type) = &self.flush_type {
+            flush_type.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClusterFlushslot {
+impl Command for ClusterFlushslot {
     type Output = ();
     const NAME: &'static str = "CLUSTER FLUSHSLOT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_FLUSHSLOT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_FLUSHSLOT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FLUSHSLOT_REPLY
@@ -696,19 +662,17 @@ impl ClusterFlushslots {
     }
 }
 
-impl crate::ToArgs for ClusterFlushslots {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterFlushslots {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"FLUSHSLOTS");
     }
 }
 
-impl crate::command::Command for ClusterFlushslots {
+impl Command for ClusterFlushslots {
     type Output = ();
     const NAME: &'static str = "CLUSTER FLUSHSLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_FLUSHSLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_FLUSHSLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FLUSHSLOTS_REPLY
@@ -732,27 +696,25 @@ pub struct ClusterForget<N> {
     node_id: N,
 }
 
-impl<N: crate::ToArgs> ClusterForget<N> {
+impl<N: ToArgs> ClusterForget<N> {
     /// The command with its required arguments: `CLUSTER FORGET node-id`.
     pub fn new(node_id: N) -> Self {
         ClusterForget { node_id }
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ClusterForget<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ClusterForget<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"FORGET");
         self.node_id.write_args(out);
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ClusterForget<N> {
+impl<N: ToArgs> Command for ClusterForget<N> {
     type Output = ();
     const NAME: &'static str = "CLUSTER FORGET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_FORGET);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_FORGET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_FORGET_REPLY
@@ -784,8 +746,8 @@ impl ClusterGetkeysinslot {
     }
 }
 
-impl crate::ToArgs for ClusterGetkeysinslot {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterGetkeysinslot {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"GETKEYSINSLOT");
         out.int(self.slot);
@@ -793,12 +755,10 @@ impl crate::ToArgs for ClusterGetkeysinslot {
     }
 }
 
-impl crate::command::Command for ClusterGetkeysinslot {
-    type Output = Vec<bytes::Bytes>;
+impl Command for ClusterGetkeysinslot {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "CLUSTER GETKEYSINSLOT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_GETKEYSINSLOT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_GETKEYSINSLOT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_GETKEYSINSLOT_REPLY
@@ -828,19 +788,17 @@ impl ClusterGetslotmigrations {
     }
 }
 
-impl crate::ToArgs for ClusterGetslotmigrations {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterGetslotmigrations {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"GETSLOTMIGRATIONS");
     }
 }
 
-impl crate::command::Command for ClusterGetslotmigrations {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl Command for ClusterGetslotmigrations {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "CLUSTER GETSLOTMIGRATIONS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_GETSLOTMIGRATIONS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_GETSLOTMIGRATIONS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_GETSLOTMIGRATIONS_REPLY
@@ -869,19 +827,17 @@ impl ClusterHelp {
     }
 }
 
-impl crate::ToArgs for ClusterHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for ClusterHelp {
+impl Command for ClusterHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_HELP_REPLY
@@ -910,19 +866,17 @@ impl ClusterInfo {
     }
 }
 
-impl crate::ToArgs for ClusterInfo {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterInfo {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"INFO");
     }
 }
 
-impl crate::command::Command for ClusterInfo {
+impl Command for ClusterInfo {
     type Output = String;
     const NAME: &'static str = "CLUSTER INFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_INFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_INFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_INFO_REPLY
@@ -946,27 +900,25 @@ pub struct ClusterKeyslot<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> ClusterKeyslot<K> {
+impl<K: ToArgs> ClusterKeyslot<K> {
     /// The command with its required arguments: `CLUSTER KEYSLOT key`.
     pub fn new(key: K) -> Self {
         ClusterKeyslot { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for ClusterKeyslot<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for ClusterKeyslot<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"KEYSLOT");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for ClusterKeyslot<K> {
+impl<K: ToArgs> Command for ClusterKeyslot<K> {
     type Output = i64;
     const NAME: &'static str = "CLUSTER KEYSLOT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_KEYSLOT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_KEYSLOT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_KEYSLOT_REPLY
@@ -996,19 +948,17 @@ impl ClusterLinks {
     }
 }
 
-impl crate::ToArgs for ClusterLinks {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterLinks {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"LINKS");
     }
 }
 
-impl crate::command::Command for ClusterLinks {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl Command for ClusterLinks {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "CLUSTER LINKS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_LINKS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_LINKS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_LINKS_REPLY
@@ -1037,7 +987,7 @@ pub struct ClusterMeet<I> {
     cluster_bus_port: Option<i64>,
 }
 
-impl<I: crate::ToArgs> ClusterMeet<I> {
+impl<I: ToArgs> ClusterMeet<I> {
     /// The command with its required arguments: `CLUSTER MEET ip port`.
     pub fn new(ip: I, port: i64) -> Self {
         ClusterMeet {
@@ -1056,24 +1006,22 @@ impl<I> ClusterMeet<I> {
     }
 }
 
-impl<I: crate::ToArgs> crate::ToArgs for ClusterMeet<I> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<I: ToArgs> ToArgs for ClusterMeet<I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"MEET");
         self.ip.write_args(out);
         out.int(self.port);
-        if let Some(v2) = &self.cluster_bus_port {
-            out.int(*v2);
+        if let Some(cluster_bus_port) = &self.cluster_bus_port {
+            out.int(*cluster_bus_port);
         }
     }
 }
 
-impl<I: crate::ToArgs> crate::command::Command for ClusterMeet<I> {
+impl<I: ToArgs> Command for ClusterMeet<I> {
     type Output = ();
     const NAME: &'static str = "CLUSTER MEET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_MEET);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_MEET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MEET_REPLY
@@ -1097,7 +1045,7 @@ pub struct ClusterMigrateslots<N> {
     migration_group: Vec<(Vec<(i64, i64)>, N)>,
 }
 
-impl<N: crate::ToArgs> ClusterMigrateslots<N> {
+impl<N: ToArgs> ClusterMigrateslots<N> {
     /// The command with its required arguments: `CLUSTER MIGRATESLOTS SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id [SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id ...]`.
     pub fn new(
         migration_group: impl IntoIterator<Item = (impl IntoIterator<Item = (i64, i64)>, N)>,
@@ -1105,10 +1053,7 @@ impl<N: crate::ToArgs> ClusterMigrateslots<N> {
         ClusterMigrateslots {
             migration_group: migration_group
                 .into_iter()
-                .map(|item| {
-                    let (a0, a1) = item;
-                    (a0.into_iter().collect(), a1)
-                })
+                .map(|(range, node_id)| (range.into_iter().collect(), node_id))
                 .collect(),
         }
     }
@@ -1116,17 +1061,14 @@ impl<N: crate::ToArgs> ClusterMigrateslots<N> {
 
 impl<N> ClusterMigrateslots<N> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.migration_group.is_empty() {
-            return Err(crate::command::empty_argument(
-                "CLUSTER MIGRATESLOTS",
-                "migration-group",
-            ));
+            return Err(empty_argument("CLUSTER MIGRATESLOTS", "migration-group"));
         }
-        for i0 in self.migration_group.iter() {
-            let (m2, _) = i0;
-            if m2.is_empty() {
-                return Err(crate::command::empty_argument(
+        for migration_group in self.migration_group.iter() {
+            let (range, _) = migration_group;
+            if range.is_empty() {
+                return Err(empty_argument(
                     "CLUSTER MIGRATESLOTS",
                     "migration-group.range",
                 ));
@@ -1136,36 +1078,34 @@ impl<N> ClusterMigrateslots<N> {
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ClusterMigrateslots<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ClusterMigrateslots<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"MIGRATESLOTS");
-        for i0 in self.migration_group.iter() {
-            let (m2, m6) = i0;
+        for migration_group in self.migration_group.iter() {
+            let (range, node_id) = migration_group;
             out.arg(b"SLOTSRANGE");
-            for i2 in m2.iter() {
-                let (m3, m4) = i2;
-                out.int(*m3);
-                out.int(*m4);
+            for range in range.iter() {
+                let (start_slot, end_slot) = range;
+                out.int(*start_slot);
+                out.int(*end_slot);
             }
             out.arg(b"NODE");
-            m6.write_args(out);
+            node_id.write_args(out);
         }
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ClusterMigrateslots<N> {
+impl<N: ToArgs> Command for ClusterMigrateslots<N> {
     type Output = ();
     const NAME: &'static str = "CLUSTER MIGRATESLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_MIGRATESLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_MIGRATESLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MIGRATESLOTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1192,19 +1132,17 @@ impl ClusterMyid {
     }
 }
 
-impl crate::ToArgs for ClusterMyid {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterMyid {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"MYID");
     }
 }
 
-impl crate::command::Command for ClusterMyid {
+impl Command for ClusterMyid {
     type Output = String;
     const NAME: &'static str = "CLUSTER MYID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_MYID);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_MYID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MYID_REPLY
@@ -1233,19 +1171,17 @@ impl ClusterMyshardid {
     }
 }
 
-impl crate::ToArgs for ClusterMyshardid {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterMyshardid {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"MYSHARDID");
     }
 }
 
-impl crate::command::Command for ClusterMyshardid {
+impl Command for ClusterMyshardid {
     type Output = String;
     const NAME: &'static str = "CLUSTER MYSHARDID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_MYSHARDID);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_MYSHARDID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_MYSHARDID_REPLY
@@ -1274,19 +1210,17 @@ impl ClusterNodes {
     }
 }
 
-impl crate::ToArgs for ClusterNodes {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterNodes {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"NODES");
     }
 }
 
-impl crate::command::Command for ClusterNodes {
+impl Command for ClusterNodes {
     type Output = String;
     const NAME: &'static str = "CLUSTER NODES";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_NODES);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_NODES);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_NODES_REPLY
@@ -1310,27 +1244,25 @@ pub struct ClusterReplicas<N> {
     node_id: N,
 }
 
-impl<N: crate::ToArgs> ClusterReplicas<N> {
+impl<N: ToArgs> ClusterReplicas<N> {
     /// The command with its required arguments: `CLUSTER REPLICAS node-id`.
     pub fn new(node_id: N) -> Self {
         ClusterReplicas { node_id }
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ClusterReplicas<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ClusterReplicas<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"REPLICAS");
         self.node_id.write_args(out);
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ClusterReplicas<N> {
+impl<N: ToArgs> Command for ClusterReplicas<N> {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER REPLICAS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_REPLICAS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_REPLICAS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_REPLICAS_REPLY
@@ -1343,23 +1275,23 @@ static CLUSTER_REPLICATE_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterReplicateArgs {
     /// `node-id`
-    NodeId(crate::command::Arg),
+    NodeId(Arg),
     /// `NO ONE` (since 9.0.0)
     NoOne,
 }
 
 impl ClusterReplicateArgs {
     /// [`ClusterReplicateArgs::NodeId`] from its value.
-    pub fn node_id(node_id: impl crate::ToArgs) -> Self {
-        Self::NodeId(crate::command::Arg::new(node_id))
+    pub fn node_id(node_id: impl ToArgs) -> Self {
+        Self::NodeId(Arg::new(node_id))
     }
 }
 
-impl crate::ToArgs for ClusterReplicateArgs {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterReplicateArgs {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::NodeId(x) => {
-                x.write_args(out);
+            Self::NodeId(node_id) => {
+                node_id.write_args(out);
             }
             Self::NoOne => {
                 out.arg(b"NO");
@@ -1394,20 +1326,18 @@ impl ClusterReplicate {
     }
 }
 
-impl crate::ToArgs for ClusterReplicate {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterReplicate {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"REPLICATE");
         self.args.write_args(out);
     }
 }
 
-impl crate::command::Command for ClusterReplicate {
+impl Command for ClusterReplicate {
     type Output = ();
     const NAME: &'static str = "CLUSTER REPLICATE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_REPLICATE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_REPLICATE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_REPLICATE_REPLY
@@ -1425,8 +1355,8 @@ pub enum ClusterResetResetType {
     Soft,
 }
 
-impl crate::ToArgs for ClusterResetResetType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterResetResetType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Hard => {
                 out.arg(b"HARD");
@@ -1480,22 +1410,20 @@ impl ClusterReset {
     }
 }
 
-impl crate::ToArgs for ClusterReset {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterReset {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"RESET");
-        if let Some(v0) = &self.reset_type {
-            v0.write_args(out);
+        if let Some(reset_type) = &self.reset_type {
+            reset_type.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClusterReset {
+impl Command for ClusterReset {
     type Output = ();
     const NAME: &'static str = "CLUSTER RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_RESET_REPLY
@@ -1524,19 +1452,17 @@ impl ClusterSaveconfig {
     }
 }
 
-impl crate::ToArgs for ClusterSaveconfig {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSaveconfig {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SAVECONFIG");
     }
 }
 
-impl crate::command::Command for ClusterSaveconfig {
+impl Command for ClusterSaveconfig {
     type Output = ();
     const NAME: &'static str = "CLUSTER SAVECONFIG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SAVECONFIG);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SAVECONFIG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SAVECONFIG_REPLY
@@ -1567,20 +1493,18 @@ impl ClusterSetConfigEpoch {
     }
 }
 
-impl crate::ToArgs for ClusterSetConfigEpoch {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSetConfigEpoch {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SET-CONFIG-EPOCH");
         out.int(self.config_epoch);
     }
 }
 
-impl crate::command::Command for ClusterSetConfigEpoch {
+impl Command for ClusterSetConfigEpoch {
     type Output = ();
     const NAME: &'static str = "CLUSTER SET-CONFIG-EPOCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SET_CONFIG_EPOCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SET_CONFIG_EPOCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SET_CONFIG_EPOCH_REPLY
@@ -1593,46 +1517,46 @@ static CLUSTER_SETSLOT_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterSetslotSubcommand {
     /// `IMPORTING node-id`
-    Importing(crate::command::Arg),
+    Importing(Arg),
     /// `MIGRATING node-id`
-    Migrating(crate::command::Arg),
+    Migrating(Arg),
     /// `NODE node-id`
-    Node(crate::command::Arg),
+    Node(Arg),
     /// `STABLE`
     Stable,
 }
 
 impl ClusterSetslotSubcommand {
     /// [`ClusterSetslotSubcommand::Importing`] from its value.
-    pub fn importing(importing: impl crate::ToArgs) -> Self {
-        Self::Importing(crate::command::Arg::new(importing))
+    pub fn importing(importing: impl ToArgs) -> Self {
+        Self::Importing(Arg::new(importing))
     }
 
     /// [`ClusterSetslotSubcommand::Migrating`] from its value.
-    pub fn migrating(migrating: impl crate::ToArgs) -> Self {
-        Self::Migrating(crate::command::Arg::new(migrating))
+    pub fn migrating(migrating: impl ToArgs) -> Self {
+        Self::Migrating(Arg::new(migrating))
     }
 
     /// [`ClusterSetslotSubcommand::Node`] from its value.
-    pub fn node(node: impl crate::ToArgs) -> Self {
-        Self::Node(crate::command::Arg::new(node))
+    pub fn node(node: impl ToArgs) -> Self {
+        Self::Node(Arg::new(node))
     }
 }
 
-impl crate::ToArgs for ClusterSetslotSubcommand {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSetslotSubcommand {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Importing(x) => {
+            Self::Importing(importing) => {
                 out.arg(b"IMPORTING");
-                x.write_args(out);
+                importing.write_args(out);
             }
-            Self::Migrating(x) => {
+            Self::Migrating(migrating) => {
                 out.arg(b"MIGRATING");
-                x.write_args(out);
+                migrating.write_args(out);
             }
-            Self::Node(x) => {
+            Self::Node(node) => {
                 out.arg(b"NODE");
-                x.write_args(out);
+                node.write_args(out);
             }
             Self::Stable => {
                 out.arg(b"STABLE");
@@ -1680,25 +1604,23 @@ impl ClusterSetslot {
     }
 }
 
-impl crate::ToArgs for ClusterSetslot {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSetslot {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SETSLOT");
         out.int(self.slot);
         self.subcommand.write_args(out);
-        if let Some(v6) = &self.timeout {
+        if let Some(timeout) = &self.timeout {
             out.arg(b"TIMEOUT");
-            out.int(*v6);
+            out.int(*timeout);
         }
     }
 }
 
-impl crate::command::Command for ClusterSetslot {
+impl Command for ClusterSetslot {
     type Output = ();
     const NAME: &'static str = "CLUSTER SETSLOT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SETSLOT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SETSLOT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SETSLOT_REPLY
@@ -1731,19 +1653,17 @@ impl ClusterShards {
     }
 }
 
-impl crate::ToArgs for ClusterShards {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterShards {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SHARDS");
     }
 }
 
-impl crate::command::Command for ClusterShards {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl Command for ClusterShards {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "CLUSTER SHARDS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SHARDS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SHARDS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SHARDS_REPLY
@@ -1770,7 +1690,7 @@ pub struct ClusterSlaves<N> {
     node_id: N,
 }
 
-impl<N: crate::ToArgs> ClusterSlaves<N> {
+impl<N: ToArgs> ClusterSlaves<N> {
     /// The command with its required arguments: `CLUSTER SLAVES node-id`.
     #[deprecated(note = "deprecated since 5.0.0; replaced by CLUSTER REPLICAS")]
     pub fn new(node_id: N) -> Self {
@@ -1778,20 +1698,18 @@ impl<N: crate::ToArgs> ClusterSlaves<N> {
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ClusterSlaves<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ClusterSlaves<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SLAVES");
         self.node_id.write_args(out);
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ClusterSlaves<N> {
+impl<N: ToArgs> Command for ClusterSlaves<N> {
     type Output = Vec<String>;
     const NAME: &'static str = "CLUSTER SLAVES";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SLAVES);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SLAVES);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLAVES_REPLY
@@ -1812,8 +1730,8 @@ pub enum ClusterSlotStatsOrder {
     Desc,
 }
 
-impl crate::ToArgs for ClusterSlotStatsOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSlotStatsOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -1830,16 +1748,16 @@ impl crate::ToArgs for ClusterSlotStatsOrder {
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterSlotStatsOrderby {
-    metric: crate::command::Arg,
+    metric: Arg,
     limit: Option<i64>,
     order: Option<ClusterSlotStatsOrder>,
 }
 
 impl ClusterSlotStatsOrderby {
     /// The block with its required members; optional ones have setters.
-    pub fn new(metric: impl crate::ToArgs) -> Self {
+    pub fn new(metric: impl ToArgs) -> Self {
         ClusterSlotStatsOrderby {
-            metric: crate::command::Arg::new(metric),
+            metric: Arg::new(metric),
             limit: None,
             order: None,
         }
@@ -1872,15 +1790,15 @@ impl ClusterSlotStatsOrderby {
     }
 }
 
-impl crate::ToArgs for ClusterSlotStatsOrderby {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSlotStatsOrderby {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         self.metric.write_args(out);
-        if let Some(v6) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            out.int(*v6);
+            out.int(*limit);
         }
-        if let Some(v7) = &self.order {
-            v7.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
     }
 }
@@ -1914,8 +1832,8 @@ impl ClusterSlotStatsFilter {
     }
 }
 
-impl crate::ToArgs for ClusterSlotStatsFilter {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSlotStatsFilter {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Slotsrange {
                 start_slot,
@@ -1925,9 +1843,9 @@ impl crate::ToArgs for ClusterSlotStatsFilter {
                 out.int(*start_slot);
                 out.int(*end_slot);
             }
-            Self::Orderby(x) => {
+            Self::Orderby(orderby) => {
                 out.arg(b"ORDERBY");
-                x.write_args(out);
+                orderby.write_args(out);
             }
         }
     }
@@ -1955,20 +1873,18 @@ impl ClusterSlotStats {
     }
 }
 
-impl crate::ToArgs for ClusterSlotStats {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSlotStats {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SLOT-STATS");
         self.filter.write_args(out);
     }
 }
 
-impl crate::command::Command for ClusterSlotStats {
-    type Output = Vec<(i64, std::collections::HashMap<String, i64>)>;
+impl Command for ClusterSlotStats {
+    type Output = Vec<(i64, HashMap<String, i64>)>;
     const NAME: &'static str = "CLUSTER SLOT-STATS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SLOT_STATS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SLOT_STATS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLOT_STATS_REPLY
@@ -2013,19 +1929,17 @@ impl ClusterSlots {
     }
 }
 
-impl crate::ToArgs for ClusterSlots {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClusterSlots {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SLOTS");
     }
 }
 
-impl crate::command::Command for ClusterSlots {
-    type Output = Vec<Vec<crate::Value>>;
+impl Command for ClusterSlots {
+    type Output = Vec<Vec<Value>>;
     const NAME: &'static str = "CLUSTER SLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SLOTS_REPLY
@@ -2049,7 +1963,7 @@ pub struct ClusterSyncslots<A> {
     args: Vec<A>,
 }
 
-impl<A: crate::ToArgs> ClusterSyncslots<A> {
+impl<A: ToArgs> ClusterSyncslots<A> {
     /// The command with its required arguments: `CLUSTER SYNCSLOTS argument [argument ...]`.
     pub fn new(args: impl IntoIterator<Item = A>) -> Self {
         ClusterSyncslots {
@@ -2060,36 +1974,34 @@ impl<A: crate::ToArgs> ClusterSyncslots<A> {
 
 impl<A> ClusterSyncslots<A> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.args.is_empty() {
-            return Err(crate::command::empty_argument("CLUSTER SYNCSLOTS", "args"));
+            return Err(empty_argument("CLUSTER SYNCSLOTS", "args"));
         }
         Ok(())
     }
 }
 
-impl<A: crate::ToArgs> crate::ToArgs for ClusterSyncslots<A> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<A: ToArgs> ToArgs for ClusterSyncslots<A> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTER");
         out.arg(b"SYNCSLOTS");
-        for i0 in self.args.iter() {
-            i0.write_args(out);
+        for args in self.args.iter() {
+            args.write_args(out);
         }
     }
 }
 
-impl<A: crate::ToArgs> crate::command::Command for ClusterSyncslots<A> {
+impl<A: ToArgs> Command for ClusterSyncslots<A> {
     type Output = ();
     const NAME: &'static str = "CLUSTER SYNCSLOTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTER_SYNCSLOTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTER_SYNCSLOTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTER_SYNCSLOTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2110,13 +2022,13 @@ static CLUSTERSCAN_REPLY: ReplyShape =
 #[derive(Clone, Debug)]
 pub struct Clusterscan<C> {
     cursor: C,
-    match_pattern: Option<crate::command::Arg>,
+    match_pattern: Option<Arg>,
     count: Option<i64>,
-    type_: Option<crate::command::Arg>,
+    type_: Option<Arg>,
     slot: Option<i64>,
 }
 
-impl<C: crate::ToArgs> Clusterscan<C> {
+impl<C: ToArgs> Clusterscan<C> {
     /// The command with its required arguments: `CLUSTERSCAN cursor`.
     pub fn new(cursor: C) -> Self {
         Clusterscan {
@@ -2131,8 +2043,8 @@ impl<C: crate::ToArgs> Clusterscan<C> {
 
 impl<C> Clusterscan<C> {
     /// Sets `[MATCH match-pattern]`.
-    pub fn match_(mut self, match_pattern: impl crate::ToArgs) -> Self {
-        self.match_pattern = Some(crate::command::Arg::new(match_pattern));
+    pub fn match_(mut self, match_pattern: impl ToArgs) -> Self {
+        self.match_pattern = Some(Arg::new(match_pattern));
         self
     }
 
@@ -2143,8 +2055,8 @@ impl<C> Clusterscan<C> {
     }
 
     /// Sets `[TYPE type]`.
-    pub fn type_(mut self, type_: impl crate::ToArgs) -> Self {
-        self.type_ = Some(crate::command::Arg::new(type_));
+    pub fn type_(mut self, type_: impl ToArgs) -> Self {
+        self.type_ = Some(Arg::new(type_));
         self
     }
 
@@ -2155,35 +2067,33 @@ impl<C> Clusterscan<C> {
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for Clusterscan<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for Clusterscan<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLUSTERSCAN");
         self.cursor.write_args(out);
-        if let Some(v1) = &self.match_pattern {
+        if let Some(match_pattern) = &self.match_pattern {
             out.arg(b"MATCH");
-            v1.write_args(out);
+            match_pattern.write_args(out);
         }
-        if let Some(v2) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v2);
+            out.int(*count);
         }
-        if let Some(v3) = &self.type_ {
+        if let Some(type_) = &self.type_ {
             out.arg(b"TYPE");
-            v3.write_args(out);
+            type_.write_args(out);
         }
-        if let Some(v4) = &self.slot {
+        if let Some(slot) = &self.slot {
             out.arg(b"SLOT");
-            out.int(*v4);
+            out.int(*slot);
         }
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for Clusterscan<C> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<C: ToArgs> Command for Clusterscan<C> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "CLUSTERSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLUSTERSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLUSTERSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLUSTERSCAN_REPLY
@@ -2212,18 +2122,16 @@ impl Readonly {
     }
 }
 
-impl crate::ToArgs for Readonly {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Readonly {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"READONLY");
     }
 }
 
-impl crate::command::Command for Readonly {
+impl Command for Readonly {
     type Output = ();
     const NAME: &'static str = "READONLY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::READONLY);
+    const META: Option<&'static CommandMeta> = Some(&meta::READONLY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &READONLY_REPLY
@@ -2254,18 +2162,16 @@ impl Readwrite {
     }
 }
 
-impl crate::ToArgs for Readwrite {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Readwrite {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"READWRITE");
     }
 }
 
-impl crate::command::Command for Readwrite {
+impl Command for Readwrite {
     type Output = ();
     const NAME: &'static str = "READWRITE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::READWRITE);
+    const META: Option<&'static CommandMeta> = Some(&meta::READWRITE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &READWRITE_REPLY

@@ -2,23 +2,17 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `connection` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static AUTH_REPLY: ReplyShape = ReplyShape::Ok;
 
@@ -37,11 +31,11 @@ static AUTH_REPLY: ReplyShape = ReplyShape::Ok;
 /// - 6.0.0: Added ACL style (username and password).
 #[derive(Clone, Debug)]
 pub struct Auth<P> {
-    username: Option<crate::command::Arg>,
+    username: Option<Arg>,
     password: P,
 }
 
-impl<P: crate::ToArgs> Auth<P> {
+impl<P: ToArgs> Auth<P> {
     /// The command with its required arguments: `AUTH password`.
     pub fn new(password: P) -> Self {
         Auth {
@@ -53,28 +47,26 @@ impl<P: crate::ToArgs> Auth<P> {
 
 impl<P> Auth<P> {
     /// Sets `[username]` (since 6.0.0).
-    pub fn username(mut self, username: impl crate::ToArgs) -> Self {
-        self.username = Some(crate::command::Arg::new(username));
+    pub fn username(mut self, username: impl ToArgs) -> Self {
+        self.username = Some(Arg::new(username));
         self
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for Auth<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for Auth<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"AUTH");
-        if let Some(v0) = &self.username {
-            v0.write_args(out);
+        if let Some(username) = &self.username {
+            username.write_args(out);
         }
         self.password.write_args(out);
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for Auth<P> {
+impl<P: ToArgs> Command for Auth<P> {
     type Output = ();
     const NAME: &'static str = "AUTH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::AUTH);
+    const META: Option<&'static CommandMeta> = Some(&meta::AUTH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &AUTH_REPLY
@@ -94,8 +86,8 @@ pub enum ClientCachingMode {
     No,
 }
 
-impl crate::ToArgs for ClientCachingMode {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientCachingMode {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Yes => {
                 out.arg(b"YES");
@@ -129,20 +121,18 @@ impl ClientCaching {
     }
 }
 
-impl crate::ToArgs for ClientCaching {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientCaching {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"CACHING");
         self.mode.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientCaching {
+impl Command for ClientCaching {
     type Output = ();
     const NAME: &'static str = "CLIENT CACHING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_CACHING);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_CACHING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_CACHING_REPLY
@@ -168,7 +158,7 @@ pub struct ClientCapa<C> {
     capability: Vec<C>,
 }
 
-impl<C: crate::ToArgs> ClientCapa<C> {
+impl<C: ToArgs> ClientCapa<C> {
     /// The command with its required arguments: `CLIENT CAPA capability [capability ...]`.
     pub fn new(capability: impl IntoIterator<Item = C>) -> Self {
         ClientCapa {
@@ -179,36 +169,34 @@ impl<C: crate::ToArgs> ClientCapa<C> {
 
 impl<C> ClientCapa<C> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.capability.is_empty() {
-            return Err(crate::command::empty_argument("CLIENT CAPA", "capability"));
+            return Err(empty_argument("CLIENT CAPA", "capability"));
         }
         Ok(())
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for ClientCapa<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for ClientCapa<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"CAPA");
-        for i0 in self.capability.iter() {
-            i0.write_args(out);
+        for capability in self.capability.iter() {
+            capability.write_args(out);
         }
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for ClientCapa<C> {
+impl<C: ToArgs> Command for ClientCapa<C> {
     type Output = ();
     const NAME: &'static str = "CLIENT CAPA";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_CAPA);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_CAPA);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_CAPA_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 
@@ -237,19 +225,17 @@ impl ClientGetname {
     }
 }
 
-impl crate::ToArgs for ClientGetname {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientGetname {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"GETNAME");
     }
 }
 
-impl crate::command::Command for ClientGetname {
-    type Output = Option<bytes::Bytes>;
+impl Command for ClientGetname {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "CLIENT GETNAME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_GETNAME);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_GETNAME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_GETNAME_REPLY
@@ -278,19 +264,17 @@ impl ClientGetredir {
     }
 }
 
-impl crate::ToArgs for ClientGetredir {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientGetredir {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"GETREDIR");
     }
 }
 
-impl crate::command::Command for ClientGetredir {
+impl Command for ClientGetredir {
     type Output = i64;
     const NAME: &'static str = "CLIENT GETREDIR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_GETREDIR);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_GETREDIR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_GETREDIR_REPLY
@@ -319,19 +303,17 @@ impl ClientHelp {
     }
 }
 
-impl crate::ToArgs for ClientHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for ClientHelp {
+impl Command for ClientHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CLIENT HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_HELP_REPLY
@@ -360,19 +342,17 @@ impl ClientId {
     }
 }
 
-impl crate::ToArgs for ClientId {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientId {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"ID");
     }
 }
 
-impl crate::command::Command for ClientId {
+impl Command for ClientId {
     type Output = i64;
     const NAME: &'static str = "CLIENT ID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_ID);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_ID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_ID_REPLY
@@ -390,8 +370,8 @@ pub enum ClientImportSourceEnabled {
     Off,
 }
 
-impl crate::ToArgs for ClientImportSourceEnabled {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientImportSourceEnabled {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::On => {
                 out.arg(b"ON");
@@ -425,20 +405,18 @@ impl ClientImportSource {
     }
 }
 
-impl crate::ToArgs for ClientImportSource {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientImportSource {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"IMPORT-SOURCE");
         self.enabled.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientImportSource {
+impl Command for ClientImportSource {
     type Output = ();
     const NAME: &'static str = "CLIENT IMPORT-SOURCE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_IMPORT_SOURCE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_IMPORT_SOURCE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_IMPORT_SOURCE_REPLY
@@ -469,19 +447,17 @@ impl ClientInfo {
     }
 }
 
-impl crate::ToArgs for ClientInfo {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientInfo {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"INFO");
     }
 }
 
-impl crate::command::Command for ClientInfo {
+impl Command for ClientInfo {
     type Output = String;
     const NAME: &'static str = "CLIENT INFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_INFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_INFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_INFO_REPLY
@@ -489,7 +465,7 @@ impl crate::command::Command for ClientInfo {
 }
 
 static CLIENT_KILL_REPLY: ReplyShape = ReplyShape::Integer;
-static CLIENT_KILL_REPLY_1: ReplyShape = ReplyShape::Ok;
+static CLIENT_KILL_REPLY_WITH_FILTER_OLD_FORMAT: ReplyShape = ReplyShape::Ok;
 
 /// The choices of `filter.new-format.client-type` in [`ClientKill`]: `TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 2.8.12)
 #[derive(Clone, Debug, PartialEq)]
@@ -508,8 +484,8 @@ pub enum ClientKillClientType {
     Pubsub,
 }
 
-impl crate::ToArgs for ClientKillClientType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientKillClientType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Normal => {
                 out.arg(b"NORMAL");
@@ -542,8 +518,8 @@ pub enum ClientKillSkipme {
     No,
 }
 
-impl crate::ToArgs for ClientKillSkipme {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientKillSkipme {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Yes => {
                 out.arg(b"YES");
@@ -572,8 +548,8 @@ pub enum ClientKillNotClientType {
     Pubsub,
 }
 
-impl crate::ToArgs for ClientKillNotClientType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientKillNotClientType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Normal => {
                 out.arg(b"NORMAL");
@@ -605,55 +581,55 @@ pub enum ClientKillNewFormat {
     /// `TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 2.8.12)
     Type(ClientKillClientType),
     /// `USER username`
-    User(crate::command::Arg),
+    User(Arg),
     /// `ADDR ip:port`
-    Addr(crate::command::Arg),
+    Addr(Arg),
     /// `LADDR ip:port` (since 6.2.0)
-    Laddr(crate::command::Arg),
+    Laddr(Arg),
     /// `SKIPME <YES | NO>`
     Skipme(ClientKillSkipme),
     /// `MAXAGE maxage` (since 8.0.0)
     Maxage(i64),
     /// `NAME name` (since 9.0.0)
-    Name(crate::command::Arg),
+    Name(Arg),
     /// `IDLE idle` (since 9.0.0)
     Idle(i64),
     /// `FLAGS flags` (since 9.0.0)
-    Flags(crate::command::Arg),
+    Flags(Arg),
     /// `LIB-NAME lib-name` (since 9.0.0)
-    LibName(crate::command::Arg),
+    LibName(Arg),
     /// `LIB-VER lib-ver` (since 9.0.0)
-    LibVer(crate::command::Arg),
+    LibVer(Arg),
     /// `DB db` (since 9.0.0)
     Db(i64),
     /// `CAPA capa` (since 9.0.0)
-    Capa(crate::command::Arg),
+    Capa(Arg),
     /// `IP ip` (since 9.0.0)
-    Ip(crate::command::Arg),
+    Ip(Arg),
     /// `NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 9.0.0)
     NotType(ClientKillNotClientType),
     /// `NOT-ID not-client-id [not-client-id ...]` (since 9.0.0)
     NotId(Vec<i64>),
     /// `NOT-USER not-username` (since 9.0.0)
-    NotUser(crate::command::Arg),
+    NotUser(Arg),
     /// `NOT-ADDR ip:port` (since 9.0.0)
-    NotAddr(crate::command::Arg),
+    NotAddr(Arg),
     /// `NOT-LADDR ip:port` (since 9.0.0)
-    NotLaddr(crate::command::Arg),
+    NotLaddr(Arg),
     /// `NOT-NAME not-name` (since 9.0.0)
-    NotName(crate::command::Arg),
+    NotName(Arg),
     /// `NOT-FLAGS not-flags` (since 9.0.0)
-    NotFlags(crate::command::Arg),
+    NotFlags(Arg),
     /// `NOT-LIB-NAME not-lib-name` (since 9.0.0)
-    NotLibName(crate::command::Arg),
+    NotLibName(Arg),
     /// `NOT-LIB-VER not-lib-ver` (since 9.0.0)
-    NotLibVer(crate::command::Arg),
+    NotLibVer(Arg),
     /// `NOT-DB not-db` (since 9.0.0)
     NotDb(i64),
     /// `NOT-CAPA not-capa` (since 9.0.0)
-    NotCapa(crate::command::Arg),
+    NotCapa(Arg),
     /// `NOT-IP not-ip` (since 9.0.0)
-    NotIp(crate::command::Arg),
+    NotIp(Arg),
 }
 
 impl ClientKillNewFormat {
@@ -668,18 +644,18 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::User`] from its value.
-    pub fn user(username: impl crate::ToArgs) -> Self {
-        Self::User(crate::command::Arg::new(username))
+    pub fn user(username: impl ToArgs) -> Self {
+        Self::User(Arg::new(username))
     }
 
     /// [`ClientKillNewFormat::Addr`] from its value.
-    pub fn addr(addr: impl crate::ToArgs) -> Self {
-        Self::Addr(crate::command::Arg::new(addr))
+    pub fn addr(addr: impl ToArgs) -> Self {
+        Self::Addr(Arg::new(addr))
     }
 
     /// [`ClientKillNewFormat::Laddr`] from its value.
-    pub fn laddr(laddr: impl crate::ToArgs) -> Self {
-        Self::Laddr(crate::command::Arg::new(laddr))
+    pub fn laddr(laddr: impl ToArgs) -> Self {
+        Self::Laddr(Arg::new(laddr))
     }
 
     /// [`ClientKillNewFormat::Skipme`] from its value.
@@ -693,8 +669,8 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::Name`] from its value.
-    pub fn name(name: impl crate::ToArgs) -> Self {
-        Self::Name(crate::command::Arg::new(name))
+    pub fn name(name: impl ToArgs) -> Self {
+        Self::Name(Arg::new(name))
     }
 
     /// [`ClientKillNewFormat::Idle`] from its value.
@@ -703,18 +679,18 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::Flags`] from its value.
-    pub fn flags(flags: impl crate::ToArgs) -> Self {
-        Self::Flags(crate::command::Arg::new(flags))
+    pub fn flags(flags: impl ToArgs) -> Self {
+        Self::Flags(Arg::new(flags))
     }
 
     /// [`ClientKillNewFormat::LibName`] from its value.
-    pub fn lib_name(lib_name: impl crate::ToArgs) -> Self {
-        Self::LibName(crate::command::Arg::new(lib_name))
+    pub fn lib_name(lib_name: impl ToArgs) -> Self {
+        Self::LibName(Arg::new(lib_name))
     }
 
     /// [`ClientKillNewFormat::LibVer`] from its value.
-    pub fn lib_ver(lib_ver: impl crate::ToArgs) -> Self {
-        Self::LibVer(crate::command::Arg::new(lib_ver))
+    pub fn lib_ver(lib_ver: impl ToArgs) -> Self {
+        Self::LibVer(Arg::new(lib_ver))
     }
 
     /// [`ClientKillNewFormat::Db`] from its value.
@@ -723,13 +699,13 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::Capa`] from its value.
-    pub fn capa(capa: impl crate::ToArgs) -> Self {
-        Self::Capa(crate::command::Arg::new(capa))
+    pub fn capa(capa: impl ToArgs) -> Self {
+        Self::Capa(Arg::new(capa))
     }
 
     /// [`ClientKillNewFormat::Ip`] from its value.
-    pub fn ip(ip: impl crate::ToArgs) -> Self {
-        Self::Ip(crate::command::Arg::new(ip))
+    pub fn ip(ip: impl ToArgs) -> Self {
+        Self::Ip(Arg::new(ip))
     }
 
     /// [`ClientKillNewFormat::NotType`] from its value.
@@ -743,38 +719,38 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::NotUser`] from its value.
-    pub fn not_user(not_username: impl crate::ToArgs) -> Self {
-        Self::NotUser(crate::command::Arg::new(not_username))
+    pub fn not_user(not_username: impl ToArgs) -> Self {
+        Self::NotUser(Arg::new(not_username))
     }
 
     /// [`ClientKillNewFormat::NotAddr`] from its value.
-    pub fn not_addr(not_addr: impl crate::ToArgs) -> Self {
-        Self::NotAddr(crate::command::Arg::new(not_addr))
+    pub fn not_addr(not_addr: impl ToArgs) -> Self {
+        Self::NotAddr(Arg::new(not_addr))
     }
 
     /// [`ClientKillNewFormat::NotLaddr`] from its value.
-    pub fn not_laddr(not_laddr: impl crate::ToArgs) -> Self {
-        Self::NotLaddr(crate::command::Arg::new(not_laddr))
+    pub fn not_laddr(not_laddr: impl ToArgs) -> Self {
+        Self::NotLaddr(Arg::new(not_laddr))
     }
 
     /// [`ClientKillNewFormat::NotName`] from its value.
-    pub fn not_name(not_name: impl crate::ToArgs) -> Self {
-        Self::NotName(crate::command::Arg::new(not_name))
+    pub fn not_name(not_name: impl ToArgs) -> Self {
+        Self::NotName(Arg::new(not_name))
     }
 
     /// [`ClientKillNewFormat::NotFlags`] from its value.
-    pub fn not_flags(not_flags: impl crate::ToArgs) -> Self {
-        Self::NotFlags(crate::command::Arg::new(not_flags))
+    pub fn not_flags(not_flags: impl ToArgs) -> Self {
+        Self::NotFlags(Arg::new(not_flags))
     }
 
     /// [`ClientKillNewFormat::NotLibName`] from its value.
-    pub fn not_lib_name(not_lib_name: impl crate::ToArgs) -> Self {
-        Self::NotLibName(crate::command::Arg::new(not_lib_name))
+    pub fn not_lib_name(not_lib_name: impl ToArgs) -> Self {
+        Self::NotLibName(Arg::new(not_lib_name))
     }
 
     /// [`ClientKillNewFormat::NotLibVer`] from its value.
-    pub fn not_lib_ver(not_lib_ver: impl crate::ToArgs) -> Self {
-        Self::NotLibVer(crate::command::Arg::new(not_lib_ver))
+    pub fn not_lib_ver(not_lib_ver: impl ToArgs) -> Self {
+        Self::NotLibVer(Arg::new(not_lib_ver))
     }
 
     /// [`ClientKillNewFormat::NotDb`] from its value.
@@ -783,130 +759,130 @@ impl ClientKillNewFormat {
     }
 
     /// [`ClientKillNewFormat::NotCapa`] from its value.
-    pub fn not_capa(not_capa: impl crate::ToArgs) -> Self {
-        Self::NotCapa(crate::command::Arg::new(not_capa))
+    pub fn not_capa(not_capa: impl ToArgs) -> Self {
+        Self::NotCapa(Arg::new(not_capa))
     }
 
     /// [`ClientKillNewFormat::NotIp`] from its value.
-    pub fn not_ip(not_ip: impl crate::ToArgs) -> Self {
-        Self::NotIp(crate::command::Arg::new(not_ip))
+    pub fn not_ip(not_ip: impl ToArgs) -> Self {
+        Self::NotIp(Arg::new(not_ip))
     }
 }
 
-impl crate::ToArgs for ClientKillNewFormat {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientKillNewFormat {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Id(x) => {
+            Self::Id(client_id) => {
                 out.arg(b"ID");
-                for i3 in x.iter() {
-                    out.int(*i3);
+                for client_id in client_id.iter() {
+                    out.int(*client_id);
                 }
             }
-            Self::Type(x) => {
+            Self::Type(client_type) => {
                 out.arg(b"TYPE");
-                x.write_args(out);
+                client_type.write_args(out);
             }
-            Self::User(x) => {
+            Self::User(username) => {
                 out.arg(b"USER");
-                x.write_args(out);
+                username.write_args(out);
             }
-            Self::Addr(x) => {
+            Self::Addr(addr) => {
                 out.arg(b"ADDR");
-                x.write_args(out);
+                addr.write_args(out);
             }
-            Self::Laddr(x) => {
+            Self::Laddr(laddr) => {
                 out.arg(b"LADDR");
-                x.write_args(out);
+                laddr.write_args(out);
             }
-            Self::Skipme(x) => {
+            Self::Skipme(skipme) => {
                 out.arg(b"SKIPME");
-                x.write_args(out);
+                skipme.write_args(out);
             }
-            Self::Maxage(x) => {
+            Self::Maxage(maxage) => {
                 out.arg(b"MAXAGE");
-                out.int(*x);
+                out.int(*maxage);
             }
-            Self::Name(x) => {
+            Self::Name(name) => {
                 out.arg(b"NAME");
-                x.write_args(out);
+                name.write_args(out);
             }
-            Self::Idle(x) => {
+            Self::Idle(idle) => {
                 out.arg(b"IDLE");
-                out.int(*x);
+                out.int(*idle);
             }
-            Self::Flags(x) => {
+            Self::Flags(flags) => {
                 out.arg(b"FLAGS");
-                x.write_args(out);
+                flags.write_args(out);
             }
-            Self::LibName(x) => {
+            Self::LibName(lib_name) => {
                 out.arg(b"LIB-NAME");
-                x.write_args(out);
+                lib_name.write_args(out);
             }
-            Self::LibVer(x) => {
+            Self::LibVer(lib_ver) => {
                 out.arg(b"LIB-VER");
-                x.write_args(out);
+                lib_ver.write_args(out);
             }
-            Self::Db(x) => {
+            Self::Db(db) => {
                 out.arg(b"DB");
-                out.int(*x);
+                out.int(*db);
             }
-            Self::Capa(x) => {
+            Self::Capa(capa) => {
                 out.arg(b"CAPA");
-                x.write_args(out);
+                capa.write_args(out);
             }
-            Self::Ip(x) => {
+            Self::Ip(ip) => {
                 out.arg(b"IP");
-                x.write_args(out);
+                ip.write_args(out);
             }
-            Self::NotType(x) => {
+            Self::NotType(not_client_type) => {
                 out.arg(b"NOT-TYPE");
-                x.write_args(out);
+                not_client_type.write_args(out);
             }
-            Self::NotId(x) => {
+            Self::NotId(not_client_id) => {
                 out.arg(b"NOT-ID");
-                for i33 in x.iter() {
-                    out.int(*i33);
+                for not_client_id in not_client_id.iter() {
+                    out.int(*not_client_id);
                 }
             }
-            Self::NotUser(x) => {
+            Self::NotUser(not_username) => {
                 out.arg(b"NOT-USER");
-                x.write_args(out);
+                not_username.write_args(out);
             }
-            Self::NotAddr(x) => {
+            Self::NotAddr(not_addr) => {
                 out.arg(b"NOT-ADDR");
-                x.write_args(out);
+                not_addr.write_args(out);
             }
-            Self::NotLaddr(x) => {
+            Self::NotLaddr(not_laddr) => {
                 out.arg(b"NOT-LADDR");
-                x.write_args(out);
+                not_laddr.write_args(out);
             }
-            Self::NotName(x) => {
+            Self::NotName(not_name) => {
                 out.arg(b"NOT-NAME");
-                x.write_args(out);
+                not_name.write_args(out);
             }
-            Self::NotFlags(x) => {
+            Self::NotFlags(not_flags) => {
                 out.arg(b"NOT-FLAGS");
-                x.write_args(out);
+                not_flags.write_args(out);
             }
-            Self::NotLibName(x) => {
+            Self::NotLibName(not_lib_name) => {
                 out.arg(b"NOT-LIB-NAME");
-                x.write_args(out);
+                not_lib_name.write_args(out);
             }
-            Self::NotLibVer(x) => {
+            Self::NotLibVer(not_lib_ver) => {
                 out.arg(b"NOT-LIB-VER");
-                x.write_args(out);
+                not_lib_ver.write_args(out);
             }
-            Self::NotDb(x) => {
+            Self::NotDb(not_db) => {
                 out.arg(b"NOT-DB");
-                out.int(*x);
+                out.int(*not_db);
             }
-            Self::NotCapa(x) => {
+            Self::NotCapa(not_capa) => {
                 out.arg(b"NOT-CAPA");
-                x.write_args(out);
+                not_capa.write_args(out);
             }
-            Self::NotIp(x) => {
+            Self::NotIp(not_ip) => {
                 out.arg(b"NOT-IP");
-                x.write_args(out);
+                not_ip.write_args(out);
             }
         }
     }
@@ -914,14 +890,11 @@ impl crate::ToArgs for ClientKillNewFormat {
 
 impl ClientKillNewFormat {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         match self {
-            Self::Id(x) => {
-                if x.is_empty() {
-                    return Err(crate::command::empty_argument(
-                        "CLIENT KILL",
-                        "filter.new-format.client-id",
-                    ));
+            Self::Id(client_id) => {
+                if client_id.is_empty() {
+                    return Err(empty_argument("CLIENT KILL", "filter.new-format.client-id"));
                 }
             }
             Self::Type(_) => {}
@@ -939,9 +912,9 @@ impl ClientKillNewFormat {
             Self::Capa(_) => {}
             Self::Ip(_) => {}
             Self::NotType(_) => {}
-            Self::NotId(x) => {
-                if x.is_empty() {
-                    return Err(crate::command::empty_argument(
+            Self::NotId(not_client_id) => {
+                if not_client_id.is_empty() {
+                    return Err(empty_argument(
                         "CLIENT KILL",
                         "filter.new-format.not-client-id",
                     ));
@@ -967,7 +940,7 @@ impl ClientKillNewFormat {
 pub enum ClientKillFilter {
     /// `ip:port` (deprecated since 2.8.12)
     #[deprecated(note = "deprecated since 2.8.12")]
-    OldFormat(crate::command::Arg),
+    OldFormat(Arg),
     /// `<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> [<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> ...]`
     NewFormat(Vec<ClientKillNewFormat>),
 }
@@ -975,8 +948,8 @@ pub enum ClientKillFilter {
 impl ClientKillFilter {
     /// [`ClientKillFilter::OldFormat`] from its value.
     #[deprecated(note = "deprecated since 2.8.12")]
-    pub fn old_format(old_format: impl crate::ToArgs) -> Self {
-        Self::OldFormat(crate::command::Arg::new(old_format))
+    pub fn old_format(old_format: impl ToArgs) -> Self {
+        Self::OldFormat(Arg::new(old_format))
     }
 
     /// [`ClientKillFilter::NewFormat`] from its value.
@@ -985,15 +958,15 @@ impl ClientKillFilter {
     }
 }
 
-impl crate::ToArgs for ClientKillFilter {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientKillFilter {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::OldFormat(x) => {
-                x.write_args(out);
+            Self::OldFormat(old_format) => {
+                old_format.write_args(out);
             }
-            Self::NewFormat(x) => {
-                for i2 in x.iter() {
-                    i2.write_args(out);
+            Self::NewFormat(new_format) => {
+                for new_format in new_format.iter() {
+                    new_format.write_args(out);
                 }
             }
         }
@@ -1002,18 +975,15 @@ impl crate::ToArgs for ClientKillFilter {
 
 impl ClientKillFilter {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         match self {
             Self::OldFormat(_) => {}
-            Self::NewFormat(x) => {
-                if x.is_empty() {
-                    return Err(crate::command::empty_argument(
-                        "CLIENT KILL",
-                        "filter.new-format",
-                    ));
+            Self::NewFormat(new_format) => {
+                if new_format.is_empty() {
+                    return Err(empty_argument("CLIENT KILL", "filter.new-format"));
                 }
-                for i2 in x.iter() {
-                    i2.check_args()?;
+                for new_format in new_format.iter() {
+                    new_format.check_args()?;
                 }
             }
         }
@@ -1050,9 +1020,9 @@ pub struct ClientKill<const FILTER_OLD_FORMAT: bool = false> {
 
 impl ClientKill {
     /// The command choosing `ip:port` (deprecated since 2.8.12) for `filter`.
-    pub fn old_format(old_format: impl crate::ToArgs) -> ClientKill<true> {
+    pub fn old_format(old_format: impl ToArgs) -> ClientKill<true> {
         ClientKill {
-            filter: ClientKillFilter::OldFormat(crate::command::Arg::new(old_format)),
+            filter: ClientKillFilter::OldFormat(Arg::new(old_format)),
         }
     }
 
@@ -1075,48 +1045,44 @@ impl<const FILTER_OLD_FORMAT: bool> ClientKill<FILTER_OLD_FORMAT> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         self.filter.check_args()?;
         Ok(())
     }
 }
 
-impl<const FILTER_OLD_FORMAT: bool> crate::ToArgs for ClientKill<FILTER_OLD_FORMAT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const FILTER_OLD_FORMAT: bool> ToArgs for ClientKill<FILTER_OLD_FORMAT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"KILL");
         self.filter.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientKill<false> {
+impl Command for ClientKill<false> {
     type Output = i64;
     const NAME: &'static str = "CLIENT KILL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_KILL);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_KILL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_KILL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl crate::command::Command for ClientKill<true> {
+impl Command for ClientKill<true> {
     type Output = ();
     const NAME: &'static str = "CLIENT KILL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_KILL);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_KILL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &CLIENT_KILL_REPLY_1
+        &CLIENT_KILL_REPLY_WITH_FILTER_OLD_FORMAT
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1136,8 +1102,8 @@ pub enum ClientListClientType {
     Pubsub,
 }
 
-impl crate::ToArgs for ClientListClientType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientListClientType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Normal => {
                 out.arg(b"NORMAL");
@@ -1164,8 +1130,8 @@ pub enum ClientListSkipme {
     No,
 }
 
-impl crate::ToArgs for ClientListSkipme {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientListSkipme {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Yes => {
                 out.arg(b"YES");
@@ -1190,8 +1156,8 @@ pub enum ClientListNotClientType {
     Pubsub,
 }
 
-impl crate::ToArgs for ClientListNotClientType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientListNotClientType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Normal => {
                 out.arg(b"NORMAL");
@@ -1234,31 +1200,31 @@ impl crate::ToArgs for ClientListNotClientType {
 pub struct ClientList {
     client_type: Option<ClientListClientType>,
     client_id: Vec<i64>,
-    username: Option<crate::command::Arg>,
-    addr: Option<crate::command::Arg>,
-    laddr: Option<crate::command::Arg>,
+    username: Option<Arg>,
+    addr: Option<Arg>,
+    laddr: Option<Arg>,
     skipme: Option<ClientListSkipme>,
     maxage: Option<i64>,
-    name: Option<crate::command::Arg>,
+    name: Option<Arg>,
     idle: Option<i64>,
-    flags: Option<crate::command::Arg>,
-    lib_name: Option<crate::command::Arg>,
-    lib_ver: Option<crate::command::Arg>,
+    flags: Option<Arg>,
+    lib_name: Option<Arg>,
+    lib_ver: Option<Arg>,
     db: Option<i64>,
-    capa: Option<crate::command::Arg>,
-    ip: Option<crate::command::Arg>,
+    capa: Option<Arg>,
+    ip: Option<Arg>,
     not_client_type: Option<ClientListNotClientType>,
     not_client_id: Vec<i64>,
-    not_username: Option<crate::command::Arg>,
-    not_addr: Option<crate::command::Arg>,
-    not_laddr: Option<crate::command::Arg>,
-    not_name: Option<crate::command::Arg>,
-    not_flags: Option<crate::command::Arg>,
-    not_lib_name: Option<crate::command::Arg>,
-    not_lib_ver: Option<crate::command::Arg>,
+    not_username: Option<Arg>,
+    not_addr: Option<Arg>,
+    not_laddr: Option<Arg>,
+    not_name: Option<Arg>,
+    not_flags: Option<Arg>,
+    not_lib_name: Option<Arg>,
+    not_lib_ver: Option<Arg>,
     not_db: Option<i64>,
-    not_capa: Option<crate::command::Arg>,
-    not_ip: Option<crate::command::Arg>,
+    not_capa: Option<Arg>,
+    not_ip: Option<Arg>,
 }
 
 impl ClientList {
@@ -1310,20 +1276,20 @@ impl ClientList {
     }
 
     /// Sets `[USER username]` (since 8.1.0).
-    pub fn user(mut self, username: impl crate::ToArgs) -> Self {
-        self.username = Some(crate::command::Arg::new(username));
+    pub fn user(mut self, username: impl ToArgs) -> Self {
+        self.username = Some(Arg::new(username));
         self
     }
 
     /// Sets `[ADDR ip:port]` (since 8.1.0).
-    pub fn addr(mut self, addr: impl crate::ToArgs) -> Self {
-        self.addr = Some(crate::command::Arg::new(addr));
+    pub fn addr(mut self, addr: impl ToArgs) -> Self {
+        self.addr = Some(Arg::new(addr));
         self
     }
 
     /// Sets `[LADDR ip:port]` (since 8.1.0).
-    pub fn laddr(mut self, laddr: impl crate::ToArgs) -> Self {
-        self.laddr = Some(crate::command::Arg::new(laddr));
+    pub fn laddr(mut self, laddr: impl ToArgs) -> Self {
+        self.laddr = Some(Arg::new(laddr));
         self
     }
 
@@ -1340,8 +1306,8 @@ impl ClientList {
     }
 
     /// Sets `[NAME name]` (since 9.0.0).
-    pub fn name(mut self, name: impl crate::ToArgs) -> Self {
-        self.name = Some(crate::command::Arg::new(name));
+    pub fn name(mut self, name: impl ToArgs) -> Self {
+        self.name = Some(Arg::new(name));
         self
     }
 
@@ -1352,20 +1318,20 @@ impl ClientList {
     }
 
     /// Sets `[FLAGS flags]` (since 9.0.0).
-    pub fn flags(mut self, flags: impl crate::ToArgs) -> Self {
-        self.flags = Some(crate::command::Arg::new(flags));
+    pub fn flags(mut self, flags: impl ToArgs) -> Self {
+        self.flags = Some(Arg::new(flags));
         self
     }
 
     /// Sets `[LIB-NAME lib-name]` (since 9.0.0).
-    pub fn lib_name(mut self, lib_name: impl crate::ToArgs) -> Self {
-        self.lib_name = Some(crate::command::Arg::new(lib_name));
+    pub fn lib_name(mut self, lib_name: impl ToArgs) -> Self {
+        self.lib_name = Some(Arg::new(lib_name));
         self
     }
 
     /// Sets `[LIB-VER lib-ver]` (since 9.0.0).
-    pub fn lib_ver(mut self, lib_ver: impl crate::ToArgs) -> Self {
-        self.lib_ver = Some(crate::command::Arg::new(lib_ver));
+    pub fn lib_ver(mut self, lib_ver: impl ToArgs) -> Self {
+        self.lib_ver = Some(Arg::new(lib_ver));
         self
     }
 
@@ -1376,14 +1342,14 @@ impl ClientList {
     }
 
     /// Sets `[CAPA capa]` (since 9.0.0).
-    pub fn capa(mut self, capa: impl crate::ToArgs) -> Self {
-        self.capa = Some(crate::command::Arg::new(capa));
+    pub fn capa(mut self, capa: impl ToArgs) -> Self {
+        self.capa = Some(Arg::new(capa));
         self
     }
 
     /// Sets `[IP ip]` (since 9.0.0).
-    pub fn ip(mut self, ip: impl crate::ToArgs) -> Self {
-        self.ip = Some(crate::command::Arg::new(ip));
+    pub fn ip(mut self, ip: impl ToArgs) -> Self {
+        self.ip = Some(Arg::new(ip));
         self
     }
 
@@ -1400,44 +1366,44 @@ impl ClientList {
     }
 
     /// Sets `[NOT-USER not-username]` (since 9.0.0).
-    pub fn not_user(mut self, not_username: impl crate::ToArgs) -> Self {
-        self.not_username = Some(crate::command::Arg::new(not_username));
+    pub fn not_user(mut self, not_username: impl ToArgs) -> Self {
+        self.not_username = Some(Arg::new(not_username));
         self
     }
 
     /// Sets `[NOT-ADDR ip:port]` (since 9.0.0).
-    pub fn not_addr(mut self, not_addr: impl crate::ToArgs) -> Self {
-        self.not_addr = Some(crate::command::Arg::new(not_addr));
+    pub fn not_addr(mut self, not_addr: impl ToArgs) -> Self {
+        self.not_addr = Some(Arg::new(not_addr));
         self
     }
 
     /// Sets `[NOT-LADDR ip:port]` (since 9.0.0).
-    pub fn not_laddr(mut self, not_laddr: impl crate::ToArgs) -> Self {
-        self.not_laddr = Some(crate::command::Arg::new(not_laddr));
+    pub fn not_laddr(mut self, not_laddr: impl ToArgs) -> Self {
+        self.not_laddr = Some(Arg::new(not_laddr));
         self
     }
 
     /// Sets `[NOT-NAME not-name]` (since 9.0.0).
-    pub fn not_name(mut self, not_name: impl crate::ToArgs) -> Self {
-        self.not_name = Some(crate::command::Arg::new(not_name));
+    pub fn not_name(mut self, not_name: impl ToArgs) -> Self {
+        self.not_name = Some(Arg::new(not_name));
         self
     }
 
     /// Sets `[NOT-FLAGS not-flags]` (since 9.0.0).
-    pub fn not_flags(mut self, not_flags: impl crate::ToArgs) -> Self {
-        self.not_flags = Some(crate::command::Arg::new(not_flags));
+    pub fn not_flags(mut self, not_flags: impl ToArgs) -> Self {
+        self.not_flags = Some(Arg::new(not_flags));
         self
     }
 
     /// Sets `[NOT-LIB-NAME not-lib-name]` (since 9.0.0).
-    pub fn not_lib_name(mut self, not_lib_name: impl crate::ToArgs) -> Self {
-        self.not_lib_name = Some(crate::command::Arg::new(not_lib_name));
+    pub fn not_lib_name(mut self, not_lib_name: impl ToArgs) -> Self {
+        self.not_lib_name = Some(Arg::new(not_lib_name));
         self
     }
 
     /// Sets `[NOT-LIB-VER not-lib-ver]` (since 9.0.0).
-    pub fn not_lib_ver(mut self, not_lib_ver: impl crate::ToArgs) -> Self {
-        self.not_lib_ver = Some(crate::command::Arg::new(not_lib_ver));
+    pub fn not_lib_ver(mut self, not_lib_ver: impl ToArgs) -> Self {
+        self.not_lib_ver = Some(Arg::new(not_lib_ver));
         self
     }
 
@@ -1448,143 +1414,141 @@ impl ClientList {
     }
 
     /// Sets `[NOT-CAPA not-capa]` (since 9.0.0).
-    pub fn not_capa(mut self, not_capa: impl crate::ToArgs) -> Self {
-        self.not_capa = Some(crate::command::Arg::new(not_capa));
+    pub fn not_capa(mut self, not_capa: impl ToArgs) -> Self {
+        self.not_capa = Some(Arg::new(not_capa));
         self
     }
 
     /// Sets `[NOT-IP not-ip]` (since 9.0.0).
-    pub fn not_ip(mut self, not_ip: impl crate::ToArgs) -> Self {
-        self.not_ip = Some(crate::command::Arg::new(not_ip));
+    pub fn not_ip(mut self, not_ip: impl ToArgs) -> Self {
+        self.not_ip = Some(Arg::new(not_ip));
         self
     }
 }
 
-impl crate::ToArgs for ClientList {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientList {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"LIST");
-        if let Some(v0) = &self.client_type {
+        if let Some(client_type) = &self.client_type {
             out.arg(b"TYPE");
-            v0.write_args(out);
+            client_type.write_args(out);
         }
         if !self.client_id.is_empty() {
             out.arg(b"ID");
-            for i5 in self.client_id.iter() {
-                out.int(*i5);
+            for client_id in self.client_id.iter() {
+                out.int(*client_id);
             }
         }
-        if let Some(v6) = &self.username {
+        if let Some(username) = &self.username {
             out.arg(b"USER");
-            v6.write_args(out);
+            username.write_args(out);
         }
-        if let Some(v7) = &self.addr {
+        if let Some(addr) = &self.addr {
             out.arg(b"ADDR");
-            v7.write_args(out);
+            addr.write_args(out);
         }
-        if let Some(v8) = &self.laddr {
+        if let Some(laddr) = &self.laddr {
             out.arg(b"LADDR");
-            v8.write_args(out);
+            laddr.write_args(out);
         }
-        if let Some(v9) = &self.skipme {
+        if let Some(skipme) = &self.skipme {
             out.arg(b"SKIPME");
-            v9.write_args(out);
+            skipme.write_args(out);
         }
-        if let Some(v12) = &self.maxage {
+        if let Some(maxage) = &self.maxage {
             out.arg(b"MAXAGE");
-            out.int(*v12);
+            out.int(*maxage);
         }
-        if let Some(v13) = &self.name {
+        if let Some(name) = &self.name {
             out.arg(b"NAME");
-            v13.write_args(out);
+            name.write_args(out);
         }
-        if let Some(v14) = &self.idle {
+        if let Some(idle) = &self.idle {
             out.arg(b"IDLE");
-            out.int(*v14);
+            out.int(*idle);
         }
-        if let Some(v15) = &self.flags {
+        if let Some(flags) = &self.flags {
             out.arg(b"FLAGS");
-            v15.write_args(out);
+            flags.write_args(out);
         }
-        if let Some(v16) = &self.lib_name {
+        if let Some(lib_name) = &self.lib_name {
             out.arg(b"LIB-NAME");
-            v16.write_args(out);
+            lib_name.write_args(out);
         }
-        if let Some(v17) = &self.lib_ver {
+        if let Some(lib_ver) = &self.lib_ver {
             out.arg(b"LIB-VER");
-            v17.write_args(out);
+            lib_ver.write_args(out);
         }
-        if let Some(v18) = &self.db {
+        if let Some(db) = &self.db {
             out.arg(b"DB");
-            out.int(*v18);
+            out.int(*db);
         }
-        if let Some(v19) = &self.capa {
+        if let Some(capa) = &self.capa {
             out.arg(b"CAPA");
-            v19.write_args(out);
+            capa.write_args(out);
         }
-        if let Some(v20) = &self.ip {
+        if let Some(ip) = &self.ip {
             out.arg(b"IP");
-            v20.write_args(out);
+            ip.write_args(out);
         }
-        if let Some(v21) = &self.not_client_type {
+        if let Some(not_client_type) = &self.not_client_type {
             out.arg(b"NOT-TYPE");
-            v21.write_args(out);
+            not_client_type.write_args(out);
         }
         if !self.not_client_id.is_empty() {
             out.arg(b"NOT-ID");
-            for i26 in self.not_client_id.iter() {
-                out.int(*i26);
+            for not_client_id in self.not_client_id.iter() {
+                out.int(*not_client_id);
             }
         }
-        if let Some(v27) = &self.not_username {
+        if let Some(not_username) = &self.not_username {
             out.arg(b"NOT-USER");
-            v27.write_args(out);
+            not_username.write_args(out);
         }
-        if let Some(v28) = &self.not_addr {
+        if let Some(not_addr) = &self.not_addr {
             out.arg(b"NOT-ADDR");
-            v28.write_args(out);
+            not_addr.write_args(out);
         }
-        if let Some(v29) = &self.not_laddr {
+        if let Some(not_laddr) = &self.not_laddr {
             out.arg(b"NOT-LADDR");
-            v29.write_args(out);
+            not_laddr.write_args(out);
         }
-        if let Some(v30) = &self.not_name {
+        if let Some(not_name) = &self.not_name {
             out.arg(b"NOT-NAME");
-            v30.write_args(out);
+            not_name.write_args(out);
         }
-        if let Some(v31) = &self.not_flags {
+        if let Some(not_flags) = &self.not_flags {
             out.arg(b"NOT-FLAGS");
-            v31.write_args(out);
+            not_flags.write_args(out);
         }
-        if let Some(v32) = &self.not_lib_name {
+        if let Some(not_lib_name) = &self.not_lib_name {
             out.arg(b"NOT-LIB-NAME");
-            v32.write_args(out);
+            not_lib_name.write_args(out);
         }
-        if let Some(v33) = &self.not_lib_ver {
+        if let Some(not_lib_ver) = &self.not_lib_ver {
             out.arg(b"NOT-LIB-VER");
-            v33.write_args(out);
+            not_lib_ver.write_args(out);
         }
-        if let Some(v34) = &self.not_db {
+        if let Some(not_db) = &self.not_db {
             out.arg(b"NOT-DB");
-            out.int(*v34);
+            out.int(*not_db);
         }
-        if let Some(v35) = &self.not_capa {
+        if let Some(not_capa) = &self.not_capa {
             out.arg(b"NOT-CAPA");
-            v35.write_args(out);
+            not_capa.write_args(out);
         }
-        if let Some(v36) = &self.not_ip {
+        if let Some(not_ip) = &self.not_ip {
             out.arg(b"NOT-IP");
-            v36.write_args(out);
+            not_ip.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClientList {
+impl Command for ClientList {
     type Output = String;
     const NAME: &'static str = "CLIENT LIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_LIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_LIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_LIST_REPLY
@@ -1602,8 +1566,8 @@ pub enum ClientNoEvictEnabled {
     Off,
 }
 
-impl crate::ToArgs for ClientNoEvictEnabled {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientNoEvictEnabled {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::On => {
                 out.arg(b"ON");
@@ -1637,20 +1601,18 @@ impl ClientNoEvict {
     }
 }
 
-impl crate::ToArgs for ClientNoEvict {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientNoEvict {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"NO-EVICT");
         self.enabled.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientNoEvict {
+impl Command for ClientNoEvict {
     type Output = ();
     const NAME: &'static str = "CLIENT NO-EVICT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_NO_EVICT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_NO_EVICT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_EVICT_REPLY
@@ -1670,8 +1632,8 @@ pub enum ClientNoTouchEnabled {
     Off,
 }
 
-impl crate::ToArgs for ClientNoTouchEnabled {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientNoTouchEnabled {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::On => {
                 out.arg(b"ON");
@@ -1705,20 +1667,18 @@ impl ClientNoTouch {
     }
 }
 
-impl crate::ToArgs for ClientNoTouch {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientNoTouch {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"NO-TOUCH");
         self.enabled.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientNoTouch {
+impl Command for ClientNoTouch {
     type Output = ();
     const NAME: &'static str = "CLIENT NO-TOUCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_NO_TOUCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_NO_TOUCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_NO_TOUCH_REPLY
@@ -1738,8 +1698,8 @@ pub enum ClientPauseMode {
     All,
 }
 
-impl crate::ToArgs for ClientPauseMode {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientPauseMode {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Write => {
                 out.arg(b"WRITE");
@@ -1800,23 +1760,21 @@ impl ClientPause {
     }
 }
 
-impl crate::ToArgs for ClientPause {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientPause {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"PAUSE");
         out.int(self.timeout);
-        if let Some(v1) = &self.mode {
-            v1.write_args(out);
+        if let Some(mode) = &self.mode {
+            mode.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClientPause {
+impl Command for ClientPause {
     type Output = ();
     const NAME: &'static str = "CLIENT PAUSE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_PAUSE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_PAUSE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_PAUSE_REPLY
@@ -1836,8 +1794,8 @@ pub enum ClientReplyAction {
     Skip,
 }
 
-impl crate::ToArgs for ClientReplyAction {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientReplyAction {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::On => {
                 out.arg(b"ON");
@@ -1874,20 +1832,18 @@ impl ClientReply {
     }
 }
 
-impl crate::ToArgs for ClientReply {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientReply {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"REPLY");
         self.action.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientReply {
+impl Command for ClientReply {
     type Output = ();
     const NAME: &'static str = "CLIENT REPLY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_REPLY);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_REPLY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_REPLY_REPLY
@@ -1902,33 +1858,33 @@ static CLIENT_SETINFO_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientSetinfoAttr {
     /// `LIB-NAME libname`
-    LibName(crate::command::Arg),
+    LibName(Arg),
     /// `LIB-VER libver`
-    LibVer(crate::command::Arg),
+    LibVer(Arg),
 }
 
 impl ClientSetinfoAttr {
     /// [`ClientSetinfoAttr::LibName`] from its value.
-    pub fn lib_name(libname: impl crate::ToArgs) -> Self {
-        Self::LibName(crate::command::Arg::new(libname))
+    pub fn lib_name(libname: impl ToArgs) -> Self {
+        Self::LibName(Arg::new(libname))
     }
 
     /// [`ClientSetinfoAttr::LibVer`] from its value.
-    pub fn lib_ver(libver: impl crate::ToArgs) -> Self {
-        Self::LibVer(crate::command::Arg::new(libver))
+    pub fn lib_ver(libver: impl ToArgs) -> Self {
+        Self::LibVer(Arg::new(libver))
     }
 }
 
-impl crate::ToArgs for ClientSetinfoAttr {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientSetinfoAttr {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::LibName(x) => {
+            Self::LibName(libname) => {
                 out.arg(b"LIB-NAME");
-                x.write_args(out);
+                libname.write_args(out);
             }
-            Self::LibVer(x) => {
+            Self::LibVer(libver) => {
                 out.arg(b"LIB-VER");
-                x.write_args(out);
+                libver.write_args(out);
             }
         }
     }
@@ -1956,20 +1912,18 @@ impl ClientSetinfo {
     }
 }
 
-impl crate::ToArgs for ClientSetinfo {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientSetinfo {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"SETINFO");
         self.attr.write_args(out);
     }
 }
 
-impl crate::command::Command for ClientSetinfo {
+impl Command for ClientSetinfo {
     type Output = ();
     const NAME: &'static str = "CLIENT SETINFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_SETINFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_SETINFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETINFO_REPLY
@@ -1995,27 +1949,25 @@ pub struct ClientSetname<C> {
     connection_name: C,
 }
 
-impl<C: crate::ToArgs> ClientSetname<C> {
+impl<C: ToArgs> ClientSetname<C> {
     /// The command with its required arguments: `CLIENT SETNAME connection-name`.
     pub fn new(connection_name: C) -> Self {
         ClientSetname { connection_name }
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for ClientSetname<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for ClientSetname<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"SETNAME");
         self.connection_name.write_args(out);
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for ClientSetname<C> {
+impl<C: ToArgs> Command for ClientSetname<C> {
     type Output = ();
     const NAME: &'static str = "CLIENT SETNAME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_SETNAME);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_SETNAME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_SETNAME_REPLY
@@ -2035,8 +1987,8 @@ pub enum ClientTrackingStatus {
     Off,
 }
 
-impl crate::ToArgs for ClientTrackingStatus {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientTrackingStatus {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::On => {
                 out.arg(b"ON");
@@ -2062,7 +2014,7 @@ impl crate::ToArgs for ClientTrackingStatus {
 pub struct ClientTracking {
     status: ClientTrackingStatus,
     client_id: Option<i64>,
-    prefix: Vec<crate::command::Arg>,
+    prefix: Vec<Arg>,
     bcast: bool,
     optin: bool,
     optout: bool,
@@ -2092,11 +2044,8 @@ impl ClientTracking {
     }
 
     /// Sets `[PREFIX prefix [PREFIX prefix ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn prefix(mut self, prefix: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.prefix = prefix
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn prefix(mut self, prefix: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.prefix = prefix.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
@@ -2125,18 +2074,18 @@ impl ClientTracking {
     }
 }
 
-impl crate::ToArgs for ClientTracking {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientTracking {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"TRACKING");
         self.status.write_args(out);
-        if let Some(v3) = &self.client_id {
+        if let Some(client_id) = &self.client_id {
             out.arg(b"REDIRECT");
-            out.int(*v3);
+            out.int(*client_id);
         }
-        for i4 in self.prefix.iter() {
+        for prefix in self.prefix.iter() {
             out.arg(b"PREFIX");
-            i4.write_args(out);
+            prefix.write_args(out);
         }
         if self.bcast {
             out.arg(b"BCAST");
@@ -2153,12 +2102,10 @@ impl crate::ToArgs for ClientTracking {
     }
 }
 
-impl crate::command::Command for ClientTracking {
+impl Command for ClientTracking {
     type Output = ();
     const NAME: &'static str = "CLIENT TRACKING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_TRACKING);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_TRACKING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_TRACKING_REPLY
@@ -2189,19 +2136,17 @@ impl ClientTrackinginfo {
     }
 }
 
-impl crate::ToArgs for ClientTrackinginfo {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientTrackinginfo {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"TRACKINGINFO");
     }
 }
 
-impl crate::command::Command for ClientTrackinginfo {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl Command for ClientTrackinginfo {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "CLIENT TRACKINGINFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_TRACKINGINFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_TRACKINGINFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_TRACKINGINFO_REPLY
@@ -2219,8 +2164,8 @@ pub enum ClientUnblockUnblockType {
     Error,
 }
 
-impl crate::ToArgs for ClientUnblockUnblockType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientUnblockUnblockType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Timeout => {
                 out.arg(b"TIMEOUT");
@@ -2278,23 +2223,21 @@ impl ClientUnblock {
     }
 }
 
-impl crate::ToArgs for ClientUnblock {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientUnblock {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"UNBLOCK");
         out.int(self.client_id);
-        if let Some(v1) = &self.unblock_type {
-            v1.write_args(out);
+        if let Some(unblock_type) = &self.unblock_type {
+            unblock_type.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ClientUnblock {
+impl Command for ClientUnblock {
     type Output = bool;
     const NAME: &'static str = "CLIENT UNBLOCK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_UNBLOCK);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_UNBLOCK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_UNBLOCK_REPLY
@@ -2323,19 +2266,17 @@ impl ClientUnpause {
     }
 }
 
-impl crate::ToArgs for ClientUnpause {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ClientUnpause {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CLIENT");
         out.arg(b"UNPAUSE");
     }
 }
 
-impl crate::command::Command for ClientUnpause {
+impl Command for ClientUnpause {
     type Output = ();
     const NAME: &'static str = "CLIENT UNPAUSE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CLIENT_UNPAUSE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CLIENT_UNPAUSE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CLIENT_UNPAUSE_REPLY
@@ -2359,26 +2300,24 @@ pub struct Echo<M> {
     message: M,
 }
 
-impl<M: crate::ToArgs> Echo<M> {
+impl<M: ToArgs> Echo<M> {
     /// The command with its required arguments: `ECHO message`.
     pub fn new(message: M) -> Self {
         Echo { message }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for Echo<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for Echo<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ECHO");
         self.message.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for Echo<M> {
-    type Output = bytes::Bytes;
+impl<M: ToArgs> Command for Echo<M> {
+    type Output = Bytes;
     const NAME: &'static str = "ECHO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ECHO);
+    const META: Option<&'static CommandMeta> = Some(&meta::ECHO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ECHO_REPLY
@@ -2393,8 +2332,8 @@ static HELLO_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape:
 #[derive(Clone, Debug, PartialEq)]
 pub struct HelloArguments {
     protover: i64,
-    auth: Option<(crate::command::Arg, crate::command::Arg)>,
-    clientname: Option<crate::command::Arg>,
+    auth: Option<(Arg, Arg)>,
+    clientname: Option<Arg>,
 }
 
 impl HelloArguments {
@@ -2410,33 +2349,30 @@ impl HelloArguments {
 
 impl HelloArguments {
     /// Sets `[AUTH username password]`.
-    pub fn auth(mut self, username: impl crate::ToArgs, password: impl crate::ToArgs) -> Self {
-        self.auth = Some((
-            crate::command::Arg::new(username),
-            crate::command::Arg::new(password),
-        ));
+    pub fn auth(mut self, username: impl ToArgs, password: impl ToArgs) -> Self {
+        self.auth = Some((Arg::new(username), Arg::new(password)));
         self
     }
 
     /// Sets `[SETNAME clientname]`.
-    pub fn setname(mut self, clientname: impl crate::ToArgs) -> Self {
-        self.clientname = Some(crate::command::Arg::new(clientname));
+    pub fn setname(mut self, clientname: impl ToArgs) -> Self {
+        self.clientname = Some(Arg::new(clientname));
         self
     }
 }
 
-impl crate::ToArgs for HelloArguments {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HelloArguments {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.protover);
-        if let Some(v2) = &self.auth {
+        if let Some(auth) = &self.auth {
             out.arg(b"AUTH");
-            let (m3, m4) = v2;
-            m3.write_args(out);
-            m4.write_args(out);
+            let (username, password) = auth;
+            username.write_args(out);
+            password.write_args(out);
         }
-        if let Some(v5) = &self.clientname {
+        if let Some(clientname) = &self.clientname {
             out.arg(b"SETNAME");
-            v5.write_args(out);
+            clientname.write_args(out);
         }
     }
 }
@@ -2475,21 +2411,19 @@ impl Hello {
     }
 }
 
-impl crate::ToArgs for Hello {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Hello {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HELLO");
-        if let Some(v0) = &self.arguments {
-            v0.write_args(out);
+        if let Some(arguments) = &self.arguments {
+            arguments.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Hello {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl Command for Hello {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "HELLO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HELLO);
+    const META: Option<&'static CommandMeta> = Some(&meta::HELLO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HELLO_REPLY
@@ -2499,7 +2433,7 @@ impl crate::command::Command for Hello {
 }
 
 static PING_REPLY: ReplyShape = ReplyShape::Status;
-static PING_REPLY_1: ReplyShape = ReplyShape::Bulk;
+static PING_REPLY_WITH_MESSAGE: ReplyShape = ReplyShape::Bulk;
 
 /// `PING`: Returns the server's liveliness response.
 ///
@@ -2514,7 +2448,7 @@ static PING_REPLY_1: ReplyShape = ReplyShape::Bulk;
 /// - Reply with `message`: `bulk` (the message, echoed)
 #[derive(Clone, Debug)]
 pub struct Ping<const MESSAGE: bool = false> {
-    message: Option<crate::command::Arg>,
+    message: Option<Arg>,
 }
 
 impl Ping {
@@ -2528,9 +2462,9 @@ impl<const MESSAGE: bool> Ping<MESSAGE> {
     /// Sets `[message]`.
     ///
     /// Changes the reply type: see the replies listed on [`Ping`].
-    pub fn message(self, message: impl crate::ToArgs) -> Ping<true> {
+    pub fn message(self, message: impl ToArgs) -> Ping<true> {
         let mut s: Ping<true> = self.retype();
-        s.message = Some(crate::command::Arg::new(message));
+        s.message = Some(Arg::new(message));
         s
     }
 
@@ -2542,36 +2476,32 @@ impl<const MESSAGE: bool> Ping<MESSAGE> {
     }
 }
 
-impl<const MESSAGE: bool> crate::ToArgs for Ping<MESSAGE> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const MESSAGE: bool> ToArgs for Ping<MESSAGE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PING");
-        if let Some(v0) = &self.message {
-            v0.write_args(out);
+        if let Some(message) = &self.message {
+            message.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Ping<false> {
+impl Command for Ping<false> {
     type Output = String;
     const NAME: &'static str = "PING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PING);
+    const META: Option<&'static CommandMeta> = Some(&meta::PING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PING_REPLY
     }
 }
 
-impl crate::command::Command for Ping<true> {
-    type Output = bytes::Bytes;
+impl Command for Ping<true> {
+    type Output = Bytes;
     const NAME: &'static str = "PING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PING);
+    const META: Option<&'static CommandMeta> = Some(&meta::PING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &PING_REPLY_1
+        &PING_REPLY_WITH_MESSAGE
     }
 }
 
@@ -2597,18 +2527,16 @@ impl Quit {
     }
 }
 
-impl crate::ToArgs for Quit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Quit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"QUIT");
     }
 }
 
-impl crate::command::Command for Quit {
+impl Command for Quit {
     type Output = ();
     const NAME: &'static str = "QUIT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::QUIT);
+    const META: Option<&'static CommandMeta> = Some(&meta::QUIT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &QUIT_REPLY
@@ -2639,18 +2567,16 @@ impl Reset {
     }
 }
 
-impl crate::ToArgs for Reset {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Reset {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RESET");
     }
 }
 
-impl crate::command::Command for Reset {
+impl Command for Reset {
     type Output = String;
     const NAME: &'static str = "RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESET_REPLY
@@ -2683,19 +2609,17 @@ impl Select {
     }
 }
 
-impl crate::ToArgs for Select {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Select {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SELECT");
         out.int(self.index);
     }
 }
 
-impl crate::command::Command for Select {
+impl Command for Select {
     type Output = ();
     const NAME: &'static str = "SELECT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SELECT);
+    const META: Option<&'static CommandMeta> = Some(&meta::SELECT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SELECT_REPLY

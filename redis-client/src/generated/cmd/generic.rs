@@ -2,23 +2,16 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `generic` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::time::{Milliseconds, Seconds, UnixMilliseconds, UnixSeconds};
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static COPY_REPLY: ReplyShape = ReplyShape::Bool;
 
@@ -40,7 +33,7 @@ pub struct Copy<S, D> {
     replace: bool,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> Copy<S, D> {
+impl<S: ToArgs, D: ToArgs> Copy<S, D> {
     /// The command with its required arguments: `COPY source destination`.
     pub fn new(source: S, destination: D) -> Self {
         Copy {
@@ -66,14 +59,14 @@ impl<S, D> Copy<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Copy<S, D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs> ToArgs for Copy<S, D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COPY");
         self.source.write_args(out);
         self.destination.write_args(out);
-        if let Some(v2) = &self.destination_db {
+        if let Some(destination_db) = &self.destination_db {
             out.arg(b"DB");
-            out.int(*v2);
+            out.int(*destination_db);
         }
         if self.replace {
             out.arg(b"REPLACE");
@@ -81,12 +74,10 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Copy<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Copy<S, D> {
+impl<S: ToArgs, D: ToArgs> Command for Copy<S, D> {
     type Output = bool;
     const NAME: &'static str = "COPY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COPY);
+    const META: Option<&'static CommandMeta> = Some(&meta::COPY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COPY_REPLY
@@ -110,7 +101,7 @@ pub struct Del<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Del<K> {
+impl<K: ToArgs> Del<K> {
     /// The command with its required arguments: `DEL key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Del {
@@ -121,35 +112,33 @@ impl<K: crate::ToArgs> Del<K> {
 
 impl<K> Del<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("DEL", "key"));
+            return Err(empty_argument("DEL", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Del<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Del<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DEL");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Del<K> {
+impl<K: ToArgs> Command for Del<K> {
     type Output = i64;
     const NAME: &'static str = "DEL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DEL);
+    const META: Option<&'static CommandMeta> = Some(&meta::DEL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DEL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -171,26 +160,24 @@ pub struct Dump<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Dump<K> {
+impl<K: ToArgs> Dump<K> {
     /// The command with its required arguments: `DUMP key`.
     pub fn new(key: K) -> Self {
         Dump { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Dump<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Dump<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DUMP");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Dump<K> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Dump<K> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "DUMP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DUMP);
+    const META: Option<&'static CommandMeta> = Some(&meta::DUMP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DUMP_REPLY
@@ -217,7 +204,7 @@ pub struct Exists<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Exists<K> {
+impl<K: ToArgs> Exists<K> {
     /// The command with its required arguments: `EXISTS key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Exists {
@@ -228,35 +215,33 @@ impl<K: crate::ToArgs> Exists<K> {
 
 impl<K> Exists<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("EXISTS", "key"));
+            return Err(empty_argument("EXISTS", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Exists<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Exists<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EXISTS");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Exists<K> {
+impl<K: ToArgs> Command for Exists<K> {
     type Output = i64;
     const NAME: &'static str = "EXISTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EXISTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::EXISTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXISTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -276,8 +261,8 @@ pub enum ExpireCondition {
     Lt,
 }
 
-impl crate::ToArgs for ExpireCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ExpireCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -315,12 +300,12 @@ pub struct Expire<K> {
     condition: Option<ExpireCondition>,
 }
 
-impl<K: crate::ToArgs> Expire<K> {
+impl<K: ToArgs> Expire<K> {
     /// The command with its required arguments: `EXPIRE key seconds`.
-    pub fn new(key: K, seconds: impl crate::command::time::Seconds) -> Self {
+    pub fn new(key: K, seconds: impl Seconds) -> Self {
         Expire {
             key,
-            seconds: crate::command::time::Seconds::to_seconds(seconds),
+            seconds: Seconds::to_seconds(seconds),
             condition: None,
         }
     }
@@ -358,23 +343,21 @@ impl<K> Expire<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Expire<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Expire<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EXPIRE");
         self.key.write_args(out);
         out.int(self.seconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Expire<K> {
+impl<K: ToArgs> Command for Expire<K> {
     type Output = bool;
     const NAME: &'static str = "EXPIRE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EXPIRE);
+    const META: Option<&'static CommandMeta> = Some(&meta::EXPIRE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIRE_REPLY
@@ -396,8 +379,8 @@ pub enum ExpireatCondition {
     Lt,
 }
 
-impl crate::ToArgs for ExpireatCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ExpireatCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -435,14 +418,12 @@ pub struct Expireat<K> {
     condition: Option<ExpireatCondition>,
 }
 
-impl<K: crate::ToArgs> Expireat<K> {
+impl<K: ToArgs> Expireat<K> {
     /// The command with its required arguments: `EXPIREAT key unix-time-seconds`.
-    pub fn new(key: K, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
+    pub fn new(key: K, unix_time_seconds: impl UnixSeconds) -> Self {
         Expireat {
             key,
-            unix_time_seconds: crate::command::time::UnixSeconds::to_unix_seconds(
-                unix_time_seconds,
-            ),
+            unix_time_seconds: UnixSeconds::to_unix_seconds(unix_time_seconds),
             condition: None,
         }
     }
@@ -480,23 +461,21 @@ impl<K> Expireat<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Expireat<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Expireat<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EXPIREAT");
         self.key.write_args(out);
         out.int(self.unix_time_seconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Expireat<K> {
+impl<K: ToArgs> Command for Expireat<K> {
     type Output = bool;
     const NAME: &'static str = "EXPIREAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EXPIREAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::EXPIREAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIREAT_REPLY
@@ -520,26 +499,24 @@ pub struct Expiretime<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Expiretime<K> {
+impl<K: ToArgs> Expiretime<K> {
     /// The command with its required arguments: `EXPIRETIME key`.
     pub fn new(key: K) -> Self {
         Expiretime { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Expiretime<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Expiretime<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EXPIRETIME");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Expiretime<K> {
+impl<K: ToArgs> Command for Expiretime<K> {
     type Output = i64;
     const NAME: &'static str = "EXPIRETIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EXPIRETIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::EXPIRETIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXPIRETIME_REPLY
@@ -563,26 +540,24 @@ pub struct Keys<P> {
     pattern: P,
 }
 
-impl<P: crate::ToArgs> Keys<P> {
+impl<P: ToArgs> Keys<P> {
     /// The command with its required arguments: `KEYS pattern`.
     pub fn new(pattern: P) -> Self {
         Keys { pattern }
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for Keys<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for Keys<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"KEYS");
         self.pattern.write_args(out);
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for Keys<P> {
-    type Output = Vec<bytes::Bytes>;
+impl<P: ToArgs> Command for Keys<P> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "KEYS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::KEYS);
+    const META: Option<&'static CommandMeta> = Some(&meta::KEYS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &KEYS_REPLY
@@ -595,23 +570,23 @@ static MIGRATE_REPLY: ReplyShape = ReplyShape::Status;
 #[derive(Clone, Debug, PartialEq)]
 pub enum MigrateKeySelector {
     /// `key`
-    Key(crate::command::Arg),
+    Key(Arg),
     /// ``
     EmptyString,
 }
 
 impl MigrateKeySelector {
     /// [`MigrateKeySelector::Key`] from its value.
-    pub fn key(key: impl crate::ToArgs) -> Self {
-        Self::Key(crate::command::Arg::new(key))
+    pub fn key(key: impl ToArgs) -> Self {
+        Self::Key(Arg::new(key))
     }
 }
 
-impl crate::ToArgs for MigrateKeySelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MigrateKeySelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Key(x) => {
-                x.write_args(out);
+            Self::Key(key) => {
+                key.write_args(out);
             }
             Self::EmptyString => {
                 out.arg(b"");
@@ -624,37 +599,37 @@ impl crate::ToArgs for MigrateKeySelector {
 #[derive(Clone, Debug, PartialEq)]
 pub enum MigrateAuthentication {
     /// `AUTH password` (since 4.0.7)
-    Auth(crate::command::Arg),
+    Auth(Arg),
     /// `AUTH2 username password` (since 6.0.0)
     Auth2 {
         /// `username`
-        username: crate::command::Arg,
+        username: Arg,
         /// `password`
-        password: crate::command::Arg,
+        password: Arg,
     },
 }
 
 impl MigrateAuthentication {
     /// [`MigrateAuthentication::Auth`] from its value.
-    pub fn auth(auth: impl crate::ToArgs) -> Self {
-        Self::Auth(crate::command::Arg::new(auth))
+    pub fn auth(auth: impl ToArgs) -> Self {
+        Self::Auth(Arg::new(auth))
     }
 
     /// [`MigrateAuthentication::Auth2`] from its members.
-    pub fn auth2(username: impl crate::ToArgs, password: impl crate::ToArgs) -> Self {
+    pub fn auth2(username: impl ToArgs, password: impl ToArgs) -> Self {
         Self::Auth2 {
-            username: crate::command::Arg::new(username),
-            password: crate::command::Arg::new(password),
+            username: Arg::new(username),
+            password: Arg::new(password),
         }
     }
 }
 
-impl crate::ToArgs for MigrateAuthentication {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MigrateAuthentication {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Auth(x) => {
+            Self::Auth(auth) => {
                 out.arg(b"AUTH");
-                x.write_args(out);
+                auth.write_args(out);
             }
             Self::Auth2 { username, password } => {
                 out.arg(b"AUTH2");
@@ -691,10 +666,10 @@ pub struct Migrate<H> {
     copy: bool,
     replace: bool,
     authentication: Option<MigrateAuthentication>,
-    keys: Vec<crate::command::Arg>,
+    keys: Vec<Arg>,
 }
 
-impl<H: crate::ToArgs> Migrate<H> {
+impl<H: ToArgs> Migrate<H> {
     /// The command with its required arguments: `MIGRATE host port <key | > destination-db timeout`.
     pub fn new(
         host: H,
@@ -737,32 +712,29 @@ impl<H> Migrate<H> {
     }
 
     /// Chooses `AUTH password` (since 4.0.7) for `authentication`, replacing any earlier choice.
-    pub fn auth(mut self, auth: impl crate::ToArgs) -> Self {
-        self.authentication = Some(MigrateAuthentication::Auth(crate::command::Arg::new(auth)));
+    pub fn auth(mut self, auth: impl ToArgs) -> Self {
+        self.authentication = Some(MigrateAuthentication::Auth(Arg::new(auth)));
         self
     }
 
     /// Chooses `AUTH2 username password` (since 6.0.0) for `authentication`, replacing any earlier choice.
-    pub fn auth2(mut self, username: impl crate::ToArgs, password: impl crate::ToArgs) -> Self {
+    pub fn auth2(mut self, username: impl ToArgs, password: impl ToArgs) -> Self {
         self.authentication = Some(MigrateAuthentication::Auth2 {
-            username: crate::command::Arg::new(username),
-            password: crate::command::Arg::new(password),
+            username: Arg::new(username),
+            password: Arg::new(password),
         });
         self
     }
 
     /// Sets `[KEYS key [key ...]]` (since 3.0.6), replacing any earlier list (an empty list leaves it out).
-    pub fn keys(mut self, keys: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.keys = keys
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn keys(mut self, keys: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.keys = keys.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<H: crate::ToArgs> crate::ToArgs for Migrate<H> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<H: ToArgs> ToArgs for Migrate<H> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MIGRATE");
         self.host.write_args(out);
         out.int(self.port);
@@ -775,24 +747,22 @@ impl<H: crate::ToArgs> crate::ToArgs for Migrate<H> {
         if self.replace {
             out.arg(b"REPLACE");
         }
-        if let Some(v9) = &self.authentication {
-            v9.write_args(out);
+        if let Some(authentication) = &self.authentication {
+            authentication.write_args(out);
         }
         if !self.keys.is_empty() {
             out.arg(b"KEYS");
-            for i14 in self.keys.iter() {
-                i14.write_args(out);
+            for keys in self.keys.iter() {
+                keys.write_args(out);
             }
         }
     }
 }
 
-impl<H: crate::ToArgs> crate::command::Command for Migrate<H> {
+impl<H: ToArgs> Command for Migrate<H> {
     type Output = String;
     const NAME: &'static str = "MIGRATE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MIGRATE);
+    const META: Option<&'static CommandMeta> = Some(&meta::MIGRATE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MIGRATE_REPLY
@@ -817,27 +787,25 @@ pub struct MoveKey<K> {
     db: i64,
 }
 
-impl<K: crate::ToArgs> MoveKey<K> {
+impl<K: ToArgs> MoveKey<K> {
     /// The command with its required arguments: `MOVE key db`.
     pub fn new(key: K, db: i64) -> Self {
         MoveKey { key, db }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for MoveKey<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for MoveKey<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MOVE");
         self.key.write_args(out);
         out.int(self.db);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for MoveKey<K> {
+impl<K: ToArgs> Command for MoveKey<K> {
     type Output = bool;
     const NAME: &'static str = "MOVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MOVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::MOVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MOVE_KEY_REPLY
@@ -861,27 +829,25 @@ pub struct ObjectEncoding<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> ObjectEncoding<K> {
+impl<K: ToArgs> ObjectEncoding<K> {
     /// The command with its required arguments: `OBJECT ENCODING key`.
     pub fn new(key: K) -> Self {
         ObjectEncoding { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for ObjectEncoding<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for ObjectEncoding<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"OBJECT");
         out.arg(b"ENCODING");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for ObjectEncoding<K> {
+impl<K: ToArgs> Command for ObjectEncoding<K> {
     type Output = Option<String>;
     const NAME: &'static str = "OBJECT ENCODING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::OBJECT_ENCODING);
+    const META: Option<&'static CommandMeta> = Some(&meta::OBJECT_ENCODING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_ENCODING_REPLY
@@ -905,27 +871,25 @@ pub struct ObjectFreq<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> ObjectFreq<K> {
+impl<K: ToArgs> ObjectFreq<K> {
     /// The command with its required arguments: `OBJECT FREQ key`.
     pub fn new(key: K) -> Self {
         ObjectFreq { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for ObjectFreq<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for ObjectFreq<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"OBJECT");
         out.arg(b"FREQ");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for ObjectFreq<K> {
+impl<K: ToArgs> Command for ObjectFreq<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT FREQ";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::OBJECT_FREQ);
+    const META: Option<&'static CommandMeta> = Some(&meta::OBJECT_FREQ);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_FREQ_REPLY
@@ -954,19 +918,17 @@ impl ObjectHelp {
     }
 }
 
-impl crate::ToArgs for ObjectHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ObjectHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"OBJECT");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for ObjectHelp {
+impl Command for ObjectHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "OBJECT HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::OBJECT_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::OBJECT_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_HELP_REPLY
@@ -990,27 +952,25 @@ pub struct ObjectIdletime<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> ObjectIdletime<K> {
+impl<K: ToArgs> ObjectIdletime<K> {
     /// The command with its required arguments: `OBJECT IDLETIME key`.
     pub fn new(key: K) -> Self {
         ObjectIdletime { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for ObjectIdletime<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for ObjectIdletime<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"OBJECT");
         out.arg(b"IDLETIME");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for ObjectIdletime<K> {
+impl<K: ToArgs> Command for ObjectIdletime<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT IDLETIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::OBJECT_IDLETIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::OBJECT_IDLETIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_IDLETIME_REPLY
@@ -1034,27 +994,25 @@ pub struct ObjectRefcount<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> ObjectRefcount<K> {
+impl<K: ToArgs> ObjectRefcount<K> {
     /// The command with its required arguments: `OBJECT REFCOUNT key`.
     pub fn new(key: K) -> Self {
         ObjectRefcount { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for ObjectRefcount<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for ObjectRefcount<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"OBJECT");
         out.arg(b"REFCOUNT");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for ObjectRefcount<K> {
+impl<K: ToArgs> Command for ObjectRefcount<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "OBJECT REFCOUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::OBJECT_REFCOUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::OBJECT_REFCOUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &OBJECT_REFCOUNT_REPLY
@@ -1078,26 +1036,24 @@ pub struct Persist<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Persist<K> {
+impl<K: ToArgs> Persist<K> {
     /// The command with its required arguments: `PERSIST key`.
     pub fn new(key: K) -> Self {
         Persist { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Persist<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Persist<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PERSIST");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Persist<K> {
+impl<K: ToArgs> Command for Persist<K> {
     type Output = bool;
     const NAME: &'static str = "PERSIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PERSIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::PERSIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PERSIST_REPLY
@@ -1119,8 +1075,8 @@ pub enum PexpireCondition {
     Lt,
 }
 
-impl crate::ToArgs for PexpireCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PexpireCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -1158,12 +1114,12 @@ pub struct Pexpire<K> {
     condition: Option<PexpireCondition>,
 }
 
-impl<K: crate::ToArgs> Pexpire<K> {
+impl<K: ToArgs> Pexpire<K> {
     /// The command with its required arguments: `PEXPIRE key milliseconds`.
-    pub fn new(key: K, milliseconds: impl crate::command::time::Milliseconds) -> Self {
+    pub fn new(key: K, milliseconds: impl Milliseconds) -> Self {
         Pexpire {
             key,
-            milliseconds: crate::command::time::Milliseconds::to_milliseconds(milliseconds),
+            milliseconds: Milliseconds::to_milliseconds(milliseconds),
             condition: None,
         }
     }
@@ -1201,23 +1157,21 @@ impl<K> Pexpire<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pexpire<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pexpire<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PEXPIRE");
         self.key.write_args(out);
         out.int(self.milliseconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pexpire<K> {
+impl<K: ToArgs> Command for Pexpire<K> {
     type Output = bool;
     const NAME: &'static str = "PEXPIRE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PEXPIRE);
+    const META: Option<&'static CommandMeta> = Some(&meta::PEXPIRE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIRE_REPLY
@@ -1239,8 +1193,8 @@ pub enum PexpireatCondition {
     Lt,
 }
 
-impl crate::ToArgs for PexpireatCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PexpireatCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -1278,17 +1232,12 @@ pub struct Pexpireat<K> {
     condition: Option<PexpireatCondition>,
 }
 
-impl<K: crate::ToArgs> Pexpireat<K> {
+impl<K: ToArgs> Pexpireat<K> {
     /// The command with its required arguments: `PEXPIREAT key unix-time-milliseconds`.
-    pub fn new(
-        key: K,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
+    pub fn new(key: K, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         Pexpireat {
             key,
-            unix_time_milliseconds: crate::command::time::UnixMilliseconds::to_unix_milliseconds(
-                unix_time_milliseconds,
-            ),
+            unix_time_milliseconds: UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
             condition: None,
         }
     }
@@ -1326,23 +1275,21 @@ impl<K> Pexpireat<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pexpireat<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pexpireat<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PEXPIREAT");
         self.key.write_args(out);
         out.int(self.unix_time_milliseconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pexpireat<K> {
+impl<K: ToArgs> Command for Pexpireat<K> {
     type Output = bool;
     const NAME: &'static str = "PEXPIREAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PEXPIREAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::PEXPIREAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIREAT_REPLY
@@ -1366,26 +1313,24 @@ pub struct Pexpiretime<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Pexpiretime<K> {
+impl<K: ToArgs> Pexpiretime<K> {
     /// The command with its required arguments: `PEXPIRETIME key`.
     pub fn new(key: K) -> Self {
         Pexpiretime { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pexpiretime<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pexpiretime<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PEXPIRETIME");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pexpiretime<K> {
+impl<K: ToArgs> Command for Pexpiretime<K> {
     type Output = i64;
     const NAME: &'static str = "PEXPIRETIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PEXPIRETIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::PEXPIRETIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PEXPIRETIME_REPLY
@@ -1412,26 +1357,24 @@ pub struct Pttl<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Pttl<K> {
+impl<K: ToArgs> Pttl<K> {
     /// The command with its required arguments: `PTTL key`.
     pub fn new(key: K) -> Self {
         Pttl { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pttl<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pttl<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PTTL");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pttl<K> {
+impl<K: ToArgs> Command for Pttl<K> {
     type Output = i64;
     const NAME: &'static str = "PTTL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PTTL);
+    const META: Option<&'static CommandMeta> = Some(&meta::PTTL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PTTL_REPLY
@@ -1460,18 +1403,16 @@ impl Randomkey {
     }
 }
 
-impl crate::ToArgs for Randomkey {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Randomkey {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RANDOMKEY");
     }
 }
 
-impl crate::command::Command for Randomkey {
-    type Output = Option<bytes::Bytes>;
+impl Command for Randomkey {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "RANDOMKEY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RANDOMKEY);
+    const META: Option<&'static CommandMeta> = Some(&meta::RANDOMKEY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RANDOMKEY_REPLY
@@ -1496,27 +1437,25 @@ pub struct Rename<K, N> {
     newkey: N,
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> Rename<K, N> {
+impl<K: ToArgs, N: ToArgs> Rename<K, N> {
     /// The command with its required arguments: `RENAME key newkey`.
     pub fn new(key: K, newkey: N) -> Self {
         Rename { key, newkey }
     }
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> crate::ToArgs for Rename<K, N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, N: ToArgs> ToArgs for Rename<K, N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RENAME");
         self.key.write_args(out);
         self.newkey.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> crate::command::Command for Rename<K, N> {
+impl<K: ToArgs, N: ToArgs> Command for Rename<K, N> {
     type Output = ();
     const NAME: &'static str = "RENAME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RENAME);
+    const META: Option<&'static CommandMeta> = Some(&meta::RENAME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RENAME_REPLY
@@ -1544,27 +1483,25 @@ pub struct Renamenx<K, N> {
     newkey: N,
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> Renamenx<K, N> {
+impl<K: ToArgs, N: ToArgs> Renamenx<K, N> {
     /// The command with its required arguments: `RENAMENX key newkey`.
     pub fn new(key: K, newkey: N) -> Self {
         Renamenx { key, newkey }
     }
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> crate::ToArgs for Renamenx<K, N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, N: ToArgs> ToArgs for Renamenx<K, N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RENAMENX");
         self.key.write_args(out);
         self.newkey.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, N: crate::ToArgs> crate::command::Command for Renamenx<K, N> {
+impl<K: ToArgs, N: ToArgs> Command for Renamenx<K, N> {
     type Output = bool;
     const NAME: &'static str = "RENAMENX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RENAMENX);
+    const META: Option<&'static CommandMeta> = Some(&meta::RENAMENX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RENAMENX_REPLY
@@ -1599,7 +1536,7 @@ pub struct Restore<K, S> {
     frequency: Option<i64>,
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> Restore<K, S> {
+impl<K: ToArgs, S: ToArgs> Restore<K, S> {
     /// The command with its required arguments: `RESTORE key ttl serialized-value`.
     pub fn new(key: K, ttl: i64, serialized_value: S) -> Self {
         Restore {
@@ -1628,8 +1565,8 @@ impl<K, S> Restore<K, S> {
     }
 
     /// Sets `[IDLETIME seconds]` (since 5.0.0).
-    pub fn idletime(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.seconds = Some(crate::command::time::Seconds::to_seconds(seconds));
+    pub fn idletime(mut self, seconds: impl Seconds) -> Self {
+        self.seconds = Some(Seconds::to_seconds(seconds));
         self
     }
 
@@ -1640,8 +1577,8 @@ impl<K, S> Restore<K, S> {
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Restore<K, S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, S: ToArgs> ToArgs for Restore<K, S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RESTORE");
         self.key.write_args(out);
         out.int(self.ttl);
@@ -1652,23 +1589,21 @@ impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Restore<K, S> {
         if self.absttl {
             out.arg(b"ABSTTL");
         }
-        if let Some(v5) = &self.seconds {
+        if let Some(seconds) = &self.seconds {
             out.arg(b"IDLETIME");
-            out.int(*v5);
+            out.int(*seconds);
         }
-        if let Some(v6) = &self.frequency {
+        if let Some(frequency) = &self.frequency {
             out.arg(b"FREQ");
-            out.int(*v6);
+            out.int(*frequency);
         }
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> crate::command::Command for Restore<K, S> {
+impl<K: ToArgs, S: ToArgs> Command for Restore<K, S> {
     type Output = ();
     const NAME: &'static str = "RESTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RESTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::RESTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESTORE_REPLY
@@ -1694,9 +1629,9 @@ static SCAN_REPLY: ReplyShape =
 #[derive(Clone, Debug)]
 pub struct Scan {
     cursor: i64,
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
     count: Option<i64>,
-    type_: Option<crate::command::Arg>,
+    type_: Option<Arg>,
 }
 
 impl Scan {
@@ -1713,8 +1648,8 @@ impl Scan {
 
 impl Scan {
     /// Sets `[MATCH pattern]`.
-    pub fn match_(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn match_(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 
@@ -1725,37 +1660,35 @@ impl Scan {
     }
 
     /// Sets `[TYPE type]` (since 6.0.0).
-    pub fn type_(mut self, type_: impl crate::ToArgs) -> Self {
-        self.type_ = Some(crate::command::Arg::new(type_));
+    pub fn type_(mut self, type_: impl ToArgs) -> Self {
+        self.type_ = Some(Arg::new(type_));
         self
     }
 }
 
-impl crate::ToArgs for Scan {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Scan {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCAN");
         out.int(self.cursor);
-        if let Some(v1) = &self.pattern {
+        if let Some(pattern) = &self.pattern {
             out.arg(b"MATCH");
-            v1.write_args(out);
+            pattern.write_args(out);
         }
-        if let Some(v2) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v2);
+            out.int(*count);
         }
-        if let Some(v3) = &self.type_ {
+        if let Some(type_) = &self.type_ {
             out.arg(b"TYPE");
-            v3.write_args(out);
+            type_.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Scan {
-    type Output = (String, Vec<bytes::Bytes>);
+impl Command for Scan {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "SCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCAN_REPLY
@@ -1763,7 +1696,7 @@ impl crate::command::Command for Scan {
 }
 
 static SORT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyShape::Bulk));
-static SORT_REPLY_1: ReplyShape = ReplyShape::Integer;
+static SORT_REPLY_WITH_DESTINATION: ReplyShape = ReplyShape::Integer;
 
 /// The choices of `order` in [`Sort`]: `[ASC | DESC]`
 #[derive(Clone, Debug, PartialEq)]
@@ -1774,8 +1707,8 @@ pub enum SortOrder {
     Desc,
 }
 
-impl crate::ToArgs for SortOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SortOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -1801,15 +1734,15 @@ impl crate::ToArgs for SortOrder {
 #[derive(Clone, Debug)]
 pub struct Sort<K, const DESTINATION: bool = false> {
     key: K,
-    by_pattern: Option<crate::command::Arg>,
+    by_pattern: Option<Arg>,
     limit: Option<(i64, i64)>,
-    get_pattern: Vec<crate::command::Arg>,
+    get_pattern: Vec<Arg>,
     order: Option<SortOrder>,
     sorting: bool,
-    destination: Option<crate::command::Arg>,
+    destination: Option<Arg>,
 }
 
-impl<K: crate::ToArgs> Sort<K> {
+impl<K: ToArgs> Sort<K> {
     /// The command with its required arguments: `SORT key`.
     pub fn new(key: K) -> Self {
         Sort {
@@ -1826,8 +1759,8 @@ impl<K: crate::ToArgs> Sort<K> {
 
 impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
     /// Sets `[BY pattern]`.
-    pub fn by(mut self, by_pattern: impl crate::ToArgs) -> Self {
-        self.by_pattern = Some(crate::command::Arg::new(by_pattern));
+    pub fn by(mut self, by_pattern: impl ToArgs) -> Self {
+        self.by_pattern = Some(Arg::new(by_pattern));
         self
     }
 
@@ -1838,11 +1771,8 @@ impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
     }
 
     /// Sets `[GET pattern [GET pattern ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.get_pattern = get_pattern
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.get_pattern = get_pattern.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
@@ -1873,9 +1803,9 @@ impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
     /// Sets `[STORE destination]`.
     ///
     /// Changes the reply type: see the replies listed on [`Sort`].
-    pub fn store(self, destination: impl crate::ToArgs) -> Sort<K, true> {
+    pub fn store(self, destination: impl ToArgs) -> Sort<K, true> {
         let mut s: Sort<K, true> = self.retype();
-        s.destination = Some(crate::command::Arg::new(destination));
+        s.destination = Some(Arg::new(destination));
         s
     }
 
@@ -1893,58 +1823,54 @@ impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
     }
 }
 
-impl<K: crate::ToArgs, const DESTINATION: bool> crate::ToArgs for Sort<K, DESTINATION> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const DESTINATION: bool> ToArgs for Sort<K, DESTINATION> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SORT");
         self.key.write_args(out);
-        if let Some(v1) = &self.by_pattern {
+        if let Some(by_pattern) = &self.by_pattern {
             out.arg(b"BY");
-            v1.write_args(out);
+            by_pattern.write_args(out);
         }
-        if let Some(v2) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m3, m4) = v2;
-            out.int(*m3);
-            out.int(*m4);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
-        for i5 in self.get_pattern.iter() {
+        for get_pattern in self.get_pattern.iter() {
             out.arg(b"GET");
-            i5.write_args(out);
+            get_pattern.write_args(out);
         }
-        if let Some(v6) = &self.order {
-            v6.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
         if self.sorting {
             out.arg(b"ALPHA");
         }
-        if let Some(v10) = &self.destination {
+        if let Some(destination) = &self.destination {
             out.arg(b"STORE");
-            v10.write_args(out);
+            destination.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sort<K, false> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs> Command for Sort<K, false> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "SORT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SORT);
+    const META: Option<&'static CommandMeta> = Some(&meta::SORT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SORT_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sort<K, true> {
+impl<K: ToArgs> Command for Sort<K, true> {
     type Output = i64;
     const NAME: &'static str = "SORT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SORT);
+    const META: Option<&'static CommandMeta> = Some(&meta::SORT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SORT_REPLY_1
+        &SORT_REPLY_WITH_DESTINATION
     }
 }
 
@@ -1959,8 +1885,8 @@ pub enum SortRoOrder {
     Desc,
 }
 
-impl crate::ToArgs for SortRoOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SortRoOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -1985,14 +1911,14 @@ impl crate::ToArgs for SortRoOrder {
 #[derive(Clone, Debug)]
 pub struct SortRo<K> {
     key: K,
-    by_pattern: Option<crate::command::Arg>,
+    by_pattern: Option<Arg>,
     limit: Option<(i64, i64)>,
-    get_pattern: Vec<crate::command::Arg>,
+    get_pattern: Vec<Arg>,
     order: Option<SortRoOrder>,
     sorting: bool,
 }
 
-impl<K: crate::ToArgs> SortRo<K> {
+impl<K: ToArgs> SortRo<K> {
     /// The command with its required arguments: `SORT_RO key`.
     pub fn new(key: K) -> Self {
         SortRo {
@@ -2008,8 +1934,8 @@ impl<K: crate::ToArgs> SortRo<K> {
 
 impl<K> SortRo<K> {
     /// Sets `[BY pattern]`.
-    pub fn by(mut self, by_pattern: impl crate::ToArgs) -> Self {
-        self.by_pattern = Some(crate::command::Arg::new(by_pattern));
+    pub fn by(mut self, by_pattern: impl ToArgs) -> Self {
+        self.by_pattern = Some(Arg::new(by_pattern));
         self
     }
 
@@ -2020,11 +1946,8 @@ impl<K> SortRo<K> {
     }
 
     /// Sets `[GET pattern [GET pattern ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.get_pattern = get_pattern
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.get_pattern = get_pattern.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
@@ -2053,26 +1976,26 @@ impl<K> SortRo<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for SortRo<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for SortRo<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SORT_RO");
         self.key.write_args(out);
-        if let Some(v1) = &self.by_pattern {
+        if let Some(by_pattern) = &self.by_pattern {
             out.arg(b"BY");
-            v1.write_args(out);
+            by_pattern.write_args(out);
         }
-        if let Some(v2) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m3, m4) = v2;
-            out.int(*m3);
-            out.int(*m4);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
-        for i5 in self.get_pattern.iter() {
+        for get_pattern in self.get_pattern.iter() {
             out.arg(b"GET");
-            i5.write_args(out);
+            get_pattern.write_args(out);
         }
-        if let Some(v6) = &self.order {
-            v6.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
         if self.sorting {
             out.arg(b"ALPHA");
@@ -2080,12 +2003,10 @@ impl<K: crate::ToArgs> crate::ToArgs for SortRo<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for SortRo<K> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs> Command for SortRo<K> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "SORT_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SORT_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::SORT_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SORT_RO_REPLY
@@ -2109,7 +2030,7 @@ pub struct Touch<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Touch<K> {
+impl<K: ToArgs> Touch<K> {
     /// The command with its required arguments: `TOUCH key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Touch {
@@ -2120,35 +2041,33 @@ impl<K: crate::ToArgs> Touch<K> {
 
 impl<K> Touch<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("TOUCH", "key"));
+            return Err(empty_argument("TOUCH", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Touch<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Touch<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"TOUCH");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Touch<K> {
+impl<K: ToArgs> Command for Touch<K> {
     type Output = i64;
     const NAME: &'static str = "TOUCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::TOUCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::TOUCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &TOUCH_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2173,26 +2092,24 @@ pub struct Ttl<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Ttl<K> {
+impl<K: ToArgs> Ttl<K> {
     /// The command with its required arguments: `TTL key`.
     pub fn new(key: K) -> Self {
         Ttl { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Ttl<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Ttl<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"TTL");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Ttl<K> {
+impl<K: ToArgs> Command for Ttl<K> {
     type Output = i64;
     const NAME: &'static str = "TTL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::TTL);
+    const META: Option<&'static CommandMeta> = Some(&meta::TTL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &TTL_REPLY
@@ -2216,26 +2133,24 @@ pub struct KeyType<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> KeyType<K> {
+impl<K: ToArgs> KeyType<K> {
     /// The command with its required arguments: `TYPE key`.
     pub fn new(key: K) -> Self {
         KeyType { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for KeyType<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for KeyType<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"TYPE");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for KeyType<K> {
+impl<K: ToArgs> Command for KeyType<K> {
     type Output = String;
     const NAME: &'static str = "TYPE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::TYPE);
+    const META: Option<&'static CommandMeta> = Some(&meta::TYPE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &KEY_TYPE_REPLY
@@ -2259,7 +2174,7 @@ pub struct Unlink<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Unlink<K> {
+impl<K: ToArgs> Unlink<K> {
     /// The command with its required arguments: `UNLINK key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Unlink {
@@ -2270,35 +2185,33 @@ impl<K: crate::ToArgs> Unlink<K> {
 
 impl<K> Unlink<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("UNLINK", "key"));
+            return Err(empty_argument("UNLINK", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Unlink<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Unlink<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"UNLINK");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Unlink<K> {
+impl<K: ToArgs> Command for Unlink<K> {
     type Output = i64;
     const NAME: &'static str = "UNLINK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::UNLINK);
+    const META: Option<&'static CommandMeta> = Some(&meta::UNLINK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNLINK_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2323,28 +2236,26 @@ pub struct Wait {
 
 impl Wait {
     /// The command with its required arguments: `WAIT numreplicas timeout`.
-    pub fn new(numreplicas: i64, timeout: impl crate::command::time::Milliseconds) -> Self {
+    pub fn new(numreplicas: i64, timeout: impl Milliseconds) -> Self {
         Wait {
             numreplicas,
-            timeout: crate::command::time::Milliseconds::to_milliseconds(timeout),
+            timeout: Milliseconds::to_milliseconds(timeout),
         }
     }
 }
 
-impl crate::ToArgs for Wait {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Wait {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"WAIT");
         out.int(self.numreplicas);
         out.int(self.timeout);
     }
 }
 
-impl crate::command::Command for Wait {
+impl Command for Wait {
     type Output = i64;
     const NAME: &'static str = "WAIT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::WAIT);
+    const META: Option<&'static CommandMeta> = Some(&meta::WAIT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &WAIT_REPLY
@@ -2372,21 +2283,17 @@ pub struct Waitaof {
 
 impl Waitaof {
     /// The command with its required arguments: `WAITAOF numlocal numreplicas timeout`.
-    pub fn new(
-        numlocal: i64,
-        numreplicas: i64,
-        timeout: impl crate::command::time::Milliseconds,
-    ) -> Self {
+    pub fn new(numlocal: i64, numreplicas: i64, timeout: impl Milliseconds) -> Self {
         Waitaof {
             numlocal,
             numreplicas,
-            timeout: crate::command::time::Milliseconds::to_milliseconds(timeout),
+            timeout: Milliseconds::to_milliseconds(timeout),
         }
     }
 }
 
-impl crate::ToArgs for Waitaof {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Waitaof {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"WAITAOF");
         out.int(self.numlocal);
         out.int(self.numreplicas);
@@ -2394,12 +2301,10 @@ impl crate::ToArgs for Waitaof {
     }
 }
 
-impl crate::command::Command for Waitaof {
+impl Command for Waitaof {
     type Output = (i64, i64);
     const NAME: &'static str = "WAITAOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::WAITAOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::WAITAOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &WAITAOF_REPLY

@@ -2,23 +2,15 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `geo` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static GEOADD_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -31,8 +23,8 @@ pub enum GeoaddCondition {
     Xx,
 }
 
-impl crate::ToArgs for GeoaddCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoaddCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -65,7 +57,7 @@ pub struct Geoadd<K, M> {
     data: Vec<(f64, f64, M)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Geoadd<K, M> {
+impl<K: ToArgs, M: ToArgs> Geoadd<K, M> {
     /// The command with its required arguments: `GEOADD key longitude latitude member [longitude latitude member ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (f64, f64, M)>) -> Self {
         Geoadd {
@@ -103,45 +95,43 @@ impl<K, M> Geoadd<K, M> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("GEOADD", "data"));
+            return Err(empty_argument("GEOADD", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Geoadd<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Geoadd<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEOADD");
         self.key.write_args(out);
-        if let Some(v1) = &self.condition {
-            v1.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         if self.change {
             out.arg(b"CH");
         }
-        for i5 in self.data.iter() {
-            let (m6, m7, m8) = i5;
-            out.float(*m6);
-            out.float(*m7);
-            m8.write_args(out);
+        for data in self.data.iter() {
+            let (longitude, latitude, member) = data;
+            out.float(*longitude);
+            out.float(*latitude);
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Geoadd<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Geoadd<K, M> {
     type Output = i64;
     const NAME: &'static str = "GEOADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOADD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -161,8 +151,8 @@ pub enum GeodistUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeodistUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeodistUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -198,7 +188,7 @@ pub struct Geodist<K, M, M2> {
     unit: Option<GeodistUnit>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Geodist<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Geodist<K, M, M2> {
     /// The command with its required arguments: `GEODIST key member1 member2`.
     pub fn new(key: K, member1: M, member2: M2) -> Self {
         Geodist {
@@ -242,26 +232,22 @@ impl<K, M, M2> Geodist<K, M, M2> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs for Geodist<K, M, M2> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Geodist<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEODIST");
         self.key.write_args(out);
         self.member1.write_args(out);
         self.member2.write_args(out);
-        if let Some(v3) = &self.unit {
-            v3.write_args(out);
+        if let Some(unit) = &self.unit {
+            unit.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Geodist<K, M, M2>
-{
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Geodist<K, M, M2> {
     type Output = Option<f64>;
     const NAME: &'static str = "GEODIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEODIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEODIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEODIST_REPLY
@@ -283,10 +269,10 @@ static GEOHASH_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Repl
 #[derive(Clone, Debug)]
 pub struct Geohash<K> {
     key: K,
-    member: Vec<crate::command::Arg>,
+    member: Vec<Arg>,
 }
 
-impl<K: crate::ToArgs> Geohash<K> {
+impl<K: ToArgs> Geohash<K> {
     /// The command with its required arguments: `GEOHASH key`.
     pub fn new(key: K) -> Self {
         Geohash {
@@ -298,31 +284,26 @@ impl<K: crate::ToArgs> Geohash<K> {
 
 impl<K> Geohash<K> {
     /// Sets `[member [member ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn member(mut self, member: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.member = member
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn member(mut self, member: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.member = member.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Geohash<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Geohash<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEOHASH");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geohash<K> {
+impl<K: ToArgs> Command for Geohash<K> {
     type Output = Vec<Option<String>>;
     const NAME: &'static str = "GEOHASH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOHASH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOHASH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOHASH_REPLY
@@ -347,10 +328,10 @@ static GEOPOS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Reply
 #[derive(Clone, Debug)]
 pub struct Geopos<K> {
     key: K,
-    member: Vec<crate::command::Arg>,
+    member: Vec<Arg>,
 }
 
-impl<K: crate::ToArgs> Geopos<K> {
+impl<K: ToArgs> Geopos<K> {
     /// The command with its required arguments: `GEOPOS key`.
     pub fn new(key: K) -> Self {
         Geopos {
@@ -362,31 +343,26 @@ impl<K: crate::ToArgs> Geopos<K> {
 
 impl<K> Geopos<K> {
     /// Sets `[member [member ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn member(mut self, member: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.member = member
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn member(mut self, member: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.member = member.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Geopos<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Geopos<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEOPOS");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geopos<K> {
+impl<K: ToArgs> Command for Geopos<K> {
     type Output = Vec<Option<(f64, f64)>>;
     const NAME: &'static str = "GEOPOS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOPOS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOPOS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOPOS_REPLY
@@ -394,40 +370,44 @@ impl<K: crate::ToArgs> crate::command::Command for Geopos<K> {
 }
 
 static GEORADIUS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static GEORADIUS_REPLY_1: ReplyShape = ReplyShape::Integer;
+static GEORADIUS_REPLY_WITH_STORE: ReplyShape = ReplyShape::Integer;
 
-static GEORADIUS_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_REPLY_3: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-]));
+static GEORADIUS_REPLY_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+    ]));
 
-static GEORADIUS_REPLY_4: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_REPLY_WITHCOORD_AND_WITHDIST: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_REPLY_5: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_REPLY_WITHCOORD_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_REPLY_6: ReplyShape =
+static GEORADIUS_REPLY_WITHDIST: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Float]));
 
-static GEORADIUS_REPLY_7: ReplyShape =
+static GEORADIUS_REPLY_WITHHASH: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Integer]));
 
-static GEORADIUS_REPLY_8: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static GEORADIUS_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
@@ -445,8 +425,8 @@ pub enum GeoradiusUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeoradiusUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -488,8 +468,8 @@ impl GeoradiusCount {
     }
 }
 
-impl crate::ToArgs for GeoradiusCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -507,8 +487,8 @@ pub enum GeoradiusOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeoradiusOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -524,33 +504,33 @@ impl crate::ToArgs for GeoradiusOrder {
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusStore {
     /// `STORE key`
-    Store(crate::command::Arg),
+    Store(Arg),
     /// `STOREDIST key`
-    Storedist(crate::command::Arg),
+    Storedist(Arg),
 }
 
 impl GeoradiusStore {
     /// [`GeoradiusStore::Store`] from its value.
-    pub fn store(storekey: impl crate::ToArgs) -> Self {
-        Self::Store(crate::command::Arg::new(storekey))
+    pub fn store(storekey: impl ToArgs) -> Self {
+        Self::Store(Arg::new(storekey))
     }
 
     /// [`GeoradiusStore::Storedist`] from its value.
-    pub fn storedist(storedistkey: impl crate::ToArgs) -> Self {
-        Self::Storedist(crate::command::Arg::new(storedistkey))
+    pub fn storedist(storedistkey: impl ToArgs) -> Self {
+        Self::Storedist(Arg::new(storedistkey))
     }
 }
 
-impl crate::ToArgs for GeoradiusStore {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusStore {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Store(x) => {
+            Self::Store(storekey) => {
                 out.arg(b"STORE");
-                x.write_args(out);
+                storekey.write_args(out);
             }
-            Self::Storedist(x) => {
+            Self::Storedist(storedistkey) => {
                 out.arg(b"STOREDIST");
-                x.write_args(out);
+                storedistkey.write_args(out);
             }
         }
     }
@@ -601,7 +581,7 @@ pub struct Georadius<
     store: Option<GeoradiusStore>,
 }
 
-impl<K: crate::ToArgs> Georadius<K> {
+impl<K: ToArgs> Georadius<K> {
     /// The command with its required arguments: `GEORADIUS key longitude latitude radius <M | KM | FT | MI>`.
     pub fn new(key: K, longitude: f64, latitude: f64, radius: f64, unit: GeoradiusUnit) -> Self {
         Georadius {
@@ -689,12 +669,9 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
     /// Chooses `STORE key` for `store`, replacing any earlier choice.
     ///
     /// Changes the reply type: see the replies listed on [`Georadius`].
-    pub fn store(
-        self,
-        storekey: impl crate::ToArgs,
-    ) -> Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> {
+    pub fn store(self, storekey: impl ToArgs) -> Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> {
         let mut s: Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> = self.retype();
-        s.store = Some(GeoradiusStore::Store(crate::command::Arg::new(storekey)));
+        s.store = Some(GeoradiusStore::Store(Arg::new(storekey)));
         s
     }
 
@@ -703,12 +680,10 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
     /// Changes the reply type: see the replies listed on [`Georadius`].
     pub fn storedist(
         self,
-        storedistkey: impl crate::ToArgs,
+        storedistkey: impl ToArgs,
     ) -> Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> {
         let mut s: Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> = self.retype();
-        s.store = Some(GeoradiusStore::Storedist(crate::command::Arg::new(
-            storedistkey,
-        )));
+        s.store = Some(GeoradiusStore::Storedist(Arg::new(storedistkey)));
         s
     }
 
@@ -738,14 +713,14 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
 }
 
 impl<
-        K: crate::ToArgs,
+        K: ToArgs,
         const STORE: bool,
         const WITHCOORD: bool,
         const WITHDIST: bool,
         const WITHHASH: bool,
-    > crate::ToArgs for Georadius<K, STORE, WITHCOORD, WITHDIST, WITHHASH>
+    > ToArgs for Georadius<K, STORE, WITHCOORD, WITHDIST, WITHHASH>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEORADIUS");
         self.key.write_args(out);
         out.float(self.longitude);
@@ -761,245 +736,217 @@ impl<
         if self.withhash {
             out.arg(b"WITHHASH");
         }
-        if let Some(v12) = &self.count {
-            v12.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
-        if let Some(v15) = &self.order {
-            v15.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
-        if let Some(v18) = &self.store {
-            v18.write_args(out);
+        if let Some(store) = &self.store {
+            store.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, false, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Georadius<K, false, false, false, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, false, false> {
+impl<K: ToArgs> Command for Georadius<K, true, false, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, false, false> {
-    type Output = Vec<(bytes::Bytes, (f64, f64))>;
+impl<K: ToArgs> Command for Georadius<K, false, true, false, false> {
+    type Output = Vec<(Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_8
+        &GEORADIUS_REPLY_WITHCOORD
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, false, false> {
+impl<K: ToArgs> Command for Georadius<K, true, true, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, true, false> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Georadius<K, false, false, true, false> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_6
+        &GEORADIUS_REPLY_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, true, false> {
+impl<K: ToArgs> Command for Georadius<K, true, false, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, true, false> {
-    type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
+impl<K: ToArgs> Command for Georadius<K, false, true, true, false> {
+    type Output = Vec<(Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_4
+        &GEORADIUS_REPLY_WITHCOORD_AND_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, true, false> {
+impl<K: ToArgs> Command for Georadius<K, true, true, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, false, true> {
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl<K: ToArgs> Command for Georadius<K, false, false, false, true> {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_7
+        &GEORADIUS_REPLY_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, false, true> {
+impl<K: ToArgs> Command for Georadius<K, true, false, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, false, true> {
-    type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
+impl<K: ToArgs> Command for Georadius<K, false, true, false, true> {
+    type Output = Vec<(Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_5
+        &GEORADIUS_REPLY_WITHCOORD_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, false, true> {
+impl<K: ToArgs> Command for Georadius<K, true, true, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, false, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64)>;
+impl<K: ToArgs> Command for Georadius<K, false, false, true, true> {
+    type Output = Vec<(Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_3
+        &GEORADIUS_REPLY_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, false, true, true> {
+impl<K: ToArgs> Command for Georadius<K, true, false, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, false, true, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
+impl<K: ToArgs> Command for Georadius<K, false, true, true, true> {
+    type Output = Vec<(Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_2
+        &GEORADIUS_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Georadius<K, true, true, true, true> {
+impl<K: ToArgs> Command for Georadius<K, true, true, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_REPLY_1
+        &GEORADIUS_REPLY_WITH_STORE
     }
 }
 
 static GEORADIUSBYMEMBER_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static GEORADIUSBYMEMBER_REPLY_1: ReplyShape = ReplyShape::Integer;
+static GEORADIUSBYMEMBER_REPLY_WITH_STORE: ReplyShape = ReplyShape::Integer;
 
-static GEORADIUSBYMEMBER_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_REPLY_3: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-]));
+static GEORADIUSBYMEMBER_REPLY_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+    ]));
 
-static GEORADIUSBYMEMBER_REPLY_4: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHDIST: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_REPLY_5: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_REPLY_6: ReplyShape =
+static GEORADIUSBYMEMBER_REPLY_WITHDIST: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Float]));
 
-static GEORADIUSBYMEMBER_REPLY_7: ReplyShape =
+static GEORADIUSBYMEMBER_REPLY_WITHHASH: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Integer]));
 
-static GEORADIUSBYMEMBER_REPLY_8: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static GEORADIUSBYMEMBER_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
@@ -1017,8 +964,8 @@ pub enum GeoradiusbymemberUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeoradiusbymemberUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -1060,8 +1007,8 @@ impl GeoradiusbymemberCount {
     }
 }
 
-impl crate::ToArgs for GeoradiusbymemberCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -1079,8 +1026,8 @@ pub enum GeoradiusbymemberOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeoradiusbymemberOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -1096,33 +1043,33 @@ impl crate::ToArgs for GeoradiusbymemberOrder {
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberStore {
     /// `STORE key`
-    Store(crate::command::Arg),
+    Store(Arg),
     /// `STOREDIST key`
-    Storedist(crate::command::Arg),
+    Storedist(Arg),
 }
 
 impl GeoradiusbymemberStore {
     /// [`GeoradiusbymemberStore::Store`] from its value.
-    pub fn store(storekey: impl crate::ToArgs) -> Self {
-        Self::Store(crate::command::Arg::new(storekey))
+    pub fn store(storekey: impl ToArgs) -> Self {
+        Self::Store(Arg::new(storekey))
     }
 
     /// [`GeoradiusbymemberStore::Storedist`] from its value.
-    pub fn storedist(storedistkey: impl crate::ToArgs) -> Self {
-        Self::Storedist(crate::command::Arg::new(storedistkey))
+    pub fn storedist(storedistkey: impl ToArgs) -> Self {
+        Self::Storedist(Arg::new(storedistkey))
     }
 }
 
-impl crate::ToArgs for GeoradiusbymemberStore {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberStore {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Store(x) => {
+            Self::Store(storekey) => {
                 out.arg(b"STORE");
-                x.write_args(out);
+                storekey.write_args(out);
             }
-            Self::Storedist(x) => {
+            Self::Storedist(storedistkey) => {
                 out.arg(b"STOREDIST");
-                x.write_args(out);
+                storedistkey.write_args(out);
             }
         }
     }
@@ -1173,7 +1120,7 @@ pub struct Georadiusbymember<
     store: Option<GeoradiusbymemberStore>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Georadiusbymember<K, M> {
+impl<K: ToArgs, M: ToArgs> Georadiusbymember<K, M> {
     /// The command with its required arguments: `GEORADIUSBYMEMBER key member radius <M | KM | FT | MI>`.
     pub fn new(key: K, member: M, radius: f64, unit: GeoradiusbymemberUnit) -> Self {
         Georadiusbymember {
@@ -1268,12 +1215,10 @@ impl<
     /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn store(
         self,
-        storekey: impl crate::ToArgs,
+        storekey: impl ToArgs,
     ) -> Georadiusbymember<K, M, true, WITHCOORD, WITHDIST, WITHHASH> {
         let mut s: Georadiusbymember<K, M, true, WITHCOORD, WITHDIST, WITHHASH> = self.retype();
-        s.store = Some(GeoradiusbymemberStore::Store(crate::command::Arg::new(
-            storekey,
-        )));
+        s.store = Some(GeoradiusbymemberStore::Store(Arg::new(storekey)));
         s
     }
 
@@ -1282,12 +1227,10 @@ impl<
     /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn storedist(
         self,
-        storedistkey: impl crate::ToArgs,
+        storedistkey: impl ToArgs,
     ) -> Georadiusbymember<K, M, true, WITHCOORD, WITHDIST, WITHHASH> {
         let mut s: Georadiusbymember<K, M, true, WITHCOORD, WITHDIST, WITHHASH> = self.retype();
-        s.store = Some(GeoradiusbymemberStore::Storedist(crate::command::Arg::new(
-            storedistkey,
-        )));
+        s.store = Some(GeoradiusbymemberStore::Storedist(Arg::new(storedistkey)));
         s
     }
 
@@ -1316,15 +1259,15 @@ impl<
 }
 
 impl<
-        K: crate::ToArgs,
-        M: crate::ToArgs,
+        K: ToArgs,
+        M: ToArgs,
         const STORE: bool,
         const WITHCOORD: bool,
         const WITHDIST: bool,
         const WITHHASH: bool,
-    > crate::ToArgs for Georadiusbymember<K, M, STORE, WITHCOORD, WITHDIST, WITHHASH>
+    > ToArgs for Georadiusbymember<K, M, STORE, WITHCOORD, WITHDIST, WITHHASH>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEORADIUSBYMEMBER");
         self.key.write_args(out);
         self.member.write_args(out);
@@ -1339,276 +1282,216 @@ impl<
         if self.withhash {
             out.arg(b"WITHHASH");
         }
-        if let Some(v11) = &self.count {
-            v11.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
-        if let Some(v14) = &self.order {
-            v14.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
-        if let Some(v17) = &self.store {
-            v17.write_args(out);
+        if let Some(store) = &self.store {
+            store.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, false, false, false>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, false, false, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, false, false, false>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, false, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, true, false, false>
-{
-    type Output = Vec<(bytes::Bytes, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, true, false, false> {
+    type Output = Vec<(Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_8
+        &GEORADIUSBYMEMBER_REPLY_WITHCOORD
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, true, false, false>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, true, false, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, false, true, false>
-{
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, false, true, false> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_6
+        &GEORADIUSBYMEMBER_REPLY_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, false, true, false>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, false, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, true, true, false>
-{
-    type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, true, true, false> {
+    type Output = Vec<(Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_4
+        &GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, true, true, false>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, true, true, false> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, false, false, true>
-{
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, false, false, true> {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_7
+        &GEORADIUSBYMEMBER_REPLY_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, false, false, true>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, false, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, true, false, true>
-{
-    type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, true, false, true> {
+    type Output = Vec<(Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_5
+        &GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, true, false, true>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, true, false, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, false, true, true>
-{
-    type Output = Vec<(bytes::Bytes, f64, i64)>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, false, true, true> {
+    type Output = Vec<(Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_3
+        &GEORADIUSBYMEMBER_REPLY_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, false, true, true>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, false, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, false, true, true, true>
-{
-    type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, false, true, true, true> {
+    type Output = Vec<(Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_2
+        &GEORADIUSBYMEMBER_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Georadiusbymember<K, M, true, true, true, true>
-{
+impl<K: ToArgs, M: ToArgs> Command for Georadiusbymember<K, M, true, true, true, true> {
     type Output = i64;
     const NAME: &'static str = "GEORADIUSBYMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_REPLY_1
+        &GEORADIUSBYMEMBER_REPLY_WITH_STORE
     }
 }
 
 static GEORADIUSBYMEMBER_RO_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-static GEORADIUSBYMEMBER_RO_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-]));
+static GEORADIUSBYMEMBER_RO_REPLY_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+    ]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_3: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHDIST: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_4: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_5: ReplyShape =
+static GEORADIUSBYMEMBER_RO_REPLY_WITHDIST: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Float]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_6: ReplyShape =
+static GEORADIUSBYMEMBER_RO_REPLY_WITHHASH: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Integer]));
 
-static GEORADIUSBYMEMBER_RO_REPLY_7: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
@@ -1626,8 +1509,8 @@ pub enum GeoradiusbymemberRoUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeoradiusbymemberRoUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberRoUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -1669,8 +1552,8 @@ impl GeoradiusbymemberRoCount {
     }
 }
 
-impl crate::ToArgs for GeoradiusbymemberRoCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberRoCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -1688,8 +1571,8 @@ pub enum GeoradiusbymemberRoOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeoradiusbymemberRoOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusbymemberRoOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -1743,7 +1626,7 @@ pub struct GeoradiusbymemberRo<
     order: Option<GeoradiusbymemberRoOrder>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> GeoradiusbymemberRo<K, M> {
+impl<K: ToArgs, M: ToArgs> GeoradiusbymemberRo<K, M> {
     /// The command with its required arguments: `GEORADIUSBYMEMBER_RO key member radius <M | KM | FT | MI>`.
     pub fn new(key: K, member: M, radius: f64, unit: GeoradiusbymemberRoUnit) -> Self {
         GeoradiusbymemberRo {
@@ -1832,15 +1715,10 @@ impl<K, M, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     }
 }
 
-impl<
-        K: crate::ToArgs,
-        M: crate::ToArgs,
-        const WITHCOORD: bool,
-        const WITHDIST: bool,
-        const WITHHASH: bool,
-    > crate::ToArgs for GeoradiusbymemberRo<K, M, WITHCOORD, WITHDIST, WITHHASH>
+impl<K: ToArgs, M: ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool> ToArgs
+    for GeoradiusbymemberRo<K, M, WITHCOORD, WITHDIST, WITHHASH>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEORADIUSBYMEMBER_RO");
         self.key.write_args(out);
         self.member.write_args(out);
@@ -1855,161 +1733,133 @@ impl<
         if self.withhash {
             out.arg(b"WITHHASH");
         }
-        if let Some(v11) = &self.count {
-            v11.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
-        if let Some(v14) = &self.order {
-            v14.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, false, false, false>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, false, false, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUSBYMEMBER_RO_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, true, false, false>
-{
-    type Output = Vec<(bytes::Bytes, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, true, false, false> {
+    type Output = Vec<(Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_7
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, false, true, false>
-{
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, false, true, false> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_5
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, true, true, false>
-{
-    type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, true, true, false> {
+    type Output = Vec<(Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_3
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, false, false, true>
-{
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, false, false, true> {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_6
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, true, false, true>
-{
-    type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, true, false, true> {
+    type Output = Vec<(Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_4
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, false, true, true>
-{
-    type Output = Vec<(bytes::Bytes, f64, i64)>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, false, true, true> {
+    type Output = Vec<(Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_2
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for GeoradiusbymemberRo<K, M, true, true, true>
-{
-    type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
+impl<K: ToArgs, M: ToArgs> Command for GeoradiusbymemberRo<K, M, true, true, true> {
+    type Output = Vec<(Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUSBYMEMBER_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUSBYMEMBER_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUSBYMEMBER_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUSBYMEMBER_RO_REPLY_1
+        &GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH
     }
 }
 
 static GEORADIUS_RO_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-static GEORADIUS_RO_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_RO_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-]));
+static GEORADIUS_RO_REPLY_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+    ]));
 
-static GEORADIUS_RO_REPLY_3: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHDIST: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_RO_REPLY_4: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEORADIUS_RO_REPLY_5: ReplyShape =
+static GEORADIUS_RO_REPLY_WITHDIST: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Float]));
 
-static GEORADIUS_RO_REPLY_6: ReplyShape =
+static GEORADIUS_RO_REPLY_WITHHASH: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Integer]));
 
-static GEORADIUS_RO_REPLY_7: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static GEORADIUS_RO_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
@@ -2027,8 +1877,8 @@ pub enum GeoradiusRoUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeoradiusRoUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusRoUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -2070,8 +1920,8 @@ impl GeoradiusRoCount {
     }
 }
 
-impl crate::ToArgs for GeoradiusRoCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusRoCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -2089,8 +1939,8 @@ pub enum GeoradiusRoOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeoradiusRoOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeoradiusRoOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -2144,7 +1994,7 @@ pub struct GeoradiusRo<
     order: Option<GeoradiusRoOrder>,
 }
 
-impl<K: crate::ToArgs> GeoradiusRo<K> {
+impl<K: ToArgs> GeoradiusRo<K> {
     /// The command with its required arguments: `GEORADIUS_RO key longitude latitude radius <M | KM | FT | MI>`.
     pub fn new(key: K, longitude: f64, latitude: f64, radius: f64, unit: GeoradiusRoUnit) -> Self {
         GeoradiusRo {
@@ -2235,10 +2085,10 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     }
 }
 
-impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
-    crate::ToArgs for GeoradiusRo<K, WITHCOORD, WITHDIST, WITHHASH>
+impl<K: ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool> ToArgs
+    for GeoradiusRo<K, WITHCOORD, WITHDIST, WITHHASH>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEORADIUS_RO");
         self.key.write_args(out);
         out.float(self.longitude);
@@ -2254,145 +2104,133 @@ impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHA
         if self.withhash {
             out.arg(b"WITHHASH");
         }
-        if let Some(v12) = &self.count {
-            v12.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
-        if let Some(v15) = &self.order {
-            v15.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for GeoradiusRo<K, false, false, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEORADIUS_RO_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, false> {
-    type Output = Vec<(bytes::Bytes, (f64, f64))>;
+impl<K: ToArgs> Command for GeoradiusRo<K, true, false, false> {
+    type Output = Vec<(Bytes, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_7
+        &GEORADIUS_RO_REPLY_WITHCOORD
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, false> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for GeoradiusRo<K, false, true, false> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_5
+        &GEORADIUS_RO_REPLY_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, true, false> {
-    type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
+impl<K: ToArgs> Command for GeoradiusRo<K, true, true, false> {
+    type Output = Vec<(Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_3
+        &GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHDIST
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, false, true> {
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl<K: ToArgs> Command for GeoradiusRo<K, false, false, true> {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_6
+        &GEORADIUS_RO_REPLY_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, false, true> {
-    type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
+impl<K: ToArgs> Command for GeoradiusRo<K, true, false, true> {
+    type Output = Vec<(Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_4
+        &GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, false, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64)>;
+impl<K: ToArgs> Command for GeoradiusRo<K, false, true, true> {
+    type Output = Vec<(Bytes, f64, i64)>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_2
+        &GEORADIUS_RO_REPLY_WITHDIST_AND_WITHHASH
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for GeoradiusRo<K, true, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
+impl<K: ToArgs> Command for GeoradiusRo<K, true, true, true> {
+    type Output = Vec<(Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEORADIUS_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEORADIUS_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEORADIUS_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEORADIUS_RO_REPLY_1
+        &GEORADIUS_RO_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH
     }
 }
 
 static GEOSEARCH_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-static GEOSEARCH_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEOSEARCH_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEOSEARCH_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Integer,
-]));
+static GEOSEARCH_REPLY_WITHDIST_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Integer,
+    ]));
 
-static GEOSEARCH_REPLY_3: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Float,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEOSEARCH_REPLY_WITHCOORD_AND_WITHDIST: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Float,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEOSEARCH_REPLY_4: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
-    ReplyShape::Bulk,
-    ReplyShape::Integer,
-    ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
-]));
+static GEOSEARCH_REPLY_WITHCOORD_AND_WITHHASH: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Tuple(&[
+        ReplyShape::Bulk,
+        ReplyShape::Integer,
+        ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
+    ]));
 
-static GEOSEARCH_REPLY_5: ReplyShape =
+static GEOSEARCH_REPLY_WITHDIST: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Float]));
 
-static GEOSEARCH_REPLY_6: ReplyShape =
+static GEOSEARCH_REPLY_WITHHASH: ReplyShape =
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Integer]));
 
-static GEOSEARCH_REPLY_7: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static GEOSEARCH_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
@@ -2401,7 +2239,7 @@ static GEOSEARCH_REPLY_7: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchFrom {
     /// `FROMMEMBER member`
-    Frommember(crate::command::Arg),
+    Frommember(Arg),
     /// `FROMLONLAT longitude latitude`
     Fromlonlat {
         /// `longitude`
@@ -2413,8 +2251,8 @@ pub enum GeosearchFrom {
 
 impl GeosearchFrom {
     /// [`GeosearchFrom::Frommember`] from its value.
-    pub fn frommember(member: impl crate::ToArgs) -> Self {
-        Self::Frommember(crate::command::Arg::new(member))
+    pub fn frommember(member: impl ToArgs) -> Self {
+        Self::Frommember(Arg::new(member))
     }
 
     /// [`GeosearchFrom::Fromlonlat`] from its members.
@@ -2426,12 +2264,12 @@ impl GeosearchFrom {
     }
 }
 
-impl crate::ToArgs for GeosearchFrom {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchFrom {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Frommember(x) => {
+            Self::Frommember(member) => {
                 out.arg(b"FROMMEMBER");
-                x.write_args(out);
+                member.write_args(out);
             }
             Self::Fromlonlat {
                 longitude,
@@ -2458,8 +2296,8 @@ pub enum GeosearchUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeosearchUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -2526,8 +2364,8 @@ impl GeosearchBy {
     }
 }
 
-impl crate::ToArgs for GeosearchBy {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchBy {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Circle { radius, unit } => {
                 out.arg(b"BYRADIUS");
@@ -2547,10 +2385,10 @@ impl crate::ToArgs for GeosearchBy {
             Self::Polygon { vertices } => {
                 out.arg(b"BYPOLYGON");
                 out.uint(vertices.len() as u64);
-                for i24 in vertices.iter() {
-                    let (m25, m26) = i24;
-                    out.float(*m25);
-                    out.float(*m26);
+                for vertices in vertices.iter() {
+                    let (longitude, latitude) = vertices;
+                    out.float(*longitude);
+                    out.float(*latitude);
                 }
             }
         }
@@ -2559,16 +2397,13 @@ impl crate::ToArgs for GeosearchBy {
 
 impl GeosearchBy {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         match self {
             Self::Circle { .. } => {}
             Self::Box { .. } => {}
             Self::Polygon { vertices, .. } => {
                 if vertices.is_empty() {
-                    return Err(crate::command::empty_argument(
-                        "GEOSEARCH",
-                        "by.polygon.vertices",
-                    ));
+                    return Err(empty_argument("GEOSEARCH", "by.polygon.vertices"));
                 }
             }
         }
@@ -2585,8 +2420,8 @@ pub enum GeosearchOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeosearchOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -2622,8 +2457,8 @@ impl GeosearchCount {
     }
 }
 
-impl crate::ToArgs for GeosearchCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -2670,7 +2505,7 @@ pub struct Geosearch<
     withhash: bool,
 }
 
-impl<K: crate::ToArgs> Geosearch<K> {
+impl<K: ToArgs> Geosearch<K> {
     /// The command with its required arguments: `GEOSEARCH key <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`.
     pub fn new(key: K, by: GeosearchBy) -> Self {
         Geosearch {
@@ -2696,8 +2531,8 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     }
 
     /// Chooses `FROMMEMBER member` for `from`, replacing any earlier choice.
-    pub fn frommember(mut self, member: impl crate::ToArgs) -> Self {
-        self.from = Some(GeosearchFrom::Frommember(crate::command::Arg::new(member)));
+    pub fn frommember(mut self, member: impl ToArgs) -> Self {
+        self.from = Some(GeosearchFrom::Frommember(Arg::new(member)));
         self
     }
 
@@ -2778,27 +2613,27 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         self.by.check_args()?;
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
-    crate::ToArgs for Geosearch<K, WITHCOORD, WITHDIST, WITHHASH>
+impl<K: ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool> ToArgs
+    for Geosearch<K, WITHCOORD, WITHDIST, WITHHASH>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEOSEARCH");
         self.key.write_args(out);
-        if let Some(v1) = &self.from {
-            v1.write_args(out);
+        if let Some(from) = &self.from {
+            from.write_args(out);
         }
         self.by.write_args(out);
-        if let Some(v27) = &self.order {
-            v27.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
-        if let Some(v30) = &self.count {
-            v30.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
         if self.withcoord {
             out.arg(b"WITHCOORD");
@@ -2812,130 +2647,114 @@ impl<K: crate::ToArgs, const WITHCOORD: bool, const WITHDIST: bool, const WITHHA
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Geosearch<K, false, false, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCH_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, false> {
-    type Output = Vec<(bytes::Bytes, (f64, f64))>;
+impl<K: ToArgs> Command for Geosearch<K, true, false, false> {
+    type Output = Vec<(Bytes, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_7
+        &GEOSEARCH_REPLY_WITHCOORD
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, false> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Geosearch<K, false, true, false> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_5
+        &GEOSEARCH_REPLY_WITHDIST
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, true, false> {
-    type Output = Vec<(bytes::Bytes, f64, (f64, f64))>;
+impl<K: ToArgs> Command for Geosearch<K, true, true, false> {
+    type Output = Vec<(Bytes, f64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_3
+        &GEOSEARCH_REPLY_WITHCOORD_AND_WITHDIST
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, false, true> {
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl<K: ToArgs> Command for Geosearch<K, false, false, true> {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_6
+        &GEOSEARCH_REPLY_WITHHASH
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, false, true> {
-    type Output = Vec<(bytes::Bytes, i64, (f64, f64))>;
+impl<K: ToArgs> Command for Geosearch<K, true, false, true> {
+    type Output = Vec<(Bytes, i64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_4
+        &GEOSEARCH_REPLY_WITHCOORD_AND_WITHHASH
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, false, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64)>;
+impl<K: ToArgs> Command for Geosearch<K, false, true, true> {
+    type Output = Vec<(Bytes, f64, i64)>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_2
+        &GEOSEARCH_REPLY_WITHDIST_AND_WITHHASH
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Geosearch<K, true, true, true> {
-    type Output = Vec<(bytes::Bytes, f64, i64, (f64, f64))>;
+impl<K: ToArgs> Command for Geosearch<K, true, true, true> {
+    type Output = Vec<(Bytes, f64, i64, (f64, f64))>;
     const NAME: &'static str = "GEOSEARCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &GEOSEARCH_REPLY_1
+        &GEOSEARCH_REPLY_WITHCOORD_AND_WITHDIST_AND_WITHHASH
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2946,7 +2765,7 @@ static GEOSEARCHSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchstoreFrom {
     /// `FROMMEMBER member`
-    Frommember(crate::command::Arg),
+    Frommember(Arg),
     /// `FROMLONLAT longitude latitude`
     Fromlonlat {
         /// `longitude`
@@ -2958,8 +2777,8 @@ pub enum GeosearchstoreFrom {
 
 impl GeosearchstoreFrom {
     /// [`GeosearchstoreFrom::Frommember`] from its value.
-    pub fn frommember(member: impl crate::ToArgs) -> Self {
-        Self::Frommember(crate::command::Arg::new(member))
+    pub fn frommember(member: impl ToArgs) -> Self {
+        Self::Frommember(Arg::new(member))
     }
 
     /// [`GeosearchstoreFrom::Fromlonlat`] from its members.
@@ -2971,12 +2790,12 @@ impl GeosearchstoreFrom {
     }
 }
 
-impl crate::ToArgs for GeosearchstoreFrom {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchstoreFrom {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Frommember(x) => {
+            Self::Frommember(member) => {
                 out.arg(b"FROMMEMBER");
-                x.write_args(out);
+                member.write_args(out);
             }
             Self::Fromlonlat {
                 longitude,
@@ -3003,8 +2822,8 @@ pub enum GeosearchstoreUnit {
     Mi,
 }
 
-impl crate::ToArgs for GeosearchstoreUnit {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchstoreUnit {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::M => {
                 out.arg(b"M");
@@ -3071,8 +2890,8 @@ impl GeosearchstoreBy {
     }
 }
 
-impl crate::ToArgs for GeosearchstoreBy {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchstoreBy {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Circle { radius, unit } => {
                 out.arg(b"BYRADIUS");
@@ -3092,10 +2911,10 @@ impl crate::ToArgs for GeosearchstoreBy {
             Self::Polygon { vertices } => {
                 out.arg(b"BYPOLYGON");
                 out.uint(vertices.len() as u64);
-                for i25 in vertices.iter() {
-                    let (m26, m27) = i25;
-                    out.float(*m26);
-                    out.float(*m27);
+                for vertices in vertices.iter() {
+                    let (longitude, latitude) = vertices;
+                    out.float(*longitude);
+                    out.float(*latitude);
                 }
             }
         }
@@ -3104,16 +2923,13 @@ impl crate::ToArgs for GeosearchstoreBy {
 
 impl GeosearchstoreBy {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         match self {
             Self::Circle { .. } => {}
             Self::Box { .. } => {}
             Self::Polygon { vertices, .. } => {
                 if vertices.is_empty() {
-                    return Err(crate::command::empty_argument(
-                        "GEOSEARCHSTORE",
-                        "by.polygon.vertices",
-                    ));
+                    return Err(empty_argument("GEOSEARCHSTORE", "by.polygon.vertices"));
                 }
             }
         }
@@ -3130,8 +2946,8 @@ pub enum GeosearchstoreOrder {
     Desc,
 }
 
-impl crate::ToArgs for GeosearchstoreOrder {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchstoreOrder {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Asc => {
                 out.arg(b"ASC");
@@ -3167,8 +2983,8 @@ impl GeosearchstoreCount {
     }
 }
 
-impl crate::ToArgs for GeosearchstoreCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GeosearchstoreCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COUNT");
         out.int(self.count);
         if self.any {
@@ -3202,7 +3018,7 @@ pub struct Geosearchstore<D, S> {
     storedist: bool,
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs> Geosearchstore<D, S> {
+impl<D: ToArgs, S: ToArgs> Geosearchstore<D, S> {
     /// The command with its required arguments: `GEOSEARCHSTORE destination source <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`.
     pub fn new(destination: D, source: S, by: GeosearchstoreBy) -> Self {
         Geosearchstore {
@@ -3225,10 +3041,8 @@ impl<D, S> Geosearchstore<D, S> {
     }
 
     /// Chooses `FROMMEMBER member` for `from`, replacing any earlier choice.
-    pub fn frommember(mut self, member: impl crate::ToArgs) -> Self {
-        self.from = Some(GeosearchstoreFrom::Frommember(crate::command::Arg::new(
-            member,
-        )));
+    pub fn frommember(mut self, member: impl ToArgs) -> Self {
+        self.from = Some(GeosearchstoreFrom::Frommember(Arg::new(member)));
         self
     }
 
@@ -3272,26 +3086,26 @@ impl<D, S> Geosearchstore<D, S> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         self.by.check_args()?;
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Geosearchstore<D, S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, S: ToArgs> ToArgs for Geosearchstore<D, S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GEOSEARCHSTORE");
         self.destination.write_args(out);
         self.source.write_args(out);
-        if let Some(v2) = &self.from {
-            v2.write_args(out);
+        if let Some(from) = &self.from {
+            from.write_args(out);
         }
         self.by.write_args(out);
-        if let Some(v28) = &self.order {
-            v28.write_args(out);
+        if let Some(order) = &self.order {
+            order.write_args(out);
         }
-        if let Some(v31) = &self.count {
-            v31.write_args(out);
+        if let Some(count) = &self.count {
+            count.write_args(out);
         }
         if self.storedist {
             out.arg(b"STOREDIST");
@@ -3299,18 +3113,16 @@ impl<D: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Geosearchstore<D, S> 
     }
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs> crate::command::Command for Geosearchstore<D, S> {
+impl<D: ToArgs, S: ToArgs> Command for Geosearchstore<D, S> {
     type Output = i64;
     const NAME: &'static str = "GEOSEARCHSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GEOSEARCHSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::GEOSEARCHSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GEOSEARCHSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }

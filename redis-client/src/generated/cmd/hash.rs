@@ -2,23 +2,18 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `hash` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::time::{Milliseconds, Seconds, UnixMilliseconds, UnixSeconds};
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static HDEL_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -41,7 +36,7 @@ pub struct Hdel<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hdel<K, F> {
+impl<K: ToArgs, F: ToArgs> Hdel<K, F> {
     /// The command with its required arguments: `HDEL key field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hdel {
@@ -53,36 +48,34 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hdel<K, F> {
 
 impl<K, F> Hdel<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HDEL", "field"));
+            return Err(empty_argument("HDEL", "field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hdel<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hdel<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HDEL");
         self.key.write_args(out);
-        for i1 in self.field.iter() {
-            i1.write_args(out);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hdel<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hdel<K, F> {
     type Output = i64;
     const NAME: &'static str = "HDEL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HDEL);
+    const META: Option<&'static CommandMeta> = Some(&meta::HDEL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HDEL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -105,27 +98,25 @@ pub struct Hexists<K, F> {
     field: F,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hexists<K, F> {
+impl<K: ToArgs, F: ToArgs> Hexists<K, F> {
     /// The command with its required arguments: `HEXISTS key field`.
     pub fn new(key: K, field: F) -> Self {
         Hexists { key, field }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexists<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hexists<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HEXISTS");
         self.key.write_args(out);
         self.field.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexists<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hexists<K, F> {
     type Output = bool;
     const NAME: &'static str = "HEXISTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HEXISTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::HEXISTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXISTS_REPLY
@@ -147,8 +138,8 @@ pub enum HexpireCondition {
     Lt,
 }
 
-impl crate::ToArgs for HexpireCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HexpireCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -184,16 +175,12 @@ pub struct Hexpire<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hexpire<K, F> {
+impl<K: ToArgs, F: ToArgs> Hexpire<K, F> {
     /// The command with its required arguments: `HEXPIRE key seconds FIELDS numfields field [field ...]`.
-    pub fn new(
-        key: K,
-        seconds: impl crate::command::time::Seconds,
-        field: impl IntoIterator<Item = F>,
-    ) -> Self {
+    pub fn new(key: K, seconds: impl Seconds, field: impl IntoIterator<Item = F>) -> Self {
         Hexpire {
             key,
-            seconds: crate::command::time::Seconds::to_seconds(seconds),
+            seconds: Seconds::to_seconds(seconds),
             condition: None,
             field: field.into_iter().collect(),
         }
@@ -232,47 +219,40 @@ impl<K, F> Hexpire<K, F> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HEXPIRE", "fields.field"));
+            return Err(empty_argument("HEXPIRE", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpire<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hexpire<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HEXPIRE");
         self.key.write_args(out);
         out.int(self.seconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i9 in self.field.iter() {
-            i9.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpire<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hexpire<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIRE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HEXPIRE);
+    const META: Option<&'static CommandMeta> = Some(&meta::HEXPIRE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIRE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -292,8 +272,8 @@ pub enum HexpireatCondition {
     Lt,
 }
 
-impl crate::ToArgs for HexpireatCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HexpireatCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -329,18 +309,16 @@ pub struct Hexpireat<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hexpireat<K, F> {
+impl<K: ToArgs, F: ToArgs> Hexpireat<K, F> {
     /// The command with its required arguments: `HEXPIREAT key unix-time-seconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
-        unix_time_seconds: impl crate::command::time::UnixSeconds,
+        unix_time_seconds: impl UnixSeconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self {
         Hexpireat {
             key,
-            unix_time_seconds: crate::command::time::UnixSeconds::to_unix_seconds(
-                unix_time_seconds,
-            ),
+            unix_time_seconds: UnixSeconds::to_unix_seconds(unix_time_seconds),
             condition: None,
             field: field.into_iter().collect(),
         }
@@ -379,47 +357,40 @@ impl<K, F> Hexpireat<K, F> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HEXPIREAT", "fields.field"));
+            return Err(empty_argument("HEXPIREAT", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpireat<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hexpireat<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HEXPIREAT");
         self.key.write_args(out);
         out.int(self.unix_time_seconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i9 in self.field.iter() {
-            i9.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpireat<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hexpireat<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIREAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HEXPIREAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::HEXPIREAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIREAT_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -442,7 +413,7 @@ pub struct Hexpiretime<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hexpiretime<K, F> {
+impl<K: ToArgs, F: ToArgs> Hexpiretime<K, F> {
     /// The command with its required arguments: `HEXPIRETIME key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hexpiretime {
@@ -454,46 +425,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hexpiretime<K, F> {
 
 impl<K, F> Hexpiretime<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument(
-                "HEXPIRETIME",
-                "fields.field",
-            ));
+            return Err(empty_argument("HEXPIRETIME", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hexpiretime<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hexpiretime<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HEXPIRETIME");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hexpiretime<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hexpiretime<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HEXPIRETIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HEXPIRETIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::HEXPIRETIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HEXPIRETIME_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -516,27 +477,25 @@ pub struct Hget<K, F> {
     field: F,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hget<K, F> {
+impl<K: ToArgs, F: ToArgs> Hget<K, F> {
     /// The command with its required arguments: `HGET key field`.
     pub fn new(key: K, field: F) -> Self {
         Hget { key, field }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hget<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hget<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HGET");
         self.key.write_args(out);
         self.field.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hget<K, F> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs, F: ToArgs> Command for Hget<K, F> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "HGET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HGET);
+    const META: Option<&'static CommandMeta> = Some(&meta::HGET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGET_REPLY
@@ -560,26 +519,24 @@ pub struct Hgetall<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Hgetall<K> {
+impl<K: ToArgs> Hgetall<K> {
     /// The command with its required arguments: `HGETALL key`.
     pub fn new(key: K) -> Self {
         Hgetall { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Hgetall<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Hgetall<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HGETALL");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hgetall<K> {
-    type Output = std::collections::HashMap<bytes::Bytes, bytes::Bytes>;
+impl<K: ToArgs> Command for Hgetall<K> {
+    type Output = HashMap<Bytes, Bytes>;
     const NAME: &'static str = "HGETALL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HGETALL);
+    const META: Option<&'static CommandMeta> = Some(&meta::HGETALL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETALL_REPLY
@@ -604,7 +561,7 @@ pub struct Hgetdel<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hgetdel<K, F> {
+impl<K: ToArgs, F: ToArgs> Hgetdel<K, F> {
     /// The command with its required arguments: `HGETDEL key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hgetdel {
@@ -616,43 +573,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hgetdel<K, F> {
 
 impl<K, F> Hgetdel<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HGETDEL", "fields.field"));
+            return Err(empty_argument("HGETDEL", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hgetdel<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hgetdel<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HGETDEL");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hgetdel<K, F> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs, F: ToArgs> Command for Hgetdel<K, F> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "HGETDEL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HGETDEL);
+    const META: Option<&'static CommandMeta> = Some(&meta::HGETDEL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETDEL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -676,50 +626,46 @@ pub enum HgetexExpiration {
 
 impl HgetexExpiration {
     /// [`HgetexExpiration::Ex`] from its value.
-    pub fn ex(seconds: impl crate::command::time::Seconds) -> Self {
-        Self::Ex(crate::command::time::Seconds::to_seconds(seconds))
+    pub fn ex(seconds: impl Seconds) -> Self {
+        Self::Ex(Seconds::to_seconds(seconds))
     }
 
     /// [`HgetexExpiration::Px`] from its value.
-    pub fn px(milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        Self::Px(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ))
+    pub fn px(milliseconds: impl Milliseconds) -> Self {
+        Self::Px(Milliseconds::to_milliseconds(milliseconds))
     }
 
     /// [`HgetexExpiration::Exat`] from its value.
-    pub fn exat(unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        Self::Exat(crate::command::time::UnixSeconds::to_unix_seconds(
-            unix_time_seconds,
-        ))
+    pub fn exat(unix_time_seconds: impl UnixSeconds) -> Self {
+        Self::Exat(UnixSeconds::to_unix_seconds(unix_time_seconds))
     }
 
     /// [`HgetexExpiration::Pxat`] from its value.
-    pub fn pxat(unix_time_milliseconds: impl crate::command::time::UnixMilliseconds) -> Self {
-        Self::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        )
+    pub fn pxat(unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        Self::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ))
     }
 }
 
-impl crate::ToArgs for HgetexExpiration {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HgetexExpiration {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Ex(x) => {
+            Self::Ex(seconds) => {
                 out.arg(b"EX");
-                out.int(*x);
+                out.int(*seconds);
             }
-            Self::Px(x) => {
+            Self::Px(milliseconds) => {
                 out.arg(b"PX");
-                out.int(*x);
+                out.int(*milliseconds);
             }
-            Self::Exat(x) => {
+            Self::Exat(unix_time_seconds) => {
                 out.arg(b"EXAT");
-                out.int(*x);
+                out.int(*unix_time_seconds);
             }
-            Self::Pxat(x) => {
+            Self::Pxat(unix_time_milliseconds) => {
                 out.arg(b"PXAT");
-                out.int(*x);
+                out.int(*unix_time_milliseconds);
             }
             Self::Persist => {
                 out.arg(b"PERSIST");
@@ -745,7 +691,7 @@ pub struct Hgetex<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hgetex<K, F> {
+impl<K: ToArgs, F: ToArgs> Hgetex<K, F> {
     /// The command with its required arguments: `HGETEX key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hgetex {
@@ -764,36 +710,31 @@ impl<K, F> Hgetex<K, F> {
     }
 
     /// Chooses `EX seconds` for `expiration`, replacing any earlier choice.
-    pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.expiration = Some(HgetexExpiration::Ex(
-            crate::command::time::Seconds::to_seconds(seconds),
-        ));
+    pub fn ex(mut self, seconds: impl Seconds) -> Self {
+        self.expiration = Some(HgetexExpiration::Ex(Seconds::to_seconds(seconds)));
         self
     }
 
     /// Chooses `PX milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn px(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.expiration = Some(HgetexExpiration::Px(
-            crate::command::time::Milliseconds::to_milliseconds(milliseconds),
-        ));
+    pub fn px(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.expiration = Some(HgetexExpiration::Px(Milliseconds::to_milliseconds(
+            milliseconds,
+        )));
         self
     }
 
     /// Chooses `EXAT unix-time-seconds` for `expiration`, replacing any earlier choice.
-    pub fn exat(mut self, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        self.expiration = Some(HgetexExpiration::Exat(
-            crate::command::time::UnixSeconds::to_unix_seconds(unix_time_seconds),
-        ));
+    pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
+        self.expiration = Some(HgetexExpiration::Exat(UnixSeconds::to_unix_seconds(
+            unix_time_seconds,
+        )));
         self
     }
 
     /// Chooses `PXAT unix-time-milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn pxat(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
+    pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.expiration = Some(HgetexExpiration::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
+            UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
         ));
         self
     }
@@ -805,46 +746,39 @@ impl<K, F> Hgetex<K, F> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HGETEX", "fields.field"));
+            return Err(empty_argument("HGETEX", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hgetex<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hgetex<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HGETEX");
         self.key.write_args(out);
-        if let Some(v1) = &self.expiration {
-            v1.write_args(out);
+        if let Some(expiration) = &self.expiration {
+            expiration.write_args(out);
         }
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i9 in self.field.iter() {
-            i9.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hgetex<K, F> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs, F: ToArgs> Command for Hgetex<K, F> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "HGETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HGETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::HGETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HGETEX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -868,7 +802,7 @@ pub struct Hincrby<K, F> {
     increment: i64,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hincrby<K, F> {
+impl<K: ToArgs, F: ToArgs> Hincrby<K, F> {
     /// The command with its required arguments: `HINCRBY key field increment`.
     pub fn new(key: K, field: F, increment: i64) -> Self {
         Hincrby {
@@ -879,8 +813,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hincrby<K, F> {
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrby<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hincrby<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HINCRBY");
         self.key.write_args(out);
         self.field.write_args(out);
@@ -888,12 +822,10 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrby<K, F> {
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hincrby<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hincrby<K, F> {
     type Output = i64;
     const NAME: &'static str = "HINCRBY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HINCRBY);
+    const META: Option<&'static CommandMeta> = Some(&meta::HINCRBY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HINCRBY_REPLY
@@ -919,7 +851,7 @@ pub struct Hincrbyfloat<K, F> {
     increment: f64,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hincrbyfloat<K, F> {
+impl<K: ToArgs, F: ToArgs> Hincrbyfloat<K, F> {
     /// The command with its required arguments: `HINCRBYFLOAT key field increment`.
     pub fn new(key: K, field: F, increment: f64) -> Self {
         Hincrbyfloat {
@@ -930,8 +862,8 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hincrbyfloat<K, F> {
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrbyfloat<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hincrbyfloat<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HINCRBYFLOAT");
         self.key.write_args(out);
         self.field.write_args(out);
@@ -939,12 +871,10 @@ impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hincrbyfloat<K, F> {
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hincrbyfloat<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hincrbyfloat<K, F> {
     type Output = f64;
     const NAME: &'static str = "HINCRBYFLOAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HINCRBYFLOAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::HINCRBYFLOAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HINCRBYFLOAT_REPLY
@@ -968,26 +898,24 @@ pub struct Hkeys<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Hkeys<K> {
+impl<K: ToArgs> Hkeys<K> {
     /// The command with its required arguments: `HKEYS key`.
     pub fn new(key: K) -> Self {
         Hkeys { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Hkeys<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Hkeys<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HKEYS");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hkeys<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Hkeys<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "HKEYS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HKEYS);
+    const META: Option<&'static CommandMeta> = Some(&meta::HKEYS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HKEYS_REPLY
@@ -1011,26 +939,24 @@ pub struct Hlen<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Hlen<K> {
+impl<K: ToArgs> Hlen<K> {
     /// The command with its required arguments: `HLEN key`.
     pub fn new(key: K) -> Self {
         Hlen { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Hlen<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Hlen<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HLEN");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hlen<K> {
+impl<K: ToArgs> Command for Hlen<K> {
     type Output = i64;
     const NAME: &'static str = "HLEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HLEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::HLEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HLEN_REPLY
@@ -1055,7 +981,7 @@ pub struct Hmget<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hmget<K, F> {
+impl<K: ToArgs, F: ToArgs> Hmget<K, F> {
     /// The command with its required arguments: `HMGET key field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hmget {
@@ -1067,36 +993,34 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hmget<K, F> {
 
 impl<K, F> Hmget<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HMGET", "field"));
+            return Err(empty_argument("HMGET", "field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hmget<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hmget<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HMGET");
         self.key.write_args(out);
-        for i1 in self.field.iter() {
-            i1.write_args(out);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hmget<K, F> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs, F: ToArgs> Command for Hmget<K, F> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "HMGET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HMGET);
+    const META: Option<&'static CommandMeta> = Some(&meta::HMGET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HMGET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1121,7 +1045,7 @@ pub struct Hmset<K, F, V> {
     data: Vec<(F, V)>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hmset<K, F, V> {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Hmset<K, F, V> {
     /// The command with its required arguments: `HMSET key field value [field value ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (F, V)>) -> Self {
         Hmset {
@@ -1133,40 +1057,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hmset<K, F, V> {
 
 impl<K, F, V> Hmset<K, F, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("HMSET", "data"));
+            return Err(empty_argument("HMSET", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Hmset<K, F, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> ToArgs for Hmset<K, F, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HMSET");
         self.key.write_args(out);
-        for i1 in self.data.iter() {
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            m3.write_args(out);
+        for data in self.data.iter() {
+            let (field, value) = data;
+            field.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Hmset<K, F, V>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Hmset<K, F, V> {
     type Output = ();
     const NAME: &'static str = "HMSET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HMSET);
+    const META: Option<&'static CommandMeta> = Some(&meta::HMSET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HMSET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1189,7 +1109,7 @@ pub struct Hpersist<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hpersist<K, F> {
+impl<K: ToArgs, F: ToArgs> Hpersist<K, F> {
     /// The command with its required arguments: `HPERSIST key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hpersist {
@@ -1201,43 +1121,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hpersist<K, F> {
 
 impl<K, F> Hpersist<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HPERSIST", "fields.field"));
+            return Err(empty_argument("HPERSIST", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpersist<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hpersist<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HPERSIST");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpersist<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hpersist<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPERSIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HPERSIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::HPERSIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPERSIST_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1257,8 +1170,8 @@ pub enum HpexpireCondition {
     Lt,
 }
 
-impl crate::ToArgs for HpexpireCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HpexpireCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -1294,16 +1207,16 @@ pub struct Hpexpire<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hpexpire<K, F> {
+impl<K: ToArgs, F: ToArgs> Hpexpire<K, F> {
     /// The command with its required arguments: `HPEXPIRE key milliseconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
-        milliseconds: impl crate::command::time::Milliseconds,
+        milliseconds: impl Milliseconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self {
         Hpexpire {
             key,
-            milliseconds: crate::command::time::Milliseconds::to_milliseconds(milliseconds),
+            milliseconds: Milliseconds::to_milliseconds(milliseconds),
             condition: None,
             field: field.into_iter().collect(),
         }
@@ -1342,47 +1255,40 @@ impl<K, F> Hpexpire<K, F> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HPEXPIRE", "fields.field"));
+            return Err(empty_argument("HPEXPIRE", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpire<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hpexpire<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HPEXPIRE");
         self.key.write_args(out);
         out.int(self.milliseconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i9 in self.field.iter() {
-            i9.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpire<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hpexpire<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIRE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HPEXPIRE);
+    const META: Option<&'static CommandMeta> = Some(&meta::HPEXPIRE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIRE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1402,8 +1308,8 @@ pub enum HpexpireatCondition {
     Lt,
 }
 
-impl crate::ToArgs for HpexpireatCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HpexpireatCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -1439,18 +1345,16 @@ pub struct Hpexpireat<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hpexpireat<K, F> {
+impl<K: ToArgs, F: ToArgs> Hpexpireat<K, F> {
     /// The command with its required arguments: `HPEXPIREAT key unix-time-milliseconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
+        unix_time_milliseconds: impl UnixMilliseconds,
         field: impl IntoIterator<Item = F>,
     ) -> Self {
         Hpexpireat {
             key,
-            unix_time_milliseconds: crate::command::time::UnixMilliseconds::to_unix_milliseconds(
-                unix_time_milliseconds,
-            ),
+            unix_time_milliseconds: UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
             condition: None,
             field: field.into_iter().collect(),
         }
@@ -1489,47 +1393,40 @@ impl<K, F> Hpexpireat<K, F> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HPEXPIREAT", "fields.field"));
+            return Err(empty_argument("HPEXPIREAT", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpireat<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hpexpireat<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HPEXPIREAT");
         self.key.write_args(out);
         out.int(self.unix_time_milliseconds);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i9 in self.field.iter() {
-            i9.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpireat<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hpexpireat<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIREAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HPEXPIREAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::HPEXPIREAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIREAT_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1552,7 +1449,7 @@ pub struct Hpexpiretime<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hpexpiretime<K, F> {
+impl<K: ToArgs, F: ToArgs> Hpexpiretime<K, F> {
     /// The command with its required arguments: `HPEXPIRETIME key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hpexpiretime {
@@ -1564,46 +1461,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hpexpiretime<K, F> {
 
 impl<K, F> Hpexpiretime<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument(
-                "HPEXPIRETIME",
-                "fields.field",
-            ));
+            return Err(empty_argument("HPEXPIRETIME", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpexpiretime<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hpexpiretime<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HPEXPIRETIME");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpexpiretime<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hpexpiretime<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPEXPIRETIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HPEXPIRETIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::HPEXPIRETIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPEXPIRETIME_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1626,7 +1513,7 @@ pub struct Hpttl<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hpttl<K, F> {
+impl<K: ToArgs, F: ToArgs> Hpttl<K, F> {
     /// The command with its required arguments: `HPTTL key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hpttl {
@@ -1638,50 +1525,46 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Hpttl<K, F> {
 
 impl<K, F> Hpttl<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HPTTL", "fields.field"));
+            return Err(empty_argument("HPTTL", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hpttl<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hpttl<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HPTTL");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hpttl<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hpttl<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HPTTL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HPTTL);
+    const META: Option<&'static CommandMeta> = Some(&meta::HPTTL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HPTTL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static HRANDFIELD_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static HRANDFIELD_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Bulk);
-static HRANDFIELD_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
+
+static HRANDFIELD_REPLY_WITH_OPTIONS_WITHVALUES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Bulk);
+
+static HRANDFIELD_REPLY_WITH_OPTIONS_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
 /// The block `options` of [`Hrandfield`]: `[count [WITHVALUES]]`
 ///
@@ -1721,8 +1604,8 @@ impl<const WITHVALUES: bool> HrandfieldOptions<WITHVALUES> {
     }
 }
 
-impl<const WITHVALUES: bool> crate::ToArgs for HrandfieldOptions<WITHVALUES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const WITHVALUES: bool> ToArgs for HrandfieldOptions<WITHVALUES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.count);
         if self.withvalues {
             out.arg(b"WITHVALUES");
@@ -1748,7 +1631,7 @@ pub struct Hrandfield<K, const OPTIONS: bool = false, const OPTIONS_WITHVALUES: 
     options: Option<HrandfieldOptions<OPTIONS_WITHVALUES>>,
 }
 
-impl<K: crate::ToArgs> Hrandfield<K> {
+impl<K: ToArgs> Hrandfield<K> {
     /// The command with its required arguments: `HRANDFIELD key`.
     pub fn new(key: K) -> Self {
         Hrandfield { key, options: None }
@@ -1781,70 +1664,62 @@ impl<K, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool>
     }
 }
 
-impl<K: crate::ToArgs, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool> crate::ToArgs
+impl<K: ToArgs, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool> ToArgs
     for Hrandfield<K, OPTIONS, OPTIONS_WITHVALUES>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HRANDFIELD");
         self.key.write_args(out);
-        if let Some(v1) = &self.options {
-            v1.write_args(out);
+        if let Some(options) = &self.options {
+            options.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Hrandfield<K, false, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "HRANDFIELD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HRANDFIELD);
+    const META: Option<&'static CommandMeta> = Some(&meta::HRANDFIELD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HRANDFIELD_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, true, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Hrandfield<K, true, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "HRANDFIELD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HRANDFIELD);
+    const META: Option<&'static CommandMeta> = Some(&meta::HRANDFIELD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &HRANDFIELD_REPLY_2
+        &HRANDFIELD_REPLY_WITH_OPTIONS_COUNT
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, false, true> {
-    type Output = Vec<(bytes::Bytes, bytes::Bytes)>;
+impl<K: ToArgs> Command for Hrandfield<K, false, true> {
+    type Output = Vec<(Bytes, Bytes)>;
     const NAME: &'static str = "HRANDFIELD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HRANDFIELD);
+    const META: Option<&'static CommandMeta> = Some(&meta::HRANDFIELD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &HRANDFIELD_REPLY_1
+        &HRANDFIELD_REPLY_WITH_OPTIONS_WITHVALUES
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hrandfield<K, true, true> {
-    type Output = Vec<(bytes::Bytes, bytes::Bytes)>;
+impl<K: ToArgs> Command for Hrandfield<K, true, true> {
+    type Output = Vec<(Bytes, Bytes)>;
     const NAME: &'static str = "HRANDFIELD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HRANDFIELD);
+    const META: Option<&'static CommandMeta> = Some(&meta::HRANDFIELD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &HRANDFIELD_REPLY_1
+        &HRANDFIELD_REPLY_WITH_OPTIONS_WITHVALUES
     }
 }
 
 static HSCAN_REPLY: ReplyShape =
     ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape::Array(&ReplyShape::Bulk)]);
 
-static HSCAN_REPLY_1: ReplyShape =
+static HSCAN_REPLY_WITH_NOVALUES: ReplyShape =
     ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape::Array(&ReplyShape::Bulk)]);
 
 /// `HSCAN`: Iterates over fields and values of a hash.
@@ -1862,12 +1737,12 @@ static HSCAN_REPLY_1: ReplyShape =
 pub struct Hscan<K, const NOVALUES: bool = false> {
     key: K,
     cursor: i64,
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
     count: Option<i64>,
     novalues: bool,
 }
 
-impl<K: crate::ToArgs> Hscan<K> {
+impl<K: ToArgs> Hscan<K> {
     /// The command with its required arguments: `HSCAN key cursor`.
     pub fn new(key: K, cursor: i64) -> Self {
         Hscan {
@@ -1882,8 +1757,8 @@ impl<K: crate::ToArgs> Hscan<K> {
 
 impl<K, const NOVALUES: bool> Hscan<K, NOVALUES> {
     /// Sets `[MATCH pattern]`.
-    pub fn match_(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn match_(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 
@@ -1914,18 +1789,18 @@ impl<K, const NOVALUES: bool> Hscan<K, NOVALUES> {
     }
 }
 
-impl<K: crate::ToArgs, const NOVALUES: bool> crate::ToArgs for Hscan<K, NOVALUES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const NOVALUES: bool> ToArgs for Hscan<K, NOVALUES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HSCAN");
         self.key.write_args(out);
         out.int(self.cursor);
-        if let Some(v2) = &self.pattern {
+        if let Some(pattern) = &self.pattern {
             out.arg(b"MATCH");
-            v2.write_args(out);
+            pattern.write_args(out);
         }
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
         if self.novalues {
             out.arg(b"NOVALUES");
@@ -1933,27 +1808,23 @@ impl<K: crate::ToArgs, const NOVALUES: bool> crate::ToArgs for Hscan<K, NOVALUES
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hscan<K, false> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<K: ToArgs> Command for Hscan<K, false> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "HSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSCAN_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hscan<K, true> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<K: ToArgs> Command for Hscan<K, true> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "HSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &HSCAN_REPLY_1
+        &HSCAN_REPLY_WITH_NOVALUES
     }
 }
 
@@ -1978,7 +1849,7 @@ pub struct Hset<K, F, V> {
     data: Vec<(F, V)>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hset<K, F, V> {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Hset<K, F, V> {
     /// The command with its required arguments: `HSET key field value [field value ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (F, V)>) -> Self {
         Hset {
@@ -1990,40 +1861,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hset<K, F, V> {
 
 impl<K, F, V> Hset<K, F, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("HSET", "data"));
+            return Err(empty_argument("HSET", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Hset<K, F, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> ToArgs for Hset<K, F, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HSET");
         self.key.write_args(out);
-        for i1 in self.data.iter() {
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            m3.write_args(out);
+        for data in self.data.iter() {
+            let (field, value) = data;
+            field.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Hset<K, F, V>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Hset<K, F, V> {
     type Output = i64;
     const NAME: &'static str = "HSET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSET);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2039,8 +1906,8 @@ pub enum HsetexKeyCondition {
     Xx,
 }
 
-impl crate::ToArgs for HsetexKeyCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HsetexKeyCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -2061,8 +1928,8 @@ pub enum HsetexFieldsCondition {
     Fxx,
 }
 
-impl crate::ToArgs for HsetexFieldsCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HsetexFieldsCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Fnx => {
                 out.arg(b"FNX");
@@ -2091,50 +1958,46 @@ pub enum HsetexExpiration {
 
 impl HsetexExpiration {
     /// [`HsetexExpiration::Ex`] from its value.
-    pub fn ex(seconds: impl crate::command::time::Seconds) -> Self {
-        Self::Ex(crate::command::time::Seconds::to_seconds(seconds))
+    pub fn ex(seconds: impl Seconds) -> Self {
+        Self::Ex(Seconds::to_seconds(seconds))
     }
 
     /// [`HsetexExpiration::Px`] from its value.
-    pub fn px(milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        Self::Px(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ))
+    pub fn px(milliseconds: impl Milliseconds) -> Self {
+        Self::Px(Milliseconds::to_milliseconds(milliseconds))
     }
 
     /// [`HsetexExpiration::Exat`] from its value.
-    pub fn exat(unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        Self::Exat(crate::command::time::UnixSeconds::to_unix_seconds(
-            unix_time_seconds,
-        ))
+    pub fn exat(unix_time_seconds: impl UnixSeconds) -> Self {
+        Self::Exat(UnixSeconds::to_unix_seconds(unix_time_seconds))
     }
 
     /// [`HsetexExpiration::Pxat`] from its value.
-    pub fn pxat(unix_time_milliseconds: impl crate::command::time::UnixMilliseconds) -> Self {
-        Self::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        )
+    pub fn pxat(unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        Self::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ))
     }
 }
 
-impl crate::ToArgs for HsetexExpiration {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for HsetexExpiration {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Ex(x) => {
+            Self::Ex(seconds) => {
                 out.arg(b"EX");
-                out.int(*x);
+                out.int(*seconds);
             }
-            Self::Px(x) => {
+            Self::Px(milliseconds) => {
                 out.arg(b"PX");
-                out.int(*x);
+                out.int(*milliseconds);
             }
-            Self::Exat(x) => {
+            Self::Exat(unix_time_seconds) => {
                 out.arg(b"EXAT");
-                out.int(*x);
+                out.int(*unix_time_seconds);
             }
-            Self::Pxat(x) => {
+            Self::Pxat(unix_time_milliseconds) => {
                 out.arg(b"PXAT");
-                out.int(*x);
+                out.int(*unix_time_milliseconds);
             }
             Self::Keepttl => {
                 out.arg(b"KEEPTTL");
@@ -2162,7 +2025,7 @@ pub struct Hsetex<K, F, V> {
     data: Vec<(F, V)>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hsetex<K, F, V> {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Hsetex<K, F, V> {
     /// The command with its required arguments: `HSETEX key FIELDS numfields field value [field value ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (F, V)>) -> Self {
         Hsetex {
@@ -2219,36 +2082,31 @@ impl<K, F, V> Hsetex<K, F, V> {
     }
 
     /// Chooses `EX seconds` for `expiration`, replacing any earlier choice.
-    pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.expiration = Some(HsetexExpiration::Ex(
-            crate::command::time::Seconds::to_seconds(seconds),
-        ));
+    pub fn ex(mut self, seconds: impl Seconds) -> Self {
+        self.expiration = Some(HsetexExpiration::Ex(Seconds::to_seconds(seconds)));
         self
     }
 
     /// Chooses `PX milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn px(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.expiration = Some(HsetexExpiration::Px(
-            crate::command::time::Milliseconds::to_milliseconds(milliseconds),
-        ));
+    pub fn px(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.expiration = Some(HsetexExpiration::Px(Milliseconds::to_milliseconds(
+            milliseconds,
+        )));
         self
     }
 
     /// Chooses `EXAT unix-time-seconds` for `expiration`, replacing any earlier choice.
-    pub fn exat(mut self, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        self.expiration = Some(HsetexExpiration::Exat(
-            crate::command::time::UnixSeconds::to_unix_seconds(unix_time_seconds),
-        ));
+    pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
+        self.expiration = Some(HsetexExpiration::Exat(UnixSeconds::to_unix_seconds(
+            unix_time_seconds,
+        )));
         self
     }
 
     /// Chooses `PXAT unix-time-milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn pxat(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
+    pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.expiration = Some(HsetexExpiration::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
+            UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
         ));
         self
     }
@@ -2260,51 +2118,47 @@ impl<K, F, V> Hsetex<K, F, V> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("HSETEX", "fields.data"));
+            return Err(empty_argument("HSETEX", "fields.data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Hsetex<K, F, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> ToArgs for Hsetex<K, F, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HSETEX");
         self.key.write_args(out);
-        if let Some(v1) = &self.key_condition {
-            v1.write_args(out);
+        if let Some(key_condition) = &self.key_condition {
+            key_condition.write_args(out);
         }
-        if let Some(v4) = &self.fields_condition {
-            v4.write_args(out);
+        if let Some(fields_condition) = &self.fields_condition {
+            fields_condition.write_args(out);
         }
-        if let Some(v7) = &self.expiration {
-            v7.write_args(out);
+        if let Some(expiration) = &self.expiration {
+            expiration.write_args(out);
         }
         out.arg(b"FIELDS");
         out.uint(self.data.len() as u64);
-        for i15 in self.data.iter() {
-            let (m16, m17) = i15;
-            m16.write_args(out);
-            m17.write_args(out);
+        for data in self.data.iter() {
+            let (field, value) = data;
+            field.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Hsetex<K, F, V>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Hsetex<K, F, V> {
     type Output = bool;
     const NAME: &'static str = "HSETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSETEX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2328,15 +2182,15 @@ pub struct Hsetnx<K, F, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Hsetnx<K, F, V> {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Hsetnx<K, F, V> {
     /// The command with its required arguments: `HSETNX key field value`.
     pub fn new(key: K, field: F, value: V) -> Self {
         Hsetnx { key, field, value }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Hsetnx<K, F, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> ToArgs for Hsetnx<K, F, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HSETNX");
         self.key.write_args(out);
         self.field.write_args(out);
@@ -2344,14 +2198,10 @@ impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Hse
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Hsetnx<K, F, V>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Hsetnx<K, F, V> {
     type Output = bool;
     const NAME: &'static str = "HSETNX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSETNX);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSETNX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSETNX_REPLY
@@ -2376,27 +2226,25 @@ pub struct Hstrlen<K, F> {
     field: F,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Hstrlen<K, F> {
+impl<K: ToArgs, F: ToArgs> Hstrlen<K, F> {
     /// The command with its required arguments: `HSTRLEN key field`.
     pub fn new(key: K, field: F) -> Self {
         Hstrlen { key, field }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Hstrlen<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Hstrlen<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HSTRLEN");
         self.key.write_args(out);
         self.field.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Hstrlen<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Hstrlen<K, F> {
     type Output = i64;
     const NAME: &'static str = "HSTRLEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HSTRLEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::HSTRLEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HSTRLEN_REPLY
@@ -2421,7 +2269,7 @@ pub struct Httl<K, F> {
     field: Vec<F>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> Httl<K, F> {
+impl<K: ToArgs, F: ToArgs> Httl<K, F> {
     /// The command with its required arguments: `HTTL key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Httl {
@@ -2433,43 +2281,36 @@ impl<K: crate::ToArgs, F: crate::ToArgs> Httl<K, F> {
 
 impl<K, F> Httl<K, F> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.field.is_empty() {
-            return Err(crate::command::empty_argument("HTTL", "fields.field"));
+            return Err(empty_argument("HTTL", "fields.field"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::ToArgs for Httl<K, F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs> ToArgs for Httl<K, F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HTTL");
         self.key.write_args(out);
         out.arg(b"FIELDS");
-        out.uint(
-            self.field
-                .iter()
-                .map(crate::ToArgs::num_args)
-                .sum::<usize>() as u64,
-        );
-        for i3 in self.field.iter() {
-            i3.write_args(out);
+        out.uint(self.field.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for field in self.field.iter() {
+            field.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs> crate::command::Command for Httl<K, F> {
+impl<K: ToArgs, F: ToArgs> Command for Httl<K, F> {
     type Output = Vec<i64>;
     const NAME: &'static str = "HTTL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HTTL);
+    const META: Option<&'static CommandMeta> = Some(&meta::HTTL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HTTL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2491,26 +2332,24 @@ pub struct Hvals<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Hvals<K> {
+impl<K: ToArgs> Hvals<K> {
     /// The command with its required arguments: `HVALS key`.
     pub fn new(key: K) -> Self {
         Hvals { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Hvals<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Hvals<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"HVALS");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Hvals<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Hvals<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "HVALS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::HVALS);
+    const META: Option<&'static CommandMeta> = Some(&meta::HVALS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &HVALS_REPLY

@@ -2,23 +2,13 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `hyperloglog` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
-
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static PFADD_REPLY: ReplyShape = ReplyShape::Bool;
 
@@ -35,10 +25,10 @@ static PFADD_REPLY: ReplyShape = ReplyShape::Bool;
 #[derive(Clone, Debug)]
 pub struct Pfadd<K> {
     key: K,
-    element: Vec<crate::command::Arg>,
+    element: Vec<Arg>,
 }
 
-impl<K: crate::ToArgs> Pfadd<K> {
+impl<K: ToArgs> Pfadd<K> {
     /// The command with its required arguments: `PFADD key`.
     pub fn new(key: K) -> Self {
         Pfadd {
@@ -50,31 +40,26 @@ impl<K: crate::ToArgs> Pfadd<K> {
 
 impl<K> Pfadd<K> {
     /// Sets `[element [element ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn element(mut self, element: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.element = element
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn element(mut self, element: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.element = element.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pfadd<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pfadd<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PFADD");
         self.key.write_args(out);
-        for i1 in self.element.iter() {
-            i1.write_args(out);
+        for element in self.element.iter() {
+            element.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pfadd<K> {
+impl<K: ToArgs> Command for Pfadd<K> {
     type Output = bool;
     const NAME: &'static str = "PFADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PFADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::PFADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFADD_REPLY
@@ -98,7 +83,7 @@ pub struct Pfcount<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Pfcount<K> {
+impl<K: ToArgs> Pfcount<K> {
     /// The command with its required arguments: `PFCOUNT key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Pfcount {
@@ -109,35 +94,33 @@ impl<K: crate::ToArgs> Pfcount<K> {
 
 impl<K> Pfcount<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("PFCOUNT", "key"));
+            return Err(empty_argument("PFCOUNT", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Pfcount<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Pfcount<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PFCOUNT");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Pfcount<K> {
+impl<K: ToArgs> Command for Pfcount<K> {
     type Output = i64;
     const NAME: &'static str = "PFCOUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PFCOUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::PFCOUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFCOUNT_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -164,27 +147,25 @@ pub struct Pfdebug<S, K> {
     key: K,
 }
 
-impl<S: crate::ToArgs, K: crate::ToArgs> Pfdebug<S, K> {
+impl<S: ToArgs, K: ToArgs> Pfdebug<S, K> {
     /// The command with its required arguments: `PFDEBUG subcommand key`.
     pub fn new(subcommand: S, key: K) -> Self {
         Pfdebug { subcommand, key }
     }
 }
 
-impl<S: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Pfdebug<S, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, K: ToArgs> ToArgs for Pfdebug<S, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PFDEBUG");
         self.subcommand.write_args(out);
         self.key.write_args(out);
     }
 }
 
-impl<S: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Pfdebug<S, K> {
-    type Output = crate::Value;
+impl<S: ToArgs, K: ToArgs> Command for Pfdebug<S, K> {
+    type Output = Value;
     const NAME: &'static str = "PFDEBUG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PFDEBUG);
+    const META: Option<&'static CommandMeta> = Some(&meta::PFDEBUG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFDEBUG_REPLY
@@ -206,10 +187,10 @@ static PFMERGE_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug)]
 pub struct Pfmerge<D> {
     destkey: D,
-    sourcekey: Vec<crate::command::Arg>,
+    sourcekey: Vec<Arg>,
 }
 
-impl<D: crate::ToArgs> Pfmerge<D> {
+impl<D: ToArgs> Pfmerge<D> {
     /// The command with its required arguments: `PFMERGE destkey`.
     pub fn new(destkey: D) -> Self {
         Pfmerge {
@@ -221,31 +202,26 @@ impl<D: crate::ToArgs> Pfmerge<D> {
 
 impl<D> Pfmerge<D> {
     /// Sets `[sourcekey [sourcekey ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn sourcekey(mut self, sourcekey: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.sourcekey = sourcekey
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn sourcekey(mut self, sourcekey: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.sourcekey = sourcekey.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<D: crate::ToArgs> crate::ToArgs for Pfmerge<D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs> ToArgs for Pfmerge<D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PFMERGE");
         self.destkey.write_args(out);
-        for i1 in self.sourcekey.iter() {
-            i1.write_args(out);
+        for sourcekey in self.sourcekey.iter() {
+            sourcekey.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs> crate::command::Command for Pfmerge<D> {
+impl<D: ToArgs> Command for Pfmerge<D> {
     type Output = ();
     const NAME: &'static str = "PFMERGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PFMERGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::PFMERGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFMERGE_REPLY
@@ -274,18 +250,16 @@ impl Pfselftest {
     }
 }
 
-impl crate::ToArgs for Pfselftest {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Pfselftest {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PFSELFTEST");
     }
 }
 
-impl crate::command::Command for Pfselftest {
+impl Command for Pfselftest {
     type Output = ();
     const NAME: &'static str = "PFSELFTEST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PFSELFTEST);
+    const META: Option<&'static CommandMeta> = Some(&meta::PFSELFTEST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PFSELFTEST_REPLY

@@ -2,23 +2,16 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `list` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::time::FloatSeconds;
+use crate::command::{empty_argument, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static BLMOVE_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
@@ -31,8 +24,8 @@ pub enum BlmoveWherefrom {
     Right,
 }
 
-impl crate::ToArgs for BlmoveWherefrom {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BlmoveWherefrom {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -53,8 +46,8 @@ pub enum BlmoveWhereto {
     Right,
 }
 
-impl crate::ToArgs for BlmoveWhereto {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BlmoveWhereto {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -85,27 +78,27 @@ pub struct Blmove<S, D> {
     timeout: f64,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> Blmove<S, D> {
+impl<S: ToArgs, D: ToArgs> Blmove<S, D> {
     /// The command with its required arguments: `BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout`.
     pub fn new(
         source: S,
         destination: D,
         wherefrom: BlmoveWherefrom,
         whereto: BlmoveWhereto,
-        timeout: impl crate::command::time::FloatSeconds,
+        timeout: impl FloatSeconds,
     ) -> Self {
         Blmove {
             source,
             destination,
             wherefrom,
             whereto,
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Blmove<S, D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs> ToArgs for Blmove<S, D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BLMOVE");
         self.source.write_args(out);
         self.destination.write_args(out);
@@ -115,12 +108,10 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Blmove<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Blmove<S, D> {
-    type Output = Option<bytes::Bytes>;
+impl<S: ToArgs, D: ToArgs> Command for Blmove<S, D> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "BLMOVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BLMOVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::BLMOVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLMOVE_REPLY
@@ -141,8 +132,8 @@ pub enum BlmpopWhere {
     Right,
 }
 
-impl crate::ToArgs for BlmpopWhere {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BlmpopWhere {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -172,15 +163,15 @@ pub struct Blmpop<K> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Blmpop<K> {
+impl<K: ToArgs> Blmpop<K> {
     /// The command with its required arguments: `BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT>`.
     pub fn new(
-        timeout: impl crate::command::time::FloatSeconds,
+        timeout: impl FloatSeconds,
         key: impl IntoIterator<Item = K>,
         where_: BlmpopWhere,
     ) -> Self {
         Blmpop {
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
             key: key.into_iter().collect(),
             where_,
             count: None,
@@ -196,42 +187,40 @@ impl<K> Blmpop<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BLMPOP", "key"));
+            return Err(empty_argument("BLMPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Blmpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Blmpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BLMPOP");
         out.float(self.timeout);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         self.where_.write_args(out);
-        if let Some(v6) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v6);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Blmpop<K> {
-    type Output = Option<(bytes::Bytes, Vec<bytes::Bytes>)>;
+impl<K: ToArgs> Command for Blmpop<K> {
+    type Output = Option<(Bytes, Vec<Bytes>)>;
     const NAME: &'static str = "BLMPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BLMPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::BLMPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLMPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -258,51 +247,46 @@ pub struct Blpop<K> {
     timeout: f64,
 }
 
-impl<K: crate::ToArgs> Blpop<K> {
+impl<K: ToArgs> Blpop<K> {
     /// The command with its required arguments: `BLPOP key [key ...] timeout`.
-    pub fn new(
-        key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self {
+    pub fn new(key: impl IntoIterator<Item = K>, timeout: impl FloatSeconds) -> Self {
         Blpop {
             key: key.into_iter().collect(),
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
 impl<K> Blpop<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BLPOP", "key"));
+            return Err(empty_argument("BLPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Blpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Blpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BLPOP");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         out.float(self.timeout);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Blpop<K> {
-    type Output = Option<(bytes::Bytes, bytes::Bytes)>;
+impl<K: ToArgs> Command for Blpop<K> {
+    type Output = Option<(Bytes, Bytes)>;
     const NAME: &'static str = "BLPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BLPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::BLPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BLPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -329,51 +313,46 @@ pub struct Brpop<K> {
     timeout: f64,
 }
 
-impl<K: crate::ToArgs> Brpop<K> {
+impl<K: ToArgs> Brpop<K> {
     /// The command with its required arguments: `BRPOP key [key ...] timeout`.
-    pub fn new(
-        key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self {
+    pub fn new(key: impl IntoIterator<Item = K>, timeout: impl FloatSeconds) -> Self {
         Brpop {
             key: key.into_iter().collect(),
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
 impl<K> Brpop<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BRPOP", "key"));
+            return Err(empty_argument("BRPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Brpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Brpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BRPOP");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         out.float(self.timeout);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Brpop<K> {
-    type Output = Option<(bytes::Bytes, bytes::Bytes)>;
+impl<K: ToArgs> Command for Brpop<K> {
+    type Output = Option<(Bytes, Bytes)>;
     const NAME: &'static str = "BRPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BRPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::BRPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BRPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -402,23 +381,19 @@ pub struct Brpoplpush<S, D> {
     timeout: f64,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> Brpoplpush<S, D> {
+impl<S: ToArgs, D: ToArgs> Brpoplpush<S, D> {
     /// The command with its required arguments: `BRPOPLPUSH source destination timeout`.
-    pub fn new(
-        source: S,
-        destination: D,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self {
+    pub fn new(source: S, destination: D, timeout: impl FloatSeconds) -> Self {
         Brpoplpush {
             source,
             destination,
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Brpoplpush<S, D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs> ToArgs for Brpoplpush<S, D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BRPOPLPUSH");
         self.source.write_args(out);
         self.destination.write_args(out);
@@ -426,12 +401,10 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Brpoplpush<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Brpoplpush<S, D> {
-    type Output = Option<bytes::Bytes>;
+impl<S: ToArgs, D: ToArgs> Command for Brpoplpush<S, D> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "BRPOPLPUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BRPOPLPUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::BRPOPLPUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BRPOPLPUSH_REPLY
@@ -456,27 +429,25 @@ pub struct Lindex<K> {
     index: i64,
 }
 
-impl<K: crate::ToArgs> Lindex<K> {
+impl<K: ToArgs> Lindex<K> {
     /// The command with its required arguments: `LINDEX key index`.
     pub fn new(key: K, index: i64) -> Self {
         Lindex { key, index }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Lindex<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Lindex<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LINDEX");
         self.key.write_args(out);
         out.int(self.index);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Lindex<K> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Lindex<K> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "LINDEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LINDEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::LINDEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LINDEX_REPLY
@@ -494,8 +465,8 @@ pub enum LinsertWhere {
     After,
 }
 
-impl crate::ToArgs for LinsertWhere {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LinsertWhere {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Before => {
                 out.arg(b"BEFORE");
@@ -525,7 +496,7 @@ pub struct Linsert<K, P, E> {
     element: E,
 }
 
-impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> Linsert<K, P, E> {
+impl<K: ToArgs, P: ToArgs, E: ToArgs> Linsert<K, P, E> {
     /// The command with its required arguments: `LINSERT key <BEFORE | AFTER> pivot element`.
     pub fn new(key: K, where_: LinsertWhere, pivot: P, element: E) -> Self {
         Linsert {
@@ -537,8 +508,8 @@ impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> Linsert<K, P, E> {
     }
 }
 
-impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Linsert<K, P, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, P: ToArgs, E: ToArgs> ToArgs for Linsert<K, P, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LINSERT");
         self.key.write_args(out);
         self.where_.write_args(out);
@@ -547,14 +518,10 @@ impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lin
     }
 }
 
-impl<K: crate::ToArgs, P: crate::ToArgs, E: crate::ToArgs> crate::command::Command
-    for Linsert<K, P, E>
-{
+impl<K: ToArgs, P: ToArgs, E: ToArgs> Command for Linsert<K, P, E> {
     type Output = i64;
     const NAME: &'static str = "LINSERT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LINSERT);
+    const META: Option<&'static CommandMeta> = Some(&meta::LINSERT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LINSERT_REPLY
@@ -578,26 +545,24 @@ pub struct Llen<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Llen<K> {
+impl<K: ToArgs> Llen<K> {
     /// The command with its required arguments: `LLEN key`.
     pub fn new(key: K) -> Self {
         Llen { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Llen<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Llen<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LLEN");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Llen<K> {
+impl<K: ToArgs> Command for Llen<K> {
     type Output = i64;
     const NAME: &'static str = "LLEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LLEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::LLEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LLEN_REPLY
@@ -615,8 +580,8 @@ pub enum LmoveWherefrom {
     Right,
 }
 
-impl crate::ToArgs for LmoveWherefrom {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LmoveWherefrom {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -637,8 +602,8 @@ pub enum LmoveWhereto {
     Right,
 }
 
-impl crate::ToArgs for LmoveWhereto {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LmoveWhereto {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -668,7 +633,7 @@ pub struct Lmove<S, D> {
     whereto: LmoveWhereto,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> Lmove<S, D> {
+impl<S: ToArgs, D: ToArgs> Lmove<S, D> {
     /// The command with its required arguments: `LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>`.
     pub fn new(
         source: S,
@@ -685,8 +650,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs> Lmove<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Lmove<S, D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs> ToArgs for Lmove<S, D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LMOVE");
         self.source.write_args(out);
         self.destination.write_args(out);
@@ -695,12 +660,10 @@ impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Lmove<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Lmove<S, D> {
-    type Output = Option<bytes::Bytes>;
+impl<S: ToArgs, D: ToArgs> Command for Lmove<S, D> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "LMOVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LMOVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::LMOVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LMOVE_REPLY
@@ -721,8 +684,8 @@ pub enum LmpopWhere {
     Right,
 }
 
-impl crate::ToArgs for LmpopWhere {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LmpopWhere {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Left => {
                 out.arg(b"LEFT");
@@ -751,7 +714,7 @@ pub struct Lmpop<K> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Lmpop<K> {
+impl<K: ToArgs> Lmpop<K> {
     /// The command with its required arguments: `LMPOP numkeys key [key ...] <LEFT | RIGHT>`.
     pub fn new(key: impl IntoIterator<Item = K>, where_: LmpopWhere) -> Self {
         Lmpop {
@@ -770,47 +733,47 @@ impl<K> Lmpop<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("LMPOP", "key"));
+            return Err(empty_argument("LMPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Lmpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Lmpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LMPOP");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         self.where_.write_args(out);
-        if let Some(v5) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v5);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Lmpop<K> {
-    type Output = Option<(bytes::Bytes, Vec<bytes::Bytes>)>;
+impl<K: ToArgs> Command for Lmpop<K> {
+    type Output = Option<(Bytes, Vec<Bytes>)>;
     const NAME: &'static str = "LMPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LMPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::LMPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LMPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static LPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static LPOP_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
+
+static LPOP_REPLY_WITH_COUNT: ReplyShape =
+    ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
 
 /// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.
 ///
@@ -832,7 +795,7 @@ pub struct Lpop<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Lpop<K> {
+impl<K: ToArgs> Lpop<K> {
     /// The command with its required arguments: `LPOP key`.
     pub fn new(key: K) -> Self {
         Lpop { key, count: None }
@@ -858,42 +821,38 @@ impl<K, const COUNT: bool> Lpop<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Lpop<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Lpop<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LPOP");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Lpop<K, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Lpop<K, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "LPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOP_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Lpop<K, true> {
-    type Output = Option<Vec<bytes::Bytes>>;
+impl<K: ToArgs> Command for Lpop<K, true> {
+    type Output = Option<Vec<Bytes>>;
     const NAME: &'static str = "LPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &LPOP_REPLY_1
+        &LPOP_REPLY_WITH_COUNT
     }
 }
 
 static LPOS_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Integer);
-static LPOS_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
+static LPOS_REPLY_WITH_NUM_MATCHES: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
 /// `LPOS`: Returns the index of matching elements in a list.
 ///
@@ -915,7 +874,7 @@ pub struct Lpos<K, E, const NUM_MATCHES: bool = false> {
     len: Option<i64>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Lpos<K, E> {
+impl<K: ToArgs, E: ToArgs> Lpos<K, E> {
     /// The command with its required arguments: `LPOS key element`.
     pub fn new(key: K, element: E) -> Self {
         Lpos {
@@ -962,49 +921,43 @@ impl<K, E, const NUM_MATCHES: bool> Lpos<K, E, NUM_MATCHES> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs, const NUM_MATCHES: bool> crate::ToArgs
-    for Lpos<K, E, NUM_MATCHES>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs, const NUM_MATCHES: bool> ToArgs for Lpos<K, E, NUM_MATCHES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LPOS");
         self.key.write_args(out);
         self.element.write_args(out);
-        if let Some(v2) = &self.rank {
+        if let Some(rank) = &self.rank {
             out.arg(b"RANK");
-            out.int(*v2);
+            out.int(*rank);
         }
-        if let Some(v3) = &self.num_matches {
+        if let Some(num_matches) = &self.num_matches {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*num_matches);
         }
-        if let Some(v4) = &self.len {
+        if let Some(len) = &self.len {
             out.arg(b"MAXLEN");
-            out.int(*v4);
+            out.int(*len);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpos<K, E, false> {
+impl<K: ToArgs, E: ToArgs> Command for Lpos<K, E, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "LPOS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPOS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPOS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPOS_REPLY
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpos<K, E, true> {
+impl<K: ToArgs, E: ToArgs> Command for Lpos<K, E, true> {
     type Output = Vec<i64>;
     const NAME: &'static str = "LPOS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPOS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPOS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &LPOS_REPLY_1
+        &LPOS_REPLY_WITH_NUM_MATCHES
     }
 }
 
@@ -1029,7 +982,7 @@ pub struct Lpush<K, E> {
     element: Vec<E>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Lpush<K, E> {
+impl<K: ToArgs, E: ToArgs> Lpush<K, E> {
     /// The command with its required arguments: `LPUSH key element [element ...]`.
     pub fn new(key: K, element: impl IntoIterator<Item = E>) -> Self {
         Lpush {
@@ -1041,36 +994,34 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Lpush<K, E> {
 
 impl<K, E> Lpush<K, E> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.element.is_empty() {
-            return Err(crate::command::empty_argument("LPUSH", "element"));
+            return Err(empty_argument("LPUSH", "element"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lpush<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Lpush<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LPUSH");
         self.key.write_args(out);
-        for i1 in self.element.iter() {
-            i1.write_args(out);
+        for element in self.element.iter() {
+            element.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpush<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Lpush<K, E> {
     type Output = i64;
     const NAME: &'static str = "LPUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPUSH_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1096,7 +1047,7 @@ pub struct Lpushx<K, E> {
     element: Vec<E>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Lpushx<K, E> {
+impl<K: ToArgs, E: ToArgs> Lpushx<K, E> {
     /// The command with its required arguments: `LPUSHX key element [element ...]`.
     pub fn new(key: K, element: impl IntoIterator<Item = E>) -> Self {
         Lpushx {
@@ -1108,36 +1059,34 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Lpushx<K, E> {
 
 impl<K, E> Lpushx<K, E> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.element.is_empty() {
-            return Err(crate::command::empty_argument("LPUSHX", "element"));
+            return Err(empty_argument("LPUSHX", "element"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lpushx<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Lpushx<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LPUSHX");
         self.key.write_args(out);
-        for i1 in self.element.iter() {
-            i1.write_args(out);
+        for element in self.element.iter() {
+            element.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lpushx<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Lpushx<K, E> {
     type Output = i64;
     const NAME: &'static str = "LPUSHX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LPUSHX);
+    const META: Option<&'static CommandMeta> = Some(&meta::LPUSHX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LPUSHX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1161,15 +1110,15 @@ pub struct Lrange<K> {
     stop: i64,
 }
 
-impl<K: crate::ToArgs> Lrange<K> {
+impl<K: ToArgs> Lrange<K> {
     /// The command with its required arguments: `LRANGE key start stop`.
     pub fn new(key: K, start: i64, stop: i64) -> Self {
         Lrange { key, start, stop }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Lrange<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Lrange<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LRANGE");
         self.key.write_args(out);
         out.int(self.start);
@@ -1177,12 +1126,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Lrange<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Lrange<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Lrange<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "LRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::LRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LRANGE_REPLY
@@ -1208,7 +1155,7 @@ pub struct Lrem<K, E> {
     element: E,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Lrem<K, E> {
+impl<K: ToArgs, E: ToArgs> Lrem<K, E> {
     /// The command with its required arguments: `LREM key count element`.
     pub fn new(key: K, count: i64, element: E) -> Self {
         Lrem {
@@ -1219,8 +1166,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Lrem<K, E> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lrem<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Lrem<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LREM");
         self.key.write_args(out);
         out.int(self.count);
@@ -1228,12 +1175,10 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lrem<K, E> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lrem<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Lrem<K, E> {
     type Output = i64;
     const NAME: &'static str = "LREM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LREM);
+    const META: Option<&'static CommandMeta> = Some(&meta::LREM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LREM_REPLY
@@ -1259,7 +1204,7 @@ pub struct Lset<K, E> {
     element: E,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Lset<K, E> {
+impl<K: ToArgs, E: ToArgs> Lset<K, E> {
     /// The command with its required arguments: `LSET key index element`.
     pub fn new(key: K, index: i64, element: E) -> Self {
         Lset {
@@ -1270,8 +1215,8 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Lset<K, E> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lset<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Lset<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LSET");
         self.key.write_args(out);
         out.int(self.index);
@@ -1279,12 +1224,10 @@ impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Lset<K, E> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Lset<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Lset<K, E> {
     type Output = ();
     const NAME: &'static str = "LSET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LSET);
+    const META: Option<&'static CommandMeta> = Some(&meta::LSET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LSET_REPLY
@@ -1310,15 +1253,15 @@ pub struct Ltrim<K> {
     stop: i64,
 }
 
-impl<K: crate::ToArgs> Ltrim<K> {
+impl<K: ToArgs> Ltrim<K> {
     /// The command with its required arguments: `LTRIM key start stop`.
     pub fn new(key: K, start: i64, stop: i64) -> Self {
         Ltrim { key, start, stop }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Ltrim<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Ltrim<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LTRIM");
         self.key.write_args(out);
         out.int(self.start);
@@ -1326,12 +1269,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Ltrim<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Ltrim<K> {
+impl<K: ToArgs> Command for Ltrim<K> {
     type Output = ();
     const NAME: &'static str = "LTRIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LTRIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::LTRIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LTRIM_REPLY
@@ -1339,7 +1280,9 @@ impl<K: crate::ToArgs> crate::command::Command for Ltrim<K> {
 }
 
 static RPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static RPOP_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
+
+static RPOP_REPLY_WITH_COUNT: ReplyShape =
+    ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
 
 /// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.
 ///
@@ -1361,7 +1304,7 @@ pub struct Rpop<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Rpop<K> {
+impl<K: ToArgs> Rpop<K> {
     /// The command with its required arguments: `RPOP key`.
     pub fn new(key: K) -> Self {
         Rpop { key, count: None }
@@ -1387,37 +1330,33 @@ impl<K, const COUNT: bool> Rpop<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Rpop<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Rpop<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RPOP");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Rpop<K, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Rpop<K, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "RPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::RPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPOP_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Rpop<K, true> {
-    type Output = Option<Vec<bytes::Bytes>>;
+impl<K: ToArgs> Command for Rpop<K, true> {
+    type Output = Option<Vec<Bytes>>;
     const NAME: &'static str = "RPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::RPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &RPOP_REPLY_1
+        &RPOP_REPLY_WITH_COUNT
     }
 }
 
@@ -1441,7 +1380,7 @@ pub struct Rpoplpush<S, D> {
     destination: D,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> Rpoplpush<S, D> {
+impl<S: ToArgs, D: ToArgs> Rpoplpush<S, D> {
     /// The command with its required arguments: `RPOPLPUSH source destination`.
     pub fn new(source: S, destination: D) -> Self {
         Rpoplpush {
@@ -1451,20 +1390,18 @@ impl<S: crate::ToArgs, D: crate::ToArgs> Rpoplpush<S, D> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::ToArgs for Rpoplpush<S, D> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs> ToArgs for Rpoplpush<S, D> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RPOPLPUSH");
         self.source.write_args(out);
         self.destination.write_args(out);
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs> crate::command::Command for Rpoplpush<S, D> {
-    type Output = Option<bytes::Bytes>;
+impl<S: ToArgs, D: ToArgs> Command for Rpoplpush<S, D> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "RPOPLPUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RPOPLPUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::RPOPLPUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPOPLPUSH_REPLY
@@ -1492,7 +1429,7 @@ pub struct Rpush<K, E> {
     element: Vec<E>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Rpush<K, E> {
+impl<K: ToArgs, E: ToArgs> Rpush<K, E> {
     /// The command with its required arguments: `RPUSH key element [element ...]`.
     pub fn new(key: K, element: impl IntoIterator<Item = E>) -> Self {
         Rpush {
@@ -1504,36 +1441,34 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Rpush<K, E> {
 
 impl<K, E> Rpush<K, E> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.element.is_empty() {
-            return Err(crate::command::empty_argument("RPUSH", "element"));
+            return Err(empty_argument("RPUSH", "element"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Rpush<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Rpush<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RPUSH");
         self.key.write_args(out);
-        for i1 in self.element.iter() {
-            i1.write_args(out);
+        for element in self.element.iter() {
+            element.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Rpush<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Rpush<K, E> {
     type Output = i64;
     const NAME: &'static str = "RPUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RPUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::RPUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPUSH_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1559,7 +1494,7 @@ pub struct Rpushx<K, E> {
     element: Vec<E>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> Rpushx<K, E> {
+impl<K: ToArgs, E: ToArgs> Rpushx<K, E> {
     /// The command with its required arguments: `RPUSHX key element [element ...]`.
     pub fn new(key: K, element: impl IntoIterator<Item = E>) -> Self {
         Rpushx {
@@ -1571,36 +1506,34 @@ impl<K: crate::ToArgs, E: crate::ToArgs> Rpushx<K, E> {
 
 impl<K, E> Rpushx<K, E> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.element.is_empty() {
-            return Err(crate::command::empty_argument("RPUSHX", "element"));
+            return Err(empty_argument("RPUSHX", "element"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Rpushx<K, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs> ToArgs for Rpushx<K, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RPUSHX");
         self.key.write_args(out);
-        for i1 in self.element.iter() {
-            i1.write_args(out);
+        for element in self.element.iter() {
+            element.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs> crate::command::Command for Rpushx<K, E> {
+impl<K: ToArgs, E: ToArgs> Command for Rpushx<K, E> {
     type Output = i64;
     const NAME: &'static str = "RPUSHX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RPUSHX);
+    const META: Option<&'static CommandMeta> = Some(&meta::RPUSHX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RPUSHX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }

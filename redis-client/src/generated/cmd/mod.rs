@@ -8,24 +8,6 @@
 //!
 //! Modules follow the spec's command groups; everything is re-exported here.
 
-mod bitmap;
-mod cluster;
-mod connection;
-mod generic;
-mod geo;
-mod hash;
-mod hyperloglog;
-mod list;
-mod pubsub;
-mod scripting;
-mod sentinel;
-mod server;
-mod set;
-mod sorted_set;
-mod stream;
-mod string;
-mod transactions;
-
 pub use self::bitmap::*;
 pub use self::cluster::*;
 pub use self::connection::*;
@@ -43,3 +25,21 @@ pub use self::sorted_set::*;
 pub use self::stream::*;
 pub use self::string::*;
 pub use self::transactions::*;
+
+mod bitmap;
+mod cluster;
+mod connection;
+mod generic;
+mod geo;
+mod hash;
+mod hyperloglog;
+mod list;
+mod pubsub;
+mod scripting;
+mod sentinel;
+mod server;
+mod set;
+mod sorted_set;
+mod stream;
+mod string;
+mod transactions;

@@ -2,23 +2,15 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `pubsub` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static PSUBSCRIBE_REPLY: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
@@ -38,7 +30,7 @@ pub struct Psubscribe<P> {
     pattern: Vec<P>,
 }
 
-impl<P: crate::ToArgs> Psubscribe<P> {
+impl<P: ToArgs> Psubscribe<P> {
     /// The command with its required arguments: `PSUBSCRIBE pattern [pattern ...]`.
     pub fn new(pattern: impl IntoIterator<Item = P>) -> Self {
         Psubscribe {
@@ -49,35 +41,33 @@ impl<P: crate::ToArgs> Psubscribe<P> {
 
 impl<P> Psubscribe<P> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.pattern.is_empty() {
-            return Err(crate::command::empty_argument("PSUBSCRIBE", "pattern"));
+            return Err(empty_argument("PSUBSCRIBE", "pattern"));
         }
         Ok(())
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for Psubscribe<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for Psubscribe<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PSUBSCRIBE");
-        for i0 in self.pattern.iter() {
-            i0.write_args(out);
+        for pattern in self.pattern.iter() {
+            pattern.write_args(out);
         }
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for Psubscribe<P> {
-    type Output = (String, bytes::Bytes, i64);
+impl<P: ToArgs> Command for Psubscribe<P> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "PSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::PSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSUBSCRIBE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 
@@ -102,27 +92,25 @@ pub struct Publish<C, M> {
     message: M,
 }
 
-impl<C: crate::ToArgs, M: crate::ToArgs> Publish<C, M> {
+impl<C: ToArgs, M: ToArgs> Publish<C, M> {
     /// The command with its required arguments: `PUBLISH channel message`.
     pub fn new(channel: C, message: M) -> Self {
         Publish { channel, message }
     }
 }
 
-impl<C: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Publish<C, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs, M: ToArgs> ToArgs for Publish<C, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBLISH");
         self.channel.write_args(out);
         self.message.write_args(out);
     }
 }
 
-impl<C: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Publish<C, M> {
+impl<C: ToArgs, M: ToArgs> Command for Publish<C, M> {
     type Output = i64;
     const NAME: &'static str = "PUBLISH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBLISH);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBLISH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBLISH_REPLY
@@ -143,7 +131,7 @@ static PUBSUB_CHANNELS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 /// - Reply: `array<bulk>` (the active channels (matching the pattern))
 #[derive(Clone, Debug)]
 pub struct PubsubChannels {
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
 }
 
 impl PubsubChannels {
@@ -155,28 +143,26 @@ impl PubsubChannels {
 
 impl PubsubChannels {
     /// Sets `[pattern]`.
-    pub fn pattern(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn pattern(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 }
 
-impl crate::ToArgs for PubsubChannels {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubChannels {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"CHANNELS");
-        if let Some(v0) = &self.pattern {
-            v0.write_args(out);
+        if let Some(pattern) = &self.pattern {
+            pattern.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for PubsubChannels {
-    type Output = Vec<bytes::Bytes>;
+impl Command for PubsubChannels {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "PUBSUB CHANNELS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_CHANNELS);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_CHANNELS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_CHANNELS_REPLY
@@ -205,19 +191,17 @@ impl PubsubHelp {
     }
 }
 
-impl crate::ToArgs for PubsubHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for PubsubHelp {
+impl Command for PubsubHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "PUBSUB HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_HELP_REPLY
@@ -246,19 +230,17 @@ impl PubsubNumpat {
     }
 }
 
-impl crate::ToArgs for PubsubNumpat {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubNumpat {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"NUMPAT");
     }
 }
 
-impl crate::command::Command for PubsubNumpat {
+impl Command for PubsubNumpat {
     type Output = i64;
     const NAME: &'static str = "PUBSUB NUMPAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_NUMPAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_NUMPAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_NUMPAT_REPLY
@@ -279,7 +261,7 @@ static PUBSUB_NUMSUB_REPLY: ReplyShape = ReplyShape::Flat(&ReplyShape::Bulk, &Re
 /// - Reply: `flat<bulk, integer>` (channel, count, channel, count …: a flat array in RESP3 too, not a map)
 #[derive(Clone, Debug)]
 pub struct PubsubNumsub {
-    channel: Vec<crate::command::Arg>,
+    channel: Vec<Arg>,
 }
 
 impl PubsubNumsub {
@@ -293,31 +275,26 @@ impl PubsubNumsub {
 
 impl PubsubNumsub {
     /// Sets `[channel [channel ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn channel(mut self, channel: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.channel = channel
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn channel(mut self, channel: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.channel = channel.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl crate::ToArgs for PubsubNumsub {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubNumsub {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"NUMSUB");
-        for i0 in self.channel.iter() {
-            i0.write_args(out);
+        for channel in self.channel.iter() {
+            channel.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for PubsubNumsub {
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl Command for PubsubNumsub {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "PUBSUB NUMSUB";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_NUMSUB);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_NUMSUB);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_NUMSUB_REPLY
@@ -338,7 +315,7 @@ static PUBSUB_SHARDCHANNELS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::B
 /// - Reply: `array<bulk>` (the active shard channels (matching the pattern))
 #[derive(Clone, Debug)]
 pub struct PubsubShardchannels {
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
 }
 
 impl PubsubShardchannels {
@@ -350,28 +327,26 @@ impl PubsubShardchannels {
 
 impl PubsubShardchannels {
     /// Sets `[pattern]`.
-    pub fn pattern(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn pattern(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 }
 
-impl crate::ToArgs for PubsubShardchannels {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubShardchannels {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"SHARDCHANNELS");
-        if let Some(v0) = &self.pattern {
-            v0.write_args(out);
+        if let Some(pattern) = &self.pattern {
+            pattern.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for PubsubShardchannels {
-    type Output = Vec<bytes::Bytes>;
+impl Command for PubsubShardchannels {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "PUBSUB SHARDCHANNELS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_SHARDCHANNELS);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_SHARDCHANNELS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_SHARDCHANNELS_REPLY
@@ -393,7 +368,7 @@ static PUBSUB_SHARDNUMSUB_REPLY: ReplyShape =
 /// - Reply: `flat<bulk, integer>` (shard channel, count, …: a flat array in RESP3 too, not a map)
 #[derive(Clone, Debug)]
 pub struct PubsubShardnumsub {
-    shardchannel: Vec<crate::command::Arg>,
+    shardchannel: Vec<Arg>,
 }
 
 impl PubsubShardnumsub {
@@ -407,34 +382,29 @@ impl PubsubShardnumsub {
 
 impl PubsubShardnumsub {
     /// Sets `[shardchannel [shardchannel ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn shardchannel(
-        mut self,
-        shardchannel: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Self {
+    pub fn shardchannel(mut self, shardchannel: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.shardchannel = shardchannel
             .into_iter()
-            .map(|item| crate::command::Arg::new(item))
+            .map(|item| Arg::new(item))
             .collect();
         self
     }
 }
 
-impl crate::ToArgs for PubsubShardnumsub {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for PubsubShardnumsub {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUBSUB");
         out.arg(b"SHARDNUMSUB");
-        for i0 in self.shardchannel.iter() {
-            i0.write_args(out);
+        for shardchannel in self.shardchannel.iter() {
+            shardchannel.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for PubsubShardnumsub {
-    type Output = Vec<(bytes::Bytes, i64)>;
+impl Command for PubsubShardnumsub {
+    type Output = Vec<(Bytes, i64)>;
     const NAME: &'static str = "PUBSUB SHARDNUMSUB";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUBSUB_SHARDNUMSUB);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUBSUB_SHARDNUMSUB);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUBSUB_SHARDNUMSUB_REPLY
@@ -447,7 +417,7 @@ static PUNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
     ReplyShape::Integer,
 ]);
 
-static PUNSUBSCRIBE_REPLY_1: ReplyShape =
+static PUNSUBSCRIBE_REPLY_WITH_PATTERN: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
 
 /// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more patterns.
@@ -463,7 +433,7 @@ static PUNSUBSCRIBE_REPLY_1: ReplyShape =
 /// - Reply with `pattern`: `push<text, bulk, integer>` (one confirmation \[kind, pattern, remaining subscriptions\] per pattern named)
 #[derive(Clone, Debug)]
 pub struct Punsubscribe<const PATTERN: bool = false> {
-    pattern: Vec<crate::command::Arg>,
+    pattern: Vec<Arg>,
 }
 
 impl Punsubscribe {
@@ -479,15 +449,9 @@ impl<const PATTERN: bool> Punsubscribe<PATTERN> {
     /// Sets `[pattern [pattern ...]]`, replacing any earlier list (an empty list leaves it out).
     ///
     /// Changes the reply type: see the replies listed on [`Punsubscribe`].
-    pub fn pattern(
-        self,
-        pattern: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Punsubscribe<true> {
+    pub fn pattern(self, pattern: impl IntoIterator<Item = impl ToArgs>) -> Punsubscribe<true> {
         let mut s: Punsubscribe<true> = self.retype();
-        s.pattern = pattern
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+        s.pattern = pattern.into_iter().map(|item| Arg::new(item)).collect();
         s
     }
 
@@ -499,21 +463,19 @@ impl<const PATTERN: bool> Punsubscribe<PATTERN> {
     }
 }
 
-impl<const PATTERN: bool> crate::ToArgs for Punsubscribe<PATTERN> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const PATTERN: bool> ToArgs for Punsubscribe<PATTERN> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PUNSUBSCRIBE");
-        for i0 in self.pattern.iter() {
-            i0.write_args(out);
+        for pattern in self.pattern.iter() {
+            pattern.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Punsubscribe<false> {
-    type Output = (String, Option<bytes::Bytes>, i64);
+impl Command for Punsubscribe<false> {
+    type Output = (String, Option<Bytes>, i64);
     const NAME: &'static str = "PUNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PUNSUBSCRIBE_REPLY
@@ -522,15 +484,13 @@ impl crate::command::Command for Punsubscribe<false> {
     const CONNECTION_STATE: bool = true;
 }
 
-impl crate::command::Command for Punsubscribe<true> {
-    type Output = (String, bytes::Bytes, i64);
+impl Command for Punsubscribe<true> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "PUNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PUNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::PUNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &PUNSUBSCRIBE_REPLY_1
+        &PUNSUBSCRIBE_REPLY_WITH_PATTERN
     }
 
     const CONNECTION_STATE: bool = true;
@@ -554,7 +514,7 @@ pub struct Spublish<S, M> {
     message: M,
 }
 
-impl<S: crate::ToArgs, M: crate::ToArgs> Spublish<S, M> {
+impl<S: ToArgs, M: ToArgs> Spublish<S, M> {
     /// The command with its required arguments: `SPUBLISH shardchannel message`.
     pub fn new(shardchannel: S, message: M) -> Self {
         Spublish {
@@ -564,20 +524,18 @@ impl<S: crate::ToArgs, M: crate::ToArgs> Spublish<S, M> {
     }
 }
 
-impl<S: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Spublish<S, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, M: ToArgs> ToArgs for Spublish<S, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SPUBLISH");
         self.shardchannel.write_args(out);
         self.message.write_args(out);
     }
 }
 
-impl<S: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Spublish<S, M> {
+impl<S: ToArgs, M: ToArgs> Command for Spublish<S, M> {
     type Output = i64;
     const NAME: &'static str = "SPUBLISH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SPUBLISH);
+    const META: Option<&'static CommandMeta> = Some(&meta::SPUBLISH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SPUBLISH_REPLY
@@ -602,7 +560,7 @@ pub struct Ssubscribe<S> {
     shardchannel: Vec<S>,
 }
 
-impl<S: crate::ToArgs> Ssubscribe<S> {
+impl<S: ToArgs> Ssubscribe<S> {
     /// The command with its required arguments: `SSUBSCRIBE shardchannel [shardchannel ...]`.
     pub fn new(shardchannel: impl IntoIterator<Item = S>) -> Self {
         Ssubscribe {
@@ -613,35 +571,33 @@ impl<S: crate::ToArgs> Ssubscribe<S> {
 
 impl<S> Ssubscribe<S> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.shardchannel.is_empty() {
-            return Err(crate::command::empty_argument("SSUBSCRIBE", "shardchannel"));
+            return Err(empty_argument("SSUBSCRIBE", "shardchannel"));
         }
         Ok(())
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for Ssubscribe<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for Ssubscribe<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SSUBSCRIBE");
-        for i0 in self.shardchannel.iter() {
-            i0.write_args(out);
+        for shardchannel in self.shardchannel.iter() {
+            shardchannel.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for Ssubscribe<S> {
-    type Output = (String, bytes::Bytes, i64);
+impl<S: ToArgs> Command for Ssubscribe<S> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "SSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SSUBSCRIBE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 
@@ -666,7 +622,7 @@ pub struct Subscribe<C> {
     channel: Vec<C>,
 }
 
-impl<C: crate::ToArgs> Subscribe<C> {
+impl<C: ToArgs> Subscribe<C> {
     /// The command with its required arguments: `SUBSCRIBE channel [channel ...]`.
     pub fn new(channel: impl IntoIterator<Item = C>) -> Self {
         Subscribe {
@@ -677,35 +633,33 @@ impl<C: crate::ToArgs> Subscribe<C> {
 
 impl<C> Subscribe<C> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.channel.is_empty() {
-            return Err(crate::command::empty_argument("SUBSCRIBE", "channel"));
+            return Err(empty_argument("SUBSCRIBE", "channel"));
         }
         Ok(())
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for Subscribe<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for Subscribe<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SUBSCRIBE");
-        for i0 in self.channel.iter() {
-            i0.write_args(out);
+        for channel in self.channel.iter() {
+            channel.write_args(out);
         }
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for Subscribe<C> {
-    type Output = (String, bytes::Bytes, i64);
+impl<C: ToArgs> Command for Subscribe<C> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "SUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUBSCRIBE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 
@@ -718,7 +672,7 @@ static SUNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
     ReplyShape::Integer,
 ]);
 
-static SUNSUBSCRIBE_REPLY_1: ReplyShape =
+static SUNSUBSCRIBE_REPLY_WITH_SHARDCHANNEL: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
 
 /// `SUNSUBSCRIBE`: Stops listening to messages posted to shard channels.
@@ -734,7 +688,7 @@ static SUNSUBSCRIBE_REPLY_1: ReplyShape =
 /// - Reply with `shardchannel`: `push<text, bulk, integer>` (one confirmation \[kind, shard channel, remaining subscriptions\] per shard channel named)
 #[derive(Clone, Debug)]
 pub struct Sunsubscribe<const SHARDCHANNEL: bool = false> {
-    shardchannel: Vec<crate::command::Arg>,
+    shardchannel: Vec<Arg>,
 }
 
 impl Sunsubscribe {
@@ -752,12 +706,12 @@ impl<const SHARDCHANNEL: bool> Sunsubscribe<SHARDCHANNEL> {
     /// Changes the reply type: see the replies listed on [`Sunsubscribe`].
     pub fn shardchannel(
         self,
-        shardchannel: impl IntoIterator<Item = impl crate::ToArgs>,
+        shardchannel: impl IntoIterator<Item = impl ToArgs>,
     ) -> Sunsubscribe<true> {
         let mut s: Sunsubscribe<true> = self.retype();
         s.shardchannel = shardchannel
             .into_iter()
-            .map(|item| crate::command::Arg::new(item))
+            .map(|item| Arg::new(item))
             .collect();
         s
     }
@@ -770,21 +724,19 @@ impl<const SHARDCHANNEL: bool> Sunsubscribe<SHARDCHANNEL> {
     }
 }
 
-impl<const SHARDCHANNEL: bool> crate::ToArgs for Sunsubscribe<SHARDCHANNEL> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const SHARDCHANNEL: bool> ToArgs for Sunsubscribe<SHARDCHANNEL> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SUNSUBSCRIBE");
-        for i0 in self.shardchannel.iter() {
-            i0.write_args(out);
+        for shardchannel in self.shardchannel.iter() {
+            shardchannel.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Sunsubscribe<false> {
-    type Output = (String, Option<bytes::Bytes>, i64);
+impl Command for Sunsubscribe<false> {
+    type Output = (String, Option<Bytes>, i64);
     const NAME: &'static str = "SUNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNSUBSCRIBE_REPLY
@@ -793,15 +745,13 @@ impl crate::command::Command for Sunsubscribe<false> {
     const CONNECTION_STATE: bool = true;
 }
 
-impl crate::command::Command for Sunsubscribe<true> {
-    type Output = (String, bytes::Bytes, i64);
+impl Command for Sunsubscribe<true> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "SUNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SUNSUBSCRIBE_REPLY_1
+        &SUNSUBSCRIBE_REPLY_WITH_SHARDCHANNEL
     }
 
     const CONNECTION_STATE: bool = true;
@@ -813,7 +763,7 @@ static UNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
     ReplyShape::Integer,
 ]);
 
-static UNSUBSCRIBE_REPLY_1: ReplyShape =
+static UNSUBSCRIBE_REPLY_WITH_CHANNEL: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
 
 /// `UNSUBSCRIBE`: Stops listening to messages posted to channels.
@@ -829,7 +779,7 @@ static UNSUBSCRIBE_REPLY_1: ReplyShape =
 /// - Reply with `channel`: `push<text, bulk, integer>` (one confirmation \[kind, channel, remaining subscriptions\] per channel named)
 #[derive(Clone, Debug)]
 pub struct Unsubscribe<const CHANNEL: bool = false> {
-    channel: Vec<crate::command::Arg>,
+    channel: Vec<Arg>,
 }
 
 impl Unsubscribe {
@@ -845,15 +795,9 @@ impl<const CHANNEL: bool> Unsubscribe<CHANNEL> {
     /// Sets `[channel [channel ...]]`, replacing any earlier list (an empty list leaves it out).
     ///
     /// Changes the reply type: see the replies listed on [`Unsubscribe`].
-    pub fn channel(
-        self,
-        channel: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Unsubscribe<true> {
+    pub fn channel(self, channel: impl IntoIterator<Item = impl ToArgs>) -> Unsubscribe<true> {
         let mut s: Unsubscribe<true> = self.retype();
-        s.channel = channel
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+        s.channel = channel.into_iter().map(|item| Arg::new(item)).collect();
         s
     }
 
@@ -865,21 +809,19 @@ impl<const CHANNEL: bool> Unsubscribe<CHANNEL> {
     }
 }
 
-impl<const CHANNEL: bool> crate::ToArgs for Unsubscribe<CHANNEL> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const CHANNEL: bool> ToArgs for Unsubscribe<CHANNEL> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"UNSUBSCRIBE");
-        for i0 in self.channel.iter() {
-            i0.write_args(out);
+        for channel in self.channel.iter() {
+            channel.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for Unsubscribe<false> {
-    type Output = (String, Option<bytes::Bytes>, i64);
+impl Command for Unsubscribe<false> {
+    type Output = (String, Option<Bytes>, i64);
     const NAME: &'static str = "UNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::UNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::UNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNSUBSCRIBE_REPLY
@@ -888,15 +830,13 @@ impl crate::command::Command for Unsubscribe<false> {
     const CONNECTION_STATE: bool = true;
 }
 
-impl crate::command::Command for Unsubscribe<true> {
-    type Output = (String, bytes::Bytes, i64);
+impl Command for Unsubscribe<true> {
+    type Output = (String, Bytes, i64);
     const NAME: &'static str = "UNSUBSCRIBE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::UNSUBSCRIBE);
+    const META: Option<&'static CommandMeta> = Some(&meta::UNSUBSCRIBE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &UNSUBSCRIBE_REPLY_1
+        &UNSUBSCRIBE_REPLY_WITH_CHANNEL
     }
 
     const CONNECTION_STATE: bool = true;

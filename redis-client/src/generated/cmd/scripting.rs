@@ -2,23 +2,17 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `scripting` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static EVAL_REPLY: ReplyShape = ReplyShape::Any;
 
@@ -35,11 +29,11 @@ static EVAL_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct Eval<S> {
     script: S,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<S: crate::ToArgs> Eval<S> {
+impl<S: ToArgs> Eval<S> {
     /// The command with its required arguments: `EVAL script numkeys`.
     pub fn new(script: S) -> Self {
         Eval {
@@ -52,44 +46,36 @@ impl<S: crate::ToArgs> Eval<S> {
 
 impl<S> Eval<S> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for Eval<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for Eval<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EVAL");
         self.script.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for Eval<S> {
-    type Output = crate::Value;
+impl<S: ToArgs> Command for Eval<S> {
+    type Output = Value;
     const NAME: &'static str = "EVAL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EVAL);
+    const META: Option<&'static CommandMeta> = Some(&meta::EVAL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVAL_REPLY
@@ -111,11 +97,11 @@ static EVALSHA_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct Evalsha<S> {
     sha1: S,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<S: crate::ToArgs> Evalsha<S> {
+impl<S: ToArgs> Evalsha<S> {
     /// The command with its required arguments: `EVALSHA sha1 numkeys`.
     pub fn new(sha1: S) -> Self {
         Evalsha {
@@ -128,44 +114,36 @@ impl<S: crate::ToArgs> Evalsha<S> {
 
 impl<S> Evalsha<S> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for Evalsha<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for Evalsha<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EVALSHA");
         self.sha1.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for Evalsha<S> {
-    type Output = crate::Value;
+impl<S: ToArgs> Command for Evalsha<S> {
+    type Output = Value;
     const NAME: &'static str = "EVALSHA";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EVALSHA);
+    const META: Option<&'static CommandMeta> = Some(&meta::EVALSHA);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVALSHA_REPLY
@@ -187,11 +165,11 @@ static EVALSHA_RO_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct EvalshaRo<S> {
     sha1: S,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<S: crate::ToArgs> EvalshaRo<S> {
+impl<S: ToArgs> EvalshaRo<S> {
     /// The command with its required arguments: `EVALSHA_RO sha1 numkeys`.
     pub fn new(sha1: S) -> Self {
         EvalshaRo {
@@ -204,44 +182,36 @@ impl<S: crate::ToArgs> EvalshaRo<S> {
 
 impl<S> EvalshaRo<S> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for EvalshaRo<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for EvalshaRo<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EVALSHA_RO");
         self.sha1.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for EvalshaRo<S> {
-    type Output = crate::Value;
+impl<S: ToArgs> Command for EvalshaRo<S> {
+    type Output = Value;
     const NAME: &'static str = "EVALSHA_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EVALSHA_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::EVALSHA_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVALSHA_RO_REPLY
@@ -263,11 +233,11 @@ static EVAL_RO_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct EvalRo<S> {
     script: S,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<S: crate::ToArgs> EvalRo<S> {
+impl<S: ToArgs> EvalRo<S> {
     /// The command with its required arguments: `EVAL_RO script numkeys`.
     pub fn new(script: S) -> Self {
         EvalRo {
@@ -280,44 +250,36 @@ impl<S: crate::ToArgs> EvalRo<S> {
 
 impl<S> EvalRo<S> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for EvalRo<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for EvalRo<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EVAL_RO");
         self.script.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for EvalRo<S> {
-    type Output = crate::Value;
+impl<S: ToArgs> Command for EvalRo<S> {
+    type Output = Value;
     const NAME: &'static str = "EVAL_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EVAL_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::EVAL_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EVAL_RO_REPLY
@@ -339,11 +301,11 @@ static FCALL_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct Fcall<F> {
     function: F,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<F: crate::ToArgs> Fcall<F> {
+impl<F: ToArgs> Fcall<F> {
     /// The command with its required arguments: `FCALL function numkeys`.
     pub fn new(function: F) -> Self {
         Fcall {
@@ -356,44 +318,36 @@ impl<F: crate::ToArgs> Fcall<F> {
 
 impl<F> Fcall<F> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<F: crate::ToArgs> crate::ToArgs for Fcall<F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<F: ToArgs> ToArgs for Fcall<F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FCALL");
         self.function.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<F: crate::ToArgs> crate::command::Command for Fcall<F> {
-    type Output = crate::Value;
+impl<F: ToArgs> Command for Fcall<F> {
+    type Output = Value;
     const NAME: &'static str = "FCALL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FCALL);
+    const META: Option<&'static CommandMeta> = Some(&meta::FCALL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FCALL_REPLY
@@ -415,11 +369,11 @@ static FCALL_RO_REPLY: ReplyShape = ReplyShape::Any;
 #[derive(Clone, Debug)]
 pub struct FcallRo<F> {
     function: F,
-    key: Vec<crate::command::Arg>,
-    arg: Vec<crate::command::Arg>,
+    key: Vec<Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<F: crate::ToArgs> FcallRo<F> {
+impl<F: ToArgs> FcallRo<F> {
     /// The command with its required arguments: `FCALL_RO function numkeys`.
     pub fn new(function: F) -> Self {
         FcallRo {
@@ -432,44 +386,36 @@ impl<F: crate::ToArgs> FcallRo<F> {
 
 impl<F> FcallRo<F> {
     /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn key(mut self, key: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.key = key
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<F: crate::ToArgs> crate::ToArgs for FcallRo<F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<F: ToArgs> ToArgs for FcallRo<F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FCALL_RO");
         self.function.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        for i3 in self.arg.iter() {
-            i3.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<F: crate::ToArgs> crate::command::Command for FcallRo<F> {
-    type Output = crate::Value;
+impl<F: ToArgs> Command for FcallRo<F> {
+    type Output = Value;
     const NAME: &'static str = "FCALL_RO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FCALL_RO);
+    const META: Option<&'static CommandMeta> = Some(&meta::FCALL_RO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FCALL_RO_REPLY
@@ -493,27 +439,25 @@ pub struct FunctionDelete<L> {
     library_name: L,
 }
 
-impl<L: crate::ToArgs> FunctionDelete<L> {
+impl<L: ToArgs> FunctionDelete<L> {
     /// The command with its required arguments: `FUNCTION DELETE library-name`.
     pub fn new(library_name: L) -> Self {
         FunctionDelete { library_name }
     }
 }
 
-impl<L: crate::ToArgs> crate::ToArgs for FunctionDelete<L> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<L: ToArgs> ToArgs for FunctionDelete<L> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"DELETE");
         self.library_name.write_args(out);
     }
 }
 
-impl<L: crate::ToArgs> crate::command::Command for FunctionDelete<L> {
+impl<L: ToArgs> Command for FunctionDelete<L> {
     type Output = ();
     const NAME: &'static str = "FUNCTION DELETE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_DELETE);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_DELETE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_DELETE_REPLY
@@ -542,19 +486,17 @@ impl FunctionDump {
     }
 }
 
-impl crate::ToArgs for FunctionDump {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionDump {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"DUMP");
     }
 }
 
-impl crate::command::Command for FunctionDump {
-    type Output = bytes::Bytes;
+impl Command for FunctionDump {
+    type Output = Bytes;
     const NAME: &'static str = "FUNCTION DUMP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_DUMP);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_DUMP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_DUMP_REPLY
@@ -572,8 +514,8 @@ pub enum FunctionFlushFlushType {
     Sync,
 }
 
-impl crate::ToArgs for FunctionFlushFlushType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionFlushFlushType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Async => {
                 out.arg(b"ASYNC");
@@ -627,22 +569,20 @@ impl FunctionFlush {
     }
 }
 
-impl crate::ToArgs for FunctionFlush {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionFlush {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"FLUSH");
-        if let Some(v0) = &self.flush_type {
-            v0.write_args(out);
+        if let Some(flush_type) = &self.flush_type {
+            flush_type.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for FunctionFlush {
+impl Command for FunctionFlush {
     type Output = ();
     const NAME: &'static str = "FUNCTION FLUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_FLUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_FLUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_FLUSH_REPLY
@@ -671,19 +611,17 @@ impl FunctionHelp {
     }
 }
 
-impl crate::ToArgs for FunctionHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for FunctionHelp {
+impl Command for FunctionHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "FUNCTION HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_HELP_REPLY
@@ -712,19 +650,17 @@ impl FunctionKill {
     }
 }
 
-impl crate::ToArgs for FunctionKill {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionKill {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"KILL");
     }
 }
 
-impl crate::command::Command for FunctionKill {
+impl Command for FunctionKill {
     type Output = ();
     const NAME: &'static str = "FUNCTION KILL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_KILL);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_KILL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_KILL_REPLY
@@ -746,7 +682,7 @@ static FUNCTION_LIST_REPLY: ReplyShape =
 /// - Reply: `array<map<text, any>>` (one map per library: library\_name, engine, functions (maps of name, description, flags), and library\_code with WITHCODE)
 #[derive(Clone, Debug)]
 pub struct FunctionList {
-    library_name_pattern: Option<crate::command::Arg>,
+    library_name_pattern: Option<Arg>,
     withcode: bool,
 }
 
@@ -762,8 +698,8 @@ impl FunctionList {
 
 impl FunctionList {
     /// Sets `[LIBRARYNAME library-name-pattern]`.
-    pub fn libraryname(mut self, library_name_pattern: impl crate::ToArgs) -> Self {
-        self.library_name_pattern = Some(crate::command::Arg::new(library_name_pattern));
+    pub fn libraryname(mut self, library_name_pattern: impl ToArgs) -> Self {
+        self.library_name_pattern = Some(Arg::new(library_name_pattern));
         self
     }
 
@@ -774,13 +710,13 @@ impl FunctionList {
     }
 }
 
-impl crate::ToArgs for FunctionList {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionList {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"LIST");
-        if let Some(v0) = &self.library_name_pattern {
+        if let Some(library_name_pattern) = &self.library_name_pattern {
             out.arg(b"LIBRARYNAME");
-            v0.write_args(out);
+            library_name_pattern.write_args(out);
         }
         if self.withcode {
             out.arg(b"WITHCODE");
@@ -788,12 +724,10 @@ impl crate::ToArgs for FunctionList {
     }
 }
 
-impl crate::command::Command for FunctionList {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl Command for FunctionList {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "FUNCTION LIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_LIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_LIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_LIST_REPLY
@@ -818,7 +752,7 @@ pub struct FunctionLoad<F> {
     function_code: F,
 }
 
-impl<F: crate::ToArgs> FunctionLoad<F> {
+impl<F: ToArgs> FunctionLoad<F> {
     /// The command with its required arguments: `FUNCTION LOAD function-code`.
     pub fn new(function_code: F) -> Self {
         FunctionLoad {
@@ -836,8 +770,8 @@ impl<F> FunctionLoad<F> {
     }
 }
 
-impl<F: crate::ToArgs> crate::ToArgs for FunctionLoad<F> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<F: ToArgs> ToArgs for FunctionLoad<F> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"LOAD");
         if self.replace {
@@ -847,12 +781,10 @@ impl<F: crate::ToArgs> crate::ToArgs for FunctionLoad<F> {
     }
 }
 
-impl<F: crate::ToArgs> crate::command::Command for FunctionLoad<F> {
+impl<F: ToArgs> Command for FunctionLoad<F> {
     type Output = String;
     const NAME: &'static str = "FUNCTION LOAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_LOAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_LOAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_LOAD_REPLY
@@ -872,8 +804,8 @@ pub enum FunctionRestorePolicy {
     Replace,
 }
 
-impl crate::ToArgs for FunctionRestorePolicy {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionRestorePolicy {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Flush => {
                 out.arg(b"FLUSH");
@@ -904,7 +836,7 @@ pub struct FunctionRestore<S> {
     policy: Option<FunctionRestorePolicy>,
 }
 
-impl<S: crate::ToArgs> FunctionRestore<S> {
+impl<S: ToArgs> FunctionRestore<S> {
     /// The command with its required arguments: `FUNCTION RESTORE serialized-value`.
     pub fn new(serialized_value: S) -> Self {
         FunctionRestore {
@@ -940,23 +872,21 @@ impl<S> FunctionRestore<S> {
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for FunctionRestore<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for FunctionRestore<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"RESTORE");
         self.serialized_value.write_args(out);
-        if let Some(v1) = &self.policy {
-            v1.write_args(out);
+        if let Some(policy) = &self.policy {
+            policy.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for FunctionRestore<S> {
+impl<S: ToArgs> Command for FunctionRestore<S> {
     type Output = ();
     const NAME: &'static str = "FUNCTION RESTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_RESTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_RESTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_RESTORE_REPLY
@@ -985,19 +915,17 @@ impl FunctionStats {
     }
 }
 
-impl crate::ToArgs for FunctionStats {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FunctionStats {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FUNCTION");
         out.arg(b"STATS");
     }
 }
 
-impl crate::command::Command for FunctionStats {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl Command for FunctionStats {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "FUNCTION STATS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FUNCTION_STATS);
+    const META: Option<&'static CommandMeta> = Some(&meta::FUNCTION_STATS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FUNCTION_STATS_REPLY
@@ -1017,8 +945,8 @@ pub enum ScriptDebugMode {
     No,
 }
 
-impl crate::ToArgs for ScriptDebugMode {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptDebugMode {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Yes => {
                 out.arg(b"YES");
@@ -1046,7 +974,7 @@ impl crate::ToArgs for ScriptDebugMode {
 #[derive(Clone, Debug)]
 pub struct ScriptDebug {
     mode: ScriptDebugMode,
-    engine: Option<crate::command::Arg>,
+    engine: Option<Arg>,
 }
 
 impl ScriptDebug {
@@ -1058,29 +986,27 @@ impl ScriptDebug {
 
 impl ScriptDebug {
     /// Sets `[engine]` (since 9.1.0).
-    pub fn engine(mut self, engine: impl crate::ToArgs) -> Self {
-        self.engine = Some(crate::command::Arg::new(engine));
+    pub fn engine(mut self, engine: impl ToArgs) -> Self {
+        self.engine = Some(Arg::new(engine));
         self
     }
 }
 
-impl crate::ToArgs for ScriptDebug {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptDebug {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"DEBUG");
         self.mode.write_args(out);
-        if let Some(v4) = &self.engine {
-            v4.write_args(out);
+        if let Some(engine) = &self.engine {
+            engine.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ScriptDebug {
+impl Command for ScriptDebug {
     type Output = ();
     const NAME: &'static str = "SCRIPT DEBUG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_DEBUG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_DEBUG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_DEBUG_REPLY
@@ -1104,7 +1030,7 @@ pub struct ScriptExists<S> {
     sha1: Vec<S>,
 }
 
-impl<S: crate::ToArgs> ScriptExists<S> {
+impl<S: ToArgs> ScriptExists<S> {
     /// The command with its required arguments: `SCRIPT EXISTS sha1 [sha1 ...]`.
     pub fn new(sha1: impl IntoIterator<Item = S>) -> Self {
         ScriptExists {
@@ -1115,36 +1041,34 @@ impl<S: crate::ToArgs> ScriptExists<S> {
 
 impl<S> ScriptExists<S> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.sha1.is_empty() {
-            return Err(crate::command::empty_argument("SCRIPT EXISTS", "sha1"));
+            return Err(empty_argument("SCRIPT EXISTS", "sha1"));
         }
         Ok(())
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for ScriptExists<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for ScriptExists<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"EXISTS");
-        for i0 in self.sha1.iter() {
-            i0.write_args(out);
+        for sha1 in self.sha1.iter() {
+            sha1.write_args(out);
         }
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for ScriptExists<S> {
+impl<S: ToArgs> Command for ScriptExists<S> {
     type Output = Vec<bool>;
     const NAME: &'static str = "SCRIPT EXISTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_EXISTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_EXISTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_EXISTS_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1160,8 +1084,8 @@ pub enum ScriptFlushFlushType {
     Sync,
 }
 
-impl crate::ToArgs for ScriptFlushFlushType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptFlushFlushType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Async => {
                 out.arg(b"ASYNC");
@@ -1218,22 +1142,20 @@ impl ScriptFlush {
     }
 }
 
-impl crate::ToArgs for ScriptFlush {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptFlush {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"FLUSH");
-        if let Some(v0) = &self.flush_type {
-            v0.write_args(out);
+        if let Some(flush_type) = &self.flush_type {
+            flush_type.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for ScriptFlush {
+impl Command for ScriptFlush {
     type Output = ();
     const NAME: &'static str = "SCRIPT FLUSH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_FLUSH);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_FLUSH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_FLUSH_REPLY
@@ -1262,19 +1184,17 @@ impl ScriptHelp {
     }
 }
 
-impl crate::ToArgs for ScriptHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for ScriptHelp {
+impl Command for ScriptHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SCRIPT HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_HELP_REPLY
@@ -1303,19 +1223,17 @@ impl ScriptKill {
     }
 }
 
-impl crate::ToArgs for ScriptKill {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ScriptKill {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"KILL");
     }
 }
 
-impl crate::command::Command for ScriptKill {
+impl Command for ScriptKill {
     type Output = ();
     const NAME: &'static str = "SCRIPT KILL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_KILL);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_KILL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_KILL_REPLY
@@ -1339,27 +1257,25 @@ pub struct ScriptLoad<S> {
     script: S,
 }
 
-impl<S: crate::ToArgs> ScriptLoad<S> {
+impl<S: ToArgs> ScriptLoad<S> {
     /// The command with its required arguments: `SCRIPT LOAD script`.
     pub fn new(script: S) -> Self {
         ScriptLoad { script }
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for ScriptLoad<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for ScriptLoad<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"LOAD");
         self.script.write_args(out);
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for ScriptLoad<S> {
+impl<S: ToArgs> Command for ScriptLoad<S> {
     type Output = String;
     const NAME: &'static str = "SCRIPT LOAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_LOAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_LOAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_LOAD_REPLY
@@ -1383,27 +1299,25 @@ pub struct ScriptShow<S> {
     sha1: S,
 }
 
-impl<S: crate::ToArgs> ScriptShow<S> {
+impl<S: ToArgs> ScriptShow<S> {
     /// The command with its required arguments: `SCRIPT SHOW sha1`.
     pub fn new(sha1: S) -> Self {
         ScriptShow { sha1 }
     }
 }
 
-impl<S: crate::ToArgs> crate::ToArgs for ScriptShow<S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs> ToArgs for ScriptShow<S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCRIPT");
         out.arg(b"SHOW");
         self.sha1.write_args(out);
     }
 }
 
-impl<S: crate::ToArgs> crate::command::Command for ScriptShow<S> {
-    type Output = bytes::Bytes;
+impl<S: ToArgs> Command for ScriptShow<S> {
+    type Output = Bytes;
     const NAME: &'static str = "SCRIPT SHOW";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCRIPT_SHOW);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCRIPT_SHOW);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCRIPT_SHOW_REPLY

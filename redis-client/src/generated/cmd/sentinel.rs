@@ -2,23 +2,15 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `sentinel` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static SENTINEL_CKQUORUM_REPLY: ReplyShape = ReplyShape::Status;
 
@@ -36,27 +28,25 @@ pub struct SentinelCkquorum<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelCkquorum<M> {
+impl<M: ToArgs> SentinelCkquorum<M> {
     /// The command with its required arguments: `SENTINEL CKQUORUM master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelCkquorum { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelCkquorum<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelCkquorum<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"CKQUORUM");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelCkquorum<M> {
+impl<M: ToArgs> Command for SentinelCkquorum<M> {
     type Output = String;
     const NAME: &'static str = "SENTINEL CKQUORUM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_CKQUORUM);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_CKQUORUM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_CKQUORUM_REPLY
@@ -64,59 +54,51 @@ impl<M: crate::ToArgs> crate::command::Command for SentinelCkquorum<M> {
 }
 
 static SENTINEL_CONFIG_REPLY: ReplyShape = ReplyShape::Ok;
-static SENTINEL_CONFIG_REPLY_1: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Text);
+
+static SENTINEL_CONFIG_REPLY_WITH_SET_OR_GET_PARAMETER: ReplyShape =
+    ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Text);
 
 /// The choices of `set_or_get` in [`SentinelConfig`]: `<SET parameter value [parameter value ...] | GET parameter [parameter ...]>`
 #[derive(Clone, Debug, PartialEq)]
 pub enum SentinelConfigSetOrGet {
     /// `SET parameter value [parameter value ...]`
-    Set(Vec<(crate::command::Arg, crate::command::Arg)>),
+    Set(Vec<(Arg, Arg)>),
     /// `GET parameter [parameter ...]`
-    Get(Vec<crate::command::Arg>),
+    Get(Vec<Arg>),
 }
 
 impl SentinelConfigSetOrGet {
     /// [`SentinelConfigSetOrGet::Set`] from its value.
-    pub fn set(
-        set_param_value: impl IntoIterator<Item = (impl crate::ToArgs, impl crate::ToArgs)>,
-    ) -> Self {
+    pub fn set(set_param_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>) -> Self {
         Self::Set(
             set_param_value
                 .into_iter()
-                .map(|item| {
-                    let (a0, a1) = item;
-                    (crate::command::Arg::new(a0), crate::command::Arg::new(a1))
-                })
+                .map(|(parameter, value)| (Arg::new(parameter), Arg::new(value)))
                 .collect(),
         )
     }
 
     /// [`SentinelConfigSetOrGet::Get`] from its value.
-    pub fn get(parameter: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        Self::Get(
-            parameter
-                .into_iter()
-                .map(|item| crate::command::Arg::new(item))
-                .collect(),
-        )
+    pub fn get(parameter: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        Self::Get(parameter.into_iter().map(|item| Arg::new(item)).collect())
     }
 }
 
-impl crate::ToArgs for SentinelConfigSetOrGet {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelConfigSetOrGet {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Set(x) => {
+            Self::Set(set_param_value) => {
                 out.arg(b"SET");
-                for i1 in x.iter() {
-                    let (m2, m3) = i1;
-                    m2.write_args(out);
-                    m3.write_args(out);
+                for set_param_value in set_param_value.iter() {
+                    let (parameter, value) = set_param_value;
+                    parameter.write_args(out);
+                    value.write_args(out);
                 }
             }
-            Self::Get(x) => {
+            Self::Get(parameter) => {
                 out.arg(b"GET");
-                for i4 in x.iter() {
-                    i4.write_args(out);
+                for parameter in parameter.iter() {
+                    parameter.write_args(out);
                 }
             }
         }
@@ -125,22 +107,19 @@ impl crate::ToArgs for SentinelConfigSetOrGet {
 
 impl SentinelConfigSetOrGet {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         match self {
-            Self::Set(x) => {
-                if x.is_empty() {
-                    return Err(crate::command::empty_argument(
+            Self::Set(set_param_value) => {
+                if set_param_value.is_empty() {
+                    return Err(empty_argument(
                         "SENTINEL CONFIG",
                         "set_or_get.set_param_value",
                     ));
                 }
             }
-            Self::Get(x) => {
-                if x.is_empty() {
-                    return Err(crate::command::empty_argument(
-                        "SENTINEL CONFIG",
-                        "set_or_get.parameter",
-                    ));
+            Self::Get(parameter) => {
+                if parameter.is_empty() {
+                    return Err(empty_argument("SENTINEL CONFIG", "set_or_get.parameter"));
                 }
             }
         }
@@ -167,29 +146,23 @@ pub struct SentinelConfig<const SET_OR_GET_PARAMETER: bool = false> {
 impl SentinelConfig {
     /// The command choosing `SET parameter value [parameter value ...]` for `set_or_get`.
     pub fn set(
-        set_param_value: impl IntoIterator<Item = (impl crate::ToArgs, impl crate::ToArgs)>,
+        set_param_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>,
     ) -> SentinelConfig<false> {
         SentinelConfig {
             set_or_get: SentinelConfigSetOrGet::Set(
                 set_param_value
                     .into_iter()
-                    .map(|item| {
-                        let (a0, a1) = item;
-                        (crate::command::Arg::new(a0), crate::command::Arg::new(a1))
-                    })
+                    .map(|(parameter, value)| (Arg::new(parameter), Arg::new(value)))
                     .collect(),
             ),
         }
     }
 
     /// The command choosing `GET parameter [parameter ...]` for `set_or_get`.
-    pub fn get(parameter: impl IntoIterator<Item = impl crate::ToArgs>) -> SentinelConfig<true> {
+    pub fn get(parameter: impl IntoIterator<Item = impl ToArgs>) -> SentinelConfig<true> {
         SentinelConfig {
             set_or_get: SentinelConfigSetOrGet::Get(
-                parameter
-                    .into_iter()
-                    .map(|item| crate::command::Arg::new(item))
-                    .collect(),
+                parameter.into_iter().map(|item| Arg::new(item)).collect(),
             ),
         }
     }
@@ -204,54 +177,50 @@ impl<const SET_OR_GET_PARAMETER: bool> SentinelConfig<SET_OR_GET_PARAMETER> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         self.set_or_get.check_args()?;
         Ok(())
     }
 }
 
-impl<const SET_OR_GET_PARAMETER: bool> crate::ToArgs for SentinelConfig<SET_OR_GET_PARAMETER> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const SET_OR_GET_PARAMETER: bool> ToArgs for SentinelConfig<SET_OR_GET_PARAMETER> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"CONFIG");
         self.set_or_get.write_args(out);
     }
 }
 
-impl crate::command::Command for SentinelConfig<false> {
+impl Command for SentinelConfig<false> {
     type Output = ();
     const NAME: &'static str = "SENTINEL CONFIG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_CONFIG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_CONFIG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_CONFIG_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl crate::command::Command for SentinelConfig<true> {
-    type Output = std::collections::HashMap<String, String>;
+impl Command for SentinelConfig<true> {
+    type Output = HashMap<String, String>;
     const NAME: &'static str = "SENTINEL CONFIG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_CONFIG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_CONFIG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SENTINEL_CONFIG_REPLY_1
+        &SENTINEL_CONFIG_REPLY_WITH_SET_OR_GET_PARAMETER
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static SENTINEL_DEBUG_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Text);
-static SENTINEL_DEBUG_REPLY_1: ReplyShape = ReplyShape::Ok;
+static SENTINEL_DEBUG_REPLY_WITH_PARAMETER_VALUE: ReplyShape = ReplyShape::Ok;
 
 /// `SENTINEL DEBUG`: List or update the current configurable parameters
 ///
@@ -266,7 +235,7 @@ static SENTINEL_DEBUG_REPLY_1: ReplyShape = ReplyShape::Ok;
 /// - Reply with `parameter_value`: `ok`
 #[derive(Clone, Debug)]
 pub struct SentinelDebug<const PARAMETER_VALUE: bool = false> {
-    parameter_value: Vec<(crate::command::Arg, crate::command::Arg)>,
+    parameter_value: Vec<(Arg, Arg)>,
 }
 
 impl SentinelDebug {
@@ -284,15 +253,12 @@ impl<const PARAMETER_VALUE: bool> SentinelDebug<PARAMETER_VALUE> {
     /// Changes the reply type: see the replies listed on [`SentinelDebug`].
     pub fn parameter_value(
         self,
-        parameter_value: impl IntoIterator<Item = (impl crate::ToArgs, impl crate::ToArgs)>,
+        parameter_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>,
     ) -> SentinelDebug<true> {
         let mut s: SentinelDebug<true> = self.retype();
         s.parameter_value = parameter_value
             .into_iter()
-            .map(|item| {
-                let (a0, a1) = item;
-                (crate::command::Arg::new(a0), crate::command::Arg::new(a1))
-            })
+            .map(|(parameter, value)| (Arg::new(parameter), Arg::new(value)))
             .collect();
         s
     }
@@ -305,39 +271,35 @@ impl<const PARAMETER_VALUE: bool> SentinelDebug<PARAMETER_VALUE> {
     }
 }
 
-impl<const PARAMETER_VALUE: bool> crate::ToArgs for SentinelDebug<PARAMETER_VALUE> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const PARAMETER_VALUE: bool> ToArgs for SentinelDebug<PARAMETER_VALUE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"DEBUG");
-        for i0 in self.parameter_value.iter() {
-            let (m1, m2) = i0;
-            m1.write_args(out);
-            m2.write_args(out);
+        for parameter_value in self.parameter_value.iter() {
+            let (parameter, value) = parameter_value;
+            parameter.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for SentinelDebug<false> {
-    type Output = std::collections::HashMap<String, String>;
+impl Command for SentinelDebug<false> {
+    type Output = HashMap<String, String>;
     const NAME: &'static str = "SENTINEL DEBUG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_DEBUG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_DEBUG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_DEBUG_REPLY
     }
 }
 
-impl crate::command::Command for SentinelDebug<true> {
+impl Command for SentinelDebug<true> {
     type Output = ();
     const NAME: &'static str = "SENTINEL DEBUG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_DEBUG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_DEBUG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SENTINEL_DEBUG_REPLY_1
+        &SENTINEL_DEBUG_REPLY_WITH_PARAMETER_VALUE
     }
 }
 
@@ -357,27 +319,25 @@ pub struct SentinelFailover<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelFailover<M> {
+impl<M: ToArgs> SentinelFailover<M> {
     /// The command with its required arguments: `SENTINEL FAILOVER master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelFailover { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelFailover<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelFailover<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"FAILOVER");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelFailover<M> {
+impl<M: ToArgs> Command for SentinelFailover<M> {
     type Output = ();
     const NAME: &'static str = "SENTINEL FAILOVER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_FAILOVER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_FAILOVER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_FAILOVER_REPLY
@@ -406,19 +366,17 @@ impl SentinelFlushconfig {
     }
 }
 
-impl crate::ToArgs for SentinelFlushconfig {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelFlushconfig {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"FLUSHCONFIG");
     }
 }
 
-impl crate::command::Command for SentinelFlushconfig {
+impl Command for SentinelFlushconfig {
     type Output = ();
     const NAME: &'static str = "SENTINEL FLUSHCONFIG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_FLUSHCONFIG);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_FLUSHCONFIG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_FLUSHCONFIG_REPLY
@@ -443,27 +401,25 @@ pub struct SentinelGetMasterAddrByName<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelGetMasterAddrByName<M> {
+impl<M: ToArgs> SentinelGetMasterAddrByName<M> {
     /// The command with its required arguments: `SENTINEL GET-MASTER-ADDR-BY-NAME master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelGetMasterAddrByName { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelGetMasterAddrByName<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelGetMasterAddrByName<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"GET-MASTER-ADDR-BY-NAME");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelGetMasterAddrByName<M> {
+impl<M: ToArgs> Command for SentinelGetMasterAddrByName<M> {
     type Output = Option<(String, String)>;
     const NAME: &'static str = "SENTINEL GET-MASTER-ADDR-BY-NAME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_GET_MASTER_ADDR_BY_NAME);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_GET_MASTER_ADDR_BY_NAME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_GET_MASTER_ADDR_BY_NAME_REPLY
@@ -492,19 +448,17 @@ impl SentinelHelp {
     }
 }
 
-impl crate::ToArgs for SentinelHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for SentinelHelp {
+impl Command for SentinelHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SENTINEL HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_HELP_REPLY
@@ -534,7 +488,7 @@ pub struct SentinelInfoCache<N> {
     nodename: Vec<N>,
 }
 
-impl<N: crate::ToArgs> SentinelInfoCache<N> {
+impl<N: ToArgs> SentinelInfoCache<N> {
     /// The command with its required arguments: `SENTINEL INFO-CACHE nodename [nodename ...]`.
     pub fn new(nodename: impl IntoIterator<Item = N>) -> Self {
         SentinelInfoCache {
@@ -545,39 +499,34 @@ impl<N: crate::ToArgs> SentinelInfoCache<N> {
 
 impl<N> SentinelInfoCache<N> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.nodename.is_empty() {
-            return Err(crate::command::empty_argument(
-                "SENTINEL INFO-CACHE",
-                "nodename",
-            ));
+            return Err(empty_argument("SENTINEL INFO-CACHE", "nodename"));
         }
         Ok(())
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for SentinelInfoCache<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for SentinelInfoCache<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"INFO-CACHE");
-        for i0 in self.nodename.iter() {
-            i0.write_args(out);
+        for nodename in self.nodename.iter() {
+            nodename.write_args(out);
         }
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for SentinelInfoCache<N> {
+impl<N: ToArgs> Command for SentinelInfoCache<N> {
     type Output = Vec<(String, Vec<(i64, Option<String>)>)>;
     const NAME: &'static str = "SENTINEL INFO-CACHE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_INFO_CACHE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_INFO_CACHE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_INFO_CACHE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -603,7 +552,7 @@ pub struct SentinelIsMasterDownByAddr<I, R> {
     runid: R,
 }
 
-impl<I: crate::ToArgs, R: crate::ToArgs> SentinelIsMasterDownByAddr<I, R> {
+impl<I: ToArgs, R: ToArgs> SentinelIsMasterDownByAddr<I, R> {
     /// The command with its required arguments: `SENTINEL IS-MASTER-DOWN-BY-ADDR ip port current-epoch runid`.
     pub fn new(ip: I, port: i64, current_epoch: i64, runid: R) -> Self {
         SentinelIsMasterDownByAddr {
@@ -615,8 +564,8 @@ impl<I: crate::ToArgs, R: crate::ToArgs> SentinelIsMasterDownByAddr<I, R> {
     }
 }
 
-impl<I: crate::ToArgs, R: crate::ToArgs> crate::ToArgs for SentinelIsMasterDownByAddr<I, R> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<I: ToArgs, R: ToArgs> ToArgs for SentinelIsMasterDownByAddr<I, R> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"IS-MASTER-DOWN-BY-ADDR");
         self.ip.write_args(out);
@@ -626,14 +575,10 @@ impl<I: crate::ToArgs, R: crate::ToArgs> crate::ToArgs for SentinelIsMasterDownB
     }
 }
 
-impl<I: crate::ToArgs, R: crate::ToArgs> crate::command::Command
-    for SentinelIsMasterDownByAddr<I, R>
-{
+impl<I: ToArgs, R: ToArgs> Command for SentinelIsMasterDownByAddr<I, R> {
     type Output = (bool, String, i64);
     const NAME: &'static str = "SENTINEL IS-MASTER-DOWN-BY-ADDR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_IS_MASTER_DOWN_BY_ADDR);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_IS_MASTER_DOWN_BY_ADDR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_IS_MASTER_DOWN_BY_ADDR_REPLY
@@ -657,27 +602,25 @@ pub struct SentinelMaster<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelMaster<M> {
+impl<M: ToArgs> SentinelMaster<M> {
     /// The command with its required arguments: `SENTINEL MASTER master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelMaster { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelMaster<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelMaster<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"MASTER");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelMaster<M> {
-    type Output = std::collections::HashMap<String, String>;
+impl<M: ToArgs> Command for SentinelMaster<M> {
+    type Output = HashMap<String, String>;
     const NAME: &'static str = "SENTINEL MASTER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_MASTER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_MASTER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MASTER_REPLY
@@ -707,19 +650,17 @@ impl SentinelMasters {
     }
 }
 
-impl crate::ToArgs for SentinelMasters {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelMasters {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"MASTERS");
     }
 }
 
-impl crate::command::Command for SentinelMasters {
-    type Output = Vec<std::collections::HashMap<String, String>>;
+impl Command for SentinelMasters {
+    type Output = Vec<HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL MASTERS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_MASTERS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_MASTERS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MASTERS_REPLY
@@ -746,7 +687,7 @@ pub struct SentinelMonitor<N, I> {
     quorum: i64,
 }
 
-impl<N: crate::ToArgs, I: crate::ToArgs> SentinelMonitor<N, I> {
+impl<N: ToArgs, I: ToArgs> SentinelMonitor<N, I> {
     /// The command with its required arguments: `SENTINEL MONITOR name ip port quorum`.
     pub fn new(name: N, ip: I, port: i64, quorum: i64) -> Self {
         SentinelMonitor {
@@ -758,8 +699,8 @@ impl<N: crate::ToArgs, I: crate::ToArgs> SentinelMonitor<N, I> {
     }
 }
 
-impl<N: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for SentinelMonitor<N, I> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs, I: ToArgs> ToArgs for SentinelMonitor<N, I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"MONITOR");
         self.name.write_args(out);
@@ -769,12 +710,10 @@ impl<N: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for SentinelMonitor<N, I>
     }
 }
 
-impl<N: crate::ToArgs, I: crate::ToArgs> crate::command::Command for SentinelMonitor<N, I> {
+impl<N: ToArgs, I: ToArgs> Command for SentinelMonitor<N, I> {
     type Output = ();
     const NAME: &'static str = "SENTINEL MONITOR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_MONITOR);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_MONITOR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MONITOR_REPLY
@@ -803,19 +742,17 @@ impl SentinelMyid {
     }
 }
 
-impl crate::ToArgs for SentinelMyid {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelMyid {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"MYID");
     }
 }
 
-impl crate::command::Command for SentinelMyid {
+impl Command for SentinelMyid {
     type Output = String;
     const NAME: &'static str = "SENTINEL MYID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_MYID);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_MYID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_MYID_REPLY
@@ -844,19 +781,17 @@ impl SentinelPendingScripts {
     }
 }
 
-impl crate::ToArgs for SentinelPendingScripts {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelPendingScripts {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"PENDING-SCRIPTS");
     }
 }
 
-impl crate::command::Command for SentinelPendingScripts {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl Command for SentinelPendingScripts {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "SENTINEL PENDING-SCRIPTS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_PENDING_SCRIPTS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_PENDING_SCRIPTS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_PENDING_SCRIPTS_REPLY
@@ -880,27 +815,25 @@ pub struct SentinelRemove<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelRemove<M> {
+impl<M: ToArgs> SentinelRemove<M> {
     /// The command with its required arguments: `SENTINEL REMOVE master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelRemove { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelRemove<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelRemove<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"REMOVE");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelRemove<M> {
+impl<M: ToArgs> Command for SentinelRemove<M> {
     type Output = ();
     const NAME: &'static str = "SENTINEL REMOVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_REMOVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_REMOVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_REMOVE_REPLY
@@ -925,27 +858,25 @@ pub struct SentinelReplicas<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelReplicas<M> {
+impl<M: ToArgs> SentinelReplicas<M> {
     /// The command with its required arguments: `SENTINEL REPLICAS master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelReplicas { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelReplicas<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelReplicas<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"REPLICAS");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelReplicas<M> {
-    type Output = Vec<std::collections::HashMap<String, String>>;
+impl<M: ToArgs> Command for SentinelReplicas<M> {
+    type Output = Vec<HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL REPLICAS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_REPLICAS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_REPLICAS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_REPLICAS_REPLY
@@ -969,27 +900,25 @@ pub struct SentinelReset<P> {
     pattern: P,
 }
 
-impl<P: crate::ToArgs> SentinelReset<P> {
+impl<P: ToArgs> SentinelReset<P> {
     /// The command with its required arguments: `SENTINEL RESET pattern`.
     pub fn new(pattern: P) -> Self {
         SentinelReset { pattern }
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for SentinelReset<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for SentinelReset<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"RESET");
         self.pattern.write_args(out);
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for SentinelReset<P> {
+impl<P: ToArgs> Command for SentinelReset<P> {
     type Output = i64;
     const NAME: &'static str = "SENTINEL RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_RESET_REPLY
@@ -1014,27 +943,25 @@ pub struct SentinelSentinels<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelSentinels<M> {
+impl<M: ToArgs> SentinelSentinels<M> {
     /// The command with its required arguments: `SENTINEL SENTINELS master-name`.
     pub fn new(master_name: M) -> Self {
         SentinelSentinels { master_name }
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelSentinels<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelSentinels<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"SENTINELS");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelSentinels<M> {
-    type Output = Vec<std::collections::HashMap<String, String>>;
+impl<M: ToArgs> Command for SentinelSentinels<M> {
+    type Output = Vec<HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL SENTINELS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_SENTINELS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_SENTINELS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SENTINELS_REPLY
@@ -1059,7 +986,7 @@ pub struct SentinelSet<M, O, V> {
     option_value: Vec<(O, V)>,
 }
 
-impl<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs> SentinelSet<M, O, V> {
+impl<M: ToArgs, O: ToArgs, V: ToArgs> SentinelSet<M, O, V> {
     /// The command with its required arguments: `SENTINEL SET master-name option value [option value ...]`.
     pub fn new(master_name: M, option_value: impl IntoIterator<Item = (O, V)>) -> Self {
         SentinelSet {
@@ -1071,50 +998,45 @@ impl<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs> SentinelSet<M, O, V> 
 
 impl<M, O, V> SentinelSet<M, O, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.option_value.is_empty() {
-            return Err(crate::command::empty_argument(
-                "SENTINEL SET",
-                "option_value",
-            ));
+            return Err(empty_argument("SENTINEL SET", "option_value"));
         }
         Ok(())
     }
 }
 
-impl<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for SentinelSet<M, O, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs, O: ToArgs, V: ToArgs> ToArgs for SentinelSet<M, O, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"SET");
         self.master_name.write_args(out);
-        for i1 in self.option_value.iter() {
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            m3.write_args(out);
+        for option_value in self.option_value.iter() {
+            let (option, value) = option_value;
+            option.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<M: crate::ToArgs, O: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for SentinelSet<M, O, V>
-{
+impl<M: ToArgs, O: ToArgs, V: ToArgs> Command for SentinelSet<M, O, V> {
     type Output = ();
     const NAME: &'static str = "SENTINEL SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static SENTINEL_SIMULATE_FAILURE_REPLY: ReplyShape = ReplyShape::Ok;
-static SENTINEL_SIMULATE_FAILURE_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
+
+static SENTINEL_SIMULATE_FAILURE_REPLY_WITH_MODE_HELP: ReplyShape =
+    ReplyShape::Array(&ReplyShape::Text);
 
 /// The choices of `mode` in [`SentinelSimulateFailure`]: `[CRASH-AFTER-ELECTION | CRASH-AFTER-PROMOTION | HELP [CRASH-AFTER-ELECTION | CRASH-AFTER-PROMOTION | HELP ...]]`
 #[derive(Clone, Debug, PartialEq)]
@@ -1127,8 +1049,8 @@ pub enum SentinelSimulateFailureMode {
     Help,
 }
 
-impl crate::ToArgs for SentinelSimulateFailureMode {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SentinelSimulateFailureMode {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::CrashAfterElection => {
                 out.arg(b"CRASH-AFTER-ELECTION");
@@ -1195,37 +1117,33 @@ impl<const MODE_HELP: bool> SentinelSimulateFailure<MODE_HELP> {
     }
 }
 
-impl<const MODE_HELP: bool> crate::ToArgs for SentinelSimulateFailure<MODE_HELP> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const MODE_HELP: bool> ToArgs for SentinelSimulateFailure<MODE_HELP> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"SIMULATE-FAILURE");
-        for i0 in self.mode.iter() {
-            i0.write_args(out);
+        for mode in self.mode.iter() {
+            mode.write_args(out);
         }
     }
 }
 
-impl crate::command::Command for SentinelSimulateFailure<false> {
+impl Command for SentinelSimulateFailure<false> {
     type Output = ();
     const NAME: &'static str = "SENTINEL SIMULATE-FAILURE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_SIMULATE_FAILURE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_SIMULATE_FAILURE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SIMULATE_FAILURE_REPLY
     }
 }
 
-impl crate::command::Command for SentinelSimulateFailure<true> {
+impl Command for SentinelSimulateFailure<true> {
     type Output = Vec<String>;
     const NAME: &'static str = "SENTINEL SIMULATE-FAILURE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_SIMULATE_FAILURE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_SIMULATE_FAILURE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SENTINEL_SIMULATE_FAILURE_REPLY_1
+        &SENTINEL_SIMULATE_FAILURE_REPLY_WITH_MODE_HELP
     }
 }
 
@@ -1250,7 +1168,7 @@ pub struct SentinelSlaves<M> {
     master_name: M,
 }
 
-impl<M: crate::ToArgs> SentinelSlaves<M> {
+impl<M: ToArgs> SentinelSlaves<M> {
     /// The command with its required arguments: `SENTINEL SLAVES master-name`.
     #[deprecated(note = "deprecated since 5.0.0; replaced by SENTINEL REPLICAS")]
     pub fn new(master_name: M) -> Self {
@@ -1258,20 +1176,18 @@ impl<M: crate::ToArgs> SentinelSlaves<M> {
     }
 }
 
-impl<M: crate::ToArgs> crate::ToArgs for SentinelSlaves<M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<M: ToArgs> ToArgs for SentinelSlaves<M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SENTINEL");
         out.arg(b"SLAVES");
         self.master_name.write_args(out);
     }
 }
 
-impl<M: crate::ToArgs> crate::command::Command for SentinelSlaves<M> {
-    type Output = Vec<std::collections::HashMap<String, String>>;
+impl<M: ToArgs> Command for SentinelSlaves<M> {
+    type Output = Vec<HashMap<String, String>>;
     const NAME: &'static str = "SENTINEL SLAVES";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SENTINEL_SLAVES);
+    const META: Option<&'static CommandMeta> = Some(&meta::SENTINEL_SLAVES);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SENTINEL_SLAVES_REPLY

@@ -2,23 +2,18 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `server` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::time::{Milliseconds, Seconds};
+use crate::command::{empty_argument, Arg};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static ACL_CAT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 
@@ -34,7 +29,7 @@ static ACL_CAT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Reply: `array<text>` (the ACL category names; with a category, the commands in it)
 #[derive(Clone, Debug)]
 pub struct AclCat {
-    category: Option<crate::command::Arg>,
+    category: Option<Arg>,
 }
 
 impl AclCat {
@@ -46,18 +41,18 @@ impl AclCat {
 
 impl AclCat {
     /// Sets `[category]`.
-    pub fn category(mut self, category: impl crate::ToArgs) -> Self {
-        self.category = Some(crate::command::Arg::new(category));
+    pub fn category(mut self, category: impl ToArgs) -> Self {
+        self.category = Some(Arg::new(category));
         self
     }
 }
 
-impl crate::ToArgs for AclCat {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclCat {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"CAT");
-        if let Some(v0) = &self.category {
-            v0.write_args(out);
+        if let Some(category) = &self.category {
+            category.write_args(out);
         }
     }
 }
@@ -65,9 +60,7 @@ impl crate::ToArgs for AclCat {
 impl crate::command::Command for AclCat {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL CAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_CAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_CAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_CAT_REPLY
@@ -91,7 +84,7 @@ pub struct AclDeluser<U> {
     username: Vec<U>,
 }
 
-impl<U: crate::ToArgs> AclDeluser<U> {
+impl<U: ToArgs> AclDeluser<U> {
     /// The command with its required arguments: `ACL DELUSER username [username ...]`.
     pub fn new(username: impl IntoIterator<Item = U>) -> Self {
         AclDeluser {
@@ -102,36 +95,34 @@ impl<U: crate::ToArgs> AclDeluser<U> {
 
 impl<U> AclDeluser<U> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.username.is_empty() {
-            return Err(crate::command::empty_argument("ACL DELUSER", "username"));
+            return Err(empty_argument("ACL DELUSER", "username"));
         }
         Ok(())
     }
 }
 
-impl<U: crate::ToArgs> crate::ToArgs for AclDeluser<U> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<U: ToArgs> ToArgs for AclDeluser<U> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"DELUSER");
-        for i0 in self.username.iter() {
-            i0.write_args(out);
+        for username in self.username.iter() {
+            username.write_args(out);
         }
     }
 }
 
-impl<U: crate::ToArgs> crate::command::Command for AclDeluser<U> {
+impl<U: ToArgs> crate::command::Command for AclDeluser<U> {
     type Output = i64;
     const NAME: &'static str = "ACL DELUSER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_DELUSER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_DELUSER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_DELUSER_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -152,10 +143,10 @@ static ACL_DRYRUN_REPLY: ReplyShape = ReplyShape::OneOf(&[ReplyShape::Ok, ReplyS
 pub struct AclDryrun<U, C> {
     username: U,
     command: C,
-    arg: Vec<crate::command::Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<U: crate::ToArgs, C: crate::ToArgs> AclDryrun<U, C> {
+impl<U: ToArgs, C: ToArgs> AclDryrun<U, C> {
     /// The command with its required arguments: `ACL DRYRUN username command`.
     pub fn new(username: U, command: C) -> Self {
         AclDryrun {
@@ -168,33 +159,28 @@ impl<U: crate::ToArgs, C: crate::ToArgs> AclDryrun<U, C> {
 
 impl<U, C> AclDryrun<U, C> {
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<U: crate::ToArgs, C: crate::ToArgs> crate::ToArgs for AclDryrun<U, C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<U: ToArgs, C: ToArgs> ToArgs for AclDryrun<U, C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"DRYRUN");
         self.username.write_args(out);
         self.command.write_args(out);
-        for i2 in self.arg.iter() {
-            i2.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<U: crate::ToArgs, C: crate::ToArgs> crate::command::Command for AclDryrun<U, C> {
-    type Output = crate::Value;
+impl<U: ToArgs, C: ToArgs> crate::command::Command for AclDryrun<U, C> {
+    type Output = Value;
     const NAME: &'static str = "ACL DRYRUN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_DRYRUN);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_DRYRUN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_DRYRUN_REPLY
@@ -233,12 +219,12 @@ impl AclGenpass {
     }
 }
 
-impl crate::ToArgs for AclGenpass {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclGenpass {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"GENPASS");
-        if let Some(v0) = &self.bits {
-            out.int(*v0);
+        if let Some(bits) = &self.bits {
+            out.int(*bits);
         }
     }
 }
@@ -246,9 +232,7 @@ impl crate::ToArgs for AclGenpass {
 impl crate::command::Command for AclGenpass {
     type Output = String;
     const NAME: &'static str = "ACL GENPASS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_GENPASS);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_GENPASS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_GENPASS_REPLY
@@ -278,27 +262,25 @@ pub struct AclGetuser<U> {
     username: U,
 }
 
-impl<U: crate::ToArgs> AclGetuser<U> {
+impl<U: ToArgs> AclGetuser<U> {
     /// The command with its required arguments: `ACL GETUSER username`.
     pub fn new(username: U) -> Self {
         AclGetuser { username }
     }
 }
 
-impl<U: crate::ToArgs> crate::ToArgs for AclGetuser<U> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<U: ToArgs> ToArgs for AclGetuser<U> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"GETUSER");
         self.username.write_args(out);
     }
 }
 
-impl<U: crate::ToArgs> crate::command::Command for AclGetuser<U> {
-    type Output = Option<std::collections::HashMap<String, crate::Value>>;
+impl<U: ToArgs> crate::command::Command for AclGetuser<U> {
+    type Output = Option<HashMap<String, Value>>;
     const NAME: &'static str = "ACL GETUSER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_GETUSER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_GETUSER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_GETUSER_REPLY
@@ -327,8 +309,8 @@ impl AclHelp {
     }
 }
 
-impl crate::ToArgs for AclHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"HELP");
     }
@@ -337,9 +319,7 @@ impl crate::ToArgs for AclHelp {
 impl crate::command::Command for AclHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_HELP_REPLY
@@ -368,8 +348,8 @@ impl AclList {
     }
 }
 
-impl crate::ToArgs for AclList {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclList {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"LIST");
     }
@@ -378,9 +358,7 @@ impl crate::ToArgs for AclList {
 impl crate::command::Command for AclList {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL LIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_LIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_LIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LIST_REPLY
@@ -409,8 +387,8 @@ impl AclLoad {
     }
 }
 
-impl crate::ToArgs for AclLoad {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclLoad {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"LOAD");
     }
@@ -419,9 +397,7 @@ impl crate::ToArgs for AclLoad {
 impl crate::command::Command for AclLoad {
     type Output = ();
     const NAME: &'static str = "ACL LOAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_LOAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_LOAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LOAD_REPLY
@@ -431,7 +407,7 @@ impl crate::command::Command for AclLoad {
 static ACL_LOG_REPLY: ReplyShape =
     ReplyShape::Array(&ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any));
 
-static ACL_LOG_REPLY_1: ReplyShape = ReplyShape::Ok;
+static ACL_LOG_REPLY_WITH_OPERATION_RESET: ReplyShape = ReplyShape::Ok;
 
 /// The choices of `operation` in [`AclLog`]: `[count | RESET]`
 #[derive(Clone, Debug, PartialEq)]
@@ -449,11 +425,11 @@ impl AclLogOperation {
     }
 }
 
-impl crate::ToArgs for AclLogOperation {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclLogOperation {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Count(x) => {
-                out.int(*x);
+            Self::Count(count) => {
+                out.int(*count);
             }
             Self::Reset => {
                 out.arg(b"RESET");
@@ -515,22 +491,20 @@ impl<const OPERATION_RESET: bool> AclLog<OPERATION_RESET> {
     }
 }
 
-impl<const OPERATION_RESET: bool> crate::ToArgs for AclLog<OPERATION_RESET> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const OPERATION_RESET: bool> ToArgs for AclLog<OPERATION_RESET> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"LOG");
-        if let Some(v0) = &self.operation {
-            v0.write_args(out);
+        if let Some(operation) = &self.operation {
+            operation.write_args(out);
         }
     }
 }
 
 impl crate::command::Command for AclLog<false> {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "ACL LOG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_LOG);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_LOG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_LOG_REPLY
@@ -540,12 +514,10 @@ impl crate::command::Command for AclLog<false> {
 impl crate::command::Command for AclLog<true> {
     type Output = ();
     const NAME: &'static str = "ACL LOG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_LOG);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_LOG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ACL_LOG_REPLY_1
+        &ACL_LOG_REPLY_WITH_OPERATION_RESET
     }
 }
 
@@ -571,8 +543,8 @@ impl AclSave {
     }
 }
 
-impl crate::ToArgs for AclSave {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclSave {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"SAVE");
     }
@@ -581,9 +553,7 @@ impl crate::ToArgs for AclSave {
 impl crate::command::Command for AclSave {
     type Output = ();
     const NAME: &'static str = "ACL SAVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_SAVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_SAVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_SAVE_REPLY
@@ -610,10 +580,10 @@ static ACL_SETUSER_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug)]
 pub struct AclSetuser<U> {
     username: U,
-    rule: Vec<crate::command::Arg>,
+    rule: Vec<Arg>,
 }
 
-impl<U: crate::ToArgs> AclSetuser<U> {
+impl<U: ToArgs> AclSetuser<U> {
     /// The command with its required arguments: `ACL SETUSER username`.
     pub fn new(username: U) -> Self {
         AclSetuser {
@@ -625,32 +595,27 @@ impl<U: crate::ToArgs> AclSetuser<U> {
 
 impl<U> AclSetuser<U> {
     /// Sets `[rule [rule ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn rule(mut self, rule: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.rule = rule
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn rule(mut self, rule: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.rule = rule.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<U: crate::ToArgs> crate::ToArgs for AclSetuser<U> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<U: ToArgs> ToArgs for AclSetuser<U> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"SETUSER");
         self.username.write_args(out);
-        for i1 in self.rule.iter() {
-            i1.write_args(out);
+        for rule in self.rule.iter() {
+            rule.write_args(out);
         }
     }
 }
 
-impl<U: crate::ToArgs> crate::command::Command for AclSetuser<U> {
+impl<U: ToArgs> crate::command::Command for AclSetuser<U> {
     type Output = ();
     const NAME: &'static str = "ACL SETUSER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_SETUSER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_SETUSER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_SETUSER_REPLY
@@ -679,8 +644,8 @@ impl AclUsers {
     }
 }
 
-impl crate::ToArgs for AclUsers {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclUsers {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"USERS");
     }
@@ -689,9 +654,7 @@ impl crate::ToArgs for AclUsers {
 impl crate::command::Command for AclUsers {
     type Output = Vec<String>;
     const NAME: &'static str = "ACL USERS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_USERS);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_USERS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_USERS_REPLY
@@ -720,8 +683,8 @@ impl AclWhoami {
     }
 }
 
-impl crate::ToArgs for AclWhoami {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for AclWhoami {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ACL");
         out.arg(b"WHOAMI");
     }
@@ -730,9 +693,7 @@ impl crate::ToArgs for AclWhoami {
 impl crate::command::Command for AclWhoami {
     type Output = String;
     const NAME: &'static str = "ACL WHOAMI";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ACL_WHOAMI);
+    const META: Option<&'static CommandMeta> = Some(&meta::ACL_WHOAMI);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ACL_WHOAMI_REPLY
@@ -761,8 +722,8 @@ impl Bgrewriteaof {
     }
 }
 
-impl crate::ToArgs for Bgrewriteaof {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Bgrewriteaof {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BGREWRITEAOF");
     }
 }
@@ -770,9 +731,7 @@ impl crate::ToArgs for Bgrewriteaof {
 impl crate::command::Command for Bgrewriteaof {
     type Output = String;
     const NAME: &'static str = "BGREWRITEAOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BGREWRITEAOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::BGREWRITEAOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BGREWRITEAOF_REPLY
@@ -790,8 +749,8 @@ pub enum BgsaveOperation {
     Cancel,
 }
 
-impl crate::ToArgs for BgsaveOperation {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BgsaveOperation {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Schedule => {
                 out.arg(b"SCHEDULE");
@@ -849,11 +808,11 @@ impl Bgsave {
     }
 }
 
-impl crate::ToArgs for Bgsave {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Bgsave {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BGSAVE");
-        if let Some(v0) = &self.operation {
-            v0.write_args(out);
+        if let Some(operation) = &self.operation {
+            operation.write_args(out);
         }
     }
 }
@@ -861,9 +820,7 @@ impl crate::ToArgs for Bgsave {
 impl crate::command::Command for Bgsave {
     type Output = String;
     const NAME: &'static str = "BGSAVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BGSAVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::BGSAVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BGSAVE_REPLY
@@ -928,8 +885,8 @@ impl Command {
     }
 }
 
-impl crate::ToArgs for Command {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Command {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
     }
 }
@@ -944,14 +901,12 @@ impl crate::command::Command for Command {
         i64,
         Vec<String>,
         Vec<String>,
-        Vec<std::collections::HashMap<String, crate::Value>>,
-        crate::Value,
+        Vec<HashMap<String, Value>>,
+        Value,
     )>;
 
     const NAME: &'static str = "COMMAND";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_REPLY
@@ -980,8 +935,8 @@ impl CommandCount {
     }
 }
 
-impl crate::ToArgs for CommandCount {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandCount {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"COUNT");
     }
@@ -990,9 +945,7 @@ impl crate::ToArgs for CommandCount {
 impl crate::command::Command for CommandCount {
     type Output = i64;
     const NAME: &'static str = "COMMAND COUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_COUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_COUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_COUNT_REPLY
@@ -1016,7 +969,7 @@ static COMMAND_DOCS_REPLY: ReplyShape = ReplyShape::Map(
 /// - Reply: `map<text, map<text, any>>` (per command name, its docs map (summary, since, group, complexity, arguments, subcommands …); unknown names are left out; all commands when none is named)
 #[derive(Clone, Debug)]
 pub struct CommandDocs {
-    command_name: Vec<crate::command::Arg>,
+    command_name: Vec<Arg>,
 }
 
 impl CommandDocs {
@@ -1030,36 +983,29 @@ impl CommandDocs {
 
 impl CommandDocs {
     /// Sets `[command-name [command-name ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn command_name(
-        mut self,
-        command_name: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Self {
+    pub fn command_name(mut self, command_name: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.command_name = command_name
             .into_iter()
-            .map(|item| crate::command::Arg::new(item))
+            .map(|item| Arg::new(item))
             .collect();
         self
     }
 }
 
-impl crate::ToArgs for CommandDocs {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandDocs {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"DOCS");
-        for i0 in self.command_name.iter() {
-            i0.write_args(out);
+        for command_name in self.command_name.iter() {
+            command_name.write_args(out);
         }
     }
 }
 
 impl crate::command::Command for CommandDocs {
-    type Output =
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>;
-
+    type Output = HashMap<String, HashMap<String, Value>>;
     const NAME: &'static str = "COMMAND DOCS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_DOCS);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_DOCS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_DOCS_REPLY
@@ -1081,10 +1027,10 @@ static COMMAND_GETKEYS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 #[derive(Clone, Debug)]
 pub struct CommandGetkeys<C> {
     command: C,
-    arg: Vec<crate::command::Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<C: crate::ToArgs> CommandGetkeys<C> {
+impl<C: ToArgs> CommandGetkeys<C> {
     /// The command with its required arguments: `COMMAND GETKEYS command`.
     pub fn new(command: C) -> Self {
         CommandGetkeys {
@@ -1096,32 +1042,27 @@ impl<C: crate::ToArgs> CommandGetkeys<C> {
 
 impl<C> CommandGetkeys<C> {
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for CommandGetkeys<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for CommandGetkeys<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"GETKEYS");
         self.command.write_args(out);
-        for i1 in self.arg.iter() {
-            i1.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for CommandGetkeys<C> {
-    type Output = Vec<bytes::Bytes>;
+impl<C: ToArgs> crate::command::Command for CommandGetkeys<C> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "COMMAND GETKEYS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_GETKEYS);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_GETKEYS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_GETKEYS_REPLY
@@ -1146,10 +1087,10 @@ static COMMAND_GETKEYSANDFLAGS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape
 #[derive(Clone, Debug)]
 pub struct CommandGetkeysandflags<C> {
     command: C,
-    arg: Vec<crate::command::Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<C: crate::ToArgs> CommandGetkeysandflags<C> {
+impl<C: ToArgs> CommandGetkeysandflags<C> {
     /// The command with its required arguments: `COMMAND GETKEYSANDFLAGS command`.
     pub fn new(command: C) -> Self {
         CommandGetkeysandflags {
@@ -1161,32 +1102,27 @@ impl<C: crate::ToArgs> CommandGetkeysandflags<C> {
 
 impl<C> CommandGetkeysandflags<C> {
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<C: crate::ToArgs> crate::ToArgs for CommandGetkeysandflags<C> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<C: ToArgs> ToArgs for CommandGetkeysandflags<C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"GETKEYSANDFLAGS");
         self.command.write_args(out);
-        for i1 in self.arg.iter() {
-            i1.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<C: crate::ToArgs> crate::command::Command for CommandGetkeysandflags<C> {
-    type Output = Vec<(bytes::Bytes, Vec<String>)>;
+impl<C: ToArgs> crate::command::Command for CommandGetkeysandflags<C> {
+    type Output = Vec<(Bytes, Vec<String>)>;
     const NAME: &'static str = "COMMAND GETKEYSANDFLAGS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_GETKEYSANDFLAGS);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_GETKEYSANDFLAGS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_GETKEYSANDFLAGS_REPLY
@@ -1215,8 +1151,8 @@ impl CommandHelp {
     }
 }
 
-impl crate::ToArgs for CommandHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"HELP");
     }
@@ -1225,9 +1161,7 @@ impl crate::ToArgs for CommandHelp {
 impl crate::command::Command for CommandHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMAND HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_HELP_REPLY
@@ -1288,7 +1222,7 @@ static COMMAND_INFO_REPLY: ReplyShape =
 /// - 7.0.0: Allowed to be called with no argument to get info on all commands.
 #[derive(Clone, Debug)]
 pub struct CommandInfo {
-    command_name: Vec<crate::command::Arg>,
+    command_name: Vec<Arg>,
 }
 
 impl CommandInfo {
@@ -1302,24 +1236,21 @@ impl CommandInfo {
 
 impl CommandInfo {
     /// Sets `[command-name [command-name ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn command_name(
-        mut self,
-        command_name: impl IntoIterator<Item = impl crate::ToArgs>,
-    ) -> Self {
+    pub fn command_name(mut self, command_name: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.command_name = command_name
             .into_iter()
-            .map(|item| crate::command::Arg::new(item))
+            .map(|item| Arg::new(item))
             .collect();
         self
     }
 }
 
-impl crate::ToArgs for CommandInfo {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandInfo {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"INFO");
-        for i0 in self.command_name.iter() {
-            i0.write_args(out);
+        for command_name in self.command_name.iter() {
+            command_name.write_args(out);
         }
     }
 }
@@ -1335,15 +1266,13 @@ impl crate::command::Command for CommandInfo {
             i64,
             Vec<String>,
             Vec<String>,
-            Vec<std::collections::HashMap<String, crate::Value>>,
-            crate::Value,
+            Vec<HashMap<String, Value>>,
+            Value,
         )>,
     >;
 
     const NAME: &'static str = "COMMAND INFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_INFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_INFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_INFO_REPLY
@@ -1356,44 +1285,44 @@ static COMMAND_LIST_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandListFilterby {
     /// `MODULE module-name`
-    Module(crate::command::Arg),
+    Module(Arg),
     /// `ACLCAT category`
-    Aclcat(crate::command::Arg),
+    Aclcat(Arg),
     /// `PATTERN pattern`
-    Pattern(crate::command::Arg),
+    Pattern(Arg),
 }
 
 impl CommandListFilterby {
     /// [`CommandListFilterby::Module`] from its value.
-    pub fn module(module_name: impl crate::ToArgs) -> Self {
-        Self::Module(crate::command::Arg::new(module_name))
+    pub fn module(module_name: impl ToArgs) -> Self {
+        Self::Module(Arg::new(module_name))
     }
 
     /// [`CommandListFilterby::Aclcat`] from its value.
-    pub fn aclcat(category: impl crate::ToArgs) -> Self {
-        Self::Aclcat(crate::command::Arg::new(category))
+    pub fn aclcat(category: impl ToArgs) -> Self {
+        Self::Aclcat(Arg::new(category))
     }
 
     /// [`CommandListFilterby::Pattern`] from its value.
-    pub fn pattern(pattern: impl crate::ToArgs) -> Self {
-        Self::Pattern(crate::command::Arg::new(pattern))
+    pub fn pattern(pattern: impl ToArgs) -> Self {
+        Self::Pattern(Arg::new(pattern))
     }
 }
 
-impl crate::ToArgs for CommandListFilterby {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandListFilterby {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Module(x) => {
+            Self::Module(module_name) => {
                 out.arg(b"MODULE");
-                x.write_args(out);
+                module_name.write_args(out);
             }
-            Self::Aclcat(x) => {
+            Self::Aclcat(category) => {
                 out.arg(b"ACLCAT");
-                x.write_args(out);
+                category.write_args(out);
             }
-            Self::Pattern(x) => {
+            Self::Pattern(pattern) => {
                 out.arg(b"PATTERN");
-                x.write_args(out);
+                pattern.write_args(out);
             }
         }
     }
@@ -1429,13 +1358,13 @@ impl CommandList {
     }
 }
 
-impl crate::ToArgs for CommandList {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandList {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMAND");
         out.arg(b"LIST");
-        if let Some(v0) = &self.filterby {
+        if let Some(filterby) = &self.filterby {
             out.arg(b"FILTERBY");
-            v0.write_args(out);
+            filterby.write_args(out);
         }
     }
 }
@@ -1443,9 +1372,7 @@ impl crate::ToArgs for CommandList {
 impl crate::command::Command for CommandList {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMAND LIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMAND_LIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMAND_LIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMAND_LIST_REPLY
@@ -1472,8 +1399,8 @@ pub enum CommandlogGetType {
     LargeReply,
 }
 
-impl crate::ToArgs for CommandlogGetType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogGetType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Slow => {
                 out.arg(b"SLOW");
@@ -1511,8 +1438,8 @@ impl CommandlogGet {
     }
 }
 
-impl crate::ToArgs for CommandlogGet {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogGet {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMANDLOG");
         out.arg(b"GET");
         out.int(self.count);
@@ -1521,11 +1448,9 @@ impl crate::ToArgs for CommandlogGet {
 }
 
 impl crate::command::Command for CommandlogGet {
-    type Output = Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>;
+    type Output = Vec<(i64, i64, i64, Vec<Bytes>, String, String)>;
     const NAME: &'static str = "COMMANDLOG GET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMANDLOG_GET);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMANDLOG_GET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_GET_REPLY
@@ -1554,8 +1479,8 @@ impl CommandlogHelp {
     }
 }
 
-impl crate::ToArgs for CommandlogHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMANDLOG");
         out.arg(b"HELP");
     }
@@ -1564,9 +1489,7 @@ impl crate::ToArgs for CommandlogHelp {
 impl crate::command::Command for CommandlogHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "COMMANDLOG HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMANDLOG_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMANDLOG_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_HELP_REPLY
@@ -1586,8 +1509,8 @@ pub enum CommandlogLenType {
     LargeReply,
 }
 
-impl crate::ToArgs for CommandlogLenType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogLenType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Slow => {
                 out.arg(b"SLOW");
@@ -1624,8 +1547,8 @@ impl CommandlogLen {
     }
 }
 
-impl crate::ToArgs for CommandlogLen {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogLen {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMANDLOG");
         out.arg(b"LEN");
         self.type_.write_args(out);
@@ -1635,9 +1558,7 @@ impl crate::ToArgs for CommandlogLen {
 impl crate::command::Command for CommandlogLen {
     type Output = i64;
     const NAME: &'static str = "COMMANDLOG LEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMANDLOG_LEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMANDLOG_LEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_LEN_REPLY
@@ -1657,8 +1578,8 @@ pub enum CommandlogResetType {
     LargeReply,
 }
 
-impl crate::ToArgs for CommandlogResetType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogResetType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Slow => {
                 out.arg(b"SLOW");
@@ -1695,8 +1616,8 @@ impl CommandlogReset {
     }
 }
 
-impl crate::ToArgs for CommandlogReset {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for CommandlogReset {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"COMMANDLOG");
         out.arg(b"RESET");
         self.type_.write_args(out);
@@ -1706,9 +1627,7 @@ impl crate::ToArgs for CommandlogReset {
 impl crate::command::Command for CommandlogReset {
     type Output = ();
     const NAME: &'static str = "COMMANDLOG RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::COMMANDLOG_RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::COMMANDLOG_RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &COMMANDLOG_RESET_REPLY
@@ -1735,7 +1654,7 @@ pub struct ConfigGet<P> {
     parameter: Vec<P>,
 }
 
-impl<P: crate::ToArgs> ConfigGet<P> {
+impl<P: ToArgs> ConfigGet<P> {
     /// The command with its required arguments: `CONFIG GET parameter [parameter ...]`.
     pub fn new(parameter: impl IntoIterator<Item = P>) -> Self {
         ConfigGet {
@@ -1746,36 +1665,34 @@ impl<P: crate::ToArgs> ConfigGet<P> {
 
 impl<P> ConfigGet<P> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.parameter.is_empty() {
-            return Err(crate::command::empty_argument("CONFIG GET", "parameter"));
+            return Err(empty_argument("CONFIG GET", "parameter"));
         }
         Ok(())
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for ConfigGet<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for ConfigGet<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CONFIG");
         out.arg(b"GET");
-        for i0 in self.parameter.iter() {
-            i0.write_args(out);
+        for parameter in self.parameter.iter() {
+            parameter.write_args(out);
         }
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for ConfigGet<P> {
-    type Output = std::collections::HashMap<String, String>;
+impl<P: ToArgs> crate::command::Command for ConfigGet<P> {
+    type Output = HashMap<String, String>;
     const NAME: &'static str = "CONFIG GET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CONFIG_GET);
+    const META: Option<&'static CommandMeta> = Some(&meta::CONFIG_GET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_GET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1802,8 +1719,8 @@ impl ConfigHelp {
     }
 }
 
-impl crate::ToArgs for ConfigHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ConfigHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CONFIG");
         out.arg(b"HELP");
     }
@@ -1812,9 +1729,7 @@ impl crate::ToArgs for ConfigHelp {
 impl crate::command::Command for ConfigHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "CONFIG HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CONFIG_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::CONFIG_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_HELP_REPLY
@@ -1843,8 +1758,8 @@ impl ConfigResetstat {
     }
 }
 
-impl crate::ToArgs for ConfigResetstat {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ConfigResetstat {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CONFIG");
         out.arg(b"RESETSTAT");
     }
@@ -1853,9 +1768,7 @@ impl crate::ToArgs for ConfigResetstat {
 impl crate::command::Command for ConfigResetstat {
     type Output = ();
     const NAME: &'static str = "CONFIG RESETSTAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CONFIG_RESETSTAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::CONFIG_RESETSTAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_RESETSTAT_REPLY
@@ -1884,8 +1797,8 @@ impl ConfigRewrite {
     }
 }
 
-impl crate::ToArgs for ConfigRewrite {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ConfigRewrite {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CONFIG");
         out.arg(b"REWRITE");
     }
@@ -1894,9 +1807,7 @@ impl crate::ToArgs for ConfigRewrite {
 impl crate::command::Command for ConfigRewrite {
     type Output = ();
     const NAME: &'static str = "CONFIG REWRITE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CONFIG_REWRITE);
+    const META: Option<&'static CommandMeta> = Some(&meta::CONFIG_REWRITE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_REWRITE_REPLY
@@ -1923,7 +1834,7 @@ pub struct ConfigSet<P, V> {
     data: Vec<(P, V)>,
 }
 
-impl<P: crate::ToArgs, V: crate::ToArgs> ConfigSet<P, V> {
+impl<P: ToArgs, V: ToArgs> ConfigSet<P, V> {
     /// The command with its required arguments: `CONFIG SET parameter value [parameter value ...]`.
     pub fn new(data: impl IntoIterator<Item = (P, V)>) -> Self {
         ConfigSet {
@@ -1934,38 +1845,36 @@ impl<P: crate::ToArgs, V: crate::ToArgs> ConfigSet<P, V> {
 
 impl<P, V> ConfigSet<P, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("CONFIG SET", "data"));
+            return Err(empty_argument("CONFIG SET", "data"));
         }
         Ok(())
     }
 }
 
-impl<P: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for ConfigSet<P, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs, V: ToArgs> ToArgs for ConfigSet<P, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"CONFIG");
         out.arg(b"SET");
-        for i0 in self.data.iter() {
-            let (m1, m2) = i0;
-            m1.write_args(out);
-            m2.write_args(out);
+        for data in self.data.iter() {
+            let (parameter, value) = data;
+            parameter.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<P: crate::ToArgs, V: crate::ToArgs> crate::command::Command for ConfigSet<P, V> {
+impl<P: ToArgs, V: ToArgs> crate::command::Command for ConfigSet<P, V> {
     type Output = ();
     const NAME: &'static str = "CONFIG SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::CONFIG_SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::CONFIG_SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &CONFIG_SET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1992,8 +1901,8 @@ impl Dbsize {
     }
 }
 
-impl crate::ToArgs for Dbsize {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Dbsize {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DBSIZE");
     }
 }
@@ -2001,9 +1910,7 @@ impl crate::ToArgs for Dbsize {
 impl crate::command::Command for Dbsize {
     type Output = i64;
     const NAME: &'static str = "DBSIZE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DBSIZE);
+    const META: Option<&'static CommandMeta> = Some(&meta::DBSIZE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DBSIZE_REPLY
@@ -2027,7 +1934,7 @@ pub struct Debug<A> {
     args: Vec<A>,
 }
 
-impl<A: crate::ToArgs> Debug<A> {
+impl<A: ToArgs> Debug<A> {
     /// The command with its required arguments: `DEBUG argument [argument ...]`.
     pub fn new(args: impl IntoIterator<Item = A>) -> Self {
         Debug {
@@ -2038,35 +1945,33 @@ impl<A: crate::ToArgs> Debug<A> {
 
 impl<A> Debug<A> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.args.is_empty() {
-            return Err(crate::command::empty_argument("DEBUG", "args"));
+            return Err(empty_argument("DEBUG", "args"));
         }
         Ok(())
     }
 }
 
-impl<A: crate::ToArgs> crate::ToArgs for Debug<A> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<A: ToArgs> ToArgs for Debug<A> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DEBUG");
-        for i0 in self.args.iter() {
-            i0.write_args(out);
+        for args in self.args.iter() {
+            args.write_args(out);
         }
     }
 }
 
-impl<A: crate::ToArgs> crate::command::Command for Debug<A> {
-    type Output = crate::Value;
+impl<A: ToArgs> crate::command::Command for Debug<A> {
+    type Output = Value;
     const NAME: &'static str = "DEBUG";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DEBUG);
+    const META: Option<&'static CommandMeta> = Some(&meta::DEBUG);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DEBUG_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2078,16 +1983,16 @@ static FAILOVER_REPLY: ReplyShape = ReplyShape::Ok;
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FailoverTarget {
-    host: crate::command::Arg,
+    host: Arg,
     port: i64,
     force: bool,
 }
 
 impl FailoverTarget {
     /// The block with its required members; optional ones have setters.
-    pub fn new(host: impl crate::ToArgs, port: i64) -> Self {
+    pub fn new(host: impl ToArgs, port: i64) -> Self {
         FailoverTarget {
-            host: crate::command::Arg::new(host),
+            host: Arg::new(host),
             port,
             force: false,
         }
@@ -2102,8 +2007,8 @@ impl FailoverTarget {
     }
 }
 
-impl crate::ToArgs for FailoverTarget {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FailoverTarget {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         self.host.write_args(out);
         out.int(self.port);
         if self.force {
@@ -2154,27 +2059,25 @@ impl Failover {
     }
 
     /// Sets `[TIMEOUT milliseconds]`.
-    pub fn timeout(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.milliseconds = Some(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ));
+    pub fn timeout(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
     }
 }
 
-impl crate::ToArgs for Failover {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Failover {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FAILOVER");
-        if let Some(v0) = &self.target {
+        if let Some(target) = &self.target {
             out.arg(b"TO");
-            v0.write_args(out);
+            target.write_args(out);
         }
         if self.abort {
             out.arg(b"ABORT");
         }
-        if let Some(v5) = &self.milliseconds {
+        if let Some(milliseconds) = &self.milliseconds {
             out.arg(b"TIMEOUT");
-            out.int(*v5);
+            out.int(*milliseconds);
         }
     }
 }
@@ -2182,9 +2085,7 @@ impl crate::ToArgs for Failover {
 impl crate::command::Command for Failover {
     type Output = ();
     const NAME: &'static str = "FAILOVER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FAILOVER);
+    const META: Option<&'static CommandMeta> = Some(&meta::FAILOVER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FAILOVER_REPLY
@@ -2202,8 +2103,8 @@ pub enum FlushallFlushType {
     Sync,
 }
 
-impl crate::ToArgs for FlushallFlushType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FlushallFlushType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Async => {
                 out.arg(b"ASYNC");
@@ -2261,11 +2162,11 @@ impl Flushall {
     }
 }
 
-impl crate::ToArgs for Flushall {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Flushall {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FLUSHALL");
-        if let Some(v0) = &self.flush_type {
-            v0.write_args(out);
+        if let Some(flush_type) = &self.flush_type {
+            flush_type.write_args(out);
         }
     }
 }
@@ -2273,9 +2174,7 @@ impl crate::ToArgs for Flushall {
 impl crate::command::Command for Flushall {
     type Output = ();
     const NAME: &'static str = "FLUSHALL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FLUSHALL);
+    const META: Option<&'static CommandMeta> = Some(&meta::FLUSHALL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FLUSHALL_REPLY
@@ -2293,8 +2192,8 @@ pub enum FlushdbFlushType {
     Sync,
 }
 
-impl crate::ToArgs for FlushdbFlushType {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for FlushdbFlushType {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Async => {
                 out.arg(b"ASYNC");
@@ -2352,11 +2251,11 @@ impl Flushdb {
     }
 }
 
-impl crate::ToArgs for Flushdb {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Flushdb {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FLUSHDB");
-        if let Some(v0) = &self.flush_type {
-            v0.write_args(out);
+        if let Some(flush_type) = &self.flush_type {
+            flush_type.write_args(out);
         }
     }
 }
@@ -2364,9 +2263,7 @@ impl crate::ToArgs for Flushdb {
 impl crate::command::Command for Flushdb {
     type Output = ();
     const NAME: &'static str = "FLUSHDB";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::FLUSHDB);
+    const META: Option<&'static CommandMeta> = Some(&meta::FLUSHDB);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &FLUSHDB_REPLY
@@ -2390,7 +2287,7 @@ static INFO_REPLY: ReplyShape = ReplyShape::Text;
 /// - 7.0.0: Added support for taking multiple section arguments.
 #[derive(Clone, Debug)]
 pub struct Info {
-    section: Vec<crate::command::Arg>,
+    section: Vec<Arg>,
 }
 
 impl Info {
@@ -2404,20 +2301,17 @@ impl Info {
 
 impl Info {
     /// Sets `[section [section ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn section(mut self, section: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.section = section
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn section(mut self, section: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.section = section.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl crate::ToArgs for Info {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Info {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"INFO");
-        for i0 in self.section.iter() {
-            i0.write_args(out);
+        for section in self.section.iter() {
+            section.write_args(out);
         }
     }
 }
@@ -2425,9 +2319,7 @@ impl crate::ToArgs for Info {
 impl crate::command::Command for Info {
     type Output = String;
     const NAME: &'static str = "INFO";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::INFO);
+    const META: Option<&'static CommandMeta> = Some(&meta::INFO);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &INFO_REPLY
@@ -2456,8 +2348,8 @@ impl Lastsave {
     }
 }
 
-impl crate::ToArgs for Lastsave {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Lastsave {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LASTSAVE");
     }
 }
@@ -2465,9 +2357,7 @@ impl crate::ToArgs for Lastsave {
 impl crate::command::Command for Lastsave {
     type Output = i64;
     const NAME: &'static str = "LASTSAVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LASTSAVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::LASTSAVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LASTSAVE_REPLY
@@ -2496,8 +2386,8 @@ impl LatencyDoctor {
     }
 }
 
-impl crate::ToArgs for LatencyDoctor {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LatencyDoctor {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"DOCTOR");
     }
@@ -2506,9 +2396,7 @@ impl crate::ToArgs for LatencyDoctor {
 impl crate::command::Command for LatencyDoctor {
     type Output = String;
     const NAME: &'static str = "LATENCY DOCTOR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_DOCTOR);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_DOCTOR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_DOCTOR_REPLY
@@ -2532,27 +2420,25 @@ pub struct LatencyGraph<E> {
     event: E,
 }
 
-impl<E: crate::ToArgs> LatencyGraph<E> {
+impl<E: ToArgs> LatencyGraph<E> {
     /// The command with its required arguments: `LATENCY GRAPH event`.
     pub fn new(event: E) -> Self {
         LatencyGraph { event }
     }
 }
 
-impl<E: crate::ToArgs> crate::ToArgs for LatencyGraph<E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<E: ToArgs> ToArgs for LatencyGraph<E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"GRAPH");
         self.event.write_args(out);
     }
 }
 
-impl<E: crate::ToArgs> crate::command::Command for LatencyGraph<E> {
+impl<E: ToArgs> crate::command::Command for LatencyGraph<E> {
     type Output = String;
     const NAME: &'static str = "LATENCY GRAPH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_GRAPH);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_GRAPH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_GRAPH_REPLY
@@ -2581,8 +2467,8 @@ impl LatencyHelp {
     }
 }
 
-impl crate::ToArgs for LatencyHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LatencyHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"HELP");
     }
@@ -2591,9 +2477,7 @@ impl crate::ToArgs for LatencyHelp {
 impl crate::command::Command for LatencyHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "LATENCY HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HELP_REPLY
@@ -2617,7 +2501,7 @@ static LATENCY_HISTOGRAM_REPLY: ReplyShape = ReplyShape::Map(
 /// - Reply: `map<text, map<text, any>>` (per command called so far: calls (an integer) and histogram\_usec (a map from a bucket's upper bound in microseconds to a call count); commands never called are left out)
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    command: Vec<crate::command::Arg>,
+    command: Vec<Arg>,
 }
 
 impl LatencyHistogram {
@@ -2631,33 +2515,26 @@ impl LatencyHistogram {
 
 impl LatencyHistogram {
     /// Sets `[command [command ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn command(mut self, command: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.command = command
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn command(mut self, command: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.command = command.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl crate::ToArgs for LatencyHistogram {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LatencyHistogram {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"HISTOGRAM");
-        for i0 in self.command.iter() {
-            i0.write_args(out);
+        for command in self.command.iter() {
+            command.write_args(out);
         }
     }
 }
 
 impl crate::command::Command for LatencyHistogram {
-    type Output =
-        std::collections::HashMap<String, std::collections::HashMap<String, crate::Value>>;
-
+    type Output = HashMap<String, HashMap<String, Value>>;
     const NAME: &'static str = "LATENCY HISTOGRAM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_HISTOGRAM);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_HISTOGRAM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HISTOGRAM_REPLY
@@ -2684,27 +2561,25 @@ pub struct LatencyHistory<E> {
     event: E,
 }
 
-impl<E: crate::ToArgs> LatencyHistory<E> {
+impl<E: ToArgs> LatencyHistory<E> {
     /// The command with its required arguments: `LATENCY HISTORY event`.
     pub fn new(event: E) -> Self {
         LatencyHistory { event }
     }
 }
 
-impl<E: crate::ToArgs> crate::ToArgs for LatencyHistory<E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<E: ToArgs> ToArgs for LatencyHistory<E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"HISTORY");
         self.event.write_args(out);
     }
 }
 
-impl<E: crate::ToArgs> crate::command::Command for LatencyHistory<E> {
+impl<E: ToArgs> crate::command::Command for LatencyHistory<E> {
     type Output = Vec<(i64, i64)>;
     const NAME: &'static str = "LATENCY HISTORY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_HISTORY);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_HISTORY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_HISTORY_REPLY
@@ -2748,19 +2623,17 @@ impl LatencyLatest {
     }
 }
 
-impl crate::ToArgs for LatencyLatest {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LatencyLatest {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"LATEST");
     }
 }
 
 impl crate::command::Command for LatencyLatest {
-    type Output = Vec<crate::Value>;
+    type Output = Vec<Value>;
     const NAME: &'static str = "LATENCY LATEST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_LATEST);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_LATEST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_LATEST_REPLY
@@ -2781,7 +2654,7 @@ static LATENCY_RESET_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Reply: `integer` (the number of event series reset)
 #[derive(Clone, Debug)]
 pub struct LatencyReset {
-    event: Vec<crate::command::Arg>,
+    event: Vec<Arg>,
 }
 
 impl LatencyReset {
@@ -2793,21 +2666,18 @@ impl LatencyReset {
 
 impl LatencyReset {
     /// Sets `[event [event ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn event(mut self, event: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.event = event
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn event(mut self, event: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.event = event.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl crate::ToArgs for LatencyReset {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for LatencyReset {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LATENCY");
         out.arg(b"RESET");
-        for i0 in self.event.iter() {
-            i0.write_args(out);
+        for event in self.event.iter() {
+            event.write_args(out);
         }
     }
 }
@@ -2815,9 +2685,7 @@ impl crate::ToArgs for LatencyReset {
 impl crate::command::Command for LatencyReset {
     type Output = i64;
     const NAME: &'static str = "LATENCY RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LATENCY_RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::LATENCY_RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LATENCY_RESET_REPLY
@@ -2855,12 +2723,12 @@ impl Lolwut {
     }
 }
 
-impl crate::ToArgs for Lolwut {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Lolwut {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LOLWUT");
-        if let Some(v0) = &self.version {
+        if let Some(version) = &self.version {
             out.arg(b"VERSION");
-            out.int(*v0);
+            out.int(*version);
         }
     }
 }
@@ -2868,9 +2736,7 @@ impl crate::ToArgs for Lolwut {
 impl crate::command::Command for Lolwut {
     type Output = String;
     const NAME: &'static str = "LOLWUT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LOLWUT);
+    const META: Option<&'static CommandMeta> = Some(&meta::LOLWUT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LOLWUT_REPLY
@@ -2899,8 +2765,8 @@ impl MemoryDoctor {
     }
 }
 
-impl crate::ToArgs for MemoryDoctor {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MemoryDoctor {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"DOCTOR");
     }
@@ -2909,9 +2775,7 @@ impl crate::ToArgs for MemoryDoctor {
 impl crate::command::Command for MemoryDoctor {
     type Output = String;
     const NAME: &'static str = "MEMORY DOCTOR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_DOCTOR);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_DOCTOR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_DOCTOR_REPLY
@@ -2940,8 +2804,8 @@ impl MemoryHelp {
     }
 }
 
-impl crate::ToArgs for MemoryHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MemoryHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"HELP");
     }
@@ -2950,9 +2814,7 @@ impl crate::ToArgs for MemoryHelp {
 impl crate::command::Command for MemoryHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "MEMORY HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_HELP_REPLY
@@ -2981,8 +2843,8 @@ impl MemoryMallocStats {
     }
 }
 
-impl crate::ToArgs for MemoryMallocStats {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MemoryMallocStats {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"MALLOC-STATS");
     }
@@ -2991,9 +2853,7 @@ impl crate::ToArgs for MemoryMallocStats {
 impl crate::command::Command for MemoryMallocStats {
     type Output = String;
     const NAME: &'static str = "MEMORY MALLOC-STATS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_MALLOC_STATS);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_MALLOC_STATS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_MALLOC_STATS_REPLY
@@ -3022,8 +2882,8 @@ impl MemoryPurge {
     }
 }
 
-impl crate::ToArgs for MemoryPurge {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MemoryPurge {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"PURGE");
     }
@@ -3032,9 +2892,7 @@ impl crate::ToArgs for MemoryPurge {
 impl crate::command::Command for MemoryPurge {
     type Output = ();
     const NAME: &'static str = "MEMORY PURGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_PURGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_PURGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_PURGE_REPLY
@@ -3063,19 +2921,17 @@ impl MemoryStats {
     }
 }
 
-impl crate::ToArgs for MemoryStats {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MemoryStats {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"STATS");
     }
 }
 
 impl crate::command::Command for MemoryStats {
-    type Output = std::collections::HashMap<String, crate::Value>;
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "MEMORY STATS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_STATS);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_STATS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_STATS_REPLY
@@ -3100,7 +2956,7 @@ pub struct MemoryUsage<K> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> MemoryUsage<K> {
+impl<K: ToArgs> MemoryUsage<K> {
     /// The command with its required arguments: `MEMORY USAGE key`.
     pub fn new(key: K) -> Self {
         MemoryUsage { key, count: None }
@@ -3115,24 +2971,22 @@ impl<K> MemoryUsage<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for MemoryUsage<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for MemoryUsage<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MEMORY");
         out.arg(b"USAGE");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"SAMPLES");
-            out.int(*v1);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for MemoryUsage<K> {
+impl<K: ToArgs> crate::command::Command for MemoryUsage<K> {
     type Output = Option<i64>;
     const NAME: &'static str = "MEMORY USAGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MEMORY_USAGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::MEMORY_USAGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MEMORY_USAGE_REPLY
@@ -3161,8 +3015,8 @@ impl ModuleHelp {
     }
 }
 
-impl crate::ToArgs for ModuleHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ModuleHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MODULE");
         out.arg(b"HELP");
     }
@@ -3171,9 +3025,7 @@ impl crate::ToArgs for ModuleHelp {
 impl crate::command::Command for ModuleHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "MODULE HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MODULE_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::MODULE_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_HELP_REPLY
@@ -3203,19 +3055,17 @@ impl ModuleList {
     }
 }
 
-impl crate::ToArgs for ModuleList {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ModuleList {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MODULE");
         out.arg(b"LIST");
     }
 }
 
 impl crate::command::Command for ModuleList {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "MODULE LIST";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MODULE_LIST);
+    const META: Option<&'static CommandMeta> = Some(&meta::MODULE_LIST);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LIST_REPLY
@@ -3237,10 +3087,10 @@ static MODULE_LOAD_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug)]
 pub struct ModuleLoad<P> {
     path: P,
-    arg: Vec<crate::command::Arg>,
+    arg: Vec<Arg>,
 }
 
-impl<P: crate::ToArgs> ModuleLoad<P> {
+impl<P: ToArgs> ModuleLoad<P> {
     /// The command with its required arguments: `MODULE LOAD path`.
     pub fn new(path: P) -> Self {
         ModuleLoad {
@@ -3252,32 +3102,27 @@ impl<P: crate::ToArgs> ModuleLoad<P> {
 
 impl<P> ModuleLoad<P> {
     /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn arg(mut self, arg: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.arg = arg
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for ModuleLoad<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for ModuleLoad<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MODULE");
         out.arg(b"LOAD");
         self.path.write_args(out);
-        for i1 in self.arg.iter() {
-            i1.write_args(out);
+        for arg in self.arg.iter() {
+            arg.write_args(out);
         }
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for ModuleLoad<P> {
+impl<P: ToArgs> crate::command::Command for ModuleLoad<P> {
     type Output = ();
     const NAME: &'static str = "MODULE LOAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MODULE_LOAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::MODULE_LOAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LOAD_REPLY
@@ -3299,11 +3144,11 @@ static MODULE_LOADEX_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug)]
 pub struct ModuleLoadex<P> {
     path: P,
-    configs: Vec<(crate::command::Arg, crate::command::Arg)>,
-    args: Vec<crate::command::Arg>,
+    configs: Vec<(Arg, Arg)>,
+    args: Vec<Arg>,
 }
 
-impl<P: crate::ToArgs> ModuleLoadex<P> {
+impl<P: ToArgs> ModuleLoadex<P> {
     /// The command with its required arguments: `MODULE LOADEX path`.
     pub fn new(path: P) -> Self {
         ModuleLoadex {
@@ -3316,56 +3161,45 @@ impl<P: crate::ToArgs> ModuleLoadex<P> {
 
 impl<P> ModuleLoadex<P> {
     /// Sets `[CONFIG name value [CONFIG name value ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn config(
-        mut self,
-        configs: impl IntoIterator<Item = (impl crate::ToArgs, impl crate::ToArgs)>,
-    ) -> Self {
+    pub fn config(mut self, configs: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>) -> Self {
         self.configs = configs
             .into_iter()
-            .map(|item| {
-                let (a0, a1) = item;
-                (crate::command::Arg::new(a0), crate::command::Arg::new(a1))
-            })
+            .map(|(name, value)| (Arg::new(name), Arg::new(value)))
             .collect();
         self
     }
 
     /// Sets `[ARGS args [args ...]]`, replacing any earlier list (an empty list leaves it out).
-    pub fn args(mut self, args: impl IntoIterator<Item = impl crate::ToArgs>) -> Self {
-        self.args = args
-            .into_iter()
-            .map(|item| crate::command::Arg::new(item))
-            .collect();
+    pub fn args(mut self, args: impl IntoIterator<Item = impl ToArgs>) -> Self {
+        self.args = args.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 }
 
-impl<P: crate::ToArgs> crate::ToArgs for ModuleLoadex<P> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<P: ToArgs> ToArgs for ModuleLoadex<P> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MODULE");
         out.arg(b"LOADEX");
         self.path.write_args(out);
-        for i1 in self.configs.iter() {
+        for configs in self.configs.iter() {
             out.arg(b"CONFIG");
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            m3.write_args(out);
+            let (name, value) = configs;
+            name.write_args(out);
+            value.write_args(out);
         }
         if !self.args.is_empty() {
             out.arg(b"ARGS");
-            for i4 in self.args.iter() {
-                i4.write_args(out);
+            for args in self.args.iter() {
+                args.write_args(out);
             }
         }
     }
 }
 
-impl<P: crate::ToArgs> crate::command::Command for ModuleLoadex<P> {
+impl<P: ToArgs> crate::command::Command for ModuleLoadex<P> {
     type Output = ();
     const NAME: &'static str = "MODULE LOADEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MODULE_LOADEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::MODULE_LOADEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_LOADEX_REPLY
@@ -3389,27 +3223,25 @@ pub struct ModuleUnload<N> {
     name: N,
 }
 
-impl<N: crate::ToArgs> ModuleUnload<N> {
+impl<N: ToArgs> ModuleUnload<N> {
     /// The command with its required arguments: `MODULE UNLOAD name`.
     pub fn new(name: N) -> Self {
         ModuleUnload { name }
     }
 }
 
-impl<N: crate::ToArgs> crate::ToArgs for ModuleUnload<N> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<N: ToArgs> ToArgs for ModuleUnload<N> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MODULE");
         out.arg(b"UNLOAD");
         self.name.write_args(out);
     }
 }
 
-impl<N: crate::ToArgs> crate::command::Command for ModuleUnload<N> {
+impl<N: ToArgs> crate::command::Command for ModuleUnload<N> {
     type Output = ();
     const NAME: &'static str = "MODULE UNLOAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MODULE_UNLOAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::MODULE_UNLOAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MODULE_UNLOAD_REPLY
@@ -3437,8 +3269,8 @@ impl Monitor {
     }
 }
 
-impl crate::ToArgs for Monitor {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Monitor {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MONITOR");
     }
 }
@@ -3446,9 +3278,7 @@ impl crate::ToArgs for Monitor {
 impl crate::command::Command for Monitor {
     type Output = ();
     const NAME: &'static str = "MONITOR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MONITOR);
+    const META: Option<&'static CommandMeta> = Some(&meta::MONITOR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MONITOR_REPLY
@@ -3474,7 +3304,7 @@ pub struct Psync<R> {
     offset: i64,
 }
 
-impl<R: crate::ToArgs> Psync<R> {
+impl<R: ToArgs> Psync<R> {
     /// The command with its required arguments: `PSYNC replicationid offset`.
     pub fn new(replicationid: R, offset: i64) -> Self {
         Psync {
@@ -3484,20 +3314,18 @@ impl<R: crate::ToArgs> Psync<R> {
     }
 }
 
-impl<R: crate::ToArgs> crate::ToArgs for Psync<R> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<R: ToArgs> ToArgs for Psync<R> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PSYNC");
         self.replicationid.write_args(out);
         out.int(self.offset);
     }
 }
 
-impl<R: crate::ToArgs> crate::command::Command for Psync<R> {
+impl<R: ToArgs> crate::command::Command for Psync<R> {
     type Output = String;
     const NAME: &'static str = "PSYNC";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PSYNC);
+    const META: Option<&'static CommandMeta> = Some(&meta::PSYNC);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSYNC_REPLY
@@ -3528,8 +3356,8 @@ impl Replconf {
     }
 }
 
-impl crate::ToArgs for Replconf {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Replconf {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"REPLCONF");
     }
 }
@@ -3537,9 +3365,7 @@ impl crate::ToArgs for Replconf {
 impl crate::command::Command for Replconf {
     type Output = ();
     const NAME: &'static str = "REPLCONF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::REPLCONF);
+    const META: Option<&'static CommandMeta> = Some(&meta::REPLCONF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLCONF_REPLY
@@ -3549,7 +3375,7 @@ impl crate::command::Command for Replconf {
 }
 
 static REPLICAOF_REPLY: ReplyShape = ReplyShape::Status;
-static REPLICAOF_REPLY_1: ReplyShape = ReplyShape::Ok;
+static REPLICAOF_REPLY_WITH_ARGS_NO_ONE: ReplyShape = ReplyShape::Ok;
 
 /// The choices of `args` in [`Replicaof`]: `<host port | NO ONE>`
 #[derive(Clone, Debug, PartialEq)]
@@ -3557,7 +3383,7 @@ pub enum ReplicaofArgs {
     /// `host port`
     HostPort {
         /// `host`
-        host: crate::command::Arg,
+        host: Arg,
         /// `port`
         port: i64,
     },
@@ -3567,16 +3393,16 @@ pub enum ReplicaofArgs {
 
 impl ReplicaofArgs {
     /// [`ReplicaofArgs::HostPort`] from its members.
-    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Self {
+    pub fn host_port(host: impl ToArgs, port: i64) -> Self {
         Self::HostPort {
-            host: crate::command::Arg::new(host),
+            host: Arg::new(host),
             port,
         }
     }
 }
 
-impl crate::ToArgs for ReplicaofArgs {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ReplicaofArgs {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::HostPort { host, port } => {
                 host.write_args(out);
@@ -3608,10 +3434,10 @@ pub struct Replicaof<const ARGS_NO_ONE: bool = false> {
 
 impl Replicaof {
     /// The command choosing `host port` for `args`.
-    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Replicaof<false> {
+    pub fn host_port(host: impl ToArgs, port: i64) -> Replicaof<false> {
         Replicaof {
             args: ReplicaofArgs::HostPort {
-                host: crate::command::Arg::new(host),
+                host: Arg::new(host),
                 port,
             },
         }
@@ -3632,8 +3458,8 @@ impl<const ARGS_NO_ONE: bool> Replicaof<ARGS_NO_ONE> {
     }
 }
 
-impl<const ARGS_NO_ONE: bool> crate::ToArgs for Replicaof<ARGS_NO_ONE> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const ARGS_NO_ONE: bool> ToArgs for Replicaof<ARGS_NO_ONE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"REPLICAOF");
         self.args.write_args(out);
     }
@@ -3642,9 +3468,7 @@ impl<const ARGS_NO_ONE: bool> crate::ToArgs for Replicaof<ARGS_NO_ONE> {
 impl crate::command::Command for Replicaof<false> {
     type Output = String;
     const NAME: &'static str = "REPLICAOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::REPLICAOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::REPLICAOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &REPLICAOF_REPLY
@@ -3654,12 +3478,10 @@ impl crate::command::Command for Replicaof<false> {
 impl crate::command::Command for Replicaof<true> {
     type Output = ();
     const NAME: &'static str = "REPLICAOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::REPLICAOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::REPLICAOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &REPLICAOF_REPLY_1
+        &REPLICAOF_REPLY_WITH_ARGS_NO_ONE
     }
 }
 
@@ -3691,7 +3513,7 @@ pub struct RestoreAsking<K, S> {
     frequency: Option<i64>,
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> RestoreAsking<K, S> {
+impl<K: ToArgs, S: ToArgs> RestoreAsking<K, S> {
     /// The command with its required arguments: `RESTORE-ASKING key ttl serialized-value`.
     pub fn new(key: K, ttl: i64, serialized_value: S) -> Self {
         RestoreAsking {
@@ -3720,8 +3542,8 @@ impl<K, S> RestoreAsking<K, S> {
     }
 
     /// Sets `[IDLETIME seconds]` (since 5.0.0).
-    pub fn idletime(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.seconds = Some(crate::command::time::Seconds::to_seconds(seconds));
+    pub fn idletime(mut self, seconds: impl Seconds) -> Self {
+        self.seconds = Some(Seconds::to_seconds(seconds));
         self
     }
 
@@ -3732,8 +3554,8 @@ impl<K, S> RestoreAsking<K, S> {
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for RestoreAsking<K, S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, S: ToArgs> ToArgs for RestoreAsking<K, S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"RESTORE-ASKING");
         self.key.write_args(out);
         out.int(self.ttl);
@@ -3744,23 +3566,21 @@ impl<K: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for RestoreAsking<K, S> {
         if self.absttl {
             out.arg(b"ABSTTL");
         }
-        if let Some(v5) = &self.seconds {
+        if let Some(seconds) = &self.seconds {
             out.arg(b"IDLETIME");
-            out.int(*v5);
+            out.int(*seconds);
         }
-        if let Some(v6) = &self.frequency {
+        if let Some(frequency) = &self.frequency {
             out.arg(b"FREQ");
-            out.int(*v6);
+            out.int(*frequency);
         }
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs> crate::command::Command for RestoreAsking<K, S> {
+impl<K: ToArgs, S: ToArgs> crate::command::Command for RestoreAsking<K, S> {
     type Output = ();
     const NAME: &'static str = "RESTORE-ASKING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::RESTORE_ASKING);
+    const META: Option<&'static CommandMeta> = Some(&meta::RESTORE_ASKING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &RESTORE_ASKING_REPLY
@@ -3807,18 +3627,16 @@ impl Role {
     }
 }
 
-impl crate::ToArgs for Role {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Role {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ROLE");
     }
 }
 
 impl crate::command::Command for Role {
-    type Output = crate::Value;
+    type Output = Value;
     const NAME: &'static str = "ROLE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ROLE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ROLE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ROLE_REPLY
@@ -3847,8 +3665,8 @@ impl Save {
     }
 }
 
-impl crate::ToArgs for Save {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Save {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SAVE");
     }
 }
@@ -3856,9 +3674,7 @@ impl crate::ToArgs for Save {
 impl crate::command::Command for Save {
     type Output = ();
     const NAME: &'static str = "SAVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SAVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SAVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SAVE_REPLY
@@ -3876,8 +3692,8 @@ pub enum ShutdownSaveSelectorSaveSelector {
     Save,
 }
 
-impl crate::ToArgs for ShutdownSaveSelectorSaveSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ShutdownSaveSelectorSaveSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nosave => {
                 out.arg(b"NOSAVE");
@@ -3958,10 +3774,10 @@ impl ShutdownSaveSelector {
     }
 }
 
-impl crate::ToArgs for ShutdownSaveSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
-        if let Some(v2) = &self.save_selector {
-            v2.write_args(out);
+impl ToArgs for ShutdownSaveSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
+        if let Some(save_selector) = &self.save_selector {
+            save_selector.write_args(out);
         }
         if self.now {
             out.arg(b"NOW");
@@ -3994,11 +3810,11 @@ impl ShutdownAbortSelector {
     }
 }
 
-impl crate::ToArgs for ShutdownAbortSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ShutdownAbortSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::SaveSelector(x) => {
-                x.write_args(out);
+            Self::SaveSelector(save_selector) => {
+                save_selector.write_args(out);
             }
             Self::Abort => {
                 out.arg(b"ABORT");
@@ -4055,11 +3871,11 @@ impl Shutdown {
     }
 }
 
-impl crate::ToArgs for Shutdown {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Shutdown {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SHUTDOWN");
-        if let Some(v0) = &self.abort_selector {
-            v0.write_args(out);
+        if let Some(abort_selector) = &self.abort_selector {
+            abort_selector.write_args(out);
         }
     }
 }
@@ -4067,9 +3883,7 @@ impl crate::ToArgs for Shutdown {
 impl crate::command::Command for Shutdown {
     type Output = ();
     const NAME: &'static str = "SHUTDOWN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SHUTDOWN);
+    const META: Option<&'static CommandMeta> = Some(&meta::SHUTDOWN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SHUTDOWN_REPLY
@@ -4077,7 +3891,7 @@ impl crate::command::Command for Shutdown {
 }
 
 static SLAVEOF_REPLY: ReplyShape = ReplyShape::Status;
-static SLAVEOF_REPLY_1: ReplyShape = ReplyShape::Ok;
+static SLAVEOF_REPLY_WITH_ARGS_NO_ONE: ReplyShape = ReplyShape::Ok;
 
 /// The choices of `args` in [`Slaveof`]: `<host port | NO ONE>`
 #[derive(Clone, Debug, PartialEq)]
@@ -4085,7 +3899,7 @@ pub enum SlaveofArgs {
     /// `host port`
     HostPort {
         /// `host`
-        host: crate::command::Arg,
+        host: Arg,
         /// `port`
         port: i64,
     },
@@ -4095,16 +3909,16 @@ pub enum SlaveofArgs {
 
 impl SlaveofArgs {
     /// [`SlaveofArgs::HostPort`] from its members.
-    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Self {
+    pub fn host_port(host: impl ToArgs, port: i64) -> Self {
         Self::HostPort {
-            host: crate::command::Arg::new(host),
+            host: Arg::new(host),
             port,
         }
     }
 }
 
-impl crate::ToArgs for SlaveofArgs {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SlaveofArgs {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::HostPort { host, port } => {
                 host.write_args(out);
@@ -4140,10 +3954,10 @@ pub struct Slaveof<const ARGS_NO_ONE: bool = false> {
 impl Slaveof {
     /// The command choosing `host port` for `args`.
     #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
-    pub fn host_port(host: impl crate::ToArgs, port: i64) -> Slaveof<false> {
+    pub fn host_port(host: impl ToArgs, port: i64) -> Slaveof<false> {
         Slaveof {
             args: SlaveofArgs::HostPort {
-                host: crate::command::Arg::new(host),
+                host: Arg::new(host),
                 port,
             },
         }
@@ -4165,8 +3979,8 @@ impl<const ARGS_NO_ONE: bool> Slaveof<ARGS_NO_ONE> {
     }
 }
 
-impl<const ARGS_NO_ONE: bool> crate::ToArgs for Slaveof<ARGS_NO_ONE> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const ARGS_NO_ONE: bool> ToArgs for Slaveof<ARGS_NO_ONE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SLAVEOF");
         self.args.write_args(out);
     }
@@ -4175,9 +3989,7 @@ impl<const ARGS_NO_ONE: bool> crate::ToArgs for Slaveof<ARGS_NO_ONE> {
 impl crate::command::Command for Slaveof<false> {
     type Output = String;
     const NAME: &'static str = "SLAVEOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLAVEOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLAVEOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLAVEOF_REPLY
@@ -4187,12 +3999,10 @@ impl crate::command::Command for Slaveof<false> {
 impl crate::command::Command for Slaveof<true> {
     type Output = ();
     const NAME: &'static str = "SLAVEOF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLAVEOF);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLAVEOF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SLAVEOF_REPLY_1
+        &SLAVEOF_REPLY_WITH_ARGS_NO_ONE
     }
 }
 
@@ -4238,22 +4048,20 @@ impl SlowlogGet {
     }
 }
 
-impl crate::ToArgs for SlowlogGet {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SlowlogGet {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SLOWLOG");
         out.arg(b"GET");
-        if let Some(v0) = &self.count {
-            out.int(*v0);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
 impl crate::command::Command for SlowlogGet {
-    type Output = Vec<(i64, i64, i64, Vec<bytes::Bytes>, String, String)>;
+    type Output = Vec<(i64, i64, i64, Vec<Bytes>, String, String)>;
     const NAME: &'static str = "SLOWLOG GET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLOWLOG_GET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLOWLOG_GET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_GET_REPLY
@@ -4282,8 +4090,8 @@ impl SlowlogHelp {
     }
 }
 
-impl crate::ToArgs for SlowlogHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SlowlogHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SLOWLOG");
         out.arg(b"HELP");
     }
@@ -4292,9 +4100,7 @@ impl crate::ToArgs for SlowlogHelp {
 impl crate::command::Command for SlowlogHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "SLOWLOG HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLOWLOG_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLOWLOG_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_HELP_REPLY
@@ -4323,8 +4129,8 @@ impl SlowlogLen {
     }
 }
 
-impl crate::ToArgs for SlowlogLen {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SlowlogLen {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SLOWLOG");
         out.arg(b"LEN");
     }
@@ -4333,9 +4139,7 @@ impl crate::ToArgs for SlowlogLen {
 impl crate::command::Command for SlowlogLen {
     type Output = i64;
     const NAME: &'static str = "SLOWLOG LEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLOWLOG_LEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLOWLOG_LEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_LEN_REPLY
@@ -4364,8 +4168,8 @@ impl SlowlogReset {
     }
 }
 
-impl crate::ToArgs for SlowlogReset {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SlowlogReset {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SLOWLOG");
         out.arg(b"RESET");
     }
@@ -4374,9 +4178,7 @@ impl crate::ToArgs for SlowlogReset {
 impl crate::command::Command for SlowlogReset {
     type Output = ();
     const NAME: &'static str = "SLOWLOG RESET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SLOWLOG_RESET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SLOWLOG_RESET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SLOWLOG_RESET_REPLY
@@ -4408,8 +4210,8 @@ impl Swapdb {
     }
 }
 
-impl crate::ToArgs for Swapdb {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Swapdb {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SWAPDB");
         out.int(self.index1);
         out.int(self.index2);
@@ -4419,9 +4221,7 @@ impl crate::ToArgs for Swapdb {
 impl crate::command::Command for Swapdb {
     type Output = ();
     const NAME: &'static str = "SWAPDB";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SWAPDB);
+    const META: Option<&'static CommandMeta> = Some(&meta::SWAPDB);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SWAPDB_REPLY
@@ -4449,18 +4249,16 @@ impl Sync {
     }
 }
 
-impl crate::ToArgs for Sync {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Sync {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SYNC");
     }
 }
 
 impl crate::command::Command for Sync {
-    type Output = bytes::Bytes;
+    type Output = Bytes;
     const NAME: &'static str = "SYNC";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SYNC);
+    const META: Option<&'static CommandMeta> = Some(&meta::SYNC);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SYNC_REPLY
@@ -4491,8 +4289,8 @@ impl Time {
     }
 }
 
-impl crate::ToArgs for Time {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Time {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"TIME");
     }
 }
@@ -4500,9 +4298,7 @@ impl crate::ToArgs for Time {
 impl crate::command::Command for Time {
     type Output = (String, String);
     const NAME: &'static str = "TIME";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::TIME);
+    const META: Option<&'static CommandMeta> = Some(&meta::TIME);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &TIME_REPLY

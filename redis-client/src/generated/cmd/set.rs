@@ -2,23 +2,15 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `set` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs};
 
 static SADD_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -41,7 +33,7 @@ pub struct Sadd<K, M> {
     member: Vec<M>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Sadd<K, M> {
+impl<K: ToArgs, M: ToArgs> Sadd<K, M> {
     /// The command with its required arguments: `SADD key member [member ...]`.
     pub fn new(key: K, member: impl IntoIterator<Item = M>) -> Self {
         Sadd {
@@ -53,36 +45,34 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Sadd<K, M> {
 
 impl<K, M> Sadd<K, M> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.member.is_empty() {
-            return Err(crate::command::empty_argument("SADD", "member"));
+            return Err(empty_argument("SADD", "member"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Sadd<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Sadd<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SADD");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Sadd<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Sadd<K, M> {
     type Output = i64;
     const NAME: &'static str = "SADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::SADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SADD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -104,26 +94,24 @@ pub struct Scard<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Scard<K> {
+impl<K: ToArgs> Scard<K> {
     /// The command with its required arguments: `SCARD key`.
     pub fn new(key: K) -> Self {
         Scard { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Scard<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Scard<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SCARD");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Scard<K> {
+impl<K: ToArgs> Command for Scard<K> {
     type Output = i64;
     const NAME: &'static str = "SCARD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SCARD);
+    const META: Option<&'static CommandMeta> = Some(&meta::SCARD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SCARD_REPLY
@@ -147,7 +135,7 @@ pub struct Sdiff<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Sdiff<K> {
+impl<K: ToArgs> Sdiff<K> {
     /// The command with its required arguments: `SDIFF key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Sdiff {
@@ -158,35 +146,33 @@ impl<K: crate::ToArgs> Sdiff<K> {
 
 impl<K> Sdiff<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SDIFF", "key"));
+            return Err(empty_argument("SDIFF", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Sdiff<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Sdiff<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SDIFF");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sdiff<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Sdiff<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SDIFF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SDIFF);
+    const META: Option<&'static CommandMeta> = Some(&meta::SDIFF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SDIFF_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -209,7 +195,7 @@ pub struct Sdiffstore<D, K> {
     key: Vec<K>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Sdiffstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Sdiffstore<D, K> {
     /// The command with its required arguments: `SDIFFSTORE destination key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Sdiffstore {
@@ -221,36 +207,34 @@ impl<D: crate::ToArgs, K: crate::ToArgs> Sdiffstore<D, K> {
 
 impl<D, K> Sdiffstore<D, K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SDIFFSTORE", "key"));
+            return Err(empty_argument("SDIFFSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sdiffstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Sdiffstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SDIFFSTORE");
         self.destination.write_args(out);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sdiffstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Sdiffstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SDIFFSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SDIFFSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SDIFFSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SDIFFSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -272,7 +256,7 @@ pub struct Sinter<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Sinter<K> {
+impl<K: ToArgs> Sinter<K> {
     /// The command with its required arguments: `SINTER key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Sinter {
@@ -283,35 +267,33 @@ impl<K: crate::ToArgs> Sinter<K> {
 
 impl<K> Sinter<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SINTER", "key"));
+            return Err(empty_argument("SINTER", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Sinter<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Sinter<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SINTER");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sinter<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Sinter<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SINTER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SINTER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SINTER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTER_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -334,7 +316,7 @@ pub struct Sintercard<K> {
     limit: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Sintercard<K> {
+impl<K: ToArgs> Sintercard<K> {
     /// The command with its required arguments: `SINTERCARD numkeys key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Sintercard {
@@ -352,40 +334,38 @@ impl<K> Sintercard<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SINTERCARD", "key"));
+            return Err(empty_argument("SINTERCARD", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Sintercard<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Sintercard<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SINTERCARD");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        if let Some(v2) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            out.int(*v2);
+            out.int(*limit);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sintercard<K> {
+impl<K: ToArgs> Command for Sintercard<K> {
     type Output = i64;
     const NAME: &'static str = "SINTERCARD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SINTERCARD);
+    const META: Option<&'static CommandMeta> = Some(&meta::SINTERCARD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTERCARD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -408,7 +388,7 @@ pub struct Sinterstore<D, K> {
     key: Vec<K>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Sinterstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Sinterstore<D, K> {
     /// The command with its required arguments: `SINTERSTORE destination key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Sinterstore {
@@ -420,36 +400,34 @@ impl<D: crate::ToArgs, K: crate::ToArgs> Sinterstore<D, K> {
 
 impl<D, K> Sinterstore<D, K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SINTERSTORE", "key"));
+            return Err(empty_argument("SINTERSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sinterstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Sinterstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SINTERSTORE");
         self.destination.write_args(out);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sinterstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Sinterstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SINTERSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SINTERSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SINTERSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SINTERSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -472,27 +450,25 @@ pub struct Sismember<K, M> {
     member: M,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Sismember<K, M> {
+impl<K: ToArgs, M: ToArgs> Sismember<K, M> {
     /// The command with its required arguments: `SISMEMBER key member`.
     pub fn new(key: K, member: M) -> Self {
         Sismember { key, member }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Sismember<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Sismember<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SISMEMBER");
         self.key.write_args(out);
         self.member.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Sismember<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Sismember<K, M> {
     type Output = bool;
     const NAME: &'static str = "SISMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SISMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SISMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SISMEMBER_REPLY
@@ -516,26 +492,24 @@ pub struct Smembers<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Smembers<K> {
+impl<K: ToArgs> Smembers<K> {
     /// The command with its required arguments: `SMEMBERS key`.
     pub fn new(key: K) -> Self {
         Smembers { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Smembers<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Smembers<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SMEMBERS");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Smembers<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Smembers<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SMEMBERS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SMEMBERS);
+    const META: Option<&'static CommandMeta> = Some(&meta::SMEMBERS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMEMBERS_REPLY
@@ -560,7 +534,7 @@ pub struct Smismember<K, M> {
     member: Vec<M>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Smismember<K, M> {
+impl<K: ToArgs, M: ToArgs> Smismember<K, M> {
     /// The command with its required arguments: `SMISMEMBER key member [member ...]`.
     pub fn new(key: K, member: impl IntoIterator<Item = M>) -> Self {
         Smismember {
@@ -572,36 +546,34 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Smismember<K, M> {
 
 impl<K, M> Smismember<K, M> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.member.is_empty() {
-            return Err(crate::command::empty_argument("SMISMEMBER", "member"));
+            return Err(empty_argument("SMISMEMBER", "member"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Smismember<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Smismember<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SMISMEMBER");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Smismember<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Smismember<K, M> {
     type Output = Vec<bool>;
     const NAME: &'static str = "SMISMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SMISMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SMISMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMISMEMBER_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -625,7 +597,7 @@ pub struct Smove<S, D, M> {
     member: M,
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> Smove<S, D, M> {
+impl<S: ToArgs, D: ToArgs, M: ToArgs> Smove<S, D, M> {
     /// The command with its required arguments: `SMOVE source destination member`.
     pub fn new(source: S, destination: D, member: M) -> Self {
         Smove {
@@ -636,8 +608,8 @@ impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> Smove<S, D, M> {
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Smove<S, D, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<S: ToArgs, D: ToArgs, M: ToArgs> ToArgs for Smove<S, D, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SMOVE");
         self.source.write_args(out);
         self.destination.write_args(out);
@@ -645,14 +617,10 @@ impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Smo
     }
 }
 
-impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> crate::command::Command
-    for Smove<S, D, M>
-{
+impl<S: ToArgs, D: ToArgs, M: ToArgs> Command for Smove<S, D, M> {
     type Output = bool;
     const NAME: &'static str = "SMOVE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SMOVE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SMOVE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SMOVE_REPLY
@@ -660,7 +628,7 @@ impl<S: crate::ToArgs, D: crate::ToArgs, M: crate::ToArgs> crate::command::Comma
 }
 
 static SPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static SPOP_REPLY_1: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
+static SPOP_REPLY_WITH_COUNT: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 
 /// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.
 ///
@@ -682,7 +650,7 @@ pub struct Spop<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Spop<K> {
+impl<K: ToArgs> Spop<K> {
     /// The command with its required arguments: `SPOP key`.
     pub fn new(key: K) -> Self {
         Spop { key, count: None }
@@ -708,42 +676,38 @@ impl<K, const COUNT: bool> Spop<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Spop<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Spop<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SPOP");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Spop<K, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Spop<K, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "SPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::SPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SPOP_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Spop<K, true> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Spop<K, true> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::SPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SPOP_REPLY_1
+        &SPOP_REPLY_WITH_COUNT
     }
 }
 
 static SRANDMEMBER_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static SRANDMEMBER_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
+static SRANDMEMBER_REPLY_WITH_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
 /// `SRANDMEMBER`: Gets one or multiple random members from a set.
 ///
@@ -765,7 +729,7 @@ pub struct Srandmember<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Srandmember<K> {
+impl<K: ToArgs> Srandmember<K> {
     /// The command with its required arguments: `SRANDMEMBER key`.
     pub fn new(key: K) -> Self {
         Srandmember { key, count: None }
@@ -791,37 +755,33 @@ impl<K, const COUNT: bool> Srandmember<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Srandmember<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Srandmember<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SRANDMEMBER");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Srandmember<K, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Srandmember<K, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "SRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SRANDMEMBER_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Srandmember<K, true> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Srandmember<K, true> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::SRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SRANDMEMBER_REPLY_1
+        &SRANDMEMBER_REPLY_WITH_COUNT
     }
 }
 
@@ -846,7 +806,7 @@ pub struct Srem<K, M> {
     member: Vec<M>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Srem<K, M> {
+impl<K: ToArgs, M: ToArgs> Srem<K, M> {
     /// The command with its required arguments: `SREM key member [member ...]`.
     pub fn new(key: K, member: impl IntoIterator<Item = M>) -> Self {
         Srem {
@@ -858,36 +818,34 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Srem<K, M> {
 
 impl<K, M> Srem<K, M> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.member.is_empty() {
-            return Err(crate::command::empty_argument("SREM", "member"));
+            return Err(empty_argument("SREM", "member"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Srem<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Srem<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SREM");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Srem<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Srem<K, M> {
     type Output = i64;
     const NAME: &'static str = "SREM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SREM);
+    const META: Option<&'static CommandMeta> = Some(&meta::SREM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SREM_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -909,11 +867,11 @@ static SSCAN_REPLY: ReplyShape =
 pub struct Sscan<K> {
     key: K,
     cursor: i64,
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Sscan<K> {
+impl<K: ToArgs> Sscan<K> {
     /// The command with its required arguments: `SSCAN key cursor`.
     pub fn new(key: K, cursor: i64) -> Self {
         Sscan {
@@ -927,8 +885,8 @@ impl<K: crate::ToArgs> Sscan<K> {
 
 impl<K> Sscan<K> {
     /// Sets `[MATCH pattern]`.
-    pub fn match_(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn match_(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 
@@ -939,28 +897,26 @@ impl<K> Sscan<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Sscan<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Sscan<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SSCAN");
         self.key.write_args(out);
         out.int(self.cursor);
-        if let Some(v2) = &self.pattern {
+        if let Some(pattern) = &self.pattern {
             out.arg(b"MATCH");
-            v2.write_args(out);
+            pattern.write_args(out);
         }
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sscan<K> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<K: ToArgs> Command for Sscan<K> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "SSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::SSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SSCAN_REPLY
@@ -984,7 +940,7 @@ pub struct Sunion<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Sunion<K> {
+impl<K: ToArgs> Sunion<K> {
     /// The command with its required arguments: `SUNION key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Sunion {
@@ -995,35 +951,33 @@ impl<K: crate::ToArgs> Sunion<K> {
 
 impl<K> Sunion<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SUNION", "key"));
+            return Err(empty_argument("SUNION", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Sunion<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Sunion<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SUNION");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Sunion<K> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Sunion<K> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "SUNION";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUNION);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUNION);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNION_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1046,7 +1000,7 @@ pub struct Sunionstore<D, K> {
     key: Vec<K>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Sunionstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Sunionstore<D, K> {
     /// The command with its required arguments: `SUNIONSTORE destination key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Sunionstore {
@@ -1058,36 +1012,34 @@ impl<D: crate::ToArgs, K: crate::ToArgs> Sunionstore<D, K> {
 
 impl<D, K> Sunionstore<D, K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("SUNIONSTORE", "key"));
+            return Err(empty_argument("SUNIONSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Sunionstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Sunionstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SUNIONSTORE");
         self.destination.write_args(out);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Sunionstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Sunionstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "SUNIONSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUNIONSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUNIONSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUNIONSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }

@@ -2,23 +2,16 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `sorted_set` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use bytes::Bytes;
 
+use crate::command::time::FloatSeconds;
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static BZMPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Bulk,
@@ -34,8 +27,8 @@ pub enum BzmpopWhere {
     Max,
 }
 
-impl crate::ToArgs for BzmpopWhere {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for BzmpopWhere {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Min => {
                 out.arg(b"MIN");
@@ -65,15 +58,15 @@ pub struct Bzmpop<K> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Bzmpop<K> {
+impl<K: ToArgs> Bzmpop<K> {
     /// The command with its required arguments: `BZMPOP timeout numkeys key [key ...] <MIN | MAX>`.
     pub fn new(
-        timeout: impl crate::command::time::FloatSeconds,
+        timeout: impl FloatSeconds,
         key: impl IntoIterator<Item = K>,
         where_: BzmpopWhere,
     ) -> Self {
         Bzmpop {
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
             key: key.into_iter().collect(),
             where_,
             count: None,
@@ -89,42 +82,40 @@ impl<K> Bzmpop<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BZMPOP", "key"));
+            return Err(empty_argument("BZMPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bzmpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bzmpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BZMPOP");
         out.float(self.timeout);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         self.where_.write_args(out);
-        if let Some(v6) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v6);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bzmpop<K> {
-    type Output = Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>;
+impl<K: ToArgs> Command for Bzmpop<K> {
+    type Output = Option<(Bytes, Vec<(Bytes, f64)>)>;
     const NAME: &'static str = "BZMPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BZMPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::BZMPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZMPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -154,51 +145,46 @@ pub struct Bzpopmax<K> {
     timeout: f64,
 }
 
-impl<K: crate::ToArgs> Bzpopmax<K> {
+impl<K: ToArgs> Bzpopmax<K> {
     /// The command with its required arguments: `BZPOPMAX key [key ...] timeout`.
-    pub fn new(
-        key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self {
+    pub fn new(key: impl IntoIterator<Item = K>, timeout: impl FloatSeconds) -> Self {
         Bzpopmax {
             key: key.into_iter().collect(),
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
 impl<K> Bzpopmax<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BZPOPMAX", "key"));
+            return Err(empty_argument("BZPOPMAX", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bzpopmax<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bzpopmax<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BZPOPMAX");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         out.float(self.timeout);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bzpopmax<K> {
-    type Output = Option<(bytes::Bytes, bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Bzpopmax<K> {
+    type Output = Option<(Bytes, Bytes, f64)>;
     const NAME: &'static str = "BZPOPMAX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BZPOPMAX);
+    const META: Option<&'static CommandMeta> = Some(&meta::BZPOPMAX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZPOPMAX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -228,57 +214,52 @@ pub struct Bzpopmin<K> {
     timeout: f64,
 }
 
-impl<K: crate::ToArgs> Bzpopmin<K> {
+impl<K: ToArgs> Bzpopmin<K> {
     /// The command with its required arguments: `BZPOPMIN key [key ...] timeout`.
-    pub fn new(
-        key: impl IntoIterator<Item = K>,
-        timeout: impl crate::command::time::FloatSeconds,
-    ) -> Self {
+    pub fn new(key: impl IntoIterator<Item = K>, timeout: impl FloatSeconds) -> Self {
         Bzpopmin {
             key: key.into_iter().collect(),
-            timeout: crate::command::time::FloatSeconds::to_float_seconds(timeout),
+            timeout: FloatSeconds::to_float_seconds(timeout),
         }
     }
 }
 
 impl<K> Bzpopmin<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("BZPOPMIN", "key"));
+            return Err(empty_argument("BZPOPMIN", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Bzpopmin<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Bzpopmin<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"BZPOPMIN");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         out.float(self.timeout);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Bzpopmin<K> {
-    type Output = Option<(bytes::Bytes, bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Bzpopmin<K> {
+    type Output = Option<(Bytes, Bytes, f64)>;
     const NAME: &'static str = "BZPOPMIN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::BZPOPMIN);
+    const META: Option<&'static CommandMeta> = Some(&meta::BZPOPMIN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &BZPOPMIN_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static ZADD_REPLY: ReplyShape = ReplyShape::Integer;
-static ZADD_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Double);
+static ZADD_REPLY_WITH_INCREMENT: ReplyShape = ReplyShape::Optional(&ReplyShape::Double);
 
 /// The choices of `condition` in [`Zadd`]: `[NX | XX]` (since 3.0.2)
 #[derive(Clone, Debug, PartialEq)]
@@ -289,8 +270,8 @@ pub enum ZaddCondition {
     Xx,
 }
 
-impl crate::ToArgs for ZaddCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZaddCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -311,8 +292,8 @@ pub enum ZaddComparison {
     Lt,
 }
 
-impl crate::ToArgs for ZaddComparison {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZaddComparison {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Gt => {
                 out.arg(b"GT");
@@ -350,7 +331,7 @@ pub struct Zadd<K, M, const INCREMENT: bool = false> {
     data: Vec<(f64, M)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zadd<K, M> {
+impl<K: ToArgs, M: ToArgs> Zadd<K, M> {
     /// The command with its required arguments: `ZADD key score member [score member ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (f64, M)>) -> Self {
         Zadd {
@@ -429,25 +410,23 @@ impl<K, M, const INCREMENT: bool> Zadd<K, M, INCREMENT> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("ZADD", "data"));
+            return Err(empty_argument("ZADD", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, const INCREMENT: bool> crate::ToArgs
-    for Zadd<K, M, INCREMENT>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, const INCREMENT: bool> ToArgs for Zadd<K, M, INCREMENT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZADD");
         self.key.write_args(out);
-        if let Some(v1) = &self.condition {
-            v1.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
-        if let Some(v4) = &self.comparison {
-            v4.write_args(out);
+        if let Some(comparison) = &self.comparison {
+            comparison.write_args(out);
         }
         if self.change {
             out.arg(b"CH");
@@ -455,42 +434,38 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const INCREMENT: bool> crate::ToArgs
         if self.increment {
             out.arg(b"INCR");
         }
-        for i9 in self.data.iter() {
-            let (m10, m11) = i9;
-            out.float(*m10);
-            m11.write_args(out);
+        for data in self.data.iter() {
+            let (score, member) = data;
+            out.float(*score);
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zadd<K, M, false> {
+impl<K: ToArgs, M: ToArgs> Command for Zadd<K, M, false> {
     type Output = i64;
     const NAME: &'static str = "ZADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZADD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zadd<K, M, true> {
+impl<K: ToArgs, M: ToArgs> Command for Zadd<K, M, true> {
     type Output = Option<f64>;
     const NAME: &'static str = "ZADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZADD_REPLY_1
+        &ZADD_REPLY_WITH_INCREMENT
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -512,26 +487,24 @@ pub struct Zcard<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Zcard<K> {
+impl<K: ToArgs> Zcard<K> {
     /// The command with its required arguments: `ZCARD key`.
     pub fn new(key: K) -> Self {
         Zcard { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Zcard<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Zcard<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZCARD");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zcard<K> {
+impl<K: ToArgs> Command for Zcard<K> {
     type Output = i64;
     const NAME: &'static str = "ZCARD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZCARD);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZCARD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZCARD_REPLY
@@ -557,15 +530,15 @@ pub struct Zcount<K, M, M2> {
     max: M2,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zcount<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zcount<K, M, M2> {
     /// The command with its required arguments: `ZCOUNT key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zcount { key, min, max }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs for Zcount<K, M, M2> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zcount<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZCOUNT");
         self.key.write_args(out);
         self.min.write_args(out);
@@ -573,14 +546,10 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs for Zc
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zcount<K, M, M2>
-{
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zcount<K, M, M2> {
     type Output = i64;
     const NAME: &'static str = "ZCOUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZCOUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZCOUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZCOUNT_REPLY
@@ -588,7 +557,9 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 }
 
 static ZDIFF_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static ZDIFF_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZDIFF_REPLY_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZDIFF`: Returns the difference between multiple sorted sets.
 ///
@@ -607,7 +578,7 @@ pub struct Zdiff<K, const WITHSCORES: bool = false> {
     withscores: bool,
 }
 
-impl<K: crate::ToArgs> Zdiff<K> {
+impl<K: ToArgs> Zdiff<K> {
     /// The command with its required arguments: `ZDIFF numkeys key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Zdiff {
@@ -636,20 +607,20 @@ impl<K, const WITHSCORES: bool> Zdiff<K, WITHSCORES> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZDIFF", "key"));
+            return Err(empty_argument("ZDIFF", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zdiff<K, WITHSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const WITHSCORES: bool> ToArgs for Zdiff<K, WITHSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZDIFF");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         if self.withscores {
             out.arg(b"WITHSCORES");
@@ -657,34 +628,30 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zdiff<K, WITHSC
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zdiff<K, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Zdiff<K, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZDIFF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZDIFF);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZDIFF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZDIFF_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zdiff<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zdiff<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZDIFF";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZDIFF);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZDIFF);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZDIFF_REPLY_1
+        &ZDIFF_REPLY_WITHSCORES
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -707,7 +674,7 @@ pub struct Zdiffstore<D, K> {
     key: Vec<K>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Zdiffstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Zdiffstore<D, K> {
     /// The command with its required arguments: `ZDIFFSTORE destination numkeys key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Zdiffstore {
@@ -719,37 +686,35 @@ impl<D: crate::ToArgs, K: crate::ToArgs> Zdiffstore<D, K> {
 
 impl<D, K> Zdiffstore<D, K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZDIFFSTORE", "key"));
+            return Err(empty_argument("ZDIFFSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zdiffstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Zdiffstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZDIFFSTORE");
         self.destination.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zdiffstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Zdiffstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZDIFFSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZDIFFSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZDIFFSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZDIFFSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -773,7 +738,7 @@ pub struct Zincrby<K, M> {
     member: M,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zincrby<K, M> {
+impl<K: ToArgs, M: ToArgs> Zincrby<K, M> {
     /// The command with its required arguments: `ZINCRBY key increment member`.
     pub fn new(key: K, increment: i64, member: M) -> Self {
         Zincrby {
@@ -784,8 +749,8 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Zincrby<K, M> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zincrby<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Zincrby<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZINCRBY");
         self.key.write_args(out);
         out.int(self.increment);
@@ -793,12 +758,10 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zincrby<K, M> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zincrby<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Zincrby<K, M> {
     type Output = f64;
     const NAME: &'static str = "ZINCRBY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZINCRBY);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZINCRBY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINCRBY_REPLY
@@ -806,7 +769,9 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zincrby<K, 
 }
 
 static ZINTER_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static ZINTER_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZINTER_REPLY_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// The choices of `aggregate` in [`Zinter`]: `[AGGREGATE SUM | MIN | MAX]`
 #[derive(Clone, Debug, PartialEq)]
@@ -819,8 +784,8 @@ pub enum ZinterAggregate {
     Max,
 }
 
-impl crate::ToArgs for ZinterAggregate {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZinterAggregate {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Sum => {
                 out.arg(b"SUM");
@@ -854,7 +819,7 @@ pub struct Zinter<K, const WITHSCORES: bool = false> {
     withscores: bool,
 }
 
-impl<K: crate::ToArgs> Zinter<K> {
+impl<K: ToArgs> Zinter<K> {
     /// The command with its required arguments: `ZINTER numkeys key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Zinter {
@@ -899,30 +864,30 @@ impl<K, const WITHSCORES: bool> Zinter<K, WITHSCORES> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZINTER", "key"));
+            return Err(empty_argument("ZINTER", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zinter<K, WITHSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const WITHSCORES: bool> ToArgs for Zinter<K, WITHSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZINTER");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         if !self.weight.is_empty() {
             out.arg(b"WEIGHTS");
-            for i2 in self.weight.iter() {
-                out.int(*i2);
+            for weight in self.weight.iter() {
+                out.int(*weight);
             }
         }
-        if let Some(v3) = &self.aggregate {
+        if let Some(aggregate) = &self.aggregate {
             out.arg(b"AGGREGATE");
-            v3.write_args(out);
+            aggregate.write_args(out);
         }
         if self.withscores {
             out.arg(b"WITHSCORES");
@@ -930,34 +895,30 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zinter<K, WITHS
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zinter<K, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Zinter<K, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZINTER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZINTER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZINTER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTER_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zinter<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zinter<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZINTER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZINTER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZINTER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZINTER_REPLY_1
+        &ZINTER_REPLY_WITHSCORES
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -980,7 +941,7 @@ pub struct Zintercard<K> {
     limit: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Zintercard<K> {
+impl<K: ToArgs> Zintercard<K> {
     /// The command with its required arguments: `ZINTERCARD numkeys key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Zintercard {
@@ -998,40 +959,38 @@ impl<K> Zintercard<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZINTERCARD", "key"));
+            return Err(empty_argument("ZINTERCARD", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Zintercard<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Zintercard<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZINTERCARD");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
-        if let Some(v2) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            out.int(*v2);
+            out.int(*limit);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zintercard<K> {
+impl<K: ToArgs> Command for Zintercard<K> {
     type Output = i64;
     const NAME: &'static str = "ZINTERCARD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZINTERCARD);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZINTERCARD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTERCARD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1049,8 +1008,8 @@ pub enum ZinterstoreAggregate {
     Max,
 }
 
-impl crate::ToArgs for ZinterstoreAggregate {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZinterstoreAggregate {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Sum => {
                 out.arg(b"SUM");
@@ -1083,7 +1042,7 @@ pub struct Zinterstore<D, K> {
     aggregate: Option<ZinterstoreAggregate>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Zinterstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Zinterstore<D, K> {
     /// The command with its required arguments: `ZINTERSTORE destination numkeys key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Zinterstore {
@@ -1109,47 +1068,45 @@ impl<D, K> Zinterstore<D, K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZINTERSTORE", "key"));
+            return Err(empty_argument("ZINTERSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zinterstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Zinterstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZINTERSTORE");
         self.destination.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         if !self.weight.is_empty() {
             out.arg(b"WEIGHTS");
-            for i3 in self.weight.iter() {
-                out.int(*i3);
+            for weight in self.weight.iter() {
+                out.int(*weight);
             }
         }
-        if let Some(v4) = &self.aggregate {
+        if let Some(aggregate) = &self.aggregate {
             out.arg(b"AGGREGATE");
-            v4.write_args(out);
+            aggregate.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zinterstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Zinterstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZINTERSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZINTERSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZINTERSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZINTERSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1173,15 +1130,15 @@ pub struct Zlexcount<K, M, M2> {
     max: M2,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zlexcount<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zlexcount<K, M, M2> {
     /// The command with its required arguments: `ZLEXCOUNT key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zlexcount { key, min, max }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs for Zlexcount<K, M, M2> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zlexcount<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZLEXCOUNT");
         self.key.write_args(out);
         self.min.write_args(out);
@@ -1189,14 +1146,10 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs for Zl
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zlexcount<K, M, M2>
-{
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zlexcount<K, M, M2> {
     type Output = i64;
     const NAME: &'static str = "ZLEXCOUNT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZLEXCOUNT);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZLEXCOUNT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZLEXCOUNT_REPLY
@@ -1217,8 +1170,8 @@ pub enum ZmpopWhere {
     Max,
 }
 
-impl crate::ToArgs for ZmpopWhere {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZmpopWhere {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Min => {
                 out.arg(b"MIN");
@@ -1247,7 +1200,7 @@ pub struct Zmpop<K> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Zmpop<K> {
+impl<K: ToArgs> Zmpop<K> {
     /// The command with its required arguments: `ZMPOP numkeys key [key ...] <MIN | MAX>`.
     pub fn new(key: impl IntoIterator<Item = K>, where_: ZmpopWhere) -> Self {
         Zmpop {
@@ -1266,41 +1219,39 @@ impl<K> Zmpop<K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZMPOP", "key"));
+            return Err(empty_argument("ZMPOP", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Zmpop<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Zmpop<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZMPOP");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         self.where_.write_args(out);
-        if let Some(v5) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v5);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zmpop<K> {
-    type Output = Option<(bytes::Bytes, Vec<(bytes::Bytes, f64)>)>;
+impl<K: ToArgs> Command for Zmpop<K> {
+    type Output = Option<(Bytes, Vec<(Bytes, f64)>)>;
     const NAME: &'static str = "ZMPOP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZMPOP);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZMPOP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZMPOP_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1323,7 +1274,7 @@ pub struct Zmscore<K, M> {
     member: Vec<M>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zmscore<K, M> {
+impl<K: ToArgs, M: ToArgs> Zmscore<K, M> {
     /// The command with its required arguments: `ZMSCORE key member [member ...]`.
     pub fn new(key: K, member: impl IntoIterator<Item = M>) -> Self {
         Zmscore {
@@ -1335,36 +1286,34 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Zmscore<K, M> {
 
 impl<K, M> Zmscore<K, M> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.member.is_empty() {
-            return Err(crate::command::empty_argument("ZMSCORE", "member"));
+            return Err(empty_argument("ZMSCORE", "member"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zmscore<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Zmscore<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZMSCORE");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zmscore<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Zmscore<K, M> {
     type Output = Vec<Option<f64>>;
     const NAME: &'static str = "ZMSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZMSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZMSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZMSCORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1374,7 +1323,8 @@ static ZPOPMAX_REPLY: ReplyShape = ReplyShape::OneOf(&[
     ReplyShape::Array(&ReplyShape::Nil),
 ]);
 
-static ZPOPMAX_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+static ZPOPMAX_REPLY_WITH_COUNT: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
 ///
@@ -1393,7 +1343,7 @@ pub struct Zpopmax<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Zpopmax<K> {
+impl<K: ToArgs> Zpopmax<K> {
     /// The command with its required arguments: `ZPOPMAX key`.
     pub fn new(key: K) -> Self {
         Zpopmax { key, count: None }
@@ -1419,37 +1369,33 @@ impl<K, const COUNT: bool> Zpopmax<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Zpopmax<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Zpopmax<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZPOPMAX");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zpopmax<K, false> {
-    type Output = crate::Value;
+impl<K: ToArgs> Command for Zpopmax<K, false> {
+    type Output = Value;
     const NAME: &'static str = "ZPOPMAX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZPOPMAX);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZPOPMAX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMAX_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zpopmax<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zpopmax<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZPOPMAX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZPOPMAX);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZPOPMAX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZPOPMAX_REPLY_1
+        &ZPOPMAX_REPLY_WITH_COUNT
     }
 }
 
@@ -1458,7 +1404,8 @@ static ZPOPMIN_REPLY: ReplyShape = ReplyShape::OneOf(&[
     ReplyShape::Array(&ReplyShape::Nil),
 ]);
 
-static ZPOPMIN_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+static ZPOPMIN_REPLY_WITH_COUNT: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
 ///
@@ -1477,7 +1424,7 @@ pub struct Zpopmin<K, const COUNT: bool = false> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs> Zpopmin<K> {
+impl<K: ToArgs> Zpopmin<K> {
     /// The command with its required arguments: `ZPOPMIN key`.
     pub fn new(key: K) -> Self {
         Zpopmin { key, count: None }
@@ -1503,43 +1450,42 @@ impl<K, const COUNT: bool> Zpopmin<K, COUNT> {
     }
 }
 
-impl<K: crate::ToArgs, const COUNT: bool> crate::ToArgs for Zpopmin<K, COUNT> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const COUNT: bool> ToArgs for Zpopmin<K, COUNT> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZPOPMIN");
         self.key.write_args(out);
-        if let Some(v1) = &self.count {
-            out.int(*v1);
+        if let Some(count) = &self.count {
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zpopmin<K, false> {
-    type Output = crate::Value;
+impl<K: ToArgs> Command for Zpopmin<K, false> {
+    type Output = Value;
     const NAME: &'static str = "ZPOPMIN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZPOPMIN);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZPOPMIN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZPOPMIN_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zpopmin<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zpopmin<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZPOPMIN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZPOPMIN);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZPOPMIN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZPOPMIN_REPLY_1
+        &ZPOPMIN_REPLY_WITH_COUNT
     }
 }
 
 static ZRANDMEMBER_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static ZRANDMEMBER_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
-static ZRANDMEMBER_REPLY_2: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
+
+static ZRANDMEMBER_REPLY_WITH_OPTIONS_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZRANDMEMBER_REPLY_WITH_OPTIONS_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
 /// The block `options` of [`Zrandmember`]: `[count [WITHSCORES]]`
 ///
@@ -1579,8 +1525,8 @@ impl<const WITHSCORES: bool> ZrandmemberOptions<WITHSCORES> {
     }
 }
 
-impl<const WITHSCORES: bool> crate::ToArgs for ZrandmemberOptions<WITHSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<const WITHSCORES: bool> ToArgs for ZrandmemberOptions<WITHSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.int(self.count);
         if self.withscores {
             out.arg(b"WITHSCORES");
@@ -1606,7 +1552,7 @@ pub struct Zrandmember<K, const OPTIONS: bool = false, const OPTIONS_WITHSCORES:
     options: Option<ZrandmemberOptions<OPTIONS_WITHSCORES>>,
 }
 
-impl<K: crate::ToArgs> Zrandmember<K> {
+impl<K: ToArgs> Zrandmember<K> {
     /// The command with its required arguments: `ZRANDMEMBER key`.
     pub fn new(key: K) -> Self {
         Zrandmember { key, options: None }
@@ -1639,68 +1585,62 @@ impl<K, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool>
     }
 }
 
-impl<K: crate::ToArgs, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool> crate::ToArgs
+impl<K: ToArgs, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool> ToArgs
     for Zrandmember<K, OPTIONS, OPTIONS_WITHSCORES>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANDMEMBER");
         self.key.write_args(out);
-        if let Some(v1) = &self.options {
-            v1.write_args(out);
+        if let Some(options) = &self.options {
+            options.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Zrandmember<K, false, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "ZRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANDMEMBER_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, true, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Zrandmember<K, true, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANDMEMBER_REPLY_2
+        &ZRANDMEMBER_REPLY_WITH_OPTIONS_COUNT
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, false, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zrandmember<K, false, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANDMEMBER_REPLY_1
+        &ZRANDMEMBER_REPLY_WITH_OPTIONS_WITHSCORES
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrandmember<K, true, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zrandmember<K, true, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZRANDMEMBER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANDMEMBER);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANDMEMBER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANDMEMBER_REPLY_1
+        &ZRANDMEMBER_REPLY_WITH_OPTIONS_WITHSCORES
     }
 }
 
 static ZRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static ZRANGE_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZRANGE_REPLY_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// The choices of `sortby` in [`Zrange`]: `[BYSCORE | BYLEX]` (since 6.2.0)
 #[derive(Clone, Debug, PartialEq)]
@@ -1711,8 +1651,8 @@ pub enum ZrangeSortby {
     Bylex,
 }
 
-impl crate::ToArgs for ZrangeSortby {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZrangeSortby {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Byscore => {
                 out.arg(b"BYSCORE");
@@ -1749,7 +1689,7 @@ pub struct Zrange<K, S, S2, const WITHSCORES: bool = false> {
     withscores: bool,
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs> Zrange<K, S, S2> {
+impl<K: ToArgs, S: ToArgs, S2: ToArgs> Zrange<K, S, S2> {
     /// The command with its required arguments: `ZRANGE key start stop`.
     pub fn new(key: K, start: S, stop: S2) -> Self {
         Zrange {
@@ -1818,25 +1758,25 @@ impl<K, S, S2, const WITHSCORES: bool> Zrange<K, S, S2, WITHSCORES> {
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs
+impl<K: ToArgs, S: ToArgs, S2: ToArgs, const WITHSCORES: bool> ToArgs
     for Zrange<K, S, S2, WITHSCORES>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANGE");
         self.key.write_args(out);
         self.start.write_args(out);
         self.stop.write_args(out);
-        if let Some(v3) = &self.sortby {
-            v3.write_args(out);
+        if let Some(sortby) = &self.sortby {
+            sortby.write_args(out);
         }
         if self.rev {
             out.arg(b"REV");
         }
-        if let Some(v7) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m8, m9) = v7;
-            out.int(*m8);
-            out.int(*m9);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
         if self.withscores {
             out.arg(b"WITHSCORES");
@@ -1844,31 +1784,23 @@ impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs, const WITHSCORES: bo
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs> crate::command::Command
-    for Zrange<K, S, S2, false>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, S: ToArgs, S2: ToArgs> Command for Zrange<K, S, S2, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGE_REPLY
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, S2: crate::ToArgs> crate::command::Command
-    for Zrange<K, S, S2, true>
-{
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs, S: ToArgs, S2: ToArgs> Command for Zrange<K, S, S2, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANGE_REPLY_1
+        &ZRANGE_REPLY_WITHSCORES
     }
 }
 
@@ -1894,7 +1826,7 @@ pub struct Zrangebylex<K, M, M2> {
     limit: Option<(i64, i64)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zrangebylex<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrangebylex<K, M, M2> {
     /// The command with its required arguments: `ZRANGEBYLEX key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zrangebylex {
@@ -1914,31 +1846,25 @@ impl<K, M, M2> Zrangebylex<K, M, M2> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
-    for Zrangebylex<K, M, M2>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zrangebylex<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANGEBYLEX");
         self.key.write_args(out);
         self.min.write_args(out);
         self.max.write_args(out);
-        if let Some(v3) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m4, m5) = v3;
-            out.int(*m4);
-            out.int(*m5);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrangebylex<K, M, M2>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrangebylex<K, M, M2> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZRANGEBYLEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGEBYLEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGEBYLEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGEBYLEX_REPLY
@@ -1947,7 +1873,7 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 
 static ZRANGEBYSCORE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-static ZRANGEBYSCORE_REPLY_1: ReplyShape =
+static ZRANGEBYSCORE_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZRANGEBYSCORE`: Returns members in a sorted set within a range of scores.
@@ -1975,7 +1901,7 @@ pub struct Zrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     limit: Option<(i64, i64)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zrangebyscore<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrangebyscore<K, M, M2> {
     /// The command with its required arguments: `ZRANGEBYSCORE key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zrangebyscore {
@@ -2016,10 +1942,10 @@ impl<K, M, M2, const WITHSCORES: bool> Zrangebyscore<K, M, M2, WITHSCORES> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs
+impl<K: ToArgs, M: ToArgs, M2: ToArgs, const WITHSCORES: bool> ToArgs
     for Zrangebyscore<K, M, M2, WITHSCORES>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANGEBYSCORE");
         self.key.write_args(out);
         self.min.write_args(out);
@@ -2027,40 +1953,32 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs, const WITHSCORES: bo
         if self.withscores {
             out.arg(b"WITHSCORES");
         }
-        if let Some(v4) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m5, m6) = v4;
-            out.int(*m5);
-            out.int(*m6);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrangebyscore<K, M, M2, false>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrangebyscore<K, M, M2, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZRANGEBYSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGEBYSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGEBYSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGEBYSCORE_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrangebyscore<K, M, M2, true>
-{
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrangebyscore<K, M, M2, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZRANGEBYSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGEBYSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGEBYSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANGEBYSCORE_REPLY_1
+        &ZRANGEBYSCORE_REPLY_WITHSCORES
     }
 }
 
@@ -2075,8 +1993,8 @@ pub enum ZrangestoreSortby {
     Bylex,
 }
 
-impl crate::ToArgs for ZrangestoreSortby {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZrangestoreSortby {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Byscore => {
                 out.arg(b"BYSCORE");
@@ -2109,9 +2027,7 @@ pub struct Zrangestore<D, S, M, M2> {
     limit: Option<(i64, i64)>,
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>
-    Zrangestore<D, S, M, M2>
-{
+impl<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs> Zrangestore<D, S, M, M2> {
     /// The command with its required arguments: `ZRANGESTORE dst src min max`.
     pub fn new(dst: D, src: S, min: M, max: M2) -> Self {
         Zrangestore {
@@ -2158,38 +2074,32 @@ impl<D, S, M, M2> Zrangestore<D, S, M, M2> {
     }
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
-    for Zrangestore<D, S, M, M2>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zrangestore<D, S, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANGESTORE");
         self.dst.write_args(out);
         self.src.write_args(out);
         self.min.write_args(out);
         self.max.write_args(out);
-        if let Some(v4) = &self.sortby {
-            v4.write_args(out);
+        if let Some(sortby) = &self.sortby {
+            sortby.write_args(out);
         }
         if self.rev {
             out.arg(b"REV");
         }
-        if let Some(v8) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m9, m10) = v8;
-            out.int(*m9);
-            out.int(*m10);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
     }
 }
 
-impl<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>
-    crate::command::Command for Zrangestore<D, S, M, M2>
-{
+impl<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrangestore<D, S, M, M2> {
     type Output = i64;
     const NAME: &'static str = "ZRANGESTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANGESTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANGESTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANGESTORE_REPLY
@@ -2198,7 +2108,7 @@ impl<D: crate::ToArgs, S: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs>
 
 static ZRANK_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Integer);
 
-static ZRANK_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
+static ZRANK_REPLY_WITHSCORE: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Integer,
     ReplyShape::Double,
 ]));
@@ -2224,7 +2134,7 @@ pub struct Zrank<K, M, const WITHSCORE: bool = false> {
     withscore: bool,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zrank<K, M> {
+impl<K: ToArgs, M: ToArgs> Zrank<K, M> {
     /// The command with its required arguments: `ZRANK key member`.
     pub fn new(key: K, member: M) -> Self {
         Zrank {
@@ -2255,10 +2165,8 @@ impl<K, M, const WITHSCORE: bool> Zrank<K, M, WITHSCORE> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
-    for Zrank<K, M, WITHSCORE>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, const WITHSCORE: bool> ToArgs for Zrank<K, M, WITHSCORE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZRANK");
         self.key.write_args(out);
         self.member.write_args(out);
@@ -2268,27 +2176,23 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrank<K, M, false> {
+impl<K: ToArgs, M: ToArgs> Command for Zrank<K, M, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "ZRANK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANK);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZRANK_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrank<K, M, true> {
+impl<K: ToArgs, M: ToArgs> Command for Zrank<K, M, true> {
     type Output = Option<(i64, f64)>;
     const NAME: &'static str = "ZRANK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZRANK);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZRANK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZRANK_REPLY_1
+        &ZRANK_REPLY_WITHSCORE
     }
 }
 
@@ -2313,7 +2217,7 @@ pub struct Zrem<K, M> {
     member: Vec<M>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zrem<K, M> {
+impl<K: ToArgs, M: ToArgs> Zrem<K, M> {
     /// The command with its required arguments: `ZREM key member [member ...]`.
     pub fn new(key: K, member: impl IntoIterator<Item = M>) -> Self {
         Zrem {
@@ -2325,36 +2229,34 @@ impl<K: crate::ToArgs, M: crate::ToArgs> Zrem<K, M> {
 
 impl<K, M> Zrem<K, M> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.member.is_empty() {
-            return Err(crate::command::empty_argument("ZREM", "member"));
+            return Err(empty_argument("ZREM", "member"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zrem<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Zrem<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREM");
         self.key.write_args(out);
-        for i1 in self.member.iter() {
-            i1.write_args(out);
+        for member in self.member.iter() {
+            member.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrem<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Zrem<K, M> {
     type Output = i64;
     const NAME: &'static str = "ZREM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREM);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREM_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -2378,17 +2280,15 @@ pub struct Zremrangebylex<K, M, M2> {
     max: M2,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zremrangebylex<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zremrangebylex<K, M, M2> {
     /// The command with its required arguments: `ZREMRANGEBYLEX key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zremrangebylex { key, min, max }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
-    for Zremrangebylex<K, M, M2>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zremrangebylex<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREMRANGEBYLEX");
         self.key.write_args(out);
         self.min.write_args(out);
@@ -2396,14 +2296,10 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zremrangebylex<K, M, M2>
-{
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zremrangebylex<K, M, M2> {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYLEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREMRANGEBYLEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREMRANGEBYLEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYLEX_REPLY
@@ -2429,15 +2325,15 @@ pub struct Zremrangebyrank<K> {
     stop: i64,
 }
 
-impl<K: crate::ToArgs> Zremrangebyrank<K> {
+impl<K: ToArgs> Zremrangebyrank<K> {
     /// The command with its required arguments: `ZREMRANGEBYRANK key start stop`.
     pub fn new(key: K, start: i64, stop: i64) -> Self {
         Zremrangebyrank { key, start, stop }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Zremrangebyrank<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Zremrangebyrank<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREMRANGEBYRANK");
         self.key.write_args(out);
         out.int(self.start);
@@ -2445,12 +2341,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Zremrangebyrank<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zremrangebyrank<K> {
+impl<K: ToArgs> Command for Zremrangebyrank<K> {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYRANK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREMRANGEBYRANK);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREMRANGEBYRANK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYRANK_REPLY
@@ -2476,17 +2370,15 @@ pub struct Zremrangebyscore<K, M, M2> {
     max: M2,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zremrangebyscore<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zremrangebyscore<K, M, M2> {
     /// The command with its required arguments: `ZREMRANGEBYSCORE key min max`.
     pub fn new(key: K, min: M, max: M2) -> Self {
         Zremrangebyscore { key, min, max }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
-    for Zremrangebyscore<K, M, M2>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zremrangebyscore<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREMRANGEBYSCORE");
         self.key.write_args(out);
         self.min.write_args(out);
@@ -2494,14 +2386,10 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zremrangebyscore<K, M, M2>
-{
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zremrangebyscore<K, M, M2> {
     type Output = i64;
     const NAME: &'static str = "ZREMRANGEBYSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREMRANGEBYSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREMRANGEBYSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREMRANGEBYSCORE_REPLY
@@ -2509,7 +2397,9 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 }
 
 static ZREVRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static ZREVRANGE_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZREVRANGE_REPLY_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZREVRANGE`: Returns members in a sorted set within a range of indexes in reverse order.
 ///
@@ -2532,7 +2422,7 @@ pub struct Zrevrange<K, const WITHSCORES: bool = false> {
     withscores: bool,
 }
 
-impl<K: crate::ToArgs> Zrevrange<K> {
+impl<K: ToArgs> Zrevrange<K> {
     /// The command with its required arguments: `ZREVRANGE key start stop`.
     pub fn new(key: K, start: i64, stop: i64) -> Self {
         Zrevrange {
@@ -2565,8 +2455,8 @@ impl<K, const WITHSCORES: bool> Zrevrange<K, WITHSCORES> {
     }
 }
 
-impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zrevrange<K, WITHSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const WITHSCORES: bool> ToArgs for Zrevrange<K, WITHSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREVRANGE");
         self.key.write_args(out);
         out.int(self.start);
@@ -2577,27 +2467,23 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zrevrange<K, WI
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrevrange<K, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Zrevrange<K, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZREVRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGE_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zrevrange<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zrevrange<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZREVRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZREVRANGE_REPLY_1
+        &ZREVRANGE_REPLY_WITHSCORES
     }
 }
 
@@ -2623,7 +2509,7 @@ pub struct Zrevrangebylex<K, M, M2> {
     limit: Option<(i64, i64)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zrevrangebylex<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrevrangebylex<K, M, M2> {
     /// The command with its required arguments: `ZREVRANGEBYLEX key max min`.
     pub fn new(key: K, max: M, min: M2) -> Self {
         Zrevrangebylex {
@@ -2643,31 +2529,25 @@ impl<K, M, M2> Zrevrangebylex<K, M, M2> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::ToArgs
-    for Zrevrangebylex<K, M, M2>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> ToArgs for Zrevrangebylex<K, M, M2> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREVRANGEBYLEX");
         self.key.write_args(out);
         self.max.write_args(out);
         self.min.write_args(out);
-        if let Some(v3) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m4, m5) = v3;
-            out.int(*m4);
-            out.int(*m5);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrevrangebylex<K, M, M2>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrevrangebylex<K, M, M2> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZREVRANGEBYLEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANGEBYLEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANGEBYLEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGEBYLEX_REPLY
@@ -2676,7 +2556,7 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Comm
 
 static ZREVRANGEBYSCORE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-static ZREVRANGEBYSCORE_REPLY_1: ReplyShape =
+static ZREVRANGEBYSCORE_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse order.
@@ -2704,7 +2584,7 @@ pub struct Zrevrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     limit: Option<(i64, i64)>,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> Zrevrangebyscore<K, M, M2> {
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrevrangebyscore<K, M, M2> {
     /// The command with its required arguments: `ZREVRANGEBYSCORE key max min`.
     pub fn new(key: K, max: M, min: M2) -> Self {
         Zrevrangebyscore {
@@ -2745,10 +2625,10 @@ impl<K, M, M2, const WITHSCORES: bool> Zrevrangebyscore<K, M, M2, WITHSCORES> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs
+impl<K: ToArgs, M: ToArgs, M2: ToArgs, const WITHSCORES: bool> ToArgs
     for Zrevrangebyscore<K, M, M2, WITHSCORES>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREVRANGEBYSCORE");
         self.key.write_args(out);
         self.max.write_args(out);
@@ -2756,46 +2636,38 @@ impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs, const WITHSCORES: bo
         if self.withscores {
             out.arg(b"WITHSCORES");
         }
-        if let Some(v4) = &self.limit {
+        if let Some(limit) = &self.limit {
             out.arg(b"LIMIT");
-            let (m5, m6) = v4;
-            out.int(*m5);
-            out.int(*m6);
+            let (offset, count) = limit;
+            out.int(*offset);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrevrangebyscore<K, M, M2, false>
-{
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrevrangebyscore<K, M, M2, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZREVRANGEBYSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANGEBYSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANGEBYSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANGEBYSCORE_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, M2: crate::ToArgs> crate::command::Command
-    for Zrevrangebyscore<K, M, M2, true>
-{
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrevrangebyscore<K, M, M2, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZREVRANGEBYSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANGEBYSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANGEBYSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZREVRANGEBYSCORE_REPLY_1
+        &ZREVRANGEBYSCORE_REPLY_WITHSCORES
     }
 }
 
 static ZREVRANK_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Integer);
 
-static ZREVRANK_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
+static ZREVRANK_REPLY_WITHSCORE: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Integer,
     ReplyShape::Double,
 ]));
@@ -2821,7 +2693,7 @@ pub struct Zrevrank<K, M, const WITHSCORE: bool = false> {
     withscore: bool,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zrevrank<K, M> {
+impl<K: ToArgs, M: ToArgs> Zrevrank<K, M> {
     /// The command with its required arguments: `ZREVRANK key member`.
     pub fn new(key: K, member: M) -> Self {
         Zrevrank {
@@ -2852,10 +2724,8 @@ impl<K, M, const WITHSCORE: bool> Zrevrank<K, M, WITHSCORE> {
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
-    for Zrevrank<K, M, WITHSCORE>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs, const WITHSCORE: bool> ToArgs for Zrevrank<K, M, WITHSCORE> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZREVRANK");
         self.key.write_args(out);
         self.member.write_args(out);
@@ -2865,34 +2735,30 @@ impl<K: crate::ToArgs, M: crate::ToArgs, const WITHSCORE: bool> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrevrank<K, M, false> {
+impl<K: ToArgs, M: ToArgs> Command for Zrevrank<K, M, false> {
     type Output = Option<i64>;
     const NAME: &'static str = "ZREVRANK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANK);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZREVRANK_REPLY
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zrevrank<K, M, true> {
+impl<K: ToArgs, M: ToArgs> Command for Zrevrank<K, M, true> {
     type Output = Option<(i64, f64)>;
     const NAME: &'static str = "ZREVRANK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZREVRANK);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZREVRANK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZREVRANK_REPLY_1
+        &ZREVRANK_REPLY_WITHSCORE
     }
 }
 
 static ZSCAN_REPLY: ReplyShape =
     ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape::Array(&ReplyShape::Bulk)]);
 
-static ZSCAN_REPLY_1: ReplyShape =
+static ZSCAN_REPLY_WITH_NOSCORES: ReplyShape =
     ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape::Array(&ReplyShape::Bulk)]);
 
 /// `ZSCAN`: Iterates over members and scores of a sorted set.
@@ -2913,12 +2779,12 @@ static ZSCAN_REPLY_1: ReplyShape =
 pub struct Zscan<K, const NOSCORES: bool = false> {
     key: K,
     cursor: i64,
-    pattern: Option<crate::command::Arg>,
+    pattern: Option<Arg>,
     count: Option<i64>,
     noscores: bool,
 }
 
-impl<K: crate::ToArgs> Zscan<K> {
+impl<K: ToArgs> Zscan<K> {
     /// The command with its required arguments: `ZSCAN key cursor`.
     pub fn new(key: K, cursor: i64) -> Self {
         Zscan {
@@ -2933,8 +2799,8 @@ impl<K: crate::ToArgs> Zscan<K> {
 
 impl<K, const NOSCORES: bool> Zscan<K, NOSCORES> {
     /// Sets `[MATCH pattern]`.
-    pub fn match_(mut self, pattern: impl crate::ToArgs) -> Self {
-        self.pattern = Some(crate::command::Arg::new(pattern));
+    pub fn match_(mut self, pattern: impl ToArgs) -> Self {
+        self.pattern = Some(Arg::new(pattern));
         self
     }
 
@@ -2965,18 +2831,18 @@ impl<K, const NOSCORES: bool> Zscan<K, NOSCORES> {
     }
 }
 
-impl<K: crate::ToArgs, const NOSCORES: bool> crate::ToArgs for Zscan<K, NOSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const NOSCORES: bool> ToArgs for Zscan<K, NOSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZSCAN");
         self.key.write_args(out);
         out.int(self.cursor);
-        if let Some(v2) = &self.pattern {
+        if let Some(pattern) = &self.pattern {
             out.arg(b"MATCH");
-            v2.write_args(out);
+            pattern.write_args(out);
         }
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
         if self.noscores {
             out.arg(b"NOSCORES");
@@ -2984,27 +2850,23 @@ impl<K: crate::ToArgs, const NOSCORES: bool> crate::ToArgs for Zscan<K, NOSCORES
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zscan<K, false> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<K: ToArgs> Command for Zscan<K, false> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "ZSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZSCAN_REPLY
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zscan<K, true> {
-    type Output = (String, Vec<bytes::Bytes>);
+impl<K: ToArgs> Command for Zscan<K, true> {
+    type Output = (String, Vec<Bytes>);
     const NAME: &'static str = "ZSCAN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZSCAN);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZSCAN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZSCAN_REPLY_1
+        &ZSCAN_REPLY_WITH_NOSCORES
     }
 }
 
@@ -3026,27 +2888,25 @@ pub struct Zscore<K, M> {
     member: M,
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> Zscore<K, M> {
+impl<K: ToArgs, M: ToArgs> Zscore<K, M> {
     /// The command with its required arguments: `ZSCORE key member`.
     pub fn new(key: K, member: M) -> Self {
         Zscore { key, member }
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::ToArgs for Zscore<K, M> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, M: ToArgs> ToArgs for Zscore<K, M> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZSCORE");
         self.key.write_args(out);
         self.member.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zscore<K, M> {
+impl<K: ToArgs, M: ToArgs> Command for Zscore<K, M> {
     type Output = Option<f64>;
     const NAME: &'static str = "ZSCORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZSCORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZSCORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZSCORE_REPLY
@@ -3054,7 +2914,9 @@ impl<K: crate::ToArgs, M: crate::ToArgs> crate::command::Command for Zscore<K, M
 }
 
 static ZUNION_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
-static ZUNION_REPLY_1: ReplyShape = ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
+
+static ZUNION_REPLY_WITHSCORES: ReplyShape =
+    ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
 /// The choices of `aggregate` in [`Zunion`]: `[AGGREGATE SUM | MIN | MAX]`
 #[derive(Clone, Debug, PartialEq)]
@@ -3067,8 +2929,8 @@ pub enum ZunionAggregate {
     Max,
 }
 
-impl crate::ToArgs for ZunionAggregate {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZunionAggregate {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Sum => {
                 out.arg(b"SUM");
@@ -3102,7 +2964,7 @@ pub struct Zunion<K, const WITHSCORES: bool = false> {
     withscores: bool,
 }
 
-impl<K: crate::ToArgs> Zunion<K> {
+impl<K: ToArgs> Zunion<K> {
     /// The command with its required arguments: `ZUNION numkeys key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Zunion {
@@ -3147,30 +3009,30 @@ impl<K, const WITHSCORES: bool> Zunion<K, WITHSCORES> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZUNION", "key"));
+            return Err(empty_argument("ZUNION", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zunion<K, WITHSCORES> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, const WITHSCORES: bool> ToArgs for Zunion<K, WITHSCORES> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZUNION");
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i1 in self.key.iter() {
-            i1.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         if !self.weight.is_empty() {
             out.arg(b"WEIGHTS");
-            for i2 in self.weight.iter() {
-                out.int(*i2);
+            for weight in self.weight.iter() {
+                out.int(*weight);
             }
         }
-        if let Some(v3) = &self.aggregate {
+        if let Some(aggregate) = &self.aggregate {
             out.arg(b"AGGREGATE");
-            v3.write_args(out);
+            aggregate.write_args(out);
         }
         if self.withscores {
             out.arg(b"WITHSCORES");
@@ -3178,34 +3040,30 @@ impl<K: crate::ToArgs, const WITHSCORES: bool> crate::ToArgs for Zunion<K, WITHS
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zunion<K, false> {
-    type Output = Vec<bytes::Bytes>;
+impl<K: ToArgs> Command for Zunion<K, false> {
+    type Output = Vec<Bytes>;
     const NAME: &'static str = "ZUNION";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZUNION);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZUNION);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZUNION_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Zunion<K, true> {
-    type Output = Vec<(bytes::Bytes, f64)>;
+impl<K: ToArgs> Command for Zunion<K, true> {
+    type Output = Vec<(Bytes, f64)>;
     const NAME: &'static str = "ZUNION";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZUNION);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZUNION);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &ZUNION_REPLY_1
+        &ZUNION_REPLY_WITHSCORES
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -3223,8 +3081,8 @@ pub enum ZunionstoreAggregate {
     Max,
 }
 
-impl crate::ToArgs for ZunionstoreAggregate {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for ZunionstoreAggregate {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Sum => {
                 out.arg(b"SUM");
@@ -3257,7 +3115,7 @@ pub struct Zunionstore<D, K> {
     aggregate: Option<ZunionstoreAggregate>,
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> Zunionstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Zunionstore<D, K> {
     /// The command with its required arguments: `ZUNIONSTORE destination numkeys key [key ...]`.
     pub fn new(destination: D, key: impl IntoIterator<Item = K>) -> Self {
         Zunionstore {
@@ -3283,47 +3141,45 @@ impl<D, K> Zunionstore<D, K> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("ZUNIONSTORE", "key"));
+            return Err(empty_argument("ZUNIONSTORE", "key"));
         }
         Ok(())
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::ToArgs for Zunionstore<D, K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<D: ToArgs, K: ToArgs> ToArgs for Zunionstore<D, K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"ZUNIONSTORE");
         self.destination.write_args(out);
-        out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);
-        for i2 in self.key.iter() {
-            i2.write_args(out);
+        out.uint(self.key.iter().map(ToArgs::num_args).sum::<usize>() as u64);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
         if !self.weight.is_empty() {
             out.arg(b"WEIGHTS");
-            for i3 in self.weight.iter() {
-                out.int(*i3);
+            for weight in self.weight.iter() {
+                out.int(*weight);
             }
         }
-        if let Some(v4) = &self.aggregate {
+        if let Some(aggregate) = &self.aggregate {
             out.arg(b"AGGREGATE");
-            v4.write_args(out);
+            aggregate.write_args(out);
         }
     }
 }
 
-impl<D: crate::ToArgs, K: crate::ToArgs> crate::command::Command for Zunionstore<D, K> {
+impl<D: ToArgs, K: ToArgs> Command for Zunionstore<D, K> {
     type Output = i64;
     const NAME: &'static str = "ZUNIONSTORE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::ZUNIONSTORE);
+    const META: Option<&'static CommandMeta> = Some(&meta::ZUNIONSTORE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &ZUNIONSTORE_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }

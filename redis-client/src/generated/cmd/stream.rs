@@ -2,23 +2,18 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `stream` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::time::{Milliseconds, UnixMilliseconds};
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static XACK_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -39,7 +34,7 @@ pub struct Xack<K, G, I> {
     id: Vec<I>,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs> Xack<K, G, I> {
+impl<K: ToArgs, G: ToArgs, I: ToArgs> Xack<K, G, I> {
     /// The command with its required arguments: `XACK key group id [id ...]`.
     pub fn new(key: K, group: G, id: impl IntoIterator<Item = I>) -> Self {
         Xack {
@@ -52,45 +47,41 @@ impl<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs> Xack<K, G, I> {
 
 impl<K, G, I> Xack<K, G, I> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.id.is_empty() {
-            return Err(crate::command::empty_argument("XACK", "id"));
+            return Err(empty_argument("XACK", "id"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for Xack<K, G, I> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs, I: ToArgs> ToArgs for Xack<K, G, I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XACK");
         self.key.write_args(out);
         self.group.write_args(out);
-        for i2 in self.id.iter() {
-            i2.write_args(out);
+        for id in self.id.iter() {
+            id.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, I: crate::ToArgs> crate::command::Command
-    for Xack<K, G, I>
-{
+impl<K: ToArgs, G: ToArgs, I: ToArgs> Command for Xack<K, G, I> {
     type Output = i64;
     const NAME: &'static str = "XACK";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XACK);
+    const META: Option<&'static CommandMeta> = Some(&meta::XACK);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XACK_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
 static XADD_REPLY: ReplyShape = ReplyShape::Text;
-static XADD_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Text);
+static XADD_REPLY_WITH_NOMKSTREAM: ReplyShape = ReplyShape::Optional(&ReplyShape::Text);
 
 /// The choices of `trim.strategy` in [`Xadd`]: `<MAXLEN | MINID>`
 #[derive(Clone, Debug, PartialEq)]
@@ -101,8 +92,8 @@ pub enum XaddStrategy {
     Minid,
 }
 
-impl crate::ToArgs for XaddStrategy {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XaddStrategy {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Maxlen => {
                 out.arg(b"MAXLEN");
@@ -123,8 +114,8 @@ pub enum XaddOperator {
     Approximately,
 }
 
-impl crate::ToArgs for XaddOperator {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XaddOperator {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Equal => {
                 out.arg(b"=");
@@ -143,17 +134,17 @@ impl crate::ToArgs for XaddOperator {
 pub struct XaddTrim {
     strategy: XaddStrategy,
     operator: Option<XaddOperator>,
-    threshold: crate::command::Arg,
+    threshold: Arg,
     count: Option<i64>,
 }
 
 impl XaddTrim {
     /// The block with its required members; optional ones have setters.
-    pub fn new(strategy: XaddStrategy, threshold: impl crate::ToArgs) -> Self {
+    pub fn new(strategy: XaddStrategy, threshold: impl ToArgs) -> Self {
         XaddTrim {
             strategy,
             operator: None,
-            threshold: crate::command::Arg::new(threshold),
+            threshold: Arg::new(threshold),
             count: None,
         }
     }
@@ -185,16 +176,16 @@ impl XaddTrim {
     }
 }
 
-impl crate::ToArgs for XaddTrim {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XaddTrim {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         self.strategy.write_args(out);
-        if let Some(v6) = &self.operator {
-            v6.write_args(out);
+        if let Some(operator) = &self.operator {
+            operator.write_args(out);
         }
         self.threshold.write_args(out);
-        if let Some(v10) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"LIMIT");
-            out.int(*v10);
+            out.int(*count);
         }
     }
 }
@@ -205,24 +196,24 @@ pub enum XaddIdSelector {
     /// `*`
     AutoId,
     /// `id`
-    Id(crate::command::Arg),
+    Id(Arg),
 }
 
 impl XaddIdSelector {
     /// [`XaddIdSelector::Id`] from its value.
-    pub fn id(id: impl crate::ToArgs) -> Self {
-        Self::Id(crate::command::Arg::new(id))
+    pub fn id(id: impl ToArgs) -> Self {
+        Self::Id(Arg::new(id))
     }
 }
 
-impl crate::ToArgs for XaddIdSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XaddIdSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::AutoId => {
                 out.arg(b"*");
             }
-            Self::Id(x) => {
-                x.write_args(out);
+            Self::Id(id) => {
+                id.write_args(out);
             }
         }
     }
@@ -252,7 +243,7 @@ pub struct Xadd<K, F, V, const NOMKSTREAM: bool = false> {
     data: Vec<(F, V)>,
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> Xadd<K, F, V> {
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Xadd<K, F, V> {
     /// The command with its required arguments: `XADD key <* | id> field value [field value ...]`.
     pub fn new(
         key: K,
@@ -297,67 +288,57 @@ impl<K, F, V, const NOMKSTREAM: bool> Xadd<K, F, V, NOMKSTREAM> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("XADD", "data"));
+            return Err(empty_argument("XADD", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs, const NOMKSTREAM: bool> crate::ToArgs
-    for Xadd<K, F, V, NOMKSTREAM>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, F: ToArgs, V: ToArgs, const NOMKSTREAM: bool> ToArgs for Xadd<K, F, V, NOMKSTREAM> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XADD");
         self.key.write_args(out);
         if self.nomkstream {
             out.arg(b"NOMKSTREAM");
         }
-        if let Some(v2) = &self.trim {
-            v2.write_args(out);
+        if let Some(trim) = &self.trim {
+            trim.write_args(out);
         }
         self.id_selector.write_args(out);
-        for i14 in self.data.iter() {
-            let (m15, m16) = i14;
-            m15.write_args(out);
-            m16.write_args(out);
+        for data in self.data.iter() {
+            let (field, value) = data;
+            field.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Xadd<K, F, V, false>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Xadd<K, F, V, false> {
     type Output = String;
     const NAME: &'static str = "XADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::XADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XADD_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs, F: crate::ToArgs, V: crate::ToArgs> crate::command::Command
-    for Xadd<K, F, V, true>
-{
+impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Xadd<K, F, V, true> {
     type Output = Option<String>;
     const NAME: &'static str = "XADD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XADD);
+    const META: Option<&'static CommandMeta> = Some(&meta::XADD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &XADD_REPLY_1
+        &XADD_REPLY_WITH_NOMKSTREAM
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -371,7 +352,7 @@ static XAUTOCLAIM_REPLY: ReplyShape = ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Text),
 ]);
 
-static XAUTOCLAIM_REPLY_1: ReplyShape = ReplyShape::Tuple(&[
+static XAUTOCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Tuple(&[
     ReplyShape::Text,
     ReplyShape::Array(&ReplyShape::Text),
     ReplyShape::Array(&ReplyShape::Text),
@@ -402,9 +383,7 @@ pub struct Xautoclaim<K, G, C, M, S, const JUSTID: bool = false> {
     justid: bool,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, S: crate::ToArgs>
-    Xautoclaim<K, G, C, M, S>
-{
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs> Xautoclaim<K, G, C, M, S> {
     /// The command with its required arguments: `XAUTOCLAIM key group consumer min-idle-time start`.
     pub fn new(key: K, group: G, consumer: C, min_idle_time: M, start: S) -> Self {
         Xautoclaim {
@@ -449,25 +428,19 @@ impl<K, G, C, M, S, const JUSTID: bool> Xautoclaim<K, G, C, M, S, JUSTID> {
     }
 }
 
-impl<
-        K: crate::ToArgs,
-        G: crate::ToArgs,
-        C: crate::ToArgs,
-        M: crate::ToArgs,
-        S: crate::ToArgs,
-        const JUSTID: bool,
-    > crate::ToArgs for Xautoclaim<K, G, C, M, S, JUSTID>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs, const JUSTID: bool> ToArgs
+    for Xautoclaim<K, G, C, M, S, JUSTID>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XAUTOCLAIM");
         self.key.write_args(out);
         self.group.write_args(out);
         self.consumer.write_args(out);
         self.min_idle_time.write_args(out);
         self.start.write_args(out);
-        if let Some(v5) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v5);
+            out.int(*count);
         }
         if self.justid {
             out.arg(b"JUSTID");
@@ -475,31 +448,27 @@ impl<
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, S: crate::ToArgs>
-    crate::command::Command for Xautoclaim<K, G, C, M, S, false>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs> Command
+    for Xautoclaim<K, G, C, M, S, false>
 {
-    type Output = (String, Vec<(String, Vec<bytes::Bytes>)>, Vec<String>);
+    type Output = (String, Vec<(String, Vec<Bytes>)>, Vec<String>);
     const NAME: &'static str = "XAUTOCLAIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XAUTOCLAIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XAUTOCLAIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XAUTOCLAIM_REPLY
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, S: crate::ToArgs>
-    crate::command::Command for Xautoclaim<K, G, C, M, S, true>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs> Command
+    for Xautoclaim<K, G, C, M, S, true>
 {
     type Output = (String, Vec<String>, Vec<String>);
     const NAME: &'static str = "XAUTOCLAIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XAUTOCLAIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XAUTOCLAIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &XAUTOCLAIM_REPLY_1
+        &XAUTOCLAIM_REPLY_WITH_JUSTID
     }
 }
 
@@ -508,7 +477,7 @@ static XCLAIM_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Bulk),
 ]));
 
-static XCLAIM_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
+static XCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 
 /// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered to a consumer group member.
 ///
@@ -533,12 +502,10 @@ pub struct Xclaim<K, G, C, M, I, const JUSTID: bool = false> {
     count: Option<i64>,
     force: bool,
     justid: bool,
-    lastid: Option<crate::command::Arg>,
+    lastid: Option<Arg>,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, I: crate::ToArgs>
-    Xclaim<K, G, C, M, I>
-{
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs> Xclaim<K, G, C, M, I> {
     /// The command with its required arguments: `XCLAIM key group consumer min-idle-time id [id ...]`.
     pub fn new(
         key: K,
@@ -571,13 +538,10 @@ impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
     }
 
     /// Sets `[TIME unix-time-milliseconds]`.
-    pub fn time(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
-        self.unix_time_milliseconds = Some(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        );
+    pub fn time(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        self.unix_time_milliseconds = Some(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ));
         self
     }
 
@@ -603,8 +567,8 @@ impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
     }
 
     /// Sets `[LASTID lastid]`.
-    pub fn lastid(mut self, lastid: impl crate::ToArgs) -> Self {
-        self.lastid = Some(crate::command::Arg::new(lastid));
+    pub fn lastid(mut self, lastid: impl ToArgs) -> Self {
+        self.lastid = Some(Arg::new(lastid));
         self
     }
 
@@ -626,43 +590,37 @@ impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.id.is_empty() {
-            return Err(crate::command::empty_argument("XCLAIM", "id"));
+            return Err(empty_argument("XCLAIM", "id"));
         }
         Ok(())
     }
 }
 
-impl<
-        K: crate::ToArgs,
-        G: crate::ToArgs,
-        C: crate::ToArgs,
-        M: crate::ToArgs,
-        I: crate::ToArgs,
-        const JUSTID: bool,
-    > crate::ToArgs for Xclaim<K, G, C, M, I, JUSTID>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs, const JUSTID: bool> ToArgs
+    for Xclaim<K, G, C, M, I, JUSTID>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XCLAIM");
         self.key.write_args(out);
         self.group.write_args(out);
         self.consumer.write_args(out);
         self.min_idle_time.write_args(out);
-        for i4 in self.id.iter() {
-            i4.write_args(out);
+        for id in self.id.iter() {
+            id.write_args(out);
         }
-        if let Some(v5) = &self.ms {
+        if let Some(ms) = &self.ms {
             out.arg(b"IDLE");
-            out.int(*v5);
+            out.int(*ms);
         }
-        if let Some(v6) = &self.unix_time_milliseconds {
+        if let Some(unix_time_milliseconds) = &self.unix_time_milliseconds {
             out.arg(b"TIME");
-            out.int(*v6);
+            out.int(*unix_time_milliseconds);
         }
-        if let Some(v7) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"RETRYCOUNT");
-            out.int(*v7);
+            out.int(*count);
         }
         if self.force {
             out.arg(b"FORCE");
@@ -670,45 +628,41 @@ impl<
         if self.justid {
             out.arg(b"JUSTID");
         }
-        if let Some(v10) = &self.lastid {
+        if let Some(lastid) = &self.lastid {
             out.arg(b"LASTID");
-            v10.write_args(out);
+            lastid.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, I: crate::ToArgs>
-    crate::command::Command for Xclaim<K, G, C, M, I, false>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs> Command
+    for Xclaim<K, G, C, M, I, false>
 {
-    type Output = Vec<(String, Vec<bytes::Bytes>)>;
+    type Output = Vec<(String, Vec<Bytes>)>;
     const NAME: &'static str = "XCLAIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XCLAIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XCLAIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XCLAIM_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs, M: crate::ToArgs, I: crate::ToArgs>
-    crate::command::Command for Xclaim<K, G, C, M, I, true>
+impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs> Command
+    for Xclaim<K, G, C, M, I, true>
 {
     type Output = Vec<String>;
     const NAME: &'static str = "XCLAIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XCLAIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XCLAIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &XCLAIM_REPLY_1
+        &XCLAIM_REPLY_WITH_JUSTID
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -731,7 +685,7 @@ pub struct Xdel<K, I> {
     id: Vec<I>,
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> Xdel<K, I> {
+impl<K: ToArgs, I: ToArgs> Xdel<K, I> {
     /// The command with its required arguments: `XDEL key id [id ...]`.
     pub fn new(key: K, id: impl IntoIterator<Item = I>) -> Self {
         Xdel {
@@ -743,36 +697,34 @@ impl<K: crate::ToArgs, I: crate::ToArgs> Xdel<K, I> {
 
 impl<K, I> Xdel<K, I> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.id.is_empty() {
-            return Err(crate::command::empty_argument("XDEL", "id"));
+            return Err(empty_argument("XDEL", "id"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for Xdel<K, I> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, I: ToArgs> ToArgs for Xdel<K, I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XDEL");
         self.key.write_args(out);
-        for i1 in self.id.iter() {
-            i1.write_args(out);
+        for id in self.id.iter() {
+            id.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> crate::command::Command for Xdel<K, I> {
+impl<K: ToArgs, I: ToArgs> Command for Xdel<K, I> {
     type Output = i64;
     const NAME: &'static str = "XDEL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XDEL);
+    const META: Option<&'static CommandMeta> = Some(&meta::XDEL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XDEL_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -783,23 +735,23 @@ static XGROUP_CREATE_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug, PartialEq)]
 pub enum XgroupCreateIdSelector {
     /// `id`
-    Id(crate::command::Arg),
+    Id(Arg),
     /// `$`
     NewId,
 }
 
 impl XgroupCreateIdSelector {
     /// [`XgroupCreateIdSelector::Id`] from its value.
-    pub fn id(id: impl crate::ToArgs) -> Self {
-        Self::Id(crate::command::Arg::new(id))
+    pub fn id(id: impl ToArgs) -> Self {
+        Self::Id(Arg::new(id))
     }
 }
 
-impl crate::ToArgs for XgroupCreateIdSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XgroupCreateIdSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Id(x) => {
-                x.write_args(out);
+            Self::Id(id) => {
+                id.write_args(out);
             }
             Self::NewId => {
                 out.arg(b"$");
@@ -830,7 +782,7 @@ pub struct XgroupCreate<K, G> {
     entriesread: Option<i64>,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> XgroupCreate<K, G> {
+impl<K: ToArgs, G: ToArgs> XgroupCreate<K, G> {
     /// The command with its required arguments: `XGROUP CREATE key group <id | $>`.
     pub fn new(key: K, group: G, id_selector: XgroupCreateIdSelector) -> Self {
         XgroupCreate {
@@ -857,8 +809,8 @@ impl<K, G> XgroupCreate<K, G> {
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupCreate<K, G> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs> ToArgs for XgroupCreate<K, G> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"CREATE");
         self.key.write_args(out);
@@ -867,19 +819,17 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupCreate<K, G> {
         if self.mkstream {
             out.arg(b"MKSTREAM");
         }
-        if let Some(v6) = &self.entriesread {
+        if let Some(entriesread) = &self.entriesread {
             out.arg(b"ENTRIESREAD");
-            out.int(*v6);
+            out.int(*entriesread);
         }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupCreate<K, G> {
+impl<K: ToArgs, G: ToArgs> Command for XgroupCreate<K, G> {
     type Output = ();
     const NAME: &'static str = "XGROUP CREATE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_CREATE);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_CREATE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_CREATE_REPLY
@@ -905,7 +855,7 @@ pub struct XgroupCreateconsumer<K, G, C> {
     consumer: C,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> XgroupCreateconsumer<K, G, C> {
+impl<K: ToArgs, G: ToArgs, C: ToArgs> XgroupCreateconsumer<K, G, C> {
     /// The command with its required arguments: `XGROUP CREATECONSUMER key group consumer`.
     pub fn new(key: K, group: G, consumer: C) -> Self {
         XgroupCreateconsumer {
@@ -916,10 +866,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> XgroupCreateconsumer<
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::ToArgs
-    for XgroupCreateconsumer<K, G, C>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs, C: ToArgs> ToArgs for XgroupCreateconsumer<K, G, C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"CREATECONSUMER");
         self.key.write_args(out);
@@ -928,14 +876,10 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::command::Command
-    for XgroupCreateconsumer<K, G, C>
-{
+impl<K: ToArgs, G: ToArgs, C: ToArgs> Command for XgroupCreateconsumer<K, G, C> {
     type Output = i64;
     const NAME: &'static str = "XGROUP CREATECONSUMER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_CREATECONSUMER);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_CREATECONSUMER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_CREATECONSUMER_REPLY
@@ -961,7 +905,7 @@ pub struct XgroupDelconsumer<K, G, C> {
     consumer: C,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> XgroupDelconsumer<K, G, C> {
+impl<K: ToArgs, G: ToArgs, C: ToArgs> XgroupDelconsumer<K, G, C> {
     /// The command with its required arguments: `XGROUP DELCONSUMER key group consumer`.
     pub fn new(key: K, group: G, consumer: C) -> Self {
         XgroupDelconsumer {
@@ -972,10 +916,8 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> XgroupDelconsumer<K, 
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::ToArgs
-    for XgroupDelconsumer<K, G, C>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs, C: ToArgs> ToArgs for XgroupDelconsumer<K, G, C> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"DELCONSUMER");
         self.key.write_args(out);
@@ -984,14 +926,10 @@ impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::ToArgs
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, C: crate::ToArgs> crate::command::Command
-    for XgroupDelconsumer<K, G, C>
-{
+impl<K: ToArgs, G: ToArgs, C: ToArgs> Command for XgroupDelconsumer<K, G, C> {
     type Output = i64;
     const NAME: &'static str = "XGROUP DELCONSUMER";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_DELCONSUMER);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_DELCONSUMER);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_DELCONSUMER_REPLY
@@ -1016,15 +954,15 @@ pub struct XgroupDestroy<K, G> {
     group: G,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> XgroupDestroy<K, G> {
+impl<K: ToArgs, G: ToArgs> XgroupDestroy<K, G> {
     /// The command with its required arguments: `XGROUP DESTROY key group`.
     pub fn new(key: K, group: G) -> Self {
         XgroupDestroy { key, group }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupDestroy<K, G> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs> ToArgs for XgroupDestroy<K, G> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"DESTROY");
         self.key.write_args(out);
@@ -1032,12 +970,10 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupDestroy<K, G> {
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupDestroy<K, G> {
+impl<K: ToArgs, G: ToArgs> Command for XgroupDestroy<K, G> {
     type Output = i64;
     const NAME: &'static str = "XGROUP DESTROY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_DESTROY);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_DESTROY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_DESTROY_REPLY
@@ -1066,19 +1002,17 @@ impl XgroupHelp {
     }
 }
 
-impl crate::ToArgs for XgroupHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XgroupHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for XgroupHelp {
+impl Command for XgroupHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "XGROUP HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_HELP_REPLY
@@ -1091,23 +1025,23 @@ static XGROUP_SETID_REPLY: ReplyShape = ReplyShape::Ok;
 #[derive(Clone, Debug, PartialEq)]
 pub enum XgroupSetidIdSelector {
     /// `id`
-    Id(crate::command::Arg),
+    Id(Arg),
     /// `$`
     NewId,
 }
 
 impl XgroupSetidIdSelector {
     /// [`XgroupSetidIdSelector::Id`] from its value.
-    pub fn id(id: impl crate::ToArgs) -> Self {
-        Self::Id(crate::command::Arg::new(id))
+    pub fn id(id: impl ToArgs) -> Self {
+        Self::Id(Arg::new(id))
     }
 }
 
-impl crate::ToArgs for XgroupSetidIdSelector {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XgroupSetidIdSelector {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Id(x) => {
-                x.write_args(out);
+            Self::Id(id) => {
+                id.write_args(out);
             }
             Self::NewId => {
                 out.arg(b"$");
@@ -1137,7 +1071,7 @@ pub struct XgroupSetid<K, G> {
     entriesread: Option<i64>,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> XgroupSetid<K, G> {
+impl<K: ToArgs, G: ToArgs> XgroupSetid<K, G> {
     /// The command with its required arguments: `XGROUP SETID key group <id | $>`.
     pub fn new(key: K, group: G, id_selector: XgroupSetidIdSelector) -> Self {
         XgroupSetid {
@@ -1157,26 +1091,24 @@ impl<K, G> XgroupSetid<K, G> {
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XgroupSetid<K, G> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs> ToArgs for XgroupSetid<K, G> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XGROUP");
         out.arg(b"SETID");
         self.key.write_args(out);
         self.group.write_args(out);
         self.id_selector.write_args(out);
-        if let Some(v5) = &self.entriesread {
+        if let Some(entriesread) = &self.entriesread {
             out.arg(b"ENTRIESREAD");
-            out.int(*v5);
+            out.int(*entriesread);
         }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XgroupSetid<K, G> {
+impl<K: ToArgs, G: ToArgs> Command for XgroupSetid<K, G> {
     type Output = ();
     const NAME: &'static str = "XGROUP SETID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XGROUP_SETID);
+    const META: Option<&'static CommandMeta> = Some(&meta::XGROUP_SETID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XGROUP_SETID_REPLY
@@ -1205,15 +1137,15 @@ pub struct XinfoConsumers<K, G> {
     group: G,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> XinfoConsumers<K, G> {
+impl<K: ToArgs, G: ToArgs> XinfoConsumers<K, G> {
     /// The command with its required arguments: `XINFO CONSUMERS key group`.
     pub fn new(key: K, group: G) -> Self {
         XinfoConsumers { key, group }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XinfoConsumers<K, G> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs> ToArgs for XinfoConsumers<K, G> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XINFO");
         out.arg(b"CONSUMERS");
         self.key.write_args(out);
@@ -1221,12 +1153,10 @@ impl<K: crate::ToArgs, G: crate::ToArgs> crate::ToArgs for XinfoConsumers<K, G> 
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for XinfoConsumers<K, G> {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl<K: ToArgs, G: ToArgs> Command for XinfoConsumers<K, G> {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "XINFO CONSUMERS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XINFO_CONSUMERS);
+    const META: Option<&'static CommandMeta> = Some(&meta::XINFO_CONSUMERS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_CONSUMERS_REPLY
@@ -1254,27 +1184,25 @@ pub struct XinfoGroups<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> XinfoGroups<K> {
+impl<K: ToArgs> XinfoGroups<K> {
     /// The command with its required arguments: `XINFO GROUPS key`.
     pub fn new(key: K) -> Self {
         XinfoGroups { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for XinfoGroups<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for XinfoGroups<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XINFO");
         out.arg(b"GROUPS");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for XinfoGroups<K> {
-    type Output = Vec<std::collections::HashMap<String, crate::Value>>;
+impl<K: ToArgs> Command for XinfoGroups<K> {
+    type Output = Vec<HashMap<String, Value>>;
     const NAME: &'static str = "XINFO GROUPS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XINFO_GROUPS);
+    const META: Option<&'static CommandMeta> = Some(&meta::XINFO_GROUPS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_GROUPS_REPLY
@@ -1303,19 +1231,17 @@ impl XinfoHelp {
     }
 }
 
-impl crate::ToArgs for XinfoHelp {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XinfoHelp {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XINFO");
         out.arg(b"HELP");
     }
 }
 
-impl crate::command::Command for XinfoHelp {
+impl Command for XinfoHelp {
     type Output = Vec<String>;
     const NAME: &'static str = "XINFO HELP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XINFO_HELP);
+    const META: Option<&'static CommandMeta> = Some(&meta::XINFO_HELP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_HELP_REPLY
@@ -1347,12 +1273,12 @@ impl XinfoStreamFull {
     }
 }
 
-impl crate::ToArgs for XinfoStreamFull {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XinfoStreamFull {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"FULL");
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
     }
 }
@@ -1378,7 +1304,7 @@ pub struct XinfoStream<K> {
     full: Option<XinfoStreamFull>,
 }
 
-impl<K: crate::ToArgs> XinfoStream<K> {
+impl<K: ToArgs> XinfoStream<K> {
     /// The command with its required arguments: `XINFO STREAM key`.
     pub fn new(key: K) -> Self {
         XinfoStream { key, full: None }
@@ -1393,23 +1319,21 @@ impl<K> XinfoStream<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for XinfoStream<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for XinfoStream<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XINFO");
         out.arg(b"STREAM");
         self.key.write_args(out);
-        if let Some(v1) = &self.full {
-            v1.write_args(out);
+        if let Some(full) = &self.full {
+            full.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for XinfoStream<K> {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl<K: ToArgs> Command for XinfoStream<K> {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "XINFO STREAM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XINFO_STREAM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XINFO_STREAM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XINFO_STREAM_REPLY
@@ -1433,26 +1357,24 @@ pub struct Xlen<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Xlen<K> {
+impl<K: ToArgs> Xlen<K> {
     /// The command with its required arguments: `XLEN key`.
     pub fn new(key: K) -> Self {
         Xlen { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Xlen<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Xlen<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XLEN");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Xlen<K> {
+impl<K: ToArgs> Command for Xlen<K> {
     type Output = i64;
     const NAME: &'static str = "XLEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XLEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::XLEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XLEN_REPLY
@@ -1469,7 +1391,7 @@ static XPENDING_REPLY: ReplyShape = ReplyShape::Tuple(&[
     ]))),
 ]);
 
-static XPENDING_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
+static XPENDING_REPLY_WITH_FILTERS: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
     ReplyShape::Text,
     ReplyShape::Bulk,
     ReplyShape::Integer,
@@ -1482,19 +1404,19 @@ static XPENDING_REPLY_1: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 #[derive(Clone, Debug, PartialEq)]
 pub struct XpendingFilters {
     min_idle_time: Option<i64>,
-    start: crate::command::Arg,
-    end: crate::command::Arg,
+    start: Arg,
+    end: Arg,
     count: i64,
-    consumer: Option<crate::command::Arg>,
+    consumer: Option<Arg>,
 }
 
 impl XpendingFilters {
     /// The block with its required members; optional ones have setters.
-    pub fn new(start: impl crate::ToArgs, end: impl crate::ToArgs, count: i64) -> Self {
+    pub fn new(start: impl ToArgs, end: impl ToArgs, count: i64) -> Self {
         XpendingFilters {
             min_idle_time: None,
-            start: crate::command::Arg::new(start),
-            end: crate::command::Arg::new(end),
+            start: Arg::new(start),
+            end: Arg::new(end),
             count,
             consumer: None,
         }
@@ -1509,23 +1431,23 @@ impl XpendingFilters {
     }
 
     /// Sets `[consumer]`.
-    pub fn consumer(mut self, consumer: impl crate::ToArgs) -> Self {
-        self.consumer = Some(crate::command::Arg::new(consumer));
+    pub fn consumer(mut self, consumer: impl ToArgs) -> Self {
+        self.consumer = Some(Arg::new(consumer));
         self
     }
 }
 
-impl crate::ToArgs for XpendingFilters {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
-        if let Some(v3) = &self.min_idle_time {
+impl ToArgs for XpendingFilters {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
+        if let Some(min_idle_time) = &self.min_idle_time {
             out.arg(b"IDLE");
-            out.int(*v3);
+            out.int(*min_idle_time);
         }
         self.start.write_args(out);
         self.end.write_args(out);
         out.int(self.count);
-        if let Some(v7) = &self.consumer {
-            v7.write_args(out);
+        if let Some(consumer) = &self.consumer {
+            consumer.write_args(out);
         }
     }
 }
@@ -1551,7 +1473,7 @@ pub struct Xpending<K, G, const FILTERS: bool = false> {
     filters: Option<XpendingFilters>,
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> Xpending<K, G> {
+impl<K: ToArgs, G: ToArgs> Xpending<K, G> {
     /// The command with its required arguments: `XPENDING key group`.
     pub fn new(key: K, group: G) -> Self {
         Xpending {
@@ -1582,46 +1504,40 @@ impl<K, G, const FILTERS: bool> Xpending<K, G, FILTERS> {
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs, const FILTERS: bool> crate::ToArgs
-    for Xpending<K, G, FILTERS>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, G: ToArgs, const FILTERS: bool> ToArgs for Xpending<K, G, FILTERS> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XPENDING");
         self.key.write_args(out);
         self.group.write_args(out);
-        if let Some(v2) = &self.filters {
-            v2.write_args(out);
+        if let Some(filters) = &self.filters {
+            filters.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for Xpending<K, G, false> {
+impl<K: ToArgs, G: ToArgs> Command for Xpending<K, G, false> {
     type Output = (
         i64,
         Option<String>,
         Option<String>,
-        Option<Vec<(bytes::Bytes, String)>>,
+        Option<Vec<(Bytes, String)>>,
     );
 
     const NAME: &'static str = "XPENDING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XPENDING);
+    const META: Option<&'static CommandMeta> = Some(&meta::XPENDING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XPENDING_REPLY
     }
 }
 
-impl<K: crate::ToArgs, G: crate::ToArgs> crate::command::Command for Xpending<K, G, true> {
-    type Output = Vec<(String, bytes::Bytes, i64, i64)>;
+impl<K: ToArgs, G: ToArgs> Command for Xpending<K, G, true> {
+    type Output = Vec<(String, Bytes, i64, i64)>;
     const NAME: &'static str = "XPENDING";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XPENDING);
+    const META: Option<&'static CommandMeta> = Some(&meta::XPENDING);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &XPENDING_REPLY_1
+        &XPENDING_REPLY_WITH_FILTERS
     }
 }
 
@@ -1651,7 +1567,7 @@ pub struct Xrange<K, S, E> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, E: crate::ToArgs> Xrange<K, S, E> {
+impl<K: ToArgs, S: ToArgs, E: ToArgs> Xrange<K, S, E> {
     /// The command with its required arguments: `XRANGE key start end`.
     pub fn new(key: K, start: S, end: E) -> Self {
         Xrange {
@@ -1671,27 +1587,23 @@ impl<K, S, E> Xrange<K, S, E> {
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, E: crate::ToArgs> crate::ToArgs for Xrange<K, S, E> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, S: ToArgs, E: ToArgs> ToArgs for Xrange<K, S, E> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XRANGE");
         self.key.write_args(out);
         self.start.write_args(out);
         self.end.write_args(out);
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, S: crate::ToArgs, E: crate::ToArgs> crate::command::Command
-    for Xrange<K, S, E>
-{
-    type Output = Vec<(String, Vec<bytes::Bytes>)>;
+impl<K: ToArgs, S: ToArgs, E: ToArgs> Command for Xrange<K, S, E> {
+    type Output = Vec<(String, Vec<Bytes>)>;
     const NAME: &'static str = "XRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::XRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XRANGE_REPLY
@@ -1730,7 +1642,7 @@ pub struct Xread<K, I> {
     streams: Vec<(K, I)>,
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> Xread<K, I> {
+impl<K: ToArgs, I: ToArgs> Xread<K, I> {
     /// The command with its required arguments: `XREAD STREAMS key [key ...] id [id ...]`.
     pub fn new(streams: impl IntoIterator<Item = (K, I)>) -> Self {
         Xread {
@@ -1749,49 +1661,45 @@ impl<K, I> Xread<K, I> {
     }
 
     /// Sets `[BLOCK milliseconds]`.
-    pub fn block(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.milliseconds = Some(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ));
+    pub fn block(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.streams.is_empty() {
-            return Err(crate::command::empty_argument("XREAD", "streams"));
+            return Err(empty_argument("XREAD", "streams"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> crate::ToArgs for Xread<K, I> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, I: ToArgs> ToArgs for Xread<K, I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XREAD");
-        if let Some(v0) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v0);
+            out.int(*count);
         }
-        if let Some(v1) = &self.milliseconds {
+        if let Some(milliseconds) = &self.milliseconds {
             out.arg(b"BLOCK");
-            out.int(*v1);
+            out.int(*milliseconds);
         }
         out.arg(b"STREAMS");
-        for item in self.streams.iter() {
-            item.0.write_args(out);
+        for (key, _) in self.streams.iter() {
+            key.write_args(out);
         }
-        for item in self.streams.iter() {
-            item.1.write_args(out);
+        for (_, id) in self.streams.iter() {
+            id.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, I: crate::ToArgs> crate::command::Command for Xread<K, I> {
-    type Output = Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Vec<bytes::Bytes>)>>>;
+impl<K: ToArgs, I: ToArgs> Command for Xread<K, I> {
+    type Output = Option<HashMap<Bytes, Vec<(String, Vec<Bytes>)>>>;
     const NAME: &'static str = "XREAD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XREAD);
+    const META: Option<&'static CommandMeta> = Some(&meta::XREAD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREAD_REPLY
@@ -1801,7 +1709,7 @@ impl<K: crate::ToArgs, I: crate::ToArgs> crate::command::Command for Xread<K, I>
         Some(&XREAD_RESP2)
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1843,9 +1751,7 @@ pub struct Xreadgroup<G, C, K, I> {
     streams: Vec<(K, I)>,
 }
 
-impl<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs>
-    Xreadgroup<G, C, K, I>
-{
+impl<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs> Xreadgroup<G, C, K, I> {
     /// The command with its required arguments: `XREADGROUP GROUP group consumer STREAMS key [key ...] id [id ...]`.
     pub fn new(group: G, consumer: C, streams: impl IntoIterator<Item = (K, I)>) -> Self {
         Xreadgroup {
@@ -1867,10 +1773,8 @@ impl<G, C, K, I> Xreadgroup<G, C, K, I> {
     }
 
     /// Sets `[BLOCK milliseconds]`.
-    pub fn block(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.milliseconds = Some(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ));
+    pub fn block(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
     }
 
@@ -1881,53 +1785,45 @@ impl<G, C, K, I> Xreadgroup<G, C, K, I> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.streams.is_empty() {
-            return Err(crate::command::empty_argument("XREADGROUP", "streams"));
+            return Err(empty_argument("XREADGROUP", "streams"));
         }
         Ok(())
     }
 }
 
-impl<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs> crate::ToArgs
-    for Xreadgroup<G, C, K, I>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs> ToArgs for Xreadgroup<G, C, K, I> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XREADGROUP");
         out.arg(b"GROUP");
         self.group.write_args(out);
         self.consumer.write_args(out);
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
-        if let Some(v4) = &self.milliseconds {
+        if let Some(milliseconds) = &self.milliseconds {
             out.arg(b"BLOCK");
-            out.int(*v4);
+            out.int(*milliseconds);
         }
         if self.noack {
             out.arg(b"NOACK");
         }
         out.arg(b"STREAMS");
-        for item in self.streams.iter() {
-            item.0.write_args(out);
+        for (key, _) in self.streams.iter() {
+            key.write_args(out);
         }
-        for item in self.streams.iter() {
-            item.1.write_args(out);
+        for (_, id) in self.streams.iter() {
+            id.write_args(out);
         }
     }
 }
 
-impl<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs> crate::command::Command
-    for Xreadgroup<G, C, K, I>
-{
-    type Output =
-        Option<std::collections::HashMap<bytes::Bytes, Vec<(String, Option<Vec<bytes::Bytes>>)>>>;
-
+impl<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs> Command for Xreadgroup<G, C, K, I> {
+    type Output = Option<HashMap<Bytes, Vec<(String, Option<Vec<Bytes>>)>>>;
     const NAME: &'static str = "XREADGROUP";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XREADGROUP);
+    const META: Option<&'static CommandMeta> = Some(&meta::XREADGROUP);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREADGROUP_REPLY
@@ -1937,7 +1833,7 @@ impl<G: crate::ToArgs, C: crate::ToArgs, K: crate::ToArgs, I: crate::ToArgs> cra
         Some(&XREADGROUP_RESP2)
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1968,7 +1864,7 @@ pub struct Xrevrange<K, E, S> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs, S: crate::ToArgs> Xrevrange<K, E, S> {
+impl<K: ToArgs, E: ToArgs, S: ToArgs> Xrevrange<K, E, S> {
     /// The command with its required arguments: `XREVRANGE key end start`.
     pub fn new(key: K, end: E, start: S) -> Self {
         Xrevrange {
@@ -1988,27 +1884,23 @@ impl<K, E, S> Xrevrange<K, E, S> {
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs, S: crate::ToArgs> crate::ToArgs for Xrevrange<K, E, S> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, E: ToArgs, S: ToArgs> ToArgs for Xrevrange<K, E, S> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XREVRANGE");
         self.key.write_args(out);
         self.end.write_args(out);
         self.start.write_args(out);
-        if let Some(v3) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"COUNT");
-            out.int(*v3);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, E: crate::ToArgs, S: crate::ToArgs> crate::command::Command
-    for Xrevrange<K, E, S>
-{
-    type Output = Vec<(String, Vec<bytes::Bytes>)>;
+impl<K: ToArgs, E: ToArgs, S: ToArgs> Command for Xrevrange<K, E, S> {
+    type Output = Vec<(String, Vec<Bytes>)>;
     const NAME: &'static str = "XREVRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XREVRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::XREVRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XREVRANGE_REPLY
@@ -2035,10 +1927,10 @@ pub struct Xsetid<K, L> {
     key: K,
     last_id: L,
     entries_added: Option<i64>,
-    max_deleted_id: Option<crate::command::Arg>,
+    max_deleted_id: Option<Arg>,
 }
 
-impl<K: crate::ToArgs, L: crate::ToArgs> Xsetid<K, L> {
+impl<K: ToArgs, L: ToArgs> Xsetid<K, L> {
     /// The command with its required arguments: `XSETID key last-id`.
     pub fn new(key: K, last_id: L) -> Self {
         Xsetid {
@@ -2058,34 +1950,32 @@ impl<K, L> Xsetid<K, L> {
     }
 
     /// Sets `[MAXDELETEDID max-deleted-id]` (since 7.0.0).
-    pub fn maxdeletedid(mut self, max_deleted_id: impl crate::ToArgs) -> Self {
-        self.max_deleted_id = Some(crate::command::Arg::new(max_deleted_id));
+    pub fn maxdeletedid(mut self, max_deleted_id: impl ToArgs) -> Self {
+        self.max_deleted_id = Some(Arg::new(max_deleted_id));
         self
     }
 }
 
-impl<K: crate::ToArgs, L: crate::ToArgs> crate::ToArgs for Xsetid<K, L> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, L: ToArgs> ToArgs for Xsetid<K, L> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XSETID");
         self.key.write_args(out);
         self.last_id.write_args(out);
-        if let Some(v2) = &self.entries_added {
+        if let Some(entries_added) = &self.entries_added {
             out.arg(b"ENTRIESADDED");
-            out.int(*v2);
+            out.int(*entries_added);
         }
-        if let Some(v3) = &self.max_deleted_id {
+        if let Some(max_deleted_id) = &self.max_deleted_id {
             out.arg(b"MAXDELETEDID");
-            v3.write_args(out);
+            max_deleted_id.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, L: crate::ToArgs> crate::command::Command for Xsetid<K, L> {
+impl<K: ToArgs, L: ToArgs> Command for Xsetid<K, L> {
     type Output = ();
     const NAME: &'static str = "XSETID";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XSETID);
+    const META: Option<&'static CommandMeta> = Some(&meta::XSETID);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XSETID_REPLY
@@ -2103,8 +1993,8 @@ pub enum XtrimStrategy {
     Minid,
 }
 
-impl crate::ToArgs for XtrimStrategy {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XtrimStrategy {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Maxlen => {
                 out.arg(b"MAXLEN");
@@ -2125,8 +2015,8 @@ pub enum XtrimOperator {
     Approximately,
 }
 
-impl crate::ToArgs for XtrimOperator {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for XtrimOperator {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Equal => {
                 out.arg(b"=");
@@ -2160,7 +2050,7 @@ pub struct Xtrim<K, T> {
     count: Option<i64>,
 }
 
-impl<K: crate::ToArgs, T: crate::ToArgs> Xtrim<K, T> {
+impl<K: ToArgs, T: ToArgs> Xtrim<K, T> {
     /// The command with its required arguments: `XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]`.
     pub fn new(key: K, strategy: XtrimStrategy, threshold: T) -> Self {
         Xtrim {
@@ -2199,28 +2089,26 @@ impl<K, T> Xtrim<K, T> {
     }
 }
 
-impl<K: crate::ToArgs, T: crate::ToArgs> crate::ToArgs for Xtrim<K, T> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, T: ToArgs> ToArgs for Xtrim<K, T> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"XTRIM");
         self.key.write_args(out);
         self.strategy.write_args(out);
-        if let Some(v5) = &self.operator {
-            v5.write_args(out);
+        if let Some(operator) = &self.operator {
+            operator.write_args(out);
         }
         self.threshold.write_args(out);
-        if let Some(v9) = &self.count {
+        if let Some(count) = &self.count {
             out.arg(b"LIMIT");
-            out.int(*v9);
+            out.int(*count);
         }
     }
 }
 
-impl<K: crate::ToArgs, T: crate::ToArgs> crate::command::Command for Xtrim<K, T> {
+impl<K: ToArgs, T: ToArgs> Command for Xtrim<K, T> {
     type Output = i64;
     const NAME: &'static str = "XTRIM";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::XTRIM);
+    const META: Option<&'static CommandMeta> = Some(&meta::XTRIM);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &XTRIM_REPLY

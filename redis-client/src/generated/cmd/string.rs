@@ -2,23 +2,18 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `string` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
+use std::collections::HashMap;
 
+use bytes::Bytes;
+
+use crate::command::time::{Milliseconds, Seconds, UnixMilliseconds, UnixSeconds};
+use crate::command::{empty_argument, Arg, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static APPEND_REPLY: ReplyShape = ReplyShape::Integer;
 
@@ -38,27 +33,25 @@ pub struct Append<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Append<K, V> {
+impl<K: ToArgs, V: ToArgs> Append<K, V> {
     /// The command with its required arguments: `APPEND key value`.
     pub fn new(key: K, value: V) -> Self {
         Append { key, value }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Append<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Append<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"APPEND");
         self.key.write_args(out);
         self.value.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Append<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Append<K, V> {
     type Output = i64;
     const NAME: &'static str = "APPEND";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::APPEND);
+    const META: Option<&'static CommandMeta> = Some(&meta::APPEND);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &APPEND_REPLY
@@ -82,26 +75,24 @@ pub struct Decr<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Decr<K> {
+impl<K: ToArgs> Decr<K> {
     /// The command with its required arguments: `DECR key`.
     pub fn new(key: K) -> Self {
         Decr { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Decr<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Decr<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DECR");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Decr<K> {
+impl<K: ToArgs> Command for Decr<K> {
     type Output = i64;
     const NAME: &'static str = "DECR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DECR);
+    const META: Option<&'static CommandMeta> = Some(&meta::DECR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DECR_REPLY
@@ -126,27 +117,25 @@ pub struct Decrby<K> {
     decrement: i64,
 }
 
-impl<K: crate::ToArgs> Decrby<K> {
+impl<K: ToArgs> Decrby<K> {
     /// The command with its required arguments: `DECRBY key decrement`.
     pub fn new(key: K, decrement: i64) -> Self {
         Decrby { key, decrement }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Decrby<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Decrby<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DECRBY");
         self.key.write_args(out);
         out.int(self.decrement);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Decrby<K> {
+impl<K: ToArgs> Command for Decrby<K> {
     type Output = i64;
     const NAME: &'static str = "DECRBY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DECRBY);
+    const META: Option<&'static CommandMeta> = Some(&meta::DECRBY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DECRBY_REPLY
@@ -171,27 +160,25 @@ pub struct Delifeq<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Delifeq<K, V> {
+impl<K: ToArgs, V: ToArgs> Delifeq<K, V> {
     /// The command with its required arguments: `DELIFEQ key value`.
     pub fn new(key: K, value: V) -> Self {
         Delifeq { key, value }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Delifeq<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Delifeq<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DELIFEQ");
         self.key.write_args(out);
         self.value.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Delifeq<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Delifeq<K, V> {
     type Output = bool;
     const NAME: &'static str = "DELIFEQ";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DELIFEQ);
+    const META: Option<&'static CommandMeta> = Some(&meta::DELIFEQ);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DELIFEQ_REPLY
@@ -215,26 +202,24 @@ pub struct Get<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Get<K> {
+impl<K: ToArgs> Get<K> {
     /// The command with its required arguments: `GET key`.
     pub fn new(key: K) -> Self {
         Get { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Get<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Get<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GET");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Get<K> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Get<K> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "GET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GET);
+    const META: Option<&'static CommandMeta> = Some(&meta::GET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GET_REPLY
@@ -258,26 +243,24 @@ pub struct Getdel<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Getdel<K> {
+impl<K: ToArgs> Getdel<K> {
     /// The command with its required arguments: `GETDEL key`.
     pub fn new(key: K) -> Self {
         Getdel { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Getdel<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Getdel<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GETDEL");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Getdel<K> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Getdel<K> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "GETDEL";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GETDEL);
+    const META: Option<&'static CommandMeta> = Some(&meta::GETDEL);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETDEL_REPLY
@@ -303,50 +286,46 @@ pub enum GetexExpiration {
 
 impl GetexExpiration {
     /// [`GetexExpiration::Ex`] from its value.
-    pub fn ex(seconds: impl crate::command::time::Seconds) -> Self {
-        Self::Ex(crate::command::time::Seconds::to_seconds(seconds))
+    pub fn ex(seconds: impl Seconds) -> Self {
+        Self::Ex(Seconds::to_seconds(seconds))
     }
 
     /// [`GetexExpiration::Px`] from its value.
-    pub fn px(milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        Self::Px(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ))
+    pub fn px(milliseconds: impl Milliseconds) -> Self {
+        Self::Px(Milliseconds::to_milliseconds(milliseconds))
     }
 
     /// [`GetexExpiration::Exat`] from its value.
-    pub fn exat(unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        Self::Exat(crate::command::time::UnixSeconds::to_unix_seconds(
-            unix_time_seconds,
-        ))
+    pub fn exat(unix_time_seconds: impl UnixSeconds) -> Self {
+        Self::Exat(UnixSeconds::to_unix_seconds(unix_time_seconds))
     }
 
     /// [`GetexExpiration::Pxat`] from its value.
-    pub fn pxat(unix_time_milliseconds: impl crate::command::time::UnixMilliseconds) -> Self {
-        Self::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        )
+    pub fn pxat(unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        Self::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ))
     }
 }
 
-impl crate::ToArgs for GetexExpiration {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for GetexExpiration {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Ex(x) => {
+            Self::Ex(seconds) => {
                 out.arg(b"EX");
-                out.int(*x);
+                out.int(*seconds);
             }
-            Self::Px(x) => {
+            Self::Px(milliseconds) => {
                 out.arg(b"PX");
-                out.int(*x);
+                out.int(*milliseconds);
             }
-            Self::Exat(x) => {
+            Self::Exat(unix_time_seconds) => {
                 out.arg(b"EXAT");
-                out.int(*x);
+                out.int(*unix_time_seconds);
             }
-            Self::Pxat(x) => {
+            Self::Pxat(unix_time_milliseconds) => {
                 out.arg(b"PXAT");
-                out.int(*x);
+                out.int(*unix_time_milliseconds);
             }
             Self::Persist => {
                 out.arg(b"PERSIST");
@@ -371,7 +350,7 @@ pub struct Getex<K> {
     expiration: Option<GetexExpiration>,
 }
 
-impl<K: crate::ToArgs> Getex<K> {
+impl<K: ToArgs> Getex<K> {
     /// The command with its required arguments: `GETEX key`.
     pub fn new(key: K) -> Self {
         Getex {
@@ -389,36 +368,31 @@ impl<K> Getex<K> {
     }
 
     /// Chooses `EX seconds` for `expiration`, replacing any earlier choice.
-    pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.expiration = Some(GetexExpiration::Ex(
-            crate::command::time::Seconds::to_seconds(seconds),
-        ));
+    pub fn ex(mut self, seconds: impl Seconds) -> Self {
+        self.expiration = Some(GetexExpiration::Ex(Seconds::to_seconds(seconds)));
         self
     }
 
     /// Chooses `PX milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn px(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.expiration = Some(GetexExpiration::Px(
-            crate::command::time::Milliseconds::to_milliseconds(milliseconds),
-        ));
+    pub fn px(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.expiration = Some(GetexExpiration::Px(Milliseconds::to_milliseconds(
+            milliseconds,
+        )));
         self
     }
 
     /// Chooses `EXAT unix-time-seconds` for `expiration`, replacing any earlier choice.
-    pub fn exat(mut self, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        self.expiration = Some(GetexExpiration::Exat(
-            crate::command::time::UnixSeconds::to_unix_seconds(unix_time_seconds),
-        ));
+    pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
+        self.expiration = Some(GetexExpiration::Exat(UnixSeconds::to_unix_seconds(
+            unix_time_seconds,
+        )));
         self
     }
 
     /// Chooses `PXAT unix-time-milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn pxat(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
+    pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.expiration = Some(GetexExpiration::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
+            UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
         ));
         self
     }
@@ -430,22 +404,20 @@ impl<K> Getex<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Getex<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Getex<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GETEX");
         self.key.write_args(out);
-        if let Some(v1) = &self.expiration {
-            v1.write_args(out);
+        if let Some(expiration) = &self.expiration {
+            expiration.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Getex<K> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs> Command for Getex<K> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "GETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::GETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETEX_REPLY
@@ -471,15 +443,15 @@ pub struct Getrange<K> {
     end: i64,
 }
 
-impl<K: crate::ToArgs> Getrange<K> {
+impl<K: ToArgs> Getrange<K> {
     /// The command with its required arguments: `GETRANGE key start end`.
     pub fn new(key: K, start: i64, end: i64) -> Self {
         Getrange { key, start, end }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Getrange<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Getrange<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GETRANGE");
         self.key.write_args(out);
         out.int(self.start);
@@ -487,12 +459,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Getrange<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Getrange<K> {
-    type Output = bytes::Bytes;
+impl<K: ToArgs> Command for Getrange<K> {
+    type Output = Bytes;
     const NAME: &'static str = "GETRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GETRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::GETRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETRANGE_REPLY
@@ -519,27 +489,25 @@ pub struct Getset<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Getset<K, V> {
+impl<K: ToArgs, V: ToArgs> Getset<K, V> {
     /// The command with its required arguments: `GETSET key value`.
     pub fn new(key: K, value: V) -> Self {
         Getset { key, value }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Getset<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Getset<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"GETSET");
         self.key.write_args(out);
         self.value.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Getset<K, V> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs, V: ToArgs> Command for Getset<K, V> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "GETSET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::GETSET);
+    const META: Option<&'static CommandMeta> = Some(&meta::GETSET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &GETSET_REPLY
@@ -563,26 +531,24 @@ pub struct Incr<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Incr<K> {
+impl<K: ToArgs> Incr<K> {
     /// The command with its required arguments: `INCR key`.
     pub fn new(key: K) -> Self {
         Incr { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Incr<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Incr<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"INCR");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Incr<K> {
+impl<K: ToArgs> Command for Incr<K> {
     type Output = i64;
     const NAME: &'static str = "INCR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::INCR);
+    const META: Option<&'static CommandMeta> = Some(&meta::INCR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCR_REPLY
@@ -607,27 +573,25 @@ pub struct Incrby<K> {
     increment: i64,
 }
 
-impl<K: crate::ToArgs> Incrby<K> {
+impl<K: ToArgs> Incrby<K> {
     /// The command with its required arguments: `INCRBY key increment`.
     pub fn new(key: K, increment: i64) -> Self {
         Incrby { key, increment }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Incrby<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Incrby<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"INCRBY");
         self.key.write_args(out);
         out.int(self.increment);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Incrby<K> {
+impl<K: ToArgs> Command for Incrby<K> {
     type Output = i64;
     const NAME: &'static str = "INCRBY";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::INCRBY);
+    const META: Option<&'static CommandMeta> = Some(&meta::INCRBY);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCRBY_REPLY
@@ -652,27 +616,25 @@ pub struct Incrbyfloat<K> {
     increment: f64,
 }
 
-impl<K: crate::ToArgs> Incrbyfloat<K> {
+impl<K: ToArgs> Incrbyfloat<K> {
     /// The command with its required arguments: `INCRBYFLOAT key increment`.
     pub fn new(key: K, increment: f64) -> Self {
         Incrbyfloat { key, increment }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Incrbyfloat<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Incrbyfloat<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"INCRBYFLOAT");
         self.key.write_args(out);
         out.float(self.increment);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Incrbyfloat<K> {
+impl<K: ToArgs> Command for Incrbyfloat<K> {
     type Output = f64;
     const NAME: &'static str = "INCRBYFLOAT";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::INCRBYFLOAT);
+    const META: Option<&'static CommandMeta> = Some(&meta::INCRBYFLOAT);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &INCRBYFLOAT_REPLY
@@ -680,8 +642,8 @@ impl<K: crate::ToArgs> crate::command::Command for Incrbyfloat<K> {
 }
 
 static LCS_REPLY: ReplyShape = ReplyShape::Bulk;
-static LCS_REPLY_1: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
-static LCS_REPLY_2: ReplyShape = ReplyShape::Integer;
+static LCS_REPLY_WITH_IDX: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
+static LCS_REPLY_WITH_LEN: ReplyShape = ReplyShape::Integer;
 
 /// `LCS`: Finds the longest common substring.
 ///
@@ -705,7 +667,7 @@ pub struct Lcs<K, K2, const IDX: bool = false, const LEN: bool = false> {
     withmatchlen: bool,
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs> Lcs<K, K2> {
+impl<K: ToArgs, K2: ToArgs> Lcs<K, K2> {
     /// The command with its required arguments: `LCS key1 key2`.
     pub fn new(key1: K, key2: K2) -> Self {
         Lcs {
@@ -763,10 +725,8 @@ impl<K, K2, const IDX: bool, const LEN: bool> Lcs<K, K2, IDX, LEN> {
     }
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs, const IDX: bool, const LEN: bool> crate::ToArgs
-    for Lcs<K, K2, IDX, LEN>
-{
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, K2: ToArgs, const IDX: bool, const LEN: bool> ToArgs for Lcs<K, K2, IDX, LEN> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"LCS");
         self.key1.write_args(out);
         self.key2.write_args(out);
@@ -776,9 +736,9 @@ impl<K: crate::ToArgs, K2: crate::ToArgs, const IDX: bool, const LEN: bool> crat
         if self.idx {
             out.arg(b"IDX");
         }
-        if let Some(v4) = &self.min_match_len {
+        if let Some(min_match_len) = &self.min_match_len {
             out.arg(b"MINMATCHLEN");
-            out.int(*v4);
+            out.int(*min_match_len);
         }
         if self.withmatchlen {
             out.arg(b"WITHMATCHLEN");
@@ -786,51 +746,43 @@ impl<K: crate::ToArgs, K2: crate::ToArgs, const IDX: bool, const LEN: bool> crat
     }
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, false, false> {
-    type Output = bytes::Bytes;
+impl<K: ToArgs, K2: ToArgs> Command for Lcs<K, K2, false, false> {
+    type Output = Bytes;
     const NAME: &'static str = "LCS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LCS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LCS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &LCS_REPLY
     }
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, true, false> {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl<K: ToArgs, K2: ToArgs> Command for Lcs<K, K2, true, false> {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "LCS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LCS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LCS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &LCS_REPLY_1
+        &LCS_REPLY_WITH_IDX
     }
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, false, true> {
+impl<K: ToArgs, K2: ToArgs> Command for Lcs<K, K2, false, true> {
     type Output = i64;
     const NAME: &'static str = "LCS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LCS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LCS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &LCS_REPLY_2
+        &LCS_REPLY_WITH_LEN
     }
 }
 
-impl<K: crate::ToArgs, K2: crate::ToArgs> crate::command::Command for Lcs<K, K2, true, true> {
-    type Output = std::collections::HashMap<String, crate::Value>;
+impl<K: ToArgs, K2: ToArgs> Command for Lcs<K, K2, true, true> {
+    type Output = HashMap<String, Value>;
     const NAME: &'static str = "LCS";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::LCS);
+    const META: Option<&'static CommandMeta> = Some(&meta::LCS);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &LCS_REPLY_1
+        &LCS_REPLY_WITH_IDX
     }
 }
 
@@ -851,7 +803,7 @@ pub struct Mget<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Mget<K> {
+impl<K: ToArgs> Mget<K> {
     /// The command with its required arguments: `MGET key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Mget {
@@ -862,35 +814,33 @@ impl<K: crate::ToArgs> Mget<K> {
 
 impl<K> Mget<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("MGET", "key"));
+            return Err(empty_argument("MGET", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Mget<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Mget<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MGET");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Mget<K> {
-    type Output = Vec<Option<bytes::Bytes>>;
+impl<K: ToArgs> Command for Mget<K> {
+    type Output = Vec<Option<Bytes>>;
     const NAME: &'static str = "MGET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MGET);
+    const META: Option<&'static CommandMeta> = Some(&meta::MGET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MGET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -912,7 +862,7 @@ pub struct Mset<K, V> {
     data: Vec<(K, V)>,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Mset<K, V> {
+impl<K: ToArgs, V: ToArgs> Mset<K, V> {
     /// The command with its required arguments: `MSET key value [key value ...]`.
     pub fn new(data: impl IntoIterator<Item = (K, V)>) -> Self {
         Mset {
@@ -923,37 +873,35 @@ impl<K: crate::ToArgs, V: crate::ToArgs> Mset<K, V> {
 
 impl<K, V> Mset<K, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("MSET", "data"));
+            return Err(empty_argument("MSET", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Mset<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Mset<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MSET");
-        for i0 in self.data.iter() {
-            let (m1, m2) = i0;
-            m1.write_args(out);
-            m2.write_args(out);
+        for data in self.data.iter() {
+            let (key, value) = data;
+            key.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Mset<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Mset<K, V> {
     type Output = ();
     const NAME: &'static str = "MSET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MSET);
+    const META: Option<&'static CommandMeta> = Some(&meta::MSET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSET_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -969,8 +917,8 @@ pub enum MsetexCondition {
     Xx,
 }
 
-impl crate::ToArgs for MsetexCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MsetexCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -999,50 +947,46 @@ pub enum MsetexExpiration {
 
 impl MsetexExpiration {
     /// [`MsetexExpiration::Ex`] from its value.
-    pub fn ex(seconds: impl crate::command::time::Seconds) -> Self {
-        Self::Ex(crate::command::time::Seconds::to_seconds(seconds))
+    pub fn ex(seconds: impl Seconds) -> Self {
+        Self::Ex(Seconds::to_seconds(seconds))
     }
 
     /// [`MsetexExpiration::Px`] from its value.
-    pub fn px(milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        Self::Px(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ))
+    pub fn px(milliseconds: impl Milliseconds) -> Self {
+        Self::Px(Milliseconds::to_milliseconds(milliseconds))
     }
 
     /// [`MsetexExpiration::Exat`] from its value.
-    pub fn exat(unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        Self::Exat(crate::command::time::UnixSeconds::to_unix_seconds(
-            unix_time_seconds,
-        ))
+    pub fn exat(unix_time_seconds: impl UnixSeconds) -> Self {
+        Self::Exat(UnixSeconds::to_unix_seconds(unix_time_seconds))
     }
 
     /// [`MsetexExpiration::Pxat`] from its value.
-    pub fn pxat(unix_time_milliseconds: impl crate::command::time::UnixMilliseconds) -> Self {
-        Self::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        )
+    pub fn pxat(unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        Self::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ))
     }
 }
 
-impl crate::ToArgs for MsetexExpiration {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for MsetexExpiration {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Ex(x) => {
+            Self::Ex(seconds) => {
                 out.arg(b"EX");
-                out.int(*x);
+                out.int(*seconds);
             }
-            Self::Px(x) => {
+            Self::Px(milliseconds) => {
                 out.arg(b"PX");
-                out.int(*x);
+                out.int(*milliseconds);
             }
-            Self::Exat(x) => {
+            Self::Exat(unix_time_seconds) => {
                 out.arg(b"EXAT");
-                out.int(*x);
+                out.int(*unix_time_seconds);
             }
-            Self::Pxat(x) => {
+            Self::Pxat(unix_time_milliseconds) => {
                 out.arg(b"PXAT");
-                out.int(*x);
+                out.int(*unix_time_milliseconds);
             }
             Self::Keepttl => {
                 out.arg(b"KEEPTTL");
@@ -1068,7 +1012,7 @@ pub struct Msetex<K, V> {
     expiration: Option<MsetexExpiration>,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Msetex<K, V> {
+impl<K: ToArgs, V: ToArgs> Msetex<K, V> {
     /// The command with its required arguments: `MSETEX numkeys key value [key value ...]`.
     pub fn new(data: impl IntoIterator<Item = (K, V)>) -> Self {
         Msetex {
@@ -1105,36 +1049,31 @@ impl<K, V> Msetex<K, V> {
     }
 
     /// Chooses `EX seconds` for `expiration`, replacing any earlier choice.
-    pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.expiration = Some(MsetexExpiration::Ex(
-            crate::command::time::Seconds::to_seconds(seconds),
-        ));
+    pub fn ex(mut self, seconds: impl Seconds) -> Self {
+        self.expiration = Some(MsetexExpiration::Ex(Seconds::to_seconds(seconds)));
         self
     }
 
     /// Chooses `PX milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn px(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.expiration = Some(MsetexExpiration::Px(
-            crate::command::time::Milliseconds::to_milliseconds(milliseconds),
-        ));
+    pub fn px(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.expiration = Some(MsetexExpiration::Px(Milliseconds::to_milliseconds(
+            milliseconds,
+        )));
         self
     }
 
     /// Chooses `EXAT unix-time-seconds` for `expiration`, replacing any earlier choice.
-    pub fn exat(mut self, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        self.expiration = Some(MsetexExpiration::Exat(
-            crate::command::time::UnixSeconds::to_unix_seconds(unix_time_seconds),
-        ));
+    pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
+        self.expiration = Some(MsetexExpiration::Exat(UnixSeconds::to_unix_seconds(
+            unix_time_seconds,
+        )));
         self
     }
 
     /// Chooses `PXAT unix-time-milliseconds` for `expiration`, replacing any earlier choice.
-    pub fn pxat(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
+    pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.expiration = Some(MsetexExpiration::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
+            UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
         ));
         self
     }
@@ -1146,44 +1085,42 @@ impl<K, V> Msetex<K, V> {
     }
 
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("MSETEX", "data"));
+            return Err(empty_argument("MSETEX", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Msetex<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Msetex<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MSETEX");
         out.uint(self.data.len() as u64);
-        for i1 in self.data.iter() {
-            let (m2, m3) = i1;
-            m2.write_args(out);
-            m3.write_args(out);
+        for data in self.data.iter() {
+            let (key, value) = data;
+            key.write_args(out);
+            value.write_args(out);
         }
-        if let Some(v4) = &self.condition {
-            v4.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
-        if let Some(v7) = &self.expiration {
-            v7.write_args(out);
+        if let Some(expiration) = &self.expiration {
+            expiration.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Msetex<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Msetex<K, V> {
     type Output = bool;
     const NAME: &'static str = "MSETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MSETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::MSETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSETEX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1205,7 +1142,7 @@ pub struct Msetnx<K, V> {
     data: Vec<(K, V)>,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Msetnx<K, V> {
+impl<K: ToArgs, V: ToArgs> Msetnx<K, V> {
     /// The command with its required arguments: `MSETNX key value [key value ...]`.
     pub fn new(data: impl IntoIterator<Item = (K, V)>) -> Self {
         Msetnx {
@@ -1216,37 +1153,35 @@ impl<K: crate::ToArgs, V: crate::ToArgs> Msetnx<K, V> {
 
 impl<K, V> Msetnx<K, V> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(crate::command::empty_argument("MSETNX", "data"));
+            return Err(empty_argument("MSETNX", "data"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Msetnx<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Msetnx<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MSETNX");
-        for i0 in self.data.iter() {
-            let (m1, m2) = i0;
-            m1.write_args(out);
-            m2.write_args(out);
+        for data in self.data.iter() {
+            let (key, value) = data;
+            key.write_args(out);
+            value.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Msetnx<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Msetnx<K, V> {
     type Output = bool;
     const NAME: &'static str = "MSETNX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MSETNX);
+    const META: Option<&'static CommandMeta> = Some(&meta::MSETNX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MSETNX_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 }
@@ -1270,19 +1205,19 @@ pub struct Psetex<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Psetex<K, V> {
+impl<K: ToArgs, V: ToArgs> Psetex<K, V> {
     /// The command with its required arguments: `PSETEX key milliseconds value`.
-    pub fn new(key: K, milliseconds: impl crate::command::time::Milliseconds, value: V) -> Self {
+    pub fn new(key: K, milliseconds: impl Milliseconds, value: V) -> Self {
         Psetex {
             key,
-            milliseconds: crate::command::time::Milliseconds::to_milliseconds(milliseconds),
+            milliseconds: Milliseconds::to_milliseconds(milliseconds),
             value,
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Psetex<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Psetex<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"PSETEX");
         self.key.write_args(out);
         out.int(self.milliseconds);
@@ -1290,12 +1225,10 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Psetex<K, V> {
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Psetex<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Psetex<K, V> {
     type Output = ();
     const NAME: &'static str = "PSETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::PSETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::PSETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &PSETEX_REPLY
@@ -1303,8 +1236,8 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Psetex<K, V
 }
 
 static SET_REPLY: ReplyShape = ReplyShape::Ok;
-static SET_REPLY_1: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
-static SET_REPLY_2: ReplyShape = ReplyShape::Optional(&ReplyShape::Ok);
+static SET_REPLY_WITH_GET: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
+static SET_REPLY_WITH_CONDITION: ReplyShape = ReplyShape::Optional(&ReplyShape::Ok);
 
 /// The choices of `condition` in [`Set`]: `[NX | XX | IFEQ comparison-value]`
 #[derive(Clone, Debug, PartialEq)]
@@ -1314,18 +1247,18 @@ pub enum SetCondition {
     /// `XX` (since 2.6.12)
     Xx,
     /// `IFEQ comparison-value`: Sets the key's value only if the current value matches the specified comparison value. (since 8.1.0)
-    Ifeq(crate::command::Arg),
+    Ifeq(Arg),
 }
 
 impl SetCondition {
     /// [`SetCondition::Ifeq`] from its value.
-    pub fn ifeq(comparison_value: impl crate::ToArgs) -> Self {
-        Self::Ifeq(crate::command::Arg::new(comparison_value))
+    pub fn ifeq(comparison_value: impl ToArgs) -> Self {
+        Self::Ifeq(Arg::new(comparison_value))
     }
 }
 
-impl crate::ToArgs for SetCondition {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SetCondition {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
             Self::Nx => {
                 out.arg(b"NX");
@@ -1333,9 +1266,9 @@ impl crate::ToArgs for SetCondition {
             Self::Xx => {
                 out.arg(b"XX");
             }
-            Self::Ifeq(x) => {
+            Self::Ifeq(comparison_value) => {
                 out.arg(b"IFEQ");
-                x.write_args(out);
+                comparison_value.write_args(out);
             }
         }
     }
@@ -1358,50 +1291,46 @@ pub enum SetExpiration {
 
 impl SetExpiration {
     /// [`SetExpiration::Ex`] from its value.
-    pub fn ex(seconds: impl crate::command::time::Seconds) -> Self {
-        Self::Ex(crate::command::time::Seconds::to_seconds(seconds))
+    pub fn ex(seconds: impl Seconds) -> Self {
+        Self::Ex(Seconds::to_seconds(seconds))
     }
 
     /// [`SetExpiration::Px`] from its value.
-    pub fn px(milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        Self::Px(crate::command::time::Milliseconds::to_milliseconds(
-            milliseconds,
-        ))
+    pub fn px(milliseconds: impl Milliseconds) -> Self {
+        Self::Px(Milliseconds::to_milliseconds(milliseconds))
     }
 
     /// [`SetExpiration::Exat`] from its value.
-    pub fn exat(unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        Self::Exat(crate::command::time::UnixSeconds::to_unix_seconds(
-            unix_time_seconds,
-        ))
+    pub fn exat(unix_time_seconds: impl UnixSeconds) -> Self {
+        Self::Exat(UnixSeconds::to_unix_seconds(unix_time_seconds))
     }
 
     /// [`SetExpiration::Pxat`] from its value.
-    pub fn pxat(unix_time_milliseconds: impl crate::command::time::UnixMilliseconds) -> Self {
-        Self::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        )
+    pub fn pxat(unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        Self::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        ))
     }
 }
 
-impl crate::ToArgs for SetExpiration {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for SetExpiration {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         match self {
-            Self::Ex(x) => {
+            Self::Ex(seconds) => {
                 out.arg(b"EX");
-                out.int(*x);
+                out.int(*seconds);
             }
-            Self::Px(x) => {
+            Self::Px(milliseconds) => {
                 out.arg(b"PX");
-                out.int(*x);
+                out.int(*milliseconds);
             }
-            Self::Exat(x) => {
+            Self::Exat(unix_time_seconds) => {
                 out.arg(b"EXAT");
-                out.int(*x);
+                out.int(*unix_time_seconds);
             }
-            Self::Pxat(x) => {
+            Self::Pxat(unix_time_milliseconds) => {
                 out.arg(b"PXAT");
-                out.int(*x);
+                out.int(*unix_time_milliseconds);
             }
             Self::Keepttl => {
                 out.arg(b"KEEPTTL");
@@ -1438,7 +1367,7 @@ pub struct Set<K, V, const GET: bool = false, const CONDITION: bool = false> {
     expiration: Option<SetExpiration>,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Set<K, V> {
+impl<K: ToArgs, V: ToArgs> Set<K, V> {
     /// The command with its required arguments: `SET key value`.
     pub fn new(key: K, value: V) -> Self {
         Set {
@@ -1482,11 +1411,9 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
     /// Chooses `IFEQ comparison-value`: Sets the key's value only if the current value matches the specified comparison value. (since 8.1.0) for `condition`, replacing any earlier choice.
     ///
     /// Changes the reply type: see the replies listed on [`Set`].
-    pub fn ifeq(self, comparison_value: impl crate::ToArgs) -> Set<K, V, GET, true> {
+    pub fn ifeq(self, comparison_value: impl ToArgs) -> Set<K, V, GET, true> {
         let mut s: Set<K, V, GET, true> = self.retype();
-        s.condition = Some(SetCondition::Ifeq(crate::command::Arg::new(
-            comparison_value,
-        )));
+        s.condition = Some(SetCondition::Ifeq(Arg::new(comparison_value)));
         s
     }
 
@@ -1506,37 +1433,32 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
     }
 
     /// Chooses `EX seconds` (since 2.6.12) for `expiration`, replacing any earlier choice.
-    pub fn ex(mut self, seconds: impl crate::command::time::Seconds) -> Self {
-        self.expiration = Some(SetExpiration::Ex(
-            crate::command::time::Seconds::to_seconds(seconds),
-        ));
+    pub fn ex(mut self, seconds: impl Seconds) -> Self {
+        self.expiration = Some(SetExpiration::Ex(Seconds::to_seconds(seconds)));
         self
     }
 
     /// Chooses `PX milliseconds` (since 2.6.12) for `expiration`, replacing any earlier choice.
-    pub fn px(mut self, milliseconds: impl crate::command::time::Milliseconds) -> Self {
-        self.expiration = Some(SetExpiration::Px(
-            crate::command::time::Milliseconds::to_milliseconds(milliseconds),
-        ));
+    pub fn px(mut self, milliseconds: impl Milliseconds) -> Self {
+        self.expiration = Some(SetExpiration::Px(Milliseconds::to_milliseconds(
+            milliseconds,
+        )));
         self
     }
 
     /// Chooses `EXAT unix-time-seconds` (since 6.2.0) for `expiration`, replacing any earlier choice.
-    pub fn exat(mut self, unix_time_seconds: impl crate::command::time::UnixSeconds) -> Self {
-        self.expiration = Some(SetExpiration::Exat(
-            crate::command::time::UnixSeconds::to_unix_seconds(unix_time_seconds),
-        ));
+    pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
+        self.expiration = Some(SetExpiration::Exat(UnixSeconds::to_unix_seconds(
+            unix_time_seconds,
+        )));
         self
     }
 
     /// Chooses `PXAT unix-time-milliseconds` (since 6.2.0) for `expiration`, replacing any earlier choice.
-    pub fn pxat(
-        mut self,
-        unix_time_milliseconds: impl crate::command::time::UnixMilliseconds,
-    ) -> Self {
-        self.expiration = Some(SetExpiration::Pxat(
-            crate::command::time::UnixMilliseconds::to_unix_milliseconds(unix_time_milliseconds),
-        ));
+    pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
+        self.expiration = Some(SetExpiration::Pxat(UnixMilliseconds::to_unix_milliseconds(
+            unix_time_milliseconds,
+        )));
         self
     }
 
@@ -1558,70 +1480,62 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs, const GET: bool, const CONDITION: bool> crate::ToArgs
+impl<K: ToArgs, V: ToArgs, const GET: bool, const CONDITION: bool> ToArgs
     for Set<K, V, GET, CONDITION>
 {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SET");
         self.key.write_args(out);
         self.value.write_args(out);
-        if let Some(v2) = &self.condition {
-            v2.write_args(out);
+        if let Some(condition) = &self.condition {
+            condition.write_args(out);
         }
         if self.get {
             out.arg(b"GET");
         }
-        if let Some(v7) = &self.expiration {
-            v7.write_args(out);
+        if let Some(expiration) = &self.expiration {
+            expiration.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, false, false> {
+impl<K: ToArgs, V: ToArgs> Command for Set<K, V, false, false> {
     type Output = ();
     const NAME: &'static str = "SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SET_REPLY
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, true, false> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs, V: ToArgs> Command for Set<K, V, true, false> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SET_REPLY_1
+        &SET_REPLY_WITH_GET
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, false, true> {
+impl<K: ToArgs, V: ToArgs> Command for Set<K, V, false, true> {
     type Output = Option<()>;
     const NAME: &'static str = "SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SET_REPLY_2
+        &SET_REPLY_WITH_CONDITION
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, true, true> {
-    type Output = Option<bytes::Bytes>;
+impl<K: ToArgs, V: ToArgs> Command for Set<K, V, true, true> {
+    type Output = Option<Bytes>;
     const NAME: &'static str = "SET";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SET);
+    const META: Option<&'static CommandMeta> = Some(&meta::SET);
 
     fn reply_shape(&self) -> &'static ReplyShape {
-        &SET_REPLY_1
+        &SET_REPLY_WITH_GET
     }
 }
 
@@ -1644,19 +1558,19 @@ pub struct Setex<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Setex<K, V> {
+impl<K: ToArgs, V: ToArgs> Setex<K, V> {
     /// The command with its required arguments: `SETEX key seconds value`.
-    pub fn new(key: K, seconds: impl crate::command::time::Seconds, value: V) -> Self {
+    pub fn new(key: K, seconds: impl Seconds, value: V) -> Self {
         Setex {
             key,
-            seconds: crate::command::time::Seconds::to_seconds(seconds),
+            seconds: Seconds::to_seconds(seconds),
             value,
         }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setex<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Setex<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SETEX");
         self.key.write_args(out);
         out.int(self.seconds);
@@ -1664,12 +1578,10 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setex<K, V> {
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setex<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Setex<K, V> {
     type Output = ();
     const NAME: &'static str = "SETEX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SETEX);
+    const META: Option<&'static CommandMeta> = Some(&meta::SETEX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETEX_REPLY
@@ -1694,27 +1606,25 @@ pub struct Setnx<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Setnx<K, V> {
+impl<K: ToArgs, V: ToArgs> Setnx<K, V> {
     /// The command with its required arguments: `SETNX key value`.
     pub fn new(key: K, value: V) -> Self {
         Setnx { key, value }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setnx<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Setnx<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SETNX");
         self.key.write_args(out);
         self.value.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setnx<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Setnx<K, V> {
     type Output = bool;
     const NAME: &'static str = "SETNX";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SETNX);
+    const META: Option<&'static CommandMeta> = Some(&meta::SETNX);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETNX_REPLY
@@ -1740,15 +1650,15 @@ pub struct Setrange<K, V> {
     value: V,
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> Setrange<K, V> {
+impl<K: ToArgs, V: ToArgs> Setrange<K, V> {
     /// The command with its required arguments: `SETRANGE key offset value`.
     pub fn new(key: K, offset: i64, value: V) -> Self {
         Setrange { key, offset, value }
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setrange<K, V> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs, V: ToArgs> ToArgs for Setrange<K, V> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SETRANGE");
         self.key.write_args(out);
         out.int(self.offset);
@@ -1756,12 +1666,10 @@ impl<K: crate::ToArgs, V: crate::ToArgs> crate::ToArgs for Setrange<K, V> {
     }
 }
 
-impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Setrange<K, V> {
+impl<K: ToArgs, V: ToArgs> Command for Setrange<K, V> {
     type Output = i64;
     const NAME: &'static str = "SETRANGE";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SETRANGE);
+    const META: Option<&'static CommandMeta> = Some(&meta::SETRANGE);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SETRANGE_REPLY
@@ -1785,26 +1693,24 @@ pub struct Strlen<K> {
     key: K,
 }
 
-impl<K: crate::ToArgs> Strlen<K> {
+impl<K: ToArgs> Strlen<K> {
     /// The command with its required arguments: `STRLEN key`.
     pub fn new(key: K) -> Self {
         Strlen { key }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Strlen<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Strlen<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"STRLEN");
         self.key.write_args(out);
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Strlen<K> {
+impl<K: ToArgs> Command for Strlen<K> {
     type Output = i64;
     const NAME: &'static str = "STRLEN";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::STRLEN);
+    const META: Option<&'static CommandMeta> = Some(&meta::STRLEN);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &STRLEN_REPLY
@@ -1832,15 +1738,15 @@ pub struct Substr<K> {
     end: i64,
 }
 
-impl<K: crate::ToArgs> Substr<K> {
+impl<K: ToArgs> Substr<K> {
     /// The command with its required arguments: `SUBSTR key start end`.
     pub fn new(key: K, start: i64, end: i64) -> Self {
         Substr { key, start, end }
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Substr<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Substr<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"SUBSTR");
         self.key.write_args(out);
         out.int(self.start);
@@ -1848,12 +1754,10 @@ impl<K: crate::ToArgs> crate::ToArgs for Substr<K> {
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Substr<K> {
-    type Output = bytes::Bytes;
+impl<K: ToArgs> Command for Substr<K> {
+    type Output = Bytes;
     const NAME: &'static str = "SUBSTR";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::SUBSTR);
+    const META: Option<&'static CommandMeta> = Some(&meta::SUBSTR);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &SUBSTR_REPLY

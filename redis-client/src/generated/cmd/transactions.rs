@@ -2,23 +2,13 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The commands of the `transactions` group.
-#![allow(deprecated)]
-#![allow(
-    clippy::new_without_default,
-    clippy::too_many_arguments,
-    clippy::type_complexity,
-    clippy::should_implement_trait,
-    clippy::wrong_self_convention,
-    clippy::enum_variant_names,
-    clippy::large_enum_variant,
-    clippy::module_name_repetitions,
-    clippy::len_zero
-)]
 
-#[allow(unused_imports)]
-use crate::resp::ToArgs;
-
+use crate::command::{empty_argument, Command};
+use crate::command_meta::CommandMeta;
+use crate::generated::meta;
+use crate::resp::ArgWriter;
 use crate::shape::ReplyShape;
+use crate::{Result, ToArgs, Value};
 
 static DISCARD_REPLY: ReplyShape = ReplyShape::Ok;
 
@@ -42,18 +32,16 @@ impl Discard {
     }
 }
 
-impl crate::ToArgs for Discard {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Discard {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"DISCARD");
     }
 }
 
-impl crate::command::Command for Discard {
+impl Command for Discard {
     type Output = ();
     const NAME: &'static str = "DISCARD";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::DISCARD);
+    const META: Option<&'static CommandMeta> = Some(&meta::DISCARD);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &DISCARD_REPLY
@@ -84,18 +72,16 @@ impl Exec {
     }
 }
 
-impl crate::ToArgs for Exec {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Exec {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"EXEC");
     }
 }
 
-impl crate::command::Command for Exec {
-    type Output = Option<Vec<crate::Value>>;
+impl Command for Exec {
+    type Output = Option<Vec<Value>>;
     const NAME: &'static str = "EXEC";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::EXEC);
+    const META: Option<&'static CommandMeta> = Some(&meta::EXEC);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &EXEC_REPLY
@@ -126,18 +112,16 @@ impl Multi {
     }
 }
 
-impl crate::ToArgs for Multi {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Multi {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"MULTI");
     }
 }
 
-impl crate::command::Command for Multi {
+impl Command for Multi {
     type Output = ();
     const NAME: &'static str = "MULTI";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::MULTI);
+    const META: Option<&'static CommandMeta> = Some(&meta::MULTI);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &MULTI_REPLY
@@ -168,18 +152,16 @@ impl Unwatch {
     }
 }
 
-impl crate::ToArgs for Unwatch {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl ToArgs for Unwatch {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"UNWATCH");
     }
 }
 
-impl crate::command::Command for Unwatch {
+impl Command for Unwatch {
     type Output = ();
     const NAME: &'static str = "UNWATCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::UNWATCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::UNWATCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &UNWATCH_REPLY
@@ -205,7 +187,7 @@ pub struct Watch<K> {
     key: Vec<K>,
 }
 
-impl<K: crate::ToArgs> Watch<K> {
+impl<K: ToArgs> Watch<K> {
     /// The command with its required arguments: `WATCH key [key ...]`.
     pub fn new(key: impl IntoIterator<Item = K>) -> Self {
         Watch {
@@ -216,35 +198,33 @@ impl<K: crate::ToArgs> Watch<K> {
 
 impl<K> Watch<K> {
     /// Reports an empty list where the command needs at least one value.
-    fn check_args(&self) -> crate::Result<()> {
+    fn check_args(&self) -> Result<()> {
         if self.key.is_empty() {
-            return Err(crate::command::empty_argument("WATCH", "key"));
+            return Err(empty_argument("WATCH", "key"));
         }
         Ok(())
     }
 }
 
-impl<K: crate::ToArgs> crate::ToArgs for Watch<K> {
-    fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+impl<K: ToArgs> ToArgs for Watch<K> {
+    fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"WATCH");
-        for i0 in self.key.iter() {
-            i0.write_args(out);
+        for key in self.key.iter() {
+            key.write_args(out);
         }
     }
 }
 
-impl<K: crate::ToArgs> crate::command::Command for Watch<K> {
+impl<K: ToArgs> Command for Watch<K> {
     type Output = ();
     const NAME: &'static str = "WATCH";
-
-    const META: Option<&'static crate::command_meta::CommandMeta> =
-        Some(&crate::generated::meta::WATCH);
+    const META: Option<&'static CommandMeta> = Some(&meta::WATCH);
 
     fn reply_shape(&self) -> &'static ReplyShape {
         &WATCH_REPLY
     }
 
-    fn check(&self) -> crate::Result<()> {
+    fn check(&self) -> Result<()> {
         self.check_args()
     }
 
