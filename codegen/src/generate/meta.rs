@@ -1,7 +1,7 @@
 //! The command metadata table (`generated/meta.rs`): name, arity, flags, legacy key positions and
 //! where a blocking command keeps its timeout, for every command and subcommand, sorted by name.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::GenerateError;
@@ -67,8 +67,7 @@ pub fn generate(commands: &[Command]) -> Result<TokenStream, GenerateError> {
         //! `"CLIENT KILL"`), so that [`crate::command_meta::lookup`] can binary-search it for
         //! commands given as raw arguments.
 
-        use crate::command_meta::flags;
-        use crate::command_meta::{BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
+        use crate::command_meta::{flags, BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
 
         #(#consts)*
 
@@ -120,7 +119,8 @@ fn entry(command: &Command) -> Result<TokenStream, GenerateError> {
         .as_ref()
         .map(|k| (k.first, k.last, k.step))
         .unwrap_or((0, 0, 0));
-    let (first, last, step) = (to_i32(first), to_i32(last), to_i32(step));
+    let [arity, first, last, step] =
+        [arity, to_i32(first), to_i32(last), to_i32(step)].map(Literal::i32_unsuffixed);
     let blocking = match blocking_timeout(command).map_err(error)? {
         Some(tokens) => quote!(Some(#tokens)),
         None => quote!(None),

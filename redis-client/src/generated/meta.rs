@@ -7,286 +7,285 @@
 //! `"CLIENT KILL"`), so that [`crate::command_meta::lookup`] can binary-search it for
 //! commands given as raw arguments.
 
-use crate::command_meta::flags;
-use crate::command_meta::{BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
+use crate::command_meta::{flags, BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
 
 /// `ACL`.
 pub const ACL: CommandMeta = CommandMeta {
     name: "ACL",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL CAT`.
 pub const ACL_CAT: CommandMeta = CommandMeta {
     name: "ACL CAT",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL DELUSER`.
 pub const ACL_DELUSER: CommandMeta = CommandMeta {
     name: "ACL DELUSER",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL DRYRUN`.
 pub const ACL_DRYRUN: CommandMeta = CommandMeta {
     name: "ACL DRYRUN",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL GENPASS`.
 pub const ACL_GENPASS: CommandMeta = CommandMeta {
     name: "ACL GENPASS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL GETUSER`.
 pub const ACL_GETUSER: CommandMeta = CommandMeta {
     name: "ACL GETUSER",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL HELP`.
 pub const ACL_HELP: CommandMeta = CommandMeta {
     name: "ACL HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL LIST`.
 pub const ACL_LIST: CommandMeta = CommandMeta {
     name: "ACL LIST",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL LOAD`.
 pub const ACL_LOAD: CommandMeta = CommandMeta {
     name: "ACL LOAD",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL LOG`.
 pub const ACL_LOG: CommandMeta = CommandMeta {
     name: "ACL LOG",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL SAVE`.
 pub const ACL_SAVE: CommandMeta = CommandMeta {
     name: "ACL SAVE",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL SETUSER`.
 pub const ACL_SETUSER: CommandMeta = CommandMeta {
     name: "ACL SETUSER",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL USERS`.
 pub const ACL_USERS: CommandMeta = CommandMeta {
     name: "ACL USERS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ACL WHOAMI`.
 pub const ACL_WHOAMI: CommandMeta = CommandMeta {
     name: "ACL WHOAMI",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `APPEND`.
 pub const APPEND: CommandMeta = CommandMeta {
     name: "APPEND",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ASKING`.
 pub const ASKING: CommandMeta = CommandMeta {
     name: "ASKING",
-    arity: 1i32,
+    arity: 1,
     flags: flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `AUTH`.
 pub const AUTH: CommandMeta = CommandMeta {
     name: "AUTH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_AUTH
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `BGREWRITEAOF`.
 pub const BGREWRITEAOF: CommandMeta = CommandMeta {
     name: "BGREWRITEAOF",
-    arity: 1i32,
+    arity: 1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `BGSAVE`.
 pub const BGSAVE: CommandMeta = CommandMeta {
     name: "BGSAVE",
-    arity: -1i32,
+    arity: -1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `BITCOUNT`.
 pub const BITCOUNT: CommandMeta = CommandMeta {
     name: "BITCOUNT",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `BITFIELD`.
 pub const BITFIELD: CommandMeta = CommandMeta {
     name: "BITFIELD",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `BITFIELD_RO`.
 pub const BITFIELD_RO: CommandMeta = CommandMeta {
     name: "BITFIELD_RO",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `BITOP`.
 pub const BITOP: CommandMeta = CommandMeta {
     name: "BITOP",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 2i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `BITPOS`.
 pub const BITPOS: CommandMeta = CommandMeta {
     name: "BITPOS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `BLMOVE`.
 pub const BLMOVE: CommandMeta = CommandMeta {
     name: "BLMOVE",
-    arity: 6i32,
+    arity: 6,
     flags: flags::WRITE | flags::DENYOOM | flags::BLOCKING,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -296,11 +295,11 @@ pub const BLMOVE: CommandMeta = CommandMeta {
 /// `BLMPOP`.
 pub const BLMPOP: CommandMeta = CommandMeta {
     name: "BLMPOP",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::First,
         unit: TimeUnit::Seconds,
@@ -310,11 +309,11 @@ pub const BLMPOP: CommandMeta = CommandMeta {
 /// `BLPOP`.
 pub const BLPOP: CommandMeta = CommandMeta {
     name: "BLPOP",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::BLOCKING,
-    first_key: 1i32,
-    last_key: -2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -324,11 +323,11 @@ pub const BLPOP: CommandMeta = CommandMeta {
 /// `BRPOP`.
 pub const BRPOP: CommandMeta = CommandMeta {
     name: "BRPOP",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::BLOCKING,
-    first_key: 1i32,
-    last_key: -2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -338,11 +337,11 @@ pub const BRPOP: CommandMeta = CommandMeta {
 /// `BRPOPLPUSH`.
 pub const BRPOPLPUSH: CommandMeta = CommandMeta {
     name: "BRPOPLPUSH",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM | flags::BLOCKING,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -352,11 +351,11 @@ pub const BRPOPLPUSH: CommandMeta = CommandMeta {
 /// `BZMPOP`.
 pub const BZMPOP: CommandMeta = CommandMeta {
     name: "BZMPOP",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::First,
         unit: TimeUnit::Seconds,
@@ -366,11 +365,11 @@ pub const BZMPOP: CommandMeta = CommandMeta {
 /// `BZPOPMAX`.
 pub const BZPOPMAX: CommandMeta = CommandMeta {
     name: "BZPOPMAX",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::BLOCKING | flags::FAST,
-    first_key: 1i32,
-    last_key: -2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -380,11 +379,11 @@ pub const BZPOPMAX: CommandMeta = CommandMeta {
 /// `BZPOPMIN`.
 pub const BZPOPMIN: CommandMeta = CommandMeta {
     name: "BZPOPMIN",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::BLOCKING | flags::FAST,
-    first_key: 1i32,
-    last_key: -2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -2,
+    key_step: 1,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
@@ -394,3682 +393,3682 @@ pub const BZPOPMIN: CommandMeta = CommandMeta {
 /// `CLIENT`.
 pub const CLIENT: CommandMeta = CommandMeta {
     name: "CLIENT",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT CACHING`.
 pub const CLIENT_CACHING: CommandMeta = CommandMeta {
     name: "CLIENT CACHING",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT CAPA`.
 pub const CLIENT_CAPA: CommandMeta = CommandMeta {
     name: "CLIENT CAPA",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT GETNAME`.
 pub const CLIENT_GETNAME: CommandMeta = CommandMeta {
     name: "CLIENT GETNAME",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT GETREDIR`.
 pub const CLIENT_GETREDIR: CommandMeta = CommandMeta {
     name: "CLIENT GETREDIR",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT HELP`.
 pub const CLIENT_HELP: CommandMeta = CommandMeta {
     name: "CLIENT HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT ID`.
 pub const CLIENT_ID: CommandMeta = CommandMeta {
     name: "CLIENT ID",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT IMPORT-SOURCE`.
 pub const CLIENT_IMPORT_SOURCE: CommandMeta = CommandMeta {
     name: "CLIENT IMPORT-SOURCE",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT INFO`.
 pub const CLIENT_INFO: CommandMeta = CommandMeta {
     name: "CLIENT INFO",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT KILL`.
 pub const CLIENT_KILL: CommandMeta = CommandMeta {
     name: "CLIENT KILL",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT LIST`.
 pub const CLIENT_LIST: CommandMeta = CommandMeta {
     name: "CLIENT LIST",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT NO-EVICT`.
 pub const CLIENT_NO_EVICT: CommandMeta = CommandMeta {
     name: "CLIENT NO-EVICT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT NO-TOUCH`.
 pub const CLIENT_NO_TOUCH: CommandMeta = CommandMeta {
     name: "CLIENT NO-TOUCH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT PAUSE`.
 pub const CLIENT_PAUSE: CommandMeta = CommandMeta {
     name: "CLIENT PAUSE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT REPLY`.
 pub const CLIENT_REPLY: CommandMeta = CommandMeta {
     name: "CLIENT REPLY",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::NO_MULTI | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT SETINFO`.
 pub const CLIENT_SETINFO: CommandMeta = CommandMeta {
     name: "CLIENT SETINFO",
-    arity: 4i32,
+    arity: 4,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT SETNAME`.
 pub const CLIENT_SETNAME: CommandMeta = CommandMeta {
     name: "CLIENT SETNAME",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT TRACKING`.
 pub const CLIENT_TRACKING: CommandMeta = CommandMeta {
     name: "CLIENT TRACKING",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT TRACKINGINFO`.
 pub const CLIENT_TRACKINGINFO: CommandMeta = CommandMeta {
     name: "CLIENT TRACKINGINFO",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT UNBLOCK`.
 pub const CLIENT_UNBLOCK: CommandMeta = CommandMeta {
     name: "CLIENT UNBLOCK",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLIENT UNPAUSE`.
 pub const CLIENT_UNPAUSE: CommandMeta = CommandMeta {
     name: "CLIENT UNPAUSE",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER`.
 pub const CLUSTER: CommandMeta = CommandMeta {
     name: "CLUSTER",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER ADDSLOTS`.
 pub const CLUSTER_ADDSLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER ADDSLOTS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER ADDSLOTSRANGE`.
 pub const CLUSTER_ADDSLOTSRANGE: CommandMeta = CommandMeta {
     name: "CLUSTER ADDSLOTSRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER BUMPEPOCH`.
 pub const CLUSTER_BUMPEPOCH: CommandMeta = CommandMeta {
     name: "CLUSTER BUMPEPOCH",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER CANCELSLOTMIGRATIONS`.
 pub const CLUSTER_CANCELSLOTMIGRATIONS: CommandMeta = CommandMeta {
     name: "CLUSTER CANCELSLOTMIGRATIONS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER COUNT-FAILURE-REPORTS`.
 pub const CLUSTER_COUNT_FAILURE_REPORTS: CommandMeta = CommandMeta {
     name: "CLUSTER COUNT-FAILURE-REPORTS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER COUNTKEYSINSLOT`.
 pub const CLUSTER_COUNTKEYSINSLOT: CommandMeta = CommandMeta {
     name: "CLUSTER COUNTKEYSINSLOT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER DELSLOTS`.
 pub const CLUSTER_DELSLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER DELSLOTS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER DELSLOTSRANGE`.
 pub const CLUSTER_DELSLOTSRANGE: CommandMeta = CommandMeta {
     name: "CLUSTER DELSLOTSRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER FAILOVER`.
 pub const CLUSTER_FAILOVER: CommandMeta = CommandMeta {
     name: "CLUSTER FAILOVER",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER FLUSHSLOT`.
 pub const CLUSTER_FLUSHSLOT: CommandMeta = CommandMeta {
     name: "CLUSTER FLUSHSLOT",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::ADMIN | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER FLUSHSLOTS`.
 pub const CLUSTER_FLUSHSLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER FLUSHSLOTS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER FORGET`.
 pub const CLUSTER_FORGET: CommandMeta = CommandMeta {
     name: "CLUSTER FORGET",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER GETKEYSINSLOT`.
 pub const CLUSTER_GETKEYSINSLOT: CommandMeta = CommandMeta {
     name: "CLUSTER GETKEYSINSLOT",
-    arity: 4i32,
+    arity: 4,
     flags: flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER GETSLOTMIGRATIONS`.
 pub const CLUSTER_GETSLOTMIGRATIONS: CommandMeta = CommandMeta {
     name: "CLUSTER GETSLOTMIGRATIONS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER HELP`.
 pub const CLUSTER_HELP: CommandMeta = CommandMeta {
     name: "CLUSTER HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER INFO`.
 pub const CLUSTER_INFO: CommandMeta = CommandMeta {
     name: "CLUSTER INFO",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER KEYSLOT`.
 pub const CLUSTER_KEYSLOT: CommandMeta = CommandMeta {
     name: "CLUSTER KEYSLOT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER LINKS`.
 pub const CLUSTER_LINKS: CommandMeta = CommandMeta {
     name: "CLUSTER LINKS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER MEET`.
 pub const CLUSTER_MEET: CommandMeta = CommandMeta {
     name: "CLUSTER MEET",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER MIGRATESLOTS`.
 pub const CLUSTER_MIGRATESLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER MIGRATESLOTS",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER MYID`.
 pub const CLUSTER_MYID: CommandMeta = CommandMeta {
     name: "CLUSTER MYID",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER MYSHARDID`.
 pub const CLUSTER_MYSHARDID: CommandMeta = CommandMeta {
     name: "CLUSTER MYSHARDID",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER NODES`.
 pub const CLUSTER_NODES: CommandMeta = CommandMeta {
     name: "CLUSTER NODES",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER REPLICAS`.
 pub const CLUSTER_REPLICAS: CommandMeta = CommandMeta {
     name: "CLUSTER REPLICAS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER REPLICATE`.
 pub const CLUSTER_REPLICATE: CommandMeta = CommandMeta {
     name: "CLUSTER REPLICATE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER RESET`.
 pub const CLUSTER_RESET: CommandMeta = CommandMeta {
     name: "CLUSTER RESET",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SAVECONFIG`.
 pub const CLUSTER_SAVECONFIG: CommandMeta = CommandMeta {
     name: "CLUSTER SAVECONFIG",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SET-CONFIG-EPOCH`.
 pub const CLUSTER_SET_CONFIG_EPOCH: CommandMeta = CommandMeta {
     name: "CLUSTER SET-CONFIG-EPOCH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SETSLOT`.
 pub const CLUSTER_SETSLOT: CommandMeta = CommandMeta {
     name: "CLUSTER SETSLOT",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SHARDS`.
 pub const CLUSTER_SHARDS: CommandMeta = CommandMeta {
     name: "CLUSTER SHARDS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SLAVES`.
 pub const CLUSTER_SLAVES: CommandMeta = CommandMeta {
     name: "CLUSTER SLAVES",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SLOT-STATS`.
 pub const CLUSTER_SLOT_STATS: CommandMeta = CommandMeta {
     name: "CLUSTER SLOT-STATS",
-    arity: -4i32,
+    arity: -4,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SLOTS`.
 pub const CLUSTER_SLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER SLOTS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTER SYNCSLOTS`.
 pub const CLUSTER_SYNCSLOTS: CommandMeta = CommandMeta {
     name: "CLUSTER SYNCSLOTS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CLUSTERSCAN`.
 pub const CLUSTERSCAN: CommandMeta = CommandMeta {
     name: "CLUSTERSCAN",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `COMMAND`.
 pub const COMMAND: CommandMeta = CommandMeta {
     name: "COMMAND",
-    arity: -1i32,
+    arity: -1,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND COUNT`.
 pub const COMMAND_COUNT: CommandMeta = CommandMeta {
     name: "COMMAND COUNT",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND DOCS`.
 pub const COMMAND_DOCS: CommandMeta = CommandMeta {
     name: "COMMAND DOCS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND GETKEYS`.
 pub const COMMAND_GETKEYS: CommandMeta = CommandMeta {
     name: "COMMAND GETKEYS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND GETKEYSANDFLAGS`.
 pub const COMMAND_GETKEYSANDFLAGS: CommandMeta = CommandMeta {
     name: "COMMAND GETKEYSANDFLAGS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND HELP`.
 pub const COMMAND_HELP: CommandMeta = CommandMeta {
     name: "COMMAND HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND INFO`.
 pub const COMMAND_INFO: CommandMeta = CommandMeta {
     name: "COMMAND INFO",
-    arity: -2i32,
+    arity: -2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMAND LIST`.
 pub const COMMAND_LIST: CommandMeta = CommandMeta {
     name: "COMMAND LIST",
-    arity: -2i32,
+    arity: -2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMANDLOG`.
 pub const COMMANDLOG: CommandMeta = CommandMeta {
     name: "COMMANDLOG",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMANDLOG GET`.
 pub const COMMANDLOG_GET: CommandMeta = CommandMeta {
     name: "COMMANDLOG GET",
-    arity: 4i32,
+    arity: 4,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMANDLOG HELP`.
 pub const COMMANDLOG_HELP: CommandMeta = CommandMeta {
     name: "COMMANDLOG HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMANDLOG LEN`.
 pub const COMMANDLOG_LEN: CommandMeta = CommandMeta {
     name: "COMMANDLOG LEN",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COMMANDLOG RESET`.
 pub const COMMANDLOG_RESET: CommandMeta = CommandMeta {
     name: "COMMANDLOG RESET",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG`.
 pub const CONFIG: CommandMeta = CommandMeta {
     name: "CONFIG",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG GET`.
 pub const CONFIG_GET: CommandMeta = CommandMeta {
     name: "CONFIG GET",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG HELP`.
 pub const CONFIG_HELP: CommandMeta = CommandMeta {
     name: "CONFIG HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG RESETSTAT`.
 pub const CONFIG_RESETSTAT: CommandMeta = CommandMeta {
     name: "CONFIG RESETSTAT",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG REWRITE`.
 pub const CONFIG_REWRITE: CommandMeta = CommandMeta {
     name: "CONFIG REWRITE",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `CONFIG SET`.
 pub const CONFIG_SET: CommandMeta = CommandMeta {
     name: "CONFIG SET",
-    arity: -4i32,
+    arity: -4,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `COPY`.
 pub const COPY: CommandMeta = CommandMeta {
     name: "COPY",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `DBSIZE`.
 pub const DBSIZE: CommandMeta = CommandMeta {
     name: "DBSIZE",
-    arity: 1i32,
+    arity: 1,
     flags: flags::READONLY | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `DEBUG`.
 pub const DEBUG: CommandMeta = CommandMeta {
     name: "DEBUG",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `DECR`.
 pub const DECR: CommandMeta = CommandMeta {
     name: "DECR",
-    arity: 2i32,
+    arity: 2,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `DECRBY`.
 pub const DECRBY: CommandMeta = CommandMeta {
     name: "DECRBY",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `DEL`.
 pub const DEL: CommandMeta = CommandMeta {
     name: "DEL",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `DELIFEQ`.
 pub const DELIFEQ: CommandMeta = CommandMeta {
     name: "DELIFEQ",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `DISCARD`.
 pub const DISCARD: CommandMeta = CommandMeta {
     name: "DISCARD",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `DUMP`.
 pub const DUMP: CommandMeta = CommandMeta {
     name: "DUMP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ECHO`.
 pub const ECHO: CommandMeta = CommandMeta {
     name: "ECHO",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EVAL`.
 pub const EVAL: CommandMeta = CommandMeta {
     name: "EVAL",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EVALSHA`.
 pub const EVALSHA: CommandMeta = CommandMeta {
     name: "EVALSHA",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EVALSHA_RO`.
 pub const EVALSHA_RO: CommandMeta = CommandMeta {
     name: "EVALSHA_RO",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY
         | flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EVAL_RO`.
 pub const EVAL_RO: CommandMeta = CommandMeta {
     name: "EVAL_RO",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY
         | flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EXEC`.
 pub const EXEC: CommandMeta = CommandMeta {
     name: "EXEC",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_COMMANDLOG,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `EXISTS`.
 pub const EXISTS: CommandMeta = CommandMeta {
     name: "EXISTS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `EXPIRE`.
 pub const EXPIRE: CommandMeta = CommandMeta {
     name: "EXPIRE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `EXPIREAT`.
 pub const EXPIREAT: CommandMeta = CommandMeta {
     name: "EXPIREAT",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `EXPIRETIME`.
 pub const EXPIRETIME: CommandMeta = CommandMeta {
     name: "EXPIRETIME",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `FAILOVER`.
 pub const FAILOVER: CommandMeta = CommandMeta {
     name: "FAILOVER",
-    arity: -1i32,
+    arity: -1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FCALL`.
 pub const FCALL: CommandMeta = CommandMeta {
     name: "FCALL",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FCALL_RO`.
 pub const FCALL_RO: CommandMeta = CommandMeta {
     name: "FCALL_RO",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY
         | flags::NOSCRIPT
         | flags::STALE
         | flags::SKIP_MONITOR
         | flags::NO_MANDATORY_KEYS
         | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FLUSHALL`.
 pub const FLUSHALL: CommandMeta = CommandMeta {
     name: "FLUSHALL",
-    arity: -1i32,
+    arity: -1,
     flags: flags::WRITE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FLUSHDB`.
 pub const FLUSHDB: CommandMeta = CommandMeta {
     name: "FLUSHDB",
-    arity: -1i32,
+    arity: -1,
     flags: flags::WRITE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION`.
 pub const FUNCTION: CommandMeta = CommandMeta {
     name: "FUNCTION",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION DELETE`.
 pub const FUNCTION_DELETE: CommandMeta = CommandMeta {
     name: "FUNCTION DELETE",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION DUMP`.
 pub const FUNCTION_DUMP: CommandMeta = CommandMeta {
     name: "FUNCTION DUMP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION FLUSH`.
 pub const FUNCTION_FLUSH: CommandMeta = CommandMeta {
     name: "FUNCTION FLUSH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION HELP`.
 pub const FUNCTION_HELP: CommandMeta = CommandMeta {
     name: "FUNCTION HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION KILL`.
 pub const FUNCTION_KILL: CommandMeta = CommandMeta {
     name: "FUNCTION KILL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION LIST`.
 pub const FUNCTION_LIST: CommandMeta = CommandMeta {
     name: "FUNCTION LIST",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION LOAD`.
 pub const FUNCTION_LOAD: CommandMeta = CommandMeta {
     name: "FUNCTION LOAD",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION RESTORE`.
 pub const FUNCTION_RESTORE: CommandMeta = CommandMeta {
     name: "FUNCTION RESTORE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `FUNCTION STATS`.
 pub const FUNCTION_STATS: CommandMeta = CommandMeta {
     name: "FUNCTION STATS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `GEOADD`.
 pub const GEOADD: CommandMeta = CommandMeta {
     name: "GEOADD",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEODIST`.
 pub const GEODIST: CommandMeta = CommandMeta {
     name: "GEODIST",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEOHASH`.
 pub const GEOHASH: CommandMeta = CommandMeta {
     name: "GEOHASH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEOPOS`.
 pub const GEOPOS: CommandMeta = CommandMeta {
     name: "GEOPOS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEORADIUS`.
 pub const GEORADIUS: CommandMeta = CommandMeta {
     name: "GEORADIUS",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEORADIUSBYMEMBER`.
 pub const GEORADIUSBYMEMBER: CommandMeta = CommandMeta {
     name: "GEORADIUSBYMEMBER",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEORADIUSBYMEMBER_RO`.
 pub const GEORADIUSBYMEMBER_RO: CommandMeta = CommandMeta {
     name: "GEORADIUSBYMEMBER_RO",
-    arity: -5i32,
+    arity: -5,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEORADIUS_RO`.
 pub const GEORADIUS_RO: CommandMeta = CommandMeta {
     name: "GEORADIUS_RO",
-    arity: -6i32,
+    arity: -6,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEOSEARCH`.
 pub const GEOSEARCH: CommandMeta = CommandMeta {
     name: "GEOSEARCH",
-    arity: -7i32,
+    arity: -7,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GEOSEARCHSTORE`.
 pub const GEOSEARCHSTORE: CommandMeta = CommandMeta {
     name: "GEOSEARCHSTORE",
-    arity: -8i32,
+    arity: -8,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GET`.
 pub const GET: CommandMeta = CommandMeta {
     name: "GET",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GETBIT`.
 pub const GETBIT: CommandMeta = CommandMeta {
     name: "GETBIT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GETDEL`.
 pub const GETDEL: CommandMeta = CommandMeta {
     name: "GETDEL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GETEX`.
 pub const GETEX: CommandMeta = CommandMeta {
     name: "GETEX",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GETRANGE`.
 pub const GETRANGE: CommandMeta = CommandMeta {
     name: "GETRANGE",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `GETSET`.
 pub const GETSET: CommandMeta = CommandMeta {
     name: "GETSET",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HDEL`.
 pub const HDEL: CommandMeta = CommandMeta {
     name: "HDEL",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HELLO`.
 pub const HELLO: CommandMeta = CommandMeta {
     name: "HELLO",
-    arity: -1i32,
+    arity: -1,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_AUTH
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `HEXISTS`.
 pub const HEXISTS: CommandMeta = CommandMeta {
     name: "HEXISTS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HEXPIRE`.
 pub const HEXPIRE: CommandMeta = CommandMeta {
     name: "HEXPIRE",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HEXPIREAT`.
 pub const HEXPIREAT: CommandMeta = CommandMeta {
     name: "HEXPIREAT",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HEXPIRETIME`.
 pub const HEXPIRETIME: CommandMeta = CommandMeta {
     name: "HEXPIRETIME",
-    arity: -5i32,
+    arity: -5,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HGET`.
 pub const HGET: CommandMeta = CommandMeta {
     name: "HGET",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HGETALL`.
 pub const HGETALL: CommandMeta = CommandMeta {
     name: "HGETALL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HGETDEL`.
 pub const HGETDEL: CommandMeta = CommandMeta {
     name: "HGETDEL",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HGETEX`.
 pub const HGETEX: CommandMeta = CommandMeta {
     name: "HGETEX",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HINCRBY`.
 pub const HINCRBY: CommandMeta = CommandMeta {
     name: "HINCRBY",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HINCRBYFLOAT`.
 pub const HINCRBYFLOAT: CommandMeta = CommandMeta {
     name: "HINCRBYFLOAT",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HKEYS`.
 pub const HKEYS: CommandMeta = CommandMeta {
     name: "HKEYS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HLEN`.
 pub const HLEN: CommandMeta = CommandMeta {
     name: "HLEN",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HMGET`.
 pub const HMGET: CommandMeta = CommandMeta {
     name: "HMGET",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HMSET`.
 pub const HMSET: CommandMeta = CommandMeta {
     name: "HMSET",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HPERSIST`.
 pub const HPERSIST: CommandMeta = CommandMeta {
     name: "HPERSIST",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HPEXPIRE`.
 pub const HPEXPIRE: CommandMeta = CommandMeta {
     name: "HPEXPIRE",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HPEXPIREAT`.
 pub const HPEXPIREAT: CommandMeta = CommandMeta {
     name: "HPEXPIREAT",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HPEXPIRETIME`.
 pub const HPEXPIRETIME: CommandMeta = CommandMeta {
     name: "HPEXPIRETIME",
-    arity: -5i32,
+    arity: -5,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HPTTL`.
 pub const HPTTL: CommandMeta = CommandMeta {
     name: "HPTTL",
-    arity: -5i32,
+    arity: -5,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HRANDFIELD`.
 pub const HRANDFIELD: CommandMeta = CommandMeta {
     name: "HRANDFIELD",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HSCAN`.
 pub const HSCAN: CommandMeta = CommandMeta {
     name: "HSCAN",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HSET`.
 pub const HSET: CommandMeta = CommandMeta {
     name: "HSET",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HSETEX`.
 pub const HSETEX: CommandMeta = CommandMeta {
     name: "HSETEX",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HSETNX`.
 pub const HSETNX: CommandMeta = CommandMeta {
     name: "HSETNX",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HSTRLEN`.
 pub const HSTRLEN: CommandMeta = CommandMeta {
     name: "HSTRLEN",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HTTL`.
 pub const HTTL: CommandMeta = CommandMeta {
     name: "HTTL",
-    arity: -5i32,
+    arity: -5,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `HVALS`.
 pub const HVALS: CommandMeta = CommandMeta {
     name: "HVALS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `INCR`.
 pub const INCR: CommandMeta = CommandMeta {
     name: "INCR",
-    arity: 2i32,
+    arity: 2,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `INCRBY`.
 pub const INCRBY: CommandMeta = CommandMeta {
     name: "INCRBY",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `INCRBYFLOAT`.
 pub const INCRBYFLOAT: CommandMeta = CommandMeta {
     name: "INCRBYFLOAT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `INFO`.
 pub const INFO: CommandMeta = CommandMeta {
     name: "INFO",
-    arity: -1i32,
+    arity: -1,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `KEYS`.
 pub const KEYS: CommandMeta = CommandMeta {
     name: "KEYS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LASTSAVE`.
 pub const LASTSAVE: CommandMeta = CommandMeta {
     name: "LASTSAVE",
-    arity: 1i32,
+    arity: 1,
     flags: flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY`.
 pub const LATENCY: CommandMeta = CommandMeta {
     name: "LATENCY",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY DOCTOR`.
 pub const LATENCY_DOCTOR: CommandMeta = CommandMeta {
     name: "LATENCY DOCTOR",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY GRAPH`.
 pub const LATENCY_GRAPH: CommandMeta = CommandMeta {
     name: "LATENCY GRAPH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY HELP`.
 pub const LATENCY_HELP: CommandMeta = CommandMeta {
     name: "LATENCY HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY HISTOGRAM`.
 pub const LATENCY_HISTOGRAM: CommandMeta = CommandMeta {
     name: "LATENCY HISTOGRAM",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY HISTORY`.
 pub const LATENCY_HISTORY: CommandMeta = CommandMeta {
     name: "LATENCY HISTORY",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY LATEST`.
 pub const LATENCY_LATEST: CommandMeta = CommandMeta {
     name: "LATENCY LATEST",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LATENCY RESET`.
 pub const LATENCY_RESET: CommandMeta = CommandMeta {
     name: "LATENCY RESET",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LCS`.
 pub const LCS: CommandMeta = CommandMeta {
     name: "LCS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LINDEX`.
 pub const LINDEX: CommandMeta = CommandMeta {
     name: "LINDEX",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LINSERT`.
 pub const LINSERT: CommandMeta = CommandMeta {
     name: "LINSERT",
-    arity: 5i32,
+    arity: 5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LLEN`.
 pub const LLEN: CommandMeta = CommandMeta {
     name: "LLEN",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LMOVE`.
 pub const LMOVE: CommandMeta = CommandMeta {
     name: "LMOVE",
-    arity: 5i32,
+    arity: 5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LMPOP`.
 pub const LMPOP: CommandMeta = CommandMeta {
     name: "LMPOP",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LOLWUT`.
 pub const LOLWUT: CommandMeta = CommandMeta {
     name: "LOLWUT",
-    arity: -1i32,
+    arity: -1,
     flags: flags::READONLY | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `LPOP`.
 pub const LPOP: CommandMeta = CommandMeta {
     name: "LPOP",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LPOS`.
 pub const LPOS: CommandMeta = CommandMeta {
     name: "LPOS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LPUSH`.
 pub const LPUSH: CommandMeta = CommandMeta {
     name: "LPUSH",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LPUSHX`.
 pub const LPUSHX: CommandMeta = CommandMeta {
     name: "LPUSHX",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LRANGE`.
 pub const LRANGE: CommandMeta = CommandMeta {
     name: "LRANGE",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LREM`.
 pub const LREM: CommandMeta = CommandMeta {
     name: "LREM",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LSET`.
 pub const LSET: CommandMeta = CommandMeta {
     name: "LSET",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `LTRIM`.
 pub const LTRIM: CommandMeta = CommandMeta {
     name: "LTRIM",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `MEMORY`.
 pub const MEMORY: CommandMeta = CommandMeta {
     name: "MEMORY",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY DOCTOR`.
 pub const MEMORY_DOCTOR: CommandMeta = CommandMeta {
     name: "MEMORY DOCTOR",
-    arity: 2i32,
+    arity: 2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY HELP`.
 pub const MEMORY_HELP: CommandMeta = CommandMeta {
     name: "MEMORY HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY MALLOC-STATS`.
 pub const MEMORY_MALLOC_STATS: CommandMeta = CommandMeta {
     name: "MEMORY MALLOC-STATS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY PURGE`.
 pub const MEMORY_PURGE: CommandMeta = CommandMeta {
     name: "MEMORY PURGE",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY STATS`.
 pub const MEMORY_STATS: CommandMeta = CommandMeta {
     name: "MEMORY STATS",
-    arity: 2i32,
+    arity: 2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MEMORY USAGE`.
 pub const MEMORY_USAGE: CommandMeta = CommandMeta {
     name: "MEMORY USAGE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `MGET`.
 pub const MGET: CommandMeta = CommandMeta {
     name: "MGET",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `MIGRATE`.
 pub const MIGRATE: CommandMeta = CommandMeta {
     name: "MIGRATE",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::MOVABLE_KEYS,
-    first_key: 3i32,
-    last_key: 3i32,
-    key_step: 1i32,
+    first_key: 3,
+    last_key: 3,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `MODULE`.
 pub const MODULE: CommandMeta = CommandMeta {
     name: "MODULE",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MODULE HELP`.
 pub const MODULE_HELP: CommandMeta = CommandMeta {
     name: "MODULE HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MODULE LIST`.
 pub const MODULE_LIST: CommandMeta = CommandMeta {
     name: "MODULE LIST",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MODULE LOAD`.
 pub const MODULE_LOAD: CommandMeta = CommandMeta {
     name: "MODULE LOAD",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MODULE LOADEX`.
 pub const MODULE_LOADEX: CommandMeta = CommandMeta {
     name: "MODULE LOADEX",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MODULE UNLOAD`.
 pub const MODULE_UNLOAD: CommandMeta = CommandMeta {
     name: "MODULE UNLOAD",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MONITOR`.
 pub const MONITOR: CommandMeta = CommandMeta {
     name: "MONITOR",
-    arity: 1i32,
+    arity: 1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MOVE`.
 pub const MOVE: CommandMeta = CommandMeta {
     name: "MOVE",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `MSET`.
 pub const MSET: CommandMeta = CommandMeta {
     name: "MSET",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 2i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 2,
     blocking_timeout: None,
 };
 
 /// `MSETEX`.
 pub const MSETEX: CommandMeta = CommandMeta {
     name: "MSETEX",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `MSETNX`.
 pub const MSETNX: CommandMeta = CommandMeta {
     name: "MSETNX",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 2i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 2,
     blocking_timeout: None,
 };
 
 /// `MULTI`.
 pub const MULTI: CommandMeta = CommandMeta {
     name: "MULTI",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_MULTI
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `OBJECT`.
 pub const OBJECT: CommandMeta = CommandMeta {
     name: "OBJECT",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `OBJECT ENCODING`.
 pub const OBJECT_ENCODING: CommandMeta = CommandMeta {
     name: "OBJECT ENCODING",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `OBJECT FREQ`.
 pub const OBJECT_FREQ: CommandMeta = CommandMeta {
     name: "OBJECT FREQ",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `OBJECT HELP`.
 pub const OBJECT_HELP: CommandMeta = CommandMeta {
     name: "OBJECT HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `OBJECT IDLETIME`.
 pub const OBJECT_IDLETIME: CommandMeta = CommandMeta {
     name: "OBJECT IDLETIME",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `OBJECT REFCOUNT`.
 pub const OBJECT_REFCOUNT: CommandMeta = CommandMeta {
     name: "OBJECT REFCOUNT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PERSIST`.
 pub const PERSIST: CommandMeta = CommandMeta {
     name: "PERSIST",
-    arity: 2i32,
+    arity: 2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PEXPIRE`.
 pub const PEXPIRE: CommandMeta = CommandMeta {
     name: "PEXPIRE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PEXPIREAT`.
 pub const PEXPIREAT: CommandMeta = CommandMeta {
     name: "PEXPIREAT",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PEXPIRETIME`.
 pub const PEXPIRETIME: CommandMeta = CommandMeta {
     name: "PEXPIRETIME",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PFADD`.
 pub const PFADD: CommandMeta = CommandMeta {
     name: "PFADD",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PFCOUNT`.
 pub const PFCOUNT: CommandMeta = CommandMeta {
     name: "PFCOUNT",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PFDEBUG`.
 pub const PFDEBUG: CommandMeta = CommandMeta {
     name: "PFDEBUG",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::ADMIN,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PFMERGE`.
 pub const PFMERGE: CommandMeta = CommandMeta {
     name: "PFMERGE",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PFSELFTEST`.
 pub const PFSELFTEST: CommandMeta = CommandMeta {
     name: "PFSELFTEST",
-    arity: 1i32,
+    arity: 1,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PING`.
 pub const PING: CommandMeta = CommandMeta {
     name: "PING",
-    arity: -1i32,
+    arity: -1,
     flags: flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PSETEX`.
 pub const PSETEX: CommandMeta = CommandMeta {
     name: "PSETEX",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PSUBSCRIBE`.
 pub const PSUBSCRIBE: CommandMeta = CommandMeta {
     name: "PSUBSCRIBE",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PSYNC`.
 pub const PSYNC: CommandMeta = CommandMeta {
     name: "PSYNC",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PTTL`.
 pub const PTTL: CommandMeta = CommandMeta {
     name: "PTTL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `PUBLISH`.
 pub const PUBLISH: CommandMeta = CommandMeta {
     name: "PUBLISH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB`.
 pub const PUBSUB: CommandMeta = CommandMeta {
     name: "PUBSUB",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB CHANNELS`.
 pub const PUBSUB_CHANNELS: CommandMeta = CommandMeta {
     name: "PUBSUB CHANNELS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB HELP`.
 pub const PUBSUB_HELP: CommandMeta = CommandMeta {
     name: "PUBSUB HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB NUMPAT`.
 pub const PUBSUB_NUMPAT: CommandMeta = CommandMeta {
     name: "PUBSUB NUMPAT",
-    arity: 2i32,
+    arity: 2,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB NUMSUB`.
 pub const PUBSUB_NUMSUB: CommandMeta = CommandMeta {
     name: "PUBSUB NUMSUB",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB SHARDCHANNELS`.
 pub const PUBSUB_SHARDCHANNELS: CommandMeta = CommandMeta {
     name: "PUBSUB SHARDCHANNELS",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUBSUB SHARDNUMSUB`.
 pub const PUBSUB_SHARDNUMSUB: CommandMeta = CommandMeta {
     name: "PUBSUB SHARDNUMSUB",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `PUNSUBSCRIBE`.
 pub const PUNSUBSCRIBE: CommandMeta = CommandMeta {
     name: "PUNSUBSCRIBE",
-    arity: -1i32,
+    arity: -1,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `QUIT`.
 pub const QUIT: CommandMeta = CommandMeta {
     name: "QUIT",
-    arity: -1i32,
+    arity: -1,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_AUTH
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `RANDOMKEY`.
 pub const RANDOMKEY: CommandMeta = CommandMeta {
     name: "RANDOMKEY",
-    arity: 1i32,
+    arity: 1,
     flags: flags::READONLY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `READONLY`.
 pub const READONLY: CommandMeta = CommandMeta {
     name: "READONLY",
-    arity: 1i32,
+    arity: 1,
     flags: flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `READWRITE`.
 pub const READWRITE: CommandMeta = CommandMeta {
     name: "READWRITE",
-    arity: 1i32,
+    arity: 1,
     flags: flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `RENAME`.
 pub const RENAME: CommandMeta = CommandMeta {
     name: "RENAME",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `RENAMENX`.
 pub const RENAMENX: CommandMeta = CommandMeta {
     name: "RENAMENX",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `REPLCONF`.
 pub const REPLCONF: CommandMeta = CommandMeta {
     name: "REPLCONF",
-    arity: -1i32,
+    arity: -1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `REPLICAOF`.
 pub const REPLICAOF: CommandMeta = CommandMeta {
     name: "REPLICAOF",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `RESET`.
 pub const RESET: CommandMeta = CommandMeta {
     name: "RESET",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_AUTH
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `RESTORE`.
 pub const RESTORE: CommandMeta = CommandMeta {
     name: "RESTORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `RESTORE-ASKING`.
 pub const RESTORE_ASKING: CommandMeta = CommandMeta {
     name: "RESTORE-ASKING",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::ASKING,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ROLE`.
 pub const ROLE: CommandMeta = CommandMeta {
     name: "ROLE",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `RPOP`.
 pub const RPOP: CommandMeta = CommandMeta {
     name: "RPOP",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `RPOPLPUSH`.
 pub const RPOPLPUSH: CommandMeta = CommandMeta {
     name: "RPOPLPUSH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `RPUSH`.
 pub const RPUSH: CommandMeta = CommandMeta {
     name: "RPUSH",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `RPUSHX`.
 pub const RPUSHX: CommandMeta = CommandMeta {
     name: "RPUSHX",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SADD`.
 pub const SADD: CommandMeta = CommandMeta {
     name: "SADD",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SAVE`.
 pub const SAVE: CommandMeta = CommandMeta {
     name: "SAVE",
-    arity: 1i32,
+    arity: 1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCAN`.
 pub const SCAN: CommandMeta = CommandMeta {
     name: "SCAN",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCARD`.
 pub const SCARD: CommandMeta = CommandMeta {
     name: "SCARD",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SCRIPT`.
 pub const SCRIPT: CommandMeta = CommandMeta {
     name: "SCRIPT",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT DEBUG`.
 pub const SCRIPT_DEBUG: CommandMeta = CommandMeta {
     name: "SCRIPT DEBUG",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT EXISTS`.
 pub const SCRIPT_EXISTS: CommandMeta = CommandMeta {
     name: "SCRIPT EXISTS",
-    arity: -3i32,
+    arity: -3,
     flags: flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT FLUSH`.
 pub const SCRIPT_FLUSH: CommandMeta = CommandMeta {
     name: "SCRIPT FLUSH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT HELP`.
 pub const SCRIPT_HELP: CommandMeta = CommandMeta {
     name: "SCRIPT HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT KILL`.
 pub const SCRIPT_KILL: CommandMeta = CommandMeta {
     name: "SCRIPT KILL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT LOAD`.
 pub const SCRIPT_LOAD: CommandMeta = CommandMeta {
     name: "SCRIPT LOAD",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SCRIPT SHOW`.
 pub const SCRIPT_SHOW: CommandMeta = CommandMeta {
     name: "SCRIPT SHOW",
-    arity: 3i32,
+    arity: 3,
     flags: flags::NOSCRIPT | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SDIFF`.
 pub const SDIFF: CommandMeta = CommandMeta {
     name: "SDIFF",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SDIFFSTORE`.
 pub const SDIFFSTORE: CommandMeta = CommandMeta {
     name: "SDIFFSTORE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SELECT`.
 pub const SELECT: CommandMeta = CommandMeta {
     name: "SELECT",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL`.
 pub const SENTINEL: CommandMeta = CommandMeta {
     name: "SENTINEL",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL CKQUORUM`.
 pub const SENTINEL_CKQUORUM: CommandMeta = CommandMeta {
     name: "SENTINEL CKQUORUM",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL CONFIG`.
 pub const SENTINEL_CONFIG: CommandMeta = CommandMeta {
     name: "SENTINEL CONFIG",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL DEBUG`.
 pub const SENTINEL_DEBUG: CommandMeta = CommandMeta {
     name: "SENTINEL DEBUG",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL FAILOVER`.
 pub const SENTINEL_FAILOVER: CommandMeta = CommandMeta {
     name: "SENTINEL FAILOVER",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL FLUSHCONFIG`.
 pub const SENTINEL_FLUSHCONFIG: CommandMeta = CommandMeta {
     name: "SENTINEL FLUSHCONFIG",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL GET-MASTER-ADDR-BY-NAME`.
 pub const SENTINEL_GET_MASTER_ADDR_BY_NAME: CommandMeta = CommandMeta {
     name: "SENTINEL GET-MASTER-ADDR-BY-NAME",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL HELP`.
 pub const SENTINEL_HELP: CommandMeta = CommandMeta {
     name: "SENTINEL HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL INFO-CACHE`.
 pub const SENTINEL_INFO_CACHE: CommandMeta = CommandMeta {
     name: "SENTINEL INFO-CACHE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL IS-MASTER-DOWN-BY-ADDR`.
 pub const SENTINEL_IS_MASTER_DOWN_BY_ADDR: CommandMeta = CommandMeta {
     name: "SENTINEL IS-MASTER-DOWN-BY-ADDR",
-    arity: 6i32,
+    arity: 6,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL MASTER`.
 pub const SENTINEL_MASTER: CommandMeta = CommandMeta {
     name: "SENTINEL MASTER",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL MASTERS`.
 pub const SENTINEL_MASTERS: CommandMeta = CommandMeta {
     name: "SENTINEL MASTERS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL MONITOR`.
 pub const SENTINEL_MONITOR: CommandMeta = CommandMeta {
     name: "SENTINEL MONITOR",
-    arity: 6i32,
+    arity: 6,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL MYID`.
 pub const SENTINEL_MYID: CommandMeta = CommandMeta {
     name: "SENTINEL MYID",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL PENDING-SCRIPTS`.
 pub const SENTINEL_PENDING_SCRIPTS: CommandMeta = CommandMeta {
     name: "SENTINEL PENDING-SCRIPTS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL REMOVE`.
 pub const SENTINEL_REMOVE: CommandMeta = CommandMeta {
     name: "SENTINEL REMOVE",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL REPLICAS`.
 pub const SENTINEL_REPLICAS: CommandMeta = CommandMeta {
     name: "SENTINEL REPLICAS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL RESET`.
 pub const SENTINEL_RESET: CommandMeta = CommandMeta {
     name: "SENTINEL RESET",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL SENTINELS`.
 pub const SENTINEL_SENTINELS: CommandMeta = CommandMeta {
     name: "SENTINEL SENTINELS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL SET`.
 pub const SENTINEL_SET: CommandMeta = CommandMeta {
     name: "SENTINEL SET",
-    arity: -5i32,
+    arity: -5,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL SIMULATE-FAILURE`.
 pub const SENTINEL_SIMULATE_FAILURE: CommandMeta = CommandMeta {
     name: "SENTINEL SIMULATE-FAILURE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SENTINEL SLAVES`.
 pub const SENTINEL_SLAVES: CommandMeta = CommandMeta {
     name: "SENTINEL SLAVES",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SET`.
 pub const SET: CommandMeta = CommandMeta {
     name: "SET",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SETBIT`.
 pub const SETBIT: CommandMeta = CommandMeta {
     name: "SETBIT",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SETEX`.
 pub const SETEX: CommandMeta = CommandMeta {
     name: "SETEX",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SETNX`.
 pub const SETNX: CommandMeta = CommandMeta {
     name: "SETNX",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SETRANGE`.
 pub const SETRANGE: CommandMeta = CommandMeta {
     name: "SETRANGE",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SHUTDOWN`.
 pub const SHUTDOWN: CommandMeta = CommandMeta {
     name: "SHUTDOWN",
-    arity: -1i32,
+    arity: -1,
     flags: flags::ADMIN
         | flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::NO_MULTI
         | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SINTER`.
 pub const SINTER: CommandMeta = CommandMeta {
     name: "SINTER",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SINTERCARD`.
 pub const SINTERCARD: CommandMeta = CommandMeta {
     name: "SINTERCARD",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SINTERSTORE`.
 pub const SINTERSTORE: CommandMeta = CommandMeta {
     name: "SINTERSTORE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SISMEMBER`.
 pub const SISMEMBER: CommandMeta = CommandMeta {
     name: "SISMEMBER",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SLAVEOF`.
 pub const SLAVEOF: CommandMeta = CommandMeta {
     name: "SLAVEOF",
-    arity: 3i32,
+    arity: 3,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::STALE | flags::NO_ASYNC_LOADING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SLOWLOG`.
 pub const SLOWLOG: CommandMeta = CommandMeta {
     name: "SLOWLOG",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SLOWLOG GET`.
 pub const SLOWLOG_GET: CommandMeta = CommandMeta {
     name: "SLOWLOG GET",
-    arity: -2i32,
+    arity: -2,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SLOWLOG HELP`.
 pub const SLOWLOG_HELP: CommandMeta = CommandMeta {
     name: "SLOWLOG HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SLOWLOG LEN`.
 pub const SLOWLOG_LEN: CommandMeta = CommandMeta {
     name: "SLOWLOG LEN",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SLOWLOG RESET`.
 pub const SLOWLOG_RESET: CommandMeta = CommandMeta {
     name: "SLOWLOG RESET",
-    arity: 2i32,
+    arity: 2,
     flags: flags::ADMIN | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SMEMBERS`.
 pub const SMEMBERS: CommandMeta = CommandMeta {
     name: "SMEMBERS",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SMISMEMBER`.
 pub const SMISMEMBER: CommandMeta = CommandMeta {
     name: "SMISMEMBER",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SMOVE`.
 pub const SMOVE: CommandMeta = CommandMeta {
     name: "SMOVE",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SORT`.
 pub const SORT: CommandMeta = CommandMeta {
     name: "SORT",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SORT_RO`.
 pub const SORT_RO: CommandMeta = CommandMeta {
     name: "SORT_RO",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SPOP`.
 pub const SPOP: CommandMeta = CommandMeta {
     name: "SPOP",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SPUBLISH`.
 pub const SPUBLISH: CommandMeta = CommandMeta {
     name: "SPUBLISH",
-    arity: 3i32,
+    arity: 3,
     flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SRANDMEMBER`.
 pub const SRANDMEMBER: CommandMeta = CommandMeta {
     name: "SRANDMEMBER",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SREM`.
 pub const SREM: CommandMeta = CommandMeta {
     name: "SREM",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SSCAN`.
 pub const SSCAN: CommandMeta = CommandMeta {
     name: "SSCAN",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SSUBSCRIBE`.
 pub const SSUBSCRIBE: CommandMeta = CommandMeta {
     name: "SSUBSCRIBE",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `STRLEN`.
 pub const STRLEN: CommandMeta = CommandMeta {
     name: "STRLEN",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SUBSCRIBE`.
 pub const SUBSCRIBE: CommandMeta = CommandMeta {
     name: "SUBSCRIBE",
-    arity: -2i32,
+    arity: -2,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SUBSTR`.
 pub const SUBSTR: CommandMeta = CommandMeta {
     name: "SUBSTR",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SUNION`.
 pub const SUNION: CommandMeta = CommandMeta {
     name: "SUNION",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SUNIONSTORE`.
 pub const SUNIONSTORE: CommandMeta = CommandMeta {
     name: "SUNIONSTORE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SUNSUBSCRIBE`.
 pub const SUNSUBSCRIBE: CommandMeta = CommandMeta {
     name: "SUNSUBSCRIBE",
-    arity: -1i32,
+    arity: -1,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `SWAPDB`.
 pub const SWAPDB: CommandMeta = CommandMeta {
     name: "SWAPDB",
-    arity: 3i32,
+    arity: 3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `SYNC`.
 pub const SYNC: CommandMeta = CommandMeta {
     name: "SYNC",
-    arity: 1i32,
+    arity: 1,
     flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING | flags::NO_MULTI,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `TIME`.
 pub const TIME: CommandMeta = CommandMeta {
     name: "TIME",
-    arity: 1i32,
+    arity: 1,
     flags: flags::LOADING | flags::STALE | flags::FAST,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `TOUCH`.
 pub const TOUCH: CommandMeta = CommandMeta {
     name: "TOUCH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `TTL`.
 pub const TTL: CommandMeta = CommandMeta {
     name: "TTL",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `TYPE`.
 pub const TYPE: CommandMeta = CommandMeta {
     name: "TYPE",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `UNLINK`.
 pub const UNLINK: CommandMeta = CommandMeta {
     name: "UNLINK",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `UNSUBSCRIBE`.
 pub const UNSUBSCRIBE: CommandMeta = CommandMeta {
     name: "UNSUBSCRIBE",
-    arity: -1i32,
+    arity: -1,
     flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `UNWATCH`.
 pub const UNWATCH: CommandMeta = CommandMeta {
     name: "UNWATCH",
-    arity: 1i32,
+    arity: 1,
     flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `WAIT`.
 pub const WAIT: CommandMeta = CommandMeta {
     name: "WAIT",
-    arity: 3i32,
+    arity: 3,
     flags: flags::BLOCKING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Milliseconds,
@@ -4079,11 +4078,11 @@ pub const WAIT: CommandMeta = CommandMeta {
 /// `WAITAOF`.
 pub const WAITAOF: CommandMeta = CommandMeta {
     name: "WAITAOF",
-    arity: 4i32,
+    arity: 4,
     flags: flags::BLOCKING,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Milliseconds,
@@ -4093,247 +4092,247 @@ pub const WAITAOF: CommandMeta = CommandMeta {
 /// `WATCH`.
 pub const WATCH: CommandMeta = CommandMeta {
     name: "WATCH",
-    arity: -2i32,
+    arity: -2,
     flags: flags::NOSCRIPT
         | flags::LOADING
         | flags::STALE
         | flags::FAST
         | flags::NO_MULTI
         | flags::ALLOW_BUSY,
-    first_key: 1i32,
-    last_key: -1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: -1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XACK`.
 pub const XACK: CommandMeta = CommandMeta {
     name: "XACK",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XADD`.
 pub const XADD: CommandMeta = CommandMeta {
     name: "XADD",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XAUTOCLAIM`.
 pub const XAUTOCLAIM: CommandMeta = CommandMeta {
     name: "XAUTOCLAIM",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XCLAIM`.
 pub const XCLAIM: CommandMeta = CommandMeta {
     name: "XCLAIM",
-    arity: -6i32,
+    arity: -6,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XDEL`.
 pub const XDEL: CommandMeta = CommandMeta {
     name: "XDEL",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XGROUP`.
 pub const XGROUP: CommandMeta = CommandMeta {
     name: "XGROUP",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `XGROUP CREATE`.
 pub const XGROUP_CREATE: CommandMeta = CommandMeta {
     name: "XGROUP CREATE",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XGROUP CREATECONSUMER`.
 pub const XGROUP_CREATECONSUMER: CommandMeta = CommandMeta {
     name: "XGROUP CREATECONSUMER",
-    arity: 5i32,
+    arity: 5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XGROUP DELCONSUMER`.
 pub const XGROUP_DELCONSUMER: CommandMeta = CommandMeta {
     name: "XGROUP DELCONSUMER",
-    arity: 5i32,
+    arity: 5,
     flags: flags::WRITE,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XGROUP DESTROY`.
 pub const XGROUP_DESTROY: CommandMeta = CommandMeta {
     name: "XGROUP DESTROY",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XGROUP HELP`.
 pub const XGROUP_HELP: CommandMeta = CommandMeta {
     name: "XGROUP HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `XGROUP SETID`.
 pub const XGROUP_SETID: CommandMeta = CommandMeta {
     name: "XGROUP SETID",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XINFO`.
 pub const XINFO: CommandMeta = CommandMeta {
     name: "XINFO",
-    arity: -2i32,
+    arity: -2,
     flags: 0,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `XINFO CONSUMERS`.
 pub const XINFO_CONSUMERS: CommandMeta = CommandMeta {
     name: "XINFO CONSUMERS",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XINFO GROUPS`.
 pub const XINFO_GROUPS: CommandMeta = CommandMeta {
     name: "XINFO GROUPS",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XINFO HELP`.
 pub const XINFO_HELP: CommandMeta = CommandMeta {
     name: "XINFO HELP",
-    arity: 2i32,
+    arity: 2,
     flags: flags::LOADING | flags::STALE,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `XINFO STREAM`.
 pub const XINFO_STREAM: CommandMeta = CommandMeta {
     name: "XINFO STREAM",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 2i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 2,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XLEN`.
 pub const XLEN: CommandMeta = CommandMeta {
     name: "XLEN",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XPENDING`.
 pub const XPENDING: CommandMeta = CommandMeta {
     name: "XPENDING",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XRANGE`.
 pub const XRANGE: CommandMeta = CommandMeta {
     name: "XRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XREAD`.
 pub const XREAD: CommandMeta = CommandMeta {
     name: "XREAD",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY | flags::BLOCKING | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::AfterToken("BLOCK"),
         unit: TimeUnit::Milliseconds,
@@ -4343,11 +4342,11 @@ pub const XREAD: CommandMeta = CommandMeta {
 /// `XREADGROUP`.
 pub const XREADGROUP: CommandMeta = CommandMeta {
     name: "XREADGROUP",
-    arity: -7i32,
+    arity: -7,
     flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: Some(BlockingTimeout {
         position: TimeoutPosition::AfterToken("BLOCK"),
         unit: TimeUnit::Milliseconds,
@@ -4357,385 +4356,385 @@ pub const XREADGROUP: CommandMeta = CommandMeta {
 /// `XREVRANGE`.
 pub const XREVRANGE: CommandMeta = CommandMeta {
     name: "XREVRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XSETID`.
 pub const XSETID: CommandMeta = CommandMeta {
     name: "XSETID",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `XTRIM`.
 pub const XTRIM: CommandMeta = CommandMeta {
     name: "XTRIM",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZADD`.
 pub const ZADD: CommandMeta = CommandMeta {
     name: "ZADD",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZCARD`.
 pub const ZCARD: CommandMeta = CommandMeta {
     name: "ZCARD",
-    arity: 2i32,
+    arity: 2,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZCOUNT`.
 pub const ZCOUNT: CommandMeta = CommandMeta {
     name: "ZCOUNT",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZDIFF`.
 pub const ZDIFF: CommandMeta = CommandMeta {
     name: "ZDIFF",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ZDIFFSTORE`.
 pub const ZDIFFSTORE: CommandMeta = CommandMeta {
     name: "ZDIFFSTORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZINCRBY`.
 pub const ZINCRBY: CommandMeta = CommandMeta {
     name: "ZINCRBY",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZINTER`.
 pub const ZINTER: CommandMeta = CommandMeta {
     name: "ZINTER",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ZINTERCARD`.
 pub const ZINTERCARD: CommandMeta = CommandMeta {
     name: "ZINTERCARD",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ZINTERSTORE`.
 pub const ZINTERSTORE: CommandMeta = CommandMeta {
     name: "ZINTERSTORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZLEXCOUNT`.
 pub const ZLEXCOUNT: CommandMeta = CommandMeta {
     name: "ZLEXCOUNT",
-    arity: 4i32,
+    arity: 4,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZMPOP`.
 pub const ZMPOP: CommandMeta = CommandMeta {
     name: "ZMPOP",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ZMSCORE`.
 pub const ZMSCORE: CommandMeta = CommandMeta {
     name: "ZMSCORE",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZPOPMAX`.
 pub const ZPOPMAX: CommandMeta = CommandMeta {
     name: "ZPOPMAX",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZPOPMIN`.
 pub const ZPOPMIN: CommandMeta = CommandMeta {
     name: "ZPOPMIN",
-    arity: -2i32,
+    arity: -2,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANDMEMBER`.
 pub const ZRANDMEMBER: CommandMeta = CommandMeta {
     name: "ZRANDMEMBER",
-    arity: -2i32,
+    arity: -2,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANGE`.
 pub const ZRANGE: CommandMeta = CommandMeta {
     name: "ZRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANGEBYLEX`.
 pub const ZRANGEBYLEX: CommandMeta = CommandMeta {
     name: "ZRANGEBYLEX",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANGEBYSCORE`.
 pub const ZRANGEBYSCORE: CommandMeta = CommandMeta {
     name: "ZRANGEBYSCORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANGESTORE`.
 pub const ZRANGESTORE: CommandMeta = CommandMeta {
     name: "ZRANGESTORE",
-    arity: -5i32,
+    arity: -5,
     flags: flags::WRITE | flags::DENYOOM,
-    first_key: 1i32,
-    last_key: 2i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 2,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZRANK`.
 pub const ZRANK: CommandMeta = CommandMeta {
     name: "ZRANK",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREM`.
 pub const ZREM: CommandMeta = CommandMeta {
     name: "ZREM",
-    arity: -3i32,
+    arity: -3,
     flags: flags::WRITE | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREMRANGEBYLEX`.
 pub const ZREMRANGEBYLEX: CommandMeta = CommandMeta {
     name: "ZREMRANGEBYLEX",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREMRANGEBYRANK`.
 pub const ZREMRANGEBYRANK: CommandMeta = CommandMeta {
     name: "ZREMRANGEBYRANK",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREMRANGEBYSCORE`.
 pub const ZREMRANGEBYSCORE: CommandMeta = CommandMeta {
     name: "ZREMRANGEBYSCORE",
-    arity: 4i32,
+    arity: 4,
     flags: flags::WRITE,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREVRANGE`.
 pub const ZREVRANGE: CommandMeta = CommandMeta {
     name: "ZREVRANGE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREVRANGEBYLEX`.
 pub const ZREVRANGEBYLEX: CommandMeta = CommandMeta {
     name: "ZREVRANGEBYLEX",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREVRANGEBYSCORE`.
 pub const ZREVRANGEBYSCORE: CommandMeta = CommandMeta {
     name: "ZREVRANGEBYSCORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZREVRANK`.
 pub const ZREVRANK: CommandMeta = CommandMeta {
     name: "ZREVRANK",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZSCAN`.
 pub const ZSCAN: CommandMeta = CommandMeta {
     name: "ZSCAN",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZSCORE`.
 pub const ZSCORE: CommandMeta = CommandMeta {
     name: "ZSCORE",
-    arity: 3i32,
+    arity: 3,
     flags: flags::READONLY | flags::FAST,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
 /// `ZUNION`.
 pub const ZUNION: CommandMeta = CommandMeta {
     name: "ZUNION",
-    arity: -3i32,
+    arity: -3,
     flags: flags::READONLY | flags::MOVABLE_KEYS,
-    first_key: 0i32,
-    last_key: 0i32,
-    key_step: 0i32,
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
     blocking_timeout: None,
 };
 
 /// `ZUNIONSTORE`.
 pub const ZUNIONSTORE: CommandMeta = CommandMeta {
     name: "ZUNIONSTORE",
-    arity: -4i32,
+    arity: -4,
     flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
-    first_key: 1i32,
-    last_key: 1i32,
-    key_step: 1i32,
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
     blocking_timeout: None,
 };
 
