@@ -243,10 +243,10 @@ fn commands_trait(methods: TokenStream, connection_methods: TokenStream) -> Toke
         /// One method per command and subcommand, taking the required arguments only, on every
         /// [`Executor`]: `client.set("k", "v")?`, `conn.get("k")?`.
         ///
-        /// The method builds the command value from [`cmd`] and runs it; for
-        /// optional arguments build the value yourself and call
-        /// [`Executor::run`]. Commands that change the state of their
-        /// connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`] instead.
+        /// The method builds the command value from [`cmd`] and runs it; for optional arguments
+        /// build the value yourself and call [`Executor::run`]. Commands that change the state
+        /// of their connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`]
+        /// instead.
         pub trait Commands: crate::command::Executor {
             #methods
         }
@@ -254,9 +254,9 @@ fn commands_trait(methods: TokenStream, connection_methods: TokenStream) -> Toke
         impl<E: crate::command::Executor> Commands for E {}
 
         /// The short forms of commands that change or rely on the state of the connection they
-        /// run on (the spec's `rust.connection_state`): offered only on a
-        /// [`Dedicated`] executor such as `&mut Connection`, never on
-        /// a pooled client or a pipeline, whose connections other callers reuse.
+        /// run on (the spec's `rust.connection_state`): offered only on a [`Dedicated`] executor
+        /// such as `&mut Connection`, never on a pooled client or a pipeline, whose connections
+        /// other callers reuse.
         pub trait ConnectionCommands: crate::command::Dedicated {
             #connection_methods
         }

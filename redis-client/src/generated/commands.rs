@@ -15,147 +15,157 @@ use crate::{cmd, ToArgs, Value};
 /// One method per command and subcommand, taking the required arguments only, on every
 /// [`Executor`]: `client.set("k", "v")?`, `conn.get("k")?`.
 ///
-/// The method builds the command value from [`cmd`] and runs it; for
-/// optional arguments build the value yourself and call
-/// [`Executor::run`]. Commands that change the state of their
-/// connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`] instead.
+/// The method builds the command value from [`cmd`] and runs it; for optional arguments
+/// build the value yourself and call [`Executor::run`]. Commands that change the state
+/// of their connection (SELECT, WATCH, SUBSCRIBE …) are in [`ConnectionCommands`]
+/// instead.
 pub trait Commands: Executor {
     /// `ACL CAT`: Lists the ACL categories, or the commands inside a category.
     ///
-    /// Runs [`cmd::AclCat::new`] (required arguments only); build a [`cmd::AclCat`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclCat::new`]; for the optional arguments, build a [`cmd::AclCat`] with its
+    /// setters and [`run`](Executor::run) it.
     fn acl_cat(self) -> Self::Output<Vec<String>> {
         self.run(cmd::AclCat::new())
     }
 
     /// `ACL DELUSER`: Deletes ACL users, and terminates their connections.
     ///
-    /// Runs [`cmd::AclDeluser::new`] (required arguments only); build a [`cmd::AclDeluser`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclDeluser::new`].
     fn acl_deluser<U: ToArgs>(self, username: impl IntoIterator<Item = U>) -> Self::Output<i64> {
         self.run(cmd::AclDeluser::new(username))
     }
 
     /// `ACL DRYRUN`: Simulates the execution of a command by a user, without executing the command.
     ///
-    /// Runs [`cmd::AclDryrun::new`] (required arguments only); build a [`cmd::AclDryrun`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclDryrun::new`]; for the optional arguments, build a [`cmd::AclDryrun`] with
+    /// its setters and [`run`](Executor::run) it.
     fn acl_dryrun<U: ToArgs, C: ToArgs>(self, username: U, command: C) -> Self::Output<Value> {
         self.run(cmd::AclDryrun::new(username, command))
     }
 
-    /// `ACL GENPASS`: Generates a pseudorandom, secure password that can be used to identify ACL users.
+    /// `ACL GENPASS`: Generates a pseudorandom, secure password that can be used to identify ACL
+    /// users.
     ///
-    /// Runs [`cmd::AclGenpass::new`] (required arguments only); build a [`cmd::AclGenpass`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclGenpass::new`]; for the optional arguments, build a [`cmd::AclGenpass`] with
+    /// its setters and [`run`](Executor::run) it.
     fn acl_genpass(self) -> Self::Output<String> {
         self.run(cmd::AclGenpass::new())
     }
 
     /// `ACL GETUSER`: Lists the ACL rules of a user.
     ///
-    /// Runs [`cmd::AclGetuser::new`] (required arguments only); build a [`cmd::AclGetuser`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclGetuser::new`].
     fn acl_getuser<U: ToArgs>(self, username: U) -> Self::Output<Option<HashMap<String, Value>>> {
         self.run(cmd::AclGetuser::new(username))
     }
 
     /// `ACL HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::AclHelp::new`] (required arguments only); build a [`cmd::AclHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclHelp::new`].
     fn acl_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::AclHelp::new())
     }
 
     /// `ACL LIST`: Dumps the effective rules in ACL file format.
     ///
-    /// Runs [`cmd::AclList::new`] (required arguments only); build a [`cmd::AclList`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclList::new`].
     fn acl_list(self) -> Self::Output<Vec<String>> {
         self.run(cmd::AclList::new())
     }
 
     /// `ACL LOAD`: Reloads the rules from the configured ACL file.
     ///
-    /// Runs [`cmd::AclLoad::new`] (required arguments only); build a [`cmd::AclLoad`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclLoad::new`].
     fn acl_load(self) -> Self::Output<()> {
         self.run(cmd::AclLoad::new())
     }
 
     /// `ACL LOG`: Lists recent security events generated due to ACL rules.
     ///
-    /// Runs [`cmd::AclLog::new`] (required arguments only); build a [`cmd::AclLog`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclLog::new`]; for the optional arguments, build a [`cmd::AclLog`] with its
+    /// setters and [`run`](Executor::run) it.
     fn acl_log(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::AclLog::new())
     }
 
     /// `ACL SAVE`: Saves the effective ACL rules in the configured ACL file.
     ///
-    /// Runs [`cmd::AclSave::new`] (required arguments only); build a [`cmd::AclSave`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclSave::new`].
     fn acl_save(self) -> Self::Output<()> {
         self.run(cmd::AclSave::new())
     }
 
     /// `ACL SETUSER`: Creates and modifies an ACL user and its rules.
     ///
-    /// Runs [`cmd::AclSetuser::new`] (required arguments only); build a [`cmd::AclSetuser`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclSetuser::new`]; for the optional arguments, build a [`cmd::AclSetuser`] with
+    /// its setters and [`run`](Executor::run) it.
     fn acl_setuser<U: ToArgs>(self, username: U) -> Self::Output<()> {
         self.run(cmd::AclSetuser::new(username))
     }
 
     /// `ACL USERS`: Lists all ACL users.
     ///
-    /// Runs [`cmd::AclUsers::new`] (required arguments only); build a [`cmd::AclUsers`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclUsers::new`].
     fn acl_users(self) -> Self::Output<Vec<String>> {
         self.run(cmd::AclUsers::new())
     }
 
     /// `ACL WHOAMI`: Returns the authenticated username of the current connection.
     ///
-    /// Runs [`cmd::AclWhoami::new`] (required arguments only); build a [`cmd::AclWhoami`] and `run` it for the optional ones.
+    /// Runs [`cmd::AclWhoami::new`].
     fn acl_whoami(self) -> Self::Output<String> {
         self.run(cmd::AclWhoami::new())
     }
 
     /// `APPEND`: Appends a string to the value of a key. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Append::new`] (required arguments only); build a [`cmd::Append`] and `run` it for the optional ones.
+    /// Runs [`cmd::Append::new`].
     fn append<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<i64> {
         self.run(cmd::Append::new(key, value))
     }
 
     /// `BGREWRITEAOF`: Asynchronously rewrites the append-only file to disk.
     ///
-    /// Runs [`cmd::Bgrewriteaof::new`] (required arguments only); build a [`cmd::Bgrewriteaof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bgrewriteaof::new`].
     fn bgrewriteaof(self) -> Self::Output<String> {
         self.run(cmd::Bgrewriteaof::new())
     }
 
     /// `BGSAVE`: Asynchronously saves the database(s) to disk.
     ///
-    /// Runs [`cmd::Bgsave::new`] (required arguments only); build a [`cmd::Bgsave`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bgsave::new`]; for the optional arguments, build a [`cmd::Bgsave`] with its
+    /// setters and [`run`](Executor::run) it.
     fn bgsave(self) -> Self::Output<String> {
         self.run(cmd::Bgsave::new())
     }
 
     /// `BITCOUNT`: Counts the number of set bits (population counting) in a string.
     ///
-    /// Runs [`cmd::Bitcount::new`] (required arguments only); build a [`cmd::Bitcount`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bitcount::new`]; for the optional arguments, build a [`cmd::Bitcount`] with its
+    /// setters and [`run`](Executor::run) it.
     fn bitcount<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Bitcount::new(key))
     }
 
     /// `BITFIELD`: Performs arbitrary bitfield integer operations on strings.
     ///
-    /// Runs [`cmd::Bitfield::new`] (required arguments only); build a [`cmd::Bitfield`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bitfield::new`]; for the optional arguments, build a [`cmd::Bitfield`] with its
+    /// setters and [`run`](Executor::run) it.
     fn bitfield<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<i64>>> {
         self.run(cmd::Bitfield::new(key))
     }
 
     /// `BITFIELD_RO`: Performs arbitrary read-only bitfield integer operations on strings.
     ///
-    /// Runs [`cmd::BitfieldRo::new`] (required arguments only); build a [`cmd::BitfieldRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::BitfieldRo::new`]; for the optional arguments, build a [`cmd::BitfieldRo`] with
+    /// its setters and [`run`](Executor::run) it.
     fn bitfield_ro<K: ToArgs>(self, key: K) -> Self::Output<Vec<i64>> {
         self.run(cmd::BitfieldRo::new(key))
     }
 
     /// `BITOP`: Performs bitwise operations on multiple strings, and stores the result.
     ///
-    /// Runs [`cmd::Bitop::new`] (required arguments only); build a [`cmd::Bitop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bitop::new`].
     fn bitop<D: ToArgs, K: ToArgs>(
         self,
         operation: cmd::BitopOperation,
@@ -167,14 +177,16 @@ pub trait Commands: Executor {
 
     /// `BITPOS`: Finds the first set (1) or clear (0) bit in a string.
     ///
-    /// Runs [`cmd::Bitpos::new`] (required arguments only); build a [`cmd::Bitpos`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bitpos::new`]; for the optional arguments, build a [`cmd::Bitpos`] with its
+    /// setters and [`run`](Executor::run) it.
     fn bitpos<K: ToArgs>(self, key: K, bit: i64) -> Self::Output<i64> {
         self.run(cmd::Bitpos::new(key, bit))
     }
 
-    /// `BLMOVE`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.
+    /// `BLMOVE`: Pops an element from a list, pushes it to another list and returns it. Blocks
+    /// until an element is available otherwise. Deletes the list if the last element was moved.
     ///
-    /// Runs [`cmd::Blmove::new`] (required arguments only); build a [`cmd::Blmove`] and `run` it for the optional ones.
+    /// Runs [`cmd::Blmove::new`].
     fn blmove<S: ToArgs, D: ToArgs>(
         self,
         source: S,
@@ -192,9 +204,11 @@ pub trait Commands: Executor {
         ))
     }
 
-    /// `BLMPOP`: Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+    /// `BLMPOP`: Pops the first element from one of multiple lists. Blocks until an element is
+    /// available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Blmpop::new`] (required arguments only); build a [`cmd::Blmpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Blmpop::new`]; for the optional arguments, build a [`cmd::Blmpop`] with its
+    /// setters and [`run`](Executor::run) it.
     fn blmpop<K: ToArgs>(
         self,
         timeout: impl FloatSeconds,
@@ -204,9 +218,10 @@ pub trait Commands: Executor {
         self.run(cmd::Blmpop::new(timeout, key, where_))
     }
 
-    /// `BLPOP`: Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+    /// `BLPOP`: Removes and returns the first element in a list. Blocks until an element is
+    /// available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Blpop::new`] (required arguments only); build a [`cmd::Blpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Blpop::new`].
     fn blpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -215,9 +230,10 @@ pub trait Commands: Executor {
         self.run(cmd::Blpop::new(key, timeout))
     }
 
-    /// `BRPOP`: Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+    /// `BRPOP`: Removes and returns the last element in a list. Blocks until an element is
+    /// available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Brpop::new`] (required arguments only); build a [`cmd::Brpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Brpop::new`].
     fn brpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -226,9 +242,10 @@ pub trait Commands: Executor {
         self.run(cmd::Brpop::new(key, timeout))
     }
 
-    /// `BRPOPLPUSH`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+    /// `BRPOPLPUSH`: Pops an element from a list, pushes it to another list and returns it. Blocks
+    /// until an element is available otherwise. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Brpoplpush::new`] (required arguments only); build a [`cmd::Brpoplpush`] and `run` it for the optional ones.
+    /// Runs [`cmd::Brpoplpush::new`].
     fn brpoplpush<S: ToArgs, D: ToArgs>(
         self,
         source: S,
@@ -238,9 +255,11 @@ pub trait Commands: Executor {
         self.run(cmd::Brpoplpush::new(source, destination, timeout))
     }
 
-    /// `BZMPOP`: Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+    /// `BZMPOP`: Removes and returns a member by score from one or more sorted sets. Blocks until a
+    /// member is available otherwise. Deletes the sorted set if the last element was popped.
     ///
-    /// Runs [`cmd::Bzmpop::new`] (required arguments only); build a [`cmd::Bzmpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bzmpop::new`]; for the optional arguments, build a [`cmd::Bzmpop`] with its
+    /// setters and [`run`](Executor::run) it.
     fn bzmpop<K: ToArgs>(
         self,
         timeout: impl FloatSeconds,
@@ -250,9 +269,11 @@ pub trait Commands: Executor {
         self.run(cmd::Bzmpop::new(timeout, key, where_))
     }
 
-    /// `BZPOPMAX`: Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+    /// `BZPOPMAX`: Removes and returns the member with the highest score from one or more sorted
+    /// sets. Blocks until a member is available otherwise. Deletes the sorted set if the last
+    /// element was popped.
     ///
-    /// Runs [`cmd::Bzpopmax::new`] (required arguments only); build a [`cmd::Bzpopmax`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bzpopmax::new`].
     fn bzpopmax<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -261,9 +282,11 @@ pub trait Commands: Executor {
         self.run(cmd::Bzpopmax::new(key, timeout))
     }
 
-    /// `BZPOPMIN`: Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+    /// `BZPOPMIN`: Removes and returns the member with the lowest score from one or more sorted
+    /// sets. Blocks until a member is available otherwise. Deletes the sorted set if the last
+    /// element was popped.
     ///
-    /// Runs [`cmd::Bzpopmin::new`] (required arguments only); build a [`cmd::Bzpopmin`] and `run` it for the optional ones.
+    /// Runs [`cmd::Bzpopmin::new`].
     fn bzpopmin<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -274,49 +297,50 @@ pub trait Commands: Executor {
 
     /// `CLIENT GETNAME`: Returns the name of the connection.
     ///
-    /// Runs [`cmd::ClientGetname::new`] (required arguments only); build a [`cmd::ClientGetname`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientGetname::new`].
     fn client_getname(self) -> Self::Output<Option<Bytes>> {
         self.run(cmd::ClientGetname::new())
     }
 
-    /// `CLIENT GETREDIR`: Returns the client ID to which the connection's tracking notifications are redirected.
+    /// `CLIENT GETREDIR`: Returns the client ID to which the connection's tracking notifications
+    /// are redirected.
     ///
-    /// Runs [`cmd::ClientGetredir::new`] (required arguments only); build a [`cmd::ClientGetredir`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientGetredir::new`].
     fn client_getredir(self) -> Self::Output<i64> {
         self.run(cmd::ClientGetredir::new())
     }
 
     /// `CLIENT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ClientHelp::new`] (required arguments only); build a [`cmd::ClientHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientHelp::new`].
     fn client_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ClientHelp::new())
     }
 
     /// `CLIENT ID`: Returns the unique client ID of the connection.
     ///
-    /// Runs [`cmd::ClientId::new`] (required arguments only); build a [`cmd::ClientId`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientId::new`].
     fn client_id(self) -> Self::Output<i64> {
         self.run(cmd::ClientId::new())
     }
 
     /// `CLIENT INFO`: Returns information about the connection.
     ///
-    /// Runs [`cmd::ClientInfo::new`] (required arguments only); build a [`cmd::ClientInfo`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientInfo::new`].
     fn client_info(self) -> Self::Output<String> {
         self.run(cmd::ClientInfo::new())
     }
 
     /// `CLIENT KILL`: Terminates open connections.
     ///
-    /// Runs [`cmd::ClientKill::old_format`] (required arguments only); build a [`cmd::ClientKill`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientKill::old_format`].
     fn client_kill_old_format(self, old_format: impl ToArgs) -> Self::Output<()> {
         self.run(cmd::ClientKill::old_format(old_format))
     }
 
     /// `CLIENT KILL`: Terminates open connections.
     ///
-    /// Runs [`cmd::ClientKill::new_format`] (required arguments only); build a [`cmd::ClientKill`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientKill::new_format`].
     fn client_kill_new_format(
         self,
         new_format: impl IntoIterator<Item = cmd::ClientKillNewFormat>,
@@ -326,49 +350,54 @@ pub trait Commands: Executor {
 
     /// `CLIENT LIST`: Lists open connections.
     ///
-    /// Runs [`cmd::ClientList::new`] (required arguments only); build a [`cmd::ClientList`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientList::new`]; for the optional arguments, build a [`cmd::ClientList`] with
+    /// its setters and [`run`](Executor::run) it.
     fn client_list(self) -> Self::Output<String> {
         self.run(cmd::ClientList::new())
     }
 
     /// `CLIENT PAUSE`: Suspends commands processing.
     ///
-    /// Runs [`cmd::ClientPause::new`] (required arguments only); build a [`cmd::ClientPause`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientPause::new`]; for the optional arguments, build a [`cmd::ClientPause`]
+    /// with its setters and [`run`](Executor::run) it.
     fn client_pause(self, timeout: i64) -> Self::Output<()> {
         self.run(cmd::ClientPause::new(timeout))
     }
 
-    /// `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the connection.
+    /// `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the
+    /// connection.
     ///
-    /// Runs [`cmd::ClientTrackinginfo::new`] (required arguments only); build a [`cmd::ClientTrackinginfo`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientTrackinginfo::new`].
     fn client_trackinginfo(self) -> Self::Output<HashMap<String, Value>> {
         self.run(cmd::ClientTrackinginfo::new())
     }
 
-    /// `CLIENT UNBLOCK`: Unblocks a client blocked by a blocking command from a different connection.
+    /// `CLIENT UNBLOCK`: Unblocks a client blocked by a blocking command from a different
+    /// connection.
     ///
-    /// Runs [`cmd::ClientUnblock::new`] (required arguments only); build a [`cmd::ClientUnblock`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientUnblock::new`]; for the optional arguments, build a [`cmd::ClientUnblock`]
+    /// with its setters and [`run`](Executor::run) it.
     fn client_unblock(self, client_id: i64) -> Self::Output<bool> {
         self.run(cmd::ClientUnblock::new(client_id))
     }
 
     /// `CLIENT UNPAUSE`: Resumes processing commands from paused clients.
     ///
-    /// Runs [`cmd::ClientUnpause::new`] (required arguments only); build a [`cmd::ClientUnpause`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientUnpause::new`].
     fn client_unpause(self) -> Self::Output<()> {
         self.run(cmd::ClientUnpause::new())
     }
 
     /// `CLUSTER ADDSLOTS`: Assigns new hash slots to a node.
     ///
-    /// Runs [`cmd::ClusterAddslots::new`] (required arguments only); build a [`cmd::ClusterAddslots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterAddslots::new`].
     fn cluster_addslots(self, slot: impl IntoIterator<Item = i64>) -> Self::Output<()> {
         self.run(cmd::ClusterAddslots::new(slot))
     }
 
     /// `CLUSTER ADDSLOTSRANGE`: Assigns new hash slot ranges to a node.
     ///
-    /// Runs [`cmd::ClusterAddslotsrange::new`] (required arguments only); build a [`cmd::ClusterAddslotsrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterAddslotsrange::new`].
     fn cluster_addslotsrange(
         self,
         range: impl IntoIterator<Item = (i64, i64)>,
@@ -378,42 +407,43 @@ pub trait Commands: Executor {
 
     /// `CLUSTER BUMPEPOCH`: Advances the cluster config epoch.
     ///
-    /// Runs [`cmd::ClusterBumpepoch::new`] (required arguments only); build a [`cmd::ClusterBumpepoch`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterBumpepoch::new`].
     fn cluster_bumpepoch(self) -> Self::Output<String> {
         self.run(cmd::ClusterBumpepoch::new())
     }
 
     /// `CLUSTER CANCELSLOTMIGRATIONS`: Cancel all current ongoing slot migration operations.
     ///
-    /// Runs [`cmd::ClusterCancelslotmigrations::new`] (required arguments only); build a [`cmd::ClusterCancelslotmigrations`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterCancelslotmigrations::new`].
     fn cluster_cancelslotmigrations(self) -> Self::Output<()> {
         self.run(cmd::ClusterCancelslotmigrations::new())
     }
 
-    /// `CLUSTER COUNT-FAILURE-REPORTS`: Returns the number of active failure reports for a node. No new reports are created once the node is marked as failed.
+    /// `CLUSTER COUNT-FAILURE-REPORTS`: Returns the number of active failure reports for a node. No
+    /// new reports are created once the node is marked as failed.
     ///
-    /// Runs [`cmd::ClusterCountFailureReports::new`] (required arguments only); build a [`cmd::ClusterCountFailureReports`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterCountFailureReports::new`].
     fn cluster_count_failure_reports<N: ToArgs>(self, node_id: N) -> Self::Output<i64> {
         self.run(cmd::ClusterCountFailureReports::new(node_id))
     }
 
     /// `CLUSTER COUNTKEYSINSLOT`: Returns the number of keys in a hash slot.
     ///
-    /// Runs [`cmd::ClusterCountkeysinslot::new`] (required arguments only); build a [`cmd::ClusterCountkeysinslot`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterCountkeysinslot::new`].
     fn cluster_countkeysinslot(self, slot: i64) -> Self::Output<i64> {
         self.run(cmd::ClusterCountkeysinslot::new(slot))
     }
 
     /// `CLUSTER DELSLOTS`: Sets hash slots as unbound for a node.
     ///
-    /// Runs [`cmd::ClusterDelslots::new`] (required arguments only); build a [`cmd::ClusterDelslots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterDelslots::new`].
     fn cluster_delslots(self, slot: impl IntoIterator<Item = i64>) -> Self::Output<()> {
         self.run(cmd::ClusterDelslots::new(slot))
     }
 
     /// `CLUSTER DELSLOTSRANGE`: Sets hash slot ranges as unbound for a node.
     ///
-    /// Runs [`cmd::ClusterDelslotsrange::new`] (required arguments only); build a [`cmd::ClusterDelslotsrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterDelslotsrange::new`].
     fn cluster_delslotsrange(
         self,
         range: impl IntoIterator<Item = (i64, i64)>,
@@ -423,84 +453,88 @@ pub trait Commands: Executor {
 
     /// `CLUSTER FAILOVER`: Forces a replica to perform a manual failover of its primary.
     ///
-    /// Runs [`cmd::ClusterFailover::new`] (required arguments only); build a [`cmd::ClusterFailover`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFailover::new`]; for the optional arguments, build a
+    /// [`cmd::ClusterFailover`] with its setters and [`run`](Executor::run) it.
     fn cluster_failover(self) -> Self::Output<()> {
         self.run(cmd::ClusterFailover::new())
     }
 
     /// `CLUSTER FLUSHSLOT`: Removes all keys from the target slot.
     ///
-    /// Runs [`cmd::ClusterFlushslot::new`] (required arguments only); build a [`cmd::ClusterFlushslot`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFlushslot::new`]; for the optional arguments, build a
+    /// [`cmd::ClusterFlushslot`] with its setters and [`run`](Executor::run) it.
     fn cluster_flushslot(self, slot: i64) -> Self::Output<()> {
         self.run(cmd::ClusterFlushslot::new(slot))
     }
 
     /// `CLUSTER FLUSHSLOTS`: Deletes all slots information from a node.
     ///
-    /// Runs [`cmd::ClusterFlushslots::new`] (required arguments only); build a [`cmd::ClusterFlushslots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterFlushslots::new`].
     fn cluster_flushslots(self) -> Self::Output<()> {
         self.run(cmd::ClusterFlushslots::new())
     }
 
     /// `CLUSTER FORGET`: Removes a node from the nodes table.
     ///
-    /// Runs [`cmd::ClusterForget::new`] (required arguments only); build a [`cmd::ClusterForget`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterForget::new`].
     fn cluster_forget<N: ToArgs>(self, node_id: N) -> Self::Output<()> {
         self.run(cmd::ClusterForget::new(node_id))
     }
 
     /// `CLUSTER GETKEYSINSLOT`: Returns the key names in a hash slot.
     ///
-    /// Runs [`cmd::ClusterGetkeysinslot::new`] (required arguments only); build a [`cmd::ClusterGetkeysinslot`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterGetkeysinslot::new`].
     fn cluster_getkeysinslot(self, slot: i64, count: i64) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::ClusterGetkeysinslot::new(slot, count))
     }
 
-    /// `CLUSTER GETSLOTMIGRATIONS`: Gets the status of ongoing and recently finished slot import and export operations.
+    /// `CLUSTER GETSLOTMIGRATIONS`: Gets the status of ongoing and recently finished slot import
+    /// and export operations.
     ///
-    /// Runs [`cmd::ClusterGetslotmigrations::new`] (required arguments only); build a [`cmd::ClusterGetslotmigrations`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterGetslotmigrations::new`].
     fn cluster_getslotmigrations(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::ClusterGetslotmigrations::new())
     }
 
     /// `CLUSTER HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ClusterHelp::new`] (required arguments only); build a [`cmd::ClusterHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterHelp::new`].
     fn cluster_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ClusterHelp::new())
     }
 
     /// `CLUSTER INFO`: Returns information about the state of a node.
     ///
-    /// Runs [`cmd::ClusterInfo::new`] (required arguments only); build a [`cmd::ClusterInfo`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterInfo::new`].
     fn cluster_info(self) -> Self::Output<String> {
         self.run(cmd::ClusterInfo::new())
     }
 
     /// `CLUSTER KEYSLOT`: Returns the hash slot for a key.
     ///
-    /// Runs [`cmd::ClusterKeyslot::new`] (required arguments only); build a [`cmd::ClusterKeyslot`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterKeyslot::new`].
     fn cluster_keyslot<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::ClusterKeyslot::new(key))
     }
 
     /// `CLUSTER LINKS`: Returns a list of all TCP links to and from peer nodes.
     ///
-    /// Runs [`cmd::ClusterLinks::new`] (required arguments only); build a [`cmd::ClusterLinks`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterLinks::new`].
     fn cluster_links(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::ClusterLinks::new())
     }
 
     /// `CLUSTER MEET`: Forces a node to handshake with another node.
     ///
-    /// Runs [`cmd::ClusterMeet::new`] (required arguments only); build a [`cmd::ClusterMeet`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMeet::new`]; for the optional arguments, build a [`cmd::ClusterMeet`]
+    /// with its setters and [`run`](Executor::run) it.
     fn cluster_meet<I: ToArgs>(self, ip: I, port: i64) -> Self::Output<()> {
         self.run(cmd::ClusterMeet::new(ip, port))
     }
 
     /// `CLUSTER MIGRATESLOTS`: Migrate the given slots from this node to the specified nodes.
     ///
-    /// Runs [`cmd::ClusterMigrateslots::new`] (required arguments only); build a [`cmd::ClusterMigrateslots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMigrateslots::new`].
     fn cluster_migrateslots<N: ToArgs>(
         self,
         migration_group: impl IntoIterator<Item = (impl IntoIterator<Item = (i64, i64)>, N)>,
@@ -510,63 +544,66 @@ pub trait Commands: Executor {
 
     /// `CLUSTER MYID`: Returns the ID of a node.
     ///
-    /// Runs [`cmd::ClusterMyid::new`] (required arguments only); build a [`cmd::ClusterMyid`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMyid::new`].
     fn cluster_myid(self) -> Self::Output<String> {
         self.run(cmd::ClusterMyid::new())
     }
 
     /// `CLUSTER MYSHARDID`: Returns the shard ID of a node.
     ///
-    /// Runs [`cmd::ClusterMyshardid::new`] (required arguments only); build a [`cmd::ClusterMyshardid`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterMyshardid::new`].
     fn cluster_myshardid(self) -> Self::Output<String> {
         self.run(cmd::ClusterMyshardid::new())
     }
 
     /// `CLUSTER NODES`: Returns the cluster configuration for a node.
     ///
-    /// Runs [`cmd::ClusterNodes::new`] (required arguments only); build a [`cmd::ClusterNodes`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterNodes::new`].
     fn cluster_nodes(self) -> Self::Output<String> {
         self.run(cmd::ClusterNodes::new())
     }
 
     /// `CLUSTER REPLICAS`: Lists the replica nodes of a primary node.
     ///
-    /// Runs [`cmd::ClusterReplicas::new`] (required arguments only); build a [`cmd::ClusterReplicas`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterReplicas::new`].
     fn cluster_replicas<N: ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
         self.run(cmd::ClusterReplicas::new(node_id))
     }
 
-    /// `CLUSTER REPLICATE`: Configures a node as replica of a primary node or detaches a replica from its primary.
+    /// `CLUSTER REPLICATE`: Configures a node as replica of a primary node or detaches a replica
+    /// from its primary.
     ///
-    /// Runs [`cmd::ClusterReplicate::new`] (required arguments only); build a [`cmd::ClusterReplicate`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterReplicate::new`].
     fn cluster_replicate(self, args: cmd::ClusterReplicateArgs) -> Self::Output<()> {
         self.run(cmd::ClusterReplicate::new(args))
     }
 
     /// `CLUSTER RESET`: Resets a node.
     ///
-    /// Runs [`cmd::ClusterReset::new`] (required arguments only); build a [`cmd::ClusterReset`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterReset::new`]; for the optional arguments, build a [`cmd::ClusterReset`]
+    /// with its setters and [`run`](Executor::run) it.
     fn cluster_reset(self) -> Self::Output<()> {
         self.run(cmd::ClusterReset::new())
     }
 
     /// `CLUSTER SAVECONFIG`: Forces a node to save the cluster configuration to disk.
     ///
-    /// Runs [`cmd::ClusterSaveconfig::new`] (required arguments only); build a [`cmd::ClusterSaveconfig`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSaveconfig::new`].
     fn cluster_saveconfig(self) -> Self::Output<()> {
         self.run(cmd::ClusterSaveconfig::new())
     }
 
     /// `CLUSTER SET-CONFIG-EPOCH`: Sets the configuration epoch for a new node.
     ///
-    /// Runs [`cmd::ClusterSetConfigEpoch::new`] (required arguments only); build a [`cmd::ClusterSetConfigEpoch`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSetConfigEpoch::new`].
     fn cluster_set_config_epoch(self, config_epoch: i64) -> Self::Output<()> {
         self.run(cmd::ClusterSetConfigEpoch::new(config_epoch))
     }
 
     /// `CLUSTER SETSLOT`: Binds a hash slot to a node.
     ///
-    /// Runs [`cmd::ClusterSetslot::new`] (required arguments only); build a [`cmd::ClusterSetslot`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSetslot::new`]; for the optional arguments, build a
+    /// [`cmd::ClusterSetslot`] with its setters and [`run`](Executor::run) it.
     fn cluster_setslot(
         self,
         slot: i64,
@@ -577,22 +614,23 @@ pub trait Commands: Executor {
 
     /// `CLUSTER SHARDS`: Returns the mapping of cluster slots to shards.
     ///
-    /// Runs [`cmd::ClusterShards::new`] (required arguments only); build a [`cmd::ClusterShards`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterShards::new`].
     fn cluster_shards(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::ClusterShards::new())
     }
 
     /// `CLUSTER SLAVES`: Lists the replica nodes of a primary node.
     ///
-    /// Runs [`cmd::ClusterSlaves::new`] (required arguments only); build a [`cmd::ClusterSlaves`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSlaves::new`].
     #[deprecated(note = "deprecated since 5.0.0; replaced by CLUSTER REPLICAS")]
     fn cluster_slaves<N: ToArgs>(self, node_id: N) -> Self::Output<Vec<String>> {
         self.run(cmd::ClusterSlaves::new(node_id))
     }
 
-    /// `CLUSTER SLOT-STATS`: Return an array of slot usage statistics for slots assigned to the current node.
+    /// `CLUSTER SLOT-STATS`: Return an array of slot usage statistics for slots assigned to the
+    /// current node.
     ///
-    /// Runs [`cmd::ClusterSlotStats::new`] (required arguments only); build a [`cmd::ClusterSlotStats`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSlotStats::new`].
     fn cluster_slot_stats(
         self,
         filter: cmd::ClusterSlotStatsFilter,
@@ -602,28 +640,29 @@ pub trait Commands: Executor {
 
     /// `CLUSTER SLOTS`: Returns the mapping of cluster slots to nodes.
     ///
-    /// Runs [`cmd::ClusterSlots::new`] (required arguments only); build a [`cmd::ClusterSlots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSlots::new`].
     fn cluster_slots(self) -> Self::Output<Vec<Vec<Value>>> {
         self.run(cmd::ClusterSlots::new())
     }
 
     /// `CLUSTER SYNCSLOTS`: A container for internal slot migration commands.
     ///
-    /// Runs [`cmd::ClusterSyncslots::new`] (required arguments only); build a [`cmd::ClusterSyncslots`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClusterSyncslots::new`].
     fn cluster_syncslots<A: ToArgs>(self, args: impl IntoIterator<Item = A>) -> Self::Output<()> {
         self.run(cmd::ClusterSyncslots::new(args))
     }
 
     /// `CLUSTERSCAN`: Iterates over the keys in the cluster.
     ///
-    /// Runs [`cmd::Clusterscan::new`] (required arguments only); build a [`cmd::Clusterscan`] and `run` it for the optional ones.
+    /// Runs [`cmd::Clusterscan::new`]; for the optional arguments, build a [`cmd::Clusterscan`]
+    /// with its setters and [`run`](Executor::run) it.
     fn clusterscan<C: ToArgs>(self, cursor: C) -> Self::Output<(String, Vec<Bytes>)> {
         self.run(cmd::Clusterscan::new(cursor))
     }
 
     /// `COMMAND`: Returns detailed information about all commands.
     ///
-    /// Runs [`cmd::Command::new`] (required arguments only); build a [`cmd::Command`] and `run` it for the optional ones.
+    /// Runs [`cmd::Command::new`].
     fn command(
         self,
     ) -> Self::Output<
@@ -645,28 +684,31 @@ pub trait Commands: Executor {
 
     /// `COMMAND COUNT`: Returns a count of commands.
     ///
-    /// Runs [`cmd::CommandCount::new`] (required arguments only); build a [`cmd::CommandCount`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandCount::new`].
     fn command_count(self) -> Self::Output<i64> {
         self.run(cmd::CommandCount::new())
     }
 
     /// `COMMAND DOCS`: Returns documentary information about one, multiple or all commands.
     ///
-    /// Runs [`cmd::CommandDocs::new`] (required arguments only); build a [`cmd::CommandDocs`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandDocs::new`]; for the optional arguments, build a [`cmd::CommandDocs`]
+    /// with its setters and [`run`](Executor::run) it.
     fn command_docs(self) -> Self::Output<HashMap<String, HashMap<String, Value>>> {
         self.run(cmd::CommandDocs::new())
     }
 
     /// `COMMAND GETKEYS`: Extracts the key names from an arbitrary command.
     ///
-    /// Runs [`cmd::CommandGetkeys::new`] (required arguments only); build a [`cmd::CommandGetkeys`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandGetkeys::new`]; for the optional arguments, build a
+    /// [`cmd::CommandGetkeys`] with its setters and [`run`](Executor::run) it.
     fn command_getkeys<C: ToArgs>(self, command: C) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::CommandGetkeys::new(command))
     }
 
     /// `COMMAND GETKEYSANDFLAGS`: Extracts the key names and access flags for an arbitrary command.
     ///
-    /// Runs [`cmd::CommandGetkeysandflags::new`] (required arguments only); build a [`cmd::CommandGetkeysandflags`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandGetkeysandflags::new`]; for the optional arguments, build a
+    /// [`cmd::CommandGetkeysandflags`] with its setters and [`run`](Executor::run) it.
     fn command_getkeysandflags<C: ToArgs>(
         self,
         command: C,
@@ -676,14 +718,15 @@ pub trait Commands: Executor {
 
     /// `COMMAND HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::CommandHelp::new`] (required arguments only); build a [`cmd::CommandHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandHelp::new`].
     fn command_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::CommandHelp::new())
     }
 
     /// `COMMAND INFO`: Returns information about one, multiple or all commands.
     ///
-    /// Runs [`cmd::CommandInfo::new`] (required arguments only); build a [`cmd::CommandInfo`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandInfo::new`]; for the optional arguments, build a [`cmd::CommandInfo`]
+    /// with its setters and [`run`](Executor::run) it.
     fn command_info(
         self,
     ) -> Self::Output<
@@ -707,14 +750,15 @@ pub trait Commands: Executor {
 
     /// `COMMAND LIST`: Returns a list of command names.
     ///
-    /// Runs [`cmd::CommandList::new`] (required arguments only); build a [`cmd::CommandList`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandList::new`]; for the optional arguments, build a [`cmd::CommandList`]
+    /// with its setters and [`run`](Executor::run) it.
     fn command_list(self) -> Self::Output<Vec<String>> {
         self.run(cmd::CommandList::new())
     }
 
     /// `COMMANDLOG GET`: Returns the specified command log's entries.
     ///
-    /// Runs [`cmd::CommandlogGet::new`] (required arguments only); build a [`cmd::CommandlogGet`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogGet::new`].
     fn commandlog_get(
         self,
         count: i64,
@@ -725,28 +769,28 @@ pub trait Commands: Executor {
 
     /// `COMMANDLOG HELP`: Shows helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::CommandlogHelp::new`] (required arguments only); build a [`cmd::CommandlogHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogHelp::new`].
     fn commandlog_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::CommandlogHelp::new())
     }
 
     /// `COMMANDLOG LEN`: Returns the number of entries in the specified type of command log.
     ///
-    /// Runs [`cmd::CommandlogLen::new`] (required arguments only); build a [`cmd::CommandlogLen`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogLen::new`].
     fn commandlog_len(self, type_: cmd::CommandlogLenType) -> Self::Output<i64> {
         self.run(cmd::CommandlogLen::new(type_))
     }
 
     /// `COMMANDLOG RESET`: Clears all entries from the specified type of command log.
     ///
-    /// Runs [`cmd::CommandlogReset::new`] (required arguments only); build a [`cmd::CommandlogReset`] and `run` it for the optional ones.
+    /// Runs [`cmd::CommandlogReset::new`].
     fn commandlog_reset(self, type_: cmd::CommandlogResetType) -> Self::Output<()> {
         self.run(cmd::CommandlogReset::new(type_))
     }
 
     /// `CONFIG GET`: Returns the effective values of configuration parameters.
     ///
-    /// Runs [`cmd::ConfigGet::new`] (required arguments only); build a [`cmd::ConfigGet`] and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigGet::new`].
     fn config_get<P: ToArgs>(
         self,
         parameter: impl IntoIterator<Item = P>,
@@ -756,28 +800,28 @@ pub trait Commands: Executor {
 
     /// `CONFIG HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ConfigHelp::new`] (required arguments only); build a [`cmd::ConfigHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigHelp::new`].
     fn config_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ConfigHelp::new())
     }
 
     /// `CONFIG RESETSTAT`: Resets the server's statistics.
     ///
-    /// Runs [`cmd::ConfigResetstat::new`] (required arguments only); build a [`cmd::ConfigResetstat`] and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigResetstat::new`].
     fn config_resetstat(self) -> Self::Output<()> {
         self.run(cmd::ConfigResetstat::new())
     }
 
     /// `CONFIG REWRITE`: Persists the effective configuration to file.
     ///
-    /// Runs [`cmd::ConfigRewrite::new`] (required arguments only); build a [`cmd::ConfigRewrite`] and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigRewrite::new`].
     fn config_rewrite(self) -> Self::Output<()> {
         self.run(cmd::ConfigRewrite::new())
     }
 
     /// `CONFIG SET`: Sets configuration parameters in-flight.
     ///
-    /// Runs [`cmd::ConfigSet::new`] (required arguments only); build a [`cmd::ConfigSet`] and `run` it for the optional ones.
+    /// Runs [`cmd::ConfigSet::new`].
     fn config_set<P: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (P, V)>,
@@ -787,112 +831,121 @@ pub trait Commands: Executor {
 
     /// `COPY`: Copies the value of a key to a new key.
     ///
-    /// Runs [`cmd::Copy::new`] (required arguments only); build a [`cmd::Copy`] and `run` it for the optional ones.
+    /// Runs [`cmd::Copy::new`]; for the optional arguments, build a [`cmd::Copy`] with its setters
+    /// and [`run`](Executor::run) it.
     fn copy<S: ToArgs, D: ToArgs>(self, source: S, destination: D) -> Self::Output<bool> {
         self.run(cmd::Copy::new(source, destination))
     }
 
     /// `DBSIZE`: Returns the number of keys in the database.
     ///
-    /// Runs [`cmd::Dbsize::new`] (required arguments only); build a [`cmd::Dbsize`] and `run` it for the optional ones.
+    /// Runs [`cmd::Dbsize::new`].
     fn dbsize(self) -> Self::Output<i64> {
         self.run(cmd::Dbsize::new())
     }
 
     /// `DEBUG`: A container for debugging commands.
     ///
-    /// Runs [`cmd::Debug::new`] (required arguments only); build a [`cmd::Debug`] and `run` it for the optional ones.
+    /// Runs [`cmd::Debug::new`].
     fn debug<A: ToArgs>(self, args: impl IntoIterator<Item = A>) -> Self::Output<Value> {
         self.run(cmd::Debug::new(args))
     }
 
-    /// `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
+    /// `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key
+    /// doesn't exist.
     ///
-    /// Runs [`cmd::Decr::new`] (required arguments only); build a [`cmd::Decr`] and `run` it for the optional ones.
+    /// Runs [`cmd::Decr::new`].
     fn decr<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Decr::new(key))
     }
 
-    /// `DECRBY`: Decrements the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+    /// `DECRBY`: Decrements the integer value of a key by a number. Uses 0 as initial value if the
+    /// key doesn't exist.
     ///
-    /// Runs [`cmd::Decrby::new`] (required arguments only); build a [`cmd::Decrby`] and `run` it for the optional ones.
+    /// Runs [`cmd::Decrby::new`].
     fn decrby<K: ToArgs>(self, key: K, decrement: i64) -> Self::Output<i64> {
         self.run(cmd::Decrby::new(key, decrement))
     }
 
     /// `DEL`: Deletes one or more keys.
     ///
-    /// Runs [`cmd::Del::new`] (required arguments only); build a [`cmd::Del`] and `run` it for the optional ones.
+    /// Runs [`cmd::Del::new`].
     fn del<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Del::new(key))
     }
 
     /// `DELIFEQ`: Delete key if value matches string.
     ///
-    /// Runs [`cmd::Delifeq::new`] (required arguments only); build a [`cmd::Delifeq`] and `run` it for the optional ones.
+    /// Runs [`cmd::Delifeq::new`].
     fn delifeq<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
         self.run(cmd::Delifeq::new(key, value))
     }
 
     /// `DUMP`: Returns a serialized representation of the value stored at a key.
     ///
-    /// Runs [`cmd::Dump::new`] (required arguments only); build a [`cmd::Dump`] and `run` it for the optional ones.
+    /// Runs [`cmd::Dump::new`].
     fn dump<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Dump::new(key))
     }
 
     /// `ECHO`: Returns the given string.
     ///
-    /// Runs [`cmd::Echo::new`] (required arguments only); build a [`cmd::Echo`] and `run` it for the optional ones.
+    /// Runs [`cmd::Echo::new`].
     fn echo<M: ToArgs>(self, message: M) -> Self::Output<Bytes> {
         self.run(cmd::Echo::new(message))
     }
 
     /// `EVAL`: Executes a server-side Lua script.
     ///
-    /// Runs [`cmd::Eval::new`] (required arguments only); build a [`cmd::Eval`] and `run` it for the optional ones.
+    /// Runs [`cmd::Eval::new`]; for the optional arguments, build a [`cmd::Eval`] with its setters
+    /// and [`run`](Executor::run) it.
     fn eval<S: ToArgs>(self, script: S) -> Self::Output<Value> {
         self.run(cmd::Eval::new(script))
     }
 
     /// `EVALSHA`: Executes a server-side Lua script by SHA1 digest.
     ///
-    /// Runs [`cmd::Evalsha::new`] (required arguments only); build a [`cmd::Evalsha`] and `run` it for the optional ones.
+    /// Runs [`cmd::Evalsha::new`]; for the optional arguments, build a [`cmd::Evalsha`] with its
+    /// setters and [`run`](Executor::run) it.
     fn evalsha<S: ToArgs>(self, sha1: S) -> Self::Output<Value> {
         self.run(cmd::Evalsha::new(sha1))
     }
 
     /// `EVALSHA_RO`: Executes a read-only server-side Lua script by SHA1 digest.
     ///
-    /// Runs [`cmd::EvalshaRo::new`] (required arguments only); build a [`cmd::EvalshaRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::EvalshaRo::new`]; for the optional arguments, build a [`cmd::EvalshaRo`] with
+    /// its setters and [`run`](Executor::run) it.
     fn evalsha_ro<S: ToArgs>(self, sha1: S) -> Self::Output<Value> {
         self.run(cmd::EvalshaRo::new(sha1))
     }
 
     /// `EVAL_RO`: Executes a read-only server-side Lua script.
     ///
-    /// Runs [`cmd::EvalRo::new`] (required arguments only); build a [`cmd::EvalRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::EvalRo::new`]; for the optional arguments, build a [`cmd::EvalRo`] with its
+    /// setters and [`run`](Executor::run) it.
     fn eval_ro<S: ToArgs>(self, script: S) -> Self::Output<Value> {
         self.run(cmd::EvalRo::new(script))
     }
 
     /// `EXISTS`: Determines whether one or more keys exist.
     ///
-    /// Runs [`cmd::Exists::new`] (required arguments only); build a [`cmd::Exists`] and `run` it for the optional ones.
+    /// Runs [`cmd::Exists::new`].
     fn exists<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Exists::new(key))
     }
 
     /// `EXPIRE`: Sets the expiration time of a key in seconds.
     ///
-    /// Runs [`cmd::Expire::new`] (required arguments only); build a [`cmd::Expire`] and `run` it for the optional ones.
+    /// Runs [`cmd::Expire::new`]; for the optional arguments, build a [`cmd::Expire`] with its
+    /// setters and [`run`](Executor::run) it.
     fn expire<K: ToArgs>(self, key: K, seconds: impl Seconds) -> Self::Output<bool> {
         self.run(cmd::Expire::new(key, seconds))
     }
 
     /// `EXPIREAT`: Sets the expiration time of a key to a Unix timestamp.
     ///
-    /// Runs [`cmd::Expireat::new`] (required arguments only); build a [`cmd::Expireat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Expireat::new`]; for the optional arguments, build a [`cmd::Expireat`] with its
+    /// setters and [`run`](Executor::run) it.
     fn expireat<K: ToArgs>(
         self,
         key: K,
@@ -903,112 +956,123 @@ pub trait Commands: Executor {
 
     /// `EXPIRETIME`: Returns the expiration time of a key as a Unix timestamp.
     ///
-    /// Runs [`cmd::Expiretime::new`] (required arguments only); build a [`cmd::Expiretime`] and `run` it for the optional ones.
+    /// Runs [`cmd::Expiretime::new`].
     fn expiretime<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Expiretime::new(key))
     }
 
     /// `FAILOVER`: Starts a coordinated failover from a server to one of its replicas.
     ///
-    /// Runs [`cmd::Failover::new`] (required arguments only); build a [`cmd::Failover`] and `run` it for the optional ones.
+    /// Runs [`cmd::Failover::new`]; for the optional arguments, build a [`cmd::Failover`] with its
+    /// setters and [`run`](Executor::run) it.
     fn failover(self) -> Self::Output<()> {
         self.run(cmd::Failover::new())
     }
 
     /// `FCALL`: Invokes a function.
     ///
-    /// Runs [`cmd::Fcall::new`] (required arguments only); build a [`cmd::Fcall`] and `run` it for the optional ones.
+    /// Runs [`cmd::Fcall::new`]; for the optional arguments, build a [`cmd::Fcall`] with its
+    /// setters and [`run`](Executor::run) it.
     fn fcall<F: ToArgs>(self, function: F) -> Self::Output<Value> {
         self.run(cmd::Fcall::new(function))
     }
 
     /// `FCALL_RO`: Invokes a read-only function.
     ///
-    /// Runs [`cmd::FcallRo::new`] (required arguments only); build a [`cmd::FcallRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::FcallRo::new`]; for the optional arguments, build a [`cmd::FcallRo`] with its
+    /// setters and [`run`](Executor::run) it.
     fn fcall_ro<F: ToArgs>(self, function: F) -> Self::Output<Value> {
         self.run(cmd::FcallRo::new(function))
     }
 
     /// `FLUSHALL`: Removes all keys from all databases.
     ///
-    /// Runs [`cmd::Flushall::new`] (required arguments only); build a [`cmd::Flushall`] and `run` it for the optional ones.
+    /// Runs [`cmd::Flushall::new`]; for the optional arguments, build a [`cmd::Flushall`] with its
+    /// setters and [`run`](Executor::run) it.
     fn flushall(self) -> Self::Output<()> {
         self.run(cmd::Flushall::new())
     }
 
     /// `FLUSHDB`: Removes all keys from the current database.
     ///
-    /// Runs [`cmd::Flushdb::new`] (required arguments only); build a [`cmd::Flushdb`] and `run` it for the optional ones.
+    /// Runs [`cmd::Flushdb::new`]; for the optional arguments, build a [`cmd::Flushdb`] with its
+    /// setters and [`run`](Executor::run) it.
     fn flushdb(self) -> Self::Output<()> {
         self.run(cmd::Flushdb::new())
     }
 
     /// `FUNCTION DELETE`: Deletes a library and its functions.
     ///
-    /// Runs [`cmd::FunctionDelete::new`] (required arguments only); build a [`cmd::FunctionDelete`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionDelete::new`].
     fn function_delete<L: ToArgs>(self, library_name: L) -> Self::Output<()> {
         self.run(cmd::FunctionDelete::new(library_name))
     }
 
     /// `FUNCTION DUMP`: Dumps all libraries into a serialized binary payload.
     ///
-    /// Runs [`cmd::FunctionDump::new`] (required arguments only); build a [`cmd::FunctionDump`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionDump::new`].
     fn function_dump(self) -> Self::Output<Bytes> {
         self.run(cmd::FunctionDump::new())
     }
 
     /// `FUNCTION FLUSH`: Deletes all libraries and functions.
     ///
-    /// Runs [`cmd::FunctionFlush::new`] (required arguments only); build a [`cmd::FunctionFlush`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionFlush::new`]; for the optional arguments, build a [`cmd::FunctionFlush`]
+    /// with its setters and [`run`](Executor::run) it.
     fn function_flush(self) -> Self::Output<()> {
         self.run(cmd::FunctionFlush::new())
     }
 
     /// `FUNCTION HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::FunctionHelp::new`] (required arguments only); build a [`cmd::FunctionHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionHelp::new`].
     fn function_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::FunctionHelp::new())
     }
 
     /// `FUNCTION KILL`: Terminates a function during execution.
     ///
-    /// Runs [`cmd::FunctionKill::new`] (required arguments only); build a [`cmd::FunctionKill`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionKill::new`].
     fn function_kill(self) -> Self::Output<()> {
         self.run(cmd::FunctionKill::new())
     }
 
     /// `FUNCTION LIST`: Returns information about all libraries.
     ///
-    /// Runs [`cmd::FunctionList::new`] (required arguments only); build a [`cmd::FunctionList`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionList::new`]; for the optional arguments, build a [`cmd::FunctionList`]
+    /// with its setters and [`run`](Executor::run) it.
     fn function_list(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::FunctionList::new())
     }
 
     /// `FUNCTION LOAD`: Creates a library.
     ///
-    /// Runs [`cmd::FunctionLoad::new`] (required arguments only); build a [`cmd::FunctionLoad`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionLoad::new`]; for the optional arguments, build a [`cmd::FunctionLoad`]
+    /// with its setters and [`run`](Executor::run) it.
     fn function_load<F: ToArgs>(self, function_code: F) -> Self::Output<String> {
         self.run(cmd::FunctionLoad::new(function_code))
     }
 
     /// `FUNCTION RESTORE`: Restores all libraries from a payload.
     ///
-    /// Runs [`cmd::FunctionRestore::new`] (required arguments only); build a [`cmd::FunctionRestore`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionRestore::new`]; for the optional arguments, build a
+    /// [`cmd::FunctionRestore`] with its setters and [`run`](Executor::run) it.
     fn function_restore<S: ToArgs>(self, serialized_value: S) -> Self::Output<()> {
         self.run(cmd::FunctionRestore::new(serialized_value))
     }
 
     /// `FUNCTION STATS`: Returns information about a function during execution.
     ///
-    /// Runs [`cmd::FunctionStats::new`] (required arguments only); build a [`cmd::FunctionStats`] and `run` it for the optional ones.
+    /// Runs [`cmd::FunctionStats::new`].
     fn function_stats(self) -> Self::Output<HashMap<String, Value>> {
         self.run(cmd::FunctionStats::new())
     }
 
-    /// `GEOADD`: Adds one or more members to a geospatial index. The key is created if it doesn't exist.
+    /// `GEOADD`: Adds one or more members to a geospatial index. The key is created if it doesn't
+    /// exist.
     ///
-    /// Runs [`cmd::Geoadd::new`] (required arguments only); build a [`cmd::Geoadd`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geoadd::new`]; for the optional arguments, build a [`cmd::Geoadd`] with its
+    /// setters and [`run`](Executor::run) it.
     fn geoadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -1019,7 +1083,8 @@ pub trait Commands: Executor {
 
     /// `GEODIST`: Returns the distance between two members of a geospatial index.
     ///
-    /// Runs [`cmd::Geodist::new`] (required arguments only); build a [`cmd::Geodist`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geodist::new`]; for the optional arguments, build a [`cmd::Geodist`] with its
+    /// setters and [`run`](Executor::run) it.
     fn geodist<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -1031,21 +1096,25 @@ pub trait Commands: Executor {
 
     /// `GEOHASH`: Returns members from a geospatial index as geohash strings.
     ///
-    /// Runs [`cmd::Geohash::new`] (required arguments only); build a [`cmd::Geohash`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geohash::new`]; for the optional arguments, build a [`cmd::Geohash`] with its
+    /// setters and [`run`](Executor::run) it.
     fn geohash<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<String>>> {
         self.run(cmd::Geohash::new(key))
     }
 
     /// `GEOPOS`: Returns the longitude and latitude of members from a geospatial index.
     ///
-    /// Runs [`cmd::Geopos::new`] (required arguments only); build a [`cmd::Geopos`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geopos::new`]; for the optional arguments, build a [`cmd::Geopos`] with its
+    /// setters and [`run`](Executor::run) it.
     fn geopos<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<(f64, f64)>>> {
         self.run(cmd::Geopos::new(key))
     }
 
-    /// `GEORADIUS`: Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.
+    /// `GEORADIUS`: Queries a geospatial index for members within a distance from a coordinate,
+    /// optionally stores the result.
     ///
-    /// Runs [`cmd::Georadius::new`] (required arguments only); build a [`cmd::Georadius`] and `run` it for the optional ones.
+    /// Runs [`cmd::Georadius::new`]; for the optional arguments, build a [`cmd::Georadius`] with
+    /// its setters and [`run`](Executor::run) it.
     fn georadius<K: ToArgs>(
         self,
         key: K,
@@ -1057,9 +1126,11 @@ pub trait Commands: Executor {
         self.run(cmd::Georadius::new(key, longitude, latitude, radius, unit))
     }
 
-    /// `GEORADIUSBYMEMBER`: Queries a geospatial index for members within a distance from a member, optionally stores the result.
+    /// `GEORADIUSBYMEMBER`: Queries a geospatial index for members within a distance from a member,
+    /// optionally stores the result.
     ///
-    /// Runs [`cmd::Georadiusbymember::new`] (required arguments only); build a [`cmd::Georadiusbymember`] and `run` it for the optional ones.
+    /// Runs [`cmd::Georadiusbymember::new`]; for the optional arguments, build a
+    /// [`cmd::Georadiusbymember`] with its setters and [`run`](Executor::run) it.
     fn georadiusbymember<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -1070,9 +1141,11 @@ pub trait Commands: Executor {
         self.run(cmd::Georadiusbymember::new(key, member, radius, unit))
     }
 
-    /// `GEORADIUSBYMEMBER_RO`: Returns members from a geospatial index that are within a distance from a member.
+    /// `GEORADIUSBYMEMBER_RO`: Returns members from a geospatial index that are within a distance
+    /// from a member.
     ///
-    /// Runs [`cmd::GeoradiusbymemberRo::new`] (required arguments only); build a [`cmd::GeoradiusbymemberRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::GeoradiusbymemberRo::new`]; for the optional arguments, build a
+    /// [`cmd::GeoradiusbymemberRo`] with its setters and [`run`](Executor::run) it.
     fn georadiusbymember_ro<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -1083,9 +1156,11 @@ pub trait Commands: Executor {
         self.run(cmd::GeoradiusbymemberRo::new(key, member, radius, unit))
     }
 
-    /// `GEORADIUS_RO`: Returns members from a geospatial index that are within a distance from a coordinate.
+    /// `GEORADIUS_RO`: Returns members from a geospatial index that are within a distance from a
+    /// coordinate.
     ///
-    /// Runs [`cmd::GeoradiusRo::new`] (required arguments only); build a [`cmd::GeoradiusRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::GeoradiusRo::new`]; for the optional arguments, build a [`cmd::GeoradiusRo`]
+    /// with its setters and [`run`](Executor::run) it.
     fn georadius_ro<K: ToArgs>(
         self,
         key: K,
@@ -1099,16 +1174,20 @@ pub trait Commands: Executor {
         ))
     }
 
-    /// `GEOSEARCH`: Queries a geospatial index for members inside an area of a box, circle, or a polygon.
+    /// `GEOSEARCH`: Queries a geospatial index for members inside an area of a box, circle, or a
+    /// polygon.
     ///
-    /// Runs [`cmd::Geosearch::new`] (required arguments only); build a [`cmd::Geosearch`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geosearch::new`]; for the optional arguments, build a [`cmd::Geosearch`] with
+    /// its setters and [`run`](Executor::run) it.
     fn geosearch<K: ToArgs>(self, key: K, by: cmd::GeosearchBy) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Geosearch::new(key, by))
     }
 
-    /// `GEOSEARCHSTORE`: Queries a geospatial index for members inside an area of a box, a circle, or a polygon, optionally stores the result.
+    /// `GEOSEARCHSTORE`: Queries a geospatial index for members inside an area of a box, a circle,
+    /// or a polygon, optionally stores the result.
     ///
-    /// Runs [`cmd::Geosearchstore::new`] (required arguments only); build a [`cmd::Geosearchstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Geosearchstore::new`]; for the optional arguments, build a
+    /// [`cmd::Geosearchstore`] with its setters and [`run`](Executor::run) it.
     fn geosearchstore<D: ToArgs, S: ToArgs>(
         self,
         destination: D,
@@ -1120,49 +1199,51 @@ pub trait Commands: Executor {
 
     /// `GET`: Returns the string value of a key.
     ///
-    /// Runs [`cmd::Get::new`] (required arguments only); build a [`cmd::Get`] and `run` it for the optional ones.
+    /// Runs [`cmd::Get::new`].
     fn get<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Get::new(key))
     }
 
     /// `GETBIT`: Returns a bit value by offset.
     ///
-    /// Runs [`cmd::Getbit::new`] (required arguments only); build a [`cmd::Getbit`] and `run` it for the optional ones.
+    /// Runs [`cmd::Getbit::new`].
     fn getbit<K: ToArgs>(self, key: K, offset: i64) -> Self::Output<bool> {
         self.run(cmd::Getbit::new(key, offset))
     }
 
     /// `GETDEL`: Returns the string value of a key after deleting the key.
     ///
-    /// Runs [`cmd::Getdel::new`] (required arguments only); build a [`cmd::Getdel`] and `run` it for the optional ones.
+    /// Runs [`cmd::Getdel::new`].
     fn getdel<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Getdel::new(key))
     }
 
     /// `GETEX`: Returns the string value of a key after setting its expiration time.
     ///
-    /// Runs [`cmd::Getex::new`] (required arguments only); build a [`cmd::Getex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Getex::new`]; for the optional arguments, build a [`cmd::Getex`] with its
+    /// setters and [`run`](Executor::run) it.
     fn getex<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Getex::new(key))
     }
 
     /// `GETRANGE`: Returns a substring of the string stored at a key.
     ///
-    /// Runs [`cmd::Getrange::new`] (required arguments only); build a [`cmd::Getrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Getrange::new`].
     fn getrange<K: ToArgs>(self, key: K, start: i64, end: i64) -> Self::Output<Bytes> {
         self.run(cmd::Getrange::new(key, start, end))
     }
 
     /// `GETSET`: Returns the previous string value of a key after setting it to a new value.
     ///
-    /// Runs [`cmd::Getset::new`] (required arguments only); build a [`cmd::Getset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Getset::new`].
     fn getset<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Getset::new(key, value))
     }
 
-    /// `HDEL`: Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.
+    /// `HDEL`: Deletes one or more fields and their values from a hash. Deletes the hash if no
+    /// fields remain.
     ///
-    /// Runs [`cmd::Hdel::new`] (required arguments only); build a [`cmd::Hdel`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hdel::new`].
     fn hdel<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1173,14 +1254,15 @@ pub trait Commands: Executor {
 
     /// `HEXISTS`: Determines whether a field exists in a hash.
     ///
-    /// Runs [`cmd::Hexists::new`] (required arguments only); build a [`cmd::Hexists`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hexists::new`].
     fn hexists<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<bool> {
         self.run(cmd::Hexists::new(key, field))
     }
 
     /// `HEXPIRE`: Sets expiry time on hash fields.
     ///
-    /// Runs [`cmd::Hexpire::new`] (required arguments only); build a [`cmd::Hexpire`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hexpire::new`]; for the optional arguments, build a [`cmd::Hexpire`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hexpire<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1192,7 +1274,8 @@ pub trait Commands: Executor {
 
     /// `HEXPIREAT`: Sets expiry time on hash fields.
     ///
-    /// Runs [`cmd::Hexpireat::new`] (required arguments only); build a [`cmd::Hexpireat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hexpireat::new`]; for the optional arguments, build a [`cmd::Hexpireat`] with
+    /// its setters and [`run`](Executor::run) it.
     fn hexpireat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1202,9 +1285,10 @@ pub trait Commands: Executor {
         self.run(cmd::Hexpireat::new(key, unix_time_seconds, field))
     }
 
-    /// `HEXPIRETIME`: Returns Unix timestamps in seconds since the epoch at which the given key's field(s) will expire.
+    /// `HEXPIRETIME`: Returns Unix timestamps in seconds since the epoch at which the given key's
+    /// field(s) will expire.
     ///
-    /// Runs [`cmd::Hexpiretime::new`] (required arguments only); build a [`cmd::Hexpiretime`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hexpiretime::new`].
     fn hexpiretime<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1215,21 +1299,21 @@ pub trait Commands: Executor {
 
     /// `HGET`: Returns the value of a field in a hash.
     ///
-    /// Runs [`cmd::Hget::new`] (required arguments only); build a [`cmd::Hget`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hget::new`].
     fn hget<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Hget::new(key, field))
     }
 
     /// `HGETALL`: Returns all fields and values in a hash.
     ///
-    /// Runs [`cmd::Hgetall::new`] (required arguments only); build a [`cmd::Hgetall`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hgetall::new`].
     fn hgetall<K: ToArgs>(self, key: K) -> Self::Output<HashMap<Bytes, Bytes>> {
         self.run(cmd::Hgetall::new(key))
     }
 
     /// `HGETDEL`: Returns the values of one or more fields and deletes them from a hash.
     ///
-    /// Runs [`cmd::Hgetdel::new`] (required arguments only); build a [`cmd::Hgetdel`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hgetdel::new`].
     fn hgetdel<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1238,9 +1322,11 @@ pub trait Commands: Executor {
         self.run(cmd::Hgetdel::new(key, field))
     }
 
-    /// `HGETEX`: Gets the value of one or more fields of a given hash key, and optionally sets their expiration time or time-to-live (TTL).
+    /// `HGETEX`: Gets the value of one or more fields of a given hash key, and optionally sets
+    /// their expiration time or time-to-live (TTL).
     ///
-    /// Runs [`cmd::Hgetex::new`] (required arguments only); build a [`cmd::Hgetex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hgetex::new`]; for the optional arguments, build a [`cmd::Hgetex`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hgetex<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1249,16 +1335,18 @@ pub trait Commands: Executor {
         self.run(cmd::Hgetex::new(key, field))
     }
 
-    /// `HINCRBY`: Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.
+    /// `HINCRBY`: Increments the integer value of a field in a hash by a number. Uses 0 as initial
+    /// value if the field doesn't exist.
     ///
-    /// Runs [`cmd::Hincrby::new`] (required arguments only); build a [`cmd::Hincrby`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hincrby::new`].
     fn hincrby<K: ToArgs, F: ToArgs>(self, key: K, field: F, increment: i64) -> Self::Output<i64> {
         self.run(cmd::Hincrby::new(key, field, increment))
     }
 
-    /// `HINCRBYFLOAT`: Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.
+    /// `HINCRBYFLOAT`: Increments the floating point value of a field by a number. Uses 0 as
+    /// initial value if the field doesn't exist.
     ///
-    /// Runs [`cmd::Hincrbyfloat::new`] (required arguments only); build a [`cmd::Hincrbyfloat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hincrbyfloat::new`].
     fn hincrbyfloat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1270,21 +1358,21 @@ pub trait Commands: Executor {
 
     /// `HKEYS`: Returns all fields in a hash.
     ///
-    /// Runs [`cmd::Hkeys::new`] (required arguments only); build a [`cmd::Hkeys`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hkeys::new`].
     fn hkeys<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Hkeys::new(key))
     }
 
     /// `HLEN`: Returns the number of fields in a hash.
     ///
-    /// Runs [`cmd::Hlen::new`] (required arguments only); build a [`cmd::Hlen`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hlen::new`].
     fn hlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Hlen::new(key))
     }
 
     /// `HMGET`: Returns the values of all fields in a hash.
     ///
-    /// Runs [`cmd::Hmget::new`] (required arguments only); build a [`cmd::Hmget`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hmget::new`].
     fn hmget<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1295,7 +1383,7 @@ pub trait Commands: Executor {
 
     /// `HMSET`: Sets the values of multiple fields.
     ///
-    /// Runs [`cmd::Hmset::new`] (required arguments only); build a [`cmd::Hmset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hmset::new`].
     fn hmset<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -1306,7 +1394,7 @@ pub trait Commands: Executor {
 
     /// `HPERSIST`: Remove the existing expiration on a hash key's field(s).
     ///
-    /// Runs [`cmd::Hpersist::new`] (required arguments only); build a [`cmd::Hpersist`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hpersist::new`].
     fn hpersist<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1317,7 +1405,8 @@ pub trait Commands: Executor {
 
     /// `HPEXPIRE`: Sets expiry time on hash object.
     ///
-    /// Runs [`cmd::Hpexpire::new`] (required arguments only); build a [`cmd::Hpexpire`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hpexpire::new`]; for the optional arguments, build a [`cmd::Hpexpire`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hpexpire<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1329,7 +1418,8 @@ pub trait Commands: Executor {
 
     /// `HPEXPIREAT`: Sets expiration time on hash field.
     ///
-    /// Runs [`cmd::Hpexpireat::new`] (required arguments only); build a [`cmd::Hpexpireat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hpexpireat::new`]; for the optional arguments, build a [`cmd::Hpexpireat`] with
+    /// its setters and [`run`](Executor::run) it.
     fn hpexpireat<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1339,9 +1429,10 @@ pub trait Commands: Executor {
         self.run(cmd::Hpexpireat::new(key, unix_time_milliseconds, field))
     }
 
-    /// `HPEXPIRETIME`: Returns the Unix timestamp in milliseconds since Unix epoch at which the given key's field(s) will expire.
+    /// `HPEXPIRETIME`: Returns the Unix timestamp in milliseconds since Unix epoch at which the
+    /// given key's field(s) will expire.
     ///
-    /// Runs [`cmd::Hpexpiretime::new`] (required arguments only); build a [`cmd::Hpexpiretime`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hpexpiretime::new`].
     fn hpexpiretime<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1350,9 +1441,10 @@ pub trait Commands: Executor {
         self.run(cmd::Hpexpiretime::new(key, field))
     }
 
-    /// `HPTTL`: Returns the remaining time to live in milliseconds of a hash key's field(s) that have an associated expiration.
+    /// `HPTTL`: Returns the remaining time to live in milliseconds of a hash key's field(s) that
+    /// have an associated expiration.
     ///
-    /// Runs [`cmd::Hpttl::new`] (required arguments only); build a [`cmd::Hpttl`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hpttl::new`].
     fn hpttl<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1363,21 +1455,23 @@ pub trait Commands: Executor {
 
     /// `HRANDFIELD`: Returns one or more random fields from a hash.
     ///
-    /// Runs [`cmd::Hrandfield::new`] (required arguments only); build a [`cmd::Hrandfield`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hrandfield::new`]; for the optional arguments, build a [`cmd::Hrandfield`] with
+    /// its setters and [`run`](Executor::run) it.
     fn hrandfield<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Hrandfield::new(key))
     }
 
     /// `HSCAN`: Iterates over fields and values of a hash.
     ///
-    /// Runs [`cmd::Hscan::new`] (required arguments only); build a [`cmd::Hscan`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hscan::new`]; for the optional arguments, build a [`cmd::Hscan`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
         self.run(cmd::Hscan::new(key, cursor))
     }
 
     /// `HSET`: Creates or modifies the value of a field in a hash.
     ///
-    /// Runs [`cmd::Hset::new`] (required arguments only); build a [`cmd::Hset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hset::new`].
     fn hset<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -1386,9 +1480,11 @@ pub trait Commands: Executor {
         self.run(cmd::Hset::new(key, data))
     }
 
-    /// `HSETEX`: Sets the value of one or more fields of a given hash key, and optionally sets their expiration time.
+    /// `HSETEX`: Sets the value of one or more fields of a given hash key, and optionally sets
+    /// their expiration time.
     ///
-    /// Runs [`cmd::Hsetex::new`] (required arguments only); build a [`cmd::Hsetex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hsetex::new`]; for the optional arguments, build a [`cmd::Hsetex`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hsetex<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -1399,7 +1495,7 @@ pub trait Commands: Executor {
 
     /// `HSETNX`: Sets the value of a field in a hash only when the field doesn't exist.
     ///
-    /// Runs [`cmd::Hsetnx::new`] (required arguments only); build a [`cmd::Hsetnx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hsetnx::new`].
     fn hsetnx<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -1411,14 +1507,15 @@ pub trait Commands: Executor {
 
     /// `HSTRLEN`: Returns the length of the value of a field.
     ///
-    /// Runs [`cmd::Hstrlen::new`] (required arguments only); build a [`cmd::Hstrlen`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hstrlen::new`].
     fn hstrlen<K: ToArgs, F: ToArgs>(self, key: K, field: F) -> Self::Output<i64> {
         self.run(cmd::Hstrlen::new(key, field))
     }
 
-    /// `HTTL`: Returns the remaining time to live (in seconds) of a hash key's field(s) that have an associated expiration.
+    /// `HTTL`: Returns the remaining time to live (in seconds) of a hash key's field(s) that have
+    /// an associated expiration.
     ///
-    /// Runs [`cmd::Httl::new`] (required arguments only); build a [`cmd::Httl`] and `run` it for the optional ones.
+    /// Runs [`cmd::Httl::new`].
     fn httl<K: ToArgs, F: ToArgs>(
         self,
         key: K,
@@ -1429,119 +1526,127 @@ pub trait Commands: Executor {
 
     /// `HVALS`: Returns all values in a hash.
     ///
-    /// Runs [`cmd::Hvals::new`] (required arguments only); build a [`cmd::Hvals`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hvals::new`].
     fn hvals<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Hvals::new(key))
     }
 
-    /// `INCR`: Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
+    /// `INCR`: Increments the integer value of a key by one. Uses 0 as initial value if the key
+    /// doesn't exist.
     ///
-    /// Runs [`cmd::Incr::new`] (required arguments only); build a [`cmd::Incr`] and `run` it for the optional ones.
+    /// Runs [`cmd::Incr::new`].
     fn incr<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Incr::new(key))
     }
 
-    /// `INCRBY`: Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+    /// `INCRBY`: Increments the integer value of a key by a number. Uses 0 as initial value if the
+    /// key doesn't exist.
     ///
-    /// Runs [`cmd::Incrby::new`] (required arguments only); build a [`cmd::Incrby`] and `run` it for the optional ones.
+    /// Runs [`cmd::Incrby::new`].
     fn incrby<K: ToArgs>(self, key: K, increment: i64) -> Self::Output<i64> {
         self.run(cmd::Incrby::new(key, increment))
     }
 
-    /// `INCRBYFLOAT`: Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+    /// `INCRBYFLOAT`: Increments the floating point value of a key by a number. Uses 0 as initial
+    /// value if the key doesn't exist.
     ///
-    /// Runs [`cmd::Incrbyfloat::new`] (required arguments only); build a [`cmd::Incrbyfloat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Incrbyfloat::new`].
     fn incrbyfloat<K: ToArgs>(self, key: K, increment: f64) -> Self::Output<f64> {
         self.run(cmd::Incrbyfloat::new(key, increment))
     }
 
     /// `INFO`: Returns information and statistics about the server.
     ///
-    /// Runs [`cmd::Info::new`] (required arguments only); build a [`cmd::Info`] and `run` it for the optional ones.
+    /// Runs [`cmd::Info::new`]; for the optional arguments, build a [`cmd::Info`] with its setters
+    /// and [`run`](Executor::run) it.
     fn info(self) -> Self::Output<String> {
         self.run(cmd::Info::new())
     }
 
     /// `KEYS`: Returns all key names that match a pattern.
     ///
-    /// Runs [`cmd::Keys::new`] (required arguments only); build a [`cmd::Keys`] and `run` it for the optional ones.
+    /// Runs [`cmd::Keys::new`].
     fn keys<P: ToArgs>(self, pattern: P) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Keys::new(pattern))
     }
 
     /// `LASTSAVE`: Returns the Unix timestamp of the last successful save to disk.
     ///
-    /// Runs [`cmd::Lastsave::new`] (required arguments only); build a [`cmd::Lastsave`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lastsave::new`].
     fn lastsave(self) -> Self::Output<i64> {
         self.run(cmd::Lastsave::new())
     }
 
     /// `LATENCY DOCTOR`: Returns a human-readable latency analysis report.
     ///
-    /// Runs [`cmd::LatencyDoctor::new`] (required arguments only); build a [`cmd::LatencyDoctor`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyDoctor::new`].
     fn latency_doctor(self) -> Self::Output<String> {
         self.run(cmd::LatencyDoctor::new())
     }
 
     /// `LATENCY GRAPH`: Returns a latency graph for an event.
     ///
-    /// Runs [`cmd::LatencyGraph::new`] (required arguments only); build a [`cmd::LatencyGraph`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyGraph::new`].
     fn latency_graph<E: ToArgs>(self, event: E) -> Self::Output<String> {
         self.run(cmd::LatencyGraph::new(event))
     }
 
     /// `LATENCY HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::LatencyHelp::new`] (required arguments only); build a [`cmd::LatencyHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyHelp::new`].
     fn latency_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::LatencyHelp::new())
     }
 
-    /// `LATENCY HISTOGRAM`: Returns the cumulative distribution of latencies of a subset or all commands.
+    /// `LATENCY HISTOGRAM`: Returns the cumulative distribution of latencies of a subset or all
+    /// commands.
     ///
-    /// Runs [`cmd::LatencyHistogram::new`] (required arguments only); build a [`cmd::LatencyHistogram`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyHistogram::new`]; for the optional arguments, build a
+    /// [`cmd::LatencyHistogram`] with its setters and [`run`](Executor::run) it.
     fn latency_histogram(self) -> Self::Output<HashMap<String, HashMap<String, Value>>> {
         self.run(cmd::LatencyHistogram::new())
     }
 
     /// `LATENCY HISTORY`: Returns timestamp-latency samples for an event.
     ///
-    /// Runs [`cmd::LatencyHistory::new`] (required arguments only); build a [`cmd::LatencyHistory`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyHistory::new`].
     fn latency_history<E: ToArgs>(self, event: E) -> Self::Output<Vec<(i64, i64)>> {
         self.run(cmd::LatencyHistory::new(event))
     }
 
     /// `LATENCY LATEST`: Returns the latest latency samples for all events.
     ///
-    /// Runs [`cmd::LatencyLatest::new`] (required arguments only); build a [`cmd::LatencyLatest`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyLatest::new`].
     fn latency_latest(self) -> Self::Output<Vec<Value>> {
         self.run(cmd::LatencyLatest::new())
     }
 
     /// `LATENCY RESET`: Resets the latency data for one or more events.
     ///
-    /// Runs [`cmd::LatencyReset::new`] (required arguments only); build a [`cmd::LatencyReset`] and `run` it for the optional ones.
+    /// Runs [`cmd::LatencyReset::new`]; for the optional arguments, build a [`cmd::LatencyReset`]
+    /// with its setters and [`run`](Executor::run) it.
     fn latency_reset(self) -> Self::Output<i64> {
         self.run(cmd::LatencyReset::new())
     }
 
     /// `LCS`: Finds the longest common substring.
     ///
-    /// Runs [`cmd::Lcs::new`] (required arguments only); build a [`cmd::Lcs`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lcs::new`]; for the optional arguments, build a [`cmd::Lcs`] with its setters
+    /// and [`run`](Executor::run) it.
     fn lcs<K: ToArgs, K2: ToArgs>(self, key1: K, key2: K2) -> Self::Output<Bytes> {
         self.run(cmd::Lcs::new(key1, key2))
     }
 
     /// `LINDEX`: Returns an element from a list by its index.
     ///
-    /// Runs [`cmd::Lindex::new`] (required arguments only); build a [`cmd::Lindex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lindex::new`].
     fn lindex<K: ToArgs>(self, key: K, index: i64) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Lindex::new(key, index))
     }
 
     /// `LINSERT`: Inserts an element before or after another element in a list.
     ///
-    /// Runs [`cmd::Linsert::new`] (required arguments only); build a [`cmd::Linsert`] and `run` it for the optional ones.
+    /// Runs [`cmd::Linsert::new`].
     fn linsert<K: ToArgs, P: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -1554,14 +1659,15 @@ pub trait Commands: Executor {
 
     /// `LLEN`: Returns the length of a list.
     ///
-    /// Runs [`cmd::Llen::new`] (required arguments only); build a [`cmd::Llen`] and `run` it for the optional ones.
+    /// Runs [`cmd::Llen::new`].
     fn llen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Llen::new(key))
     }
 
-    /// `LMOVE`: Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.
+    /// `LMOVE`: Returns an element after popping it from one list and pushing it to another.
+    /// Deletes the list if the last element was moved.
     ///
-    /// Runs [`cmd::Lmove::new`] (required arguments only); build a [`cmd::Lmove`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lmove::new`].
     fn lmove<S: ToArgs, D: ToArgs>(
         self,
         source: S,
@@ -1572,9 +1678,11 @@ pub trait Commands: Executor {
         self.run(cmd::Lmove::new(source, destination, wherefrom, whereto))
     }
 
-    /// `LMPOP`: Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.
+    /// `LMPOP`: Returns multiple elements from a list after removing them. Deletes the list if the
+    /// last element was popped.
     ///
-    /// Runs [`cmd::Lmpop::new`] (required arguments only); build a [`cmd::Lmpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lmpop::new`]; for the optional arguments, build a [`cmd::Lmpop`] with its
+    /// setters and [`run`](Executor::run) it.
     fn lmpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -1585,28 +1693,32 @@ pub trait Commands: Executor {
 
     /// `LOLWUT`: Displays computer art and the server version.
     ///
-    /// Runs [`cmd::Lolwut::new`] (required arguments only); build a [`cmd::Lolwut`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lolwut::new`]; for the optional arguments, build a [`cmd::Lolwut`] with its
+    /// setters and [`run`](Executor::run) it.
     fn lolwut(self) -> Self::Output<String> {
         self.run(cmd::Lolwut::new())
     }
 
-    /// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.
+    /// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the
+    /// list if the last element was popped.
     ///
-    /// Runs [`cmd::Lpop::new`] (required arguments only); build a [`cmd::Lpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lpop::new`]; for the optional arguments, build a [`cmd::Lpop`] with its setters
+    /// and [`run`](Executor::run) it.
     fn lpop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Lpop::new(key))
     }
 
     /// `LPOS`: Returns the index of matching elements in a list.
     ///
-    /// Runs [`cmd::Lpos::new`] (required arguments only); build a [`cmd::Lpos`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lpos::new`]; for the optional arguments, build a [`cmd::Lpos`] with its setters
+    /// and [`run`](Executor::run) it.
     fn lpos<K: ToArgs, E: ToArgs>(self, key: K, element: E) -> Self::Output<Option<i64>> {
         self.run(cmd::Lpos::new(key, element))
     }
 
     /// `LPUSH`: Prepends one or more elements to a list. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Lpush::new`] (required arguments only); build a [`cmd::Lpush`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lpush::new`].
     fn lpush<K: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -1617,7 +1729,7 @@ pub trait Commands: Executor {
 
     /// `LPUSHX`: Prepends one or more elements to a list only when the list exists.
     ///
-    /// Runs [`cmd::Lpushx::new`] (required arguments only); build a [`cmd::Lpushx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lpushx::new`].
     fn lpushx<K: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -1628,84 +1740,87 @@ pub trait Commands: Executor {
 
     /// `LRANGE`: Returns a range of elements from a list.
     ///
-    /// Runs [`cmd::Lrange::new`] (required arguments only); build a [`cmd::Lrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lrange::new`].
     fn lrange<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Lrange::new(key, start, stop))
     }
 
     /// `LREM`: Removes elements from a list. Deletes the list if the last element was removed.
     ///
-    /// Runs [`cmd::Lrem::new`] (required arguments only); build a [`cmd::Lrem`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lrem::new`].
     fn lrem<K: ToArgs, E: ToArgs>(self, key: K, count: i64, element: E) -> Self::Output<i64> {
         self.run(cmd::Lrem::new(key, count, element))
     }
 
     /// `LSET`: Sets the value of an element in a list by its index.
     ///
-    /// Runs [`cmd::Lset::new`] (required arguments only); build a [`cmd::Lset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Lset::new`].
     fn lset<K: ToArgs, E: ToArgs>(self, key: K, index: i64, element: E) -> Self::Output<()> {
         self.run(cmd::Lset::new(key, index, element))
     }
 
-    /// `LTRIM`: Removes elements from both ends of a list. Deletes the list if all elements were trimmed.
+    /// `LTRIM`: Removes elements from both ends of a list. Deletes the list if all elements were
+    /// trimmed.
     ///
-    /// Runs [`cmd::Ltrim::new`] (required arguments only); build a [`cmd::Ltrim`] and `run` it for the optional ones.
+    /// Runs [`cmd::Ltrim::new`].
     fn ltrim<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<()> {
         self.run(cmd::Ltrim::new(key, start, stop))
     }
 
     /// `MEMORY DOCTOR`: Outputs a memory problems report.
     ///
-    /// Runs [`cmd::MemoryDoctor::new`] (required arguments only); build a [`cmd::MemoryDoctor`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryDoctor::new`].
     fn memory_doctor(self) -> Self::Output<String> {
         self.run(cmd::MemoryDoctor::new())
     }
 
     /// `MEMORY HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::MemoryHelp::new`] (required arguments only); build a [`cmd::MemoryHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryHelp::new`].
     fn memory_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::MemoryHelp::new())
     }
 
     /// `MEMORY MALLOC-STATS`: Returns the allocator statistics.
     ///
-    /// Runs [`cmd::MemoryMallocStats::new`] (required arguments only); build a [`cmd::MemoryMallocStats`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryMallocStats::new`].
     fn memory_malloc_stats(self) -> Self::Output<String> {
         self.run(cmd::MemoryMallocStats::new())
     }
 
     /// `MEMORY PURGE`: Asks the allocator to release memory.
     ///
-    /// Runs [`cmd::MemoryPurge::new`] (required arguments only); build a [`cmd::MemoryPurge`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryPurge::new`].
     fn memory_purge(self) -> Self::Output<()> {
         self.run(cmd::MemoryPurge::new())
     }
 
     /// `MEMORY STATS`: Returns details about memory usage.
     ///
-    /// Runs [`cmd::MemoryStats::new`] (required arguments only); build a [`cmd::MemoryStats`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryStats::new`].
     fn memory_stats(self) -> Self::Output<HashMap<String, Value>> {
         self.run(cmd::MemoryStats::new())
     }
 
     /// `MEMORY USAGE`: Estimates the memory usage of a key.
     ///
-    /// Runs [`cmd::MemoryUsage::new`] (required arguments only); build a [`cmd::MemoryUsage`] and `run` it for the optional ones.
+    /// Runs [`cmd::MemoryUsage::new`]; for the optional arguments, build a [`cmd::MemoryUsage`]
+    /// with its setters and [`run`](Executor::run) it.
     fn memory_usage<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
         self.run(cmd::MemoryUsage::new(key))
     }
 
     /// `MGET`: Atomically returns the string values of one or more keys.
     ///
-    /// Runs [`cmd::Mget::new`] (required arguments only); build a [`cmd::Mget`] and `run` it for the optional ones.
+    /// Runs [`cmd::Mget::new`].
     fn mget<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Option<Bytes>>> {
         self.run(cmd::Mget::new(key))
     }
 
     /// `MIGRATE`: Atomically transfers a key from one instance to another.
     ///
-    /// Runs [`cmd::Migrate::new`] (required arguments only); build a [`cmd::Migrate`] and `run` it for the optional ones.
+    /// Runs [`cmd::Migrate::new`]; for the optional arguments, build a [`cmd::Migrate`] with its
+    /// setters and [`run`](Executor::run) it.
     fn migrate<H: ToArgs>(
         self,
         host: H,
@@ -1725,49 +1840,51 @@ pub trait Commands: Executor {
 
     /// `MODULE HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ModuleHelp::new`] (required arguments only); build a [`cmd::ModuleHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleHelp::new`].
     fn module_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ModuleHelp::new())
     }
 
     /// `MODULE LIST`: Returns all loaded modules.
     ///
-    /// Runs [`cmd::ModuleList::new`] (required arguments only); build a [`cmd::ModuleList`] and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleList::new`].
     fn module_list(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::ModuleList::new())
     }
 
     /// `MODULE LOAD`: Loads a module.
     ///
-    /// Runs [`cmd::ModuleLoad::new`] (required arguments only); build a [`cmd::ModuleLoad`] and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleLoad::new`]; for the optional arguments, build a [`cmd::ModuleLoad`] with
+    /// its setters and [`run`](Executor::run) it.
     fn module_load<P: ToArgs>(self, path: P) -> Self::Output<()> {
         self.run(cmd::ModuleLoad::new(path))
     }
 
     /// `MODULE LOADEX`: Loads a module using extended parameters.
     ///
-    /// Runs [`cmd::ModuleLoadex::new`] (required arguments only); build a [`cmd::ModuleLoadex`] and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleLoadex::new`]; for the optional arguments, build a [`cmd::ModuleLoadex`]
+    /// with its setters and [`run`](Executor::run) it.
     fn module_loadex<P: ToArgs>(self, path: P) -> Self::Output<()> {
         self.run(cmd::ModuleLoadex::new(path))
     }
 
     /// `MODULE UNLOAD`: Unloads a module.
     ///
-    /// Runs [`cmd::ModuleUnload::new`] (required arguments only); build a [`cmd::ModuleUnload`] and `run` it for the optional ones.
+    /// Runs [`cmd::ModuleUnload::new`].
     fn module_unload<N: ToArgs>(self, name: N) -> Self::Output<()> {
         self.run(cmd::ModuleUnload::new(name))
     }
 
     /// `MOVE`: Moves a key to another database.
     ///
-    /// Runs [`cmd::MoveKey::new`] (required arguments only); build a [`cmd::MoveKey`] and `run` it for the optional ones.
+    /// Runs [`cmd::MoveKey::new`].
     fn move_key<K: ToArgs>(self, key: K, db: i64) -> Self::Output<bool> {
         self.run(cmd::MoveKey::new(key, db))
     }
 
     /// `MSET`: Atomically creates or modifies the string values of one or more keys.
     ///
-    /// Runs [`cmd::Mset::new`] (required arguments only); build a [`cmd::Mset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Mset::new`].
     fn mset<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
@@ -1775,9 +1892,11 @@ pub trait Commands: Executor {
         self.run(cmd::Mset::new(data))
     }
 
-    /// `MSETEX`: Atomically creates or modifies the string values of one or more keys, and optionally set their expiration.
+    /// `MSETEX`: Atomically creates or modifies the string values of one or more keys, and
+    /// optionally set their expiration.
     ///
-    /// Runs [`cmd::Msetex::new`] (required arguments only); build a [`cmd::Msetex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Msetex::new`]; for the optional arguments, build a [`cmd::Msetex`] with its
+    /// setters and [`run`](Executor::run) it.
     fn msetex<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
@@ -1785,9 +1904,10 @@ pub trait Commands: Executor {
         self.run(cmd::Msetex::new(data))
     }
 
-    /// `MSETNX`: Atomically modifies the string values of one or more keys only when all keys don't exist.
+    /// `MSETNX`: Atomically modifies the string values of one or more keys only when all keys don't
+    /// exist.
     ///
-    /// Runs [`cmd::Msetnx::new`] (required arguments only); build a [`cmd::Msetnx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Msetnx::new`].
     fn msetnx<K: ToArgs, V: ToArgs>(
         self,
         data: impl IntoIterator<Item = (K, V)>,
@@ -1797,56 +1917,58 @@ pub trait Commands: Executor {
 
     /// `OBJECT ENCODING`: Returns the internal encoding of an object.
     ///
-    /// Runs [`cmd::ObjectEncoding::new`] (required arguments only); build a [`cmd::ObjectEncoding`] and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectEncoding::new`].
     fn object_encoding<K: ToArgs>(self, key: K) -> Self::Output<Option<String>> {
         self.run(cmd::ObjectEncoding::new(key))
     }
 
     /// `OBJECT FREQ`: Returns the logarithmic access frequency counter of an object.
     ///
-    /// Runs [`cmd::ObjectFreq::new`] (required arguments only); build a [`cmd::ObjectFreq`] and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectFreq::new`].
     fn object_freq<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
         self.run(cmd::ObjectFreq::new(key))
     }
 
     /// `OBJECT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ObjectHelp::new`] (required arguments only); build a [`cmd::ObjectHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectHelp::new`].
     fn object_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ObjectHelp::new())
     }
 
     /// `OBJECT IDLETIME`: Returns the time since the last access to an object.
     ///
-    /// Runs [`cmd::ObjectIdletime::new`] (required arguments only); build a [`cmd::ObjectIdletime`] and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectIdletime::new`].
     fn object_idletime<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
         self.run(cmd::ObjectIdletime::new(key))
     }
 
     /// `OBJECT REFCOUNT`: Returns the reference count of a value of a key.
     ///
-    /// Runs [`cmd::ObjectRefcount::new`] (required arguments only); build a [`cmd::ObjectRefcount`] and `run` it for the optional ones.
+    /// Runs [`cmd::ObjectRefcount::new`].
     fn object_refcount<K: ToArgs>(self, key: K) -> Self::Output<Option<i64>> {
         self.run(cmd::ObjectRefcount::new(key))
     }
 
     /// `PERSIST`: Removes the expiration time of a key.
     ///
-    /// Runs [`cmd::Persist::new`] (required arguments only); build a [`cmd::Persist`] and `run` it for the optional ones.
+    /// Runs [`cmd::Persist::new`].
     fn persist<K: ToArgs>(self, key: K) -> Self::Output<bool> {
         self.run(cmd::Persist::new(key))
     }
 
     /// `PEXPIRE`: Sets the expiration time of a key in milliseconds.
     ///
-    /// Runs [`cmd::Pexpire::new`] (required arguments only); build a [`cmd::Pexpire`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pexpire::new`]; for the optional arguments, build a [`cmd::Pexpire`] with its
+    /// setters and [`run`](Executor::run) it.
     fn pexpire<K: ToArgs>(self, key: K, milliseconds: impl Milliseconds) -> Self::Output<bool> {
         self.run(cmd::Pexpire::new(key, milliseconds))
     }
 
     /// `PEXPIREAT`: Sets the expiration time of a key to a Unix milliseconds timestamp.
     ///
-    /// Runs [`cmd::Pexpireat::new`] (required arguments only); build a [`cmd::Pexpireat`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pexpireat::new`]; for the optional arguments, build a [`cmd::Pexpireat`] with
+    /// its setters and [`run`](Executor::run) it.
     fn pexpireat<K: ToArgs>(
         self,
         key: K,
@@ -1857,56 +1979,61 @@ pub trait Commands: Executor {
 
     /// `PEXPIRETIME`: Returns the expiration time of a key as a Unix milliseconds timestamp.
     ///
-    /// Runs [`cmd::Pexpiretime::new`] (required arguments only); build a [`cmd::Pexpiretime`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pexpiretime::new`].
     fn pexpiretime<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Pexpiretime::new(key))
     }
 
     /// `PFADD`: Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Pfadd::new`] (required arguments only); build a [`cmd::Pfadd`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pfadd::new`]; for the optional arguments, build a [`cmd::Pfadd`] with its
+    /// setters and [`run`](Executor::run) it.
     fn pfadd<K: ToArgs>(self, key: K) -> Self::Output<bool> {
         self.run(cmd::Pfadd::new(key))
     }
 
-    /// `PFCOUNT`: Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).
+    /// `PFCOUNT`: Returns the approximated cardinality of the set(s) observed by the HyperLogLog
+    /// key(s).
     ///
-    /// Runs [`cmd::Pfcount::new`] (required arguments only); build a [`cmd::Pfcount`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pfcount::new`].
     fn pfcount<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Pfcount::new(key))
     }
 
     /// `PFDEBUG`: Internal commands for debugging HyperLogLog values.
     ///
-    /// Runs [`cmd::Pfdebug::new`] (required arguments only); build a [`cmd::Pfdebug`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pfdebug::new`].
     fn pfdebug<S: ToArgs, K: ToArgs>(self, subcommand: S, key: K) -> Self::Output<Value> {
         self.run(cmd::Pfdebug::new(subcommand, key))
     }
 
     /// `PFMERGE`: Merges one or more HyperLogLog values into a single key.
     ///
-    /// Runs [`cmd::Pfmerge::new`] (required arguments only); build a [`cmd::Pfmerge`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pfmerge::new`]; for the optional arguments, build a [`cmd::Pfmerge`] with its
+    /// setters and [`run`](Executor::run) it.
     fn pfmerge<D: ToArgs>(self, destkey: D) -> Self::Output<()> {
         self.run(cmd::Pfmerge::new(destkey))
     }
 
     /// `PFSELFTEST`: An internal command for testing HyperLogLog values.
     ///
-    /// Runs [`cmd::Pfselftest::new`] (required arguments only); build a [`cmd::Pfselftest`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pfselftest::new`].
     fn pfselftest(self) -> Self::Output<()> {
         self.run(cmd::Pfselftest::new())
     }
 
     /// `PING`: Returns the server's liveliness response.
     ///
-    /// Runs [`cmd::Ping::new`] (required arguments only); build a [`cmd::Ping`] and `run` it for the optional ones.
+    /// Runs [`cmd::Ping::new`]; for the optional arguments, build a [`cmd::Ping`] with its setters
+    /// and [`run`](Executor::run) it.
     fn ping(self) -> Self::Output<String> {
         self.run(cmd::Ping::new())
     }
 
-    /// `PSETEX`: Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.
+    /// `PSETEX`: Sets both string value and expiration time in milliseconds of a key. The key is
+    /// created if it doesn't exist.
     ///
-    /// Runs [`cmd::Psetex::new`] (required arguments only); build a [`cmd::Psetex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Psetex::new`].
     fn psetex<K: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -1918,98 +2045,103 @@ pub trait Commands: Executor {
 
     /// `PTTL`: Returns the expiration time in milliseconds of a key.
     ///
-    /// Runs [`cmd::Pttl::new`] (required arguments only); build a [`cmd::Pttl`] and `run` it for the optional ones.
+    /// Runs [`cmd::Pttl::new`].
     fn pttl<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Pttl::new(key))
     }
 
     /// `PUBLISH`: Posts a message to a channel.
     ///
-    /// Runs [`cmd::Publish::new`] (required arguments only); build a [`cmd::Publish`] and `run` it for the optional ones.
+    /// Runs [`cmd::Publish::new`].
     fn publish<C: ToArgs, M: ToArgs>(self, channel: C, message: M) -> Self::Output<i64> {
         self.run(cmd::Publish::new(channel, message))
     }
 
     /// `PUBSUB CHANNELS`: Returns the active channels.
     ///
-    /// Runs [`cmd::PubsubChannels::new`] (required arguments only); build a [`cmd::PubsubChannels`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubChannels::new`]; for the optional arguments, build a
+    /// [`cmd::PubsubChannels`] with its setters and [`run`](Executor::run) it.
     fn pubsub_channels(self) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::PubsubChannels::new())
     }
 
     /// `PUBSUB HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::PubsubHelp::new`] (required arguments only); build a [`cmd::PubsubHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubHelp::new`].
     fn pubsub_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::PubsubHelp::new())
     }
 
     /// `PUBSUB NUMPAT`: Returns a count of unique pattern subscriptions.
     ///
-    /// Runs [`cmd::PubsubNumpat::new`] (required arguments only); build a [`cmd::PubsubNumpat`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubNumpat::new`].
     fn pubsub_numpat(self) -> Self::Output<i64> {
         self.run(cmd::PubsubNumpat::new())
     }
 
     /// `PUBSUB NUMSUB`: Returns a count of subscribers to channels.
     ///
-    /// Runs [`cmd::PubsubNumsub::new`] (required arguments only); build a [`cmd::PubsubNumsub`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubNumsub::new`]; for the optional arguments, build a [`cmd::PubsubNumsub`]
+    /// with its setters and [`run`](Executor::run) it.
     fn pubsub_numsub(self) -> Self::Output<Vec<(Bytes, i64)>> {
         self.run(cmd::PubsubNumsub::new())
     }
 
     /// `PUBSUB SHARDCHANNELS`: Returns the active shard channels.
     ///
-    /// Runs [`cmd::PubsubShardchannels::new`] (required arguments only); build a [`cmd::PubsubShardchannels`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubShardchannels::new`]; for the optional arguments, build a
+    /// [`cmd::PubsubShardchannels`] with its setters and [`run`](Executor::run) it.
     fn pubsub_shardchannels(self) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::PubsubShardchannels::new())
     }
 
     /// `PUBSUB SHARDNUMSUB`: Returns the count of subscribers of shard channels.
     ///
-    /// Runs [`cmd::PubsubShardnumsub::new`] (required arguments only); build a [`cmd::PubsubShardnumsub`] and `run` it for the optional ones.
+    /// Runs [`cmd::PubsubShardnumsub::new`]; for the optional arguments, build a
+    /// [`cmd::PubsubShardnumsub`] with its setters and [`run`](Executor::run) it.
     fn pubsub_shardnumsub(self) -> Self::Output<Vec<(Bytes, i64)>> {
         self.run(cmd::PubsubShardnumsub::new())
     }
 
     /// `RANDOMKEY`: Returns a random key name from the database.
     ///
-    /// Runs [`cmd::Randomkey::new`] (required arguments only); build a [`cmd::Randomkey`] and `run` it for the optional ones.
+    /// Runs [`cmd::Randomkey::new`].
     fn randomkey(self) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Randomkey::new())
     }
 
     /// `RENAME`: Renames a key and overwrites the destination.
     ///
-    /// Runs [`cmd::Rename::new`] (required arguments only); build a [`cmd::Rename`] and `run` it for the optional ones.
+    /// Runs [`cmd::Rename::new`].
     fn rename<K: ToArgs, N: ToArgs>(self, key: K, newkey: N) -> Self::Output<()> {
         self.run(cmd::Rename::new(key, newkey))
     }
 
     /// `RENAMENX`: Renames a key only when the target key name doesn't exist.
     ///
-    /// Runs [`cmd::Renamenx::new`] (required arguments only); build a [`cmd::Renamenx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Renamenx::new`].
     fn renamenx<K: ToArgs, N: ToArgs>(self, key: K, newkey: N) -> Self::Output<bool> {
         self.run(cmd::Renamenx::new(key, newkey))
     }
 
     /// `REPLICAOF`: Configures a server as replica of another, or promotes it to a primary.
     ///
-    /// Runs [`cmd::Replicaof::host_port`] (required arguments only); build a [`cmd::Replicaof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Replicaof::host_port`].
     fn replicaof_host_port(self, host: impl ToArgs, port: i64) -> Self::Output<String> {
         self.run(cmd::Replicaof::host_port(host, port))
     }
 
     /// `REPLICAOF`: Configures a server as replica of another, or promotes it to a primary.
     ///
-    /// Runs [`cmd::Replicaof::no_one`] (required arguments only); build a [`cmd::Replicaof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Replicaof::no_one`].
     fn replicaof_no_one(self) -> Self::Output<()> {
         self.run(cmd::Replicaof::no_one())
     }
 
     /// `RESTORE`: Creates a key from the serialized representation of a value.
     ///
-    /// Runs [`cmd::Restore::new`] (required arguments only); build a [`cmd::Restore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Restore::new`]; for the optional arguments, build a [`cmd::Restore`] with its
+    /// setters and [`run`](Executor::run) it.
     fn restore<K: ToArgs, S: ToArgs>(
         self,
         key: K,
@@ -2021,7 +2153,8 @@ pub trait Commands: Executor {
 
     /// `RESTORE-ASKING`: An internal command for migrating keys in a cluster.
     ///
-    /// Runs [`cmd::RestoreAsking::new`] (required arguments only); build a [`cmd::RestoreAsking`] and `run` it for the optional ones.
+    /// Runs [`cmd::RestoreAsking::new`]; for the optional arguments, build a [`cmd::RestoreAsking`]
+    /// with its setters and [`run`](Executor::run) it.
     fn restore_asking<K: ToArgs, S: ToArgs>(
         self,
         key: K,
@@ -2033,21 +2166,24 @@ pub trait Commands: Executor {
 
     /// `ROLE`: Returns the replication role.
     ///
-    /// Runs [`cmd::Role::new`] (required arguments only); build a [`cmd::Role`] and `run` it for the optional ones.
+    /// Runs [`cmd::Role::new`].
     fn role(self) -> Self::Output<Value> {
         self.run(cmd::Role::new())
     }
 
-    /// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.
+    /// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if
+    /// the last element was popped.
     ///
-    /// Runs [`cmd::Rpop::new`] (required arguments only); build a [`cmd::Rpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Rpop::new`]; for the optional arguments, build a [`cmd::Rpop`] with its setters
+    /// and [`run`](Executor::run) it.
     fn rpop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Rpop::new(key))
     }
 
-    /// `RPOPLPUSH`: Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.
+    /// `RPOPLPUSH`: Returns the last element of a list after removing and pushing it to another
+    /// list. Deletes the list if the last element was popped.
     ///
-    /// Runs [`cmd::Rpoplpush::new`] (required arguments only); build a [`cmd::Rpoplpush`] and `run` it for the optional ones.
+    /// Runs [`cmd::Rpoplpush::new`].
     fn rpoplpush<S: ToArgs, D: ToArgs>(
         self,
         source: S,
@@ -2058,7 +2194,7 @@ pub trait Commands: Executor {
 
     /// `RPUSH`: Appends one or more elements to a list. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Rpush::new`] (required arguments only); build a [`cmd::Rpush`] and `run` it for the optional ones.
+    /// Runs [`cmd::Rpush::new`].
     fn rpush<K: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -2069,7 +2205,7 @@ pub trait Commands: Executor {
 
     /// `RPUSHX`: Appends one or more elements to a list only when the list exists.
     ///
-    /// Runs [`cmd::Rpushx::new`] (required arguments only); build a [`cmd::Rpushx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Rpushx::new`].
     fn rpushx<K: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -2080,7 +2216,7 @@ pub trait Commands: Executor {
 
     /// `SADD`: Adds one or more members to a set. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Sadd::new`] (required arguments only); build a [`cmd::Sadd`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sadd::new`].
     fn sadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -2091,35 +2227,37 @@ pub trait Commands: Executor {
 
     /// `SAVE`: Synchronously saves the database(s) to disk.
     ///
-    /// Runs [`cmd::Save::new`] (required arguments only); build a [`cmd::Save`] and `run` it for the optional ones.
+    /// Runs [`cmd::Save::new`].
     fn save(self) -> Self::Output<()> {
         self.run(cmd::Save::new())
     }
 
     /// `SCAN`: Iterates over the key names in the database.
     ///
-    /// Runs [`cmd::Scan::new`] (required arguments only); build a [`cmd::Scan`] and `run` it for the optional ones.
+    /// Runs [`cmd::Scan::new`]; for the optional arguments, build a [`cmd::Scan`] with its setters
+    /// and [`run`](Executor::run) it.
     fn scan(self, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
         self.run(cmd::Scan::new(cursor))
     }
 
     /// `SCARD`: Returns the number of members in a set.
     ///
-    /// Runs [`cmd::Scard::new`] (required arguments only); build a [`cmd::Scard`] and `run` it for the optional ones.
+    /// Runs [`cmd::Scard::new`].
     fn scard<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Scard::new(key))
     }
 
     /// `SCRIPT DEBUG`: Sets the debug mode of server-side Lua scripts.
     ///
-    /// Runs [`cmd::ScriptDebug::new`] (required arguments only); build a [`cmd::ScriptDebug`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptDebug::new`]; for the optional arguments, build a [`cmd::ScriptDebug`]
+    /// with its setters and [`run`](Executor::run) it.
     fn script_debug(self, mode: cmd::ScriptDebugMode) -> Self::Output<()> {
         self.run(cmd::ScriptDebug::new(mode))
     }
 
     /// `SCRIPT EXISTS`: Determines whether server-side Lua scripts exist in the script cache.
     ///
-    /// Runs [`cmd::ScriptExists::new`] (required arguments only); build a [`cmd::ScriptExists`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptExists::new`].
     fn script_exists<S: ToArgs>(
         self,
         sha1: impl IntoIterator<Item = S>,
@@ -2129,49 +2267,50 @@ pub trait Commands: Executor {
 
     /// `SCRIPT FLUSH`: Removes all server-side Lua scripts from the script cache.
     ///
-    /// Runs [`cmd::ScriptFlush::new`] (required arguments only); build a [`cmd::ScriptFlush`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptFlush::new`]; for the optional arguments, build a [`cmd::ScriptFlush`]
+    /// with its setters and [`run`](Executor::run) it.
     fn script_flush(self) -> Self::Output<()> {
         self.run(cmd::ScriptFlush::new())
     }
 
     /// `SCRIPT HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::ScriptHelp::new`] (required arguments only); build a [`cmd::ScriptHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptHelp::new`].
     fn script_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::ScriptHelp::new())
     }
 
     /// `SCRIPT KILL`: Terminates a server-side Lua script during execution.
     ///
-    /// Runs [`cmd::ScriptKill::new`] (required arguments only); build a [`cmd::ScriptKill`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptKill::new`].
     fn script_kill(self) -> Self::Output<()> {
         self.run(cmd::ScriptKill::new())
     }
 
     /// `SCRIPT LOAD`: Loads a server-side Lua script to the script cache.
     ///
-    /// Runs [`cmd::ScriptLoad::new`] (required arguments only); build a [`cmd::ScriptLoad`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptLoad::new`].
     fn script_load<S: ToArgs>(self, script: S) -> Self::Output<String> {
         self.run(cmd::ScriptLoad::new(script))
     }
 
     /// `SCRIPT SHOW`: Show server-side Lua script in the script cache.
     ///
-    /// Runs [`cmd::ScriptShow::new`] (required arguments only); build a [`cmd::ScriptShow`] and `run` it for the optional ones.
+    /// Runs [`cmd::ScriptShow::new`].
     fn script_show<S: ToArgs>(self, sha1: S) -> Self::Output<Bytes> {
         self.run(cmd::ScriptShow::new(sha1))
     }
 
     /// `SDIFF`: Returns the difference of multiple sets.
     ///
-    /// Runs [`cmd::Sdiff::new`] (required arguments only); build a [`cmd::Sdiff`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sdiff::new`].
     fn sdiff<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Sdiff::new(key))
     }
 
     /// `SDIFFSTORE`: Stores the difference of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sdiffstore::new`] (required arguments only); build a [`cmd::Sdiffstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sdiffstore::new`].
     fn sdiffstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -2182,14 +2321,14 @@ pub trait Commands: Executor {
 
     /// `SENTINEL CKQUORUM`: Check for a Sentinel quorum
     ///
-    /// Runs [`cmd::SentinelCkquorum::new`] (required arguments only); build a [`cmd::SentinelCkquorum`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelCkquorum::new`].
     fn sentinel_ckquorum<M: ToArgs>(self, master_name: M) -> Self::Output<String> {
         self.run(cmd::SentinelCkquorum::new(master_name))
     }
 
     /// `SENTINEL CONFIG`: Configure Sentinel
     ///
-    /// Runs [`cmd::SentinelConfig::set`] (required arguments only); build a [`cmd::SentinelConfig`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelConfig::set`].
     fn sentinel_config_set(
         self,
         set_param_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>,
@@ -2199,7 +2338,7 @@ pub trait Commands: Executor {
 
     /// `SENTINEL CONFIG`: Configure Sentinel
     ///
-    /// Runs [`cmd::SentinelConfig::get`] (required arguments only); build a [`cmd::SentinelConfig`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelConfig::get`].
     fn sentinel_config_get(
         self,
         parameter: impl IntoIterator<Item = impl ToArgs>,
@@ -2209,28 +2348,29 @@ pub trait Commands: Executor {
 
     /// `SENTINEL DEBUG`: List or update the current configurable parameters
     ///
-    /// Runs [`cmd::SentinelDebug::new`] (required arguments only); build a [`cmd::SentinelDebug`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelDebug::new`]; for the optional arguments, build a [`cmd::SentinelDebug`]
+    /// with its setters and [`run`](Executor::run) it.
     fn sentinel_debug(self) -> Self::Output<HashMap<String, String>> {
         self.run(cmd::SentinelDebug::new())
     }
 
     /// `SENTINEL FAILOVER`: Force a failover
     ///
-    /// Runs [`cmd::SentinelFailover::new`] (required arguments only); build a [`cmd::SentinelFailover`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelFailover::new`].
     fn sentinel_failover<M: ToArgs>(self, master_name: M) -> Self::Output<()> {
         self.run(cmd::SentinelFailover::new(master_name))
     }
 
     /// `SENTINEL FLUSHCONFIG`: Rewrite configuration file
     ///
-    /// Runs [`cmd::SentinelFlushconfig::new`] (required arguments only); build a [`cmd::SentinelFlushconfig`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelFlushconfig::new`].
     fn sentinel_flushconfig(self) -> Self::Output<()> {
         self.run(cmd::SentinelFlushconfig::new())
     }
 
     /// `SENTINEL GET-MASTER-ADDR-BY-NAME`: Get port and address of a master
     ///
-    /// Runs [`cmd::SentinelGetMasterAddrByName::new`] (required arguments only); build a [`cmd::SentinelGetMasterAddrByName`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelGetMasterAddrByName::new`].
     fn sentinel_get_master_addr_by_name<M: ToArgs>(
         self,
         master_name: M,
@@ -2240,14 +2380,14 @@ pub trait Commands: Executor {
 
     /// `SENTINEL HELP`: Show helpful text about the different subcommands
     ///
-    /// Runs [`cmd::SentinelHelp::new`] (required arguments only); build a [`cmd::SentinelHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelHelp::new`].
     fn sentinel_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::SentinelHelp::new())
     }
 
     /// `SENTINEL INFO-CACHE`: Get cached INFO from the instances in the deployment
     ///
-    /// Runs [`cmd::SentinelInfoCache::new`] (required arguments only); build a [`cmd::SentinelInfoCache`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelInfoCache::new`].
     fn sentinel_info_cache<N: ToArgs>(
         self,
         nodename: impl IntoIterator<Item = N>,
@@ -2257,7 +2397,7 @@ pub trait Commands: Executor {
 
     /// `SENTINEL IS-MASTER-DOWN-BY-ADDR`: Check if a master is down
     ///
-    /// Runs [`cmd::SentinelIsMasterDownByAddr::new`] (required arguments only); build a [`cmd::SentinelIsMasterDownByAddr`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelIsMasterDownByAddr::new`].
     fn sentinel_is_master_down_by_addr<I: ToArgs, R: ToArgs>(
         self,
         ip: I,
@@ -2275,21 +2415,21 @@ pub trait Commands: Executor {
 
     /// `SENTINEL MASTER`: Shows the state of a master
     ///
-    /// Runs [`cmd::SentinelMaster::new`] (required arguments only); build a [`cmd::SentinelMaster`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelMaster::new`].
     fn sentinel_master<M: ToArgs>(self, master_name: M) -> Self::Output<HashMap<String, String>> {
         self.run(cmd::SentinelMaster::new(master_name))
     }
 
     /// `SENTINEL MASTERS`: List the monitored masters
     ///
-    /// Runs [`cmd::SentinelMasters::new`] (required arguments only); build a [`cmd::SentinelMasters`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelMasters::new`].
     fn sentinel_masters(self) -> Self::Output<Vec<HashMap<String, String>>> {
         self.run(cmd::SentinelMasters::new())
     }
 
     /// `SENTINEL MONITOR`: Start monitoring
     ///
-    /// Runs [`cmd::SentinelMonitor::new`] (required arguments only); build a [`cmd::SentinelMonitor`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelMonitor::new`].
     fn sentinel_monitor<N: ToArgs, I: ToArgs>(
         self,
         name: N,
@@ -2302,28 +2442,28 @@ pub trait Commands: Executor {
 
     /// `SENTINEL MYID`: Get the Sentinel instance ID
     ///
-    /// Runs [`cmd::SentinelMyid::new`] (required arguments only); build a [`cmd::SentinelMyid`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelMyid::new`].
     fn sentinel_myid(self) -> Self::Output<String> {
         self.run(cmd::SentinelMyid::new())
     }
 
     /// `SENTINEL PENDING-SCRIPTS`: Get information about pending scripts
     ///
-    /// Runs [`cmd::SentinelPendingScripts::new`] (required arguments only); build a [`cmd::SentinelPendingScripts`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelPendingScripts::new`].
     fn sentinel_pending_scripts(self) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::SentinelPendingScripts::new())
     }
 
     /// `SENTINEL REMOVE`: Stop monitoring
     ///
-    /// Runs [`cmd::SentinelRemove::new`] (required arguments only); build a [`cmd::SentinelRemove`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelRemove::new`].
     fn sentinel_remove<M: ToArgs>(self, master_name: M) -> Self::Output<()> {
         self.run(cmd::SentinelRemove::new(master_name))
     }
 
     /// `SENTINEL REPLICAS`: List the monitored replicas
     ///
-    /// Runs [`cmd::SentinelReplicas::new`] (required arguments only); build a [`cmd::SentinelReplicas`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelReplicas::new`].
     fn sentinel_replicas<M: ToArgs>(
         self,
         master_name: M,
@@ -2333,14 +2473,14 @@ pub trait Commands: Executor {
 
     /// `SENTINEL RESET`: Reset masters by name pattern
     ///
-    /// Runs [`cmd::SentinelReset::new`] (required arguments only); build a [`cmd::SentinelReset`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelReset::new`].
     fn sentinel_reset<P: ToArgs>(self, pattern: P) -> Self::Output<i64> {
         self.run(cmd::SentinelReset::new(pattern))
     }
 
     /// `SENTINEL SENTINELS`: List the Sentinel instances
     ///
-    /// Runs [`cmd::SentinelSentinels::new`] (required arguments only); build a [`cmd::SentinelSentinels`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSentinels::new`].
     fn sentinel_sentinels<M: ToArgs>(
         self,
         master_name: M,
@@ -2350,7 +2490,7 @@ pub trait Commands: Executor {
 
     /// `SENTINEL SET`: Change the configuration of a monitored master
     ///
-    /// Runs [`cmd::SentinelSet::new`] (required arguments only); build a [`cmd::SentinelSet`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSet::new`].
     fn sentinel_set<M: ToArgs, O: ToArgs, V: ToArgs>(
         self,
         master_name: M,
@@ -2361,14 +2501,15 @@ pub trait Commands: Executor {
 
     /// `SENTINEL SIMULATE-FAILURE`: Simulate failover scenarios
     ///
-    /// Runs [`cmd::SentinelSimulateFailure::new`] (required arguments only); build a [`cmd::SentinelSimulateFailure`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSimulateFailure::new`]; for the optional arguments, build a
+    /// [`cmd::SentinelSimulateFailure`] with its setters and [`run`](Executor::run) it.
     fn sentinel_simulate_failure(self) -> Self::Output<()> {
         self.run(cmd::SentinelSimulateFailure::new())
     }
 
     /// `SENTINEL SLAVES`: List the monitored slaves
     ///
-    /// Runs [`cmd::SentinelSlaves::new`] (required arguments only); build a [`cmd::SentinelSlaves`] and `run` it for the optional ones.
+    /// Runs [`cmd::SentinelSlaves::new`].
     #[deprecated(note = "deprecated since 5.0.0; replaced by SENTINEL REPLICAS")]
     fn sentinel_slaves<M: ToArgs>(
         self,
@@ -2377,23 +2518,27 @@ pub trait Commands: Executor {
         self.run(cmd::SentinelSlaves::new(master_name))
     }
 
-    /// `SET`: Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.
+    /// `SET`: Sets the string value of a key, ignoring its type. The key is created if it doesn't
+    /// exist.
     ///
-    /// Runs [`cmd::Set::new`] (required arguments only); build a [`cmd::Set`] and `run` it for the optional ones.
+    /// Runs [`cmd::Set::new`]; for the optional arguments, build a [`cmd::Set`] with its setters
+    /// and [`run`](Executor::run) it.
     fn set<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<()> {
         self.run(cmd::Set::new(key, value))
     }
 
-    /// `SETBIT`: Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.
+    /// `SETBIT`: Sets or clears the bit at offset of the string value. Creates the key if it
+    /// doesn't exist.
     ///
-    /// Runs [`cmd::Setbit::new`] (required arguments only); build a [`cmd::Setbit`] and `run` it for the optional ones.
+    /// Runs [`cmd::Setbit::new`].
     fn setbit<K: ToArgs>(self, key: K, offset: i64, value: i64) -> Self::Output<bool> {
         self.run(cmd::Setbit::new(key, offset, value))
     }
 
-    /// `SETEX`: Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
+    /// `SETEX`: Sets the string value and expiration time of a key. Creates the key if it doesn't
+    /// exist.
     ///
-    /// Runs [`cmd::Setex::new`] (required arguments only); build a [`cmd::Setex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Setex::new`].
     fn setex<K: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -2405,42 +2550,45 @@ pub trait Commands: Executor {
 
     /// `SETNX`: Sets the string value of a key only when the key doesn't exist.
     ///
-    /// Runs [`cmd::Setnx::new`] (required arguments only); build a [`cmd::Setnx`] and `run` it for the optional ones.
+    /// Runs [`cmd::Setnx::new`].
     fn setnx<K: ToArgs, V: ToArgs>(self, key: K, value: V) -> Self::Output<bool> {
         self.run(cmd::Setnx::new(key, value))
     }
 
-    /// `SETRANGE`: Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.
+    /// `SETRANGE`: Overwrites a part of a string value with another by an offset. Creates the key
+    /// if it doesn't exist.
     ///
-    /// Runs [`cmd::Setrange::new`] (required arguments only); build a [`cmd::Setrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Setrange::new`].
     fn setrange<K: ToArgs, V: ToArgs>(self, key: K, offset: i64, value: V) -> Self::Output<i64> {
         self.run(cmd::Setrange::new(key, offset, value))
     }
 
     /// `SHUTDOWN`: Synchronously saves the database(s) to disk and shuts down the server.
     ///
-    /// Runs [`cmd::Shutdown::new`] (required arguments only); build a [`cmd::Shutdown`] and `run` it for the optional ones.
+    /// Runs [`cmd::Shutdown::new`]; for the optional arguments, build a [`cmd::Shutdown`] with its
+    /// setters and [`run`](Executor::run) it.
     fn shutdown(self) -> Self::Output<()> {
         self.run(cmd::Shutdown::new())
     }
 
     /// `SINTER`: Returns the intersect of multiple sets.
     ///
-    /// Runs [`cmd::Sinter::new`] (required arguments only); build a [`cmd::Sinter`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sinter::new`].
     fn sinter<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Sinter::new(key))
     }
 
     /// `SINTERCARD`: Returns the number of members of the intersect of multiple sets.
     ///
-    /// Runs [`cmd::Sintercard::new`] (required arguments only); build a [`cmd::Sintercard`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sintercard::new`]; for the optional arguments, build a [`cmd::Sintercard`] with
+    /// its setters and [`run`](Executor::run) it.
     fn sintercard<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Sintercard::new(key))
     }
 
     /// `SINTERSTORE`: Stores the intersect of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sinterstore::new`] (required arguments only); build a [`cmd::Sinterstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sinterstore::new`].
     fn sinterstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -2451,14 +2599,14 @@ pub trait Commands: Executor {
 
     /// `SISMEMBER`: Determines whether a member belongs to a set.
     ///
-    /// Runs [`cmd::Sismember::new`] (required arguments only); build a [`cmd::Sismember`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sismember::new`].
     fn sismember<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<bool> {
         self.run(cmd::Sismember::new(key, member))
     }
 
     /// `SLAVEOF`: Sets a server as a replica of another, or promotes it to being a primary.
     ///
-    /// Runs [`cmd::Slaveof::host_port`] (required arguments only); build a [`cmd::Slaveof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Slaveof::host_port`].
     #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
     fn slaveof_host_port(self, host: impl ToArgs, port: i64) -> Self::Output<String> {
         self.run(cmd::Slaveof::host_port(host, port))
@@ -2466,7 +2614,7 @@ pub trait Commands: Executor {
 
     /// `SLAVEOF`: Sets a server as a replica of another, or promotes it to being a primary.
     ///
-    /// Runs [`cmd::Slaveof::no_one`] (required arguments only); build a [`cmd::Slaveof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Slaveof::no_one`].
     #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
     fn slaveof_no_one(self) -> Self::Output<()> {
         self.run(cmd::Slaveof::no_one())
@@ -2474,42 +2622,43 @@ pub trait Commands: Executor {
 
     /// `SLOWLOG GET`: Returns the slow log's entries.
     ///
-    /// Runs [`cmd::SlowlogGet::new`] (required arguments only); build a [`cmd::SlowlogGet`] and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogGet::new`]; for the optional arguments, build a [`cmd::SlowlogGet`] with
+    /// its setters and [`run`](Executor::run) it.
     fn slowlog_get(self) -> Self::Output<Vec<(i64, i64, i64, Vec<Bytes>, String, String)>> {
         self.run(cmd::SlowlogGet::new())
     }
 
     /// `SLOWLOG HELP`: Shows helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::SlowlogHelp::new`] (required arguments only); build a [`cmd::SlowlogHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogHelp::new`].
     fn slowlog_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::SlowlogHelp::new())
     }
 
     /// `SLOWLOG LEN`: Returns the number of entries in the slow log.
     ///
-    /// Runs [`cmd::SlowlogLen::new`] (required arguments only); build a [`cmd::SlowlogLen`] and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogLen::new`].
     fn slowlog_len(self) -> Self::Output<i64> {
         self.run(cmd::SlowlogLen::new())
     }
 
     /// `SLOWLOG RESET`: Clears all entries from the slow log.
     ///
-    /// Runs [`cmd::SlowlogReset::new`] (required arguments only); build a [`cmd::SlowlogReset`] and `run` it for the optional ones.
+    /// Runs [`cmd::SlowlogReset::new`].
     fn slowlog_reset(self) -> Self::Output<()> {
         self.run(cmd::SlowlogReset::new())
     }
 
     /// `SMEMBERS`: Returns all members of a set.
     ///
-    /// Runs [`cmd::Smembers::new`] (required arguments only); build a [`cmd::Smembers`] and `run` it for the optional ones.
+    /// Runs [`cmd::Smembers::new`].
     fn smembers<K: ToArgs>(self, key: K) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Smembers::new(key))
     }
 
     /// `SMISMEMBER`: Determines whether multiple members belong to a set.
     ///
-    /// Runs [`cmd::Smismember::new`] (required arguments only); build a [`cmd::Smismember`] and `run` it for the optional ones.
+    /// Runs [`cmd::Smismember::new`].
     fn smismember<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -2520,7 +2669,7 @@ pub trait Commands: Executor {
 
     /// `SMOVE`: Moves a member from one set to another.
     ///
-    /// Runs [`cmd::Smove::new`] (required arguments only); build a [`cmd::Smove`] and `run` it for the optional ones.
+    /// Runs [`cmd::Smove::new`].
     fn smove<S: ToArgs, D: ToArgs, M: ToArgs>(
         self,
         source: S,
@@ -2532,42 +2681,48 @@ pub trait Commands: Executor {
 
     /// `SORT`: Sorts the elements in a list, a set, or a sorted set, optionally storing the result.
     ///
-    /// Runs [`cmd::Sort::new`] (required arguments only); build a [`cmd::Sort`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sort::new`]; for the optional arguments, build a [`cmd::Sort`] with its setters
+    /// and [`run`](Executor::run) it.
     fn sort<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<Bytes>>> {
         self.run(cmd::Sort::new(key))
     }
 
     /// `SORT_RO`: Returns the sorted elements of a list, a set, or a sorted set.
     ///
-    /// Runs [`cmd::SortRo::new`] (required arguments only); build a [`cmd::SortRo`] and `run` it for the optional ones.
+    /// Runs [`cmd::SortRo::new`]; for the optional arguments, build a [`cmd::SortRo`] with its
+    /// setters and [`run`](Executor::run) it.
     fn sort_ro<K: ToArgs>(self, key: K) -> Self::Output<Vec<Option<Bytes>>> {
         self.run(cmd::SortRo::new(key))
     }
 
-    /// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.
+    /// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set
+    /// if the last member was popped.
     ///
-    /// Runs [`cmd::Spop::new`] (required arguments only); build a [`cmd::Spop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Spop::new`]; for the optional arguments, build a [`cmd::Spop`] with its setters
+    /// and [`run`](Executor::run) it.
     fn spop<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Spop::new(key))
     }
 
     /// `SPUBLISH`: Posts a message to a shard channel.
     ///
-    /// Runs [`cmd::Spublish::new`] (required arguments only); build a [`cmd::Spublish`] and `run` it for the optional ones.
+    /// Runs [`cmd::Spublish::new`].
     fn spublish<S: ToArgs, M: ToArgs>(self, shardchannel: S, message: M) -> Self::Output<i64> {
         self.run(cmd::Spublish::new(shardchannel, message))
     }
 
     /// `SRANDMEMBER`: Gets one or multiple random members from a set.
     ///
-    /// Runs [`cmd::Srandmember::new`] (required arguments only); build a [`cmd::Srandmember`] and `run` it for the optional ones.
+    /// Runs [`cmd::Srandmember::new`]; for the optional arguments, build a [`cmd::Srandmember`]
+    /// with its setters and [`run`](Executor::run) it.
     fn srandmember<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Srandmember::new(key))
     }
 
-    /// `SREM`: Removes one or more members from a set. Deletes the set if the last member was removed.
+    /// `SREM`: Removes one or more members from a set. Deletes the set if the last member was
+    /// removed.
     ///
-    /// Runs [`cmd::Srem::new`] (required arguments only); build a [`cmd::Srem`] and `run` it for the optional ones.
+    /// Runs [`cmd::Srem::new`].
     fn srem<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -2578,35 +2733,36 @@ pub trait Commands: Executor {
 
     /// `SSCAN`: Iterates over members of a set.
     ///
-    /// Runs [`cmd::Sscan::new`] (required arguments only); build a [`cmd::Sscan`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sscan::new`]; for the optional arguments, build a [`cmd::Sscan`] with its
+    /// setters and [`run`](Executor::run) it.
     fn sscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
         self.run(cmd::Sscan::new(key, cursor))
     }
 
     /// `STRLEN`: Returns the length of a string value.
     ///
-    /// Runs [`cmd::Strlen::new`] (required arguments only); build a [`cmd::Strlen`] and `run` it for the optional ones.
+    /// Runs [`cmd::Strlen::new`].
     fn strlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Strlen::new(key))
     }
 
     /// `SUBSTR`: Returns a substring from a string value.
     ///
-    /// Runs [`cmd::Substr::new`] (required arguments only); build a [`cmd::Substr`] and `run` it for the optional ones.
+    /// Runs [`cmd::Substr::new`].
     fn substr<K: ToArgs>(self, key: K, start: i64, end: i64) -> Self::Output<Bytes> {
         self.run(cmd::Substr::new(key, start, end))
     }
 
     /// `SUNION`: Returns the union of multiple sets.
     ///
-    /// Runs [`cmd::Sunion::new`] (required arguments only); build a [`cmd::Sunion`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sunion::new`].
     fn sunion<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Sunion::new(key))
     }
 
     /// `SUNIONSTORE`: Stores the union of multiple sets in a key.
     ///
-    /// Runs [`cmd::Sunionstore::new`] (required arguments only); build a [`cmd::Sunionstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sunionstore::new`].
     fn sunionstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -2617,56 +2773,59 @@ pub trait Commands: Executor {
 
     /// `SWAPDB`: Swaps two databases.
     ///
-    /// Runs [`cmd::Swapdb::new`] (required arguments only); build a [`cmd::Swapdb`] and `run` it for the optional ones.
+    /// Runs [`cmd::Swapdb::new`].
     fn swapdb(self, index1: i64, index2: i64) -> Self::Output<()> {
         self.run(cmd::Swapdb::new(index1, index2))
     }
 
     /// `TIME`: Returns the server time.
     ///
-    /// Runs [`cmd::Time::new`] (required arguments only); build a [`cmd::Time`] and `run` it for the optional ones.
+    /// Runs [`cmd::Time::new`].
     fn time(self) -> Self::Output<(String, String)> {
         self.run(cmd::Time::new())
     }
 
-    /// `TOUCH`: Returns the number of existing keys out of those specified after updating the time they were last accessed.
+    /// `TOUCH`: Returns the number of existing keys out of those specified after updating the time
+    /// they were last accessed.
     ///
-    /// Runs [`cmd::Touch::new`] (required arguments only); build a [`cmd::Touch`] and `run` it for the optional ones.
+    /// Runs [`cmd::Touch::new`].
     fn touch<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Touch::new(key))
     }
 
     /// `TTL`: Returns the expiration time in seconds of a key.
     ///
-    /// Runs [`cmd::Ttl::new`] (required arguments only); build a [`cmd::Ttl`] and `run` it for the optional ones.
+    /// Runs [`cmd::Ttl::new`].
     fn ttl<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Ttl::new(key))
     }
 
     /// `TYPE`: Determines the type of value stored at a key.
     ///
-    /// Runs [`cmd::KeyType::new`] (required arguments only); build a [`cmd::KeyType`] and `run` it for the optional ones.
+    /// Runs [`cmd::KeyType::new`].
     fn key_type<K: ToArgs>(self, key: K) -> Self::Output<String> {
         self.run(cmd::KeyType::new(key))
     }
 
     /// `UNLINK`: Asynchronously deletes one or more keys.
     ///
-    /// Runs [`cmd::Unlink::new`] (required arguments only); build a [`cmd::Unlink`] and `run` it for the optional ones.
+    /// Runs [`cmd::Unlink::new`].
     fn unlink<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Unlink::new(key))
     }
 
-    /// `WAIT`: Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.
+    /// `WAIT`: Blocks until the asynchronous replication of all preceding write commands sent by
+    /// the connection is completed.
     ///
-    /// Runs [`cmd::Wait::new`] (required arguments only); build a [`cmd::Wait`] and `run` it for the optional ones.
+    /// Runs [`cmd::Wait::new`].
     fn wait(self, numreplicas: i64, timeout: impl Milliseconds) -> Self::Output<i64> {
         self.run(cmd::Wait::new(numreplicas, timeout))
     }
 
-    /// `WAITAOF`: Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the primary and/or replicas.
+    /// `WAITAOF`: Blocks until all of the preceding write commands sent by the connection are
+    /// written to the append-only file of the primary and/or replicas.
     ///
-    /// Runs [`cmd::Waitaof::new`] (required arguments only); build a [`cmd::Waitaof`] and `run` it for the optional ones.
+    /// Runs [`cmd::Waitaof::new`].
     fn waitaof(
         self,
         numlocal: i64,
@@ -2676,9 +2835,10 @@ pub trait Commands: Executor {
         self.run(cmd::Waitaof::new(numlocal, numreplicas, timeout))
     }
 
-    /// `XACK`: Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.
+    /// `XACK`: Returns the number of messages that were successfully acknowledged by the consumer
+    /// group member of a stream.
     ///
-    /// Runs [`cmd::Xack::new`] (required arguments only); build a [`cmd::Xack`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xack::new`].
     fn xack<K: ToArgs, G: ToArgs, I: ToArgs>(
         self,
         key: K,
@@ -2690,7 +2850,8 @@ pub trait Commands: Executor {
 
     /// `XADD`: Appends a new message to a stream. Creates the key if it doesn't exist.
     ///
-    /// Runs [`cmd::Xadd::new`] (required arguments only); build a [`cmd::Xadd`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xadd::new`]; for the optional arguments, build a [`cmd::Xadd`] with its setters
+    /// and [`run`](Executor::run) it.
     fn xadd<K: ToArgs, F: ToArgs, V: ToArgs>(
         self,
         key: K,
@@ -2700,9 +2861,11 @@ pub trait Commands: Executor {
         self.run(cmd::Xadd::new(key, id_selector, data))
     }
 
-    /// `XAUTOCLAIM`: Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to a consumer group member.
+    /// `XAUTOCLAIM`: Changes, or acquires, ownership of messages in a consumer group, as if the
+    /// messages were delivered to a consumer group member.
     ///
-    /// Runs [`cmd::Xautoclaim::new`] (required arguments only); build a [`cmd::Xautoclaim`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xautoclaim::new`]; for the optional arguments, build a [`cmd::Xautoclaim`] with
+    /// its setters and [`run`](Executor::run) it.
     fn xautoclaim<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs>(
         self,
         key: K,
@@ -2720,9 +2883,11 @@ pub trait Commands: Executor {
         ))
     }
 
-    /// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered to a consumer group member.
+    /// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the
+    /// message was delivered to a consumer group member.
     ///
-    /// Runs [`cmd::Xclaim::new`] (required arguments only); build a [`cmd::Xclaim`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xclaim::new`]; for the optional arguments, build a [`cmd::Xclaim`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xclaim<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs>(
         self,
         key: K,
@@ -2736,7 +2901,7 @@ pub trait Commands: Executor {
 
     /// `XDEL`: Returns the number of messages after removing them from a stream.
     ///
-    /// Runs [`cmd::Xdel::new`] (required arguments only); build a [`cmd::Xdel`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xdel::new`].
     fn xdel<K: ToArgs, I: ToArgs>(
         self,
         key: K,
@@ -2747,7 +2912,8 @@ pub trait Commands: Executor {
 
     /// `XGROUP CREATE`: Creates a consumer group.
     ///
-    /// Runs [`cmd::XgroupCreate::new`] (required arguments only); build a [`cmd::XgroupCreate`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupCreate::new`]; for the optional arguments, build a [`cmd::XgroupCreate`]
+    /// with its setters and [`run`](Executor::run) it.
     fn xgroup_create<K: ToArgs, G: ToArgs>(
         self,
         key: K,
@@ -2759,7 +2925,7 @@ pub trait Commands: Executor {
 
     /// `XGROUP CREATECONSUMER`: Creates a consumer in a consumer group.
     ///
-    /// Runs [`cmd::XgroupCreateconsumer::new`] (required arguments only); build a [`cmd::XgroupCreateconsumer`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupCreateconsumer::new`].
     fn xgroup_createconsumer<K: ToArgs, G: ToArgs, C: ToArgs>(
         self,
         key: K,
@@ -2771,7 +2937,7 @@ pub trait Commands: Executor {
 
     /// `XGROUP DELCONSUMER`: Deletes a consumer from a consumer group.
     ///
-    /// Runs [`cmd::XgroupDelconsumer::new`] (required arguments only); build a [`cmd::XgroupDelconsumer`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupDelconsumer::new`].
     fn xgroup_delconsumer<K: ToArgs, G: ToArgs, C: ToArgs>(
         self,
         key: K,
@@ -2783,21 +2949,22 @@ pub trait Commands: Executor {
 
     /// `XGROUP DESTROY`: Destroys a consumer group.
     ///
-    /// Runs [`cmd::XgroupDestroy::new`] (required arguments only); build a [`cmd::XgroupDestroy`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupDestroy::new`].
     fn xgroup_destroy<K: ToArgs, G: ToArgs>(self, key: K, group: G) -> Self::Output<i64> {
         self.run(cmd::XgroupDestroy::new(key, group))
     }
 
     /// `XGROUP HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::XgroupHelp::new`] (required arguments only); build a [`cmd::XgroupHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupHelp::new`].
     fn xgroup_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::XgroupHelp::new())
     }
 
     /// `XGROUP SETID`: Sets the last-delivered ID of a consumer group.
     ///
-    /// Runs [`cmd::XgroupSetid::new`] (required arguments only); build a [`cmd::XgroupSetid`] and `run` it for the optional ones.
+    /// Runs [`cmd::XgroupSetid::new`]; for the optional arguments, build a [`cmd::XgroupSetid`]
+    /// with its setters and [`run`](Executor::run) it.
     fn xgroup_setid<K: ToArgs, G: ToArgs>(
         self,
         key: K,
@@ -2809,7 +2976,7 @@ pub trait Commands: Executor {
 
     /// `XINFO CONSUMERS`: Returns a list of the consumers in a consumer group.
     ///
-    /// Runs [`cmd::XinfoConsumers::new`] (required arguments only); build a [`cmd::XinfoConsumers`] and `run` it for the optional ones.
+    /// Runs [`cmd::XinfoConsumers::new`].
     fn xinfo_consumers<K: ToArgs, G: ToArgs>(
         self,
         key: K,
@@ -2820,35 +2987,38 @@ pub trait Commands: Executor {
 
     /// `XINFO GROUPS`: Returns a list of the consumer groups of a stream.
     ///
-    /// Runs [`cmd::XinfoGroups::new`] (required arguments only); build a [`cmd::XinfoGroups`] and `run` it for the optional ones.
+    /// Runs [`cmd::XinfoGroups::new`].
     fn xinfo_groups<K: ToArgs>(self, key: K) -> Self::Output<Vec<HashMap<String, Value>>> {
         self.run(cmd::XinfoGroups::new(key))
     }
 
     /// `XINFO HELP`: Returns helpful text about the different subcommands.
     ///
-    /// Runs [`cmd::XinfoHelp::new`] (required arguments only); build a [`cmd::XinfoHelp`] and `run` it for the optional ones.
+    /// Runs [`cmd::XinfoHelp::new`].
     fn xinfo_help(self) -> Self::Output<Vec<String>> {
         self.run(cmd::XinfoHelp::new())
     }
 
     /// `XINFO STREAM`: Returns information about a stream.
     ///
-    /// Runs [`cmd::XinfoStream::new`] (required arguments only); build a [`cmd::XinfoStream`] and `run` it for the optional ones.
+    /// Runs [`cmd::XinfoStream::new`]; for the optional arguments, build a [`cmd::XinfoStream`]
+    /// with its setters and [`run`](Executor::run) it.
     fn xinfo_stream<K: ToArgs>(self, key: K) -> Self::Output<HashMap<String, Value>> {
         self.run(cmd::XinfoStream::new(key))
     }
 
     /// `XLEN`: Returns the number of messages in a stream.
     ///
-    /// Runs [`cmd::Xlen::new`] (required arguments only); build a [`cmd::Xlen`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xlen::new`].
     fn xlen<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Xlen::new(key))
     }
 
-    /// `XPENDING`: Returns the information and entries from a stream consumer group's pending entries list.
+    /// `XPENDING`: Returns the information and entries from a stream consumer group's pending
+    /// entries list.
     ///
-    /// Runs [`cmd::Xpending::new`] (required arguments only); build a [`cmd::Xpending`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xpending::new`]; for the optional arguments, build a [`cmd::Xpending`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xpending<K: ToArgs, G: ToArgs>(
         self,
         key: K,
@@ -2864,7 +3034,8 @@ pub trait Commands: Executor {
 
     /// `XRANGE`: Returns the messages from a stream within a range of IDs.
     ///
-    /// Runs [`cmd::Xrange::new`] (required arguments only); build a [`cmd::Xrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xrange::new`]; for the optional arguments, build a [`cmd::Xrange`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xrange<K: ToArgs, S: ToArgs, E: ToArgs>(
         self,
         key: K,
@@ -2874,9 +3045,11 @@ pub trait Commands: Executor {
         self.run(cmd::Xrange::new(key, start, end))
     }
 
-    /// `XREAD`: Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.
+    /// `XREAD`: Returns messages from multiple streams with IDs greater than the ones requested.
+    /// Blocks until a message is available otherwise.
     ///
-    /// Runs [`cmd::Xread::new`] (required arguments only); build a [`cmd::Xread`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xread::new`]; for the optional arguments, build a [`cmd::Xread`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xread<K: ToArgs, I: ToArgs>(
         self,
         streams: impl IntoIterator<Item = (K, I)>,
@@ -2884,9 +3057,11 @@ pub trait Commands: Executor {
         self.run(cmd::Xread::new(streams))
     }
 
-    /// `XREADGROUP`: Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.
+    /// `XREADGROUP`: Returns new or historical messages from a stream for a consumer in a group.
+    /// Blocks until a message is available otherwise.
     ///
-    /// Runs [`cmd::Xreadgroup::new`] (required arguments only); build a [`cmd::Xreadgroup`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xreadgroup::new`]; for the optional arguments, build a [`cmd::Xreadgroup`] with
+    /// its setters and [`run`](Executor::run) it.
     fn xreadgroup<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs>(
         self,
         group: G,
@@ -2898,7 +3073,8 @@ pub trait Commands: Executor {
 
     /// `XREVRANGE`: Returns the messages from a stream within a range of IDs in reverse order.
     ///
-    /// Runs [`cmd::Xrevrange::new`] (required arguments only); build a [`cmd::Xrevrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xrevrange::new`]; for the optional arguments, build a [`cmd::Xrevrange`] with
+    /// its setters and [`run`](Executor::run) it.
     fn xrevrange<K: ToArgs, E: ToArgs, S: ToArgs>(
         self,
         key: K,
@@ -2910,14 +3086,16 @@ pub trait Commands: Executor {
 
     /// `XSETID`: An internal command for replicating stream values.
     ///
-    /// Runs [`cmd::Xsetid::new`] (required arguments only); build a [`cmd::Xsetid`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xsetid::new`]; for the optional arguments, build a [`cmd::Xsetid`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xsetid<K: ToArgs, L: ToArgs>(self, key: K, last_id: L) -> Self::Output<()> {
         self.run(cmd::Xsetid::new(key, last_id))
     }
 
     /// `XTRIM`: Deletes messages from the beginning of a stream.
     ///
-    /// Runs [`cmd::Xtrim::new`] (required arguments only); build a [`cmd::Xtrim`] and `run` it for the optional ones.
+    /// Runs [`cmd::Xtrim::new`]; for the optional arguments, build a [`cmd::Xtrim`] with its
+    /// setters and [`run`](Executor::run) it.
     fn xtrim<K: ToArgs, T: ToArgs>(
         self,
         key: K,
@@ -2927,9 +3105,11 @@ pub trait Commands: Executor {
         self.run(cmd::Xtrim::new(key, strategy, threshold))
     }
 
-    /// `ZADD`: Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.
+    /// `ZADD`: Adds one or more members to a sorted set, or updates their scores. Creates the key
+    /// if it doesn't exist.
     ///
-    /// Runs [`cmd::Zadd::new`] (required arguments only); build a [`cmd::Zadd`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zadd::new`]; for the optional arguments, build a [`cmd::Zadd`] with its setters
+    /// and [`run`](Executor::run) it.
     fn zadd<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -2940,14 +3120,14 @@ pub trait Commands: Executor {
 
     /// `ZCARD`: Returns the number of members in a sorted set.
     ///
-    /// Runs [`cmd::Zcard::new`] (required arguments only); build a [`cmd::Zcard`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zcard::new`].
     fn zcard<K: ToArgs>(self, key: K) -> Self::Output<i64> {
         self.run(cmd::Zcard::new(key))
     }
 
     /// `ZCOUNT`: Returns the count of members in a sorted set that have scores within a range.
     ///
-    /// Runs [`cmd::Zcount::new`] (required arguments only); build a [`cmd::Zcount`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zcount::new`].
     fn zcount<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -2959,14 +3139,15 @@ pub trait Commands: Executor {
 
     /// `ZDIFF`: Returns the difference between multiple sorted sets.
     ///
-    /// Runs [`cmd::Zdiff::new`] (required arguments only); build a [`cmd::Zdiff`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zdiff::new`]; for the optional arguments, build a [`cmd::Zdiff`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zdiff<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Zdiff::new(key))
     }
 
     /// `ZDIFFSTORE`: Stores the difference of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zdiffstore::new`] (required arguments only); build a [`cmd::Zdiffstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zdiffstore::new`].
     fn zdiffstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -2977,28 +3158,31 @@ pub trait Commands: Executor {
 
     /// `ZINCRBY`: Increments the score of a member in a sorted set.
     ///
-    /// Runs [`cmd::Zincrby::new`] (required arguments only); build a [`cmd::Zincrby`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zincrby::new`].
     fn zincrby<K: ToArgs, M: ToArgs>(self, key: K, increment: i64, member: M) -> Self::Output<f64> {
         self.run(cmd::Zincrby::new(key, increment, member))
     }
 
     /// `ZINTER`: Returns the intersect of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zinter::new`] (required arguments only); build a [`cmd::Zinter`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zinter::new`]; for the optional arguments, build a [`cmd::Zinter`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zinter<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Zinter::new(key))
     }
 
     /// `ZINTERCARD`: Returns the number of members of the intersect of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zintercard::new`] (required arguments only); build a [`cmd::Zintercard`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zintercard::new`]; for the optional arguments, build a [`cmd::Zintercard`] with
+    /// its setters and [`run`](Executor::run) it.
     fn zintercard<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<i64> {
         self.run(cmd::Zintercard::new(key))
     }
 
     /// `ZINTERSTORE`: Stores the intersect of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zinterstore::new`] (required arguments only); build a [`cmd::Zinterstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zinterstore::new`]; for the optional arguments, build a [`cmd::Zinterstore`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zinterstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -3009,7 +3193,7 @@ pub trait Commands: Executor {
 
     /// `ZLEXCOUNT`: Returns the number of members in a sorted set within a lexicographical range.
     ///
-    /// Runs [`cmd::Zlexcount::new`] (required arguments only); build a [`cmd::Zlexcount`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zlexcount::new`].
     fn zlexcount<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3019,9 +3203,11 @@ pub trait Commands: Executor {
         self.run(cmd::Zlexcount::new(key, min, max))
     }
 
-    /// `ZMPOP`: Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.
+    /// `ZMPOP`: Returns the highest- or lowest-scoring members from one or more sorted sets after
+    /// removing them. Deletes the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zmpop::new`] (required arguments only); build a [`cmd::Zmpop`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zmpop::new`]; for the optional arguments, build a [`cmd::Zmpop`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zmpop<K: ToArgs>(
         self,
         key: impl IntoIterator<Item = K>,
@@ -3032,7 +3218,7 @@ pub trait Commands: Executor {
 
     /// `ZMSCORE`: Returns the score of one or more members in a sorted set.
     ///
-    /// Runs [`cmd::Zmscore::new`] (required arguments only); build a [`cmd::Zmscore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zmscore::new`].
     fn zmscore<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -3041,30 +3227,36 @@ pub trait Commands: Executor {
         self.run(cmd::Zmscore::new(key, member))
     }
 
-    /// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
+    /// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them.
+    /// Deletes the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zpopmax::new`] (required arguments only); build a [`cmd::Zpopmax`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zpopmax::new`]; for the optional arguments, build a [`cmd::Zpopmax`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zpopmax<K: ToArgs>(self, key: K) -> Self::Output<Value> {
         self.run(cmd::Zpopmax::new(key))
     }
 
-    /// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
+    /// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes
+    /// the sorted set if the last member was popped.
     ///
-    /// Runs [`cmd::Zpopmin::new`] (required arguments only); build a [`cmd::Zpopmin`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zpopmin::new`]; for the optional arguments, build a [`cmd::Zpopmin`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zpopmin<K: ToArgs>(self, key: K) -> Self::Output<Value> {
         self.run(cmd::Zpopmin::new(key))
     }
 
     /// `ZRANDMEMBER`: Returns one or more random members from a sorted set.
     ///
-    /// Runs [`cmd::Zrandmember::new`] (required arguments only); build a [`cmd::Zrandmember`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrandmember::new`]; for the optional arguments, build a [`cmd::Zrandmember`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zrandmember<K: ToArgs>(self, key: K) -> Self::Output<Option<Bytes>> {
         self.run(cmd::Zrandmember::new(key))
     }
 
     /// `ZRANGE`: Returns members in a sorted set within a range of indexes.
     ///
-    /// Runs [`cmd::Zrange::new`] (required arguments only); build a [`cmd::Zrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrange::new`]; for the optional arguments, build a [`cmd::Zrange`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zrange<K: ToArgs, S: ToArgs, S2: ToArgs>(
         self,
         key: K,
@@ -3076,7 +3268,8 @@ pub trait Commands: Executor {
 
     /// `ZRANGEBYLEX`: Returns members in a sorted set within a lexicographical range.
     ///
-    /// Runs [`cmd::Zrangebylex::new`] (required arguments only); build a [`cmd::Zrangebylex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrangebylex::new`]; for the optional arguments, build a [`cmd::Zrangebylex`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3088,7 +3281,8 @@ pub trait Commands: Executor {
 
     /// `ZRANGEBYSCORE`: Returns members in a sorted set within a range of scores.
     ///
-    /// Runs [`cmd::Zrangebyscore::new`] (required arguments only); build a [`cmd::Zrangebyscore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrangebyscore::new`]; for the optional arguments, build a [`cmd::Zrangebyscore`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3100,7 +3294,8 @@ pub trait Commands: Executor {
 
     /// `ZRANGESTORE`: Stores a range of members from sorted set in a key.
     ///
-    /// Runs [`cmd::Zrangestore::new`] (required arguments only); build a [`cmd::Zrangestore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrangestore::new`]; for the optional arguments, build a [`cmd::Zrangestore`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zrangestore<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         dst: D,
@@ -3113,14 +3308,16 @@ pub trait Commands: Executor {
 
     /// `ZRANK`: Returns the index of a member in a sorted set ordered by ascending scores.
     ///
-    /// Runs [`cmd::Zrank::new`] (required arguments only); build a [`cmd::Zrank`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrank::new`]; for the optional arguments, build a [`cmd::Zrank`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zrank<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<i64>> {
         self.run(cmd::Zrank::new(key, member))
     }
 
-    /// `ZREM`: Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.
+    /// `ZREM`: Removes one or more members from a sorted set. Deletes the sorted set if all members
+    /// were removed.
     ///
-    /// Runs [`cmd::Zrem::new`] (required arguments only); build a [`cmd::Zrem`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrem::new`].
     fn zrem<K: ToArgs, M: ToArgs>(
         self,
         key: K,
@@ -3129,9 +3326,10 @@ pub trait Commands: Executor {
         self.run(cmd::Zrem::new(key, member))
     }
 
-    /// `ZREMRANGEBYLEX`: Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.
+    /// `ZREMRANGEBYLEX`: Removes members in a sorted set within a lexicographical range. Deletes
+    /// the sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebylex::new`] (required arguments only); build a [`cmd::Zremrangebylex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zremrangebylex::new`].
     fn zremrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3141,16 +3339,18 @@ pub trait Commands: Executor {
         self.run(cmd::Zremrangebylex::new(key, min, max))
     }
 
-    /// `ZREMRANGEBYRANK`: Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.
+    /// `ZREMRANGEBYRANK`: Removes members in a sorted set within a range of indexes. Deletes the
+    /// sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebyrank::new`] (required arguments only); build a [`cmd::Zremrangebyrank`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zremrangebyrank::new`].
     fn zremrangebyrank<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<i64> {
         self.run(cmd::Zremrangebyrank::new(key, start, stop))
     }
 
-    /// `ZREMRANGEBYSCORE`: Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.
+    /// `ZREMRANGEBYSCORE`: Removes members in a sorted set within a range of scores. Deletes the
+    /// sorted set if all members were removed.
     ///
-    /// Runs [`cmd::Zremrangebyscore::new`] (required arguments only); build a [`cmd::Zremrangebyscore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zremrangebyscore::new`].
     fn zremrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3162,14 +3362,17 @@ pub trait Commands: Executor {
 
     /// `ZREVRANGE`: Returns members in a sorted set within a range of indexes in reverse order.
     ///
-    /// Runs [`cmd::Zrevrange::new`] (required arguments only); build a [`cmd::Zrevrange`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrevrange::new`]; for the optional arguments, build a [`cmd::Zrevrange`] with
+    /// its setters and [`run`](Executor::run) it.
     fn zrevrange<K: ToArgs>(self, key: K, start: i64, stop: i64) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Zrevrange::new(key, start, stop))
     }
 
-    /// `ZREVRANGEBYLEX`: Returns members in a sorted set within a lexicographical range in reverse order.
+    /// `ZREVRANGEBYLEX`: Returns members in a sorted set within a lexicographical range in reverse
+    /// order.
     ///
-    /// Runs [`cmd::Zrevrangebylex::new`] (required arguments only); build a [`cmd::Zrevrangebylex`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrevrangebylex::new`]; for the optional arguments, build a
+    /// [`cmd::Zrevrangebylex`] with its setters and [`run`](Executor::run) it.
     fn zrevrangebylex<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3179,9 +3382,11 @@ pub trait Commands: Executor {
         self.run(cmd::Zrevrangebylex::new(key, max, min))
     }
 
-    /// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse order.
+    /// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse
+    /// order.
     ///
-    /// Runs [`cmd::Zrevrangebyscore::new`] (required arguments only); build a [`cmd::Zrevrangebyscore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrevrangebyscore::new`]; for the optional arguments, build a
+    /// [`cmd::Zrevrangebyscore`] with its setters and [`run`](Executor::run) it.
     fn zrevrangebyscore<K: ToArgs, M: ToArgs, M2: ToArgs>(
         self,
         key: K,
@@ -3193,35 +3398,39 @@ pub trait Commands: Executor {
 
     /// `ZREVRANK`: Returns the index of a member in a sorted set ordered by descending scores.
     ///
-    /// Runs [`cmd::Zrevrank::new`] (required arguments only); build a [`cmd::Zrevrank`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zrevrank::new`]; for the optional arguments, build a [`cmd::Zrevrank`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zrevrank<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<i64>> {
         self.run(cmd::Zrevrank::new(key, member))
     }
 
     /// `ZSCAN`: Iterates over members and scores of a sorted set.
     ///
-    /// Runs [`cmd::Zscan::new`] (required arguments only); build a [`cmd::Zscan`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zscan::new`]; for the optional arguments, build a [`cmd::Zscan`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zscan<K: ToArgs>(self, key: K, cursor: i64) -> Self::Output<(String, Vec<Bytes>)> {
         self.run(cmd::Zscan::new(key, cursor))
     }
 
     /// `ZSCORE`: Returns the score of a member in a sorted set.
     ///
-    /// Runs [`cmd::Zscore::new`] (required arguments only); build a [`cmd::Zscore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zscore::new`].
     fn zscore<K: ToArgs, M: ToArgs>(self, key: K, member: M) -> Self::Output<Option<f64>> {
         self.run(cmd::Zscore::new(key, member))
     }
 
     /// `ZUNION`: Returns the union of multiple sorted sets.
     ///
-    /// Runs [`cmd::Zunion::new`] (required arguments only); build a [`cmd::Zunion`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zunion::new`]; for the optional arguments, build a [`cmd::Zunion`] with its
+    /// setters and [`run`](Executor::run) it.
     fn zunion<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<Vec<Bytes>> {
         self.run(cmd::Zunion::new(key))
     }
 
     /// `ZUNIONSTORE`: Stores the union of multiple sorted sets in a key.
     ///
-    /// Runs [`cmd::Zunionstore::new`] (required arguments only); build a [`cmd::Zunionstore`] and `run` it for the optional ones.
+    /// Runs [`cmd::Zunionstore::new`]; for the optional arguments, build a [`cmd::Zunionstore`]
+    /// with its setters and [`run`](Executor::run) it.
     fn zunionstore<D: ToArgs, K: ToArgs>(
         self,
         destination: D,
@@ -3234,125 +3443,130 @@ pub trait Commands: Executor {
 impl<E: Executor> Commands for E {}
 
 /// The short forms of commands that change or rely on the state of the connection they
-/// run on (the spec's `rust.connection_state`): offered only on a
-/// [`Dedicated`] executor such as `&mut Connection`, never on
-/// a pooled client or a pipeline, whose connections other callers reuse.
+/// run on (the spec's `rust.connection_state`): offered only on a [`Dedicated`] executor
+/// such as `&mut Connection`, never on a pooled client or a pipeline, whose connections
+/// other callers reuse.
 pub trait ConnectionCommands: Dedicated {
     /// `ASKING`: Signals that a cluster client is following an -ASK redirect.
     ///
-    /// Runs [`cmd::Asking::new`] (required arguments only); build a [`cmd::Asking`] and `run` it for the optional ones.
+    /// Runs [`cmd::Asking::new`].
     fn asking(self) -> Self::Output<()> {
         self.run(cmd::Asking::new())
     }
 
     /// `AUTH`: Authenticates the connection.
     ///
-    /// Runs [`cmd::Auth::new`] (required arguments only); build a [`cmd::Auth`] and `run` it for the optional ones.
+    /// Runs [`cmd::Auth::new`]; for the optional arguments, build a [`cmd::Auth`] with its setters
+    /// and [`run`](Executor::run) it.
     fn auth<P: ToArgs>(self, password: P) -> Self::Output<()> {
         self.run(cmd::Auth::new(password))
     }
 
     /// `CLIENT CACHING`: Instructs the server whether to track the keys in the next request.
     ///
-    /// Runs [`cmd::ClientCaching::new`] (required arguments only); build a [`cmd::ClientCaching`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientCaching::new`].
     fn client_caching(self, mode: cmd::ClientCachingMode) -> Self::Output<()> {
         self.run(cmd::ClientCaching::new(mode))
     }
 
     /// `CLIENT CAPA`: A client claims its capability.
     ///
-    /// Runs [`cmd::ClientCapa::new`] (required arguments only); build a [`cmd::ClientCapa`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientCapa::new`].
     fn client_capa<C: ToArgs>(self, capability: impl IntoIterator<Item = C>) -> Self::Output<()> {
         self.run(cmd::ClientCapa::new(capability))
     }
 
-    /// `CLIENT IMPORT-SOURCE`: Marks this client as an import source when the server is in import mode.
+    /// `CLIENT IMPORT-SOURCE`: Marks this client as an import source when the server is in import
+    /// mode.
     ///
-    /// Runs [`cmd::ClientImportSource::new`] (required arguments only); build a [`cmd::ClientImportSource`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientImportSource::new`].
     fn client_import_source(self, enabled: cmd::ClientImportSourceEnabled) -> Self::Output<()> {
         self.run(cmd::ClientImportSource::new(enabled))
     }
 
     /// `CLIENT NO-EVICT`: Sets the client eviction mode of the connection.
     ///
-    /// Runs [`cmd::ClientNoEvict::new`] (required arguments only); build a [`cmd::ClientNoEvict`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientNoEvict::new`].
     fn client_no_evict(self, enabled: cmd::ClientNoEvictEnabled) -> Self::Output<()> {
         self.run(cmd::ClientNoEvict::new(enabled))
     }
 
-    /// `CLIENT NO-TOUCH`: Controls whether commands sent by the client affect the LRU/LFU of accessed keys.
+    /// `CLIENT NO-TOUCH`: Controls whether commands sent by the client affect the LRU/LFU of
+    /// accessed keys.
     ///
-    /// Runs [`cmd::ClientNoTouch::new`] (required arguments only); build a [`cmd::ClientNoTouch`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientNoTouch::new`].
     fn client_no_touch(self, enabled: cmd::ClientNoTouchEnabled) -> Self::Output<()> {
         self.run(cmd::ClientNoTouch::new(enabled))
     }
 
     /// `CLIENT REPLY`: Instructs the server whether to reply to commands.
     ///
-    /// Runs [`cmd::ClientReply::new`] (required arguments only); build a [`cmd::ClientReply`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientReply::new`].
     fn client_reply(self, action: cmd::ClientReplyAction) -> Self::Output<()> {
         self.run(cmd::ClientReply::new(action))
     }
 
     /// `CLIENT SETINFO`: Sets information specific to the client or connection.
     ///
-    /// Runs [`cmd::ClientSetinfo::new`] (required arguments only); build a [`cmd::ClientSetinfo`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientSetinfo::new`].
     fn client_setinfo(self, attr: cmd::ClientSetinfoAttr) -> Self::Output<()> {
         self.run(cmd::ClientSetinfo::new(attr))
     }
 
     /// `CLIENT SETNAME`: Sets the connection name.
     ///
-    /// Runs [`cmd::ClientSetname::new`] (required arguments only); build a [`cmd::ClientSetname`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientSetname::new`].
     fn client_setname<C: ToArgs>(self, connection_name: C) -> Self::Output<()> {
         self.run(cmd::ClientSetname::new(connection_name))
     }
 
     /// `CLIENT TRACKING`: Controls server-assisted client-side caching for the connection.
     ///
-    /// Runs [`cmd::ClientTracking::new`] (required arguments only); build a [`cmd::ClientTracking`] and `run` it for the optional ones.
+    /// Runs [`cmd::ClientTracking::new`]; for the optional arguments, build a
+    /// [`cmd::ClientTracking`] with its setters and [`run`](Executor::run) it.
     fn client_tracking(self, status: cmd::ClientTrackingStatus) -> Self::Output<()> {
         self.run(cmd::ClientTracking::new(status))
     }
 
     /// `DISCARD`: Discards a transaction.
     ///
-    /// Runs [`cmd::Discard::new`] (required arguments only); build a [`cmd::Discard`] and `run` it for the optional ones.
+    /// Runs [`cmd::Discard::new`].
     fn discard(self) -> Self::Output<()> {
         self.run(cmd::Discard::new())
     }
 
     /// `EXEC`: Executes all commands in a transaction.
     ///
-    /// Runs [`cmd::Exec::new`] (required arguments only); build a [`cmd::Exec`] and `run` it for the optional ones.
+    /// Runs [`cmd::Exec::new`].
     fn exec(self) -> Self::Output<Option<Vec<Value>>> {
         self.run(cmd::Exec::new())
     }
 
     /// `HELLO`: Handshakes with the server.
     ///
-    /// Runs [`cmd::Hello::new`] (required arguments only); build a [`cmd::Hello`] and `run` it for the optional ones.
+    /// Runs [`cmd::Hello::new`]; for the optional arguments, build a [`cmd::Hello`] with its
+    /// setters and [`run`](Executor::run) it.
     fn hello(self) -> Self::Output<HashMap<String, Value>> {
         self.run(cmd::Hello::new())
     }
 
     /// `MONITOR`: Listens for all requests received by the server in real-time.
     ///
-    /// Runs [`cmd::Monitor::new`] (required arguments only); build a [`cmd::Monitor`] and `run` it for the optional ones.
+    /// Runs [`cmd::Monitor::new`].
     fn monitor(self) -> Self::Output<()> {
         self.run(cmd::Monitor::new())
     }
 
     /// `MULTI`: Starts a transaction.
     ///
-    /// Runs [`cmd::Multi::new`] (required arguments only); build a [`cmd::Multi`] and `run` it for the optional ones.
+    /// Runs [`cmd::Multi::new`].
     fn multi(self) -> Self::Output<()> {
         self.run(cmd::Multi::new())
     }
 
     /// `PSUBSCRIBE`: Listens for messages published to channels that match one or more patterns.
     ///
-    /// Runs [`cmd::Psubscribe::new`] (required arguments only); build a [`cmd::Psubscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Psubscribe::new`].
     fn psubscribe<P: ToArgs>(
         self,
         pattern: impl IntoIterator<Item = P>,
@@ -3362,63 +3576,65 @@ pub trait ConnectionCommands: Dedicated {
 
     /// `PSYNC`: An internal command used in replication.
     ///
-    /// Runs [`cmd::Psync::new`] (required arguments only); build a [`cmd::Psync`] and `run` it for the optional ones.
+    /// Runs [`cmd::Psync::new`].
     fn psync<R: ToArgs>(self, replicationid: R, offset: i64) -> Self::Output<String> {
         self.run(cmd::Psync::new(replicationid, offset))
     }
 
-    /// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more patterns.
+    /// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more
+    /// patterns.
     ///
-    /// Runs [`cmd::Punsubscribe::new`] (required arguments only); build a [`cmd::Punsubscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Punsubscribe::new`]; for the optional arguments, build a [`cmd::Punsubscribe`]
+    /// with its setters and [`run`](Executor::run) it.
     fn punsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
         self.run(cmd::Punsubscribe::new())
     }
 
     /// `QUIT`: Closes the connection.
     ///
-    /// Runs [`cmd::Quit::new`] (required arguments only); build a [`cmd::Quit`] and `run` it for the optional ones.
+    /// Runs [`cmd::Quit::new`].
     fn quit(self) -> Self::Output<()> {
         self.run(cmd::Quit::new())
     }
 
     /// `READONLY`: Enables read-only queries for a connection to a Valkey replica node.
     ///
-    /// Runs [`cmd::Readonly::new`] (required arguments only); build a [`cmd::Readonly`] and `run` it for the optional ones.
+    /// Runs [`cmd::Readonly::new`].
     fn readonly(self) -> Self::Output<()> {
         self.run(cmd::Readonly::new())
     }
 
     /// `READWRITE`: Enables read-write queries for a connection to a Valkey replica node.
     ///
-    /// Runs [`cmd::Readwrite::new`] (required arguments only); build a [`cmd::Readwrite`] and `run` it for the optional ones.
+    /// Runs [`cmd::Readwrite::new`].
     fn readwrite(self) -> Self::Output<()> {
         self.run(cmd::Readwrite::new())
     }
 
     /// `REPLCONF`: An internal command for configuring the replication stream.
     ///
-    /// Runs [`cmd::Replconf::new`] (required arguments only); build a [`cmd::Replconf`] and `run` it for the optional ones.
+    /// Runs [`cmd::Replconf::new`].
     fn replconf(self) -> Self::Output<()> {
         self.run(cmd::Replconf::new())
     }
 
     /// `RESET`: Resets the connection.
     ///
-    /// Runs [`cmd::Reset::new`] (required arguments only); build a [`cmd::Reset`] and `run` it for the optional ones.
+    /// Runs [`cmd::Reset::new`].
     fn reset(self) -> Self::Output<String> {
         self.run(cmd::Reset::new())
     }
 
     /// `SELECT`: Changes the selected database.
     ///
-    /// Runs [`cmd::Select::new`] (required arguments only); build a [`cmd::Select`] and `run` it for the optional ones.
+    /// Runs [`cmd::Select::new`].
     fn select(self, index: i64) -> Self::Output<()> {
         self.run(cmd::Select::new(index))
     }
 
     /// `SSUBSCRIBE`: Listens for messages published to shard channels.
     ///
-    /// Runs [`cmd::Ssubscribe::new`] (required arguments only); build a [`cmd::Ssubscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Ssubscribe::new`].
     fn ssubscribe<S: ToArgs>(
         self,
         shardchannel: impl IntoIterator<Item = S>,
@@ -3428,7 +3644,7 @@ pub trait ConnectionCommands: Dedicated {
 
     /// `SUBSCRIBE`: Listens for messages published to channels.
     ///
-    /// Runs [`cmd::Subscribe::new`] (required arguments only); build a [`cmd::Subscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Subscribe::new`].
     fn subscribe<C: ToArgs>(
         self,
         channel: impl IntoIterator<Item = C>,
@@ -3438,35 +3654,37 @@ pub trait ConnectionCommands: Dedicated {
 
     /// `SUNSUBSCRIBE`: Stops listening to messages posted to shard channels.
     ///
-    /// Runs [`cmd::Sunsubscribe::new`] (required arguments only); build a [`cmd::Sunsubscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sunsubscribe::new`]; for the optional arguments, build a [`cmd::Sunsubscribe`]
+    /// with its setters and [`run`](Executor::run) it.
     fn sunsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
         self.run(cmd::Sunsubscribe::new())
     }
 
     /// `SYNC`: An internal command used in replication.
     ///
-    /// Runs [`cmd::Sync::new`] (required arguments only); build a [`cmd::Sync`] and `run` it for the optional ones.
+    /// Runs [`cmd::Sync::new`].
     fn sync(self) -> Self::Output<Bytes> {
         self.run(cmd::Sync::new())
     }
 
     /// `UNSUBSCRIBE`: Stops listening to messages posted to channels.
     ///
-    /// Runs [`cmd::Unsubscribe::new`] (required arguments only); build a [`cmd::Unsubscribe`] and `run` it for the optional ones.
+    /// Runs [`cmd::Unsubscribe::new`]; for the optional arguments, build a [`cmd::Unsubscribe`]
+    /// with its setters and [`run`](Executor::run) it.
     fn unsubscribe(self) -> Self::Output<(String, Option<Bytes>, i64)> {
         self.run(cmd::Unsubscribe::new())
     }
 
     /// `UNWATCH`: Forgets about watched keys of a transaction.
     ///
-    /// Runs [`cmd::Unwatch::new`] (required arguments only); build a [`cmd::Unwatch`] and `run` it for the optional ones.
+    /// Runs [`cmd::Unwatch::new`].
     fn unwatch(self) -> Self::Output<()> {
         self.run(cmd::Unwatch::new())
     }
 
     /// `WATCH`: Monitors changes to keys to determine the execution of a transaction.
     ///
-    /// Runs [`cmd::Watch::new`] (required arguments only); build a [`cmd::Watch`] and `run` it for the optional ones.
+    /// Runs [`cmd::Watch::new`].
     fn watch<K: ToArgs>(self, key: impl IntoIterator<Item = K>) -> Self::Output<()> {
         self.run(cmd::Watch::new(key))
     }

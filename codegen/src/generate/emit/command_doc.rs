@@ -46,7 +46,10 @@ impl Emitter<'_> {
             }
         }
         if let Some(note) = &self.l.model.deprecated {
-            text.push_str(&format!("\nDeprecated: {}.\n", prose(note)));
+            text.push_str(&format!(
+                "\n{}\n",
+                docs::sentence(&capitalized(&prose(note)))
+            ));
         }
         // Deprecated only by a server ranked after the one generated from: a note, not an
         // attribute (Valkey keeps GETSET, GEORADIUS and friends; Redis deprecates them).
@@ -59,12 +62,12 @@ impl Emitter<'_> {
             if self.l.model.deprecated.is_some() || !(flagged || since.is_some()) {
                 continue;
             }
-            let mut line = format!("\n{server} deprecates it");
+            let mut line = format!("\n{} marks it deprecated", server_name(server));
             if let Some(since) = since {
                 line.push_str(&format!(" since {since}"));
             }
             if let Some(by) = diff.replaced_by.clone().flatten() {
-                line.push_str(&format!("; replaced by {}", prose(&by)));
+                line.push_str(&format!("; use {} instead", prose(&by)));
             }
             text.push_str(&line);
             text.push_str(".\n");
@@ -75,8 +78,25 @@ impl Emitter<'_> {
     pub(super) fn reply_doc(&self, v: &ReplyVariant) -> String {
         let mut text = format!("`{}`", v.ty);
         if let Some(note) = &v.note {
-            text.push_str(&format!(" ({})", prose(note)));
+            text.push_str(&format!(" — {}", prose(note)));
         }
         text
+    }
+}
+
+/// A server of the spec (`redis-7.0.15`) as prose names it (`Redis 7.0.15`).
+fn server_name(server: &str) -> String {
+    match server.split_once('-') {
+        Some((name, version)) => format!("{} {version}", capitalized(name)),
+        None => capitalized(server),
+    }
+}
+
+/// Text with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

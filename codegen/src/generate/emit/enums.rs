@@ -11,11 +11,15 @@ impl Emitter<'_> {
     pub(super) fn enum_def(&self, e: &EnumLayout) -> TokenStream {
         let name = ident(&e.name);
         let oneof = self.node(e.node);
-        let doc = attrs(&format!(
-            "The choices of `{}` in [`{}`]: {}",
-            code(&oneof.path),
-            self.l.root.name,
-            docs::argument(oneof)
+        let syntax = docs::short_syntax(oneof).map_or(String::new(), |s| format!(": `{s}`"));
+        let doc = attrs(&docs::with_summary(
+            format!(
+                "The choices of `{}` in [`{}`]{syntax}{}.",
+                code(&oneof.path),
+                self.l.root.name,
+                docs::facts(oneof)
+            ),
+            oneof,
         ));
         let mut variants = Vec::new();
         let mut ctors = Vec::new();
@@ -23,7 +27,7 @@ impl Emitter<'_> {
         for (index, v) in e.variants.iter().enumerate() {
             let choice = self.node(v.node);
             let vname = ident(&v.name);
-            let vdoc = attrs(&docs::argument(choice));
+            let vdoc = attrs(&docs::with_summary(docs::argument(choice), choice));
             let deprecated = deprecated_attr(choice);
             let fname = ident(&v.func);
             match &v.payload {
@@ -55,7 +59,8 @@ impl Emitter<'_> {
                     let fields = ms.iter().map(|m| {
                         let n = ident(&m.name);
                         let t = self.ty(&m.repr);
-                        let fdoc = attrs(&docs::argument(self.node(m.node)));
+                        let field = self.node(m.node);
+                        let fdoc = attrs(&docs::with_summary(docs::argument(field), field));
                         quote!(#fdoc #n: #t)
                     });
                     variants.push(quote!(#vdoc #deprecated #vname { #(#fields),* }));

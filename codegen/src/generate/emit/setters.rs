@@ -55,7 +55,7 @@ impl Emitter<'_> {
             generics: Vec::new(),
             params,
             store: Store::Replace(quote!(Some(#value))),
-            doc: format!("Sets {}.", docs::argument(node)),
+            doc: docs::with_summary(format!("Sets {}.", docs::argument(node)), node),
         }
     }
 
@@ -63,11 +63,17 @@ impl Emitter<'_> {
     fn whole_setter(&self, m: &Member, node: &Node, inner: &Repr) -> SetterParts {
         let field = ident(&m.name);
         let t = self.ty(inner);
+        let choices = docs::short_syntax(node).map_or(String::new(), |s| format!(", one of `{s}`"));
+        let doc = format!(
+            "Sets `{}`{} to a [`{t}`]{choices}.",
+            code(&node.name),
+            docs::facts(node)
+        );
         SetterParts {
             generics: Vec::new(),
             params: vec![quote!(#field: #t)],
             store: Store::Replace(quote!(Some(#field))),
-            doc: format!("Sets {}.", docs::argument(node)),
+            doc: docs::with_summary(doc, node),
         }
     }
 
@@ -79,10 +85,13 @@ impl Emitter<'_> {
             generics: Vec::new(),
             params,
             store: Store::Replace(quote!(Some(#value))),
-            doc: format!(
-                "Chooses {} for `{}`, replacing any earlier choice.",
-                docs::argument(choice),
-                code(&node.path)
+            doc: docs::with_summary(
+                format!(
+                    "Chooses {} for `{}`, replacing any earlier choice.",
+                    docs::argument(choice),
+                    code(&node.name)
+                ),
+                choice,
             ),
         }
     }
@@ -95,7 +104,10 @@ impl Emitter<'_> {
             generics: Vec::new(),
             params,
             store: Store::Push(value),
-            doc: format!("Adds {} to `{}`.", docs::argument(choice), code(&node.path)),
+            doc: docs::with_summary(
+                format!("Adds {} to `{}`.", docs::argument(choice), code(&node.name)),
+                choice,
+            ),
         }
     }
 
@@ -106,9 +118,12 @@ impl Emitter<'_> {
             generics: Vec::new(),
             params,
             store: Store::Replace(value),
-            doc: format!(
-                "Sets {}, replacing any earlier list (an empty list leaves it out).",
-                docs::argument(node)
+            doc: docs::with_summary(
+                format!(
+                    "Sets {}, replacing any earlier list; an empty list leaves it out.",
+                    docs::argument(node)
+                ),
+                node,
             ),
         }
     }
@@ -150,7 +165,7 @@ impl Emitter<'_> {
             attrs(&doc)
         } else {
             attrs(&format!(
-                "{doc}\n\nChanges the reply type: see the replies listed on [`{}`].",
+                "{doc}\n\nThis changes the reply type: see the replies listed on [`{}`].",
                 self.l.root.name
             ))
         };
@@ -199,7 +214,7 @@ fn flag_setter(node: &Node) -> SetterParts {
         generics: Vec::new(),
         params: Vec::new(),
         store: Store::Replace(quote!(true)),
-        doc: format!("Adds {}.", docs::argument(node)),
+        doc: docs::with_summary(format!("Adds {}.", docs::argument(node)), node),
     }
 }
 
@@ -216,6 +231,9 @@ fn block_setter(m: &Member, node: &Node, inner: &Repr) -> SetterParts {
         generics: states.iter().map(|p| quote!(const #p: bool)).collect(),
         params: vec![quote!(#field: #b #args)],
         store: Store::Replace(quote!(Some(#field))),
-        doc: format!("Sets {} (a [`{}`]).", docs::argument(node), block),
+        doc: docs::with_summary(
+            format!("Sets {} from a [`{block}`].", docs::argument(node)),
+            node,
+        ),
     }
 }

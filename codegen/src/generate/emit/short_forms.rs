@@ -47,11 +47,16 @@ impl Emitter<'_> {
                 doc.push_str(": ");
                 doc.push_str(&prose(summary));
             }
-            doc.push_str(&format!(
-                "\n\nRuns [`cmd::{}::{}`] (required arguments only); \
-                 build a [`cmd::{}`] and `run` it for the optional ones.",
-                s.name, c.name, s.name
-            ));
+            doc.push_str(&format!("\n\nRuns [`cmd::{}::{}`]", s.name, c.name));
+            if api.setters.is_empty() {
+                doc.push('.');
+            } else {
+                doc.push_str(&format!(
+                    "; for the optional arguments, build a [`cmd::{}`] with its setters and \
+                     [`run`](Executor::run) it.",
+                    s.name
+                ));
+            }
             let doc = attrs(&doc);
             let deprecated = self
                 .l

@@ -33,11 +33,15 @@ impl Emitter<'_> {
             attrs(&self.command_doc())
         } else {
             let node = self.node(s.node.expect("block struct"));
-            attrs(&format!(
-                "The block `{}` of [`{}`]: {}\n\nBuild it with `new` (its required members) and its setters.",
+            let head = format!(
+                "The block `{}` of [`{}`]: {}.",
                 code(&node.path),
                 self.l.root.name,
                 docs::argument(node)
+            );
+            attrs(&format!(
+                "{}\n\nBuild it with `new` (its required members) and its setters.",
+                docs::with_summary(head, node)
             ))
         };
         let deprecated = if root {
@@ -153,18 +157,16 @@ impl Emitter<'_> {
         };
         let name = ident(&s.name);
         let doc = match (root, c.choice) {
-            (true, None) => format!(
-                "The command with its required arguments: `{}`.",
-                code(&self.required_syntax())
-            ),
+            (true, None) => self.new_doc(),
             (true, Some(v)) => {
                 let selector = self.node(s.selector.expect("selector"));
                 let choice = &selector.children()[v];
-                format!(
+                let head = format!(
                     "The command choosing {} for `{}`.",
                     docs::argument(choice),
-                    code(&selector.path)
-                )
+                    code(&selector.name)
+                );
+                docs::with_summary(head, choice)
             }
             (false, _) => {
                 "The block with its required members; optional ones have setters.".to_string()
@@ -184,6 +186,19 @@ impl Emitter<'_> {
         quote! {
             #doc #deprecated
             pub fn #fname(#(#params),*) -> #ret { #name { #(#inits),* } }
+        }
+    }
+
+    /// The doc of `new`: what the command holds once built.
+    fn new_doc(&self) -> String {
+        let args = &self.l.model.args;
+        let syntax = code(&self.required_syntax());
+        if args.iter().any(|a| !a.optional) {
+            format!("The command with its required arguments: `{syntax}`.")
+        } else if args.is_empty() {
+            format!("The command: `{syntax}` (it takes no arguments).")
+        } else {
+            format!("The command without arguments: `{syntax}`; the setters add the optional ones.")
         }
     }
 

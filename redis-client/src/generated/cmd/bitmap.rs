@@ -12,7 +12,7 @@ use crate::{Result, ToArgs};
 
 static BITCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `range.end-unit-block.unit` in [`Bitcount`]: `[BYTE | BIT]` (since 7.0.0)
+/// The choices of `range.end-unit-block.unit` in [`Bitcount`]: `BYTE | BIT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitcountUnit {
     /// `BYTE`
@@ -34,7 +34,7 @@ impl ToArgs for BitcountUnit {
     }
 }
 
-/// The block `range.end-unit-block` of [`Bitcount`]: `[end [BYTE | BIT]]`
+/// The block `range.end-unit-block` of [`Bitcount`]: `end [BYTE | BIT]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,19 +51,19 @@ impl BitcountEndUnit {
 }
 
 impl BitcountEndUnit {
-    /// Sets `[BYTE | BIT]` (since 7.0.0).
+    /// Sets `unit` (since 7.0.0) to a [`BitcountUnit`], one of `BYTE | BIT`.
     pub fn unit(mut self, unit: BitcountUnit) -> Self {
         self.unit = Some(unit);
         self
     }
 
-    /// Chooses `BYTE` for `range.end-unit-block.unit`, replacing any earlier choice.
+    /// Chooses `BYTE` for `unit`, replacing any earlier choice.
     pub fn byte(mut self) -> Self {
         self.unit = Some(BitcountUnit::Byte);
         self
     }
 
-    /// Chooses `BIT` for `range.end-unit-block.unit`, replacing any earlier choice.
+    /// Chooses `BIT` for `unit`, replacing any earlier choice.
     pub fn bit(mut self) -> Self {
         self.unit = Some(BitcountUnit::Bit);
         self
@@ -79,7 +79,7 @@ impl ToArgs for BitcountEndUnit {
     }
 }
 
-/// The block `range` of [`Bitcount`]: `[start [end [BYTE | BIT]]]`
+/// The block `range` of [`Bitcount`]: `start [end [BYTE | BIT]]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +99,7 @@ impl BitcountRange {
 }
 
 impl BitcountRange {
-    /// Sets `[end [BYTE | BIT]]` (a [`BitcountEndUnit`]).
+    /// Sets `end [BYTE | BIT]` from a [`BitcountEndUnit`].
     pub fn end_unit(mut self, end_unit: BitcountEndUnit) -> Self {
         self.end_unit = Some(end_unit);
         self
@@ -124,11 +124,12 @@ impl ToArgs for BitcountRange {
 /// - Since: 2.6.0
 /// - Group: bitmap
 /// - Complexity: O(N)
-/// - Reply: `integer` (the number of bits set to 1 (in the range, when given))
+/// - Reply: `integer` — the number of bits set to 1 (in the range, when given)
 ///
 /// History:
 /// - 7.0.0: Added the `BYTE|BIT` option.
-/// - 8.0.0: `end` made optional; when called without argument the command reports the last BYTE.
+/// - 8.0.0: `end` made optional; when called without argument the command reports the last
+///   BYTE.
 #[derive(Clone, Debug)]
 pub struct Bitcount<K> {
     key: K,
@@ -143,7 +144,7 @@ impl<K: ToArgs> Bitcount<K> {
 }
 
 impl<K> Bitcount<K> {
-    /// Sets `[start [end [BYTE | BIT]]]` (a [`BitcountRange`]).
+    /// Sets `start [end [BYTE | BIT]]` from a [`BitcountRange`].
     pub fn range(mut self, range: BitcountRange) -> Self {
         self.range = Some(range);
         self
@@ -172,7 +173,8 @@ impl<K: ToArgs> Command for Bitcount<K> {
 
 static BITFIELD_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyShape::Integer));
 
-/// The choices of `operation.write.overflow-block` in [`Bitfield`]: `[OVERFLOW WRAP | SAT | FAIL]`
+/// The choices of `operation.write.overflow-block` in [`Bitfield`]:
+/// `OVERFLOW WRAP | SAT | FAIL`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitfieldOverflow {
     /// `WRAP`
@@ -199,7 +201,8 @@ impl ToArgs for BitfieldOverflow {
     }
 }
 
-/// The choices of `operation.write.write-operation` in [`Bitfield`]: `<SET encoding offset value | INCRBY encoding offset increment>`
+/// The choices of `operation.write.write-operation` in [`Bitfield`]:
+/// `SET encoding offset value | INCRBY encoding offset increment`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitfieldWriteOperation {
     /// `SET encoding offset value`
@@ -269,7 +272,7 @@ impl ToArgs for BitfieldWriteOperation {
     }
 }
 
-/// The block `operation.write` of [`Bitfield`]: `[OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment>`
+/// The block `operation.write` of [`Bitfield`]: `write`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -289,7 +292,7 @@ impl BitfieldWrite {
 }
 
 impl BitfieldWrite {
-    /// Sets `[OVERFLOW WRAP | SAT | FAIL]`.
+    /// Sets `overflow-block` to a [`BitfieldOverflow`], one of `OVERFLOW WRAP | SAT | FAIL`.
     pub fn overflow(mut self, overflow: BitfieldOverflow) -> Self {
         self.overflow = Some(overflow);
         self
@@ -306,7 +309,7 @@ impl ToArgs for BitfieldWrite {
     }
 }
 
-/// The choices of `operation` in [`Bitfield`]: `[GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment> ...]]`
+/// The choices of `operation` in [`Bitfield`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitfieldOperation {
     /// `GET encoding offset`
@@ -316,7 +319,7 @@ pub enum BitfieldOperation {
         /// `offset`
         offset: i64,
     },
-    /// `[OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment>`
+    /// `write`
     Write(BitfieldWrite),
 }
 
@@ -359,7 +362,8 @@ impl ToArgs for BitfieldOperation {
 /// - Since: 3.2.0
 /// - Group: bitmap
 /// - Complexity: O(1) for each subcommand specified
-/// - Reply: `array<integer?>` (one element per GET, SET (the old value) and INCRBY (the new value); nil for an INCRBY that OVERFLOW FAIL refused)
+/// - Reply: `array<integer?>` — one element per GET, SET (the old value) and INCRBY (the new
+///   value); nil for an INCRBY that OVERFLOW FAIL refused
 #[derive(Clone, Debug)]
 pub struct Bitfield<K> {
     key: K,
@@ -377,7 +381,7 @@ impl<K: ToArgs> Bitfield<K> {
 }
 
 impl<K> Bitfield<K> {
-    /// Sets `[GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment> ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `operation`, replacing any earlier list; an empty list leaves it out.
     pub fn operation(mut self, operation: impl IntoIterator<Item = BitfieldOperation>) -> Self {
         self.operation = operation.into_iter().collect();
         self
@@ -392,7 +396,7 @@ impl<K> Bitfield<K> {
         self
     }
 
-    /// Adds `[OVERFLOW WRAP | SAT | FAIL] <SET encoding offset value | INCRBY encoding offset increment>` to `operation`.
+    /// Adds `write` to `operation`.
     pub fn write(mut self, write: BitfieldWrite) -> Self {
         self.operation.push(BitfieldOperation::Write(write));
         self
@@ -430,7 +434,7 @@ static BITFIELD_RO_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 6.0.0
 /// - Group: bitmap
 /// - Complexity: O(1) for each subcommand specified
-/// - Reply: `array<integer>` (one value per GET)
+/// - Reply: `array<integer>` — one value per GET
 #[derive(Clone, Debug)]
 pub struct BitfieldRo<K> {
     key: K,
@@ -448,7 +452,8 @@ impl<K: ToArgs> BitfieldRo<K> {
 }
 
 impl<K> BitfieldRo<K> {
-    /// Sets `[GET encoding offset [GET encoding offset ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `GET encoding offset [GET encoding offset ...]`, replacing any earlier list; an empty
+    /// list leaves it out.
     pub fn get(mut self, get: impl IntoIterator<Item = (impl ToArgs, i64)>) -> Self {
         self.get = get
             .into_iter()
@@ -483,7 +488,7 @@ impl<K: ToArgs> Command for BitfieldRo<K> {
 
 static BITOP_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `operation` in [`Bitop`]: `<AND | OR | XOR | NOT>`
+/// The choices of `operation` in [`Bitop`]: `AND | OR | XOR | NOT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitopOperation {
     /// `AND`
@@ -524,7 +529,7 @@ impl ToArgs for BitopOperation {
 /// - Since: 2.6.0
 /// - Group: bitmap
 /// - Complexity: O(N)
-/// - Reply: `integer` (the length in bytes of the string stored at the destination key)
+/// - Reply: `integer` — the length in bytes of the string stored at the destination key
 #[derive(Clone, Debug)]
 pub struct Bitop<D, K> {
     operation: BitopOperation,
@@ -533,7 +538,8 @@ pub struct Bitop<D, K> {
 }
 
 impl<D: ToArgs, K: ToArgs> Bitop<D, K> {
-    /// The command with its required arguments: `BITOP <AND | OR | XOR | NOT> destkey key [key ...]`.
+    /// The command with its required arguments:
+    /// `BITOP <AND | OR | XOR | NOT> destkey key [key ...]`.
     pub fn new(operation: BitopOperation, destkey: D, key: impl IntoIterator<Item = K>) -> Self {
         Bitop {
             operation,
@@ -580,7 +586,7 @@ impl<D: ToArgs, K: ToArgs> Command for Bitop<D, K> {
 
 static BITPOS_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `range.end-unit-block.unit` in [`Bitpos`]: `[BYTE | BIT]` (since 7.0.0)
+/// The choices of `range.end-unit-block.unit` in [`Bitpos`]: `BYTE | BIT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum BitposUnit {
     /// `BYTE`
@@ -602,7 +608,7 @@ impl ToArgs for BitposUnit {
     }
 }
 
-/// The block `range.end-unit-block` of [`Bitpos`]: `[end [BYTE | BIT]]`
+/// The block `range.end-unit-block` of [`Bitpos`]: `end [BYTE | BIT]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -619,19 +625,19 @@ impl BitposEndUnit {
 }
 
 impl BitposEndUnit {
-    /// Sets `[BYTE | BIT]` (since 7.0.0).
+    /// Sets `unit` (since 7.0.0) to a [`BitposUnit`], one of `BYTE | BIT`.
     pub fn unit(mut self, unit: BitposUnit) -> Self {
         self.unit = Some(unit);
         self
     }
 
-    /// Chooses `BYTE` for `range.end-unit-block.unit`, replacing any earlier choice.
+    /// Chooses `BYTE` for `unit`, replacing any earlier choice.
     pub fn byte(mut self) -> Self {
         self.unit = Some(BitposUnit::Byte);
         self
     }
 
-    /// Chooses `BIT` for `range.end-unit-block.unit`, replacing any earlier choice.
+    /// Chooses `BIT` for `unit`, replacing any earlier choice.
     pub fn bit(mut self) -> Self {
         self.unit = Some(BitposUnit::Bit);
         self
@@ -647,7 +653,7 @@ impl ToArgs for BitposEndUnit {
     }
 }
 
-/// The block `range` of [`Bitpos`]: `[start [end [BYTE | BIT]]]`
+/// The block `range` of [`Bitpos`]: `start [end [BYTE | BIT]]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -667,7 +673,7 @@ impl BitposRange {
 }
 
 impl BitposRange {
-    /// Sets `[end [BYTE | BIT]]` (a [`BitposEndUnit`]).
+    /// Sets `end [BYTE | BIT]` from a [`BitposEndUnit`].
     pub fn end_unit(mut self, end_unit: BitposEndUnit) -> Self {
         self.end_unit = Some(end_unit);
         self
@@ -692,7 +698,8 @@ impl ToArgs for BitposRange {
 /// - Since: 2.8.7
 /// - Group: bitmap
 /// - Complexity: O(N)
-/// - Reply: `integer` (the position of the first bit with the given value; -1 when there is none (looking for 1 in a missing or all-zero key, or in a range))
+/// - Reply: `integer` — the position of the first bit with the given value; -1 when there is
+///   none (looking for 1 in a missing or all-zero key, or in a range)
 ///
 /// History:
 /// - 7.0.0: Added the `BYTE|BIT` option.
@@ -715,7 +722,7 @@ impl<K: ToArgs> Bitpos<K> {
 }
 
 impl<K> Bitpos<K> {
-    /// Sets `[start [end [BYTE | BIT]]]` (a [`BitposRange`]).
+    /// Sets `start [end [BYTE | BIT]]` from a [`BitposRange`].
     pub fn range(mut self, range: BitposRange) -> Self {
         self.range = Some(range);
         self
@@ -754,7 +761,7 @@ static GETBIT_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.2.0
 /// - Group: bitmap
 /// - Complexity: O(1)
-/// - Reply: `bool` (the bit's value; false past the end of the string or for a missing key)
+/// - Reply: `bool` — the bit's value; false past the end of the string or for a missing key
 #[derive(Clone, Debug)]
 pub struct Getbit<K> {
     key: K,
@@ -788,7 +795,8 @@ impl<K: ToArgs> Command for Getbit<K> {
 
 static SETBIT_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// `SETBIT`: Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.
+/// `SETBIT`: Sets or clears the bit at offset of the string value. Creates the key if it
+/// doesn't exist.
 ///
 /// ```text
 /// SETBIT key offset value
@@ -797,7 +805,7 @@ static SETBIT_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.2.0
 /// - Group: bitmap
 /// - Complexity: O(1)
-/// - Reply: `bool` (the bit's previous value)
+/// - Reply: `bool` — the bit's previous value
 #[derive(Clone, Debug)]
 pub struct Setbit<K> {
     key: K,

@@ -30,7 +30,7 @@ static ASKING_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Asking {}
 
 impl Asking {
-    /// The command with its required arguments: `ASKING`.
+    /// The command: `ASKING` (it takes no arguments).
     pub fn new() -> Self {
         Asking {}
     }
@@ -124,7 +124,8 @@ static CLUSTER_ADDSLOTSRANGE_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 7.0.0
 /// - Group: cluster
-/// - Complexity: O(N) where N is the total number of the slots between the start slot and end slot arguments.
+/// - Complexity: O(N) where N is the total number of the slots between the start slot and end
+///   slot arguments.
 /// - Reply: `ok`
 #[derive(Clone, Debug)]
 pub struct ClusterAddslotsrange {
@@ -132,7 +133,8 @@ pub struct ClusterAddslotsrange {
 }
 
 impl ClusterAddslotsrange {
-    /// The command with its required arguments: `CLUSTER ADDSLOTSRANGE start-slot end-slot [start-slot end-slot ...]`.
+    /// The command with its required arguments:
+    /// `CLUSTER ADDSLOTSRANGE start-slot end-slot [start-slot end-slot ...]`.
     pub fn new(range: impl IntoIterator<Item = (i64, i64)>) -> Self {
         ClusterAddslotsrange {
             range: range.into_iter().collect(),
@@ -187,12 +189,13 @@ static CLUSTER_BUMPEPOCH_REPLY: ReplyShape = ReplyShape::Status;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `status` (`BUMPED <epoch>` when the config epoch advanced, `STILL <epoch>` when it was already the greatest)
+/// - Reply: `status` — `BUMPED <epoch>` when the config epoch advanced, `STILL <epoch>` when
+///   it was already the greatest
 #[derive(Clone, Debug)]
 pub struct ClusterBumpepoch {}
 
 impl ClusterBumpepoch {
-    /// The command with its required arguments: `CLUSTER BUMPEPOCH`.
+    /// The command: `CLUSTER BUMPEPOCH` (it takes no arguments).
     pub fn new() -> Self {
         ClusterBumpepoch {}
     }
@@ -226,12 +229,12 @@ static CLUSTER_CANCELSLOTMIGRATIONS_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 9.0.0
 /// - Group: cluster
 /// - Complexity: O(N), where N is the number of slot migration operations being cancelled.
-/// - Reply: `ok` (an error when no migration is under way)
+/// - Reply: `ok` — an error when no migration is under way
 #[derive(Clone, Debug)]
 pub struct ClusterCancelslotmigrations {}
 
 impl ClusterCancelslotmigrations {
-    /// The command with its required arguments: `CLUSTER CANCELSLOTMIGRATIONS`.
+    /// The command: `CLUSTER CANCELSLOTMIGRATIONS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterCancelslotmigrations {}
     }
@@ -256,7 +259,8 @@ impl Command for ClusterCancelslotmigrations {
 
 static CLUSTER_COUNT_FAILURE_REPORTS_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `CLUSTER COUNT-FAILURE-REPORTS`: Returns the number of active failure reports for a node. No new reports are created once the node is marked as failed.
+/// `CLUSTER COUNT-FAILURE-REPORTS`: Returns the number of active failure reports for a node. No
+/// new reports are created once the node is marked as failed.
 ///
 /// ```text
 /// CLUSTER COUNT-FAILURE-REPORTS node-id
@@ -265,7 +269,7 @@ static CLUSTER_COUNT_FAILURE_REPORTS_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the number of failure reports
-/// - Reply: `integer` (the number of live failure reports about the node)
+/// - Reply: `integer` — the number of live failure reports about the node
 ///
 /// History:
 /// - 9.0.0: Ignore additional failure reports for a node which has been marked as failed.
@@ -411,7 +415,8 @@ static CLUSTER_DELSLOTSRANGE_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 7.0.0
 /// - Group: cluster
-/// - Complexity: O(N) where N is the total number of the slots between the start slot and end slot arguments.
+/// - Complexity: O(N) where N is the total number of the slots between the start slot and end
+///   slot arguments.
 /// - Reply: `ok`
 #[derive(Clone, Debug)]
 pub struct ClusterDelslotsrange {
@@ -419,7 +424,8 @@ pub struct ClusterDelslotsrange {
 }
 
 impl ClusterDelslotsrange {
-    /// The command with its required arguments: `CLUSTER DELSLOTSRANGE start-slot end-slot [start-slot end-slot ...]`.
+    /// The command with its required arguments:
+    /// `CLUSTER DELSLOTSRANGE start-slot end-slot [start-slot end-slot ...]`.
     pub fn new(range: impl IntoIterator<Item = (i64, i64)>) -> Self {
         ClusterDelslotsrange {
             range: range.into_iter().collect(),
@@ -465,7 +471,7 @@ impl Command for ClusterDelslotsrange {
 
 static CLUSTER_FAILOVER_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `options` in [`ClusterFailover`]: `[FORCE | TAKEOVER]`
+/// The choices of `options` in [`ClusterFailover`]: `FORCE | TAKEOVER`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterFailoverOptions {
     /// `FORCE`
@@ -496,21 +502,21 @@ impl ToArgs for ClusterFailoverOptions {
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `ok` (the failover starts; it completes in the background)
+/// - Reply: `ok` — the failover starts; it completes in the background
 #[derive(Clone, Debug)]
 pub struct ClusterFailover {
     options: Option<ClusterFailoverOptions>,
 }
 
 impl ClusterFailover {
-    /// The command with its required arguments: `CLUSTER FAILOVER`.
+    /// The command without arguments: `CLUSTER FAILOVER`; the setters add the optional ones.
     pub fn new() -> Self {
         ClusterFailover { options: None }
     }
 }
 
 impl ClusterFailover {
-    /// Sets `[FORCE | TAKEOVER]`.
+    /// Sets `options` to a [`ClusterFailoverOptions`], one of `FORCE | TAKEOVER`.
     pub fn options(mut self, options: ClusterFailoverOptions) -> Self {
         self.options = Some(options);
         self
@@ -551,7 +557,7 @@ impl Command for ClusterFailover {
 
 static CLUSTER_FLUSHSLOT_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `flush-type` in [`ClusterFlushslot`]: `[ASYNC | SYNC]`
+/// The choices of `flush-type` in [`ClusterFlushslot`]: `ASYNC | SYNC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterFlushslotFlushType {
     /// `ASYNC`
@@ -600,7 +606,7 @@ impl ClusterFlushslot {
 }
 
 impl ClusterFlushslot {
-    /// Sets `[ASYNC | SYNC]`.
+    /// Sets `flush-type` to a [`ClusterFlushslotFlushType`], one of `ASYNC | SYNC`.
     pub fn flush_type(mut self, flush_type: ClusterFlushslotFlushType) -> Self {
         self.flush_type = Some(flush_type);
         self
@@ -656,7 +662,7 @@ static CLUSTER_FLUSHSLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct ClusterFlushslots {}
 
 impl ClusterFlushslots {
-    /// The command with its required arguments: `CLUSTER FLUSHSLOTS`.
+    /// The command: `CLUSTER FLUSHSLOTS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterFlushslots {}
     }
@@ -690,7 +696,7 @@ static CLUSTER_FORGET_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `ok` (the sample forgets a node it met that never answers)
+/// - Reply: `ok` — the sample forgets a node it met that never answers
 #[derive(Clone, Debug)]
 pub struct ClusterForget<N> {
     node_id: N,
@@ -768,7 +774,8 @@ impl Command for ClusterGetkeysinslot {
 static CLUSTER_GETSLOTMIGRATIONS_REPLY: ReplyShape =
     ReplyShape::Array(&ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any));
 
-/// `CLUSTER GETSLOTMIGRATIONS`: Gets the status of ongoing and recently finished slot import and export operations.
+/// `CLUSTER GETSLOTMIGRATIONS`: Gets the status of ongoing and recently finished slot import
+/// and export operations.
 ///
 /// ```text
 /// CLUSTER GETSLOTMIGRATIONS
@@ -777,12 +784,14 @@ static CLUSTER_GETSLOTMIGRATIONS_REPLY: ReplyShape =
 /// - Since: 9.0.0
 /// - Group: cluster
 /// - Complexity: O(N), where N is the number of active slot import and export jobs.
-/// - Reply: `array<map<text, any>>` (one map per ongoing or recently finished import or export (name, operation, slot\_ranges, target\_node, source\_node, state, message, times and sizes))
+/// - Reply: `array<map<text, any>>` — one map per ongoing or recently finished import or
+///   export (name, operation, slot\_ranges, target\_node, source\_node, state, message, times
+///   and sizes)
 #[derive(Clone, Debug)]
 pub struct ClusterGetslotmigrations {}
 
 impl ClusterGetslotmigrations {
-    /// The command with its required arguments: `CLUSTER GETSLOTMIGRATIONS`.
+    /// The command: `CLUSTER GETSLOTMIGRATIONS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterGetslotmigrations {}
     }
@@ -821,7 +830,7 @@ static CLUSTER_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 pub struct ClusterHelp {}
 
 impl ClusterHelp {
-    /// The command with its required arguments: `CLUSTER HELP`.
+    /// The command: `CLUSTER HELP` (it takes no arguments).
     pub fn new() -> Self {
         ClusterHelp {}
     }
@@ -855,12 +864,12 @@ static CLUSTER_INFO_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `text` (`field:value` lines)
+/// - Reply: `text` — `field:value` lines
 #[derive(Clone, Debug)]
 pub struct ClusterInfo {}
 
 impl ClusterInfo {
-    /// The command with its required arguments: `CLUSTER INFO`.
+    /// The command: `CLUSTER INFO` (it takes no arguments).
     pub fn new() -> Self {
         ClusterInfo {}
     }
@@ -937,12 +946,13 @@ static CLUSTER_LINKS_REPLY: ReplyShape =
 /// - Since: 7.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the total number of Cluster nodes
-/// - Reply: `array<map<text, any>>` (one map per cluster-bus link (direction, node, create-time, events, send-buffer-allocated, send-buffer-used))
+/// - Reply: `array<map<text, any>>` — one map per cluster-bus link (direction, node,
+///   create-time, events, send-buffer-allocated, send-buffer-used)
 #[derive(Clone, Debug)]
 pub struct ClusterLinks {}
 
 impl ClusterLinks {
-    /// The command with its required arguments: `CLUSTER LINKS`.
+    /// The command: `CLUSTER LINKS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterLinks {}
     }
@@ -976,7 +986,7 @@ static CLUSTER_MEET_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `ok` (the handshake goes on in the background)
+/// - Reply: `ok` — the handshake goes on in the background
 ///
 /// History:
 /// - 4.0.0: Added the optional `cluster_bus_port` argument.
@@ -999,7 +1009,7 @@ impl<I: ToArgs> ClusterMeet<I> {
 }
 
 impl<I> ClusterMeet<I> {
-    /// Sets `[cluster-bus-port]` (since 4.0.0).
+    /// Sets `cluster-bus-port` (since 4.0.0).
     pub fn cluster_bus_port(mut self, cluster_bus_port: i64) -> Self {
         self.cluster_bus_port = Some(cluster_bus_port);
         self
@@ -1038,15 +1048,19 @@ static CLUSTER_MIGRATESLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 9.0.0
 /// - Group: cluster
-/// - Complexity: O(N) where N is the total number of the slots between all start slot and end slot arguments.
-/// - Reply: `ok` (the migration starts and goes on in the background (CLUSTER GETSLOTMIGRATIONS follows it))
+/// - Complexity: O(N) where N is the total number of the slots between all start slot and end
+///   slot arguments.
+/// - Reply: `ok` — the migration starts and goes on in the background (CLUSTER
+///   GETSLOTMIGRATIONS follows it)
 #[derive(Clone, Debug)]
 pub struct ClusterMigrateslots<N> {
     migration_group: Vec<(Vec<(i64, i64)>, N)>,
 }
 
 impl<N: ToArgs> ClusterMigrateslots<N> {
-    /// The command with its required arguments: `CLUSTER MIGRATESLOTS SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id [SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id ...]`.
+    /// The command with its required arguments:
+    /// `CLUSTER MIGRATESLOTS SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id
+    /// [SLOTSRANGE start-slot end-slot [start-slot end-slot ...] NODE node-id ...]`.
     pub fn new(
         migration_group: impl IntoIterator<Item = (impl IntoIterator<Item = (i64, i64)>, N)>,
     ) -> Self {
@@ -1121,12 +1135,12 @@ static CLUSTER_MYID_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `text` (the node's 40-character id)
+/// - Reply: `text` — the node's 40-character id
 #[derive(Clone, Debug)]
 pub struct ClusterMyid {}
 
 impl ClusterMyid {
-    /// The command with its required arguments: `CLUSTER MYID`.
+    /// The command: `CLUSTER MYID` (it takes no arguments).
     pub fn new() -> Self {
         ClusterMyid {}
     }
@@ -1160,12 +1174,12 @@ static CLUSTER_MYSHARDID_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 7.2.0
 /// - Group: cluster
 /// - Complexity: O(1)
-/// - Reply: `text` (the node's 40-character shard id)
+/// - Reply: `text` — the node's 40-character shard id
 #[derive(Clone, Debug)]
 pub struct ClusterMyshardid {}
 
 impl ClusterMyshardid {
-    /// The command with its required arguments: `CLUSTER MYSHARDID`.
+    /// The command: `CLUSTER MYSHARDID` (it takes no arguments).
     pub fn new() -> Self {
         ClusterMyshardid {}
     }
@@ -1199,12 +1213,12 @@ static CLUSTER_NODES_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the total number of Cluster nodes
-/// - Reply: `text` (one line per known node)
+/// - Reply: `text` — one line per known node
 #[derive(Clone, Debug)]
 pub struct ClusterNodes {}
 
 impl ClusterNodes {
-    /// The command with its required arguments: `CLUSTER NODES`.
+    /// The command: `CLUSTER NODES` (it takes no arguments).
     pub fn new() -> Self {
         ClusterNodes {}
     }
@@ -1238,7 +1252,7 @@ static CLUSTER_REPLICAS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text)
 /// - Since: 5.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the number of replicas.
-/// - Reply: `array<text>` (one CLUSTER NODES line per replica of the node)
+/// - Reply: `array<text>` — one CLUSTER NODES line per replica of the node
 #[derive(Clone, Debug)]
 pub struct ClusterReplicas<N> {
     node_id: N,
@@ -1271,7 +1285,7 @@ impl<N: ToArgs> Command for ClusterReplicas<N> {
 
 static CLUSTER_REPLICATE_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `args` in [`ClusterReplicate`]: `<node-id | NO ONE>`
+/// The choices of `args` in [`ClusterReplicate`]: `node-id | NO ONE`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterReplicateArgs {
     /// `node-id`
@@ -1301,7 +1315,8 @@ impl ToArgs for ClusterReplicateArgs {
     }
 }
 
-/// `CLUSTER REPLICATE`: Configures a node as replica of a primary node or detaches a replica from its primary.
+/// `CLUSTER REPLICATE`: Configures a node as replica of a primary node or detaches a replica
+/// from its primary.
 ///
 /// ```text
 /// CLUSTER REPLICATE <node-id | NO ONE>
@@ -1313,7 +1328,8 @@ impl ToArgs for ClusterReplicateArgs {
 /// - Reply: `ok`
 ///
 /// History:
-/// - 9.0.0: Added support of 'NO ONE' arg instead of &lt;node-id&gt; resulting into detaching replica from primary node.
+/// - 9.0.0: Added support of 'NO ONE' arg instead of &lt;node-id&gt; resulting into detaching
+///   replica from primary node.
 #[derive(Clone, Debug)]
 pub struct ClusterReplicate {
     args: ClusterReplicateArgs,
@@ -1346,7 +1362,7 @@ impl Command for ClusterReplicate {
 
 static CLUSTER_RESET_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `reset-type` in [`ClusterReset`]: `[HARD | SOFT]`
+/// The choices of `reset-type` in [`ClusterReset`]: `HARD | SOFT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterResetResetType {
     /// `HARD`
@@ -1376,7 +1392,8 @@ impl ToArgs for ClusterResetResetType {
 ///
 /// - Since: 3.0.0
 /// - Group: cluster
-/// - Complexity: O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.
+/// - Complexity: O(N) where N is the number of known nodes. The command may execute a FLUSHALL
+///   as a side effect.
 /// - Reply: `ok`
 #[derive(Clone, Debug)]
 pub struct ClusterReset {
@@ -1384,14 +1401,14 @@ pub struct ClusterReset {
 }
 
 impl ClusterReset {
-    /// The command with its required arguments: `CLUSTER RESET`.
+    /// The command without arguments: `CLUSTER RESET`; the setters add the optional ones.
     pub fn new() -> Self {
         ClusterReset { reset_type: None }
     }
 }
 
 impl ClusterReset {
-    /// Sets `[HARD | SOFT]`.
+    /// Sets `reset-type` to a [`ClusterResetResetType`], one of `HARD | SOFT`.
     pub fn reset_type(mut self, reset_type: ClusterResetResetType) -> Self {
         self.reset_type = Some(reset_type);
         self
@@ -1446,7 +1463,7 @@ static CLUSTER_SAVECONFIG_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct ClusterSaveconfig {}
 
 impl ClusterSaveconfig {
-    /// The command with its required arguments: `CLUSTER SAVECONFIG`.
+    /// The command: `CLUSTER SAVECONFIG` (it takes no arguments).
     pub fn new() -> Self {
         ClusterSaveconfig {}
     }
@@ -1513,7 +1530,7 @@ impl Command for ClusterSetConfigEpoch {
 
 static CLUSTER_SETSLOT_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `subcommand` in [`ClusterSetslot`]: `<IMPORTING node-id | MIGRATING node-id | NODE node-id | STABLE>`
+/// The choices of `subcommand` in [`ClusterSetslot`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterSetslotSubcommand {
     /// `IMPORTING node-id`
@@ -1586,7 +1603,8 @@ pub struct ClusterSetslot {
 }
 
 impl ClusterSetslot {
-    /// The command with its required arguments: `CLUSTER SETSLOT slot <IMPORTING node-id | MIGRATING node-id | NODE node-id | STABLE>`.
+    /// The command with its required arguments:
+    /// `CLUSTER SETSLOT slot <IMPORTING node-id | MIGRATING node-id | NODE node-id | STABLE>`.
     pub fn new(slot: i64, subcommand: ClusterSetslotSubcommand) -> Self {
         ClusterSetslot {
             slot,
@@ -1597,7 +1615,7 @@ impl ClusterSetslot {
 }
 
 impl ClusterSetslot {
-    /// Sets `[TIMEOUT timeout]` (since 8.0.0).
+    /// Sets `TIMEOUT timeout` (since 8.0.0).
     pub fn timeout(mut self, timeout: i64) -> Self {
         self.timeout = Some(timeout);
         self
@@ -1639,7 +1657,9 @@ static CLUSTER_SHARDS_REPLY: ReplyShape =
 /// - Since: 7.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the total number of cluster nodes
-/// - Reply: `array<map<text, any>>` (one map per shard: slots (start/end pairs as integers), nodes (one map per node: id, port, ip, endpoint, role, replication-offset, health, …) and, on Valkey, the shard id)
+/// - Reply: `array<map<text, any>>` — one map per shard: slots (start/end pairs as integers),
+///   nodes (one map per node: id, port, ip, endpoint, role, replication-offset, health, …)
+///   and, on Valkey, the shard id
 ///
 /// History:
 /// - 9.1.0: Added shard level `id` field and node level `availability-zone` field.
@@ -1647,7 +1667,7 @@ static CLUSTER_SHARDS_REPLY: ReplyShape =
 pub struct ClusterShards {}
 
 impl ClusterShards {
-    /// The command with its required arguments: `CLUSTER SHARDS`.
+    /// The command: `CLUSTER SHARDS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterShards {}
     }
@@ -1681,9 +1701,9 @@ static CLUSTER_SLAVES_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the number of replicas.
-/// - Reply: `array<text>` (one CLUSTER NODES line per replica of the node)
+/// - Reply: `array<text>` — one CLUSTER NODES line per replica of the node
 ///
-/// Deprecated: deprecated since 5.0.0; replaced by CLUSTER REPLICAS.
+/// Deprecated since 5.0.0; replaced by CLUSTER REPLICAS.
 #[deprecated(note = "deprecated since 5.0.0; replaced by CLUSTER REPLICAS")]
 #[derive(Clone, Debug)]
 pub struct ClusterSlaves<N> {
@@ -1721,7 +1741,7 @@ static CLUSTER_SLOT_STATS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tup
     ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Integer),
 ]));
 
-/// The choices of `filter.orderby.order` in [`ClusterSlotStats`]: `[ASC | DESC]`
+/// The choices of `filter.orderby.order` in [`ClusterSlotStats`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterSlotStatsOrder {
     /// `ASC`
@@ -1743,7 +1763,8 @@ impl ToArgs for ClusterSlotStatsOrder {
     }
 }
 
-/// The block `filter.orderby` of [`ClusterSlotStats`]: `ORDERBY metric [LIMIT limit] [ASC | DESC]`
+/// The block `filter.orderby` of [`ClusterSlotStats`]:
+/// `ORDERBY metric [LIMIT limit] [ASC | DESC]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1765,25 +1786,25 @@ impl ClusterSlotStatsOrderby {
 }
 
 impl ClusterSlotStatsOrderby {
-    /// Sets `[LIMIT limit]`.
+    /// Sets `LIMIT limit`.
     pub fn limit(mut self, limit: i64) -> Self {
         self.limit = Some(limit);
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`ClusterSlotStatsOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: ClusterSlotStatsOrder) -> Self {
         self.order = Some(order);
         self
     }
 
-    /// Chooses `ASC` for `filter.orderby.order`, replacing any earlier choice.
+    /// Chooses `ASC` for `order`, replacing any earlier choice.
     pub fn asc(mut self) -> Self {
         self.order = Some(ClusterSlotStatsOrder::Asc);
         self
     }
 
-    /// Chooses `DESC` for `filter.orderby.order`, replacing any earlier choice.
+    /// Chooses `DESC` for `order`, replacing any earlier choice.
     pub fn desc(mut self) -> Self {
         self.order = Some(ClusterSlotStatsOrder::Desc);
         self
@@ -1803,7 +1824,7 @@ impl ToArgs for ClusterSlotStatsOrderby {
     }
 }
 
-/// The choices of `filter` in [`ClusterSlotStats`]: `<SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC | DESC]>`
+/// The choices of `filter` in [`ClusterSlotStats`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterSlotStatsFilter {
     /// `SLOTSRANGE start-slot end-slot`
@@ -1851,7 +1872,8 @@ impl ToArgs for ClusterSlotStatsFilter {
     }
 }
 
-/// `CLUSTER SLOT-STATS`: Return an array of slot usage statistics for slots assigned to the current node.
+/// `CLUSTER SLOT-STATS`: Return an array of slot usage statistics for slots assigned to the
+/// current node.
 ///
 /// ```text
 /// CLUSTER SLOT-STATS <SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC | DESC]>
@@ -1859,15 +1881,20 @@ impl ToArgs for ClusterSlotStatsFilter {
 ///
 /// - Since: 8.0.0
 /// - Group: cluster
-/// - Complexity: O(N) where N is the total number of slots based on arguments. O(N\*log(N)) with ORDERBY subcommand.
-/// - Reply: `array<tuple<integer, map<text, integer>>>` (one \[slot, statistics\] pair per slot; the statistics map a metric name (key-count, and cpu-usec, network-bytes-in, network-bytes-out when enabled) to its value)
+/// - Complexity: O(N) where N is the total number of slots based on arguments. O(N\*log(N))
+///   with ORDERBY subcommand.
+/// - Reply: `array<tuple<integer, map<text, integer>>>` — one \[slot, statistics\] pair per
+///   slot; the statistics map a metric name (key-count, and cpu-usec, network-bytes-in,
+///   network-bytes-out when enabled) to its value
 #[derive(Clone, Debug)]
 pub struct ClusterSlotStats {
     filter: ClusterSlotStatsFilter,
 }
 
 impl ClusterSlotStats {
-    /// The command with its required arguments: `CLUSTER SLOT-STATS <SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC | DESC]>`.
+    /// The command with its required arguments:
+    /// `CLUSTER SLOT-STATS <SLOTSRANGE start-slot end-slot | ORDERBY metric [LIMIT limit] [ASC |
+    /// DESC]>`.
     pub fn new(filter: ClusterSlotStatsFilter) -> Self {
         ClusterSlotStats { filter }
     }
@@ -1911,19 +1938,21 @@ static CLUSTER_SLOTS_REPLY: ReplyShape =
 /// - Since: 3.0.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the total number of Cluster nodes
-/// - Reply: `array<array<oneof<integer, tuple<text, integer, text, map<text, text>>>>>` (one array per slot range: start slot, end slot, then the master and each replica as \[ip, port, node id, extra networking metadata such as hostname\])
+/// - Reply: `array<array<oneof<integer, tuple<text, integer, text, map<text, text>>>>>` — one
+///   array per slot range: start slot, end slot, then the master and each replica as \[ip,
+///   port, node id, extra networking metadata such as hostname\]
 ///
 /// History:
 /// - 4.0.0: Added node IDs.
 /// - 7.0.0: Added additional networking metadata field.
 /// - 9.1.0: Added `availability-zone` field inside the networking metadata.
 ///
-/// redis-7.0.15 deprecates it since 7.0.0; replaced by `CLUSTER SHARDS`.
+/// Redis 7.0.15 marks it deprecated since 7.0.0; use `CLUSTER SHARDS` instead.
 #[derive(Clone, Debug)]
 pub struct ClusterSlots {}
 
 impl ClusterSlots {
-    /// The command with its required arguments: `CLUSTER SLOTS`.
+    /// The command: `CLUSTER SLOTS` (it takes no arguments).
     pub fn new() -> Self {
         ClusterSlots {}
     }
@@ -1957,7 +1986,9 @@ static CLUSTER_SYNCSLOTS_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 9.0.0
 /// - Group: cluster
 /// - Complexity: Depends on subcommand.
-/// - Reply: `ok` (internal, between the nodes of a slot migration: ESTABLISH (sent by the source to the target) answers OK and turns the connection into the migration link, on which the other subcommands travel)
+/// - Reply: `ok` — internal, between the nodes of a slot migration: ESTABLISH (sent by the
+///   source to the target) answers OK and turns the connection into the migration link, on
+///   which the other subcommands travel
 #[derive(Clone, Debug)]
 pub struct ClusterSyncslots<A> {
     args: Vec<A>,
@@ -2018,7 +2049,8 @@ static CLUSTERSCAN_REPLY: ReplyShape =
 /// - Since: 9.1.0
 /// - Group: cluster
 /// - Complexity: O(N) where N is the number of elements returned.
-/// - Reply: `tuple<text, array<bulk>>` (\[the next cursor, `0` when the scan is over; the keys of this step\])
+/// - Reply: `tuple<text, array<bulk>>` — \[the next cursor, `0` when the scan is over; the
+///   keys of this step\]
 #[derive(Clone, Debug)]
 pub struct Clusterscan<C> {
     cursor: C,
@@ -2042,25 +2074,25 @@ impl<C: ToArgs> Clusterscan<C> {
 }
 
 impl<C> Clusterscan<C> {
-    /// Sets `[MATCH match-pattern]`.
+    /// Sets `MATCH match-pattern`.
     pub fn match_(mut self, match_pattern: impl ToArgs) -> Self {
         self.match_pattern = Some(Arg::new(match_pattern));
         self
     }
 
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[TYPE type]`.
+    /// Sets `TYPE type`.
     pub fn type_(mut self, type_: impl ToArgs) -> Self {
         self.type_ = Some(Arg::new(type_));
         self
     }
 
-    /// Sets `[SLOT slot]`.
+    /// Sets `SLOT slot`.
     pub fn slot(mut self, slot: i64) -> Self {
         self.slot = Some(slot);
         self
@@ -2116,7 +2148,7 @@ static READONLY_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Readonly {}
 
 impl Readonly {
-    /// The command with its required arguments: `READONLY`.
+    /// The command: `READONLY` (it takes no arguments).
     pub fn new() -> Self {
         Readonly {}
     }
@@ -2156,7 +2188,7 @@ static READWRITE_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Readwrite {}
 
 impl Readwrite {
-    /// The command with its required arguments: `READWRITE`.
+    /// The command: `READWRITE` (it takes no arguments).
     pub fn new() -> Self {
         Readwrite {}
     }

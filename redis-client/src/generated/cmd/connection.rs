@@ -25,7 +25,7 @@ static AUTH_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 1.0.0
 /// - Group: connection
 /// - Complexity: O(N) where N is the number of passwords defined for the user
-/// - Reply: `ok` (authenticated (a user without a password accepts any))
+/// - Reply: `ok` — authenticated (a user without a password accepts any)
 ///
 /// History:
 /// - 6.0.0: Added ACL style (username and password).
@@ -46,7 +46,7 @@ impl<P: ToArgs> Auth<P> {
 }
 
 impl<P> Auth<P> {
-    /// Sets `[username]` (since 6.0.0).
+    /// Sets `username` (since 6.0.0).
     pub fn username(mut self, username: impl ToArgs) -> Self {
         self.username = Some(Arg::new(username));
         self
@@ -77,7 +77,7 @@ impl<P: ToArgs> Command for Auth<P> {
 
 static CLIENT_CACHING_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `mode` in [`ClientCaching`]: `<YES | NO>`
+/// The choices of `mode` in [`ClientCaching`]: `YES | NO`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientCachingMode {
     /// `YES`
@@ -214,12 +214,12 @@ static CLIENT_GETNAME_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk
 /// - Since: 2.6.9
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the connection name, nil when none is set)
+/// - Reply: `bulk?` — the connection name, nil when none is set
 #[derive(Clone, Debug)]
 pub struct ClientGetname {}
 
 impl ClientGetname {
-    /// The command with its required arguments: `CLIENT GETNAME`.
+    /// The command: `CLIENT GETNAME` (it takes no arguments).
     pub fn new() -> Self {
         ClientGetname {}
     }
@@ -244,7 +244,8 @@ impl Command for ClientGetname {
 
 static CLIENT_GETREDIR_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `CLIENT GETREDIR`: Returns the client ID to which the connection's tracking notifications are redirected.
+/// `CLIENT GETREDIR`: Returns the client ID to which the connection's tracking notifications
+/// are redirected.
 ///
 /// ```text
 /// CLIENT GETREDIR
@@ -253,12 +254,13 @@ static CLIENT_GETREDIR_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 6.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `integer` (the client ID tracking messages are redirected to; 0 when tracking without redirection, -1 when tracking is off)
+/// - Reply: `integer` — the client ID tracking messages are redirected to; 0 when tracking
+///   without redirection, -1 when tracking is off
 #[derive(Clone, Debug)]
 pub struct ClientGetredir {}
 
 impl ClientGetredir {
-    /// The command with its required arguments: `CLIENT GETREDIR`.
+    /// The command: `CLIENT GETREDIR` (it takes no arguments).
     pub fn new() -> Self {
         ClientGetredir {}
     }
@@ -292,12 +294,12 @@ static CLIENT_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (lines of help text)
+/// - Reply: `array<text>` — lines of help text
 #[derive(Clone, Debug)]
 pub struct ClientHelp {}
 
 impl ClientHelp {
-    /// The command with its required arguments: `CLIENT HELP`.
+    /// The command: `CLIENT HELP` (it takes no arguments).
     pub fn new() -> Self {
         ClientHelp {}
     }
@@ -331,12 +333,12 @@ static CLIENT_ID_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 5.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `integer` (the connection's client ID)
+/// - Reply: `integer` — the connection's client ID
 #[derive(Clone, Debug)]
 pub struct ClientId {}
 
 impl ClientId {
-    /// The command with its required arguments: `CLIENT ID`.
+    /// The command: `CLIENT ID` (it takes no arguments).
     pub fn new() -> Self {
         ClientId {}
     }
@@ -361,7 +363,7 @@ impl Command for ClientId {
 
 static CLIENT_IMPORT_SOURCE_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `enabled` in [`ClientImportSource`]: `<ON | OFF>`
+/// The choices of `enabled` in [`ClientImportSource`]: `ON | OFF`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientImportSourceEnabled {
     /// `ON`
@@ -383,7 +385,8 @@ impl ToArgs for ClientImportSourceEnabled {
     }
 }
 
-/// `CLIENT IMPORT-SOURCE`: Marks this client as an import source when the server is in import mode.
+/// `CLIENT IMPORT-SOURCE`: Marks this client as an import source when the server is in import
+/// mode.
 ///
 /// ```text
 /// CLIENT IMPORT-SOURCE <ON | OFF>
@@ -436,12 +439,13 @@ static CLIENT_INFO_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 6.2.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `text` (one line of `field=value` pairs describing this connection (a verbatim string in RESP3))
+/// - Reply: `text` — one line of `field=value` pairs describing this connection (a verbatim
+///   string in RESP3)
 #[derive(Clone, Debug)]
 pub struct ClientInfo {}
 
 impl ClientInfo {
-    /// The command with its required arguments: `CLIENT INFO`.
+    /// The command: `CLIENT INFO` (it takes no arguments).
     pub fn new() -> Self {
         ClientInfo {}
     }
@@ -467,7 +471,8 @@ impl Command for ClientInfo {
 static CLIENT_KILL_REPLY: ReplyShape = ReplyShape::Integer;
 static CLIENT_KILL_REPLY_WITH_FILTER_OLD_FORMAT: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `filter.new-format.client-type` in [`ClientKill`]: `TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 2.8.12)
+/// The choices of `filter.new-format.client-type` in [`ClientKill`]:
+/// `TYPE NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB` (since 2.8.12).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientKillClientType {
     /// `NORMAL`
@@ -509,7 +514,7 @@ impl ToArgs for ClientKillClientType {
     }
 }
 
-/// The choices of `filter.new-format.skipme` in [`ClientKill`]: `SKIPME <YES | NO>`
+/// The choices of `filter.new-format.skipme` in [`ClientKill`]: `SKIPME YES | NO`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientKillSkipme {
     /// `YES`
@@ -531,7 +536,7 @@ impl ToArgs for ClientKillSkipme {
     }
 }
 
-/// The choices of `filter.new-format.not-client-type` in [`ClientKill`]: `NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 9.0.0)
+/// The choices of `filter.new-format.not-client-type` in [`ClientKill`] (since 9.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientKillNotClientType {
     /// `NORMAL`
@@ -573,12 +578,12 @@ impl ToArgs for ClientKillNotClientType {
     }
 }
 
-/// The choices of `filter.new-format` in [`ClientKill`]: `<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> [<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> ...]`
+/// The choices of `filter.new-format` in [`ClientKill`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientKillNewFormat {
     /// `ID client-id [client-id ...]` (since 2.8.12)
     Id(Vec<i64>),
-    /// `TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 2.8.12)
+    /// `TYPE NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB` (since 2.8.12)
     Type(ClientKillClientType),
     /// `USER username`
     User(Arg),
@@ -586,7 +591,7 @@ pub enum ClientKillNewFormat {
     Addr(Arg),
     /// `LADDR ip:port` (since 6.2.0)
     Laddr(Arg),
-    /// `SKIPME <YES | NO>`
+    /// `SKIPME YES | NO`
     Skipme(ClientKillSkipme),
     /// `MAXAGE maxage` (since 8.0.0)
     Maxage(i64),
@@ -606,7 +611,7 @@ pub enum ClientKillNewFormat {
     Capa(Arg),
     /// `IP ip` (since 9.0.0)
     Ip(Arg),
-    /// `NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB>` (since 9.0.0)
+    /// `NOT-TYPE not-client-type` (since 9.0.0)
     NotType(ClientKillNotClientType),
     /// `NOT-ID not-client-id [not-client-id ...]` (since 9.0.0)
     NotId(Vec<i64>),
@@ -935,13 +940,13 @@ impl ClientKillNewFormat {
     }
 }
 
-/// The choices of `filter` in [`ClientKill`]: `<ip:port | <ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> [<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> ...]>`
+/// The choices of `filter` in [`ClientKill`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientKillFilter {
     /// `ip:port` (deprecated since 2.8.12)
     #[deprecated(note = "deprecated since 2.8.12")]
     OldFormat(Arg),
-    /// `<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> [<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> ...]`
+    /// `new-format`
     NewFormat(Vec<ClientKillNewFormat>),
 }
 
@@ -1000,19 +1005,24 @@ impl ClientKillFilter {
 /// - Since: 2.4.0
 /// - Group: connection
 /// - Complexity: O(N) where N is the number of client connections
-/// - Reply: `integer` (the number of clients killed (the new form: filters))
-/// - Reply with `filter.old-format`: `ok` (the old form, CLIENT KILL addr: the client was killed (an error when no client has that address))
+/// - Reply: `integer` — the number of clients killed (the new form: filters)
+/// - Reply with `filter.old-format`: `ok` — the old form, CLIENT KILL addr: the client was
+///   killed (an error when no client has that address)
 ///
 /// History:
 /// - 2.8.12: Added new filter format.
 /// - 2.8.12: `ID` option.
 /// - 3.2.0: Added `master` type in for `TYPE` option.
-/// - 5.0.0: Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.
+/// - 5.0.0: Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward
+///   compatibility.
 /// - 6.2.0: `LADDR` option.
 /// - 8.0.0: `MAXAGE` option.
-/// - 8.0.0: Replaced `master` `TYPE` with `primary`. `master` still supported for backward compatibility.
+/// - 8.0.0: Replaced `master` `TYPE` with `primary`. `master` still supported for backward
+///   compatibility.
 /// - 8.1.0: `ID` option accepts multiple IDs.
-/// - 9.0.0: Added filters NAME, IDLE, FLAGS, LIB-NAME, LIB-VER, DB, CAPA, and IP. And negative filters NOT-ID, NOT-TYPE, NOT-ADDR, NOT-LADDR, NOT-USER, NOT-FLAGS, NOT-NAME, NOT-LIB-NAME, NOT-LIB-VER, NOT-DB, NOT-CAPA, NOT-IP.
+/// - 9.0.0: Added filters NAME, IDLE, FLAGS, LIB-NAME, LIB-VER, DB, CAPA, and IP. And negative
+///   filters NOT-ID, NOT-TYPE, NOT-ADDR, NOT-LADDR, NOT-USER, NOT-FLAGS, NOT-NAME,
+///   NOT-LIB-NAME, NOT-LIB-VER, NOT-DB, NOT-CAPA, NOT-IP.
 #[derive(Clone, Debug)]
 pub struct ClientKill<const FILTER_OLD_FORMAT: bool = false> {
     filter: ClientKillFilter,
@@ -1026,7 +1036,7 @@ impl ClientKill {
         }
     }
 
-    /// The command choosing `<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> [<ID client-id [client-id ...] | TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | USER username | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage | NAME name | IDLE idle | FLAGS flags | LIB-NAME lib-name | LIB-VER lib-ver | DB db | CAPA capa | IP ip | NOT-TYPE <NORMAL | MASTER | PRIMARY | SLAVE | REPLICA | PUBSUB> | NOT-ID not-client-id [not-client-id ...] | NOT-USER not-username | NOT-ADDR ip:port | NOT-LADDR ip:port | NOT-NAME not-name | NOT-FLAGS not-flags | NOT-LIB-NAME not-lib-name | NOT-LIB-VER not-lib-ver | NOT-DB not-db | NOT-CAPA not-capa | NOT-IP not-ip> ...]` for `filter`.
+    /// The command choosing `new-format` for `filter`.
     pub fn new_format(
         new_format: impl IntoIterator<Item = ClientKillNewFormat>,
     ) -> ClientKill<false> {
@@ -1089,7 +1099,8 @@ impl Command for ClientKill<true> {
 
 static CLIENT_LIST_REPLY: ReplyShape = ReplyShape::Text;
 
-/// The choices of `client-type` in [`ClientList`]: `[TYPE NORMAL | MASTER | REPLICA | PUBSUB]` (since 5.0.0)
+/// The choices of `client-type` in [`ClientList`]: `TYPE NORMAL | MASTER | REPLICA | PUBSUB`
+/// (since 5.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientListClientType {
     /// `NORMAL`
@@ -1121,7 +1132,7 @@ impl ToArgs for ClientListClientType {
     }
 }
 
-/// The choices of `skipme` in [`ClientList`]: `[SKIPME YES | NO]` (since 8.1.0)
+/// The choices of `skipme` in [`ClientList`]: `SKIPME YES | NO` (since 8.1.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientListSkipme {
     /// `YES`
@@ -1143,7 +1154,8 @@ impl ToArgs for ClientListSkipme {
     }
 }
 
-/// The choices of `not-client-type` in [`ClientList`]: `[NOT-TYPE NORMAL | MASTER | REPLICA | PUBSUB]` (since 9.0.0)
+/// The choices of `not-client-type` in [`ClientList`]:
+/// `NOT-TYPE NORMAL | MASTER | REPLICA | PUBSUB` (since 9.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientListNotClientType {
     /// `NORMAL`
@@ -1184,18 +1196,23 @@ impl ToArgs for ClientListNotClientType {
 /// - Since: 2.4.0
 /// - Group: connection
 /// - Complexity: O(N) where N is the number of client connections
-/// - Reply: `text` (one line per client of `field=value` pairs, empty when no client matched (a verbatim string in RESP3))
+/// - Reply: `text` — one line per client of `field=value` pairs, empty when no client matched
+///   (a verbatim string in RESP3)
 ///
 /// History:
 /// - 2.8.12: Added unique client `id` field.
 /// - 5.0.0: Added optional `TYPE` filter.
 /// - 6.0.0: Added `user` field.
-/// - 6.2.0: Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.
+/// - 6.2.0: Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID`
+///   filter.
 /// - 7.0.0: Added `resp`, `multi-mem`, `rbs` and `rbp` fields.
 /// - 7.0.3: Added `ssub` field.
-/// - 8.0.0: Replaced `master` `TYPE` with `primary`. `master` still supported for backward compatibility.
+/// - 8.0.0: Replaced `master` `TYPE` with `primary`. `master` still supported for backward
+///   compatibility.
 /// - 8.1.0: Added filters USER, ADDR, LADDR, SKIPME, and MAXAGE.
-/// - 9.0.0: Added filters NAME, IDLE, FLAGS, LIB-NAME, LIB-VER, DB, CAPA, and IP. And negative filters NOT-ID, NOT-TYPE, NOT-ADDR, NOT-LADDR, NOT-USER, NOT-FLAGS, NOT-NAME, NOT-LIB-NAME, NOT-LIB-VER, NOT-DB, NOT-CAPA, NOT-IP.
+/// - 9.0.0: Added filters NAME, IDLE, FLAGS, LIB-NAME, LIB-VER, DB, CAPA, and IP. And negative
+///   filters NOT-ID, NOT-TYPE, NOT-ADDR, NOT-LADDR, NOT-USER, NOT-FLAGS, NOT-NAME,
+///   NOT-LIB-NAME, NOT-LIB-VER, NOT-DB, NOT-CAPA, NOT-IP.
 #[derive(Clone, Debug)]
 pub struct ClientList {
     client_type: Option<ClientListClientType>,
@@ -1228,7 +1245,7 @@ pub struct ClientList {
 }
 
 impl ClientList {
-    /// The command with its required arguments: `CLIENT LIST`.
+    /// The command without arguments: `CLIENT LIST`; the setters add the optional ones.
     pub fn new() -> Self {
         ClientList {
             client_type: None,
@@ -1263,163 +1280,167 @@ impl ClientList {
 }
 
 impl ClientList {
-    /// Sets `[TYPE NORMAL | MASTER | REPLICA | PUBSUB]` (since 5.0.0).
+    /// Sets `client-type` (since 5.0.0) to a [`ClientListClientType`], one of
+    /// `TYPE NORMAL | MASTER | REPLICA | PUBSUB`.
     pub fn type_(mut self, client_type: ClientListClientType) -> Self {
         self.client_type = Some(client_type);
         self
     }
 
-    /// Sets `[ID client-id [client-id ...]]` (since 6.2.0), replacing any earlier list (an empty list leaves it out).
+    /// Sets `ID client-id [client-id ...]` (since 6.2.0), replacing any earlier list; an empty list
+    /// leaves it out.
     pub fn id(mut self, client_id: impl IntoIterator<Item = i64>) -> Self {
         self.client_id = client_id.into_iter().collect();
         self
     }
 
-    /// Sets `[USER username]` (since 8.1.0).
+    /// Sets `USER username` (since 8.1.0).
     pub fn user(mut self, username: impl ToArgs) -> Self {
         self.username = Some(Arg::new(username));
         self
     }
 
-    /// Sets `[ADDR ip:port]` (since 8.1.0).
+    /// Sets `ADDR ip:port` (since 8.1.0).
     pub fn addr(mut self, addr: impl ToArgs) -> Self {
         self.addr = Some(Arg::new(addr));
         self
     }
 
-    /// Sets `[LADDR ip:port]` (since 8.1.0).
+    /// Sets `LADDR ip:port` (since 8.1.0).
     pub fn laddr(mut self, laddr: impl ToArgs) -> Self {
         self.laddr = Some(Arg::new(laddr));
         self
     }
 
-    /// Sets `[SKIPME YES | NO]` (since 8.1.0).
+    /// Sets `skipme` (since 8.1.0) to a [`ClientListSkipme`], one of `SKIPME YES | NO`.
     pub fn skipme(mut self, skipme: ClientListSkipme) -> Self {
         self.skipme = Some(skipme);
         self
     }
 
-    /// Sets `[MAXAGE maxage]` (since 8.1.0).
+    /// Sets `MAXAGE maxage` (since 8.1.0).
     pub fn maxage(mut self, maxage: i64) -> Self {
         self.maxage = Some(maxage);
         self
     }
 
-    /// Sets `[NAME name]` (since 9.0.0).
+    /// Sets `NAME name` (since 9.0.0).
     pub fn name(mut self, name: impl ToArgs) -> Self {
         self.name = Some(Arg::new(name));
         self
     }
 
-    /// Sets `[IDLE idle]` (since 9.0.0).
+    /// Sets `IDLE idle` (since 9.0.0).
     pub fn idle(mut self, idle: i64) -> Self {
         self.idle = Some(idle);
         self
     }
 
-    /// Sets `[FLAGS flags]` (since 9.0.0).
+    /// Sets `FLAGS flags` (since 9.0.0).
     pub fn flags(mut self, flags: impl ToArgs) -> Self {
         self.flags = Some(Arg::new(flags));
         self
     }
 
-    /// Sets `[LIB-NAME lib-name]` (since 9.0.0).
+    /// Sets `LIB-NAME lib-name` (since 9.0.0).
     pub fn lib_name(mut self, lib_name: impl ToArgs) -> Self {
         self.lib_name = Some(Arg::new(lib_name));
         self
     }
 
-    /// Sets `[LIB-VER lib-ver]` (since 9.0.0).
+    /// Sets `LIB-VER lib-ver` (since 9.0.0).
     pub fn lib_ver(mut self, lib_ver: impl ToArgs) -> Self {
         self.lib_ver = Some(Arg::new(lib_ver));
         self
     }
 
-    /// Sets `[DB db]` (since 9.0.0).
+    /// Sets `DB db` (since 9.0.0).
     pub fn db(mut self, db: i64) -> Self {
         self.db = Some(db);
         self
     }
 
-    /// Sets `[CAPA capa]` (since 9.0.0).
+    /// Sets `CAPA capa` (since 9.0.0).
     pub fn capa(mut self, capa: impl ToArgs) -> Self {
         self.capa = Some(Arg::new(capa));
         self
     }
 
-    /// Sets `[IP ip]` (since 9.0.0).
+    /// Sets `IP ip` (since 9.0.0).
     pub fn ip(mut self, ip: impl ToArgs) -> Self {
         self.ip = Some(Arg::new(ip));
         self
     }
 
-    /// Sets `[NOT-TYPE NORMAL | MASTER | REPLICA | PUBSUB]` (since 9.0.0).
+    /// Sets `not-client-type` (since 9.0.0) to a [`ClientListNotClientType`], one of
+    /// `NOT-TYPE NORMAL | MASTER | REPLICA | PUBSUB`.
     pub fn not_type(mut self, not_client_type: ClientListNotClientType) -> Self {
         self.not_client_type = Some(not_client_type);
         self
     }
 
-    /// Sets `[NOT-ID not-client-id [not-client-id ...]]` (since 9.0.0), replacing any earlier list (an empty list leaves it out).
+    /// Sets `NOT-ID not-client-id [not-client-id ...]` (since 9.0.0), replacing any earlier list;
+    /// an empty list leaves it out.
     pub fn not_id(mut self, not_client_id: impl IntoIterator<Item = i64>) -> Self {
         self.not_client_id = not_client_id.into_iter().collect();
         self
     }
 
-    /// Sets `[NOT-USER not-username]` (since 9.0.0).
+    /// Sets `NOT-USER not-username` (since 9.0.0).
     pub fn not_user(mut self, not_username: impl ToArgs) -> Self {
         self.not_username = Some(Arg::new(not_username));
         self
     }
 
-    /// Sets `[NOT-ADDR ip:port]` (since 9.0.0).
+    /// Sets `NOT-ADDR ip:port` (since 9.0.0).
     pub fn not_addr(mut self, not_addr: impl ToArgs) -> Self {
         self.not_addr = Some(Arg::new(not_addr));
         self
     }
 
-    /// Sets `[NOT-LADDR ip:port]` (since 9.0.0).
+    /// Sets `NOT-LADDR ip:port` (since 9.0.0).
     pub fn not_laddr(mut self, not_laddr: impl ToArgs) -> Self {
         self.not_laddr = Some(Arg::new(not_laddr));
         self
     }
 
-    /// Sets `[NOT-NAME not-name]` (since 9.0.0).
+    /// Sets `NOT-NAME not-name` (since 9.0.0).
     pub fn not_name(mut self, not_name: impl ToArgs) -> Self {
         self.not_name = Some(Arg::new(not_name));
         self
     }
 
-    /// Sets `[NOT-FLAGS not-flags]` (since 9.0.0).
+    /// Sets `NOT-FLAGS not-flags` (since 9.0.0).
     pub fn not_flags(mut self, not_flags: impl ToArgs) -> Self {
         self.not_flags = Some(Arg::new(not_flags));
         self
     }
 
-    /// Sets `[NOT-LIB-NAME not-lib-name]` (since 9.0.0).
+    /// Sets `NOT-LIB-NAME not-lib-name` (since 9.0.0).
     pub fn not_lib_name(mut self, not_lib_name: impl ToArgs) -> Self {
         self.not_lib_name = Some(Arg::new(not_lib_name));
         self
     }
 
-    /// Sets `[NOT-LIB-VER not-lib-ver]` (since 9.0.0).
+    /// Sets `NOT-LIB-VER not-lib-ver` (since 9.0.0).
     pub fn not_lib_ver(mut self, not_lib_ver: impl ToArgs) -> Self {
         self.not_lib_ver = Some(Arg::new(not_lib_ver));
         self
     }
 
-    /// Sets `[NOT-DB not-db]` (since 9.0.0).
+    /// Sets `NOT-DB not-db` (since 9.0.0).
     pub fn not_db(mut self, not_db: i64) -> Self {
         self.not_db = Some(not_db);
         self
     }
 
-    /// Sets `[NOT-CAPA not-capa]` (since 9.0.0).
+    /// Sets `NOT-CAPA not-capa` (since 9.0.0).
     pub fn not_capa(mut self, not_capa: impl ToArgs) -> Self {
         self.not_capa = Some(Arg::new(not_capa));
         self
     }
 
-    /// Sets `[NOT-IP not-ip]` (since 9.0.0).
+    /// Sets `NOT-IP not-ip` (since 9.0.0).
     pub fn not_ip(mut self, not_ip: impl ToArgs) -> Self {
         self.not_ip = Some(Arg::new(not_ip));
         self
@@ -1557,7 +1578,7 @@ impl Command for ClientList {
 
 static CLIENT_NO_EVICT_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `enabled` in [`ClientNoEvict`]: `<ON | OFF>`
+/// The choices of `enabled` in [`ClientNoEvict`]: `ON | OFF`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientNoEvictEnabled {
     /// `ON`
@@ -1623,7 +1644,7 @@ impl Command for ClientNoEvict {
 
 static CLIENT_NO_TOUCH_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `enabled` in [`ClientNoTouch`]: `<ON | OFF>`
+/// The choices of `enabled` in [`ClientNoTouch`]: `ON | OFF`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientNoTouchEnabled {
     /// `ON`
@@ -1645,7 +1666,8 @@ impl ToArgs for ClientNoTouchEnabled {
     }
 }
 
-/// `CLIENT NO-TOUCH`: Controls whether commands sent by the client affect the LRU/LFU of accessed keys.
+/// `CLIENT NO-TOUCH`: Controls whether commands sent by the client affect the LRU/LFU of
+/// accessed keys.
 ///
 /// ```text
 /// CLIENT NO-TOUCH <ON | OFF>
@@ -1689,7 +1711,7 @@ impl Command for ClientNoTouch {
 
 static CLIENT_PAUSE_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `mode` in [`ClientPause`]: `[WRITE | ALL]` (since 6.2.0)
+/// The choices of `mode` in [`ClientPause`]: `WRITE | ALL` (since 6.2.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientPauseMode {
     /// `WRITE`
@@ -1741,7 +1763,7 @@ impl ClientPause {
 }
 
 impl ClientPause {
-    /// Sets `[WRITE | ALL]` (since 6.2.0).
+    /// Sets `mode` (since 6.2.0) to a [`ClientPauseMode`], one of `WRITE | ALL`.
     pub fn mode(mut self, mode: ClientPauseMode) -> Self {
         self.mode = Some(mode);
         self
@@ -1783,7 +1805,7 @@ impl Command for ClientPause {
 
 static CLIENT_REPLY_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `action` in [`ClientReply`]: `<ON | OFF | SKIP>`
+/// The choices of `action` in [`ClientReply`]: `ON | OFF | SKIP`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientReplyAction {
     /// `ON`
@@ -1819,7 +1841,8 @@ impl ToArgs for ClientReplyAction {
 /// - Since: 3.2.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `ok` (OK for ON; OFF and SKIP send no reply at all (and SKIP silences the next command's))
+/// - Reply: `ok` — OK for ON; OFF and SKIP send no reply at all (and SKIP silences the next
+///   command's)
 #[derive(Clone, Debug)]
 pub struct ClientReply {
     action: ClientReplyAction,
@@ -1854,7 +1877,7 @@ impl Command for ClientReply {
 
 static CLIENT_SETINFO_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `attr` in [`ClientSetinfo`]: `<LIB-NAME libname | LIB-VER libver>`
+/// The choices of `attr` in [`ClientSetinfo`]: `LIB-NAME libname | LIB-VER libver`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientSetinfoAttr {
     /// `LIB-NAME libname`
@@ -1906,7 +1929,8 @@ pub struct ClientSetinfo {
 }
 
 impl ClientSetinfo {
-    /// The command with its required arguments: `CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>`.
+    /// The command with its required arguments:
+    /// `CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>`.
     pub fn new(attr: ClientSetinfoAttr) -> Self {
         ClientSetinfo { attr }
     }
@@ -1978,7 +2002,7 @@ impl<C: ToArgs> Command for ClientSetname<C> {
 
 static CLIENT_TRACKING_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `status` in [`ClientTracking`]: `<ON | OFF>`
+/// The choices of `status` in [`ClientTracking`]: `ON | OFF`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientTrackingStatus {
     /// `ON`
@@ -2037,37 +2061,38 @@ impl ClientTracking {
 }
 
 impl ClientTracking {
-    /// Sets `[REDIRECT client-id]`.
+    /// Sets `REDIRECT client-id`.
     pub fn redirect(mut self, client_id: i64) -> Self {
         self.client_id = Some(client_id);
         self
     }
 
-    /// Sets `[PREFIX prefix [PREFIX prefix ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `PREFIX prefix [PREFIX prefix ...]`, replacing any earlier list; an empty list leaves
+    /// it out.
     pub fn prefix(mut self, prefix: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.prefix = prefix.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Adds `[BCAST]`.
+    /// Adds `BCAST`.
     pub fn bcast(mut self) -> Self {
         self.bcast = true;
         self
     }
 
-    /// Adds `[OPTIN]`.
+    /// Adds `OPTIN`.
     pub fn optin(mut self) -> Self {
         self.optin = true;
         self
     }
 
-    /// Adds `[OPTOUT]`.
+    /// Adds `OPTOUT`.
     pub fn optout(mut self) -> Self {
         self.optout = true;
         self
     }
 
-    /// Adds `[NOLOOP]`.
+    /// Adds `NOLOOP`.
     pub fn noloop(mut self) -> Self {
         self.noloop = true;
         self
@@ -2116,7 +2141,8 @@ impl Command for ClientTracking {
 
 static CLIENT_TRACKINGINFO_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
 
-/// `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the connection.
+/// `CLIENT TRACKINGINFO`: Returns information about server-assisted client-side caching for the
+/// connection.
 ///
 /// ```text
 /// CLIENT TRACKINGINFO
@@ -2125,12 +2151,13 @@ static CLIENT_TRACKINGINFO_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text
 /// - Since: 6.2.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `map<text, any>` (`flags` (a set of text), `redirect` (integer client ID, -1 none), `prefixes` (array of bulk))
+/// - Reply: `map<text, any>` — `flags` (a set of text), `redirect` (integer client ID, -1
+///   none), `prefixes` (array of bulk)
 #[derive(Clone, Debug)]
 pub struct ClientTrackinginfo {}
 
 impl ClientTrackinginfo {
-    /// The command with its required arguments: `CLIENT TRACKINGINFO`.
+    /// The command: `CLIENT TRACKINGINFO` (it takes no arguments).
     pub fn new() -> Self {
         ClientTrackinginfo {}
     }
@@ -2155,7 +2182,7 @@ impl Command for ClientTrackinginfo {
 
 static CLIENT_UNBLOCK_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `unblock-type` in [`ClientUnblock`]: `[TIMEOUT | ERROR]`
+/// The choices of `unblock-type` in [`ClientUnblock`]: `TIMEOUT | ERROR`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientUnblockUnblockType {
     /// `TIMEOUT`
@@ -2177,7 +2204,8 @@ impl ToArgs for ClientUnblockUnblockType {
     }
 }
 
-/// `CLIENT UNBLOCK`: Unblocks a client blocked by a blocking command from a different connection.
+/// `CLIENT UNBLOCK`: Unblocks a client blocked by a blocking command from a different
+/// connection.
 ///
 /// ```text
 /// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
@@ -2186,7 +2214,7 @@ impl ToArgs for ClientUnblockUnblockType {
 /// - Since: 5.0.0
 /// - Group: connection
 /// - Complexity: O(log N) where N is the number of client connections
-/// - Reply: `bool` (true when the client was blocked and is now unblocked)
+/// - Reply: `bool` — true when the client was blocked and is now unblocked
 #[derive(Clone, Debug)]
 pub struct ClientUnblock {
     client_id: i64,
@@ -2204,7 +2232,7 @@ impl ClientUnblock {
 }
 
 impl ClientUnblock {
-    /// Sets `[TIMEOUT | ERROR]`.
+    /// Sets `unblock-type` to a [`ClientUnblockUnblockType`], one of `TIMEOUT | ERROR`.
     pub fn unblock_type(mut self, unblock_type: ClientUnblockUnblockType) -> Self {
         self.unblock_type = Some(unblock_type);
         self
@@ -2260,7 +2288,7 @@ static CLIENT_UNPAUSE_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct ClientUnpause {}
 
 impl ClientUnpause {
-    /// The command with its required arguments: `CLIENT UNPAUSE`.
+    /// The command: `CLIENT UNPAUSE` (it takes no arguments).
     pub fn new() -> Self {
         ClientUnpause {}
     }
@@ -2294,7 +2322,7 @@ static ECHO_REPLY: ReplyShape = ReplyShape::Bulk;
 /// - Since: 1.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `bulk` (the message)
+/// - Reply: `bulk` — the message
 #[derive(Clone, Debug)]
 pub struct Echo<M> {
     message: M,
@@ -2326,7 +2354,8 @@ impl<M: ToArgs> Command for Echo<M> {
 
 static HELLO_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
 
-/// The block `arguments` of [`Hello`]: `[protover [AUTH username password] [SETNAME clientname]]`
+/// The block `arguments` of [`Hello`]:
+/// `protover [AUTH username password] [SETNAME clientname]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -2348,13 +2377,13 @@ impl HelloArguments {
 }
 
 impl HelloArguments {
-    /// Sets `[AUTH username password]`.
+    /// Sets `AUTH username password`.
     pub fn auth(mut self, username: impl ToArgs, password: impl ToArgs) -> Self {
         self.auth = Some((Arg::new(username), Arg::new(password)));
         self
     }
 
-    /// Sets `[SETNAME clientname]`.
+    /// Sets `SETNAME clientname`.
     pub fn setname(mut self, clientname: impl ToArgs) -> Self {
         self.clientname = Some(Arg::new(clientname));
         self
@@ -2386,25 +2415,28 @@ impl ToArgs for HelloArguments {
 /// - Since: 6.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `map<text, any>` (server, version, proto, id, mode, role, modules …, in the protocol protover chose (the current one without it))
+/// - Reply: `map<text, any>` — server, version, proto, id, mode, role, modules …, in the
+///   protocol protover chose (the current one without it)
 ///
 /// History:
-/// - 8.1.0: A new `availability_zone` field is added to the response if the `availability-zone` config is set.
-/// - 6.2.0: `protover` made optional; when called without arguments the command reports the current connection's context.
+/// - 8.1.0: A new `availability_zone` field is added to the response if the `availability-zone`
+///   config is set.
+/// - 6.2.0: `protover` made optional; when called without arguments the command reports the
+///   current connection's context.
 #[derive(Clone, Debug)]
 pub struct Hello {
     arguments: Option<HelloArguments>,
 }
 
 impl Hello {
-    /// The command with its required arguments: `HELLO`.
+    /// The command without arguments: `HELLO`; the setters add the optional ones.
     pub fn new() -> Self {
         Hello { arguments: None }
     }
 }
 
 impl Hello {
-    /// Sets `[protover [AUTH username password] [SETNAME clientname]]` (a [`HelloArguments`]).
+    /// Sets `protover [AUTH username password] [SETNAME clientname]` from a [`HelloArguments`].
     pub fn arguments(mut self, arguments: HelloArguments) -> Self {
         self.arguments = Some(arguments);
         self
@@ -2444,24 +2476,24 @@ static PING_REPLY_WITH_MESSAGE: ReplyShape = ReplyShape::Bulk;
 /// - Since: 1.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `status` (PONG)
-/// - Reply with `message`: `bulk` (the message, echoed)
+/// - Reply: `status` — PONG
+/// - Reply with `message`: `bulk` — the message, echoed
 #[derive(Clone, Debug)]
 pub struct Ping<const MESSAGE: bool = false> {
     message: Option<Arg>,
 }
 
 impl Ping {
-    /// The command with its required arguments: `PING`.
+    /// The command without arguments: `PING`; the setters add the optional ones.
     pub fn new() -> Self {
         Ping { message: None }
     }
 }
 
 impl<const MESSAGE: bool> Ping<MESSAGE> {
-    /// Sets `[message]`.
+    /// Sets `message`.
     ///
-    /// Changes the reply type: see the replies listed on [`Ping`].
+    /// This changes the reply type: see the replies listed on [`Ping`].
     pub fn message(self, message: impl ToArgs) -> Ping<true> {
         let mut s: Ping<true> = self.retype();
         s.message = Some(Arg::new(message));
@@ -2516,12 +2548,12 @@ static QUIT_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 1.0.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `ok` (the server closes the connection after the reply)
+/// - Reply: `ok` — the server closes the connection after the reply
 #[derive(Clone, Debug)]
 pub struct Quit {}
 
 impl Quit {
-    /// The command with its required arguments: `QUIT`.
+    /// The command: `QUIT` (it takes no arguments).
     pub fn new() -> Self {
         Quit {}
     }
@@ -2556,12 +2588,13 @@ static RESET_REPLY: ReplyShape = ReplyShape::Status;
 /// - Since: 6.2.0
 /// - Group: connection
 /// - Complexity: O(1)
-/// - Reply: `status` (RESET; the connection is back to its defaults (RESP2, DB 0, no name, no tracking, not authenticated))
+/// - Reply: `status` — RESET; the connection is back to its defaults (RESP2, DB 0, no name,
+///   no tracking, not authenticated)
 #[derive(Clone, Debug)]
 pub struct Reset {}
 
 impl Reset {
-    /// The command with its required arguments: `RESET`.
+    /// The command: `RESET` (it takes no arguments).
     pub fn new() -> Self {
         Reset {}
     }

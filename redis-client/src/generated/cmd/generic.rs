@@ -23,8 +23,10 @@ static COPY_REPLY: ReplyShape = ReplyShape::Bool;
 ///
 /// - Since: 6.2.0
 /// - Group: generic
-/// - Complexity: O(N) worst case for collections, where N is the number of nested items. O(1) for string values.
-/// - Reply: `bool` (1 when copied, 0 when the source does not exist or the destination exists (without REPLACE))
+/// - Complexity: O(N) worst case for collections, where N is the number of nested items. O(1)
+///   for string values.
+/// - Reply: `bool` — 1 when copied, 0 when the source does not exist or the destination
+///   exists (without REPLACE)
 #[derive(Clone, Debug)]
 pub struct Copy<S, D> {
     source: S,
@@ -46,13 +48,13 @@ impl<S: ToArgs, D: ToArgs> Copy<S, D> {
 }
 
 impl<S, D> Copy<S, D> {
-    /// Sets `[DB destination-db]`.
+    /// Sets `DB destination-db`.
     pub fn db(mut self, destination_db: i64) -> Self {
         self.destination_db = Some(destination_db);
         self
     }
 
-    /// Adds `[REPLACE]`.
+    /// Adds `REPLACE`.
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self
@@ -94,8 +96,11 @@ static DEL_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: generic
-/// - Complexity: O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).
-/// - Reply: `integer` (the number of keys removed)
+/// - Complexity: O(N) where N is the number of keys that will be removed. When a key to remove
+///   holds a value other than a string, the individual complexity for this key is O(M) where M
+///   is the number of elements in the list, set, sorted set or hash. Removing a single key that
+///   holds a string value is O(1).
+/// - Reply: `integer` — the number of keys removed
 #[derive(Clone, Debug)]
 pub struct Del<K> {
     key: Vec<K>,
@@ -153,8 +158,11 @@ static DUMP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 ///
 /// - Since: 2.6.0
 /// - Group: generic
-/// - Complexity: O(1) to access the key and additional O(N\*M) to serialize it, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1\*M) where M is small, so simply O(1).
-/// - Reply: `bulk?` (the serialized value (RESTORE's payload), nil when the key does not exist)
+/// - Complexity: O(1) to access the key and additional O(N\*M) to serialize it, where N is the
+///   number of objects composing the value and M their average size. For small string values
+///   the time complexity is thus O(1)+O(1\*M) where M is small, so simply O(1).
+/// - Reply: `bulk?` — the serialized value (RESTORE's payload), nil when the key does not
+///   exist
 #[derive(Clone, Debug)]
 pub struct Dump<K> {
     key: K,
@@ -195,7 +203,7 @@ static EXISTS_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(N) where N is the number of keys to check.
-/// - Reply: `integer` (how many of the keys exist, a key named twice counting twice)
+/// - Reply: `integer` — how many of the keys exist, a key named twice counting twice
 ///
 /// History:
 /// - 3.0.3: Accepts multiple `key` arguments.
@@ -248,7 +256,7 @@ impl<K: ToArgs> Command for Exists<K> {
 
 static EXPIRE_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `condition` in [`Expire`]: `[NX | XX | GT | LT]` (since 7.0.0)
+/// The choices of `condition` in [`Expire`]: `NX | XX | GT | LT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExpireCondition {
     /// `NX`
@@ -289,7 +297,8 @@ impl ToArgs for ExpireCondition {
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when the timeout was set, 0 when the key does not exist or the NX/XX/GT/LT condition stopped it)
+/// - Reply: `bool` — 1 when the timeout was set, 0 when the key does not exist or the
+///   NX/XX/GT/LT condition stopped it
 ///
 /// History:
 /// - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
@@ -312,7 +321,7 @@ impl<K: ToArgs> Expire<K> {
 }
 
 impl<K> Expire<K> {
-    /// Sets `[NX | XX | GT | LT]` (since 7.0.0).
+    /// Sets `condition` (since 7.0.0) to a [`ExpireCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: ExpireCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -366,7 +375,7 @@ impl<K: ToArgs> Command for Expire<K> {
 
 static EXPIREAT_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `condition` in [`Expireat`]: `[NX | XX | GT | LT]` (since 7.0.0)
+/// The choices of `condition` in [`Expireat`]: `NX | XX | GT | LT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExpireatCondition {
     /// `NX`
@@ -407,7 +416,8 @@ impl ToArgs for ExpireatCondition {
 /// - Since: 1.2.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when the timeout was set, 0 when the key does not exist or the NX/XX/GT/LT condition stopped it)
+/// - Reply: `bool` — 1 when the timeout was set, 0 when the key does not exist or the
+///   NX/XX/GT/LT condition stopped it
 ///
 /// History:
 /// - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
@@ -430,7 +440,7 @@ impl<K: ToArgs> Expireat<K> {
 }
 
 impl<K> Expireat<K> {
-    /// Sets `[NX | XX | GT | LT]` (since 7.0.0).
+    /// Sets `condition` (since 7.0.0) to a [`ExpireatCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: ExpireatCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -493,7 +503,8 @@ static EXPIRETIME_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 7.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer` (the absolute Unix time in seconds at which the key expires; -1 when the key has no expiry, -2 when the key does not exist)
+/// - Reply: `integer` — the absolute Unix time in seconds at which the key expires; -1 when
+///   the key has no expiry, -2 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Expiretime<K> {
     key: K,
@@ -533,8 +544,9 @@ static KEYS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 ///
 /// - Since: 1.0.0
 /// - Group: generic
-/// - Complexity: O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.
-/// - Reply: `array<bulk>` (the matching key names)
+/// - Complexity: O(N) with N being the number of keys in the database, under the assumption
+///   that the key names in the database and the given pattern have limited length.
+/// - Reply: `array<bulk>` — the matching key names
 #[derive(Clone, Debug)]
 pub struct Keys<P> {
     pattern: P,
@@ -566,7 +578,7 @@ impl<P: ToArgs> Command for Keys<P> {
 
 static MIGRATE_REPLY: ReplyShape = ReplyShape::Status;
 
-/// The choices of `key-selector` in [`Migrate`]: `<key | >`
+/// The choices of `key-selector` in [`Migrate`]: `key | `.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MigrateKeySelector {
     /// `key`
@@ -595,7 +607,7 @@ impl ToArgs for MigrateKeySelector {
     }
 }
 
-/// The choices of `authentication` in [`Migrate`]: `[AUTH password | AUTH2 username password]`
+/// The choices of `authentication` in [`Migrate`]: `AUTH password | AUTH2 username password`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MigrateAuthentication {
     /// `AUTH password` (since 4.0.7)
@@ -648,8 +660,11 @@ impl ToArgs for MigrateAuthentication {
 ///
 /// - Since: 2.6.0
 /// - Group: generic
-/// - Complexity: This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.
-/// - Reply: `status` (OK when the keys were moved, NOKEY when none of them exists (then no connection is made))
+/// - Complexity: This command actually executes a DUMP+DEL in the source instance, and a
+///   RESTORE in the target instance. See the pages of these commands for time complexity. Also
+///   an O(N) data transfer between the two instances is performed.
+/// - Reply: `status` — OK when the keys were moved, NOKEY when none of them exists (then no
+///   connection is made)
 ///
 /// History:
 /// - 3.0.0: Added the `COPY` and `REPLACE` options.
@@ -670,7 +685,8 @@ pub struct Migrate<H> {
 }
 
 impl<H: ToArgs> Migrate<H> {
-    /// The command with its required arguments: `MIGRATE host port <key | > destination-db timeout`.
+    /// The command with its required arguments:
+    /// `MIGRATE host port <key | > destination-db timeout`.
     pub fn new(
         host: H,
         port: i64,
@@ -693,19 +709,20 @@ impl<H: ToArgs> Migrate<H> {
 }
 
 impl<H> Migrate<H> {
-    /// Adds `[COPY]` (since 3.0.0).
+    /// Adds `COPY` (since 3.0.0).
     pub fn copy(mut self) -> Self {
         self.copy = true;
         self
     }
 
-    /// Adds `[REPLACE]` (since 3.0.0).
+    /// Adds `REPLACE` (since 3.0.0).
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self
     }
 
-    /// Sets `[AUTH password | AUTH2 username password]`.
+    /// Sets `authentication` to a [`MigrateAuthentication`], one of
+    /// `AUTH password | AUTH2 username password`.
     pub fn authentication(mut self, authentication: MigrateAuthentication) -> Self {
         self.authentication = Some(authentication);
         self
@@ -717,7 +734,8 @@ impl<H> Migrate<H> {
         self
     }
 
-    /// Chooses `AUTH2 username password` (since 6.0.0) for `authentication`, replacing any earlier choice.
+    /// Chooses `AUTH2 username password` (since 6.0.0) for `authentication`, replacing any earlier
+    /// choice.
     pub fn auth2(mut self, username: impl ToArgs, password: impl ToArgs) -> Self {
         self.authentication = Some(MigrateAuthentication::Auth2 {
             username: Arg::new(username),
@@ -726,7 +744,8 @@ impl<H> Migrate<H> {
         self
     }
 
-    /// Sets `[KEYS key [key ...]]` (since 3.0.6), replacing any earlier list (an empty list leaves it out).
+    /// Sets `KEYS key [key ...]` (since 3.0.6), replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn keys(mut self, keys: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.keys = keys.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -780,7 +799,8 @@ static MOVE_KEY_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when moved, 0 when the key does not exist or the target database already has it)
+/// - Reply: `bool` — 1 when moved, 0 when the key does not exist or the target database
+///   already has it
 #[derive(Clone, Debug)]
 pub struct MoveKey<K> {
     key: K,
@@ -823,7 +843,8 @@ static OBJECT_ENCODING_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tex
 /// - Since: 2.2.3
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `text?` (the internal encoding (embstr, listpack, hashtable, …), nil when the key does not exist)
+/// - Reply: `text?` — the internal encoding (embstr, listpack, hashtable, …), nil when the
+///   key does not exist
 #[derive(Clone, Debug)]
 pub struct ObjectEncoding<K> {
     key: K,
@@ -865,7 +886,8 @@ static OBJECT_FREQ_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Integer
 /// - Since: 4.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer?` (the logarithmic access counter (only under an LFU maxmemory-policy, an error otherwise), nil when the key does not exist)
+/// - Reply: `integer?` — the logarithmic access counter (only under an LFU maxmemory-policy,
+///   an error otherwise), nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct ObjectFreq<K> {
     key: K,
@@ -907,12 +929,12 @@ static OBJECT_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.2.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct ObjectHelp {}
 
 impl ObjectHelp {
-    /// The command with its required arguments: `OBJECT HELP`.
+    /// The command: `OBJECT HELP` (it takes no arguments).
     pub fn new() -> Self {
         ObjectHelp {}
     }
@@ -946,7 +968,8 @@ static OBJECT_IDLETIME_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Int
 /// - Since: 2.2.3
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer?` (seconds since the key was last accessed, nil when the key does not exist)
+/// - Reply: `integer?` — seconds since the key was last accessed, nil when the key does not
+///   exist
 #[derive(Clone, Debug)]
 pub struct ObjectIdletime<K> {
     key: K,
@@ -988,7 +1011,7 @@ static OBJECT_REFCOUNT_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Int
 /// - Since: 2.2.3
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer?` (the value's reference count, nil when the key does not exist)
+/// - Reply: `integer?` — the value's reference count, nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct ObjectRefcount<K> {
     key: K,
@@ -1030,7 +1053,8 @@ static PERSIST_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.2.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when the timeout was removed, 0 when the key does not exist or has no timeout)
+/// - Reply: `bool` — 1 when the timeout was removed, 0 when the key does not exist or has no
+///   timeout
 #[derive(Clone, Debug)]
 pub struct Persist<K> {
     key: K,
@@ -1062,7 +1086,7 @@ impl<K: ToArgs> Command for Persist<K> {
 
 static PEXPIRE_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `condition` in [`Pexpire`]: `[NX | XX | GT | LT]` (since 7.0.0)
+/// The choices of `condition` in [`Pexpire`]: `NX | XX | GT | LT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PexpireCondition {
     /// `NX`
@@ -1103,7 +1127,8 @@ impl ToArgs for PexpireCondition {
 /// - Since: 2.6.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when the timeout was set, 0 when the key does not exist or the NX/XX/GT/LT condition stopped it)
+/// - Reply: `bool` — 1 when the timeout was set, 0 when the key does not exist or the
+///   NX/XX/GT/LT condition stopped it
 ///
 /// History:
 /// - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
@@ -1126,7 +1151,7 @@ impl<K: ToArgs> Pexpire<K> {
 }
 
 impl<K> Pexpire<K> {
-    /// Sets `[NX | XX | GT | LT]` (since 7.0.0).
+    /// Sets `condition` (since 7.0.0) to a [`PexpireCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: PexpireCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -1180,7 +1205,7 @@ impl<K: ToArgs> Command for Pexpire<K> {
 
 static PEXPIREAT_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `condition` in [`Pexpireat`]: `[NX | XX | GT | LT]` (since 7.0.0)
+/// The choices of `condition` in [`Pexpireat`]: `NX | XX | GT | LT` (since 7.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PexpireatCondition {
     /// `NX`
@@ -1221,7 +1246,8 @@ impl ToArgs for PexpireatCondition {
 /// - Since: 2.6.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when the timeout was set, 0 when the key does not exist or the NX/XX/GT/LT condition stopped it)
+/// - Reply: `bool` — 1 when the timeout was set, 0 when the key does not exist or the
+///   NX/XX/GT/LT condition stopped it
 ///
 /// History:
 /// - 7.0.0: Added options: `NX`, `XX`, `GT` and `LT`.
@@ -1244,7 +1270,7 @@ impl<K: ToArgs> Pexpireat<K> {
 }
 
 impl<K> Pexpireat<K> {
-    /// Sets `[NX | XX | GT | LT]` (since 7.0.0).
+    /// Sets `condition` (since 7.0.0) to a [`PexpireatCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: PexpireatCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -1307,7 +1333,8 @@ static PEXPIRETIME_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 7.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer` (the absolute Unix time in milliseconds at which the key expires; -1 when the key has no expiry, -2 when the key does not exist)
+/// - Reply: `integer` — the absolute Unix time in milliseconds at which the key expires; -1
+///   when the key has no expiry, -2 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Pexpiretime<K> {
     key: K,
@@ -1348,7 +1375,8 @@ static PTTL_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.6.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer` (the remaining time to live in milliseconds; -1 when the key has no expiry, -2 when the key does not exist)
+/// - Reply: `integer` — the remaining time to live in milliseconds; -1 when the key has no
+///   expiry, -2 when the key does not exist
 ///
 /// History:
 /// - 2.8.0: Added the -2 reply.
@@ -1392,12 +1420,12 @@ static RANDOMKEY_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (a random key name, nil when the database is empty)
+/// - Reply: `bulk?` — a random key name, nil when the database is empty
 #[derive(Clone, Debug)]
 pub struct Randomkey {}
 
 impl Randomkey {
-    /// The command with its required arguments: `RANDOMKEY`.
+    /// The command: `RANDOMKEY` (it takes no arguments).
     pub fn new() -> Self {
         Randomkey {}
     }
@@ -1473,10 +1501,11 @@ static RENAMENX_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when renamed, 0 when the new name already exists)
+/// - Reply: `bool` — 1 when renamed, 0 when the new name already exists
 ///
 /// History:
-/// - 3.2.0: The command no longer returns an error when source and destination names are the same.
+/// - 3.2.0: The command no longer returns an error when source and destination names are the
+///   same.
 #[derive(Clone, Debug)]
 pub struct Renamenx<K, N> {
     key: K,
@@ -1518,7 +1547,11 @@ static RESTORE_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 2.6.0
 /// - Group: generic
-/// - Complexity: O(1) to create the new key and additional O(N\*M) to reconstruct the serialized value, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1\*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N\*M\*log(N)) because inserting values into sorted sets is O(log(N)).
+/// - Complexity: O(1) to create the new key and additional O(N\*M) to reconstruct the
+///   serialized value, where N is the number of objects composing the value and M their average
+///   size. For small string values the time complexity is thus O(1)+O(1\*M) where M is small,
+///   so simply O(1). However for sorted set values the complexity is O(N\*M\*log(N)) because
+///   inserting values into sorted sets is O(log(N)).
 /// - Reply: `ok`
 ///
 /// History:
@@ -1552,25 +1585,25 @@ impl<K: ToArgs, S: ToArgs> Restore<K, S> {
 }
 
 impl<K, S> Restore<K, S> {
-    /// Adds `[REPLACE]` (since 3.0.0).
+    /// Adds `REPLACE` (since 3.0.0).
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self
     }
 
-    /// Adds `[ABSTTL]` (since 5.0.0).
+    /// Adds `ABSTTL` (since 5.0.0).
     pub fn absttl(mut self) -> Self {
         self.absttl = true;
         self
     }
 
-    /// Sets `[IDLETIME seconds]` (since 5.0.0).
+    /// Sets `IDLETIME seconds` (since 5.0.0).
     pub fn idletime(mut self, seconds: impl Seconds) -> Self {
         self.seconds = Some(Seconds::to_seconds(seconds));
         self
     }
 
-    /// Sets `[FREQ frequency]` (since 5.0.0).
+    /// Sets `FREQ frequency` (since 5.0.0).
     pub fn freq(mut self, frequency: i64) -> Self {
         self.frequency = Some(frequency);
         self
@@ -1621,8 +1654,11 @@ static SCAN_REPLY: ReplyShape =
 ///
 /// - Since: 2.8.0
 /// - Group: generic
-/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.
-/// - Reply: `tuple<text, array<bulk>>` (the next cursor ("0" when done) and a batch of key names)
+/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command
+///   calls for the cursor to return back to 0. N is the number of elements inside the
+///   collection.
+/// - Reply: `tuple<text, array<bulk>>` — the next cursor ("0" when done) and a batch of key
+///   names
 ///
 /// History:
 /// - 6.0.0: Added the `TYPE` subcommand.
@@ -1647,19 +1683,19 @@ impl Scan {
 }
 
 impl Scan {
-    /// Sets `[MATCH pattern]`.
+    /// Sets `MATCH pattern`.
     pub fn match_(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
     }
 
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[TYPE type]` (since 6.0.0).
+    /// Sets `TYPE type` (since 6.0.0).
     pub fn type_(mut self, type_: impl ToArgs) -> Self {
         self.type_ = Some(Arg::new(type_));
         self
@@ -1698,7 +1734,7 @@ impl Command for Scan {
 static SORT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyShape::Bulk));
 static SORT_REPLY_WITH_DESTINATION: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `order` in [`Sort`]: `[ASC | DESC]`
+/// The choices of `order` in [`Sort`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SortOrder {
     /// `ASC`
@@ -1728,9 +1764,12 @@ impl ToArgs for SortOrder {
 ///
 /// - Since: 1.0.0
 /// - Group: generic
-/// - Complexity: O(N+M\*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).
-/// - Reply: `array<bulk?>` (the sorted elements, or what GET patterns fetched (nil where a GET pattern finds no key); empty when the key does not exist)
-/// - Reply with `destination`: `integer` (the number of elements stored at the destination)
+/// - Complexity: O(N+M\*log(M)) where N is the number of elements in the list or set to sort,
+///   and M the number of returned elements. When the elements are not sorted, complexity is
+///   O(N).
+/// - Reply: `array<bulk?>` — the sorted elements, or what GET patterns fetched (nil where a
+///   GET pattern finds no key); empty when the key does not exist
+/// - Reply with `destination`: `integer` — the number of elements stored at the destination
 #[derive(Clone, Debug)]
 pub struct Sort<K, const DESTINATION: bool = false> {
     key: K,
@@ -1758,25 +1797,26 @@ impl<K: ToArgs> Sort<K> {
 }
 
 impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
-    /// Sets `[BY pattern]`.
+    /// Sets `BY pattern`.
     pub fn by(mut self, by_pattern: impl ToArgs) -> Self {
         self.by_pattern = Some(Arg::new(by_pattern));
         self
     }
 
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
     }
 
-    /// Sets `[GET pattern [GET pattern ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `GET pattern [GET pattern ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.get_pattern = get_pattern.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`SortOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: SortOrder) -> Self {
         self.order = Some(order);
         self
@@ -1794,15 +1834,15 @@ impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
         self
     }
 
-    /// Adds `[ALPHA]`.
+    /// Adds `ALPHA`.
     pub fn alpha(mut self) -> Self {
         self.sorting = true;
         self
     }
 
-    /// Sets `[STORE destination]`.
+    /// Sets `STORE destination`.
     ///
-    /// Changes the reply type: see the replies listed on [`Sort`].
+    /// This changes the reply type: see the replies listed on [`Sort`].
     pub fn store(self, destination: impl ToArgs) -> Sort<K, true> {
         let mut s: Sort<K, true> = self.retype();
         s.destination = Some(Arg::new(destination));
@@ -1876,7 +1916,7 @@ impl<K: ToArgs> Command for Sort<K, true> {
 
 static SORT_RO_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyShape::Bulk));
 
-/// The choices of `order` in [`SortRo`]: `[ASC | DESC]`
+/// The choices of `order` in [`SortRo`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SortRoOrder {
     /// `ASC`
@@ -1906,8 +1946,11 @@ impl ToArgs for SortRoOrder {
 ///
 /// - Since: 7.0.0
 /// - Group: generic
-/// - Complexity: O(N+M\*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).
-/// - Reply: `array<bulk?>` (the sorted elements, or what GET patterns fetched (nil where a GET pattern finds no key); empty when the key does not exist)
+/// - Complexity: O(N+M\*log(M)) where N is the number of elements in the list or set to sort,
+///   and M the number of returned elements. When the elements are not sorted, complexity is
+///   O(N).
+/// - Reply: `array<bulk?>` — the sorted elements, or what GET patterns fetched (nil where a
+///   GET pattern finds no key); empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct SortRo<K> {
     key: K,
@@ -1933,25 +1976,26 @@ impl<K: ToArgs> SortRo<K> {
 }
 
 impl<K> SortRo<K> {
-    /// Sets `[BY pattern]`.
+    /// Sets `BY pattern`.
     pub fn by(mut self, by_pattern: impl ToArgs) -> Self {
         self.by_pattern = Some(Arg::new(by_pattern));
         self
     }
 
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
     }
 
-    /// Sets `[GET pattern [GET pattern ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `GET pattern [GET pattern ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn get(mut self, get_pattern: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.get_pattern = get_pattern.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`SortRoOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: SortRoOrder) -> Self {
         self.order = Some(order);
         self
@@ -1969,7 +2013,7 @@ impl<K> SortRo<K> {
         self
     }
 
-    /// Adds `[ALPHA]`.
+    /// Adds `ALPHA`.
     pub fn alpha(mut self) -> Self {
         self.sorting = true;
         self
@@ -2015,7 +2059,8 @@ impl<K: ToArgs> Command for SortRo<K> {
 
 static TOUCH_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `TOUCH`: Returns the number of existing keys out of those specified after updating the time they were last accessed.
+/// `TOUCH`: Returns the number of existing keys out of those specified after updating the time
+/// they were last accessed.
 ///
 /// ```text
 /// TOUCH key [key ...]
@@ -2024,7 +2069,7 @@ static TOUCH_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 3.2.1
 /// - Group: generic
 /// - Complexity: O(N) where N is the number of keys that will be touched.
-/// - Reply: `integer` (the number of the keys that exist)
+/// - Reply: `integer` — the number of the keys that exist
 #[derive(Clone, Debug)]
 pub struct Touch<K> {
     key: Vec<K>,
@@ -2083,7 +2128,8 @@ static TTL_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer` (the remaining time to live in seconds; -1 when the key has no expiry, -2 when the key does not exist)
+/// - Reply: `integer` — the remaining time to live in seconds; -1 when the key has no expiry,
+///   -2 when the key does not exist
 ///
 /// History:
 /// - 2.8.0: Added the -2 reply.
@@ -2127,7 +2173,8 @@ static KEY_TYPE_REPLY: ReplyShape = ReplyShape::Status;
 /// - Since: 1.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `status` (string, list, set, zset, hash or stream; none when the key does not exist)
+/// - Reply: `status` — string, list, set, zset, hash or stream; none when the key does not
+///   exist
 #[derive(Clone, Debug)]
 pub struct KeyType<K> {
     key: K,
@@ -2167,8 +2214,10 @@ static UNLINK_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 4.0.0
 /// - Group: generic
-/// - Complexity: O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.
-/// - Reply: `integer` (the number of keys removed)
+/// - Complexity: O(1) for each key removed regardless of its size. Then the command does O(N)
+///   work in a different thread in order to reclaim memory, where N is the number of
+///   allocations the deleted objects where composed of.
+/// - Reply: `integer` — the number of keys removed
 #[derive(Clone, Debug)]
 pub struct Unlink<K> {
     key: Vec<K>,
@@ -2218,7 +2267,8 @@ impl<K: ToArgs> Command for Unlink<K> {
 
 static WAIT_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `WAIT`: Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.
+/// `WAIT`: Blocks until the asynchronous replication of all preceding write commands sent by
+/// the connection is completed.
 ///
 /// ```text
 /// WAIT numreplicas timeout
@@ -2227,7 +2277,7 @@ static WAIT_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 3.0.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of replicas that acknowledged the connection's writes)
+/// - Reply: `integer` — the number of replicas that acknowledged the connection's writes
 #[derive(Clone, Debug)]
 pub struct Wait {
     numreplicas: i64,
@@ -2264,7 +2314,8 @@ impl Command for Wait {
 
 static WAITAOF_REPLY: ReplyShape = ReplyShape::Tuple(&[ReplyShape::Integer, ReplyShape::Integer]);
 
-/// `WAITAOF`: Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the primary and/or replicas.
+/// `WAITAOF`: Blocks until all of the preceding write commands sent by the connection are
+/// written to the append-only file of the primary and/or replicas.
 ///
 /// ```text
 /// WAITAOF numlocal numreplicas timeout
@@ -2273,7 +2324,8 @@ static WAITAOF_REPLY: ReplyShape = ReplyShape::Tuple(&[ReplyShape::Integer, Repl
 /// - Since: 7.2.0
 /// - Group: generic
 /// - Complexity: O(1)
-/// - Reply: `tuple<integer, integer>` (\[local AOFs fsynced (0 or 1), replicas that fsynced\] covering the connection's writes)
+/// - Reply: `tuple<integer, integer>` — \[local AOFs fsynced (0 or 1), replicas that
+///   fsynced\] covering the connection's writes
 #[derive(Clone, Debug)]
 pub struct Waitaof {
     numlocal: i64,

@@ -14,7 +14,7 @@ use crate::{Result, ToArgs};
 
 static GEOADD_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `condition` in [`Geoadd`]: `[NX | XX]` (since 6.2.0)
+/// The choices of `condition` in [`Geoadd`]: `NX | XX` (since 6.2.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoaddCondition {
     /// `NX`
@@ -36,7 +36,8 @@ impl ToArgs for GeoaddCondition {
     }
 }
 
-/// `GEOADD`: Adds one or more members to a geospatial index. The key is created if it doesn't exist.
+/// `GEOADD`: Adds one or more members to a geospatial index. The key is created if it doesn't
+/// exist.
 ///
 /// ```text
 /// GEOADD key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]
@@ -44,8 +45,9 @@ impl ToArgs for GeoaddCondition {
 ///
 /// - Since: 3.2.0
 /// - Group: geo
-/// - Complexity: O(log(N)) for each item added, where N is the number of elements in the sorted set.
-/// - Reply: `integer` (the number of members added (with CH: added or moved))
+/// - Complexity: O(log(N)) for each item added, where N is the number of elements in the sorted
+///   set.
+/// - Reply: `integer` — the number of members added (with CH: added or moved)
 ///
 /// History:
 /// - 6.2.0: Added the `CH`, `NX` and `XX` options.
@@ -58,7 +60,8 @@ pub struct Geoadd<K, M> {
 }
 
 impl<K: ToArgs, M: ToArgs> Geoadd<K, M> {
-    /// The command with its required arguments: `GEOADD key longitude latitude member [longitude latitude member ...]`.
+    /// The command with its required arguments:
+    /// `GEOADD key longitude latitude member [longitude latitude member ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (f64, f64, M)>) -> Self {
         Geoadd {
             key,
@@ -70,7 +73,7 @@ impl<K: ToArgs, M: ToArgs> Geoadd<K, M> {
 }
 
 impl<K, M> Geoadd<K, M> {
-    /// Sets `[NX | XX]` (since 6.2.0).
+    /// Sets `condition` (since 6.2.0) to a [`GeoaddCondition`], one of `NX | XX`.
     pub fn condition(mut self, condition: GeoaddCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -88,7 +91,7 @@ impl<K, M> Geoadd<K, M> {
         self
     }
 
-    /// Adds `[CH]` (since 6.2.0).
+    /// Adds `CH` (since 6.2.0).
     pub fn ch(mut self) -> Self {
         self.change = true;
         self
@@ -138,7 +141,7 @@ impl<K: ToArgs, M: ToArgs> Command for Geoadd<K, M> {
 
 static GEODIST_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Float);
 
-/// The choices of `unit` in [`Geodist`]: `[M | KM | FT | MI]`
+/// The choices of `unit` in [`Geodist`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeodistUnit {
     /// `M`
@@ -179,7 +182,8 @@ impl ToArgs for GeodistUnit {
 /// - Since: 3.2.0
 /// - Group: geo
 /// - Complexity: O(1)
-/// - Reply: `float?` (the distance in the unit asked (meters by default), a string in both protocols; nil when a member or the key does not exist)
+/// - Reply: `float?` — the distance in the unit asked (meters by default), a string in both
+///   protocols; nil when a member or the key does not exist
 #[derive(Clone, Debug)]
 pub struct Geodist<K, M, M2> {
     key: K,
@@ -201,7 +205,7 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Geodist<K, M, M2> {
 }
 
 impl<K, M, M2> Geodist<K, M, M2> {
-    /// Sets `[M | KM | FT | MI]`.
+    /// Sets `unit` to a [`GeodistUnit`], one of `M | KM | FT | MI`.
     pub fn unit(mut self, unit: GeodistUnit) -> Self {
         self.unit = Some(unit);
         self
@@ -265,7 +269,8 @@ static GEOHASH_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Repl
 /// - Since: 3.2.0
 /// - Group: geo
 /// - Complexity: O(1) for each member requested.
-/// - Reply: `array<text?>` (the 11-character geohash of each member, nil for a member that does not exist)
+/// - Reply: `array<text?>` — the 11-character geohash of each member, nil for a member that
+///   does not exist
 #[derive(Clone, Debug)]
 pub struct Geohash<K> {
     key: K,
@@ -283,7 +288,7 @@ impl<K: ToArgs> Geohash<K> {
 }
 
 impl<K> Geohash<K> {
-    /// Sets `[member [member ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `member [member ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn member(mut self, member: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.member = member.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -324,7 +329,8 @@ static GEOPOS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Reply
 /// - Since: 3.2.0
 /// - Group: geo
 /// - Complexity: O(1) for each member requested.
-/// - Reply: `array<tuple<double, double>?>` (the longitude and latitude of each member, nil for a member that does not exist)
+/// - Reply: `array<tuple<double, double>?>` — the longitude and latitude of each member, nil
+///   for a member that does not exist
 #[derive(Clone, Debug)]
 pub struct Geopos<K> {
     key: K,
@@ -342,7 +348,7 @@ impl<K: ToArgs> Geopos<K> {
 }
 
 impl<K> Geopos<K> {
-    /// Sets `[member [member ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `member [member ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn member(mut self, member: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.member = member.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -412,7 +418,7 @@ static GEORADIUS_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tu
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
 
-/// The choices of `unit` in [`Georadius`]: `<M | KM | FT | MI>`
+/// The choices of `unit` in [`Georadius`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusUnit {
     /// `M`
@@ -444,7 +450,7 @@ impl ToArgs for GeoradiusUnit {
     }
 }
 
-/// The block `count-block` of [`Georadius`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`Georadius`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -461,7 +467,7 @@ impl GeoradiusCount {
 }
 
 impl GeoradiusCount {
-    /// Adds `[ANY]` (since 6.2.0).
+    /// Adds `ANY` (since 6.2.0).
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -478,7 +484,7 @@ impl ToArgs for GeoradiusCount {
     }
 }
 
-/// The choices of `order` in [`Georadius`]: `[ASC | DESC]`
+/// The choices of `order` in [`Georadius`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusOrder {
     /// `ASC`
@@ -500,7 +506,7 @@ impl ToArgs for GeoradiusOrder {
     }
 }
 
-/// The choices of `store` in [`Georadius`]: `[STORE key | STOREDIST key]`
+/// The choices of `store` in [`Georadius`]: `STORE key | STOREDIST key`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusStore {
     /// `STORE key`
@@ -536,7 +542,8 @@ impl ToArgs for GeoradiusStore {
     }
 }
 
-/// `GEORADIUS`: Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.
+/// `GEORADIUS`: Queries a geospatial index for members within a distance from a coordinate,
+/// optionally stores the result.
 ///
 /// ```text
 /// GEORADIUS key longitude latitude radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key | STOREDIST key]
@@ -544,22 +551,39 @@ impl ToArgs for GeoradiusStore {
 ///
 /// - Since: 3.2.0
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.
-/// - Reply: `array<bulk>` (the matching members)
-/// - Reply with `store`: `integer` (the number of members stored)
-/// - Reply with `withcoord` and `withdist` and `withhash`: `array<tuple<bulk, float, integer, tuple<double, double>>>` (each member with its distance, geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` (each member with its distance and geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>` (each member with its distance and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withhash`: `array<tuple<bulk, integer, tuple<double, double>>>` (each member with its geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist`: `array<tuple<bulk, float>>` (each member with its distance; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withhash`: `array<tuple<bulk, integer>>` (each member with its geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` (each member with its coordinates (longitude, latitude); the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
+/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the
+///   circular area delimited by center and radius and M is the number of items inside the
+///   index.
+/// - Reply: `array<bulk>` — the matching members
+/// - Reply with `store`: `integer` — the number of members stored
+/// - Reply with `withcoord` and `withdist` and `withhash`:
+///   `array<tuple<bulk, float, integer, tuple<double, double>>>` — each member with its
+///   distance, geohash and coordinates; the distance is a string in the query unit, the geohash
+///   a 52-bit integer, coordinates doubles
+/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` — each member
+///   with its distance and geohash; the distance is a string in the query unit, the geohash a
+///   52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>`
+///   — each member with its distance and coordinates; the distance is a string in the query
+///   unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withhash`:
+///   `array<tuple<bulk, integer, tuple<double, double>>>` — each member with its geohash and
+///   coordinates; the distance is a string in the query unit, the geohash a 52-bit integer,
+///   coordinates doubles
+/// - Reply with `withdist`: `array<tuple<bulk, float>>` — each member with its distance; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withhash`: `array<tuple<bulk, integer>>` — each member with its geohash; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` — each member with
+///   its coordinates (longitude, latitude); the distance is a string in the query unit, the
+///   geohash a 52-bit integer, coordinates doubles
 ///
 /// History:
 /// - 6.2.0: Added the `ANY` option for `COUNT`.
 /// - 7.0.0: Added support for uppercase unit names.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `GEOSEARCH` and `GEOSEARCHSTORE` with the
+/// `BYRADIUS` argument instead.
 #[derive(Clone, Debug)]
 pub struct Georadius<
     K,
@@ -582,7 +606,8 @@ pub struct Georadius<
 }
 
 impl<K: ToArgs> Georadius<K> {
-    /// The command with its required arguments: `GEORADIUS key longitude latitude radius <M | KM | FT | MI>`.
+    /// The command with its required arguments:
+    /// `GEORADIUS key longitude latitude radius <M | KM | FT | MI>`.
     pub fn new(key: K, longitude: f64, latitude: f64, radius: f64, unit: GeoradiusUnit) -> Self {
         Georadius {
             key,
@@ -603,40 +628,40 @@ impl<K: ToArgs> Georadius<K> {
 impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     Georadius<K, STORE, WITHCOORD, WITHDIST, WITHHASH>
 {
-    /// Adds `[WITHCOORD]`.
+    /// Adds `WITHCOORD`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn withcoord(self) -> Georadius<K, STORE, true, WITHDIST, WITHHASH> {
         let mut s: Georadius<K, STORE, true, WITHDIST, WITHHASH> = self.retype();
         s.withcoord = true;
         s
     }
 
-    /// Adds `[WITHDIST]`.
+    /// Adds `WITHDIST`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn withdist(self) -> Georadius<K, STORE, WITHCOORD, true, WITHHASH> {
         let mut s: Georadius<K, STORE, WITHCOORD, true, WITHHASH> = self.retype();
         s.withdist = true;
         s
     }
 
-    /// Adds `[WITHHASH]`.
+    /// Adds `WITHHASH`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn withhash(self) -> Georadius<K, STORE, WITHCOORD, WITHDIST, true> {
         let mut s: Georadius<K, STORE, WITHCOORD, WITHDIST, true> = self.retype();
         s.withhash = true;
         s
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeoradiusCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeoradiusCount`].
     pub fn count(mut self, count: GeoradiusCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeoradiusOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeoradiusOrder) -> Self {
         self.order = Some(order);
         self
@@ -654,9 +679,9 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
         self
     }
 
-    /// Sets `[STORE key | STOREDIST key]`.
+    /// Sets `store` to a [`GeoradiusStore`], one of `STORE key | STOREDIST key`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn with_store(
         self,
         store: GeoradiusStore,
@@ -668,7 +693,7 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
 
     /// Chooses `STORE key` for `store`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn store(self, storekey: impl ToArgs) -> Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> {
         let mut s: Georadius<K, true, WITHCOORD, WITHDIST, WITHHASH> = self.retype();
         s.store = Some(GeoradiusStore::Store(Arg::new(storekey)));
@@ -677,7 +702,7 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
 
     /// Chooses `STOREDIST key` for `store`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadius`].
+    /// This changes the reply type: see the replies listed on [`Georadius`].
     pub fn storedist(
         self,
         storedistkey: impl ToArgs,
@@ -951,7 +976,7 @@ static GEORADIUSBYMEMBER_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyS
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
 
-/// The choices of `unit` in [`Georadiusbymember`]: `<M | KM | FT | MI>`
+/// The choices of `unit` in [`Georadiusbymember`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberUnit {
     /// `M`
@@ -983,7 +1008,7 @@ impl ToArgs for GeoradiusbymemberUnit {
     }
 }
 
-/// The block `count-block` of [`Georadiusbymember`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`Georadiusbymember`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1000,7 +1025,7 @@ impl GeoradiusbymemberCount {
 }
 
 impl GeoradiusbymemberCount {
-    /// Adds `[ANY]`.
+    /// Adds `ANY`.
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -1017,7 +1042,7 @@ impl ToArgs for GeoradiusbymemberCount {
     }
 }
 
-/// The choices of `order` in [`Georadiusbymember`]: `[ASC | DESC]`
+/// The choices of `order` in [`Georadiusbymember`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberOrder {
     /// `ASC`
@@ -1039,7 +1064,7 @@ impl ToArgs for GeoradiusbymemberOrder {
     }
 }
 
-/// The choices of `store` in [`Georadiusbymember`]: `[STORE key | STOREDIST key]`
+/// The choices of `store` in [`Georadiusbymember`]: `STORE key | STOREDIST key`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberStore {
     /// `STORE key`
@@ -1075,7 +1100,8 @@ impl ToArgs for GeoradiusbymemberStore {
     }
 }
 
-/// `GEORADIUSBYMEMBER`: Queries a geospatial index for members within a distance from a member, optionally stores the result.
+/// `GEORADIUSBYMEMBER`: Queries a geospatial index for members within a distance from a member,
+/// optionally stores the result.
 ///
 /// ```text
 /// GEORADIUSBYMEMBER key member radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key | STOREDIST key]
@@ -1083,22 +1109,39 @@ impl ToArgs for GeoradiusbymemberStore {
 ///
 /// - Since: 3.2.0
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.
-/// - Reply: `array<bulk>` (the matching members)
-/// - Reply with `store`: `integer` (the number of members stored)
-/// - Reply with `withcoord` and `withdist` and `withhash`: `array<tuple<bulk, float, integer, tuple<double, double>>>` (each member with its distance, geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` (each member with its distance and geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>` (each member with its distance and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withhash`: `array<tuple<bulk, integer, tuple<double, double>>>` (each member with its geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist`: `array<tuple<bulk, float>>` (each member with its distance; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withhash`: `array<tuple<bulk, integer>>` (each member with its geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` (each member with its coordinates (longitude, latitude); the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
+/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the
+///   circular area delimited by center and radius and M is the number of items inside the
+///   index.
+/// - Reply: `array<bulk>` — the matching members
+/// - Reply with `store`: `integer` — the number of members stored
+/// - Reply with `withcoord` and `withdist` and `withhash`:
+///   `array<tuple<bulk, float, integer, tuple<double, double>>>` — each member with its
+///   distance, geohash and coordinates; the distance is a string in the query unit, the geohash
+///   a 52-bit integer, coordinates doubles
+/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` — each member
+///   with its distance and geohash; the distance is a string in the query unit, the geohash a
+///   52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>`
+///   — each member with its distance and coordinates; the distance is a string in the query
+///   unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withhash`:
+///   `array<tuple<bulk, integer, tuple<double, double>>>` — each member with its geohash and
+///   coordinates; the distance is a string in the query unit, the geohash a 52-bit integer,
+///   coordinates doubles
+/// - Reply with `withdist`: `array<tuple<bulk, float>>` — each member with its distance; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withhash`: `array<tuple<bulk, integer>>` — each member with its geohash; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` — each member with
+///   its coordinates (longitude, latitude); the distance is a string in the query unit, the
+///   geohash a 52-bit integer, coordinates doubles
 ///
 /// History:
 /// - 6.2.0: Added the `ANY` option for `COUNT`.
 /// - 7.0.0: Added support for uppercase unit names.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `GEOSEARCH` and `GEOSEARCHSTORE` with the
+/// `BYRADIUS` and `FROMMEMBER` arguments instead.
 #[derive(Clone, Debug)]
 pub struct Georadiusbymember<
     K,
@@ -1121,7 +1164,8 @@ pub struct Georadiusbymember<
 }
 
 impl<K: ToArgs, M: ToArgs> Georadiusbymember<K, M> {
-    /// The command with its required arguments: `GEORADIUSBYMEMBER key member radius <M | KM | FT | MI>`.
+    /// The command with its required arguments:
+    /// `GEORADIUSBYMEMBER key member radius <M | KM | FT | MI>`.
     pub fn new(key: K, member: M, radius: f64, unit: GeoradiusbymemberUnit) -> Self {
         Georadiusbymember {
             key,
@@ -1147,40 +1191,40 @@ impl<
         const WITHHASH: bool,
     > Georadiusbymember<K, M, STORE, WITHCOORD, WITHDIST, WITHHASH>
 {
-    /// Adds `[WITHCOORD]`.
+    /// Adds `WITHCOORD`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn withcoord(self) -> Georadiusbymember<K, M, STORE, true, WITHDIST, WITHHASH> {
         let mut s: Georadiusbymember<K, M, STORE, true, WITHDIST, WITHHASH> = self.retype();
         s.withcoord = true;
         s
     }
 
-    /// Adds `[WITHDIST]`.
+    /// Adds `WITHDIST`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn withdist(self) -> Georadiusbymember<K, M, STORE, WITHCOORD, true, WITHHASH> {
         let mut s: Georadiusbymember<K, M, STORE, WITHCOORD, true, WITHHASH> = self.retype();
         s.withdist = true;
         s
     }
 
-    /// Adds `[WITHHASH]`.
+    /// Adds `WITHHASH`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn withhash(self) -> Georadiusbymember<K, M, STORE, WITHCOORD, WITHDIST, true> {
         let mut s: Georadiusbymember<K, M, STORE, WITHCOORD, WITHDIST, true> = self.retype();
         s.withhash = true;
         s
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeoradiusbymemberCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeoradiusbymemberCount`].
     pub fn count(mut self, count: GeoradiusbymemberCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeoradiusbymemberOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeoradiusbymemberOrder) -> Self {
         self.order = Some(order);
         self
@@ -1198,9 +1242,9 @@ impl<
         self
     }
 
-    /// Sets `[STORE key | STOREDIST key]`.
+    /// Sets `store` to a [`GeoradiusbymemberStore`], one of `STORE key | STOREDIST key`.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn with_store(
         self,
         store: GeoradiusbymemberStore,
@@ -1212,7 +1256,7 @@ impl<
 
     /// Chooses `STORE key` for `store`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn store(
         self,
         storekey: impl ToArgs,
@@ -1224,7 +1268,7 @@ impl<
 
     /// Chooses `STOREDIST key` for `store`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Georadiusbymember`].
+    /// This changes the reply type: see the replies listed on [`Georadiusbymember`].
     pub fn storedist(
         self,
         storedistkey: impl ToArgs,
@@ -1496,7 +1540,7 @@ static GEORADIUSBYMEMBER_RO_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&Rep
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
 
-/// The choices of `unit` in [`GeoradiusbymemberRo`]: `<M | KM | FT | MI>`
+/// The choices of `unit` in [`GeoradiusbymemberRo`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberRoUnit {
     /// `M`
@@ -1528,7 +1572,7 @@ impl ToArgs for GeoradiusbymemberRoUnit {
     }
 }
 
-/// The block `count-block` of [`GeoradiusbymemberRo`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`GeoradiusbymemberRo`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1545,7 +1589,7 @@ impl GeoradiusbymemberRoCount {
 }
 
 impl GeoradiusbymemberRoCount {
-    /// Adds `[ANY]`.
+    /// Adds `ANY`.
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -1562,7 +1606,7 @@ impl ToArgs for GeoradiusbymemberRoCount {
     }
 }
 
-/// The choices of `order` in [`GeoradiusbymemberRo`]: `[ASC | DESC]`
+/// The choices of `order` in [`GeoradiusbymemberRo`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusbymemberRoOrder {
     /// `ASC`
@@ -1584,7 +1628,8 @@ impl ToArgs for GeoradiusbymemberRoOrder {
     }
 }
 
-/// `GEORADIUSBYMEMBER_RO`: Returns members from a geospatial index that are within a distance from a member.
+/// `GEORADIUSBYMEMBER_RO`: Returns members from a geospatial index that are within a distance
+/// from a member.
 ///
 /// ```text
 /// GEORADIUSBYMEMBER_RO key member radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]
@@ -1592,21 +1637,38 @@ impl ToArgs for GeoradiusbymemberRoOrder {
 ///
 /// - Since: 3.2.10
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.
-/// - Reply: `array<bulk>` (the matching members)
-/// - Reply with `withcoord` and `withdist` and `withhash`: `array<tuple<bulk, float, integer, tuple<double, double>>>` (each member with its distance, geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` (each member with its distance and geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>` (each member with its distance and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withhash`: `array<tuple<bulk, integer, tuple<double, double>>>` (each member with its geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist`: `array<tuple<bulk, float>>` (each member with its distance; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withhash`: `array<tuple<bulk, integer>>` (each member with its geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` (each member with its coordinates (longitude, latitude); the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
+/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the
+///   circular area delimited by center and radius and M is the number of items inside the
+///   index.
+/// - Reply: `array<bulk>` — the matching members
+/// - Reply with `withcoord` and `withdist` and `withhash`:
+///   `array<tuple<bulk, float, integer, tuple<double, double>>>` — each member with its
+///   distance, geohash and coordinates; the distance is a string in the query unit, the geohash
+///   a 52-bit integer, coordinates doubles
+/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` — each member
+///   with its distance and geohash; the distance is a string in the query unit, the geohash a
+///   52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>`
+///   — each member with its distance and coordinates; the distance is a string in the query
+///   unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withhash`:
+///   `array<tuple<bulk, integer, tuple<double, double>>>` — each member with its geohash and
+///   coordinates; the distance is a string in the query unit, the geohash a 52-bit integer,
+///   coordinates doubles
+/// - Reply with `withdist`: `array<tuple<bulk, float>>` — each member with its distance; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withhash`: `array<tuple<bulk, integer>>` — each member with its geohash; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` — each member with
+///   its coordinates (longitude, latitude); the distance is a string in the query unit, the
+///   geohash a 52-bit integer, coordinates doubles
 ///
 /// History:
 /// - 6.2.0: Added the `ANY` option for `COUNT`.
 /// - 7.0.0: Added support for uppercase unit names.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `GEOSEARCH` with the `BYRADIUS` and
+/// `FROMMEMBER` arguments instead.
 #[derive(Clone, Debug)]
 pub struct GeoradiusbymemberRo<
     K,
@@ -1627,7 +1689,8 @@ pub struct GeoradiusbymemberRo<
 }
 
 impl<K: ToArgs, M: ToArgs> GeoradiusbymemberRo<K, M> {
-    /// The command with its required arguments: `GEORADIUSBYMEMBER_RO key member radius <M | KM | FT | MI>`.
+    /// The command with its required arguments:
+    /// `GEORADIUSBYMEMBER_RO key member radius <M | KM | FT | MI>`.
     pub fn new(key: K, member: M, radius: f64, unit: GeoradiusbymemberRoUnit) -> Self {
         GeoradiusbymemberRo {
             key,
@@ -1646,40 +1709,40 @@ impl<K: ToArgs, M: ToArgs> GeoradiusbymemberRo<K, M> {
 impl<K, M, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     GeoradiusbymemberRo<K, M, WITHCOORD, WITHDIST, WITHHASH>
 {
-    /// Adds `[WITHCOORD]`.
+    /// Adds `WITHCOORD`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
     pub fn withcoord(self) -> GeoradiusbymemberRo<K, M, true, WITHDIST, WITHHASH> {
         let mut s: GeoradiusbymemberRo<K, M, true, WITHDIST, WITHHASH> = self.retype();
         s.withcoord = true;
         s
     }
 
-    /// Adds `[WITHDIST]`.
+    /// Adds `WITHDIST`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
     pub fn withdist(self) -> GeoradiusbymemberRo<K, M, WITHCOORD, true, WITHHASH> {
         let mut s: GeoradiusbymemberRo<K, M, WITHCOORD, true, WITHHASH> = self.retype();
         s.withdist = true;
         s
     }
 
-    /// Adds `[WITHHASH]`.
+    /// Adds `WITHHASH`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusbymemberRo`].
     pub fn withhash(self) -> GeoradiusbymemberRo<K, M, WITHCOORD, WITHDIST, true> {
         let mut s: GeoradiusbymemberRo<K, M, WITHCOORD, WITHDIST, true> = self.retype();
         s.withhash = true;
         s
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeoradiusbymemberRoCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeoradiusbymemberRoCount`].
     pub fn count(mut self, count: GeoradiusbymemberRoCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeoradiusbymemberRoOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeoradiusbymemberRoOrder) -> Self {
         self.order = Some(order);
         self
@@ -1864,7 +1927,7 @@ static GEORADIUS_RO_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape:
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
 
-/// The choices of `unit` in [`GeoradiusRo`]: `<M | KM | FT | MI>`
+/// The choices of `unit` in [`GeoradiusRo`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusRoUnit {
     /// `M`
@@ -1896,7 +1959,7 @@ impl ToArgs for GeoradiusRoUnit {
     }
 }
 
-/// The block `count-block` of [`GeoradiusRo`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`GeoradiusRo`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1913,7 +1976,7 @@ impl GeoradiusRoCount {
 }
 
 impl GeoradiusRoCount {
-    /// Adds `[ANY]` (since 6.2.0).
+    /// Adds `ANY` (since 6.2.0).
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -1930,7 +1993,7 @@ impl ToArgs for GeoradiusRoCount {
     }
 }
 
-/// The choices of `order` in [`GeoradiusRo`]: `[ASC | DESC]`
+/// The choices of `order` in [`GeoradiusRo`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeoradiusRoOrder {
     /// `ASC`
@@ -1952,7 +2015,8 @@ impl ToArgs for GeoradiusRoOrder {
     }
 }
 
-/// `GEORADIUS_RO`: Returns members from a geospatial index that are within a distance from a coordinate.
+/// `GEORADIUS_RO`: Returns members from a geospatial index that are within a distance from a
+/// coordinate.
 ///
 /// ```text
 /// GEORADIUS_RO key longitude latitude radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]
@@ -1960,21 +2024,38 @@ impl ToArgs for GeoradiusRoOrder {
 ///
 /// - Since: 3.2.10
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.
-/// - Reply: `array<bulk>` (the matching members)
-/// - Reply with `withcoord` and `withdist` and `withhash`: `array<tuple<bulk, float, integer, tuple<double, double>>>` (each member with its distance, geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` (each member with its distance and geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>` (each member with its distance and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withhash`: `array<tuple<bulk, integer, tuple<double, double>>>` (each member with its geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist`: `array<tuple<bulk, float>>` (each member with its distance; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withhash`: `array<tuple<bulk, integer>>` (each member with its geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` (each member with its coordinates (longitude, latitude); the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
+/// - Complexity: O(N+log(M)) where N is the number of elements inside the bounding box of the
+///   circular area delimited by center and radius and M is the number of items inside the
+///   index.
+/// - Reply: `array<bulk>` — the matching members
+/// - Reply with `withcoord` and `withdist` and `withhash`:
+///   `array<tuple<bulk, float, integer, tuple<double, double>>>` — each member with its
+///   distance, geohash and coordinates; the distance is a string in the query unit, the geohash
+///   a 52-bit integer, coordinates doubles
+/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` — each member
+///   with its distance and geohash; the distance is a string in the query unit, the geohash a
+///   52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>`
+///   — each member with its distance and coordinates; the distance is a string in the query
+///   unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withhash`:
+///   `array<tuple<bulk, integer, tuple<double, double>>>` — each member with its geohash and
+///   coordinates; the distance is a string in the query unit, the geohash a 52-bit integer,
+///   coordinates doubles
+/// - Reply with `withdist`: `array<tuple<bulk, float>>` — each member with its distance; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withhash`: `array<tuple<bulk, integer>>` — each member with its geohash; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` — each member with
+///   its coordinates (longitude, latitude); the distance is a string in the query unit, the
+///   geohash a 52-bit integer, coordinates doubles
 ///
 /// History:
 /// - 6.2.0: Added the `ANY` option for `COUNT`.
 /// - 7.0.0: Added support for uppercase unit names.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `GEOSEARCH` with the `BYRADIUS` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `GEOSEARCH` with the `BYRADIUS` argument
+/// instead.
 #[derive(Clone, Debug)]
 pub struct GeoradiusRo<
     K,
@@ -1995,7 +2076,8 @@ pub struct GeoradiusRo<
 }
 
 impl<K: ToArgs> GeoradiusRo<K> {
-    /// The command with its required arguments: `GEORADIUS_RO key longitude latitude radius <M | KM | FT | MI>`.
+    /// The command with its required arguments:
+    /// `GEORADIUS_RO key longitude latitude radius <M | KM | FT | MI>`.
     pub fn new(key: K, longitude: f64, latitude: f64, radius: f64, unit: GeoradiusRoUnit) -> Self {
         GeoradiusRo {
             key,
@@ -2015,40 +2097,40 @@ impl<K: ToArgs> GeoradiusRo<K> {
 impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     GeoradiusRo<K, WITHCOORD, WITHDIST, WITHHASH>
 {
-    /// Adds `[WITHCOORD]`.
+    /// Adds `WITHCOORD`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusRo`].
     pub fn withcoord(self) -> GeoradiusRo<K, true, WITHDIST, WITHHASH> {
         let mut s: GeoradiusRo<K, true, WITHDIST, WITHHASH> = self.retype();
         s.withcoord = true;
         s
     }
 
-    /// Adds `[WITHDIST]`.
+    /// Adds `WITHDIST`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusRo`].
     pub fn withdist(self) -> GeoradiusRo<K, WITHCOORD, true, WITHHASH> {
         let mut s: GeoradiusRo<K, WITHCOORD, true, WITHHASH> = self.retype();
         s.withdist = true;
         s
     }
 
-    /// Adds `[WITHHASH]`.
+    /// Adds `WITHHASH`.
     ///
-    /// Changes the reply type: see the replies listed on [`GeoradiusRo`].
+    /// This changes the reply type: see the replies listed on [`GeoradiusRo`].
     pub fn withhash(self) -> GeoradiusRo<K, WITHCOORD, WITHDIST, true> {
         let mut s: GeoradiusRo<K, WITHCOORD, WITHDIST, true> = self.retype();
         s.withhash = true;
         s
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeoradiusRoCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeoradiusRoCount`].
     pub fn count(mut self, count: GeoradiusRoCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeoradiusRoOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeoradiusRoOrder) -> Self {
         self.order = Some(order);
         self
@@ -2235,7 +2317,7 @@ static GEOSEARCH_REPLY_WITHCOORD: ReplyShape = ReplyShape::Array(&ReplyShape::Tu
     ReplyShape::Tuple(&[ReplyShape::Double, ReplyShape::Double]),
 ]));
 
-/// The choices of `from` in [`Geosearch`]: `[FROMMEMBER member | FROMLONLAT longitude latitude]`
+/// The choices of `from` in [`Geosearch`]: `FROMMEMBER member | FROMLONLAT longitude latitude`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchFrom {
     /// `FROMMEMBER member`
@@ -2283,7 +2365,7 @@ impl ToArgs for GeosearchFrom {
     }
 }
 
-/// The choices of `by.circle.unit` in [`Geosearch`]: `<M | KM | FT | MI>`
+/// The choices of `by.circle.unit` in [`Geosearch`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchUnit {
     /// `M`
@@ -2315,14 +2397,14 @@ impl ToArgs for GeosearchUnit {
     }
 }
 
-/// The choices of `by` in [`Geosearch`]: `<BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`
+/// The choices of `by` in [`Geosearch`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchBy {
     /// `BYRADIUS radius <M | KM | FT | MI>`
     Circle {
         /// `BYRADIUS radius`
         radius: f64,
-        /// `<M | KM | FT | MI>`
+        /// `M | KM | FT | MI`
         unit: GeosearchUnit,
     },
     /// `BYBOX width height <M | KM | FT | MI>`
@@ -2331,10 +2413,10 @@ pub enum GeosearchBy {
         width: f64,
         /// `height`
         height: f64,
-        /// `<M | KM | FT | MI>`
+        /// `M | KM | FT | MI`
         unit: GeosearchUnit,
     },
-    /// `BYPOLYGON num-vertices longitude latitude [longitude latitude ...]` (since 9.0.0)
+    /// `polygon` (since 9.0.0)
     Polygon {
         /// `longitude latitude [longitude latitude ...]`
         vertices: Vec<(f64, f64)>,
@@ -2411,7 +2493,7 @@ impl GeosearchBy {
     }
 }
 
-/// The choices of `order` in [`Geosearch`]: `[ASC | DESC]`
+/// The choices of `order` in [`Geosearch`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchOrder {
     /// `ASC`
@@ -2433,7 +2515,7 @@ impl ToArgs for GeosearchOrder {
     }
 }
 
-/// The block `count-block` of [`Geosearch`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`Geosearch`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -2450,7 +2532,7 @@ impl GeosearchCount {
 }
 
 impl GeosearchCount {
-    /// Adds `[ANY]`.
+    /// Adds `ANY`.
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -2467,7 +2549,8 @@ impl ToArgs for GeosearchCount {
     }
 }
 
-/// `GEOSEARCH`: Queries a geospatial index for members inside an area of a box, circle, or a polygon.
+/// `GEOSEARCH`: Queries a geospatial index for members inside an area of a box, circle, or a
+/// polygon.
 ///
 /// ```text
 /// GEOSEARCH key [FROMMEMBER member | FROMLONLAT longitude latitude] <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]> [ASC | DESC] [COUNT count [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]
@@ -2475,15 +2558,30 @@ impl ToArgs for GeosearchCount {
 ///
 /// - Since: 6.2.0
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape
-/// - Reply: `array<bulk>` (the matching members)
-/// - Reply with `withcoord` and `withdist` and `withhash`: `array<tuple<bulk, float, integer, tuple<double, double>>>` (each member with its distance, geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` (each member with its distance and geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>` (each member with its distance and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord` and `withhash`: `array<tuple<bulk, integer, tuple<double, double>>>` (each member with its geohash and coordinates; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withdist`: `array<tuple<bulk, float>>` (each member with its distance; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withhash`: `array<tuple<bulk, integer>>` (each member with its geohash; the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
-/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` (each member with its coordinates (longitude, latitude); the distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles)
+/// - Complexity: O(N+log(M)) where N is the number of elements in the grid-aligned bounding box
+///   area around the shape provided as the filter and M is the number of items inside the shape
+/// - Reply: `array<bulk>` — the matching members
+/// - Reply with `withcoord` and `withdist` and `withhash`:
+///   `array<tuple<bulk, float, integer, tuple<double, double>>>` — each member with its
+///   distance, geohash and coordinates; the distance is a string in the query unit, the geohash
+///   a 52-bit integer, coordinates doubles
+/// - Reply with `withdist` and `withhash`: `array<tuple<bulk, float, integer>>` — each member
+///   with its distance and geohash; the distance is a string in the query unit, the geohash a
+///   52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withdist`: `array<tuple<bulk, float, tuple<double, double>>>`
+///   — each member with its distance and coordinates; the distance is a string in the query
+///   unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord` and `withhash`:
+///   `array<tuple<bulk, integer, tuple<double, double>>>` — each member with its geohash and
+///   coordinates; the distance is a string in the query unit, the geohash a 52-bit integer,
+///   coordinates doubles
+/// - Reply with `withdist`: `array<tuple<bulk, float>>` — each member with its distance; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withhash`: `array<tuple<bulk, integer>>` — each member with its geohash; the
+///   distance is a string in the query unit, the geohash a 52-bit integer, coordinates doubles
+/// - Reply with `withcoord`: `array<tuple<bulk, tuple<double, double>>>` — each member with
+///   its coordinates (longitude, latitude); the distance is a string in the query unit, the
+///   geohash a 52-bit integer, coordinates doubles
 ///
 /// History:
 /// - 7.0.0: Added support for uppercase unit names.
@@ -2506,7 +2604,9 @@ pub struct Geosearch<
 }
 
 impl<K: ToArgs> Geosearch<K> {
-    /// The command with its required arguments: `GEOSEARCH key <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`.
+    /// The command with its required arguments:
+    /// `GEOSEARCH key <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> |
+    /// BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`.
     pub fn new(key: K, by: GeosearchBy) -> Self {
         Geosearch {
             key,
@@ -2524,7 +2624,8 @@ impl<K: ToArgs> Geosearch<K> {
 impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
     Geosearch<K, WITHCOORD, WITHDIST, WITHHASH>
 {
-    /// Sets `[FROMMEMBER member | FROMLONLAT longitude latitude]`.
+    /// Sets `from` to a [`GeosearchFrom`], one of
+    /// `FROMMEMBER member | FROMLONLAT longitude latitude`.
     pub fn from(mut self, from: GeosearchFrom) -> Self {
         self.from = Some(from);
         self
@@ -2545,7 +2646,7 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeosearchOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeosearchOrder) -> Self {
         self.order = Some(order);
         self
@@ -2563,33 +2664,33 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
         self
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeosearchCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeosearchCount`].
     pub fn count(mut self, count: GeosearchCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[WITHCOORD]`.
+    /// Adds `WITHCOORD`.
     ///
-    /// Changes the reply type: see the replies listed on [`Geosearch`].
+    /// This changes the reply type: see the replies listed on [`Geosearch`].
     pub fn withcoord(self) -> Geosearch<K, true, WITHDIST, WITHHASH> {
         let mut s: Geosearch<K, true, WITHDIST, WITHHASH> = self.retype();
         s.withcoord = true;
         s
     }
 
-    /// Adds `[WITHDIST]`.
+    /// Adds `WITHDIST`.
     ///
-    /// Changes the reply type: see the replies listed on [`Geosearch`].
+    /// This changes the reply type: see the replies listed on [`Geosearch`].
     pub fn withdist(self) -> Geosearch<K, WITHCOORD, true, WITHHASH> {
         let mut s: Geosearch<K, WITHCOORD, true, WITHHASH> = self.retype();
         s.withdist = true;
         s
     }
 
-    /// Adds `[WITHHASH]`.
+    /// Adds `WITHHASH`.
     ///
-    /// Changes the reply type: see the replies listed on [`Geosearch`].
+    /// This changes the reply type: see the replies listed on [`Geosearch`].
     pub fn withhash(self) -> Geosearch<K, WITHCOORD, WITHDIST, true> {
         let mut s: Geosearch<K, WITHCOORD, WITHDIST, true> = self.retype();
         s.withhash = true;
@@ -2761,7 +2862,8 @@ impl<K: ToArgs> Command for Geosearch<K, true, true, true> {
 
 static GEOSEARCHSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `from` in [`Geosearchstore`]: `[FROMMEMBER member | FROMLONLAT longitude latitude]`
+/// The choices of `from` in [`Geosearchstore`]:
+/// `FROMMEMBER member | FROMLONLAT longitude latitude`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchstoreFrom {
     /// `FROMMEMBER member`
@@ -2809,7 +2911,7 @@ impl ToArgs for GeosearchstoreFrom {
     }
 }
 
-/// The choices of `by.circle.unit` in [`Geosearchstore`]: `<M | KM | FT | MI>`
+/// The choices of `by.circle.unit` in [`Geosearchstore`]: `M | KM | FT | MI`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchstoreUnit {
     /// `M`
@@ -2841,14 +2943,14 @@ impl ToArgs for GeosearchstoreUnit {
     }
 }
 
-/// The choices of `by` in [`Geosearchstore`]: `<BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`
+/// The choices of `by` in [`Geosearchstore`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchstoreBy {
     /// `BYRADIUS radius <M | KM | FT | MI>`
     Circle {
         /// `BYRADIUS radius`
         radius: f64,
-        /// `<M | KM | FT | MI>`
+        /// `M | KM | FT | MI`
         unit: GeosearchstoreUnit,
     },
     /// `BYBOX width height <M | KM | FT | MI>`
@@ -2857,10 +2959,10 @@ pub enum GeosearchstoreBy {
         width: f64,
         /// `height`
         height: f64,
-        /// `<M | KM | FT | MI>`
+        /// `M | KM | FT | MI`
         unit: GeosearchstoreUnit,
     },
-    /// `BYPOLYGON num-vertices longitude latitude [longitude latitude ...]` (since 9.0.0)
+    /// `polygon` (since 9.0.0)
     Polygon {
         /// `longitude latitude [longitude latitude ...]`
         vertices: Vec<(f64, f64)>,
@@ -2937,7 +3039,7 @@ impl GeosearchstoreBy {
     }
 }
 
-/// The choices of `order` in [`Geosearchstore`]: `[ASC | DESC]`
+/// The choices of `order` in [`Geosearchstore`]: `ASC | DESC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GeosearchstoreOrder {
     /// `ASC`
@@ -2959,7 +3061,7 @@ impl ToArgs for GeosearchstoreOrder {
     }
 }
 
-/// The block `count-block` of [`Geosearchstore`]: `[COUNT count [ANY]]`
+/// The block `count-block` of [`Geosearchstore`]: `COUNT count [ANY]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -2976,7 +3078,7 @@ impl GeosearchstoreCount {
 }
 
 impl GeosearchstoreCount {
-    /// Adds `[ANY]`.
+    /// Adds `ANY`.
     pub fn any(mut self) -> Self {
         self.any = true;
         self
@@ -2993,7 +3095,8 @@ impl ToArgs for GeosearchstoreCount {
     }
 }
 
-/// `GEOSEARCHSTORE`: Queries a geospatial index for members inside an area of a box, a circle, or a polygon, optionally stores the result.
+/// `GEOSEARCHSTORE`: Queries a geospatial index for members inside an area of a box, a circle,
+/// or a polygon, optionally stores the result.
 ///
 /// ```text
 /// GEOSEARCHSTORE destination source [FROMMEMBER member | FROMLONLAT longitude latitude] <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]> [ASC | DESC] [COUNT count [ANY]] [STOREDIST]
@@ -3001,8 +3104,9 @@ impl ToArgs for GeosearchstoreCount {
 ///
 /// - Since: 6.2.0
 /// - Group: geo
-/// - Complexity: O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape
-/// - Reply: `integer` (the number of members stored at destination)
+/// - Complexity: O(N+log(M)) where N is the number of elements in the grid-aligned bounding box
+///   area around the shape provided as the filter and M is the number of items inside the shape
+/// - Reply: `integer` — the number of members stored at destination
 ///
 /// History:
 /// - 7.0.0: Added support for uppercase unit names.
@@ -3019,7 +3123,10 @@ pub struct Geosearchstore<D, S> {
 }
 
 impl<D: ToArgs, S: ToArgs> Geosearchstore<D, S> {
-    /// The command with its required arguments: `GEOSEARCHSTORE destination source <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude ...]>`.
+    /// The command with its required arguments:
+    /// `GEOSEARCHSTORE destination source <BYRADIUS radius <M | KM | FT | MI> | BYBOX width
+    /// height <M | KM | FT | MI> | BYPOLYGON num-vertices longitude latitude [longitude latitude
+    /// ...]>`.
     pub fn new(destination: D, source: S, by: GeosearchstoreBy) -> Self {
         Geosearchstore {
             destination,
@@ -3034,7 +3141,8 @@ impl<D: ToArgs, S: ToArgs> Geosearchstore<D, S> {
 }
 
 impl<D, S> Geosearchstore<D, S> {
-    /// Sets `[FROMMEMBER member | FROMLONLAT longitude latitude]`.
+    /// Sets `from` to a [`GeosearchstoreFrom`], one of
+    /// `FROMMEMBER member | FROMLONLAT longitude latitude`.
     pub fn from(mut self, from: GeosearchstoreFrom) -> Self {
         self.from = Some(from);
         self
@@ -3055,7 +3163,7 @@ impl<D, S> Geosearchstore<D, S> {
         self
     }
 
-    /// Sets `[ASC | DESC]`.
+    /// Sets `order` to a [`GeosearchstoreOrder`], one of `ASC | DESC`.
     pub fn order(mut self, order: GeosearchstoreOrder) -> Self {
         self.order = Some(order);
         self
@@ -3073,13 +3181,13 @@ impl<D, S> Geosearchstore<D, S> {
         self
     }
 
-    /// Sets `[COUNT count [ANY]]` (a [`GeosearchstoreCount`]).
+    /// Sets `COUNT count [ANY]` from a [`GeosearchstoreCount`].
     pub fn count(mut self, count: GeosearchstoreCount) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[STOREDIST]`.
+    /// Adds `STOREDIST`.
     pub fn storedist(mut self) -> Self {
         self.storedist = true;
         self

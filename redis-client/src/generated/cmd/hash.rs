@@ -17,7 +17,8 @@ use crate::{Result, ToArgs};
 
 static HDEL_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `HDEL`: Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.
+/// `HDEL`: Deletes one or more fields and their values from a hash. Deletes the hash if no
+/// fields remain.
 ///
 /// ```text
 /// HDEL key field [field ...]
@@ -26,7 +27,7 @@ static HDEL_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of fields to be removed.
-/// - Reply: `integer` (the number of fields removed)
+/// - Reply: `integer` — the number of fields removed
 ///
 /// History:
 /// - 2.4.0: Accepts multiple `field` arguments.
@@ -91,7 +92,7 @@ static HEXISTS_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `bool` (true when the field exists)
+/// - Reply: `bool` — true when the field exists
 #[derive(Clone, Debug)]
 pub struct Hexists<K, F> {
     key: K,
@@ -125,7 +126,7 @@ impl<K: ToArgs, F: ToArgs> Command for Hexists<K, F> {
 
 static HEXPIRE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// The choices of `condition` in [`Hexpire`]: `[NX | XX | GT | LT]`
+/// The choices of `condition` in [`Hexpire`]: `NX | XX | GT | LT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HexpireCondition {
     /// `NX`
@@ -166,7 +167,8 @@ impl ToArgs for HexpireCondition {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: 1 expiry set, 2 field deleted (time already passed), 0 NX/XX/GT/LT not met, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: 1 expiry set, 2 field deleted (time already
+///   passed), 0 NX/XX/GT/LT not met, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hexpire<K, F> {
     key: K,
@@ -176,7 +178,8 @@ pub struct Hexpire<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hexpire<K, F> {
-    /// The command with its required arguments: `HEXPIRE key seconds FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HEXPIRE key seconds FIELDS numfields field [field ...]`.
     pub fn new(key: K, seconds: impl Seconds, field: impl IntoIterator<Item = F>) -> Self {
         Hexpire {
             key,
@@ -188,7 +191,7 @@ impl<K: ToArgs, F: ToArgs> Hexpire<K, F> {
 }
 
 impl<K, F> Hexpire<K, F> {
-    /// Sets `[NX | XX | GT | LT]`.
+    /// Sets `condition` to a [`HexpireCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: HexpireCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -259,7 +262,7 @@ impl<K: ToArgs, F: ToArgs> Command for Hexpire<K, F> {
 
 static HEXPIREAT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// The choices of `condition` in [`Hexpireat`]: `[NX | XX | GT | LT]` (since 9.0.0)
+/// The choices of `condition` in [`Hexpireat`]: `NX | XX | GT | LT` (since 9.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum HexpireatCondition {
     /// `NX`
@@ -300,7 +303,8 @@ impl ToArgs for HexpireatCondition {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: 1 expiry set, 2 field deleted (time already passed), 0 NX/XX/GT/LT not met, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: 1 expiry set, 2 field deleted (time already
+///   passed), 0 NX/XX/GT/LT not met, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hexpireat<K, F> {
     key: K,
@@ -310,7 +314,8 @@ pub struct Hexpireat<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hexpireat<K, F> {
-    /// The command with its required arguments: `HEXPIREAT key unix-time-seconds FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HEXPIREAT key unix-time-seconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
         unix_time_seconds: impl UnixSeconds,
@@ -326,7 +331,7 @@ impl<K: ToArgs, F: ToArgs> Hexpireat<K, F> {
 }
 
 impl<K, F> Hexpireat<K, F> {
-    /// Sets `[NX | XX | GT | LT]` (since 9.0.0).
+    /// Sets `condition` (since 9.0.0) to a [`HexpireatCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: HexpireatCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -397,7 +402,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hexpireat<K, F> {
 
 static HEXPIRETIME_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// `HEXPIRETIME`: Returns Unix timestamps in seconds since the epoch at which the given key's field(s) will expire.
+/// `HEXPIRETIME`: Returns Unix timestamps in seconds since the epoch at which the given key's
+/// field(s) will expire.
 ///
 /// ```text
 /// HEXPIRETIME key FIELDS numfields field [field ...]
@@ -406,7 +412,8 @@ static HEXPIRETIME_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: the expiry as a Unix time in seconds, -1 no expiry, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: the expiry as a Unix time in seconds, -1 no expiry,
+///   -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hexpiretime<K, F> {
     key: K,
@@ -414,7 +421,8 @@ pub struct Hexpiretime<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hexpiretime<K, F> {
-    /// The command with its required arguments: `HEXPIRETIME key FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HEXPIRETIME key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hexpiretime {
             key,
@@ -470,7 +478,7 @@ static HGET_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the value, nil when the field or the key does not exist)
+/// - Reply: `bulk?` — the value, nil when the field or the key does not exist
 #[derive(Clone, Debug)]
 pub struct Hget<K, F> {
     key: K,
@@ -513,7 +521,7 @@ static HGETALL_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Bulk, &ReplyShap
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the size of the hash.
-/// - Reply: `map<bulk, bulk>` (field → value, empty when the key does not exist)
+/// - Reply: `map<bulk, bulk>` — field → value, empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Hgetall<K> {
     key: K,
@@ -554,7 +562,8 @@ static HGETDEL_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Repl
 /// - Since: 9.1.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of fields to be retrieved and deleted.
-/// - Reply: `array<bulk?>` (the values of the removed fields in field order, nil for a field that did not exist)
+/// - Reply: `array<bulk?>` — the values of the removed fields in field order, nil for a field
+///   that did not exist
 #[derive(Clone, Debug)]
 pub struct Hgetdel<K, F> {
     key: K,
@@ -609,7 +618,7 @@ impl<K: ToArgs, F: ToArgs> Command for Hgetdel<K, F> {
 
 static HGETEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyShape::Bulk));
 
-/// The choices of `expiration` in [`Hgetex`]: `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]`
+/// The choices of `expiration` in [`Hgetex`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum HgetexExpiration {
     /// `EX seconds`
@@ -674,7 +683,8 @@ impl ToArgs for HgetexExpiration {
     }
 }
 
-/// `HGETEX`: Gets the value of one or more fields of a given hash key, and optionally sets their expiration time or time-to-live (TTL).
+/// `HGETEX`: Gets the value of one or more fields of a given hash key, and optionally sets
+/// their expiration time or time-to-live (TTL).
 ///
 /// ```text
 /// HGETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] FIELDS numfields field [field ...]
@@ -683,7 +693,7 @@ impl ToArgs for HgetexExpiration {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<bulk?>` (the values in field order, nil for a field that does not exist)
+/// - Reply: `array<bulk?>` — the values in field order, nil for a field that does not exist
 #[derive(Clone, Debug)]
 pub struct Hgetex<K, F> {
     key: K,
@@ -703,7 +713,7 @@ impl<K: ToArgs, F: ToArgs> Hgetex<K, F> {
 }
 
 impl<K, F> Hgetex<K, F> {
-    /// Sets `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]`.
+    /// Sets `expiration` to a [`HgetexExpiration`].
     pub fn expiration(mut self, expiration: HgetexExpiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -785,7 +795,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hgetex<K, F> {
 
 static HINCRBY_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `HINCRBY`: Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.
+/// `HINCRBY`: Increments the integer value of a field in a hash by a number. Uses 0 as initial
+/// value if the field doesn't exist.
 ///
 /// ```text
 /// HINCRBY key field increment
@@ -794,7 +805,7 @@ static HINCRBY_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `integer` (the value after the increment)
+/// - Reply: `integer` — the value after the increment
 #[derive(Clone, Debug)]
 pub struct Hincrby<K, F> {
     key: K,
@@ -834,7 +845,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hincrby<K, F> {
 
 static HINCRBYFLOAT_REPLY: ReplyShape = ReplyShape::Float;
 
-/// `HINCRBYFLOAT`: Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.
+/// `HINCRBYFLOAT`: Increments the floating point value of a field by a number. Uses 0 as
+/// initial value if the field doesn't exist.
 ///
 /// ```text
 /// HINCRBYFLOAT key field increment
@@ -843,7 +855,7 @@ static HINCRBYFLOAT_REPLY: ReplyShape = ReplyShape::Float;
 /// - Since: 2.6.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `float` (the value after the increment, as a decimal string)
+/// - Reply: `float` — the value after the increment, as a decimal string
 #[derive(Clone, Debug)]
 pub struct Hincrbyfloat<K, F> {
     key: K,
@@ -892,7 +904,7 @@ static HKEYS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the size of the hash.
-/// - Reply: `array<bulk>` (the field names)
+/// - Reply: `array<bulk>` — the field names
 #[derive(Clone, Debug)]
 pub struct Hkeys<K> {
     key: K,
@@ -933,7 +945,7 @@ static HLEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of fields)
+/// - Reply: `integer` — the number of fields
 #[derive(Clone, Debug)]
 pub struct Hlen<K> {
     key: K,
@@ -974,7 +986,7 @@ static HMGET_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplyS
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of fields being requested.
-/// - Reply: `array<bulk?>` (the values in field order, nil for a field that does not exist)
+/// - Reply: `array<bulk?>` — the values in field order, nil for a field that does not exist
 #[derive(Clone, Debug)]
 pub struct Hmget<K, F> {
     key: K,
@@ -1038,7 +1050,8 @@ static HMSET_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Complexity: O(N) where N is the number of fields being set.
 /// - Reply: `ok`
 ///
-/// redis-7.0.15 deprecates it since 4.0.0; replaced by `HSET` with multiple field-value pairs.
+/// Redis 7.0.15 marks it deprecated since 4.0.0; use `HSET` with multiple field-value pairs
+/// instead.
 #[derive(Clone, Debug)]
 pub struct Hmset<K, F, V> {
     key: K,
@@ -1102,7 +1115,8 @@ static HPERSIST_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: 1 expiry removed, -1 no expiry, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: 1 expiry removed, -1 no expiry, -2 no such field or
+///   key
 #[derive(Clone, Debug)]
 pub struct Hpersist<K, F> {
     key: K,
@@ -1157,7 +1171,7 @@ impl<K: ToArgs, F: ToArgs> Command for Hpersist<K, F> {
 
 static HPEXPIRE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// The choices of `condition` in [`Hpexpire`]: `[NX | XX | GT | LT]` (since 9.0.0)
+/// The choices of `condition` in [`Hpexpire`]: `NX | XX | GT | LT` (since 9.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum HpexpireCondition {
     /// `NX`
@@ -1198,7 +1212,8 @@ impl ToArgs for HpexpireCondition {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: 1 expiry set, 2 field deleted (time already passed), 0 NX/XX/GT/LT not met, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: 1 expiry set, 2 field deleted (time already
+///   passed), 0 NX/XX/GT/LT not met, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hpexpire<K, F> {
     key: K,
@@ -1208,7 +1223,8 @@ pub struct Hpexpire<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hpexpire<K, F> {
-    /// The command with its required arguments: `HPEXPIRE key milliseconds FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HPEXPIRE key milliseconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
         milliseconds: impl Milliseconds,
@@ -1224,7 +1240,7 @@ impl<K: ToArgs, F: ToArgs> Hpexpire<K, F> {
 }
 
 impl<K, F> Hpexpire<K, F> {
-    /// Sets `[NX | XX | GT | LT]` (since 9.0.0).
+    /// Sets `condition` (since 9.0.0) to a [`HpexpireCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: HpexpireCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -1295,7 +1311,7 @@ impl<K: ToArgs, F: ToArgs> Command for Hpexpire<K, F> {
 
 static HPEXPIREAT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// The choices of `condition` in [`Hpexpireat`]: `[NX | XX | GT | LT]` (since 9.0.0)
+/// The choices of `condition` in [`Hpexpireat`]: `NX | XX | GT | LT` (since 9.0.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum HpexpireatCondition {
     /// `NX`
@@ -1336,7 +1352,8 @@ impl ToArgs for HpexpireatCondition {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: 1 expiry set, 2 field deleted (time already passed), 0 NX/XX/GT/LT not met, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: 1 expiry set, 2 field deleted (time already
+///   passed), 0 NX/XX/GT/LT not met, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hpexpireat<K, F> {
     key: K,
@@ -1346,7 +1363,8 @@ pub struct Hpexpireat<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hpexpireat<K, F> {
-    /// The command with its required arguments: `HPEXPIREAT key unix-time-milliseconds FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HPEXPIREAT key unix-time-milliseconds FIELDS numfields field [field ...]`.
     pub fn new(
         key: K,
         unix_time_milliseconds: impl UnixMilliseconds,
@@ -1362,7 +1380,7 @@ impl<K: ToArgs, F: ToArgs> Hpexpireat<K, F> {
 }
 
 impl<K, F> Hpexpireat<K, F> {
-    /// Sets `[NX | XX | GT | LT]` (since 9.0.0).
+    /// Sets `condition` (since 9.0.0) to a [`HpexpireatCondition`], one of `NX | XX | GT | LT`.
     pub fn condition(mut self, condition: HpexpireatCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -1433,7 +1451,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hpexpireat<K, F> {
 
 static HPEXPIRETIME_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// `HPEXPIRETIME`: Returns the Unix timestamp in milliseconds since Unix epoch at which the given key's field(s) will expire.
+/// `HPEXPIRETIME`: Returns the Unix timestamp in milliseconds since Unix epoch at which the
+/// given key's field(s) will expire.
 ///
 /// ```text
 /// HPEXPIRETIME key FIELDS numfields field [field ...]
@@ -1442,7 +1461,8 @@ static HPEXPIRETIME_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: the expiry as a Unix time in milliseconds, -1 no expiry, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: the expiry as a Unix time in milliseconds, -1 no
+///   expiry, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hpexpiretime<K, F> {
     key: K,
@@ -1450,7 +1470,8 @@ pub struct Hpexpiretime<K, F> {
 }
 
 impl<K: ToArgs, F: ToArgs> Hpexpiretime<K, F> {
-    /// The command with its required arguments: `HPEXPIRETIME key FIELDS numfields field [field ...]`.
+    /// The command with its required arguments:
+    /// `HPEXPIRETIME key FIELDS numfields field [field ...]`.
     pub fn new(key: K, field: impl IntoIterator<Item = F>) -> Self {
         Hpexpiretime {
             key,
@@ -1497,7 +1518,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hpexpiretime<K, F> {
 
 static HPTTL_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// `HPTTL`: Returns the remaining time to live in milliseconds of a hash key's field(s) that have an associated expiration.
+/// `HPTTL`: Returns the remaining time to live in milliseconds of a hash key's field(s) that
+/// have an associated expiration.
 ///
 /// ```text
 /// HPTTL key FIELDS numfields field [field ...]
@@ -1506,7 +1528,8 @@ static HPTTL_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: the remaining time to live in milliseconds, -1 no expiry, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: the remaining time to live in milliseconds, -1 no
+///   expiry, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Hpttl<K, F> {
     key: K,
@@ -1566,7 +1589,7 @@ static HRANDFIELD_REPLY_WITH_OPTIONS_WITHVALUES: ReplyShape =
 
 static HRANDFIELD_REPLY_WITH_OPTIONS_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-/// The block `options` of [`Hrandfield`]: `[count [WITHVALUES]]`
+/// The block `options` of [`Hrandfield`]: `count [WITHVALUES]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1586,9 +1609,9 @@ impl HrandfieldOptions {
 }
 
 impl<const WITHVALUES: bool> HrandfieldOptions<WITHVALUES> {
-    /// Adds `[WITHVALUES]`.
+    /// Adds `WITHVALUES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Hrandfield`].
+    /// This changes the reply type: see the replies listed on [`Hrandfield`].
     pub fn withvalues(self) -> HrandfieldOptions<true> {
         let mut s: HrandfieldOptions<true> = self.retype();
         s.withvalues = true;
@@ -1622,9 +1645,11 @@ impl<const WITHVALUES: bool> ToArgs for HrandfieldOptions<WITHVALUES> {
 /// - Since: 6.2.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of fields returned
-/// - Reply: `bulk?` (a random field, nil when the key does not exist)
-/// - Reply with `options.withvalues`: `pairs<bulk, bulk>` (\[field, value\] pairs (repeats allowed for a negative count), empty when the key does not exist)
-/// - Reply with `options.count`: `array<bulk>` (distinct fields (repeats allowed for a negative count), empty when the key does not exist)
+/// - Reply: `bulk?` — a random field, nil when the key does not exist
+/// - Reply with `options.withvalues`: `pairs<bulk, bulk>` — \[field, value\] pairs (repeats
+///   allowed for a negative count), empty when the key does not exist
+/// - Reply with `options.count`: `array<bulk>` — distinct fields (repeats allowed for a
+///   negative count), empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Hrandfield<K, const OPTIONS: bool = false, const OPTIONS_WITHVALUES: bool = false> {
     key: K,
@@ -1641,9 +1666,9 @@ impl<K: ToArgs> Hrandfield<K> {
 impl<K, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool>
     Hrandfield<K, OPTIONS, OPTIONS_WITHVALUES>
 {
-    /// Sets `[count [WITHVALUES]]` (a [`HrandfieldOptions`]).
+    /// Sets `count [WITHVALUES]` from a [`HrandfieldOptions`].
     ///
-    /// Changes the reply type: see the replies listed on [`Hrandfield`].
+    /// This changes the reply type: see the replies listed on [`Hrandfield`].
     pub fn options<const B0: bool>(
         self,
         options: HrandfieldOptions<B0>,
@@ -1730,9 +1755,13 @@ static HSCAN_REPLY_WITH_NOVALUES: ReplyShape =
 ///
 /// - Since: 2.8.0
 /// - Group: hash
-/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.
-/// - Reply: `tuple<text, array<bulk>>` (the next cursor ("0" when done) and a flat list field, value, field, value…)
-/// - Reply with `novalues`: `tuple<text, array<bulk>>` (the next cursor ("0" when done) and the field names only)
+/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command
+///   calls for the cursor to return back to 0. N is the number of elements inside the
+///   collection.
+/// - Reply: `tuple<text, array<bulk>>` — the next cursor ("0" when done) and a flat list
+///   field, value, field, value…
+/// - Reply with `novalues`: `tuple<text, array<bulk>>` — the next cursor ("0" when done) and
+///   the field names only
 #[derive(Clone, Debug)]
 pub struct Hscan<K, const NOVALUES: bool = false> {
     key: K,
@@ -1756,21 +1785,21 @@ impl<K: ToArgs> Hscan<K> {
 }
 
 impl<K, const NOVALUES: bool> Hscan<K, NOVALUES> {
-    /// Sets `[MATCH pattern]`.
+    /// Sets `MATCH pattern`.
     pub fn match_(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
     }
 
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[NOVALUES]`.
+    /// Adds `NOVALUES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Hscan`].
+    /// This changes the reply type: see the replies listed on [`Hscan`].
     pub fn novalues(self) -> Hscan<K, true> {
         let mut s: Hscan<K, true> = self.retype();
         s.novalues = true;
@@ -1838,8 +1867,9 @@ static HSET_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.0.0
 /// - Group: hash
-/// - Complexity: O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.
-/// - Reply: `integer` (the number of fields added (not counting updated ones))
+/// - Complexity: O(1) for each field/value pair added, so O(N) to add N field/value pairs when
+///   the command is called with multiple field/value pairs.
+/// - Reply: `integer` — the number of fields added (not counting updated ones)
 ///
 /// History:
 /// - 4.0.0: Accepts multiple `field` and `value` arguments.
@@ -1897,7 +1927,7 @@ impl<K: ToArgs, F: ToArgs, V: ToArgs> Command for Hset<K, F, V> {
 
 static HSETEX_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `key-condition` in [`Hsetex`]: `[NX | XX]`
+/// The choices of `key-condition` in [`Hsetex`]: `NX | XX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HsetexKeyCondition {
     /// `NX`
@@ -1919,7 +1949,7 @@ impl ToArgs for HsetexKeyCondition {
     }
 }
 
-/// The choices of `fields-condition` in [`Hsetex`]: `[FNX | FXX]`
+/// The choices of `fields-condition` in [`Hsetex`]: `FNX | FXX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HsetexFieldsCondition {
     /// `FNX`
@@ -1941,7 +1971,7 @@ impl ToArgs for HsetexFieldsCondition {
     }
 }
 
-/// The choices of `expiration` in [`Hsetex`]: `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
+/// The choices of `expiration` in [`Hsetex`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum HsetexExpiration {
     /// `EX seconds`
@@ -2006,7 +2036,8 @@ impl ToArgs for HsetexExpiration {
     }
 }
 
-/// `HSETEX`: Sets the value of one or more fields of a given hash key, and optionally sets their expiration time.
+/// `HSETEX`: Sets the value of one or more fields of a given hash key, and optionally sets
+/// their expiration time.
 ///
 /// ```text
 /// HSETEX key [NX | XX] [FNX | FXX] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] FIELDS numfields field value [field value ...]
@@ -2015,7 +2046,8 @@ impl ToArgs for HsetexExpiration {
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `bool` (true when the fields were set, false when NX/XX/FNX/FXX stopped the write)
+/// - Reply: `bool` — true when the fields were set, false when NX/XX/FNX/FXX stopped the
+///   write
 #[derive(Clone, Debug)]
 pub struct Hsetex<K, F, V> {
     key: K,
@@ -2026,7 +2058,8 @@ pub struct Hsetex<K, F, V> {
 }
 
 impl<K: ToArgs, F: ToArgs, V: ToArgs> Hsetex<K, F, V> {
-    /// The command with its required arguments: `HSETEX key FIELDS numfields field value [field value ...]`.
+    /// The command with its required arguments:
+    /// `HSETEX key FIELDS numfields field value [field value ...]`.
     pub fn new(key: K, data: impl IntoIterator<Item = (F, V)>) -> Self {
         Hsetex {
             key,
@@ -2039,7 +2072,7 @@ impl<K: ToArgs, F: ToArgs, V: ToArgs> Hsetex<K, F, V> {
 }
 
 impl<K, F, V> Hsetex<K, F, V> {
-    /// Sets `[NX | XX]`.
+    /// Sets `key-condition` to a [`HsetexKeyCondition`], one of `NX | XX`.
     pub fn key_condition(mut self, key_condition: HsetexKeyCondition) -> Self {
         self.key_condition = Some(key_condition);
         self
@@ -2057,7 +2090,7 @@ impl<K, F, V> Hsetex<K, F, V> {
         self
     }
 
-    /// Sets `[FNX | FXX]`.
+    /// Sets `fields-condition` to a [`HsetexFieldsCondition`], one of `FNX | FXX`.
     pub fn fields_condition(mut self, fields_condition: HsetexFieldsCondition) -> Self {
         self.fields_condition = Some(fields_condition);
         self
@@ -2075,7 +2108,7 @@ impl<K, F, V> Hsetex<K, F, V> {
         self
     }
 
-    /// Sets `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`.
+    /// Sets `expiration` to a [`HsetexExpiration`].
     pub fn expiration(mut self, expiration: HsetexExpiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -2174,7 +2207,7 @@ static HSETNX_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `bool` (true when the field was set)
+/// - Reply: `bool` — true when the field was set
 #[derive(Clone, Debug)]
 pub struct Hsetnx<K, F, V> {
     key: K,
@@ -2219,7 +2252,7 @@ static HSTRLEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 3.2.0
 /// - Group: hash
 /// - Complexity: O(1)
-/// - Reply: `integer` (the length of the value, 0 when the field or the key does not exist)
+/// - Reply: `integer` — the length of the value, 0 when the field or the key does not exist
 #[derive(Clone, Debug)]
 pub struct Hstrlen<K, F> {
     key: K,
@@ -2253,7 +2286,8 @@ impl<K: ToArgs, F: ToArgs> Command for Hstrlen<K, F> {
 
 static HTTL_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 
-/// `HTTL`: Returns the remaining time to live (in seconds) of a hash key's field(s) that have an associated expiration.
+/// `HTTL`: Returns the remaining time to live (in seconds) of a hash key's field(s) that have
+/// an associated expiration.
 ///
 /// ```text
 /// HTTL key FIELDS numfields field [field ...]
@@ -2262,7 +2296,8 @@ static HTTL_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Integer);
 /// - Since: 9.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the number of specified fields.
-/// - Reply: `array<integer>` (per field: the remaining time to live in seconds, -1 no expiry, -2 no such field or key)
+/// - Reply: `array<integer>` — per field: the remaining time to live in seconds, -1 no
+///   expiry, -2 no such field or key
 #[derive(Clone, Debug)]
 pub struct Httl<K, F> {
     key: K,
@@ -2326,7 +2361,7 @@ static HVALS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 /// - Since: 2.0.0
 /// - Group: hash
 /// - Complexity: O(N) where N is the size of the hash.
-/// - Reply: `array<bulk>` (the values)
+/// - Reply: `array<bulk>` — the values
 #[derive(Clone, Debug)]
 pub struct Hvals<K> {
     key: K,

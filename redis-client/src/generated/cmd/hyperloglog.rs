@@ -21,7 +21,7 @@ static PFADD_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 2.8.9
 /// - Group: hyperloglog
 /// - Complexity: O(1) to add every element.
-/// - Reply: `bool` (true when a register changed (or the key was created), false otherwise)
+/// - Reply: `bool` — true when a register changed (or the key was created), false otherwise
 #[derive(Clone, Debug)]
 pub struct Pfadd<K> {
     key: K,
@@ -39,7 +39,7 @@ impl<K: ToArgs> Pfadd<K> {
 }
 
 impl<K> Pfadd<K> {
-    /// Sets `[element [element ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `element [element ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn element(mut self, element: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.element = element.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -68,7 +68,8 @@ impl<K: ToArgs> Command for Pfadd<K> {
 
 static PFCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `PFCOUNT`: Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).
+/// `PFCOUNT`: Returns the approximated cardinality of the set(s) observed by the HyperLogLog
+/// key(s).
 ///
 /// ```text
 /// PFCOUNT key [key ...]
@@ -76,8 +77,11 @@ static PFCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.8.9
 /// - Group: hyperloglog
-/// - Complexity: O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.
-/// - Reply: `integer` (the approximate number of distinct elements in the union of the keys (0 for missing keys))
+/// - Complexity: O(1) with a very small average constant time when called with a single key.
+///   O(N) with N being the number of keys, and much bigger constant times, when called with
+///   multiple keys.
+/// - Reply: `integer` — the approximate number of distinct elements in the union of the keys
+///   (0 for missing keys)
 #[derive(Clone, Debug)]
 pub struct Pfcount<K> {
     key: Vec<K>,
@@ -140,7 +144,10 @@ static PFDEBUG_REPLY: ReplyShape = ReplyShape::OneOf(&[
 /// - Since: 2.8.9
 /// - Group: hyperloglog
 /// - Complexity: N/A
-/// - Reply: `oneof<array<integer>, integer, text>` (depends on the subcommand: GETREG the registers (array of integers), TODENSE 1 when it converted the key and 0 when it was dense already, DECODE the sparse encoding as text, ENCODING `sparse` or `dense`, SIMD (Valkey) `enabled` or `disabled`)
+/// - Reply: `oneof<array<integer>, integer, text>` — depends on the subcommand: GETREG the
+///   registers (array of integers), TODENSE 1 when it converted the key and 0 when it was dense
+///   already, DECODE the sparse encoding as text, ENCODING `sparse` or `dense`, SIMD (Valkey)
+///   `enabled` or `disabled`
 #[derive(Clone, Debug)]
 pub struct Pfdebug<S, K> {
     subcommand: S,
@@ -201,7 +208,7 @@ impl<D: ToArgs> Pfmerge<D> {
 }
 
 impl<D> Pfmerge<D> {
-    /// Sets `[sourcekey [sourcekey ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `sourcekey [sourcekey ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn sourcekey(mut self, sourcekey: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.sourcekey = sourcekey.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -244,7 +251,7 @@ static PFSELFTEST_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Pfselftest {}
 
 impl Pfselftest {
-    /// The command with its required arguments: `PFSELFTEST`.
+    /// The command: `PFSELFTEST` (it takes no arguments).
     pub fn new() -> Self {
         Pfselftest {}
     }

@@ -15,7 +15,7 @@ use crate::{Result, ToArgs};
 
 static BLMOVE_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
-/// The choices of `wherefrom` in [`Blmove`]: `<LEFT | RIGHT>`
+/// The choices of `wherefrom` in [`Blmove`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlmoveWherefrom {
     /// `LEFT`
@@ -37,7 +37,7 @@ impl ToArgs for BlmoveWherefrom {
     }
 }
 
-/// The choices of `whereto` in [`Blmove`]: `<LEFT | RIGHT>`
+/// The choices of `whereto` in [`Blmove`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlmoveWhereto {
     /// `LEFT`
@@ -59,7 +59,8 @@ impl ToArgs for BlmoveWhereto {
     }
 }
 
-/// `BLMOVE`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.
+/// `BLMOVE`: Pops an element from a list, pushes it to another list and returns it. Blocks
+/// until an element is available otherwise. Deletes the list if the last element was moved.
 ///
 /// ```text
 /// BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout
@@ -68,7 +69,7 @@ impl ToArgs for BlmoveWhereto {
 /// - Since: 6.2.0
 /// - Group: list
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the moved element, nil when the timeout expired)
+/// - Reply: `bulk?` — the moved element, nil when the timeout expired
 #[derive(Clone, Debug)]
 pub struct Blmove<S, D> {
     source: S,
@@ -79,7 +80,8 @@ pub struct Blmove<S, D> {
 }
 
 impl<S: ToArgs, D: ToArgs> Blmove<S, D> {
-    /// The command with its required arguments: `BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout`.
+    /// The command with its required arguments:
+    /// `BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout`.
     pub fn new(
         source: S,
         destination: D,
@@ -123,7 +125,7 @@ static BLMPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Bulk),
 ]));
 
-/// The choices of `where` in [`Blmpop`]: `<LEFT | RIGHT>`
+/// The choices of `where` in [`Blmpop`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlmpopWhere {
     /// `LEFT`
@@ -145,7 +147,8 @@ impl ToArgs for BlmpopWhere {
     }
 }
 
-/// `BLMPOP`: Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+/// `BLMPOP`: Pops the first element from one of multiple lists. Blocks until an element is
+/// available otherwise. Deletes the list if the last element was popped.
 ///
 /// ```text
 /// BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
@@ -153,8 +156,10 @@ impl ToArgs for BlmpopWhere {
 ///
 /// - Since: 7.0.0
 /// - Group: list
-/// - Complexity: O(N+M) where N is the number of provided keys and M is the number of elements returned.
-/// - Reply: `tuple<bulk, array<bulk>>?` (\[key, popped elements\] from the first non-empty list, nil when the timeout expired)
+/// - Complexity: O(N+M) where N is the number of provided keys and M is the number of elements
+///   returned.
+/// - Reply: `tuple<bulk, array<bulk>>?` — \[key, popped elements\] from the first non-empty
+///   list, nil when the timeout expired
 #[derive(Clone, Debug)]
 pub struct Blmpop<K> {
     timeout: f64,
@@ -164,7 +169,8 @@ pub struct Blmpop<K> {
 }
 
 impl<K: ToArgs> Blmpop<K> {
-    /// The command with its required arguments: `BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT>`.
+    /// The command with its required arguments:
+    /// `BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT>`.
     pub fn new(
         timeout: impl FloatSeconds,
         key: impl IntoIterator<Item = K>,
@@ -180,7 +186,7 @@ impl<K: ToArgs> Blmpop<K> {
 }
 
 impl<K> Blmpop<K> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -228,7 +234,8 @@ impl<K: ToArgs> Command for Blmpop<K> {
 static BLPOP_REPLY: ReplyShape =
     ReplyShape::Optional(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Bulk]));
 
-/// `BLPOP`: Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+/// `BLPOP`: Removes and returns the first element in a list. Blocks until an element is
+/// available otherwise. Deletes the list if the last element was popped.
 ///
 /// ```text
 /// BLPOP key [key ...] timeout
@@ -237,7 +244,8 @@ static BLPOP_REPLY: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: list
 /// - Complexity: O(N) where N is the number of provided keys.
-/// - Reply: `tuple<bulk, bulk>?` (\[key, element\] from the first non-empty list, nil when the timeout expired)
+/// - Reply: `tuple<bulk, bulk>?` — \[key, element\] from the first non-empty list, nil when
+///   the timeout expired
 ///
 /// History:
 /// - 6.0.0: `timeout` is interpreted as a double instead of an integer.
@@ -294,7 +302,8 @@ impl<K: ToArgs> Command for Blpop<K> {
 static BRPOP_REPLY: ReplyShape =
     ReplyShape::Optional(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Bulk]));
 
-/// `BRPOP`: Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+/// `BRPOP`: Removes and returns the last element in a list. Blocks until an element is
+/// available otherwise. Deletes the list if the last element was popped.
 ///
 /// ```text
 /// BRPOP key [key ...] timeout
@@ -303,7 +312,8 @@ static BRPOP_REPLY: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: list
 /// - Complexity: O(N) where N is the number of provided keys.
-/// - Reply: `tuple<bulk, bulk>?` (\[key, element\] from the first non-empty list, nil when the timeout expired)
+/// - Reply: `tuple<bulk, bulk>?` — \[key, element\] from the first non-empty list, nil when
+///   the timeout expired
 ///
 /// History:
 /// - 6.0.0: `timeout` is interpreted as a double instead of an integer.
@@ -359,7 +369,8 @@ impl<K: ToArgs> Command for Brpop<K> {
 
 static BRPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
-/// `BRPOPLPUSH`: Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was popped.
+/// `BRPOPLPUSH`: Pops an element from a list, pushes it to another list and returns it. Blocks
+/// until an element is available otherwise. Deletes the list if the last element was popped.
 ///
 /// ```text
 /// BRPOPLPUSH source destination timeout
@@ -368,12 +379,13 @@ static BRPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 2.2.0
 /// - Group: list
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the moved element, nil when the timeout expired)
+/// - Reply: `bulk?` — the moved element, nil when the timeout expired
 ///
 /// History:
 /// - 6.0.0: `timeout` is interpreted as a double instead of an integer.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `BLMOVE` with the `RIGHT` and `LEFT` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `BLMOVE` with the `RIGHT` and `LEFT`
+/// arguments instead.
 #[derive(Clone, Debug)]
 pub struct Brpoplpush<S, D> {
     source: S,
@@ -421,8 +433,10 @@ static LINDEX_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).
-/// - Reply: `bulk?` (the element, nil when the index is out of range or the key does not exist)
+/// - Complexity: O(N) where N is the number of elements to traverse to get to the element at
+///   index. This makes asking for the first or the last element of the list O(1).
+/// - Reply: `bulk?` — the element, nil when the index is out of range or the key does not
+///   exist
 #[derive(Clone, Debug)]
 pub struct Lindex<K> {
     key: K,
@@ -456,7 +470,7 @@ impl<K: ToArgs> Command for Lindex<K> {
 
 static LINSERT_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `where` in [`Linsert`]: `<BEFORE | AFTER>`
+/// The choices of `where` in [`Linsert`]: `BEFORE | AFTER`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinsertWhere {
     /// `BEFORE`
@@ -486,8 +500,11 @@ impl ToArgs for LinsertWhere {
 ///
 /// - Since: 2.2.0
 /// - Group: list
-/// - Complexity: O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).
-/// - Reply: `integer` (the list length after the insert; -1 when the pivot was not found, 0 when the key does not exist)
+/// - Complexity: O(N) where N is the number of elements to traverse before seeing the value
+///   pivot. This means that inserting somewhere on the left end on the list (head) can be
+///   considered O(1) and inserting somewhere on the right end (tail) is O(N).
+/// - Reply: `integer` — the list length after the insert; -1 when the pivot was not found, 0
+///   when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Linsert<K, P, E> {
     key: K,
@@ -539,7 +556,7 @@ static LLEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: list
 /// - Complexity: O(1)
-/// - Reply: `integer` (the length of the list, 0 when the key does not exist)
+/// - Reply: `integer` — the length of the list, 0 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Llen<K> {
     key: K,
@@ -571,7 +588,7 @@ impl<K: ToArgs> Command for Llen<K> {
 
 static LMOVE_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
-/// The choices of `wherefrom` in [`Lmove`]: `<LEFT | RIGHT>`
+/// The choices of `wherefrom` in [`Lmove`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LmoveWherefrom {
     /// `LEFT`
@@ -593,7 +610,7 @@ impl ToArgs for LmoveWherefrom {
     }
 }
 
-/// The choices of `whereto` in [`Lmove`]: `<LEFT | RIGHT>`
+/// The choices of `whereto` in [`Lmove`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LmoveWhereto {
     /// `LEFT`
@@ -615,7 +632,8 @@ impl ToArgs for LmoveWhereto {
     }
 }
 
-/// `LMOVE`: Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.
+/// `LMOVE`: Returns an element after popping it from one list and pushing it to another.
+/// Deletes the list if the last element was moved.
 ///
 /// ```text
 /// LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>
@@ -624,7 +642,7 @@ impl ToArgs for LmoveWhereto {
 /// - Since: 6.2.0
 /// - Group: list
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the moved element, nil when the source list does not exist)
+/// - Reply: `bulk?` — the moved element, nil when the source list does not exist
 #[derive(Clone, Debug)]
 pub struct Lmove<S, D> {
     source: S,
@@ -634,7 +652,8 @@ pub struct Lmove<S, D> {
 }
 
 impl<S: ToArgs, D: ToArgs> Lmove<S, D> {
-    /// The command with its required arguments: `LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>`.
+    /// The command with its required arguments:
+    /// `LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>`.
     pub fn new(
         source: S,
         destination: D,
@@ -675,7 +694,7 @@ static LMPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Bulk),
 ]));
 
-/// The choices of `where` in [`Lmpop`]: `<LEFT | RIGHT>`
+/// The choices of `where` in [`Lmpop`]: `LEFT | RIGHT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LmpopWhere {
     /// `LEFT`
@@ -697,7 +716,8 @@ impl ToArgs for LmpopWhere {
     }
 }
 
-/// `LMPOP`: Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.
+/// `LMPOP`: Returns multiple elements from a list after removing them. Deletes the list if the
+/// last element was popped.
 ///
 /// ```text
 /// LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
@@ -705,8 +725,10 @@ impl ToArgs for LmpopWhere {
 ///
 /// - Since: 7.0.0
 /// - Group: list
-/// - Complexity: O(N+M) where N is the number of provided keys and M is the number of elements returned.
-/// - Reply: `tuple<bulk, array<bulk>>?` (\[key, popped elements\] from the first non-empty list, nil when every list is empty)
+/// - Complexity: O(N+M) where N is the number of provided keys and M is the number of elements
+///   returned.
+/// - Reply: `tuple<bulk, array<bulk>>?` — \[key, popped elements\] from the first non-empty
+///   list, nil when every list is empty
 #[derive(Clone, Debug)]
 pub struct Lmpop<K> {
     key: Vec<K>,
@@ -726,7 +748,7 @@ impl<K: ToArgs> Lmpop<K> {
 }
 
 impl<K> Lmpop<K> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -775,7 +797,8 @@ static LPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 static LPOP_REPLY_WITH_COUNT: ReplyShape =
     ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
 
-/// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the list if the last element was popped.
+/// `LPOP`: Returns and removes one or more elements from the beginning of a list. Deletes the
+/// list if the last element was popped.
 ///
 /// ```text
 /// LPOP key [count]
@@ -784,8 +807,9 @@ static LPOP_REPLY_WITH_COUNT: ReplyShape =
 /// - Since: 1.0.0
 /// - Group: list
 /// - Complexity: O(N) where N is the number of elements returned
-/// - Reply: `bulk?` (the popped element, nil when the key does not exist)
-/// - Reply with `count`: `array<bulk>?` (the popped elements (at most count), nil when the key does not exist)
+/// - Reply: `bulk?` — the popped element, nil when the key does not exist
+/// - Reply with `count`: `array<bulk>?` — the popped elements (at most count), nil when the
+///   key does not exist
 ///
 /// History:
 /// - 6.2.0: Added the `count` argument.
@@ -803,9 +827,9 @@ impl<K: ToArgs> Lpop<K> {
 }
 
 impl<K, const COUNT: bool> Lpop<K, COUNT> {
-    /// Sets `[count]` (since 6.2.0).
+    /// Sets `count` (since 6.2.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Lpop`].
+    /// This changes the reply type: see the replies listed on [`Lpop`].
     pub fn count(self, count: i64) -> Lpop<K, true> {
         let mut s: Lpop<K, true> = self.retype();
         s.count = Some(count);
@@ -862,9 +886,12 @@ static LPOS_REPLY_WITH_NUM_MATCHES: ReplyShape = ReplyShape::Array(&ReplyShape::
 ///
 /// - Since: 6.0.6
 /// - Group: list
-/// - Complexity: O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.
-/// - Reply: `integer?` (the index of the matching element, nil when there is none)
-/// - Reply with `num-matches`: `array<integer>` (the indexes of the matching elements, empty when there is none)
+/// - Complexity: O(N) where N is the number of elements in the list, for the average case. When
+///   searching for elements near the head or the tail of the list, or when the MAXLEN option is
+///   provided, the command may run in constant time.
+/// - Reply: `integer?` — the index of the matching element, nil when there is none
+/// - Reply with `num-matches`: `array<integer>` — the indexes of the matching elements, empty
+///   when there is none
 #[derive(Clone, Debug)]
 pub struct Lpos<K, E, const NUM_MATCHES: bool = false> {
     key: K,
@@ -888,22 +915,22 @@ impl<K: ToArgs, E: ToArgs> Lpos<K, E> {
 }
 
 impl<K, E, const NUM_MATCHES: bool> Lpos<K, E, NUM_MATCHES> {
-    /// Sets `[RANK rank]`.
+    /// Sets `RANK rank`.
     pub fn rank(mut self, rank: i64) -> Self {
         self.rank = Some(rank);
         self
     }
 
-    /// Sets `[COUNT num-matches]`.
+    /// Sets `COUNT num-matches`.
     ///
-    /// Changes the reply type: see the replies listed on [`Lpos`].
+    /// This changes the reply type: see the replies listed on [`Lpos`].
     pub fn count(self, num_matches: i64) -> Lpos<K, E, true> {
         let mut s: Lpos<K, E, true> = self.retype();
         s.num_matches = Some(num_matches);
         s
     }
 
-    /// Sets `[MAXLEN len]`.
+    /// Sets `MAXLEN len`.
     pub fn maxlen(mut self, len: i64) -> Self {
         self.len = Some(len);
         self
@@ -971,8 +998,9 @@ static LPUSH_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.
-/// - Reply: `integer` (the length of the list after the push)
+/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is
+///   called with multiple arguments.
+/// - Reply: `integer` — the length of the list after the push
 ///
 /// History:
 /// - 2.4.0: Accepts multiple `element` arguments.
@@ -1036,8 +1064,10 @@ static LPUSHX_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.2.0
 /// - Group: list
-/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.
-/// - Reply: `integer` (the length of the list after the push, 0 when the key does not exist (nothing pushed))
+/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is
+///   called with multiple arguments.
+/// - Reply: `integer` — the length of the list after the push, 0 when the key does not exist
+///   (nothing pushed)
 ///
 /// History:
 /// - 4.0.0: Accepts multiple `element` arguments.
@@ -1101,8 +1131,10 @@ static LRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.
-/// - Reply: `array<bulk>` (the elements in the range, empty when the key does not exist)
+/// - Complexity: O(S+N) where S is the distance of start offset from HEAD for small lists, from
+///   nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the
+///   specified range.
+/// - Reply: `array<bulk>` — the elements in the range, empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Lrange<K> {
     key: K,
@@ -1146,8 +1178,9 @@ static LREM_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(N+M) where N is the length of the list and M is the number of elements removed.
-/// - Reply: `integer` (the number of removed elements)
+/// - Complexity: O(N+M) where N is the length of the list and M is the number of elements
+///   removed.
+/// - Reply: `integer` — the number of removed elements
 #[derive(Clone, Debug)]
 pub struct Lrem<K, E> {
     key: K,
@@ -1195,7 +1228,8 @@ static LSET_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).
+/// - Complexity: O(N) where N is the length of the list. Setting either the first or the last
+///   element of the list is O(1).
 /// - Reply: `ok`
 #[derive(Clone, Debug)]
 pub struct Lset<K, E> {
@@ -1236,7 +1270,8 @@ impl<K: ToArgs, E: ToArgs> Command for Lset<K, E> {
 
 static LTRIM_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// `LTRIM`: Removes elements from both ends of a list. Deletes the list if all elements were trimmed.
+/// `LTRIM`: Removes elements from both ends of a list. Deletes the list if all elements were
+/// trimmed.
 ///
 /// ```text
 /// LTRIM key start stop
@@ -1284,7 +1319,8 @@ static RPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 static RPOP_REPLY_WITH_COUNT: ReplyShape =
     ReplyShape::Optional(&ReplyShape::Array(&ReplyShape::Bulk));
 
-/// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if the last element was popped.
+/// `RPOP`: Returns and removes one or more elements from the end of a list. Deletes the list if
+/// the last element was popped.
 ///
 /// ```text
 /// RPOP key [count]
@@ -1293,8 +1329,9 @@ static RPOP_REPLY_WITH_COUNT: ReplyShape =
 /// - Since: 1.0.0
 /// - Group: list
 /// - Complexity: O(N) where N is the number of elements returned
-/// - Reply: `bulk?` (the popped element, nil when the key does not exist)
-/// - Reply with `count`: `array<bulk>?` (the popped elements (at most count), nil when the key does not exist)
+/// - Reply: `bulk?` — the popped element, nil when the key does not exist
+/// - Reply with `count`: `array<bulk>?` — the popped elements (at most count), nil when the
+///   key does not exist
 ///
 /// History:
 /// - 6.2.0: Added the `count` argument.
@@ -1312,9 +1349,9 @@ impl<K: ToArgs> Rpop<K> {
 }
 
 impl<K, const COUNT: bool> Rpop<K, COUNT> {
-    /// Sets `[count]` (since 6.2.0).
+    /// Sets `count` (since 6.2.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Rpop`].
+    /// This changes the reply type: see the replies listed on [`Rpop`].
     pub fn count(self, count: i64) -> Rpop<K, true> {
         let mut s: Rpop<K, true> = self.retype();
         s.count = Some(count);
@@ -1362,7 +1399,8 @@ impl<K: ToArgs> Command for Rpop<K, true> {
 
 static RPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
-/// `RPOPLPUSH`: Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.
+/// `RPOPLPUSH`: Returns the last element of a list after removing and pushing it to another
+/// list. Deletes the list if the last element was popped.
 ///
 /// ```text
 /// RPOPLPUSH source destination
@@ -1371,9 +1409,10 @@ static RPOPLPUSH_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 1.2.0
 /// - Group: list
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the moved element, nil when the source list does not exist)
+/// - Reply: `bulk?` — the moved element, nil when the source list does not exist
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `LMOVE` with the `RIGHT` and `LEFT` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `LMOVE` with the `RIGHT` and `LEFT`
+/// arguments instead.
 #[derive(Clone, Debug)]
 pub struct Rpoplpush<S, D> {
     source: S,
@@ -1418,8 +1457,9 @@ static RPUSH_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: list
-/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.
-/// - Reply: `integer` (the length of the list after the push)
+/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is
+///   called with multiple arguments.
+/// - Reply: `integer` — the length of the list after the push
 ///
 /// History:
 /// - 2.4.0: Accepts multiple `element` arguments.
@@ -1483,8 +1523,10 @@ static RPUSHX_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.2.0
 /// - Group: list
-/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.
-/// - Reply: `integer` (the length of the list after the push, 0 when the key does not exist (nothing pushed))
+/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is
+///   called with multiple arguments.
+/// - Reply: `integer` — the length of the list after the push, 0 when the key does not exist
+///   (nothing pushed)
 ///
 /// History:
 /// - 4.0.0: Accepts multiple `element` arguments.

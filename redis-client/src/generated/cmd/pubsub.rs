@@ -24,7 +24,8 @@ static PSUBSCRIBE_REPLY: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of patterns to subscribe to.
-/// - Reply: `push<text, bulk, integer>` (one confirmation \["psubscribe", pattern, subscriptions now\] per pattern)
+/// - Reply: `push<text, bulk, integer>` — one confirmation \["psubscribe", pattern,
+///   subscriptions now\] per pattern
 #[derive(Clone, Debug)]
 pub struct Psubscribe<P> {
     pattern: Vec<P>,
@@ -84,8 +85,10 @@ static PUBLISH_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.0.0
 /// - Group: pubsub
-/// - Complexity: O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).
-/// - Reply: `integer` (the number of clients that received the message (a sentinel accepts only its hello channel))
+/// - Complexity: O(N+M) where N is the number of clients subscribed to the receiving channel
+///   and M is the total number of subscribed patterns (by any client).
+/// - Reply: `integer` — the number of clients that received the message (a sentinel accepts
+///   only its hello channel)
 #[derive(Clone, Debug)]
 pub struct Publish<C, M> {
     channel: C,
@@ -127,22 +130,23 @@ static PUBSUB_CHANNELS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 ///
 /// - Since: 2.8.0
 /// - Group: pubsub
-/// - Complexity: O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)
-/// - Reply: `array<bulk>` (the active channels (matching the pattern))
+/// - Complexity: O(N) where N is the number of active channels, and assuming constant time
+///   pattern matching (relatively short channels and patterns)
+/// - Reply: `array<bulk>` — the active channels (matching the pattern)
 #[derive(Clone, Debug)]
 pub struct PubsubChannels {
     pattern: Option<Arg>,
 }
 
 impl PubsubChannels {
-    /// The command with its required arguments: `PUBSUB CHANNELS`.
+    /// The command without arguments: `PUBSUB CHANNELS`; the setters add the optional ones.
     pub fn new() -> Self {
         PubsubChannels { pattern: None }
     }
 }
 
 impl PubsubChannels {
-    /// Sets `[pattern]`.
+    /// Sets `pattern`.
     pub fn pattern(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
@@ -180,12 +184,12 @@ static PUBSUB_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.2.0
 /// - Group: pubsub
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct PubsubHelp {}
 
 impl PubsubHelp {
-    /// The command with its required arguments: `PUBSUB HELP`.
+    /// The command: `PUBSUB HELP` (it takes no arguments).
     pub fn new() -> Self {
         PubsubHelp {}
     }
@@ -219,12 +223,12 @@ static PUBSUB_NUMPAT_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.8.0
 /// - Group: pubsub
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of pattern subscriptions)
+/// - Reply: `integer` — the number of pattern subscriptions
 #[derive(Clone, Debug)]
 pub struct PubsubNumpat {}
 
 impl PubsubNumpat {
-    /// The command with its required arguments: `PUBSUB NUMPAT`.
+    /// The command: `PUBSUB NUMPAT` (it takes no arguments).
     pub fn new() -> Self {
         PubsubNumpat {}
     }
@@ -258,14 +262,15 @@ static PUBSUB_NUMSUB_REPLY: ReplyShape = ReplyShape::Flat(&ReplyShape::Bulk, &Re
 /// - Since: 2.8.0
 /// - Group: pubsub
 /// - Complexity: O(N) for the NUMSUB subcommand, where N is the number of requested channels
-/// - Reply: `flat<bulk, integer>` (channel, count, channel, count …: a flat array in RESP3 too, not a map)
+/// - Reply: `flat<bulk, integer>` — channel, count, channel, count …: a flat array in RESP3
+///   too, not a map
 #[derive(Clone, Debug)]
 pub struct PubsubNumsub {
     channel: Vec<Arg>,
 }
 
 impl PubsubNumsub {
-    /// The command with its required arguments: `PUBSUB NUMSUB`.
+    /// The command without arguments: `PUBSUB NUMSUB`; the setters add the optional ones.
     pub fn new() -> Self {
         PubsubNumsub {
             channel: Vec::new(),
@@ -274,7 +279,7 @@ impl PubsubNumsub {
 }
 
 impl PubsubNumsub {
-    /// Sets `[channel [channel ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `channel [channel ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn channel(mut self, channel: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.channel = channel.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -311,22 +316,23 @@ static PUBSUB_SHARDCHANNELS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::B
 ///
 /// - Since: 7.0.0
 /// - Group: pubsub
-/// - Complexity: O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).
-/// - Reply: `array<bulk>` (the active shard channels (matching the pattern))
+/// - Complexity: O(N) where N is the number of active shard channels, and assuming constant
+///   time pattern matching (relatively short shard channels).
+/// - Reply: `array<bulk>` — the active shard channels (matching the pattern)
 #[derive(Clone, Debug)]
 pub struct PubsubShardchannels {
     pattern: Option<Arg>,
 }
 
 impl PubsubShardchannels {
-    /// The command with its required arguments: `PUBSUB SHARDCHANNELS`.
+    /// The command without arguments: `PUBSUB SHARDCHANNELS`; the setters add the optional ones.
     pub fn new() -> Self {
         PubsubShardchannels { pattern: None }
     }
 }
 
 impl PubsubShardchannels {
-    /// Sets `[pattern]`.
+    /// Sets `pattern`.
     pub fn pattern(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
@@ -364,15 +370,17 @@ static PUBSUB_SHARDNUMSUB_REPLY: ReplyShape =
 ///
 /// - Since: 7.0.0
 /// - Group: pubsub
-/// - Complexity: O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels
-/// - Reply: `flat<bulk, integer>` (shard channel, count, …: a flat array in RESP3 too, not a map)
+/// - Complexity: O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard
+///   channels
+/// - Reply: `flat<bulk, integer>` — shard channel, count, …: a flat array in RESP3 too, not
+///   a map
 #[derive(Clone, Debug)]
 pub struct PubsubShardnumsub {
     shardchannel: Vec<Arg>,
 }
 
 impl PubsubShardnumsub {
-    /// The command with its required arguments: `PUBSUB SHARDNUMSUB`.
+    /// The command without arguments: `PUBSUB SHARDNUMSUB`; the setters add the optional ones.
     pub fn new() -> Self {
         PubsubShardnumsub {
             shardchannel: Vec::new(),
@@ -381,7 +389,8 @@ impl PubsubShardnumsub {
 }
 
 impl PubsubShardnumsub {
-    /// Sets `[shardchannel [shardchannel ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `shardchannel [shardchannel ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn shardchannel(mut self, shardchannel: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.shardchannel = shardchannel
             .into_iter()
@@ -420,7 +429,8 @@ static PUNSUBSCRIBE_REPLY: ReplyShape = ReplyShape::Push(&[
 static PUNSUBSCRIBE_REPLY_WITH_PATTERN: ReplyShape =
     ReplyShape::Push(&[ReplyShape::Text, ReplyShape::Bulk, ReplyShape::Integer]);
 
-/// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more patterns.
+/// `PUNSUBSCRIBE`: Stops listening to messages published to channels that match one or more
+/// patterns.
 ///
 /// ```text
 /// PUNSUBSCRIBE [pattern [pattern ...]]
@@ -429,15 +439,18 @@ static PUNSUBSCRIBE_REPLY_WITH_PATTERN: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of patterns to unsubscribe.
-/// - Reply: `push<text, bulk?, integer>` (one confirmation \[kind, pattern, remaining subscriptions\] per pattern left; with no arguments and no subscriptions, a single one whose pattern is nil)
-/// - Reply with `pattern`: `push<text, bulk, integer>` (one confirmation \[kind, pattern, remaining subscriptions\] per pattern named)
+/// - Reply: `push<text, bulk?, integer>` — one confirmation \[kind, pattern, remaining
+///   subscriptions\] per pattern left; with no arguments and no subscriptions, a single one
+///   whose pattern is nil
+/// - Reply with `pattern`: `push<text, bulk, integer>` — one confirmation \[kind, pattern,
+///   remaining subscriptions\] per pattern named
 #[derive(Clone, Debug)]
 pub struct Punsubscribe<const PATTERN: bool = false> {
     pattern: Vec<Arg>,
 }
 
 impl Punsubscribe {
-    /// The command with its required arguments: `PUNSUBSCRIBE`.
+    /// The command without arguments: `PUNSUBSCRIBE`; the setters add the optional ones.
     pub fn new() -> Self {
         Punsubscribe {
             pattern: Vec::new(),
@@ -446,9 +459,9 @@ impl Punsubscribe {
 }
 
 impl<const PATTERN: bool> Punsubscribe<PATTERN> {
-    /// Sets `[pattern [pattern ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `pattern [pattern ...]`, replacing any earlier list; an empty list leaves it out.
     ///
-    /// Changes the reply type: see the replies listed on [`Punsubscribe`].
+    /// This changes the reply type: see the replies listed on [`Punsubscribe`].
     pub fn pattern(self, pattern: impl IntoIterator<Item = impl ToArgs>) -> Punsubscribe<true> {
         let mut s: Punsubscribe<true> = self.retype();
         s.pattern = pattern.into_iter().map(|item| Arg::new(item)).collect();
@@ -506,8 +519,9 @@ static SPUBLISH_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 7.0.0
 /// - Group: pubsub
-/// - Complexity: O(N) where N is the number of clients subscribed to the receiving shard channel.
-/// - Reply: `integer` (the number of clients that received the message)
+/// - Complexity: O(N) where N is the number of clients subscribed to the receiving shard
+///   channel.
+/// - Reply: `integer` — the number of clients that received the message
 #[derive(Clone, Debug)]
 pub struct Spublish<S, M> {
     shardchannel: S,
@@ -554,7 +568,8 @@ static SSUBSCRIBE_REPLY: ReplyShape =
 /// - Since: 7.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of shard channels to subscribe to.
-/// - Reply: `push<text, bulk, integer>` (one confirmation \["ssubscribe", shard channel, subscriptions now\] per channel)
+/// - Reply: `push<text, bulk, integer>` — one confirmation \["ssubscribe", shard channel,
+///   subscriptions now\] per channel
 #[derive(Clone, Debug)]
 pub struct Ssubscribe<S> {
     shardchannel: Vec<S>,
@@ -616,7 +631,8 @@ static SUBSCRIBE_REPLY: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of channels to subscribe to.
-/// - Reply: `push<text, bulk, integer>` (one confirmation \["subscribe", channel, subscriptions now\] per channel)
+/// - Reply: `push<text, bulk, integer>` — one confirmation \["subscribe", channel,
+///   subscriptions now\] per channel
 #[derive(Clone, Debug)]
 pub struct Subscribe<C> {
     channel: Vec<C>,
@@ -684,15 +700,18 @@ static SUNSUBSCRIBE_REPLY_WITH_SHARDCHANNEL: ReplyShape =
 /// - Since: 7.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of shard channels to unsubscribe.
-/// - Reply: `push<text, bulk?, integer>` (one confirmation \[kind, shard channel, remaining subscriptions\] per shard channel left; with no arguments and no subscriptions, a single one whose shard channel is nil)
-/// - Reply with `shardchannel`: `push<text, bulk, integer>` (one confirmation \[kind, shard channel, remaining subscriptions\] per shard channel named)
+/// - Reply: `push<text, bulk?, integer>` — one confirmation \[kind, shard channel, remaining
+///   subscriptions\] per shard channel left; with no arguments and no subscriptions, a single
+///   one whose shard channel is nil
+/// - Reply with `shardchannel`: `push<text, bulk, integer>` — one confirmation \[kind, shard
+///   channel, remaining subscriptions\] per shard channel named
 #[derive(Clone, Debug)]
 pub struct Sunsubscribe<const SHARDCHANNEL: bool = false> {
     shardchannel: Vec<Arg>,
 }
 
 impl Sunsubscribe {
-    /// The command with its required arguments: `SUNSUBSCRIBE`.
+    /// The command without arguments: `SUNSUBSCRIBE`; the setters add the optional ones.
     pub fn new() -> Self {
         Sunsubscribe {
             shardchannel: Vec::new(),
@@ -701,9 +720,10 @@ impl Sunsubscribe {
 }
 
 impl<const SHARDCHANNEL: bool> Sunsubscribe<SHARDCHANNEL> {
-    /// Sets `[shardchannel [shardchannel ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `shardchannel [shardchannel ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     ///
-    /// Changes the reply type: see the replies listed on [`Sunsubscribe`].
+    /// This changes the reply type: see the replies listed on [`Sunsubscribe`].
     pub fn shardchannel(
         self,
         shardchannel: impl IntoIterator<Item = impl ToArgs>,
@@ -775,15 +795,18 @@ static UNSUBSCRIBE_REPLY_WITH_CHANNEL: ReplyShape =
 /// - Since: 2.0.0
 /// - Group: pubsub
 /// - Complexity: O(N) where N is the number of channels to unsubscribe.
-/// - Reply: `push<text, bulk?, integer>` (one confirmation \[kind, channel, remaining subscriptions\] per channel left; with no arguments and no subscriptions, a single one whose channel is nil)
-/// - Reply with `channel`: `push<text, bulk, integer>` (one confirmation \[kind, channel, remaining subscriptions\] per channel named)
+/// - Reply: `push<text, bulk?, integer>` — one confirmation \[kind, channel, remaining
+///   subscriptions\] per channel left; with no arguments and no subscriptions, a single one
+///   whose channel is nil
+/// - Reply with `channel`: `push<text, bulk, integer>` — one confirmation \[kind, channel,
+///   remaining subscriptions\] per channel named
 #[derive(Clone, Debug)]
 pub struct Unsubscribe<const CHANNEL: bool = false> {
     channel: Vec<Arg>,
 }
 
 impl Unsubscribe {
-    /// The command with its required arguments: `UNSUBSCRIBE`.
+    /// The command without arguments: `UNSUBSCRIBE`; the setters add the optional ones.
     pub fn new() -> Self {
         Unsubscribe {
             channel: Vec::new(),
@@ -792,9 +815,9 @@ impl Unsubscribe {
 }
 
 impl<const CHANNEL: bool> Unsubscribe<CHANNEL> {
-    /// Sets `[channel [channel ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `channel [channel ...]`, replacing any earlier list; an empty list leaves it out.
     ///
-    /// Changes the reply type: see the replies listed on [`Unsubscribe`].
+    /// This changes the reply type: see the replies listed on [`Unsubscribe`].
     pub fn channel(self, channel: impl IntoIterator<Item = impl ToArgs>) -> Unsubscribe<true> {
         let mut s: Unsubscribe<true> = self.retype();
         s.channel = channel.into_iter().map(|item| Arg::new(item)).collect();

@@ -25,7 +25,7 @@ static EVAL_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 2.6.0
 /// - Group: scripting
 /// - Complexity: Depends on the script that is executed.
-/// - Reply: `any` (whatever the script returns, converted from Lua)
+/// - Reply: `any` — whatever the script returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct Eval<S> {
     script: S,
@@ -45,13 +45,13 @@ impl<S: ToArgs> Eval<S> {
 }
 
 impl<S> Eval<S> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -93,7 +93,7 @@ static EVALSHA_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 2.6.0
 /// - Group: scripting
 /// - Complexity: Depends on the script that is executed.
-/// - Reply: `any` (whatever the script returns, converted from Lua)
+/// - Reply: `any` — whatever the script returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct Evalsha<S> {
     sha1: S,
@@ -113,13 +113,13 @@ impl<S: ToArgs> Evalsha<S> {
 }
 
 impl<S> Evalsha<S> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -161,7 +161,7 @@ static EVALSHA_RO_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: Depends on the script that is executed.
-/// - Reply: `any` (whatever the script returns, converted from Lua)
+/// - Reply: `any` — whatever the script returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct EvalshaRo<S> {
     sha1: S,
@@ -181,13 +181,13 @@ impl<S: ToArgs> EvalshaRo<S> {
 }
 
 impl<S> EvalshaRo<S> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -229,7 +229,7 @@ static EVAL_RO_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: Depends on the script that is executed.
-/// - Reply: `any` (whatever the script returns, converted from Lua)
+/// - Reply: `any` — whatever the script returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct EvalRo<S> {
     script: S,
@@ -249,13 +249,13 @@ impl<S: ToArgs> EvalRo<S> {
 }
 
 impl<S> EvalRo<S> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -297,7 +297,7 @@ static FCALL_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: Depends on the function that is executed.
-/// - Reply: `any` (whatever the function returns, converted from Lua)
+/// - Reply: `any` — whatever the function returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct Fcall<F> {
     function: F,
@@ -317,13 +317,13 @@ impl<F: ToArgs> Fcall<F> {
 }
 
 impl<F> Fcall<F> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -365,7 +365,7 @@ static FCALL_RO_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: Depends on the function that is executed.
-/// - Reply: `any` (whatever the function returns, converted from Lua)
+/// - Reply: `any` — whatever the function returns, converted from Lua
 #[derive(Clone, Debug)]
 pub struct FcallRo<F> {
     function: F,
@@ -385,13 +385,13 @@ impl<F: ToArgs> FcallRo<F> {
 }
 
 impl<F> FcallRo<F> {
-    /// Sets `[key [key ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `key [key ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn key(mut self, key: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.key = key.into_iter().map(|item| Arg::new(item)).collect();
         self
     }
 
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -475,12 +475,12 @@ static FUNCTION_DUMP_REPLY: ReplyShape = ReplyShape::Bulk;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(N) where N is the number of functions
-/// - Reply: `bulk` (the serialized libraries (FUNCTION RESTORE's payload))
+/// - Reply: `bulk` — the serialized libraries (FUNCTION RESTORE's payload)
 #[derive(Clone, Debug)]
 pub struct FunctionDump {}
 
 impl FunctionDump {
-    /// The command with its required arguments: `FUNCTION DUMP`.
+    /// The command: `FUNCTION DUMP` (it takes no arguments).
     pub fn new() -> Self {
         FunctionDump {}
     }
@@ -505,7 +505,7 @@ impl Command for FunctionDump {
 
 static FUNCTION_FLUSH_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `flush-type` in [`FunctionFlush`]: `[ASYNC | SYNC]`
+/// The choices of `flush-type` in [`FunctionFlush`]: `ASYNC | SYNC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FunctionFlushFlushType {
     /// `ASYNC`
@@ -543,14 +543,14 @@ pub struct FunctionFlush {
 }
 
 impl FunctionFlush {
-    /// The command with its required arguments: `FUNCTION FLUSH`.
+    /// The command without arguments: `FUNCTION FLUSH`; the setters add the optional ones.
     pub fn new() -> Self {
         FunctionFlush { flush_type: None }
     }
 }
 
 impl FunctionFlush {
-    /// Sets `[ASYNC | SYNC]`.
+    /// Sets `flush-type` to a [`FunctionFlushFlushType`], one of `ASYNC | SYNC`.
     pub fn flush_type(mut self, flush_type: FunctionFlushFlushType) -> Self {
         self.flush_type = Some(flush_type);
         self
@@ -600,12 +600,12 @@ static FUNCTION_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct FunctionHelp {}
 
 impl FunctionHelp {
-    /// The command with its required arguments: `FUNCTION HELP`.
+    /// The command: `FUNCTION HELP` (it takes no arguments).
     pub fn new() -> Self {
         FunctionHelp {}
     }
@@ -639,12 +639,12 @@ static FUNCTION_KILL_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(1)
-/// - Reply: `ok` (an error (NOTBUSY) when no function is running)
+/// - Reply: `ok` — an error (NOTBUSY) when no function is running
 #[derive(Clone, Debug)]
 pub struct FunctionKill {}
 
 impl FunctionKill {
-    /// The command with its required arguments: `FUNCTION KILL`.
+    /// The command: `FUNCTION KILL` (it takes no arguments).
     pub fn new() -> Self {
         FunctionKill {}
     }
@@ -679,7 +679,8 @@ static FUNCTION_LIST_REPLY: ReplyShape =
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(N) where N is the number of functions
-/// - Reply: `array<map<text, any>>` (one map per library: library\_name, engine, functions (maps of name, description, flags), and library\_code with WITHCODE)
+/// - Reply: `array<map<text, any>>` — one map per library: library\_name, engine, functions
+///   (maps of name, description, flags), and library\_code with WITHCODE
 #[derive(Clone, Debug)]
 pub struct FunctionList {
     library_name_pattern: Option<Arg>,
@@ -687,7 +688,7 @@ pub struct FunctionList {
 }
 
 impl FunctionList {
-    /// The command with its required arguments: `FUNCTION LIST`.
+    /// The command without arguments: `FUNCTION LIST`; the setters add the optional ones.
     pub fn new() -> Self {
         FunctionList {
             library_name_pattern: None,
@@ -697,13 +698,13 @@ impl FunctionList {
 }
 
 impl FunctionList {
-    /// Sets `[LIBRARYNAME library-name-pattern]`.
+    /// Sets `LIBRARYNAME library-name-pattern`.
     pub fn libraryname(mut self, library_name_pattern: impl ToArgs) -> Self {
         self.library_name_pattern = Some(Arg::new(library_name_pattern));
         self
     }
 
-    /// Adds `[WITHCODE]`.
+    /// Adds `WITHCODE`.
     pub fn withcode(mut self) -> Self {
         self.withcode = true;
         self
@@ -745,7 +746,7 @@ static FUNCTION_LOAD_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(1) (considering compilation time is redundant)
-/// - Reply: `text` (the library's name)
+/// - Reply: `text` — the library's name
 #[derive(Clone, Debug)]
 pub struct FunctionLoad<F> {
     replace: bool,
@@ -763,7 +764,7 @@ impl<F: ToArgs> FunctionLoad<F> {
 }
 
 impl<F> FunctionLoad<F> {
-    /// Adds `[REPLACE]`.
+    /// Adds `REPLACE`.
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self
@@ -793,7 +794,7 @@ impl<F: ToArgs> Command for FunctionLoad<F> {
 
 static FUNCTION_RESTORE_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `policy` in [`FunctionRestore`]: `[FLUSH | APPEND | REPLACE]`
+/// The choices of `policy` in [`FunctionRestore`]: `FLUSH | APPEND | REPLACE`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FunctionRestorePolicy {
     /// `FLUSH`
@@ -847,7 +848,7 @@ impl<S: ToArgs> FunctionRestore<S> {
 }
 
 impl<S> FunctionRestore<S> {
-    /// Sets `[FLUSH | APPEND | REPLACE]`.
+    /// Sets `policy` to a [`FunctionRestorePolicy`], one of `FLUSH | APPEND | REPLACE`.
     pub fn policy(mut self, policy: FunctionRestorePolicy) -> Self {
         self.policy = Some(policy);
         self
@@ -904,12 +905,13 @@ static FUNCTION_STATS_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &Re
 /// - Since: 7.0.0
 /// - Group: scripting
 /// - Complexity: O(1)
-/// - Reply: `map<text, any>` (running\_script (nil, or a map of name, command, duration\_ms) and engines (per engine: libraries\_count, functions\_count))
+/// - Reply: `map<text, any>` — running\_script (nil, or a map of name, command, duration\_ms)
+///   and engines (per engine: libraries\_count, functions\_count)
 #[derive(Clone, Debug)]
 pub struct FunctionStats {}
 
 impl FunctionStats {
-    /// The command with its required arguments: `FUNCTION STATS`.
+    /// The command: `FUNCTION STATS` (it takes no arguments).
     pub fn new() -> Self {
         FunctionStats {}
     }
@@ -934,7 +936,7 @@ impl Command for FunctionStats {
 
 static SCRIPT_DEBUG_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `mode` in [`ScriptDebug`]: `<YES | SYNC | NO>`
+/// The choices of `mode` in [`ScriptDebug`]: `YES | SYNC | NO`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScriptDebugMode {
     /// `YES`
@@ -985,7 +987,7 @@ impl ScriptDebug {
 }
 
 impl ScriptDebug {
-    /// Sets `[engine]` (since 9.1.0).
+    /// Sets `engine` (since 9.1.0).
     pub fn engine(mut self, engine: impl ToArgs) -> Self {
         self.engine = Some(Arg::new(engine));
         self
@@ -1023,8 +1025,9 @@ static SCRIPT_EXISTS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bool);
 ///
 /// - Since: 2.6.0
 /// - Group: scripting
-/// - Complexity: O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).
-/// - Reply: `array<bool>` (per SHA1, whether the script is in the cache)
+/// - Complexity: O(N) with N being the number of scripts to check (so checking a single script
+///   is an O(1) operation).
+/// - Reply: `array<bool>` — per SHA1, whether the script is in the cache
 #[derive(Clone, Debug)]
 pub struct ScriptExists<S> {
     sha1: Vec<S>,
@@ -1075,7 +1078,7 @@ impl<S: ToArgs> Command for ScriptExists<S> {
 
 static SCRIPT_FLUSH_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `flush-type` in [`ScriptFlush`]: `[ASYNC | SYNC]` (since 6.2.0)
+/// The choices of `flush-type` in [`ScriptFlush`]: `ASYNC | SYNC` (since 6.2.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScriptFlushFlushType {
     /// `ASYNC`
@@ -1116,14 +1119,14 @@ pub struct ScriptFlush {
 }
 
 impl ScriptFlush {
-    /// The command with its required arguments: `SCRIPT FLUSH`.
+    /// The command without arguments: `SCRIPT FLUSH`; the setters add the optional ones.
     pub fn new() -> Self {
         ScriptFlush { flush_type: None }
     }
 }
 
 impl ScriptFlush {
-    /// Sets `[ASYNC | SYNC]` (since 6.2.0).
+    /// Sets `flush-type` (since 6.2.0) to a [`ScriptFlushFlushType`], one of `ASYNC | SYNC`.
     pub fn flush_type(mut self, flush_type: ScriptFlushFlushType) -> Self {
         self.flush_type = Some(flush_type);
         self
@@ -1173,12 +1176,12 @@ static SCRIPT_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: scripting
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct ScriptHelp {}
 
 impl ScriptHelp {
-    /// The command with its required arguments: `SCRIPT HELP`.
+    /// The command: `SCRIPT HELP` (it takes no arguments).
     pub fn new() -> Self {
         ScriptHelp {}
     }
@@ -1212,12 +1215,12 @@ static SCRIPT_KILL_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 2.6.0
 /// - Group: scripting
 /// - Complexity: O(1)
-/// - Reply: `ok` (an error (NOTBUSY) when no script is running)
+/// - Reply: `ok` — an error (NOTBUSY) when no script is running
 #[derive(Clone, Debug)]
 pub struct ScriptKill {}
 
 impl ScriptKill {
-    /// The command with its required arguments: `SCRIPT KILL`.
+    /// The command: `SCRIPT KILL` (it takes no arguments).
     pub fn new() -> Self {
         ScriptKill {}
     }
@@ -1251,7 +1254,7 @@ static SCRIPT_LOAD_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 2.6.0
 /// - Group: scripting
 /// - Complexity: O(N) with N being the length in bytes of the script body.
-/// - Reply: `text` (the script's SHA1 digest, in hex)
+/// - Reply: `text` — the script's SHA1 digest, in hex
 #[derive(Clone, Debug)]
 pub struct ScriptLoad<S> {
     script: S,
@@ -1293,7 +1296,7 @@ static SCRIPT_SHOW_REPLY: ReplyShape = ReplyShape::Bulk;
 /// - Since: 8.0.0
 /// - Group: scripting
 /// - Complexity: O(1).
-/// - Reply: `bulk` (the script's source)
+/// - Reply: `bulk` — the script's source
 #[derive(Clone, Debug)]
 pub struct ScriptShow<S> {
     sha1: S,

@@ -22,7 +22,8 @@ static SENTINEL_CKQUORUM_REPLY: ReplyShape = ReplyShape::Status;
 ///
 /// - Since: 2.8.4
 /// - Group: sentinel
-/// - Reply: `status` (`OK <n> usable Sentinels. …` when the quorum and the majority can be reached (an error otherwise))
+/// - Reply: `status` — `OK <n> usable Sentinels. …` when the quorum and the majority can be
+///   reached (an error otherwise)
 #[derive(Clone, Debug)]
 pub struct SentinelCkquorum<M> {
     master_name: M,
@@ -58,7 +59,7 @@ static SENTINEL_CONFIG_REPLY: ReplyShape = ReplyShape::Ok;
 static SENTINEL_CONFIG_REPLY_WITH_SET_OR_GET_PARAMETER: ReplyShape =
     ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Text);
 
-/// The choices of `set_or_get` in [`SentinelConfig`]: `<SET parameter value [parameter value ...] | GET parameter [parameter ...]>`
+/// The choices of `set_or_get` in [`SentinelConfig`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum SentinelConfigSetOrGet {
     /// `SET parameter value [parameter value ...]`
@@ -137,7 +138,8 @@ impl SentinelConfigSetOrGet {
 /// - Group: sentinel
 /// - Complexity: O(1)
 /// - Reply: `ok`
-/// - Reply with `set_or_get.parameter`: `map<text, text>` (each matching parameter and its value)
+/// - Reply with `set_or_get.parameter`: `map<text, text>` — each matching parameter and its
+///   value
 #[derive(Clone, Debug)]
 pub struct SentinelConfig<const SET_OR_GET_PARAMETER: bool = false> {
     set_or_get: SentinelConfigSetOrGet,
@@ -231,7 +233,8 @@ static SENTINEL_DEBUG_REPLY_WITH_PARAMETER_VALUE: ReplyShape = ReplyShape::Ok;
 /// - Since: 7.0.0
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of configurable parameters
-/// - Reply: `map<text, text>` (without pairs (which the server accepts, though its docs require one): every timing parameter and its value in milliseconds)
+/// - Reply: `map<text, text>` — without pairs (which the server accepts, though its docs
+///   require one): every timing parameter and its value in milliseconds
 /// - Reply with `parameter_value`: `ok`
 #[derive(Clone, Debug)]
 pub struct SentinelDebug<const PARAMETER_VALUE: bool = false> {
@@ -239,7 +242,7 @@ pub struct SentinelDebug<const PARAMETER_VALUE: bool = false> {
 }
 
 impl SentinelDebug {
-    /// The command with its required arguments: `SENTINEL DEBUG`.
+    /// The command without arguments: `SENTINEL DEBUG`; the setters add the optional ones.
     pub fn new() -> Self {
         SentinelDebug {
             parameter_value: Vec::new(),
@@ -248,9 +251,10 @@ impl SentinelDebug {
 }
 
 impl<const PARAMETER_VALUE: bool> SentinelDebug<PARAMETER_VALUE> {
-    /// Sets `[parameter value [parameter value ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `parameter value [parameter value ...]`, replacing any earlier list; an empty list
+    /// leaves it out.
     ///
-    /// Changes the reply type: see the replies listed on [`SentinelDebug`].
+    /// This changes the reply type: see the replies listed on [`SentinelDebug`].
     pub fn parameter_value(
         self,
         parameter_value: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>,
@@ -313,7 +317,7 @@ static SENTINEL_FAILOVER_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 2.8.4
 /// - Group: sentinel
-/// - Reply: `ok` (the failover starts; it completes in the background)
+/// - Reply: `ok` — the failover starts; it completes in the background
 #[derive(Clone, Debug)]
 pub struct SentinelFailover<M> {
     master_name: M,
@@ -360,7 +364,7 @@ static SENTINEL_FLUSHCONFIG_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct SentinelFlushconfig {}
 
 impl SentinelFlushconfig {
-    /// The command with its required arguments: `SENTINEL FLUSHCONFIG`.
+    /// The command: `SENTINEL FLUSHCONFIG` (it takes no arguments).
     pub fn new() -> Self {
         SentinelFlushconfig {}
     }
@@ -395,7 +399,8 @@ static SENTINEL_GET_MASTER_ADDR_BY_NAME_REPLY: ReplyShape =
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(1)
-/// - Reply: `tuple<text, text>?` (the master's IP and port (as text); nil for an unknown master name)
+/// - Reply: `tuple<text, text>?` — the master's IP and port (as text); nil for an unknown
+///   master name
 #[derive(Clone, Debug)]
 pub struct SentinelGetMasterAddrByName<M> {
     master_name: M,
@@ -442,7 +447,7 @@ static SENTINEL_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 pub struct SentinelHelp {}
 
 impl SentinelHelp {
-    /// The command with its required arguments: `SENTINEL HELP`.
+    /// The command: `SENTINEL HELP` (it takes no arguments).
     pub fn new() -> Self {
         SentinelHelp {}
     }
@@ -482,7 +487,9 @@ static SENTINEL_INFO_CACHE_REPLY: ReplyShape = ReplyShape::Flat(
 /// - Since: 3.2.0
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of instances
-/// - Reply: `flat<text, array<tuple<integer, text?>>>` (a flat array in both protocols: each named master that is monitored (unknown names are left out), then for the master and each replica \[milliseconds since the INFO was taken, the INFO text or nil\])
+/// - Reply: `flat<text, array<tuple<integer, text?>>>` — a flat array in both protocols: each
+///   named master that is monitored (unknown names are left out), then for the master and each
+///   replica \[milliseconds since the INFO was taken, the INFO text or nil\]
 #[derive(Clone, Debug)]
 pub struct SentinelInfoCache<N> {
     nodename: Vec<N>,
@@ -543,7 +550,8 @@ static SENTINEL_IS_MASTER_DOWN_BY_ADDR_REPLY: ReplyShape =
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(1)
-/// - Reply: `tuple<bool, text, integer>` (\[master down by this sentinel's view, the run id of the leader it voted for or `*`, the leader's epoch\])
+/// - Reply: `tuple<bool, text, integer>` — \[master down by this sentinel's view, the run id
+///   of the leader it voted for or `*`, the leader's epoch\]
 #[derive(Clone, Debug)]
 pub struct SentinelIsMasterDownByAddr<I, R> {
     ip: I,
@@ -553,7 +561,8 @@ pub struct SentinelIsMasterDownByAddr<I, R> {
 }
 
 impl<I: ToArgs, R: ToArgs> SentinelIsMasterDownByAddr<I, R> {
-    /// The command with its required arguments: `SENTINEL IS-MASTER-DOWN-BY-ADDR ip port current-epoch runid`.
+    /// The command with its required arguments:
+    /// `SENTINEL IS-MASTER-DOWN-BY-ADDR ip port current-epoch runid`.
     pub fn new(ip: I, port: i64, current_epoch: i64, runid: R) -> Self {
         SentinelIsMasterDownByAddr {
             ip,
@@ -596,7 +605,8 @@ static SENTINEL_MASTER_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &R
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(1)
-/// - Reply: `map<text, text>` (the master's state fields (name, ip, port, runid, flags, quorum, …), every value as text)
+/// - Reply: `map<text, text>` — the master's state fields (name, ip, port, runid, flags,
+///   quorum, …), every value as text
 #[derive(Clone, Debug)]
 pub struct SentinelMaster<M> {
     master_name: M,
@@ -639,12 +649,13 @@ static SENTINEL_MASTERS_REPLY: ReplyShape =
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of masters
-/// - Reply: `array<map<text, text>>` (one map per monitored master, as SENTINEL MASTER gives it)
+/// - Reply: `array<map<text, text>>` — one map per monitored master, as SENTINEL MASTER gives
+///   it
 #[derive(Clone, Debug)]
 pub struct SentinelMasters {}
 
 impl SentinelMasters {
-    /// The command with its required arguments: `SENTINEL MASTERS`.
+    /// The command: `SENTINEL MASTERS` (it takes no arguments).
     pub fn new() -> Self {
         SentinelMasters {}
     }
@@ -731,12 +742,12 @@ static SENTINEL_MYID_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 6.2.0
 /// - Group: sentinel
 /// - Complexity: O(1)
-/// - Reply: `text` (this sentinel's 40-character id)
+/// - Reply: `text` — this sentinel's 40-character id
 #[derive(Clone, Debug)]
 pub struct SentinelMyid {}
 
 impl SentinelMyid {
-    /// The command with its required arguments: `SENTINEL MYID`.
+    /// The command: `SENTINEL MYID` (it takes no arguments).
     pub fn new() -> Self {
         SentinelMyid {}
     }
@@ -770,12 +781,13 @@ static SENTINEL_PENDING_SCRIPTS_REPLY: ReplyShape =
 ///
 /// - Since: 2.8.4
 /// - Group: sentinel
-/// - Reply: `array<map<text, any>>` (one map per queued notification or reconfig script (argv, flags, pid, run-time, run-delay, retry-num))
+/// - Reply: `array<map<text, any>>` — one map per queued notification or reconfig script
+///   (argv, flags, pid, run-time, run-delay, retry-num)
 #[derive(Clone, Debug)]
 pub struct SentinelPendingScripts {}
 
 impl SentinelPendingScripts {
-    /// The command with its required arguments: `SENTINEL PENDING-SCRIPTS`.
+    /// The command: `SENTINEL PENDING-SCRIPTS` (it takes no arguments).
     pub fn new() -> Self {
         SentinelPendingScripts {}
     }
@@ -852,7 +864,8 @@ static SENTINEL_REPLICAS_REPLY: ReplyShape =
 /// - Since: 5.0.0
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of replicas
-/// - Reply: `array<map<text, text>>` (one map of state fields per replica, every value as text)
+/// - Reply: `array<map<text, text>>` — one map of state fields per replica, every value as
+///   text
 #[derive(Clone, Debug)]
 pub struct SentinelReplicas<M> {
     master_name: M,
@@ -894,7 +907,7 @@ static SENTINEL_RESET_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of monitored masters
-/// - Reply: `integer` (the number of masters whose name matched the pattern and were reset)
+/// - Reply: `integer` — the number of masters whose name matched the pattern and were reset
 #[derive(Clone, Debug)]
 pub struct SentinelReset<P> {
     pattern: P,
@@ -937,7 +950,8 @@ static SENTINEL_SENTINELS_REPLY: ReplyShape =
 /// - Since: 2.8.4
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of Sentinels
-/// - Reply: `array<map<text, text>>` (one map of state fields per other sentinel monitoring the master, every value as text)
+/// - Reply: `array<map<text, text>>` — one map of state fields per other sentinel monitoring
+///   the master, every value as text
 #[derive(Clone, Debug)]
 pub struct SentinelSentinels<M> {
     master_name: M,
@@ -987,7 +1001,8 @@ pub struct SentinelSet<M, O, V> {
 }
 
 impl<M: ToArgs, O: ToArgs, V: ToArgs> SentinelSet<M, O, V> {
-    /// The command with its required arguments: `SENTINEL SET master-name option value [option value ...]`.
+    /// The command with its required arguments:
+    /// `SENTINEL SET master-name option value [option value ...]`.
     pub fn new(master_name: M, option_value: impl IntoIterator<Item = (O, V)>) -> Self {
         SentinelSet {
             master_name,
@@ -1038,7 +1053,7 @@ static SENTINEL_SIMULATE_FAILURE_REPLY: ReplyShape = ReplyShape::Ok;
 static SENTINEL_SIMULATE_FAILURE_REPLY_WITH_MODE_HELP: ReplyShape =
     ReplyShape::Array(&ReplyShape::Text);
 
-/// The choices of `mode` in [`SentinelSimulateFailure`]: `[CRASH-AFTER-ELECTION | CRASH-AFTER-PROMOTION | HELP [CRASH-AFTER-ELECTION | CRASH-AFTER-PROMOTION | HELP ...]]`
+/// The choices of `mode` in [`SentinelSimulateFailure`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum SentinelSimulateFailureMode {
     /// `CRASH-AFTER-ELECTION`
@@ -1074,14 +1089,15 @@ impl ToArgs for SentinelSimulateFailureMode {
 /// - Since: 3.2.0
 /// - Group: sentinel
 /// - Reply: `ok`
-/// - Reply with `mode.help`: `array<text>` (the failure modes that can be simulated)
+/// - Reply with `mode.help`: `array<text>` — the failure modes that can be simulated
 #[derive(Clone, Debug)]
 pub struct SentinelSimulateFailure<const MODE_HELP: bool = false> {
     mode: Vec<SentinelSimulateFailureMode>,
 }
 
 impl SentinelSimulateFailure {
-    /// The command with its required arguments: `SENTINEL SIMULATE-FAILURE`.
+    /// The command without arguments: `SENTINEL SIMULATE-FAILURE`; the setters add the optional
+    /// ones.
     pub fn new() -> Self {
         SentinelSimulateFailure { mode: Vec::new() }
     }
@@ -1104,7 +1120,7 @@ impl<const MODE_HELP: bool> SentinelSimulateFailure<MODE_HELP> {
 
     /// Adds `HELP` to `mode`.
     ///
-    /// Changes the reply type: see the replies listed on [`SentinelSimulateFailure`].
+    /// This changes the reply type: see the replies listed on [`SentinelSimulateFailure`].
     pub fn help(self) -> SentinelSimulateFailure<true> {
         let mut s: SentinelSimulateFailure<true> = self.retype();
         s.mode.push(SentinelSimulateFailureMode::Help);
@@ -1159,9 +1175,10 @@ static SENTINEL_SLAVES_REPLY: ReplyShape =
 /// - Since: 2.8.0
 /// - Group: sentinel
 /// - Complexity: O(N) where N is the number of slaves
-/// - Reply: `array<map<text, text>>` (one map of state fields per replica, every value as text)
+/// - Reply: `array<map<text, text>>` — one map of state fields per replica, every value as
+///   text
 ///
-/// Deprecated: deprecated since 5.0.0; replaced by SENTINEL REPLICAS.
+/// Deprecated since 5.0.0; replaced by SENTINEL REPLICAS.
 #[deprecated(note = "deprecated since 5.0.0; replaced by SENTINEL REPLICAS")]
 #[derive(Clone, Debug)]
 pub struct SentinelSlaves<M> {

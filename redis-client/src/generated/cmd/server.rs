@@ -26,21 +26,21 @@ static ACL_CAT_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(1) since the categories and commands are a fixed set.
-/// - Reply: `array<text>` (the ACL category names; with a category, the commands in it)
+/// - Reply: `array<text>` — the ACL category names; with a category, the commands in it
 #[derive(Clone, Debug)]
 pub struct AclCat {
     category: Option<Arg>,
 }
 
 impl AclCat {
-    /// The command with its required arguments: `ACL CAT`.
+    /// The command without arguments: `ACL CAT`; the setters add the optional ones.
     pub fn new() -> Self {
         AclCat { category: None }
     }
 }
 
 impl AclCat {
-    /// Sets `[category]`.
+    /// Sets `category`.
     pub fn category(mut self, category: impl ToArgs) -> Self {
         self.category = Some(Arg::new(category));
         self
@@ -78,7 +78,7 @@ static ACL_DELUSER_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(1) amortized time considering the typical user.
-/// - Reply: `integer` (the number of users deleted (names that do not exist are skipped))
+/// - Reply: `integer` — the number of users deleted (names that do not exist are skipped)
 #[derive(Clone, Debug)]
 pub struct AclDeluser<U> {
     username: Vec<U>,
@@ -138,7 +138,8 @@ static ACL_DRYRUN_REPLY: ReplyShape = ReplyShape::OneOf(&[ReplyShape::Ok, ReplyS
 /// - Since: 7.0.0
 /// - Group: server
 /// - Complexity: O(1).
-/// - Reply: `oneof<ok, text>` (OK when the user may run the command, else a text saying why not)
+/// - Reply: `oneof<ok, text>` — OK when the user may run the command, else a text saying why
+///   not
 #[derive(Clone, Debug)]
 pub struct AclDryrun<U, C> {
     username: U,
@@ -158,7 +159,7 @@ impl<U: ToArgs, C: ToArgs> AclDryrun<U, C> {
 }
 
 impl<U, C> AclDryrun<U, C> {
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -189,7 +190,8 @@ impl<U: ToArgs, C: ToArgs> crate::command::Command for AclDryrun<U, C> {
 
 static ACL_GENPASS_REPLY: ReplyShape = ReplyShape::Text;
 
-/// `ACL GENPASS`: Generates a pseudorandom, secure password that can be used to identify ACL users.
+/// `ACL GENPASS`: Generates a pseudorandom, secure password that can be used to identify ACL
+/// users.
 ///
 /// ```text
 /// ACL GENPASS [bits]
@@ -198,21 +200,21 @@ static ACL_GENPASS_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` (a random password: the requested bits (256 by default) as hex digits)
+/// - Reply: `text` — a random password: the requested bits (256 by default) as hex digits
 #[derive(Clone, Debug)]
 pub struct AclGenpass {
     bits: Option<i64>,
 }
 
 impl AclGenpass {
-    /// The command with its required arguments: `ACL GENPASS`.
+    /// The command without arguments: `ACL GENPASS`; the setters add the optional ones.
     pub fn new() -> Self {
         AclGenpass { bits: None }
     }
 }
 
 impl AclGenpass {
-    /// Sets `[bits]`.
+    /// Sets `bits`.
     pub fn bits(mut self, bits: i64) -> Self {
         self.bits = Some(bits);
         self
@@ -250,12 +252,15 @@ static ACL_GETUSER_REPLY: ReplyShape =
 ///
 /// - Since: 6.0.0
 /// - Group: server
-/// - Complexity: O(N). Where N is the number of password, command and pattern rules that the user has.
-/// - Reply: `map<text, any>?` (the user's rules by field: flags (a set), passwords, commands, keys, channels, selectors (Valkey adds databases); nil when no such user)
+/// - Complexity: O(N). Where N is the number of password, command and pattern rules that the
+///   user has.
+/// - Reply: `map<text, any>?` — the user's rules by field: flags (a set), passwords,
+///   commands, keys, channels, selectors (Valkey adds databases); nil when no such user
 ///
 /// History:
 /// - 6.2.0: Added Pub/Sub channel patterns.
-/// - 7.0.0: Added selectors and changed the format of key and channel patterns from a list to their rule representation.
+/// - 7.0.0: Added selectors and changed the format of key and channel patterns from a list to
+///   their rule representation.
 /// - 9.1.0: Added database permission rules.
 #[derive(Clone, Debug)]
 pub struct AclGetuser<U> {
@@ -298,12 +303,12 @@ static ACL_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct AclHelp {}
 
 impl AclHelp {
-    /// The command with its required arguments: `ACL HELP`.
+    /// The command: `ACL HELP` (it takes no arguments).
     pub fn new() -> Self {
         AclHelp {}
     }
@@ -337,12 +342,12 @@ static ACL_LIST_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(N). Where N is the number of configured users.
-/// - Reply: `array<text>` (one rule line per user, as in an ACL file)
+/// - Reply: `array<text>` — one rule line per user, as in an ACL file
 #[derive(Clone, Debug)]
 pub struct AclList {}
 
 impl AclList {
-    /// The command with its required arguments: `ACL LIST`.
+    /// The command: `ACL LIST` (it takes no arguments).
     pub fn new() -> Self {
         AclList {}
     }
@@ -376,12 +381,12 @@ static ACL_LOAD_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(N). Where N is the number of configured users.
-/// - Reply: `ok` (reloads the users from the aclfile (an error when the server has none))
+/// - Reply: `ok` — reloads the users from the aclfile (an error when the server has none)
 #[derive(Clone, Debug)]
 pub struct AclLoad {}
 
 impl AclLoad {
-    /// The command with its required arguments: `ACL LOAD`.
+    /// The command: `ACL LOAD` (it takes no arguments).
     pub fn new() -> Self {
         AclLoad {}
     }
@@ -409,7 +414,7 @@ static ACL_LOG_REPLY: ReplyShape =
 
 static ACL_LOG_REPLY_WITH_OPERATION_RESET: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `operation` in [`AclLog`]: `[count | RESET]`
+/// The choices of `operation` in [`AclLog`]: `count | RESET`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AclLogOperation {
     /// `count`
@@ -447,8 +452,10 @@ impl ToArgs for AclLogOperation {
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(N) with N being the number of entries shown.
-/// - Reply: `array<map<text, any>>` (recent denials, newest first, each a map: count, reason, context, object, username, age-seconds (a double), client-info, and more fields on Valkey (entry-id, timestamps))
-/// - Reply with `operation.reset`: `ok` (the log was cleared)
+/// - Reply: `array<map<text, any>>` — recent denials, newest first, each a map: count,
+///   reason, context, object, username, age-seconds (a double), client-info, and more fields on
+///   Valkey (entry-id, timestamps)
+/// - Reply with `operation.reset`: `ok` — the log was cleared
 ///
 /// History:
 /// - 7.2.0: Added entry ID, timestamp created, and timestamp last updated.
@@ -458,7 +465,7 @@ pub struct AclLog<const OPERATION_RESET: bool = false> {
 }
 
 impl AclLog {
-    /// The command with its required arguments: `ACL LOG`.
+    /// The command without arguments: `ACL LOG`; the setters add the optional ones.
     pub fn new() -> Self {
         AclLog { operation: None }
     }
@@ -467,7 +474,7 @@ impl AclLog {
 impl<const OPERATION_RESET: bool> AclLog<OPERATION_RESET> {
     /// Chooses `count` for `operation`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`AclLog`].
+    /// This changes the reply type: see the replies listed on [`AclLog`].
     pub fn count(self, count: i64) -> AclLog<false> {
         let mut s: AclLog<false> = self.retype();
         s.operation = Some(AclLogOperation::Count(count));
@@ -476,7 +483,7 @@ impl<const OPERATION_RESET: bool> AclLog<OPERATION_RESET> {
 
     /// Chooses `RESET` for `operation`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`AclLog`].
+    /// This changes the reply type: see the replies listed on [`AclLog`].
     pub fn reset(self) -> AclLog<true> {
         let mut s: AclLog<true> = self.retype();
         s.operation = Some(AclLogOperation::Reset);
@@ -532,12 +539,12 @@ static ACL_SAVE_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(N). Where N is the number of configured users.
-/// - Reply: `ok` (writes the users to the aclfile (an error when the server has none))
+/// - Reply: `ok` — writes the users to the aclfile (an error when the server has none)
 #[derive(Clone, Debug)]
 pub struct AclSave {}
 
 impl AclSave {
-    /// The command with its required arguments: `ACL SAVE`.
+    /// The command: `ACL SAVE` (it takes no arguments).
     pub fn new() -> Self {
         AclSave {}
     }
@@ -594,7 +601,7 @@ impl<U: ToArgs> AclSetuser<U> {
 }
 
 impl<U> AclSetuser<U> {
-    /// Sets `[rule [rule ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `rule [rule ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn rule(mut self, rule: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.rule = rule.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -633,12 +640,12 @@ static ACL_USERS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(N). Where N is the number of configured users.
-/// - Reply: `array<text>` (the user names)
+/// - Reply: `array<text>` — the user names
 #[derive(Clone, Debug)]
 pub struct AclUsers {}
 
 impl AclUsers {
-    /// The command with its required arguments: `ACL USERS`.
+    /// The command: `ACL USERS` (it takes no arguments).
     pub fn new() -> Self {
         AclUsers {}
     }
@@ -672,12 +679,12 @@ static ACL_WHOAMI_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 6.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` (the name of the connection's user)
+/// - Reply: `text` — the name of the connection's user
 #[derive(Clone, Debug)]
 pub struct AclWhoami {}
 
 impl AclWhoami {
-    /// The command with its required arguments: `ACL WHOAMI`.
+    /// The command: `ACL WHOAMI` (it takes no arguments).
     pub fn new() -> Self {
         AclWhoami {}
     }
@@ -711,12 +718,13 @@ static BGREWRITEAOF_REPLY: ReplyShape = ReplyShape::Status;
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `status` ("Background append only file rewriting started", or "... scheduled" when another child process (a BGSAVE) is running)
+/// - Reply: `status` — "Background append only file rewriting started", or "... scheduled"
+///   when another child process (a BGSAVE) is running
 #[derive(Clone, Debug)]
 pub struct Bgrewriteaof {}
 
 impl Bgrewriteaof {
-    /// The command with its required arguments: `BGREWRITEAOF`.
+    /// The command: `BGREWRITEAOF` (it takes no arguments).
     pub fn new() -> Self {
         Bgrewriteaof {}
     }
@@ -740,7 +748,7 @@ impl crate::command::Command for Bgrewriteaof {
 
 static BGSAVE_REPLY: ReplyShape = ReplyShape::Status;
 
-/// The choices of `operation` in [`Bgsave`]: `[SCHEDULE | CANCEL]`
+/// The choices of `operation` in [`Bgsave`]: `SCHEDULE | CANCEL`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BgsaveOperation {
     /// `SCHEDULE` (since 3.2.2)
@@ -771,7 +779,8 @@ impl ToArgs for BgsaveOperation {
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `status` ("Background saving started"; with SCHEDULE, "Background saving scheduled" while an AOF rewrite runs; with CANCEL (Valkey), "Background saving cancelled")
+/// - Reply: `status` — "Background saving started"; with SCHEDULE, "Background saving
+///   scheduled" while an AOF rewrite runs; with CANCEL (Valkey), "Background saving cancelled"
 ///
 /// History:
 /// - 3.2.2: Added the `SCHEDULE` option.
@@ -782,14 +791,14 @@ pub struct Bgsave {
 }
 
 impl Bgsave {
-    /// The command with its required arguments: `BGSAVE`.
+    /// The command without arguments: `BGSAVE`; the setters add the optional ones.
     pub fn new() -> Self {
         Bgsave { operation: None }
     }
 }
 
 impl Bgsave {
-    /// Sets `[SCHEDULE | CANCEL]`.
+    /// Sets `operation` to a [`BgsaveOperation`], one of `SCHEDULE | CANCEL`.
     pub fn operation(mut self, operation: BgsaveOperation) -> Self {
         self.operation = Some(operation);
         self
@@ -874,12 +883,20 @@ static COMMAND_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(N) where N is the total number of commands
-/// - Reply: `array<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, oneof<array<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, any>>, set<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, any>>>>>` (one entry per command: name, arity, flags, first key, last key, key step, ACL categories, tips, key specs, subcommands (entries of the same shape; Redis 7.0 sends an empty set, not an array, when there are none))
+/// - Reply:
+///   `array<tuple<text, integer, set<status>, integer, integer, integer, set<status>,
+///   set<text>, set<map<text, any>>, oneof<array<tuple<text, integer, set<status>, integer,
+///   integer, integer, set<status>, set<text>, set<map<text, any>>, any>>, set<tuple<text,
+///   integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text,
+///   any>>,
+///   any>>>>>` — one entry per command: name, arity, flags, first key, last key, key step,
+///   ACL categories, tips, key specs, subcommands (entries of the same shape; Redis 7.0 sends
+///   an empty set, not an array, when there are none)
 #[derive(Clone, Debug)]
 pub struct Command {}
 
 impl Command {
-    /// The command with its required arguments: `COMMAND`.
+    /// The command: `COMMAND` (it takes no arguments).
     pub fn new() -> Self {
         Command {}
     }
@@ -924,12 +941,12 @@ static COMMAND_COUNT_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of top-level commands)
+/// - Reply: `integer` — the number of top-level commands
 #[derive(Clone, Debug)]
 pub struct CommandCount {}
 
 impl CommandCount {
-    /// The command with its required arguments: `COMMAND COUNT`.
+    /// The command: `COMMAND COUNT` (it takes no arguments).
     pub fn new() -> Self {
         CommandCount {}
     }
@@ -966,14 +983,16 @@ static COMMAND_DOCS_REPLY: ReplyShape = ReplyShape::Map(
 /// - Since: 7.0.0
 /// - Group: server
 /// - Complexity: O(N) where N is the number of commands to look up
-/// - Reply: `map<text, map<text, any>>` (per command name, its docs map (summary, since, group, complexity, arguments, subcommands …); unknown names are left out; all commands when none is named)
+/// - Reply: `map<text, map<text, any>>` — per command name, its docs map (summary, since,
+///   group, complexity, arguments, subcommands …); unknown names are left out; all commands
+///   when none is named
 #[derive(Clone, Debug)]
 pub struct CommandDocs {
     command_name: Vec<Arg>,
 }
 
 impl CommandDocs {
-    /// The command with its required arguments: `COMMAND DOCS`.
+    /// The command without arguments: `COMMAND DOCS`; the setters add the optional ones.
     pub fn new() -> Self {
         CommandDocs {
             command_name: Vec::new(),
@@ -982,7 +1001,8 @@ impl CommandDocs {
 }
 
 impl CommandDocs {
-    /// Sets `[command-name [command-name ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `command-name [command-name ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn command_name(mut self, command_name: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.command_name = command_name
             .into_iter()
@@ -1023,7 +1043,7 @@ static COMMAND_GETKEYS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(N) where N is the number of arguments to the command
-/// - Reply: `array<bulk>` (the key names the command would touch)
+/// - Reply: `array<bulk>` — the key names the command would touch
 #[derive(Clone, Debug)]
 pub struct CommandGetkeys<C> {
     command: C,
@@ -1041,7 +1061,7 @@ impl<C: ToArgs> CommandGetkeys<C> {
 }
 
 impl<C> CommandGetkeys<C> {
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -1083,7 +1103,8 @@ static COMMAND_GETKEYSANDFLAGS_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape
 /// - Since: 7.0.0
 /// - Group: server
 /// - Complexity: O(N) where N is the number of arguments to the command
-/// - Reply: `array<tuple<bulk, set<status>>>` (each key with its key-spec flags (RW, access, insert …))
+/// - Reply: `array<tuple<bulk, set<status>>>` — each key with its key-spec flags (RW, access,
+///   insert …)
 #[derive(Clone, Debug)]
 pub struct CommandGetkeysandflags<C> {
     command: C,
@@ -1101,7 +1122,7 @@ impl<C: ToArgs> CommandGetkeysandflags<C> {
 }
 
 impl<C> CommandGetkeysandflags<C> {
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -1140,12 +1161,12 @@ static COMMAND_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct CommandHelp {}
 
 impl CommandHelp {
-    /// The command with its required arguments: `COMMAND HELP`.
+    /// The command: `COMMAND HELP` (it takes no arguments).
     pub fn new() -> Self {
         CommandHelp {}
     }
@@ -1216,7 +1237,16 @@ static COMMAND_INFO_REPLY: ReplyShape =
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(N) where N is the number of commands to look up
-/// - Reply: `array<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, oneof<array<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, any>>, set<tuple<text, integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text, any>>, any>>>>?>` (per name asked, in order: name, arity, flags, first key, last key, key step, ACL categories, tips, key specs, subcommands (entries of the same shape; Redis 7.0 sends an empty set, not an array, when there are none); nil for an unknown name; all commands when none is named)
+/// - Reply:
+///   `array<tuple<text, integer, set<status>, integer, integer, integer, set<status>,
+///   set<text>, set<map<text, any>>, oneof<array<tuple<text, integer, set<status>, integer,
+///   integer, integer, set<status>, set<text>, set<map<text, any>>, any>>, set<tuple<text,
+///   integer, set<status>, integer, integer, integer, set<status>, set<text>, set<map<text,
+///   any>>,
+///   any>>>>?>` — per name asked, in order: name, arity, flags, first key, last key, key
+///   step, ACL categories, tips, key specs, subcommands (entries of the same shape; Redis 7.0
+///   sends an empty set, not an array, when there are none); nil for an unknown name; all
+///   commands when none is named
 ///
 /// History:
 /// - 7.0.0: Allowed to be called with no argument to get info on all commands.
@@ -1226,7 +1256,7 @@ pub struct CommandInfo {
 }
 
 impl CommandInfo {
-    /// The command with its required arguments: `COMMAND INFO`.
+    /// The command without arguments: `COMMAND INFO`; the setters add the optional ones.
     pub fn new() -> Self {
         CommandInfo {
             command_name: Vec::new(),
@@ -1235,7 +1265,8 @@ impl CommandInfo {
 }
 
 impl CommandInfo {
-    /// Sets `[command-name [command-name ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `command-name [command-name ...]`, replacing any earlier list; an empty list leaves it
+    /// out.
     pub fn command_name(mut self, command_name: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.command_name = command_name
             .into_iter()
@@ -1281,7 +1312,7 @@ impl crate::command::Command for CommandInfo {
 
 static COMMAND_LIST_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 
-/// The choices of `filterby` in [`CommandList`]: `[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]`
+/// The choices of `filterby` in [`CommandList`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandListFilterby {
     /// `MODULE module-name`
@@ -1337,21 +1368,21 @@ impl ToArgs for CommandListFilterby {
 /// - Since: 7.0.0
 /// - Group: server
 /// - Complexity: O(N) where N is the total number of commands
-/// - Reply: `array<text>` (command names (subcommands as `container|sub`))
+/// - Reply: `array<text>` — command names (subcommands as `container|sub`)
 #[derive(Clone, Debug)]
 pub struct CommandList {
     filterby: Option<CommandListFilterby>,
 }
 
 impl CommandList {
-    /// The command with its required arguments: `COMMAND LIST`.
+    /// The command without arguments: `COMMAND LIST`; the setters add the optional ones.
     pub fn new() -> Self {
         CommandList { filterby: None }
     }
 }
 
 impl CommandList {
-    /// Sets `[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]`.
+    /// Sets `filterby` to a [`CommandListFilterby`].
     pub fn filterby(mut self, filterby: CommandListFilterby) -> Self {
         self.filterby = Some(filterby);
         self
@@ -1388,7 +1419,7 @@ static COMMANDLOG_GET_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&
     ReplyShape::Text,
 ]));
 
-/// The choices of `type` in [`CommandlogGet`]: `<SLOW | LARGE-REQUEST | LARGE-REPLY>`
+/// The choices of `type` in [`CommandlogGet`]: `SLOW | LARGE-REQUEST | LARGE-REPLY`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandlogGetType {
     /// `SLOW`
@@ -1424,7 +1455,9 @@ impl ToArgs for CommandlogGetType {
 /// - Since: 8.1.0
 /// - Group: server
 /// - Complexity: O(N) where N is the number of entries returned
-/// - Reply: `array<tuple<integer, integer, integer, array<bulk>, text, text>>` (entries newest first: id, unix time, the duration in microseconds (SLOW) or the size in bytes (LARGE-REQUEST, LARGE-REPLY), the arguments (long ones cut), client address, client name)
+/// - Reply: `array<tuple<integer, integer, integer, array<bulk>, text, text>>` — entries
+///   newest first: id, unix time, the duration in microseconds (SLOW) or the size in bytes
+///   (LARGE-REQUEST, LARGE-REPLY), the arguments (long ones cut), client address, client name
 #[derive(Clone, Debug)]
 pub struct CommandlogGet {
     count: i64,
@@ -1432,7 +1465,8 @@ pub struct CommandlogGet {
 }
 
 impl CommandlogGet {
-    /// The command with its required arguments: `COMMANDLOG GET count <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
+    /// The command with its required arguments:
+    /// `COMMANDLOG GET count <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
     pub fn new(count: i64, type_: CommandlogGetType) -> Self {
         CommandlogGet { count, type_ }
     }
@@ -1468,12 +1502,12 @@ static COMMANDLOG_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 8.1.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct CommandlogHelp {}
 
 impl CommandlogHelp {
-    /// The command with its required arguments: `COMMANDLOG HELP`.
+    /// The command: `COMMANDLOG HELP` (it takes no arguments).
     pub fn new() -> Self {
         CommandlogHelp {}
     }
@@ -1498,7 +1532,7 @@ impl crate::command::Command for CommandlogHelp {
 
 static COMMANDLOG_LEN_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `type` in [`CommandlogLen`]: `<SLOW | LARGE-REQUEST | LARGE-REPLY>`
+/// The choices of `type` in [`CommandlogLen`]: `SLOW | LARGE-REQUEST | LARGE-REPLY`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandlogLenType {
     /// `SLOW`
@@ -1534,14 +1568,15 @@ impl ToArgs for CommandlogLenType {
 /// - Since: 8.1.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of entries of that type)
+/// - Reply: `integer` — the number of entries of that type
 #[derive(Clone, Debug)]
 pub struct CommandlogLen {
     type_: CommandlogLenType,
 }
 
 impl CommandlogLen {
-    /// The command with its required arguments: `COMMANDLOG LEN <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
+    /// The command with its required arguments:
+    /// `COMMANDLOG LEN <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
     pub fn new(type_: CommandlogLenType) -> Self {
         CommandlogLen { type_ }
     }
@@ -1567,7 +1602,7 @@ impl crate::command::Command for CommandlogLen {
 
 static COMMANDLOG_RESET_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `type` in [`CommandlogReset`]: `<SLOW | LARGE-REQUEST | LARGE-REPLY>`
+/// The choices of `type` in [`CommandlogReset`]: `SLOW | LARGE-REQUEST | LARGE-REPLY`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandlogResetType {
     /// `SLOW`
@@ -1610,7 +1645,8 @@ pub struct CommandlogReset {
 }
 
 impl CommandlogReset {
-    /// The command with its required arguments: `COMMANDLOG RESET <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
+    /// The command with its required arguments:
+    /// `COMMANDLOG RESET <SLOW | LARGE-REQUEST | LARGE-REPLY>`.
     pub fn new(type_: CommandlogResetType) -> Self {
         CommandlogReset { type_ }
     }
@@ -1645,7 +1681,8 @@ static CONFIG_GET_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyS
 /// - Since: 2.0.0
 /// - Group: server
 /// - Complexity: O(N) when N is the number of configuration parameters provided
-/// - Reply: `map<text, text>` (each matching parameter with its value; empty when none matches)
+/// - Reply: `map<text, text>` — each matching parameter with its value; empty when none
+///   matches
 ///
 /// History:
 /// - 7.0.0: Added the ability to pass multiple pattern parameters in one call
@@ -1708,12 +1745,12 @@ static CONFIG_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct ConfigHelp {}
 
 impl ConfigHelp {
-    /// The command with its required arguments: `CONFIG HELP`.
+    /// The command: `CONFIG HELP` (it takes no arguments).
     pub fn new() -> Self {
         ConfigHelp {}
     }
@@ -1752,7 +1789,7 @@ static CONFIG_RESETSTAT_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct ConfigResetstat {}
 
 impl ConfigResetstat {
-    /// The command with its required arguments: `CONFIG RESETSTAT`.
+    /// The command: `CONFIG RESETSTAT` (it takes no arguments).
     pub fn new() -> Self {
         ConfigResetstat {}
     }
@@ -1786,12 +1823,12 @@ static CONFIG_REWRITE_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 2.8.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (an error when the server was started without a config file)
+/// - Reply: `ok` — an error when the server was started without a config file
 #[derive(Clone, Debug)]
 pub struct ConfigRewrite {}
 
 impl ConfigRewrite {
-    /// The command with its required arguments: `CONFIG REWRITE`.
+    /// The command: `CONFIG REWRITE` (it takes no arguments).
     pub fn new() -> Self {
         ConfigRewrite {}
     }
@@ -1890,12 +1927,12 @@ static DBSIZE_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of keys in the selected database)
+/// - Reply: `integer` — the number of keys in the selected database
 #[derive(Clone, Debug)]
 pub struct Dbsize {}
 
 impl Dbsize {
-    /// The command with its required arguments: `DBSIZE`.
+    /// The command: `DBSIZE` (it takes no arguments).
     pub fn new() -> Self {
         Dbsize {}
     }
@@ -1928,7 +1965,8 @@ static DEBUG_REPLY: ReplyShape = ReplyShape::Any;
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: Depends on subcommand.
-/// - Reply: `any` (depends on the subcommand (DEBUG HELP lists them): OK, a status line, a bulk string, an array, and in RESP3 even big numbers and attributes)
+/// - Reply: `any` — depends on the subcommand (DEBUG HELP lists them): OK, a status line, a
+///   bulk string, an array, and in RESP3 even big numbers and attributes
 #[derive(Clone, Debug)]
 pub struct Debug<A> {
     args: Vec<A>,
@@ -1978,7 +2016,7 @@ impl<A: ToArgs> crate::command::Command for Debug<A> {
 
 static FAILOVER_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The block `target` of [`Failover`]: `[TO host port [FORCE]]`
+/// The block `target` of [`Failover`]: `TO host port [FORCE]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -2000,7 +2038,7 @@ impl FailoverTarget {
 }
 
 impl FailoverTarget {
-    /// Adds `[FORCE]`.
+    /// Adds `FORCE`.
     pub fn force(mut self) -> Self {
         self.force = true;
         self
@@ -2026,7 +2064,8 @@ impl ToArgs for FailoverTarget {
 /// - Since: 6.2.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (the failover started (or was aborted, with ABORT); it completes in the background)
+/// - Reply: `ok` — the failover started (or was aborted, with ABORT); it completes in the
+///   background
 #[derive(Clone, Debug)]
 pub struct Failover {
     target: Option<FailoverTarget>,
@@ -2035,7 +2074,7 @@ pub struct Failover {
 }
 
 impl Failover {
-    /// The command with its required arguments: `FAILOVER`.
+    /// The command without arguments: `FAILOVER`; the setters add the optional ones.
     pub fn new() -> Self {
         Failover {
             target: None,
@@ -2046,19 +2085,19 @@ impl Failover {
 }
 
 impl Failover {
-    /// Sets `[TO host port [FORCE]]` (a [`FailoverTarget`]).
+    /// Sets `TO host port [FORCE]` from a [`FailoverTarget`].
     pub fn to(mut self, target: FailoverTarget) -> Self {
         self.target = Some(target);
         self
     }
 
-    /// Adds `[ABORT]`.
+    /// Adds `ABORT`.
     pub fn abort(mut self) -> Self {
         self.abort = true;
         self
     }
 
-    /// Sets `[TIMEOUT milliseconds]`.
+    /// Sets `TIMEOUT milliseconds`.
     pub fn timeout(mut self, milliseconds: impl Milliseconds) -> Self {
         self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
@@ -2094,7 +2133,7 @@ impl crate::command::Command for Failover {
 
 static FLUSHALL_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `flush-type` in [`Flushall`]: `[ASYNC | SYNC]`
+/// The choices of `flush-type` in [`Flushall`]: `ASYNC | SYNC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FlushallFlushType {
     /// `ASYNC` (since 4.0.0)
@@ -2136,14 +2175,14 @@ pub struct Flushall {
 }
 
 impl Flushall {
-    /// The command with its required arguments: `FLUSHALL`.
+    /// The command without arguments: `FLUSHALL`; the setters add the optional ones.
     pub fn new() -> Self {
         Flushall { flush_type: None }
     }
 }
 
 impl Flushall {
-    /// Sets `[ASYNC | SYNC]`.
+    /// Sets `flush-type` to a [`FlushallFlushType`], one of `ASYNC | SYNC`.
     pub fn flush_type(mut self, flush_type: FlushallFlushType) -> Self {
         self.flush_type = Some(flush_type);
         self
@@ -2183,7 +2222,7 @@ impl crate::command::Command for Flushall {
 
 static FLUSHDB_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `flush-type` in [`Flushdb`]: `[ASYNC | SYNC]`
+/// The choices of `flush-type` in [`Flushdb`]: `ASYNC | SYNC`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FlushdbFlushType {
     /// `ASYNC` (since 4.0.0)
@@ -2225,14 +2264,14 @@ pub struct Flushdb {
 }
 
 impl Flushdb {
-    /// The command with its required arguments: `FLUSHDB`.
+    /// The command without arguments: `FLUSHDB`; the setters add the optional ones.
     pub fn new() -> Self {
         Flushdb { flush_type: None }
     }
 }
 
 impl Flushdb {
-    /// Sets `[ASYNC | SYNC]`.
+    /// Sets `flush-type` to a [`FlushdbFlushType`], one of `ASYNC | SYNC`.
     pub fn flush_type(mut self, flush_type: FlushdbFlushType) -> Self {
         self.flush_type = Some(flush_type);
         self
@@ -2281,7 +2320,8 @@ static INFO_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` ("# Section" headers and "field:value" lines, empty when no section matches (a verbatim string in RESP3))
+/// - Reply: `text` — "# Section" headers and "field:value" lines, empty when no section
+///   matches (a verbatim string in RESP3)
 ///
 /// History:
 /// - 7.0.0: Added support for taking multiple section arguments.
@@ -2291,7 +2331,7 @@ pub struct Info {
 }
 
 impl Info {
-    /// The command with its required arguments: `INFO`.
+    /// The command without arguments: `INFO`; the setters add the optional ones.
     pub fn new() -> Self {
         Info {
             section: Vec::new(),
@@ -2300,7 +2340,7 @@ impl Info {
 }
 
 impl Info {
-    /// Sets `[section [section ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `section [section ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn section(mut self, section: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.section = section.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -2337,12 +2377,12 @@ static LASTSAVE_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the unix time of the last successful save)
+/// - Reply: `integer` — the unix time of the last successful save
 #[derive(Clone, Debug)]
 pub struct Lastsave {}
 
 impl Lastsave {
-    /// The command with its required arguments: `LASTSAVE`.
+    /// The command: `LASTSAVE` (it takes no arguments).
     pub fn new() -> Self {
         Lastsave {}
     }
@@ -2375,12 +2415,12 @@ static LATENCY_DOCTOR_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` (a human-readable report (a verbatim string in RESP3))
+/// - Reply: `text` — a human-readable report (a verbatim string in RESP3)
 #[derive(Clone, Debug)]
 pub struct LatencyDoctor {}
 
 impl LatencyDoctor {
-    /// The command with its required arguments: `LATENCY DOCTOR`.
+    /// The command: `LATENCY DOCTOR` (it takes no arguments).
     pub fn new() -> Self {
         LatencyDoctor {}
     }
@@ -2414,7 +2454,8 @@ static LATENCY_GRAPH_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` (an ASCII-art graph of the event's samples (an error when the event has none))
+/// - Reply: `text` — an ASCII-art graph of the event's samples (an error when the event has
+///   none)
 #[derive(Clone, Debug)]
 pub struct LatencyGraph<E> {
     event: E,
@@ -2456,12 +2497,12 @@ static LATENCY_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct LatencyHelp {}
 
 impl LatencyHelp {
-    /// The command with its required arguments: `LATENCY HELP`.
+    /// The command: `LATENCY HELP` (it takes no arguments).
     pub fn new() -> Self {
         LatencyHelp {}
     }
@@ -2489,7 +2530,8 @@ static LATENCY_HISTOGRAM_REPLY: ReplyShape = ReplyShape::Map(
     &ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any),
 );
 
-/// `LATENCY HISTOGRAM`: Returns the cumulative distribution of latencies of a subset or all commands.
+/// `LATENCY HISTOGRAM`: Returns the cumulative distribution of latencies of a subset or all
+/// commands.
 ///
 /// ```text
 /// LATENCY HISTOGRAM [command [command ...]]
@@ -2497,15 +2539,18 @@ static LATENCY_HISTOGRAM_REPLY: ReplyShape = ReplyShape::Map(
 ///
 /// - Since: 7.0.0
 /// - Group: server
-/// - Complexity: O(N) where N is the number of commands with latency information being retrieved.
-/// - Reply: `map<text, map<text, any>>` (per command called so far: calls (an integer) and histogram\_usec (a map from a bucket's upper bound in microseconds to a call count); commands never called are left out)
+/// - Complexity: O(N) where N is the number of commands with latency information being
+///   retrieved.
+/// - Reply: `map<text, map<text, any>>` — per command called so far: calls (an integer) and
+///   histogram\_usec (a map from a bucket's upper bound in microseconds to a call count);
+///   commands never called are left out
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
     command: Vec<Arg>,
 }
 
 impl LatencyHistogram {
-    /// The command with its required arguments: `LATENCY HISTOGRAM`.
+    /// The command without arguments: `LATENCY HISTOGRAM`; the setters add the optional ones.
     pub fn new() -> Self {
         LatencyHistogram {
             command: Vec::new(),
@@ -2514,7 +2559,7 @@ impl LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// Sets `[command [command ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `command [command ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn command(mut self, command: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.command = command.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -2555,7 +2600,8 @@ static LATENCY_HISTORY_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<tuple<integer, integer>>` (\[unix time, latency in milliseconds\] per sample of the event; empty when there is none)
+/// - Reply: `array<tuple<integer, integer>>` — \[unix time, latency in milliseconds\] per
+///   sample of the event; empty when there is none
 #[derive(Clone, Debug)]
 pub struct LatencyHistory<E> {
     event: E,
@@ -2612,12 +2658,17 @@ static LATENCY_LATEST_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::OneOf(&
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<oneof<tuple<text, integer, integer, integer>, tuple<text, integer, integer, integer, integer, integer>>>` (per event: name, unix time of the latest spike, its latency and the all-time maximum in milliseconds; Valkey adds the sum of latencies and the number of spikes)
+/// - Reply:
+///   `array<oneof<tuple<text, integer, integer, integer>, tuple<text, integer, integer,
+///   integer, integer,
+///   integer>>>` — per event: name, unix time of the latest spike, its latency and the
+///   all-time maximum in milliseconds; Valkey adds the sum of latencies and the number of
+///   spikes
 #[derive(Clone, Debug)]
 pub struct LatencyLatest {}
 
 impl LatencyLatest {
-    /// The command with its required arguments: `LATENCY LATEST`.
+    /// The command: `LATENCY LATEST` (it takes no arguments).
     pub fn new() -> Self {
         LatencyLatest {}
     }
@@ -2651,21 +2702,21 @@ static LATENCY_RESET_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.8.13
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of event series reset)
+/// - Reply: `integer` — the number of event series reset
 #[derive(Clone, Debug)]
 pub struct LatencyReset {
     event: Vec<Arg>,
 }
 
 impl LatencyReset {
-    /// The command with its required arguments: `LATENCY RESET`.
+    /// The command without arguments: `LATENCY RESET`; the setters add the optional ones.
     pub fn new() -> Self {
         LatencyReset { event: Vec::new() }
     }
 }
 
 impl LatencyReset {
-    /// Sets `[event [event ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `event [event ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn event(mut self, event: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.event = event.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -2702,21 +2753,22 @@ static LOLWUT_REPLY: ReplyShape = ReplyShape::Text;
 ///
 /// - Since: 5.0.0
 /// - Group: server
-/// - Reply: `text` (a piece of generative art and the server version (a verbatim string in RESP3))
+/// - Reply: `text` — a piece of generative art and the server version (a verbatim string in
+///   RESP3)
 #[derive(Clone, Debug)]
 pub struct Lolwut {
     version: Option<i64>,
 }
 
 impl Lolwut {
-    /// The command with its required arguments: `LOLWUT`.
+    /// The command without arguments: `LOLWUT`; the setters add the optional ones.
     pub fn new() -> Self {
         Lolwut { version: None }
     }
 }
 
 impl Lolwut {
-    /// Sets `[VERSION version]`.
+    /// Sets `VERSION version`.
     pub fn version(mut self, version: i64) -> Self {
         self.version = Some(version);
         self
@@ -2754,12 +2806,12 @@ static MEMORY_DOCTOR_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `text` (a human-readable report (a verbatim string in RESP3))
+/// - Reply: `text` — a human-readable report (a verbatim string in RESP3)
 #[derive(Clone, Debug)]
 pub struct MemoryDoctor {}
 
 impl MemoryDoctor {
-    /// The command with its required arguments: `MEMORY DOCTOR`.
+    /// The command: `MEMORY DOCTOR` (it takes no arguments).
     pub fn new() -> Self {
         MemoryDoctor {}
     }
@@ -2793,12 +2845,12 @@ static MEMORY_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct MemoryHelp {}
 
 impl MemoryHelp {
-    /// The command with its required arguments: `MEMORY HELP`.
+    /// The command: `MEMORY HELP` (it takes no arguments).
     pub fn new() -> Self {
         MemoryHelp {}
     }
@@ -2832,12 +2884,12 @@ static MEMORY_MALLOC_STATS_REPLY: ReplyShape = ReplyShape::Text;
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: Depends on how much memory is allocated, could be slow
-/// - Reply: `text` (the allocator's own statistics report)
+/// - Reply: `text` — the allocator's own statistics report
 #[derive(Clone, Debug)]
 pub struct MemoryMallocStats {}
 
 impl MemoryMallocStats {
-    /// The command with its required arguments: `MEMORY MALLOC-STATS`.
+    /// The command: `MEMORY MALLOC-STATS` (it takes no arguments).
     pub fn new() -> Self {
         MemoryMallocStats {}
     }
@@ -2876,7 +2928,7 @@ static MEMORY_PURGE_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct MemoryPurge {}
 
 impl MemoryPurge {
-    /// The command with its required arguments: `MEMORY PURGE`.
+    /// The command: `MEMORY PURGE` (it takes no arguments).
     pub fn new() -> Self {
         MemoryPurge {}
     }
@@ -2910,12 +2962,13 @@ static MEMORY_STATS_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &Repl
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `map<text, any>` (memory figures by name: mostly integers, some doubles (ratios, percentages) and a map per database (db.0 …))
+/// - Reply: `map<text, any>` — memory figures by name: mostly integers, some doubles (ratios,
+///   percentages) and a map per database (db.0 …)
 #[derive(Clone, Debug)]
 pub struct MemoryStats {}
 
 impl MemoryStats {
-    /// The command with its required arguments: `MEMORY STATS`.
+    /// The command: `MEMORY STATS` (it takes no arguments).
     pub fn new() -> Self {
         MemoryStats {}
     }
@@ -2949,7 +3002,7 @@ static MEMORY_USAGE_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Intege
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(N) where N is the number of samples.
-/// - Reply: `integer?` (bytes used by the key and its value; nil when the key does not exist)
+/// - Reply: `integer?` — bytes used by the key and its value; nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct MemoryUsage<K> {
     key: K,
@@ -2964,7 +3017,7 @@ impl<K: ToArgs> MemoryUsage<K> {
 }
 
 impl<K> MemoryUsage<K> {
-    /// Sets `[SAMPLES count]`.
+    /// Sets `SAMPLES count`.
     pub fn samples(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -3004,12 +3057,12 @@ static MODULE_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct ModuleHelp {}
 
 impl ModuleHelp {
-    /// The command with its required arguments: `MODULE HELP`.
+    /// The command: `MODULE HELP` (it takes no arguments).
     pub fn new() -> Self {
         ModuleHelp {}
     }
@@ -3044,12 +3097,13 @@ static MODULE_LIST_REPLY: ReplyShape =
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(N) where N is the number of loaded modules.
-/// - Reply: `array<map<text, any>>` (per loaded module: name, ver (an integer), path, args (an array); Valkey lists its built-in lua engine)
+/// - Reply: `array<map<text, any>>` — per loaded module: name, ver (an integer), path, args
+///   (an array); Valkey lists its built-in lua engine
 #[derive(Clone, Debug)]
 pub struct ModuleList {}
 
 impl ModuleList {
-    /// The command with its required arguments: `MODULE LIST`.
+    /// The command: `MODULE LIST` (it takes no arguments).
     pub fn new() -> Self {
         ModuleList {}
     }
@@ -3083,7 +3137,7 @@ static MODULE_LOAD_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (OK once the module is loaded)
+/// - Reply: `ok` — OK once the module is loaded
 #[derive(Clone, Debug)]
 pub struct ModuleLoad<P> {
     path: P,
@@ -3101,7 +3155,7 @@ impl<P: ToArgs> ModuleLoad<P> {
 }
 
 impl<P> ModuleLoad<P> {
-    /// Sets `[arg [arg ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `arg [arg ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn arg(mut self, arg: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.arg = arg.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -3140,7 +3194,7 @@ static MODULE_LOADEX_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 7.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (OK once the module is loaded)
+/// - Reply: `ok` — OK once the module is loaded
 #[derive(Clone, Debug)]
 pub struct ModuleLoadex<P> {
     path: P,
@@ -3160,7 +3214,8 @@ impl<P: ToArgs> ModuleLoadex<P> {
 }
 
 impl<P> ModuleLoadex<P> {
-    /// Sets `[CONFIG name value [CONFIG name value ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `CONFIG name value [CONFIG name value ...]`, replacing any earlier list; an empty list
+    /// leaves it out.
     pub fn config(mut self, configs: impl IntoIterator<Item = (impl ToArgs, impl ToArgs)>) -> Self {
         self.configs = configs
             .into_iter()
@@ -3169,7 +3224,7 @@ impl<P> ModuleLoadex<P> {
         self
     }
 
-    /// Sets `[ARGS args [args ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `ARGS args [args ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn args(mut self, args: impl IntoIterator<Item = impl ToArgs>) -> Self {
         self.args = args.into_iter().map(|item| Arg::new(item)).collect();
         self
@@ -3217,7 +3272,7 @@ static MODULE_UNLOAD_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 4.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (OK once the module is unloaded)
+/// - Reply: `ok` — OK once the module is unloaded
 #[derive(Clone, Debug)]
 pub struct ModuleUnload<N> {
     name: N,
@@ -3258,12 +3313,12 @@ static MONITOR_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 1.0.0
 /// - Group: server
-/// - Reply: `ok` (then the connection streams one status line per command the server runs)
+/// - Reply: `ok` — then the connection streams one status line per command the server runs
 #[derive(Clone, Debug)]
 pub struct Monitor {}
 
 impl Monitor {
-    /// The command with its required arguments: `MONITOR`.
+    /// The command: `MONITOR` (it takes no arguments).
     pub fn new() -> Self {
         Monitor {}
     }
@@ -3297,7 +3352,9 @@ static PSYNC_REPLY: ReplyShape = ReplyShape::Status;
 ///
 /// - Since: 2.8.0
 /// - Group: server
-/// - Reply: `status` ("FULLRESYNC &lt;replid&gt; &lt;offset&gt;" (followed by the RDB payload and the replication stream, which are not replies) or "CONTINUE \[&lt;replid&gt;\]")
+/// - Reply: `status` — "FULLRESYNC &lt;replid&gt; &lt;offset&gt;" (followed by the RDB
+///   payload and the replication stream, which are not replies) or "CONTINUE
+///   \[&lt;replid&gt;\]"
 #[derive(Clone, Debug)]
 pub struct Psync<R> {
     replicationid: R,
@@ -3345,12 +3402,13 @@ static REPLCONF_REPLY: ReplyShape = ReplyShape::Ok;
 /// - Since: 3.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `ok` (for the handshake options (listening-port, capa, ip-address …); ACK and GETACK get no reply at all)
+/// - Reply: `ok` — for the handshake options (listening-port, capa, ip-address …); ACK and
+///   GETACK get no reply at all
 #[derive(Clone, Debug)]
 pub struct Replconf {}
 
 impl Replconf {
-    /// The command with its required arguments: `REPLCONF`.
+    /// The command: `REPLCONF` (it takes no arguments).
     pub fn new() -> Self {
         Replconf {}
     }
@@ -3377,7 +3435,7 @@ impl crate::command::Command for Replconf {
 static REPLICAOF_REPLY: ReplyShape = ReplyShape::Status;
 static REPLICAOF_REPLY_WITH_ARGS_NO_ONE: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `args` in [`Replicaof`]: `<host port | NO ONE>`
+/// The choices of `args` in [`Replicaof`]: `host port | NO ONE`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplicaofArgs {
     /// `host port`
@@ -3425,8 +3483,8 @@ impl ToArgs for ReplicaofArgs {
 /// - Since: 5.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `status` ("OK", or "OK Already connected to specified master")
-/// - Reply with `args.no-one`: `ok` (the server is a master now (or already was))
+/// - Reply: `status` — "OK", or "OK Already connected to specified master"
+/// - Reply with `args.no-one`: `ok` — the server is a master now (or already was)
 #[derive(Clone, Debug)]
 pub struct Replicaof<const ARGS_NO_ONE: bool = false> {
     args: ReplicaofArgs,
@@ -3495,7 +3553,11 @@ static RESTORE_ASKING_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 3.0.0
 /// - Group: server
-/// - Complexity: O(1) to create the new key and additional O(N\*M) to reconstruct the serialized value, where N is the number of objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1\*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N\*M\*log(N)) because inserting values into sorted sets is O(log(N)).
+/// - Complexity: O(1) to create the new key and additional O(N\*M) to reconstruct the
+///   serialized value, where N is the number of objects composing the value and M their average
+///   size. For small string values the time complexity is thus O(1)+O(1\*M) where M is small,
+///   so simply O(1). However for sorted set values the complexity is O(N\*M\*log(N)) because
+///   inserting values into sorted sets is O(log(N)).
 /// - Reply: `ok`
 ///
 /// History:
@@ -3529,25 +3591,25 @@ impl<K: ToArgs, S: ToArgs> RestoreAsking<K, S> {
 }
 
 impl<K, S> RestoreAsking<K, S> {
-    /// Adds `[REPLACE]` (since 3.0.0).
+    /// Adds `REPLACE` (since 3.0.0).
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self
     }
 
-    /// Adds `[ABSTTL]` (since 5.0.0).
+    /// Adds `ABSTTL` (since 5.0.0).
     pub fn absttl(mut self) -> Self {
         self.absttl = true;
         self
     }
 
-    /// Sets `[IDLETIME seconds]` (since 5.0.0).
+    /// Sets `IDLETIME seconds` (since 5.0.0).
     pub fn idletime(mut self, seconds: impl Seconds) -> Self {
         self.seconds = Some(Seconds::to_seconds(seconds));
         self
     }
 
-    /// Sets `[FREQ frequency]` (since 5.0.0).
+    /// Sets `FREQ frequency` (since 5.0.0).
     pub fn freq(mut self, frequency: i64) -> Self {
         self.frequency = Some(frequency);
         self
@@ -3616,12 +3678,17 @@ static ROLE_REPLY: ReplyShape = ReplyShape::OneOf(&[
 /// - Since: 2.8.12
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `oneof<tuple<text, integer, array<tuple<text, text, text>>>, tuple<text, text, integer, text, integer>, tuple<text, array<text>>>` (by role: \["master", offset, \[\[ip, port, offset\] per replica, all three as text\]\], \["slave", master ip, master port, state (connect, connecting, sync, connected …), offset\], or \["sentinel", \[monitored master names\]\])
+/// - Reply:
+///   `oneof<tuple<text, integer, array<tuple<text, text, text>>>, tuple<text, text, integer,
+///   text, integer>, tuple<text,
+///   array<text>>>` — by role: \["master", offset, \[\[ip, port, offset\] per replica, all
+///   three as text\]\], \["slave", master ip, master port, state (connect, connecting, sync,
+///   connected …), offset\], or \["sentinel", \[monitored master names\]\]
 #[derive(Clone, Debug)]
 pub struct Role {}
 
 impl Role {
-    /// The command with its required arguments: `ROLE`.
+    /// The command: `ROLE` (it takes no arguments).
     pub fn new() -> Self {
         Role {}
     }
@@ -3659,7 +3726,7 @@ static SAVE_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Save {}
 
 impl Save {
-    /// The command with its required arguments: `SAVE`.
+    /// The command: `SAVE` (it takes no arguments).
     pub fn new() -> Self {
         Save {}
     }
@@ -3683,7 +3750,8 @@ impl crate::command::Command for Save {
 
 static SHUTDOWN_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `abort-selector.save-selector-block.save-selector` in [`Shutdown`]: `[NOSAVE | SAVE]`
+/// The choices of `abort-selector.save-selector-block.save-selector` in [`Shutdown`]:
+/// `NOSAVE | SAVE`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShutdownSaveSelectorSaveSelector {
     /// `NOSAVE`
@@ -3705,7 +3773,8 @@ impl ToArgs for ShutdownSaveSelectorSaveSelector {
     }
 }
 
-/// The block `abort-selector.save-selector-block` of [`Shutdown`]: `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER]`
+/// The block `abort-selector.save-selector-block` of [`Shutdown`]:
+/// `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -3731,43 +3800,43 @@ impl ShutdownSaveSelector {
 }
 
 impl ShutdownSaveSelector {
-    /// Sets `[NOSAVE | SAVE]`.
+    /// Sets `save-selector` to a [`ShutdownSaveSelectorSaveSelector`], one of `NOSAVE | SAVE`.
     pub fn save_selector(mut self, save_selector: ShutdownSaveSelectorSaveSelector) -> Self {
         self.save_selector = Some(save_selector);
         self
     }
 
-    /// Chooses `NOSAVE` for `abort-selector.save-selector-block.save-selector`, replacing any earlier choice.
+    /// Chooses `NOSAVE` for `save-selector`, replacing any earlier choice.
     pub fn nosave(mut self) -> Self {
         self.save_selector = Some(ShutdownSaveSelectorSaveSelector::Nosave);
         self
     }
 
-    /// Chooses `SAVE` for `abort-selector.save-selector-block.save-selector`, replacing any earlier choice.
+    /// Chooses `SAVE` for `save-selector`, replacing any earlier choice.
     pub fn save(mut self) -> Self {
         self.save_selector = Some(ShutdownSaveSelectorSaveSelector::Save);
         self
     }
 
-    /// Adds `[NOW]` (since 7.0.0).
+    /// Adds `NOW` (since 7.0.0).
     pub fn now(mut self) -> Self {
         self.now = true;
         self
     }
 
-    /// Adds `[FORCE]` (since 7.0.0).
+    /// Adds `FORCE` (since 7.0.0).
     pub fn force(mut self) -> Self {
         self.force = true;
         self
     }
 
-    /// Adds `[SAFE]` (since 9.0.0).
+    /// Adds `SAFE` (since 9.0.0).
     pub fn safe(mut self) -> Self {
         self.safe = true;
         self
     }
 
-    /// Adds `[FAILOVER]` (since 9.0.0).
+    /// Adds `FAILOVER` (since 9.0.0).
     pub fn failover(mut self) -> Self {
         self.failover = true;
         self
@@ -3794,7 +3863,8 @@ impl ToArgs for ShutdownSaveSelector {
     }
 }
 
-/// The choices of `abort-selector` in [`Shutdown`]: `[[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT]`
+/// The choices of `abort-selector` in [`Shutdown`]:
+/// `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShutdownAbortSelector {
     /// `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER]`
@@ -3831,8 +3901,10 @@ impl ToArgs for ShutdownAbortSelector {
 ///
 /// - Since: 1.0.0
 /// - Group: server
-/// - Complexity: O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)
-/// - Reply: `ok` (OK only answers ABORT; a shutdown that goes ahead closes the connection without a reply, one that fails is an error)
+/// - Complexity: O(N) when saving, where N is the total number of keys in all databases when
+///   saving data, otherwise O(1)
+/// - Reply: `ok` — OK only answers ABORT; a shutdown that goes ahead closes the connection
+///   without a reply, one that fails is an error
 ///
 /// History:
 /// - 7.0.0: Added the `NOW`, `FORCE` and `ABORT` modifiers.
@@ -3843,7 +3915,7 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// The command with its required arguments: `SHUTDOWN`.
+    /// The command without arguments: `SHUTDOWN`; the setters add the optional ones.
     pub fn new() -> Self {
         Shutdown {
             abort_selector: None,
@@ -3852,13 +3924,15 @@ impl Shutdown {
 }
 
 impl Shutdown {
-    /// Sets `[[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT]`.
+    /// Sets `abort-selector` to a [`ShutdownAbortSelector`], one of
+    /// `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER] | ABORT`.
     pub fn abort_selector(mut self, abort_selector: ShutdownAbortSelector) -> Self {
         self.abort_selector = Some(abort_selector);
         self
     }
 
-    /// Chooses `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER]` for `abort-selector`, replacing any earlier choice.
+    /// Chooses `[NOSAVE | SAVE] [NOW] [FORCE] [SAFE] [FAILOVER]` for `abort-selector`, replacing
+    /// any earlier choice.
     pub fn save_selector(mut self, save_selector: ShutdownSaveSelector) -> Self {
         self.abort_selector = Some(ShutdownAbortSelector::SaveSelector(save_selector));
         self
@@ -3893,7 +3967,7 @@ impl crate::command::Command for Shutdown {
 static SLAVEOF_REPLY: ReplyShape = ReplyShape::Status;
 static SLAVEOF_REPLY_WITH_ARGS_NO_ONE: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `args` in [`Slaveof`]: `<host port | NO ONE>`
+/// The choices of `args` in [`Slaveof`]: `host port | NO ONE`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SlaveofArgs {
     /// `host port`
@@ -3941,10 +4015,10 @@ impl ToArgs for SlaveofArgs {
 /// - Since: 1.0.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `status` ("OK", or "OK Already connected to specified master")
-/// - Reply with `args.no-one`: `ok` (the server is a master now (or already was))
+/// - Reply: `status` — "OK", or "OK Already connected to specified master"
+/// - Reply with `args.no-one`: `ok` — the server is a master now (or already was)
 ///
-/// Deprecated: deprecated since 5.0.0; replaced by REPLICAOF.
+/// Deprecated since 5.0.0; replaced by REPLICAOF.
 #[deprecated(note = "deprecated since 5.0.0; replaced by REPLICAOF")]
 #[derive(Clone, Debug)]
 pub struct Slaveof<const ARGS_NO_ONE: bool = false> {
@@ -4024,7 +4098,9 @@ static SLOWLOG_GET_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 /// - Since: 2.2.12
 /// - Group: server
 /// - Complexity: O(N) where N is the number of entries returned
-/// - Reply: `array<tuple<integer, integer, integer, array<bulk>, text, text>>` (entries newest first: id, unix time, duration in microseconds, the arguments (long ones cut), client address, client name)
+/// - Reply: `array<tuple<integer, integer, integer, array<bulk>, text, text>>` — entries
+///   newest first: id, unix time, duration in microseconds, the arguments (long ones cut),
+///   client address, client name
 ///
 /// History:
 /// - 4.0.0: Added client IP address, port and name to the reply.
@@ -4034,14 +4110,14 @@ pub struct SlowlogGet {
 }
 
 impl SlowlogGet {
-    /// The command with its required arguments: `SLOWLOG GET`.
+    /// The command without arguments: `SLOWLOG GET`; the setters add the optional ones.
     pub fn new() -> Self {
         SlowlogGet { count: None }
     }
 }
 
 impl SlowlogGet {
-    /// Sets `[count]`.
+    /// Sets `count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -4079,12 +4155,12 @@ static SLOWLOG_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 6.2.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (the help text, one line per element)
+/// - Reply: `array<text>` — the help text, one line per element
 #[derive(Clone, Debug)]
 pub struct SlowlogHelp {}
 
 impl SlowlogHelp {
-    /// The command with its required arguments: `SLOWLOG HELP`.
+    /// The command: `SLOWLOG HELP` (it takes no arguments).
     pub fn new() -> Self {
         SlowlogHelp {}
     }
@@ -4118,12 +4194,12 @@ static SLOWLOG_LEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.2.12
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of entries in the slow log)
+/// - Reply: `integer` — the number of entries in the slow log
 #[derive(Clone, Debug)]
 pub struct SlowlogLen {}
 
 impl SlowlogLen {
-    /// The command with its required arguments: `SLOWLOG LEN`.
+    /// The command: `SLOWLOG LEN` (it takes no arguments).
     pub fn new() -> Self {
         SlowlogLen {}
     }
@@ -4162,7 +4238,7 @@ static SLOWLOG_RESET_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct SlowlogReset {}
 
 impl SlowlogReset {
-    /// The command with its required arguments: `SLOWLOG RESET`.
+    /// The command: `SLOWLOG RESET` (it takes no arguments).
     pub fn new() -> Self {
         SlowlogReset {}
     }
@@ -4195,7 +4271,8 @@ static SWAPDB_REPLY: ReplyShape = ReplyShape::Ok;
 ///
 /// - Since: 4.0.0
 /// - Group: server
-/// - Complexity: O(N) where N is the count of clients watching or blocking on keys from both databases.
+/// - Complexity: O(N) where N is the count of clients watching or blocking on keys from both
+///   databases.
 /// - Reply: `ok`
 #[derive(Clone, Debug)]
 pub struct Swapdb {
@@ -4238,12 +4315,13 @@ static SYNC_REPLY: ReplyShape = ReplyShape::Bulk;
 ///
 /// - Since: 1.0.0
 /// - Group: server
-/// - Reply: `bulk` (the RDB snapshot as a bulk payload without the final CRLF, then the replication stream)
+/// - Reply: `bulk` — the RDB snapshot as a bulk payload without the final CRLF, then the
+///   replication stream
 #[derive(Clone, Debug)]
 pub struct Sync {}
 
 impl Sync {
-    /// The command with its required arguments: `SYNC`.
+    /// The command: `SYNC` (it takes no arguments).
     pub fn new() -> Self {
         Sync {}
     }
@@ -4278,12 +4356,13 @@ static TIME_REPLY: ReplyShape = ReplyShape::Tuple(&[ReplyShape::Text, ReplyShape
 /// - Since: 2.6.0
 /// - Group: server
 /// - Complexity: O(1)
-/// - Reply: `tuple<text, text>` (the unix time in seconds and the microseconds into that second, both as decimal text)
+/// - Reply: `tuple<text, text>` — the unix time in seconds and the microseconds into that
+///   second, both as decimal text
 #[derive(Clone, Debug)]
 pub struct Time {}
 
 impl Time {
-    /// The command with its required arguments: `TIME`.
+    /// The command: `TIME` (it takes no arguments).
     pub fn new() -> Self {
         Time {}
     }

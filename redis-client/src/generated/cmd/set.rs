@@ -22,8 +22,9 @@ static SADD_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: set
-/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.
-/// - Reply: `integer` (the number of members added (not already present))
+/// - Complexity: O(1) for each element added, so O(N) to add N elements when the command is
+///   called with multiple arguments.
+/// - Reply: `integer` — the number of members added (not already present)
 ///
 /// History:
 /// - 2.4.0: Accepts multiple `member` arguments.
@@ -88,7 +89,7 @@ static SCARD_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of members, 0 when the key does not exist)
+/// - Reply: `integer` — the number of members, 0 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Scard<K> {
     key: K,
@@ -129,7 +130,7 @@ static SDIFF_REPLY: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the total number of elements in all given sets.
-/// - Reply: `set<bulk>` (the members of the first set missing from all the others)
+/// - Reply: `set<bulk>` — the members of the first set missing from all the others
 #[derive(Clone, Debug)]
 pub struct Sdiff<K> {
     key: Vec<K>,
@@ -188,7 +189,7 @@ static SDIFFSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the total number of elements in all given sets.
-/// - Reply: `integer` (the number of members stored)
+/// - Reply: `integer` — the number of members stored
 #[derive(Clone, Debug)]
 pub struct Sdiffstore<D, K> {
     destination: D,
@@ -249,8 +250,9 @@ static SINTER_REPLY: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 ///
 /// - Since: 1.0.0
 /// - Group: set
-/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the number of sets.
-/// - Reply: `set<bulk>` (the members present in every set)
+/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the
+///   number of sets.
+/// - Reply: `set<bulk>` — the members present in every set
 #[derive(Clone, Debug)]
 pub struct Sinter<K> {
     key: Vec<K>,
@@ -308,8 +310,9 @@ static SINTERCARD_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 7.0.0
 /// - Group: set
-/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the number of sets.
-/// - Reply: `integer` (the size of the intersection, capped at LIMIT when given)
+/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the
+///   number of sets.
+/// - Reply: `integer` — the size of the intersection, capped at LIMIT when given
 #[derive(Clone, Debug)]
 pub struct Sintercard<K> {
     key: Vec<K>,
@@ -327,7 +330,7 @@ impl<K: ToArgs> Sintercard<K> {
 }
 
 impl<K> Sintercard<K> {
-    /// Sets `[LIMIT limit]`.
+    /// Sets `LIMIT limit`.
     pub fn limit(mut self, limit: i64) -> Self {
         self.limit = Some(limit);
         self
@@ -380,8 +383,9 @@ static SINTERSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.0.0
 /// - Group: set
-/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the number of sets.
-/// - Reply: `integer` (the number of members stored)
+/// - Complexity: O(N\*M) worst case where N is the cardinality of the smallest set and M is the
+///   number of sets.
+/// - Reply: `integer` — the number of members stored
 #[derive(Clone, Debug)]
 pub struct Sinterstore<D, K> {
     destination: D,
@@ -443,7 +447,7 @@ static SISMEMBER_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(1)
-/// - Reply: `bool` (whether the member is in the set)
+/// - Reply: `bool` — whether the member is in the set
 #[derive(Clone, Debug)]
 pub struct Sismember<K, M> {
     key: K,
@@ -486,7 +490,7 @@ static SMEMBERS_REPLY: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the set cardinality.
-/// - Reply: `set<bulk>` (every member, empty when the key does not exist)
+/// - Reply: `set<bulk>` — every member, empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Smembers<K> {
     key: K,
@@ -527,7 +531,7 @@ static SMISMEMBER_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bool);
 /// - Since: 6.2.0
 /// - Group: set
 /// - Complexity: O(N) where N is the number of elements being checked for membership
-/// - Reply: `array<bool>` (per member, whether it is in the set)
+/// - Reply: `array<bool>` — per member, whether it is in the set
 #[derive(Clone, Debug)]
 pub struct Smismember<K, M> {
     key: K,
@@ -589,7 +593,7 @@ static SMOVE_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(1)
-/// - Reply: `bool` (1 when moved, 0 when the member was not in the source)
+/// - Reply: `bool` — 1 when moved, 0 when the member was not in the source
 #[derive(Clone, Debug)]
 pub struct Smove<S, D, M> {
     source: S,
@@ -630,7 +634,8 @@ impl<S: ToArgs, D: ToArgs, M: ToArgs> Command for Smove<S, D, M> {
 static SPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 static SPOP_REPLY_WITH_COUNT: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 
-/// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.
+/// `SPOP`: Returns one or more random members from a set after removing them. Deletes the set
+/// if the last member was popped.
 ///
 /// ```text
 /// SPOP key [count]
@@ -638,9 +643,10 @@ static SPOP_REPLY_WITH_COUNT: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 ///
 /// - Since: 1.0.0
 /// - Group: set
-/// - Complexity: Without the count argument O(1), otherwise O(N) where N is the value of the passed count.
-/// - Reply: `bulk?` (the removed member, nil when the key does not exist)
-/// - Reply with `count`: `set<bulk>` (the removed members, empty when the key does not exist)
+/// - Complexity: Without the count argument O(1), otherwise O(N) where N is the value of the
+///   passed count.
+/// - Reply: `bulk?` — the removed member, nil when the key does not exist
+/// - Reply with `count`: `set<bulk>` — the removed members, empty when the key does not exist
 ///
 /// History:
 /// - 3.2.0: Added the `count` argument.
@@ -658,9 +664,9 @@ impl<K: ToArgs> Spop<K> {
 }
 
 impl<K, const COUNT: bool> Spop<K, COUNT> {
-    /// Sets `[count]` (since 3.2.0).
+    /// Sets `count` (since 3.2.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Spop`].
+    /// This changes the reply type: see the replies listed on [`Spop`].
     pub fn count(self, count: i64) -> Spop<K, true> {
         let mut s: Spop<K, true> = self.retype();
         s.count = Some(count);
@@ -717,9 +723,11 @@ static SRANDMEMBER_REPLY_WITH_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape:
 ///
 /// - Since: 1.0.0
 /// - Group: set
-/// - Complexity: Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.
-/// - Reply: `bulk?` (a random member, nil when the key does not exist)
-/// - Reply with `count`: `array<bulk>` (distinct members, or repeats allowed for a negative count; empty when the key does not exist)
+/// - Complexity: Without the count argument O(1), otherwise O(N) where N is the absolute value
+///   of the passed count.
+/// - Reply: `bulk?` — a random member, nil when the key does not exist
+/// - Reply with `count`: `array<bulk>` — distinct members, or repeats allowed for a negative
+///   count; empty when the key does not exist
 ///
 /// History:
 /// - 2.6.0: Added the optional `count` argument.
@@ -737,9 +745,9 @@ impl<K: ToArgs> Srandmember<K> {
 }
 
 impl<K, const COUNT: bool> Srandmember<K, COUNT> {
-    /// Sets `[count]` (since 2.6.0).
+    /// Sets `count` (since 2.6.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Srandmember`].
+    /// This changes the reply type: see the replies listed on [`Srandmember`].
     pub fn count(self, count: i64) -> Srandmember<K, true> {
         let mut s: Srandmember<K, true> = self.retype();
         s.count = Some(count);
@@ -787,7 +795,8 @@ impl<K: ToArgs> Command for Srandmember<K, true> {
 
 static SREM_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `SREM`: Removes one or more members from a set. Deletes the set if the last member was removed.
+/// `SREM`: Removes one or more members from a set. Deletes the set if the last member was
+/// removed.
 ///
 /// ```text
 /// SREM key member [member ...]
@@ -796,7 +805,7 @@ static SREM_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the number of members to be removed.
-/// - Reply: `integer` (the number of members removed)
+/// - Reply: `integer` — the number of members removed
 ///
 /// History:
 /// - 2.4.0: Accepts multiple `member` arguments.
@@ -861,8 +870,11 @@ static SSCAN_REPLY: ReplyShape =
 ///
 /// - Since: 2.8.0
 /// - Group: set
-/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.
-/// - Reply: `tuple<text, array<bulk>>` (the next cursor ("0" when done) and a batch of members)
+/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command
+///   calls for the cursor to return back to 0. N is the number of elements inside the
+///   collection.
+/// - Reply: `tuple<text, array<bulk>>` — the next cursor ("0" when done) and a batch of
+///   members
 #[derive(Clone, Debug)]
 pub struct Sscan<K> {
     key: K,
@@ -884,13 +896,13 @@ impl<K: ToArgs> Sscan<K> {
 }
 
 impl<K> Sscan<K> {
-    /// Sets `[MATCH pattern]`.
+    /// Sets `MATCH pattern`.
     pub fn match_(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
     }
 
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -934,7 +946,7 @@ static SUNION_REPLY: ReplyShape = ReplyShape::Set(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the total number of elements in all given sets.
-/// - Reply: `set<bulk>` (the members of any of the sets)
+/// - Reply: `set<bulk>` — the members of any of the sets
 #[derive(Clone, Debug)]
 pub struct Sunion<K> {
     key: Vec<K>,
@@ -993,7 +1005,7 @@ static SUNIONSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: set
 /// - Complexity: O(N) where N is the total number of elements in all given sets.
-/// - Reply: `integer` (the number of members stored)
+/// - Reply: `integer` — the number of members stored
 #[derive(Clone, Debug)]
 pub struct Sunionstore<D, K> {
     destination: D,

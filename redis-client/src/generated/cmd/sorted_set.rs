@@ -18,7 +18,7 @@ static BZMPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Double])),
 ]));
 
-/// The choices of `where` in [`Bzmpop`]: `<MIN | MAX>`
+/// The choices of `where` in [`Bzmpop`]: `MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BzmpopWhere {
     /// `MIN`
@@ -40,7 +40,8 @@ impl ToArgs for BzmpopWhere {
     }
 }
 
-/// `BZMPOP`: Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+/// `BZMPOP`: Removes and returns a member by score from one or more sorted sets. Blocks until a
+/// member is available otherwise. Deletes the sorted set if the last element was popped.
 ///
 /// ```text
 /// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
@@ -48,8 +49,10 @@ impl ToArgs for BzmpopWhere {
 ///
 /// - Since: 7.0.0
 /// - Group: sorted-set
-/// - Complexity: O(K) + O(M\*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.
-/// - Reply: `tuple<bulk, array<tuple<bulk, double>>>?` (the key popped from and its popped members with their scores; nil when the timeout expired)
+/// - Complexity: O(K) + O(M\*log(N)) where K is the number of provided keys, N being the number
+///   of elements in the sorted set, and M being the number of elements popped.
+/// - Reply: `tuple<bulk, array<tuple<bulk, double>>>?` — the key popped from and its popped
+///   members with their scores; nil when the timeout expired
 #[derive(Clone, Debug)]
 pub struct Bzmpop<K> {
     timeout: f64,
@@ -75,7 +78,7 @@ impl<K: ToArgs> Bzmpop<K> {
 }
 
 impl<K> Bzmpop<K> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -126,7 +129,9 @@ static BZPOPMAX_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Double,
 ]));
 
-/// `BZPOPMAX`: Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+/// `BZPOPMAX`: Removes and returns the member with the highest score from one or more sorted
+/// sets. Blocks until a member is available otherwise. Deletes the sorted set if the last
+/// element was popped.
 ///
 /// ```text
 /// BZPOPMAX key [key ...] timeout
@@ -135,7 +140,8 @@ static BZPOPMAX_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
 /// - Since: 5.0.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N)) with N being the number of elements in the sorted set.
-/// - Reply: `tuple<bulk, bulk, double>?` (the key popped from, the member and its score; nil when the timeout expired)
+/// - Reply: `tuple<bulk, bulk, double>?` — the key popped from, the member and its score; nil
+///   when the timeout expired
 ///
 /// History:
 /// - 6.0.0: `timeout` is interpreted as a double instead of an integer.
@@ -195,7 +201,9 @@ static BZPOPMIN_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Double,
 ]));
 
-/// `BZPOPMIN`: Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.
+/// `BZPOPMIN`: Removes and returns the member with the lowest score from one or more sorted
+/// sets. Blocks until a member is available otherwise. Deletes the sorted set if the last
+/// element was popped.
 ///
 /// ```text
 /// BZPOPMIN key [key ...] timeout
@@ -204,7 +212,8 @@ static BZPOPMIN_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
 /// - Since: 5.0.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N)) with N being the number of elements in the sorted set.
-/// - Reply: `tuple<bulk, bulk, double>?` (the key popped from, the member and its score; nil when the timeout expired)
+/// - Reply: `tuple<bulk, bulk, double>?` — the key popped from, the member and its score; nil
+///   when the timeout expired
 ///
 /// History:
 /// - 6.0.0: `timeout` is interpreted as a double instead of an integer.
@@ -261,7 +270,7 @@ impl<K: ToArgs> Command for Bzpopmin<K> {
 static ZADD_REPLY: ReplyShape = ReplyShape::Integer;
 static ZADD_REPLY_WITH_INCREMENT: ReplyShape = ReplyShape::Optional(&ReplyShape::Double);
 
-/// The choices of `condition` in [`Zadd`]: `[NX | XX]` (since 3.0.2)
+/// The choices of `condition` in [`Zadd`]: `NX | XX` (since 3.0.2).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZaddCondition {
     /// `NX`
@@ -283,7 +292,7 @@ impl ToArgs for ZaddCondition {
     }
 }
 
-/// The choices of `comparison` in [`Zadd`]: `[GT | LT]` (since 6.2.0)
+/// The choices of `comparison` in [`Zadd`]: `GT | LT` (since 6.2.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZaddComparison {
     /// `GT`
@@ -305,7 +314,8 @@ impl ToArgs for ZaddComparison {
     }
 }
 
-/// `ZADD`: Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.
+/// `ZADD`: Adds one or more members to a sorted set, or updates their scores. Creates the key
+/// if it doesn't exist.
 ///
 /// ```text
 /// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
@@ -313,9 +323,11 @@ impl ToArgs for ZaddComparison {
 ///
 /// - Since: 1.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)) for each item added, where N is the number of elements in the sorted set.
-/// - Reply: `integer` (the number of members added (with CH: added or whose score changed))
-/// - Reply with `increment`: `double?` (the member's new score; nil when NX, XX, GT or LT stopped the update)
+/// - Complexity: O(log(N)) for each item added, where N is the number of elements in the sorted
+///   set.
+/// - Reply: `integer` — the number of members added (with CH: added or whose score changed)
+/// - Reply with `increment`: `double?` — the member's new score; nil when NX, XX, GT or LT
+///   stopped the update
 ///
 /// History:
 /// - 2.4.0: Accepts multiple elements.
@@ -346,7 +358,7 @@ impl<K: ToArgs, M: ToArgs> Zadd<K, M> {
 }
 
 impl<K, M, const INCREMENT: bool> Zadd<K, M, INCREMENT> {
-    /// Sets `[NX | XX]` (since 3.0.2).
+    /// Sets `condition` (since 3.0.2) to a [`ZaddCondition`], one of `NX | XX`.
     pub fn condition(mut self, condition: ZaddCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -364,7 +376,7 @@ impl<K, M, const INCREMENT: bool> Zadd<K, M, INCREMENT> {
         self
     }
 
-    /// Sets `[GT | LT]` (since 6.2.0).
+    /// Sets `comparison` (since 6.2.0) to a [`ZaddComparison`], one of `GT | LT`.
     pub fn comparison(mut self, comparison: ZaddComparison) -> Self {
         self.comparison = Some(comparison);
         self
@@ -382,15 +394,15 @@ impl<K, M, const INCREMENT: bool> Zadd<K, M, INCREMENT> {
         self
     }
 
-    /// Adds `[CH]` (since 3.0.2).
+    /// Adds `CH` (since 3.0.2).
     pub fn ch(mut self) -> Self {
         self.change = true;
         self
     }
 
-    /// Adds `[INCR]` (since 3.0.2).
+    /// Adds `INCR` (since 3.0.2).
     ///
-    /// Changes the reply type: see the replies listed on [`Zadd`].
+    /// This changes the reply type: see the replies listed on [`Zadd`].
     pub fn incr(self) -> Zadd<K, M, true> {
         let mut s: Zadd<K, M, true> = self.retype();
         s.increment = true;
@@ -481,7 +493,7 @@ static ZCARD_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.2.0
 /// - Group: sorted-set
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of members, 0 when the key does not exist)
+/// - Reply: `integer` — the number of members, 0 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Zcard<K> {
     key: K,
@@ -522,7 +534,7 @@ static ZCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.0.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N)) with N being the number of elements in the sorted set.
-/// - Reply: `integer` (the number of members with a score in the range)
+/// - Reply: `integer` — the number of members with a score in the range
 #[derive(Clone, Debug)]
 pub struct Zcount<K, M, M2> {
     key: K,
@@ -569,9 +581,10 @@ static ZDIFF_REPLY_WITHSCORES: ReplyShape =
 ///
 /// - Since: 6.2.0
 /// - Group: sorted-set
-/// - Complexity: O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.
+/// - Complexity: O(L + (N-K)log(N)) worst case where L is the total number of elements in all
+///   the sets, N is the size of the first set, and K is the size of the result set.
 /// - Reply: `array<bulk>`
-/// - Reply with `withscores`: `pairs<bulk, double>` (members with their scores)
+/// - Reply with `withscores`: `pairs<bulk, double>` — members with their scores
 #[derive(Clone, Debug)]
 pub struct Zdiff<K, const WITHSCORES: bool = false> {
     key: Vec<K>,
@@ -589,9 +602,9 @@ impl<K: ToArgs> Zdiff<K> {
 }
 
 impl<K, const WITHSCORES: bool> Zdiff<K, WITHSCORES> {
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zdiff`].
+    /// This changes the reply type: see the replies listed on [`Zdiff`].
     pub fn withscores(self) -> Zdiff<K, true> {
         let mut s: Zdiff<K, true> = self.retype();
         s.withscores = true;
@@ -666,8 +679,9 @@ static ZDIFFSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 6.2.0
 /// - Group: sorted-set
-/// - Complexity: O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.
-/// - Reply: `integer` (the number of members in the resulting sorted set at destination)
+/// - Complexity: O(L + (N-K)log(N)) worst case where L is the total number of elements in all
+///   the sets, N is the size of the first set, and K is the size of the result set.
+/// - Reply: `integer` — the number of members in the resulting sorted set at destination
 #[derive(Clone, Debug)]
 pub struct Zdiffstore<D, K> {
     destination: D,
@@ -730,7 +744,7 @@ static ZINCRBY_REPLY: ReplyShape = ReplyShape::Double;
 /// - Since: 1.2.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N)) where N is the number of elements in the sorted set.
-/// - Reply: `double` (the member's new score)
+/// - Reply: `double` — the member's new score
 #[derive(Clone, Debug)]
 pub struct Zincrby<K, M> {
     key: K,
@@ -773,7 +787,7 @@ static ZINTER_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 static ZINTER_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// The choices of `aggregate` in [`Zinter`]: `[AGGREGATE SUM | MIN | MAX]`
+/// The choices of `aggregate` in [`Zinter`]: `AGGREGATE SUM | MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZinterAggregate {
     /// `SUM`
@@ -808,9 +822,11 @@ impl ToArgs for ZinterAggregate {
 ///
 /// - Since: 6.2.0
 /// - Group: sorted-set
-/// - Complexity: O(N\*K)+O(M\*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.
+/// - Complexity: O(N\*K)+O(M\*log(M)) worst case with N being the smallest input sorted set, K
+///   being the number of input sorted sets and M being the number of elements in the resulting
+///   sorted set.
 /// - Reply: `array<bulk>`
-/// - Reply with `withscores`: `pairs<bulk, double>` (members with their scores)
+/// - Reply with `withscores`: `pairs<bulk, double>` — members with their scores
 #[derive(Clone, Debug)]
 pub struct Zinter<K, const WITHSCORES: bool = false> {
     key: Vec<K>,
@@ -832,21 +848,21 @@ impl<K: ToArgs> Zinter<K> {
 }
 
 impl<K, const WITHSCORES: bool> Zinter<K, WITHSCORES> {
-    /// Sets `[WEIGHTS weight [weight ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `WEIGHTS weight [weight ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn weights(mut self, weight: impl IntoIterator<Item = i64>) -> Self {
         self.weight = weight.into_iter().collect();
         self
     }
 
-    /// Sets `[AGGREGATE SUM | MIN | MAX]`.
+    /// Sets `aggregate` to a [`ZinterAggregate`], one of `AGGREGATE SUM | MIN | MAX`.
     pub fn aggregate(mut self, aggregate: ZinterAggregate) -> Self {
         self.aggregate = Some(aggregate);
         self
     }
 
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zinter`].
+    /// This changes the reply type: see the replies listed on [`Zinter`].
     pub fn withscores(self) -> Zinter<K, true> {
         let mut s: Zinter<K, true> = self.retype();
         s.withscores = true;
@@ -933,8 +949,9 @@ static ZINTERCARD_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 7.0.0
 /// - Group: sorted-set
-/// - Complexity: O(N\*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.
-/// - Reply: `integer` (the number of members in the intersection (at most LIMIT when given))
+/// - Complexity: O(N\*K) worst case with N being the smallest input sorted set, K being the
+///   number of input sorted sets.
+/// - Reply: `integer` — the number of members in the intersection (at most LIMIT when given)
 #[derive(Clone, Debug)]
 pub struct Zintercard<K> {
     key: Vec<K>,
@@ -952,7 +969,7 @@ impl<K: ToArgs> Zintercard<K> {
 }
 
 impl<K> Zintercard<K> {
-    /// Sets `[LIMIT limit]`.
+    /// Sets `LIMIT limit`.
     pub fn limit(mut self, limit: i64) -> Self {
         self.limit = Some(limit);
         self
@@ -997,7 +1014,7 @@ impl<K: ToArgs> Command for Zintercard<K> {
 
 static ZINTERSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `aggregate` in [`Zinterstore`]: `[AGGREGATE SUM | MIN | MAX]`
+/// The choices of `aggregate` in [`Zinterstore`]: `AGGREGATE SUM | MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZinterstoreAggregate {
     /// `SUM`
@@ -1032,8 +1049,10 @@ impl ToArgs for ZinterstoreAggregate {
 ///
 /// - Since: 2.0.0
 /// - Group: sorted-set
-/// - Complexity: O(N\*K)+O(M\*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.
-/// - Reply: `integer` (the number of members in the resulting sorted set at destination)
+/// - Complexity: O(N\*K)+O(M\*log(M)) worst case with N being the smallest input sorted set, K
+///   being the number of input sorted sets and M being the number of elements in the resulting
+///   sorted set.
+/// - Reply: `integer` — the number of members in the resulting sorted set at destination
 #[derive(Clone, Debug)]
 pub struct Zinterstore<D, K> {
     destination: D,
@@ -1055,13 +1074,13 @@ impl<D: ToArgs, K: ToArgs> Zinterstore<D, K> {
 }
 
 impl<D, K> Zinterstore<D, K> {
-    /// Sets `[WEIGHTS weight [weight ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `WEIGHTS weight [weight ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn weights(mut self, weight: impl IntoIterator<Item = i64>) -> Self {
         self.weight = weight.into_iter().collect();
         self
     }
 
-    /// Sets `[AGGREGATE SUM | MIN | MAX]`.
+    /// Sets `aggregate` to a [`ZinterstoreAggregate`], one of `AGGREGATE SUM | MIN | MAX`.
     pub fn aggregate(mut self, aggregate: ZinterstoreAggregate) -> Self {
         self.aggregate = Some(aggregate);
         self
@@ -1122,7 +1141,7 @@ static ZLEXCOUNT_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.8.9
 /// - Group: sorted-set
 /// - Complexity: O(log(N)) with N being the number of elements in the sorted set.
-/// - Reply: `integer` (the number of members in the lexicographical range)
+/// - Reply: `integer` — the number of members in the lexicographical range
 #[derive(Clone, Debug)]
 pub struct Zlexcount<K, M, M2> {
     key: K,
@@ -1161,7 +1180,7 @@ static ZMPOP_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Tuple(&[ReplyShape::Bulk, ReplyShape::Double])),
 ]));
 
-/// The choices of `where` in [`Zmpop`]: `<MIN | MAX>`
+/// The choices of `where` in [`Zmpop`]: `MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZmpopWhere {
     /// `MIN`
@@ -1183,7 +1202,8 @@ impl ToArgs for ZmpopWhere {
     }
 }
 
-/// `ZMPOP`: Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.
+/// `ZMPOP`: Returns the highest- or lowest-scoring members from one or more sorted sets after
+/// removing them. Deletes the sorted set if the last member was popped.
 ///
 /// ```text
 /// ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]
@@ -1191,8 +1211,10 @@ impl ToArgs for ZmpopWhere {
 ///
 /// - Since: 7.0.0
 /// - Group: sorted-set
-/// - Complexity: O(K) + O(M\*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.
-/// - Reply: `tuple<bulk, array<tuple<bulk, double>>>?` (the key popped from and its popped members with their scores; nil when every key is empty)
+/// - Complexity: O(K) + O(M\*log(N)) where K is the number of provided keys, N being the number
+///   of elements in the sorted set, and M being the number of elements popped.
+/// - Reply: `tuple<bulk, array<tuple<bulk, double>>>?` — the key popped from and its popped
+///   members with their scores; nil when every key is empty
 #[derive(Clone, Debug)]
 pub struct Zmpop<K> {
     key: Vec<K>,
@@ -1212,7 +1234,7 @@ impl<K: ToArgs> Zmpop<K> {
 }
 
 impl<K> Zmpop<K> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -1267,7 +1289,8 @@ static ZMSCORE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&Repl
 /// - Since: 6.2.0
 /// - Group: sorted-set
 /// - Complexity: O(N) where N is the number of members being requested.
-/// - Reply: `array<double?>` (the score of each member, nil for a member (or key) that does not exist)
+/// - Reply: `array<double?>` — the score of each member, nil for a member (or key) that does
+///   not exist
 #[derive(Clone, Debug)]
 pub struct Zmscore<K, M> {
     key: K,
@@ -1326,7 +1349,8 @@ static ZPOPMAX_REPLY: ReplyShape = ReplyShape::OneOf(&[
 static ZPOPMAX_REPLY_WITH_COUNT: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
+/// `ZPOPMAX`: Returns the highest-scoring members from a sorted set after removing them.
+/// Deletes the sorted set if the last member was popped.
 ///
 /// ```text
 /// ZPOPMAX key [count]
@@ -1334,9 +1358,12 @@ static ZPOPMAX_REPLY_WITH_COUNT: ReplyShape =
 ///
 /// - Since: 5.0.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)\*M) with N being the number of elements in the sorted set, and M being the number of elements popped.
-/// - Reply: `oneof<tuple<bulk, double>, array<nil>>` (the popped member and its score; an empty array (not nil) when the key does not exist)
-/// - Reply with `count`: `pairs<bulk, double>` (the popped members with their scores (nested pairs in RESP3 even for COUNT 1); empty when the key does not exist)
+/// - Complexity: O(log(N)\*M) with N being the number of elements in the sorted set, and M
+///   being the number of elements popped.
+/// - Reply: `oneof<tuple<bulk, double>, array<nil>>` — the popped member and its score; an
+///   empty array (not nil) when the key does not exist
+/// - Reply with `count`: `pairs<bulk, double>` — the popped members with their scores (nested
+///   pairs in RESP3 even for COUNT 1); empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Zpopmax<K, const COUNT: bool = false> {
     key: K,
@@ -1351,9 +1378,9 @@ impl<K: ToArgs> Zpopmax<K> {
 }
 
 impl<K, const COUNT: bool> Zpopmax<K, COUNT> {
-    /// Sets `[count]`.
+    /// Sets `count`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zpopmax`].
+    /// This changes the reply type: see the replies listed on [`Zpopmax`].
     pub fn count(self, count: i64) -> Zpopmax<K, true> {
         let mut s: Zpopmax<K, true> = self.retype();
         s.count = Some(count);
@@ -1407,7 +1434,8 @@ static ZPOPMIN_REPLY: ReplyShape = ReplyShape::OneOf(&[
 static ZPOPMIN_REPLY_WITH_COUNT: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.
+/// `ZPOPMIN`: Returns the lowest-scoring members from a sorted set after removing them. Deletes
+/// the sorted set if the last member was popped.
 ///
 /// ```text
 /// ZPOPMIN key [count]
@@ -1415,9 +1443,12 @@ static ZPOPMIN_REPLY_WITH_COUNT: ReplyShape =
 ///
 /// - Since: 5.0.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)\*M) with N being the number of elements in the sorted set, and M being the number of elements popped.
-/// - Reply: `oneof<tuple<bulk, double>, array<nil>>` (the popped member and its score; an empty array (not nil) when the key does not exist)
-/// - Reply with `count`: `pairs<bulk, double>` (the popped members with their scores (nested pairs in RESP3 even for COUNT 1); empty when the key does not exist)
+/// - Complexity: O(log(N)\*M) with N being the number of elements in the sorted set, and M
+///   being the number of elements popped.
+/// - Reply: `oneof<tuple<bulk, double>, array<nil>>` — the popped member and its score; an
+///   empty array (not nil) when the key does not exist
+/// - Reply with `count`: `pairs<bulk, double>` — the popped members with their scores (nested
+///   pairs in RESP3 even for COUNT 1); empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Zpopmin<K, const COUNT: bool = false> {
     key: K,
@@ -1432,9 +1463,9 @@ impl<K: ToArgs> Zpopmin<K> {
 }
 
 impl<K, const COUNT: bool> Zpopmin<K, COUNT> {
-    /// Sets `[count]`.
+    /// Sets `count`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zpopmin`].
+    /// This changes the reply type: see the replies listed on [`Zpopmin`].
     pub fn count(self, count: i64) -> Zpopmin<K, true> {
         let mut s: Zpopmin<K, true> = self.retype();
         s.count = Some(count);
@@ -1487,7 +1518,7 @@ static ZRANDMEMBER_REPLY_WITH_OPTIONS_WITHSCORES: ReplyShape =
 
 static ZRANDMEMBER_REPLY_WITH_OPTIONS_COUNT: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-/// The block `options` of [`Zrandmember`]: `[count [WITHSCORES]]`
+/// The block `options` of [`Zrandmember`]: `count [WITHSCORES]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1507,9 +1538,9 @@ impl ZrandmemberOptions {
 }
 
 impl<const WITHSCORES: bool> ZrandmemberOptions<WITHSCORES> {
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrandmember`].
+    /// This changes the reply type: see the replies listed on [`Zrandmember`].
     pub fn withscores(self) -> ZrandmemberOptions<true> {
         let mut s: ZrandmemberOptions<true> = self.retype();
         s.withscores = true;
@@ -1543,9 +1574,11 @@ impl<const WITHSCORES: bool> ToArgs for ZrandmemberOptions<WITHSCORES> {
 /// - Since: 6.2.0
 /// - Group: sorted-set
 /// - Complexity: O(N) where N is the number of members returned
-/// - Reply: `bulk?` (a random member; nil when the key does not exist)
-/// - Reply with `options.withscores`: `pairs<bulk, double>` (random members with their scores (repeats possible when count is negative))
-/// - Reply with `options.count`: `array<bulk>` (random members (repeats possible when count is negative); empty when the key does not exist)
+/// - Reply: `bulk?` — a random member; nil when the key does not exist
+/// - Reply with `options.withscores`: `pairs<bulk, double>` — random members with their
+///   scores (repeats possible when count is negative)
+/// - Reply with `options.count`: `array<bulk>` — random members (repeats possible when count
+///   is negative); empty when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Zrandmember<K, const OPTIONS: bool = false, const OPTIONS_WITHSCORES: bool = false> {
     key: K,
@@ -1562,9 +1595,9 @@ impl<K: ToArgs> Zrandmember<K> {
 impl<K, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool>
     Zrandmember<K, OPTIONS, OPTIONS_WITHSCORES>
 {
-    /// Sets `[count [WITHSCORES]]` (a [`ZrandmemberOptions`]).
+    /// Sets `count [WITHSCORES]` from a [`ZrandmemberOptions`].
     ///
-    /// Changes the reply type: see the replies listed on [`Zrandmember`].
+    /// This changes the reply type: see the replies listed on [`Zrandmember`].
     pub fn options<const B0: bool>(
         self,
         options: ZrandmemberOptions<B0>,
@@ -1642,7 +1675,7 @@ static ZRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 static ZRANGE_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// The choices of `sortby` in [`Zrange`]: `[BYSCORE | BYLEX]` (since 6.2.0)
+/// The choices of `sortby` in [`Zrange`]: `BYSCORE | BYLEX` (since 6.2.0).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZrangeSortby {
     /// `BYSCORE`
@@ -1672,9 +1705,11 @@ impl ToArgs for ZrangeSortby {
 ///
 /// - Since: 1.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.
-/// - Reply: `array<bulk>` (the members in the range, in order)
-/// - Reply with `withscores`: `pairs<bulk, double>` (the members in the range with their scores)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements returned.
+/// - Reply: `array<bulk>` — the members in the range, in order
+/// - Reply with `withscores`: `pairs<bulk, double>` — the members in the range with their
+///   scores
 ///
 /// History:
 /// - 6.2.0: Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.
@@ -1705,7 +1740,7 @@ impl<K: ToArgs, S: ToArgs, S2: ToArgs> Zrange<K, S, S2> {
 }
 
 impl<K, S, S2, const WITHSCORES: bool> Zrange<K, S, S2, WITHSCORES> {
-    /// Sets `[BYSCORE | BYLEX]` (since 6.2.0).
+    /// Sets `sortby` (since 6.2.0) to a [`ZrangeSortby`], one of `BYSCORE | BYLEX`.
     pub fn sortby(mut self, sortby: ZrangeSortby) -> Self {
         self.sortby = Some(sortby);
         self
@@ -1723,21 +1758,21 @@ impl<K, S, S2, const WITHSCORES: bool> Zrange<K, S, S2, WITHSCORES> {
         self
     }
 
-    /// Adds `[REV]` (since 6.2.0).
+    /// Adds `REV` (since 6.2.0).
     pub fn rev(mut self) -> Self {
         self.rev = true;
         self
     }
 
-    /// Sets `[LIMIT offset count]` (since 6.2.0).
+    /// Sets `LIMIT offset count` (since 6.2.0).
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
     }
 
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrange`].
+    /// This changes the reply type: see the replies listed on [`Zrange`].
     pub fn withscores(self) -> Zrange<K, S, S2, true> {
         let mut s: Zrange<K, S, S2, true> = self.retype();
         s.withscores = true;
@@ -1814,10 +1849,13 @@ static ZRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 ///
 /// - Since: 2.8.9
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).
-/// - Reply: `array<bulk>` (the members in the range, in order)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements being returned. If M is constant (e.g. always asking for the first 10
+///   elements with LIMIT), you can consider it O(log(N)).
+/// - Reply: `array<bulk>` — the members in the range, in order
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `BYLEX` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `ZRANGE` with the `BYLEX` argument
+/// instead.
 #[derive(Clone, Debug)]
 pub struct Zrangebylex<K, M, M2> {
     key: K,
@@ -1839,7 +1877,7 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrangebylex<K, M, M2> {
 }
 
 impl<K, M, M2> Zrangebylex<K, M, M2> {
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
@@ -1884,14 +1922,18 @@ static ZRANGEBYSCORE_REPLY_WITHSCORES: ReplyShape =
 ///
 /// - Since: 1.0.5
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).
-/// - Reply: `array<bulk>` (the members in the range, in order)
-/// - Reply with `withscores`: `pairs<bulk, double>` (the members in the range with their scores)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements being returned. If M is constant (e.g. always asking for the first 10
+///   elements with LIMIT), you can consider it O(log(N)).
+/// - Reply: `array<bulk>` — the members in the range, in order
+/// - Reply with `withscores`: `pairs<bulk, double>` — the members in the range with their
+///   scores
 ///
 /// History:
 /// - 2.0.0: Added the `WITHSCORES` modifier.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `BYSCORE` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `ZRANGE` with the `BYSCORE` argument
+/// instead.
 #[derive(Clone, Debug)]
 pub struct Zrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     key: K,
@@ -1915,16 +1957,16 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrangebyscore<K, M, M2> {
 }
 
 impl<K, M, M2, const WITHSCORES: bool> Zrangebyscore<K, M, M2, WITHSCORES> {
-    /// Adds `[WITHSCORES]` (since 2.0.0).
+    /// Adds `WITHSCORES` (since 2.0.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Zrangebyscore`].
+    /// This changes the reply type: see the replies listed on [`Zrangebyscore`].
     pub fn withscores(self) -> Zrangebyscore<K, M, M2, true> {
         let mut s: Zrangebyscore<K, M, M2, true> = self.retype();
         s.withscores = true;
         s
     }
 
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
@@ -1984,7 +2026,7 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zrangebyscore<K, M, M2, true>
 
 static ZRANGESTORE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `sortby` in [`Zrangestore`]: `[BYSCORE | BYLEX]`
+/// The choices of `sortby` in [`Zrangestore`]: `BYSCORE | BYLEX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZrangestoreSortby {
     /// `BYSCORE`
@@ -2014,8 +2056,9 @@ impl ToArgs for ZrangestoreSortby {
 ///
 /// - Since: 6.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.
-/// - Reply: `integer` (the number of members stored at dst)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements stored into the destination key.
+/// - Reply: `integer` — the number of members stored at dst
 #[derive(Clone, Debug)]
 pub struct Zrangestore<D, S, M, M2> {
     dst: D,
@@ -2043,7 +2086,7 @@ impl<D: ToArgs, S: ToArgs, M: ToArgs, M2: ToArgs> Zrangestore<D, S, M, M2> {
 }
 
 impl<D, S, M, M2> Zrangestore<D, S, M, M2> {
-    /// Sets `[BYSCORE | BYLEX]`.
+    /// Sets `sortby` to a [`ZrangestoreSortby`], one of `BYSCORE | BYLEX`.
     pub fn sortby(mut self, sortby: ZrangestoreSortby) -> Self {
         self.sortby = Some(sortby);
         self
@@ -2061,13 +2104,13 @@ impl<D, S, M, M2> Zrangestore<D, S, M, M2> {
         self
     }
 
-    /// Adds `[REV]`.
+    /// Adds `REV`.
     pub fn rev(mut self) -> Self {
         self.rev = true;
         self
     }
 
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
@@ -2122,8 +2165,9 @@ static ZRANK_REPLY_WITHSCORE: ReplyShape = ReplyShape::Optional(&ReplyShape::Tup
 /// - Since: 2.0.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N))
-/// - Reply: `integer?` (the member's 0-based rank; nil when the member or key does not exist)
-/// - Reply with `withscore`: `tuple<integer, double>?` (the rank and the score (Valkey only); nil when the member or key does not exist)
+/// - Reply: `integer?` — the member's 0-based rank; nil when the member or key does not exist
+/// - Reply with `withscore`: `tuple<integer, double>?` — the rank and the score (Valkey
+///   only); nil when the member or key does not exist
 ///
 /// History:
 /// - 7.2.0: Added the optional `WITHSCORE` argument.
@@ -2146,9 +2190,9 @@ impl<K: ToArgs, M: ToArgs> Zrank<K, M> {
 }
 
 impl<K, M, const WITHSCORE: bool> Zrank<K, M, WITHSCORE> {
-    /// Adds `[WITHSCORE]`.
+    /// Adds `WITHSCORE`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrank`].
+    /// This changes the reply type: see the replies listed on [`Zrank`].
     pub fn withscore(self) -> Zrank<K, M, true> {
         let mut s: Zrank<K, M, true> = self.retype();
         s.withscore = true;
@@ -2198,7 +2242,8 @@ impl<K: ToArgs, M: ToArgs> Command for Zrank<K, M, true> {
 
 static ZREM_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `ZREM`: Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.
+/// `ZREM`: Removes one or more members from a sorted set. Deletes the sorted set if all members
+/// were removed.
 ///
 /// ```text
 /// ZREM key member [member ...]
@@ -2206,8 +2251,9 @@ static ZREM_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.2.0
 /// - Group: sorted-set
-/// - Complexity: O(M\*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.
-/// - Reply: `integer` (the number of members removed)
+/// - Complexity: O(M\*log(N)) with N being the number of elements in the sorted set and M the
+///   number of elements to be removed.
+/// - Reply: `integer` — the number of members removed
 ///
 /// History:
 /// - 2.4.0: Accepts multiple elements.
@@ -2263,7 +2309,8 @@ impl<K: ToArgs, M: ToArgs> Command for Zrem<K, M> {
 
 static ZREMRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `ZREMRANGEBYLEX`: Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.
+/// `ZREMRANGEBYLEX`: Removes members in a sorted set within a lexicographical range. Deletes
+/// the sorted set if all members were removed.
 ///
 /// ```text
 /// ZREMRANGEBYLEX key min max
@@ -2271,8 +2318,9 @@ static ZREMRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.8.9
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.
-/// - Reply: `integer` (the number of members removed)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements removed by the operation.
+/// - Reply: `integer` — the number of members removed
 #[derive(Clone, Debug)]
 pub struct Zremrangebylex<K, M, M2> {
     key: K,
@@ -2308,7 +2356,8 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Command for Zremrangebylex<K, M, M2> {
 
 static ZREMRANGEBYRANK_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `ZREMRANGEBYRANK`: Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.
+/// `ZREMRANGEBYRANK`: Removes members in a sorted set within a range of indexes. Deletes the
+/// sorted set if all members were removed.
 ///
 /// ```text
 /// ZREMRANGEBYRANK key start stop
@@ -2316,8 +2365,9 @@ static ZREMRANGEBYRANK_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.0.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.
-/// - Reply: `integer` (the number of members removed)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements removed by the operation.
+/// - Reply: `integer` — the number of members removed
 #[derive(Clone, Debug)]
 pub struct Zremrangebyrank<K> {
     key: K,
@@ -2353,7 +2403,8 @@ impl<K: ToArgs> Command for Zremrangebyrank<K> {
 
 static ZREMRANGEBYSCORE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `ZREMRANGEBYSCORE`: Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.
+/// `ZREMRANGEBYSCORE`: Removes members in a sorted set within a range of scores. Deletes the
+/// sorted set if all members were removed.
 ///
 /// ```text
 /// ZREMRANGEBYSCORE key min max
@@ -2361,8 +2412,9 @@ static ZREMRANGEBYSCORE_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 1.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.
-/// - Reply: `integer` (the number of members removed)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements removed by the operation.
+/// - Reply: `integer` — the number of members removed
 #[derive(Clone, Debug)]
 pub struct Zremrangebyscore<K, M, M2> {
     key: K,
@@ -2409,11 +2461,13 @@ static ZREVRANGE_REPLY_WITHSCORES: ReplyShape =
 ///
 /// - Since: 1.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.
-/// - Reply: `array<bulk>` (the members in the range, in order)
-/// - Reply with `withscores`: `pairs<bulk, double>` (the members in the range with their scores)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements returned.
+/// - Reply: `array<bulk>` — the members in the range, in order
+/// - Reply with `withscores`: `pairs<bulk, double>` — the members in the range with their
+///   scores
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `ZRANGE` with the `REV` argument instead.
 #[derive(Clone, Debug)]
 pub struct Zrevrange<K, const WITHSCORES: bool = false> {
     key: K,
@@ -2435,9 +2489,9 @@ impl<K: ToArgs> Zrevrange<K> {
 }
 
 impl<K, const WITHSCORES: bool> Zrevrange<K, WITHSCORES> {
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrevrange`].
+    /// This changes the reply type: see the replies listed on [`Zrevrange`].
     pub fn withscores(self) -> Zrevrange<K, true> {
         let mut s: Zrevrange<K, true> = self.retype();
         s.withscores = true;
@@ -2489,7 +2543,8 @@ impl<K: ToArgs> Command for Zrevrange<K, true> {
 
 static ZREVRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 
-/// `ZREVRANGEBYLEX`: Returns members in a sorted set within a lexicographical range in reverse order.
+/// `ZREVRANGEBYLEX`: Returns members in a sorted set within a lexicographical range in reverse
+/// order.
 ///
 /// ```text
 /// ZREVRANGEBYLEX key max min [LIMIT offset count]
@@ -2497,10 +2552,13 @@ static ZREVRANGEBYLEX_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 ///
 /// - Since: 2.8.9
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).
-/// - Reply: `array<bulk>` (the members in the range, in order)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements being returned. If M is constant (e.g. always asking for the first 10
+///   elements with LIMIT), you can consider it O(log(N)).
+/// - Reply: `array<bulk>` — the members in the range, in order
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` and `BYLEX` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `ZRANGE` with the `REV` and `BYLEX`
+/// arguments instead.
 #[derive(Clone, Debug)]
 pub struct Zrevrangebylex<K, M, M2> {
     key: K,
@@ -2522,7 +2580,7 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrevrangebylex<K, M, M2> {
 }
 
 impl<K, M, M2> Zrevrangebylex<K, M, M2> {
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
@@ -2559,7 +2617,8 @@ static ZREVRANGEBYSCORE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk)
 static ZREVRANGEBYSCORE_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse order.
+/// `ZREVRANGEBYSCORE`: Returns members in a sorted set within a range of scores in reverse
+/// order.
 ///
 /// ```text
 /// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
@@ -2567,14 +2626,18 @@ static ZREVRANGEBYSCORE_REPLY_WITHSCORES: ReplyShape =
 ///
 /// - Since: 2.2.0
 /// - Group: sorted-set
-/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).
-/// - Reply: `array<bulk>` (the members in the range, in order)
-/// - Reply with `withscores`: `pairs<bulk, double>` (the members in the range with their scores)
+/// - Complexity: O(log(N)+M) with N being the number of elements in the sorted set and M the
+///   number of elements being returned. If M is constant (e.g. always asking for the first 10
+///   elements with LIMIT), you can consider it O(log(N)).
+/// - Reply: `array<bulk>` — the members in the range, in order
+/// - Reply with `withscores`: `pairs<bulk, double>` — the members in the range with their
+///   scores
 ///
 /// History:
 /// - 2.1.6: `min` and `max` can be exclusive.
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `ZRANGE` with the `REV` and `BYSCORE` arguments.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `ZRANGE` with the `REV` and `BYSCORE`
+/// arguments instead.
 #[derive(Clone, Debug)]
 pub struct Zrevrangebyscore<K, M, M2, const WITHSCORES: bool = false> {
     key: K,
@@ -2598,16 +2661,16 @@ impl<K: ToArgs, M: ToArgs, M2: ToArgs> Zrevrangebyscore<K, M, M2> {
 }
 
 impl<K, M, M2, const WITHSCORES: bool> Zrevrangebyscore<K, M, M2, WITHSCORES> {
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrevrangebyscore`].
+    /// This changes the reply type: see the replies listed on [`Zrevrangebyscore`].
     pub fn withscores(self) -> Zrevrangebyscore<K, M, M2, true> {
         let mut s: Zrevrangebyscore<K, M, M2, true> = self.retype();
         s.withscores = true;
         s
     }
 
-    /// Sets `[LIMIT offset count]`.
+    /// Sets `LIMIT offset count`.
     pub fn limit(mut self, offset: i64, count: i64) -> Self {
         self.limit = Some((offset, count));
         self
@@ -2681,8 +2744,9 @@ static ZREVRANK_REPLY_WITHSCORE: ReplyShape = ReplyShape::Optional(&ReplyShape::
 /// - Since: 2.0.0
 /// - Group: sorted-set
 /// - Complexity: O(log(N))
-/// - Reply: `integer?` (the member's 0-based rank; nil when the member or key does not exist)
-/// - Reply with `withscore`: `tuple<integer, double>?` (the rank and the score (Valkey only); nil when the member or key does not exist)
+/// - Reply: `integer?` — the member's 0-based rank; nil when the member or key does not exist
+/// - Reply with `withscore`: `tuple<integer, double>?` — the rank and the score (Valkey
+///   only); nil when the member or key does not exist
 ///
 /// History:
 /// - 7.2.0: Added the optional `WITHSCORE` argument.
@@ -2705,9 +2769,9 @@ impl<K: ToArgs, M: ToArgs> Zrevrank<K, M> {
 }
 
 impl<K, M, const WITHSCORE: bool> Zrevrank<K, M, WITHSCORE> {
-    /// Adds `[WITHSCORE]`.
+    /// Adds `WITHSCORE`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zrevrank`].
+    /// This changes the reply type: see the replies listed on [`Zrevrank`].
     pub fn withscore(self) -> Zrevrank<K, M, true> {
         let mut s: Zrevrank<K, M, true> = self.retype();
         s.withscore = true;
@@ -2769,9 +2833,13 @@ static ZSCAN_REPLY_WITH_NOSCORES: ReplyShape =
 ///
 /// - Since: 2.8.0
 /// - Group: sorted-set
-/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.
-/// - Reply: `tuple<text, array<bulk>>` (the next cursor ("0" when done) and a flat list member, score, member, score… (scores are bulk strings in RESP3 too))
-/// - Reply with `noscores`: `tuple<text, array<bulk>>` (the next cursor and the members only (Valkey only))
+/// - Complexity: O(1) for every call. O(N) for a complete iteration, including enough command
+///   calls for the cursor to return back to 0. N is the number of elements inside the
+///   collection.
+/// - Reply: `tuple<text, array<bulk>>` — the next cursor ("0" when done) and a flat list
+///   member, score, member, score… (scores are bulk strings in RESP3 too)
+/// - Reply with `noscores`: `tuple<text, array<bulk>>` — the next cursor and the members only
+///   (Valkey only)
 ///
 /// History:
 /// - 8.0.0: Added noscores option.
@@ -2798,21 +2866,21 @@ impl<K: ToArgs> Zscan<K> {
 }
 
 impl<K, const NOSCORES: bool> Zscan<K, NOSCORES> {
-    /// Sets `[MATCH pattern]`.
+    /// Sets `MATCH pattern`.
     pub fn match_(mut self, pattern: impl ToArgs) -> Self {
         self.pattern = Some(Arg::new(pattern));
         self
     }
 
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[NOSCORES]`.
+    /// Adds `NOSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zscan`].
+    /// This changes the reply type: see the replies listed on [`Zscan`].
     pub fn noscores(self) -> Zscan<K, true> {
         let mut s: Zscan<K, true> = self.retype();
         s.noscores = true;
@@ -2881,7 +2949,7 @@ static ZSCORE_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Double);
 /// - Since: 1.2.0
 /// - Group: sorted-set
 /// - Complexity: O(1)
-/// - Reply: `double?` (the member's score; nil when the member or key does not exist)
+/// - Reply: `double?` — the member's score; nil when the member or key does not exist
 #[derive(Clone, Debug)]
 pub struct Zscore<K, M> {
     key: K,
@@ -2918,7 +2986,7 @@ static ZUNION_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Bulk);
 static ZUNION_REPLY_WITHSCORES: ReplyShape =
     ReplyShape::Pairs(&ReplyShape::Bulk, &ReplyShape::Double);
 
-/// The choices of `aggregate` in [`Zunion`]: `[AGGREGATE SUM | MIN | MAX]`
+/// The choices of `aggregate` in [`Zunion`]: `AGGREGATE SUM | MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZunionAggregate {
     /// `SUM`
@@ -2953,9 +3021,10 @@ impl ToArgs for ZunionAggregate {
 ///
 /// - Since: 6.2.0
 /// - Group: sorted-set
-/// - Complexity: O(N)+O(M\*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.
+/// - Complexity: O(N)+O(M\*log(M)) with N being the sum of the sizes of the input sorted sets,
+///   and M being the number of elements in the resulting sorted set.
 /// - Reply: `array<bulk>`
-/// - Reply with `withscores`: `pairs<bulk, double>` (members with their scores)
+/// - Reply with `withscores`: `pairs<bulk, double>` — members with their scores
 #[derive(Clone, Debug)]
 pub struct Zunion<K, const WITHSCORES: bool = false> {
     key: Vec<K>,
@@ -2977,21 +3046,21 @@ impl<K: ToArgs> Zunion<K> {
 }
 
 impl<K, const WITHSCORES: bool> Zunion<K, WITHSCORES> {
-    /// Sets `[WEIGHTS weight [weight ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `WEIGHTS weight [weight ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn weights(mut self, weight: impl IntoIterator<Item = i64>) -> Self {
         self.weight = weight.into_iter().collect();
         self
     }
 
-    /// Sets `[AGGREGATE SUM | MIN | MAX]`.
+    /// Sets `aggregate` to a [`ZunionAggregate`], one of `AGGREGATE SUM | MIN | MAX`.
     pub fn aggregate(mut self, aggregate: ZunionAggregate) -> Self {
         self.aggregate = Some(aggregate);
         self
     }
 
-    /// Adds `[WITHSCORES]`.
+    /// Adds `WITHSCORES`.
     ///
-    /// Changes the reply type: see the replies listed on [`Zunion`].
+    /// This changes the reply type: see the replies listed on [`Zunion`].
     pub fn withscores(self) -> Zunion<K, true> {
         let mut s: Zunion<K, true> = self.retype();
         s.withscores = true;
@@ -3070,7 +3139,7 @@ impl<K: ToArgs> Command for Zunion<K, true> {
 
 static ZUNIONSTORE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `aggregate` in [`Zunionstore`]: `[AGGREGATE SUM | MIN | MAX]`
+/// The choices of `aggregate` in [`Zunionstore`]: `AGGREGATE SUM | MIN | MAX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZunionstoreAggregate {
     /// `SUM`
@@ -3105,8 +3174,9 @@ impl ToArgs for ZunionstoreAggregate {
 ///
 /// - Since: 2.0.0
 /// - Group: sorted-set
-/// - Complexity: O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.
-/// - Reply: `integer` (the number of members in the resulting sorted set at destination)
+/// - Complexity: O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets,
+///   and M being the number of elements in the resulting sorted set.
+/// - Reply: `integer` — the number of members in the resulting sorted set at destination
 #[derive(Clone, Debug)]
 pub struct Zunionstore<D, K> {
     destination: D,
@@ -3128,13 +3198,13 @@ impl<D: ToArgs, K: ToArgs> Zunionstore<D, K> {
 }
 
 impl<D, K> Zunionstore<D, K> {
-    /// Sets `[WEIGHTS weight [weight ...]]`, replacing any earlier list (an empty list leaves it out).
+    /// Sets `WEIGHTS weight [weight ...]`, replacing any earlier list; an empty list leaves it out.
     pub fn weights(mut self, weight: impl IntoIterator<Item = i64>) -> Self {
         self.weight = weight.into_iter().collect();
         self
     }
 
-    /// Sets `[AGGREGATE SUM | MIN | MAX]`.
+    /// Sets `aggregate` to a [`ZunionstoreAggregate`], one of `AGGREGATE SUM | MIN | MAX`.
     pub fn aggregate(mut self, aggregate: ZunionstoreAggregate) -> Self {
         self.aggregate = Some(aggregate);
         self

@@ -17,7 +17,8 @@ use crate::{Result, ToArgs, Value};
 
 static XACK_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `XACK`: Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.
+/// `XACK`: Returns the number of messages that were successfully acknowledged by the consumer
+/// group member of a stream.
 ///
 /// ```text
 /// XACK key group id [id ...]
@@ -26,7 +27,7 @@ static XACK_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1) for each message ID processed.
-/// - Reply: `integer` (the number of messages acknowledged (IDs not pending are not counted))
+/// - Reply: `integer` — the number of messages acknowledged (IDs not pending are not counted)
 #[derive(Clone, Debug)]
 pub struct Xack<K, G, I> {
     key: K,
@@ -83,7 +84,7 @@ impl<K: ToArgs, G: ToArgs, I: ToArgs> Command for Xack<K, G, I> {
 static XADD_REPLY: ReplyShape = ReplyShape::Text;
 static XADD_REPLY_WITH_NOMKSTREAM: ReplyShape = ReplyShape::Optional(&ReplyShape::Text);
 
-/// The choices of `trim.strategy` in [`Xadd`]: `<MAXLEN | MINID>`
+/// The choices of `trim.strategy` in [`Xadd`]: `MAXLEN | MINID`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XaddStrategy {
     /// `MAXLEN`
@@ -105,7 +106,7 @@ impl ToArgs for XaddStrategy {
     }
 }
 
-/// The choices of `trim.operator` in [`Xadd`]: `[= | ~]`
+/// The choices of `trim.operator` in [`Xadd`]: `= | ~`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XaddOperator {
     /// `=`
@@ -127,7 +128,7 @@ impl ToArgs for XaddOperator {
     }
 }
 
-/// The block `trim` of [`Xadd`]: `[<MAXLEN | MINID> [= | ~] threshold [LIMIT count]]`
+/// The block `trim` of [`Xadd`]: `<MAXLEN | MINID> [= | ~] threshold [LIMIT count]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,25 +152,25 @@ impl XaddTrim {
 }
 
 impl XaddTrim {
-    /// Sets `[= | ~]`.
+    /// Sets `operator` to a [`XaddOperator`], one of `= | ~`.
     pub fn operator(mut self, operator: XaddOperator) -> Self {
         self.operator = Some(operator);
         self
     }
 
-    /// Chooses `=` for `trim.operator`, replacing any earlier choice.
+    /// Chooses `=` for `operator`, replacing any earlier choice.
     pub fn equal(mut self) -> Self {
         self.operator = Some(XaddOperator::Equal);
         self
     }
 
-    /// Chooses `~` for `trim.operator`, replacing any earlier choice.
+    /// Chooses `~` for `operator`, replacing any earlier choice.
     pub fn approximately(mut self) -> Self {
         self.operator = Some(XaddOperator::Approximately);
         self
     }
 
-    /// Sets `[LIMIT count]` (since 6.2.0).
+    /// Sets `LIMIT count` (since 6.2.0).
     pub fn limit(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -190,7 +191,7 @@ impl ToArgs for XaddTrim {
     }
 }
 
-/// The choices of `id-selector` in [`Xadd`]: `<* | id>`
+/// The choices of `id-selector` in [`Xadd`]: `* | id`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XaddIdSelector {
     /// `*`
@@ -227,9 +228,11 @@ impl ToArgs for XaddIdSelector {
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.
-/// - Reply: `text` (the ID of the added entry)
-/// - Reply with `nomkstream`: `text?` (the ID of the added entry; nil when the stream did not exist)
+/// - Complexity: O(1) when adding a new entry, O(N) when trimming where N being the number of
+///   entries evicted.
+/// - Reply: `text` — the ID of the added entry
+/// - Reply with `nomkstream`: `text?` — the ID of the added entry; nil when the stream did
+///   not exist
 ///
 /// History:
 /// - 6.2.0: Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option.
@@ -261,16 +264,16 @@ impl<K: ToArgs, F: ToArgs, V: ToArgs> Xadd<K, F, V> {
 }
 
 impl<K, F, V, const NOMKSTREAM: bool> Xadd<K, F, V, NOMKSTREAM> {
-    /// Adds `[NOMKSTREAM]` (since 6.2.0).
+    /// Adds `NOMKSTREAM` (since 6.2.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Xadd`].
+    /// This changes the reply type: see the replies listed on [`Xadd`].
     pub fn nomkstream(self) -> Xadd<K, F, V, true> {
         let mut s: Xadd<K, F, V, true> = self.retype();
         s.nomkstream = true;
         s
     }
 
-    /// Sets `[<MAXLEN | MINID> [= | ~] threshold [LIMIT count]]` (a [`XaddTrim`]).
+    /// Sets `<MAXLEN | MINID> [= | ~] threshold [LIMIT count]` from a [`XaddTrim`].
     pub fn trim(mut self, trim: XaddTrim) -> Self {
         self.trim = Some(trim);
         self
@@ -358,7 +361,8 @@ static XAUTOCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Tuple(&[
     ReplyShape::Array(&ReplyShape::Text),
 ]);
 
-/// `XAUTOCLAIM`: Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to a consumer group member.
+/// `XAUTOCLAIM`: Changes, or acquires, ownership of messages in a consumer group, as if the
+/// messages were delivered to a consumer group member.
 ///
 /// ```text
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
@@ -367,11 +371,16 @@ static XAUTOCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Tuple(&[
 /// - Since: 6.2.0
 /// - Group: stream
 /// - Complexity: O(1) if COUNT is small.
-/// - Reply: `tuple<text, array<tuple<text, array<bulk>>>, array<text>>` (the cursor for the next call ("0-0" when done), the claimed entries, and the IDs of pending entries that no longer exist (removed from the PEL); each entry is its ID and a flat list field, value, field, value…)
-/// - Reply with `justid`: `tuple<text, array<text>, array<text>>` (the cursor, the IDs of the claimed entries, and the IDs of deleted entries)
+/// - Reply: `tuple<text, array<tuple<text, array<bulk>>>, array<text>>` — the cursor for the
+///   next call ("0-0" when done), the claimed entries, and the IDs of pending entries that no
+///   longer exist (removed from the PEL); each entry is its ID and a flat list field, value,
+///   field, value…
+/// - Reply with `justid`: `tuple<text, array<text>, array<text>>` — the cursor, the IDs of
+///   the claimed entries, and the IDs of deleted entries
 ///
 /// History:
-/// - 7.0.0: Added an element to the reply array, containing deleted entries the command cleared from the PEL
+/// - 7.0.0: Added an element to the reply array, containing deleted entries the command cleared
+///   from the PEL
 #[derive(Clone, Debug)]
 pub struct Xautoclaim<K, G, C, M, S, const JUSTID: bool = false> {
     key: K,
@@ -384,7 +393,8 @@ pub struct Xautoclaim<K, G, C, M, S, const JUSTID: bool = false> {
 }
 
 impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs> Xautoclaim<K, G, C, M, S> {
-    /// The command with its required arguments: `XAUTOCLAIM key group consumer min-idle-time start`.
+    /// The command with its required arguments:
+    /// `XAUTOCLAIM key group consumer min-idle-time start`.
     pub fn new(key: K, group: G, consumer: C, min_idle_time: M, start: S) -> Self {
         Xautoclaim {
             key,
@@ -399,15 +409,15 @@ impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, S: ToArgs> Xautoclaim<K, G, C, 
 }
 
 impl<K, G, C, M, S, const JUSTID: bool> Xautoclaim<K, G, C, M, S, JUSTID> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[JUSTID]`.
+    /// Adds `JUSTID`.
     ///
-    /// Changes the reply type: see the replies listed on [`Xautoclaim`].
+    /// This changes the reply type: see the replies listed on [`Xautoclaim`].
     pub fn justid(self) -> Xautoclaim<K, G, C, M, S, true> {
         let mut s: Xautoclaim<K, G, C, M, S, true> = self.retype();
         s.justid = true;
@@ -479,7 +489,8 @@ static XCLAIM_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 
 static XCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 
-/// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered to a consumer group member.
+/// `XCLAIM`: Changes, or acquires, ownership of a message in a consumer group, as if the
+/// message was delivered to a consumer group member.
 ///
 /// ```text
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]
@@ -488,8 +499,10 @@ static XCLAIM_REPLY_WITH_JUSTID: ReplyShape = ReplyShape::Array(&ReplyShape::Tex
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(log N) with N being the number of messages in the PEL of the consumer group.
-/// - Reply: `array<tuple<text, array<bulk>>>` (the claimed entries (entries deleted from the stream are dropped from the PEL and left out); each entry is its ID and a flat list field, value, field, value…)
-/// - Reply with `justid`: `array<text>` (the IDs of the claimed entries)
+/// - Reply: `array<tuple<text, array<bulk>>>` — the claimed entries (entries deleted from the
+///   stream are dropped from the PEL and left out); each entry is its ID and a flat list field,
+///   value, field, value…
+/// - Reply with `justid`: `array<text>` — the IDs of the claimed entries
 #[derive(Clone, Debug)]
 pub struct Xclaim<K, G, C, M, I, const JUSTID: bool = false> {
     key: K,
@@ -506,7 +519,8 @@ pub struct Xclaim<K, G, C, M, I, const JUSTID: bool = false> {
 }
 
 impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs> Xclaim<K, G, C, M, I> {
-    /// The command with its required arguments: `XCLAIM key group consumer min-idle-time id [id ...]`.
+    /// The command with its required arguments:
+    /// `XCLAIM key group consumer min-idle-time id [id ...]`.
     pub fn new(
         key: K,
         group: G,
@@ -531,13 +545,13 @@ impl<K: ToArgs, G: ToArgs, C: ToArgs, M: ToArgs, I: ToArgs> Xclaim<K, G, C, M, I
 }
 
 impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
-    /// Sets `[IDLE ms]`.
+    /// Sets `IDLE ms`.
     pub fn idle(mut self, ms: i64) -> Self {
         self.ms = Some(ms);
         self
     }
 
-    /// Sets `[TIME unix-time-milliseconds]`.
+    /// Sets `TIME unix-time-milliseconds`.
     pub fn time(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.unix_time_milliseconds = Some(UnixMilliseconds::to_unix_milliseconds(
             unix_time_milliseconds,
@@ -545,28 +559,28 @@ impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
         self
     }
 
-    /// Sets `[RETRYCOUNT count]`.
+    /// Sets `RETRYCOUNT count`.
     pub fn retrycount(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Adds `[FORCE]`.
+    /// Adds `FORCE`.
     pub fn force(mut self) -> Self {
         self.force = true;
         self
     }
 
-    /// Adds `[JUSTID]`.
+    /// Adds `JUSTID`.
     ///
-    /// Changes the reply type: see the replies listed on [`Xclaim`].
+    /// This changes the reply type: see the replies listed on [`Xclaim`].
     pub fn justid(self) -> Xclaim<K, G, C, M, I, true> {
         let mut s: Xclaim<K, G, C, M, I, true> = self.retype();
         s.justid = true;
         s
     }
 
-    /// Sets `[LASTID lastid]`.
+    /// Sets `LASTID lastid`.
     pub fn lastid(mut self, lastid: impl ToArgs) -> Self {
         self.lastid = Some(Arg::new(lastid));
         self
@@ -677,8 +691,9 @@ static XDEL_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(1) for each single item to delete in the stream, regardless of the stream size.
-/// - Reply: `integer` (the number of entries deleted)
+/// - Complexity: O(1) for each single item to delete in the stream, regardless of the stream
+///   size.
+/// - Reply: `integer` — the number of entries deleted
 #[derive(Clone, Debug)]
 pub struct Xdel<K, I> {
     key: K,
@@ -731,7 +746,7 @@ impl<K: ToArgs, I: ToArgs> Command for Xdel<K, I> {
 
 static XGROUP_CREATE_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `id-selector` in [`XgroupCreate`]: `<id | $>`
+/// The choices of `id-selector` in [`XgroupCreate`]: `id | $`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XgroupCreateIdSelector {
     /// `id`
@@ -796,13 +811,13 @@ impl<K: ToArgs, G: ToArgs> XgroupCreate<K, G> {
 }
 
 impl<K, G> XgroupCreate<K, G> {
-    /// Adds `[MKSTREAM]`.
+    /// Adds `MKSTREAM`.
     pub fn mkstream(mut self) -> Self {
         self.mkstream = true;
         self
     }
 
-    /// Sets `[ENTRIESREAD entries-read]`.
+    /// Sets `ENTRIESREAD entries-read`.
     pub fn entriesread(mut self, entriesread: i64) -> Self {
         self.entriesread = Some(entriesread);
         self
@@ -847,7 +862,7 @@ static XGROUP_CREATECONSUMER_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 6.2.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of consumers created: 1, or 0 when it already existed)
+/// - Reply: `integer` — the number of consumers created: 1, or 0 when it already existed
 #[derive(Clone, Debug)]
 pub struct XgroupCreateconsumer<K, G, C> {
     key: K,
@@ -897,7 +912,7 @@ static XGROUP_DELCONSUMER_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of pending messages the consumer had)
+/// - Reply: `integer` — the number of pending messages the consumer had
 #[derive(Clone, Debug)]
 pub struct XgroupDelconsumer<K, G, C> {
     key: K,
@@ -946,8 +961,9 @@ static XGROUP_DESTROY_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(N) where N is the number of entries in the group's pending entries list (PEL).
-/// - Reply: `integer` (the number of groups destroyed: 1, or 0 when the group did not exist)
+/// - Complexity: O(N) where N is the number of entries in the group's pending entries list
+///   (PEL).
+/// - Reply: `integer` — the number of groups destroyed: 1, or 0 when the group did not exist
 #[derive(Clone, Debug)]
 pub struct XgroupDestroy<K, G> {
     key: K,
@@ -991,12 +1007,12 @@ static XGROUP_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct XgroupHelp {}
 
 impl XgroupHelp {
-    /// The command with its required arguments: `XGROUP HELP`.
+    /// The command: `XGROUP HELP` (it takes no arguments).
     pub fn new() -> Self {
         XgroupHelp {}
     }
@@ -1021,7 +1037,7 @@ impl Command for XgroupHelp {
 
 static XGROUP_SETID_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// The choices of `id-selector` in [`XgroupSetid`]: `<id | $>`
+/// The choices of `id-selector` in [`XgroupSetid`]: `id | $`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XgroupSetidIdSelector {
     /// `id`
@@ -1084,7 +1100,7 @@ impl<K: ToArgs, G: ToArgs> XgroupSetid<K, G> {
 }
 
 impl<K, G> XgroupSetid<K, G> {
-    /// Sets `[ENTRIESREAD entries-read]`.
+    /// Sets `ENTRIESREAD entries-read`.
     pub fn entriesread(mut self, entriesread: i64) -> Self {
         self.entriesread = Some(entriesread);
         self
@@ -1127,7 +1143,8 @@ static XINFO_CONSUMERS_REPLY: ReplyShape =
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `array<map<text, any>>` (one map per consumer: name, pending, idle (and inactive on Valkey))
+/// - Reply: `array<map<text, any>>` — one map per consumer: name, pending, idle (and inactive
+///   on Valkey)
 ///
 /// History:
 /// - 7.2.0: Added the `inactive` field, and changed the meaning of `idle`.
@@ -1175,7 +1192,8 @@ static XINFO_GROUPS_REPLY: ReplyShape =
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `array<map<text, any>>` (one map per group: name, consumers, pending, last-delivered-id, entries-read and lag (nil when unknown))
+/// - Reply: `array<map<text, any>>` — one map per group: name, consumers, pending,
+///   last-delivered-id, entries-read and lag (nil when unknown)
 ///
 /// History:
 /// - 7.0.0: Added the `entries-read` and `lag` fields
@@ -1220,12 +1238,12 @@ static XINFO_HELP_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Text);
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `array<text>` (help lines)
+/// - Reply: `array<text>` — help lines
 #[derive(Clone, Debug)]
 pub struct XinfoHelp {}
 
 impl XinfoHelp {
-    /// The command with its required arguments: `XINFO HELP`.
+    /// The command: `XINFO HELP` (it takes no arguments).
     pub fn new() -> Self {
         XinfoHelp {}
     }
@@ -1250,7 +1268,7 @@ impl Command for XinfoHelp {
 
 static XINFO_STREAM_REPLY: ReplyShape = ReplyShape::Map(&ReplyShape::Text, &ReplyShape::Any);
 
-/// The block `full-block` of [`XinfoStream`]: `[FULL [COUNT count]]`
+/// The block `full-block` of [`XinfoStream`]: `FULL [COUNT count]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1266,7 +1284,7 @@ impl XinfoStreamFull {
 }
 
 impl XinfoStreamFull {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -1292,11 +1310,14 @@ impl ToArgs for XinfoStreamFull {
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `map<text, any>` (stream facts by name (length, last-generated-id, first-entry and last-entry, nil when empty, …); with FULL, the entries and every group with its PEL and consumers instead of first/last entry)
+/// - Reply: `map<text, any>` — stream facts by name (length, last-generated-id, first-entry
+///   and last-entry, nil when empty, …); with FULL, the entries and every group with its PEL
+///   and consumers instead of first/last entry
 ///
 /// History:
 /// - 6.0.0: Added the `FULL` modifier.
-/// - 7.0.0: Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields
+/// - 7.0.0: Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`,
+///   `entries-read` and `lag` fields
 /// - 7.2.0: Added the `active-time` field, and changed the meaning of `seen-time`.
 #[derive(Clone, Debug)]
 pub struct XinfoStream<K> {
@@ -1312,7 +1333,7 @@ impl<K: ToArgs> XinfoStream<K> {
 }
 
 impl<K> XinfoStream<K> {
-    /// Sets `[FULL [COUNT count]]` (a [`XinfoStreamFull`]).
+    /// Sets `FULL [COUNT count]` from a [`XinfoStreamFull`].
     pub fn full(mut self, full: XinfoStreamFull) -> Self {
         self.full = Some(full);
         self
@@ -1351,7 +1372,7 @@ static XLEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 5.0.0
 /// - Group: stream
 /// - Complexity: O(1)
-/// - Reply: `integer` (the number of entries, 0 when the key does not exist)
+/// - Reply: `integer` — the number of entries, 0 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Xlen<K> {
     key: K,
@@ -1398,7 +1419,7 @@ static XPENDING_REPLY_WITH_FILTERS: ReplyShape = ReplyShape::Array(&ReplyShape::
     ReplyShape::Integer,
 ]));
 
-/// The block `filters` of [`Xpending`]: `[[IDLE min-idle-time] start end count [consumer]]`
+/// The block `filters` of [`Xpending`]: `[IDLE min-idle-time] start end count [consumer]`.
 ///
 /// Build it with `new` (its required members) and its setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -1424,13 +1445,13 @@ impl XpendingFilters {
 }
 
 impl XpendingFilters {
-    /// Sets `[IDLE min-idle-time]` (since 6.2.0).
+    /// Sets `IDLE min-idle-time` (since 6.2.0).
     pub fn idle(mut self, min_idle_time: i64) -> Self {
         self.min_idle_time = Some(min_idle_time);
         self
     }
 
-    /// Sets `[consumer]`.
+    /// Sets `consumer`.
     pub fn consumer(mut self, consumer: impl ToArgs) -> Self {
         self.consumer = Some(Arg::new(consumer));
         self
@@ -1452,7 +1473,8 @@ impl ToArgs for XpendingFilters {
     }
 }
 
-/// `XPENDING`: Returns the information and entries from a stream consumer group's pending entries list.
+/// `XPENDING`: Returns the information and entries from a stream consumer group's pending
+/// entries list.
 ///
 /// ```text
 /// XPENDING key group [[IDLE min-idle-time] start end count [consumer]]
@@ -1460,9 +1482,16 @@ impl ToArgs for XpendingFilters {
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.
-/// - Reply: `tuple<integer, text?, text?, array<tuple<bulk, text>>?>` (the number of pending messages, the smallest and greatest pending ID, and each consumer with its pending count (a string); the last three are nil when nothing is pending)
-/// - Reply with `filters`: `array<tuple<text, bulk, integer, integer>>` (per pending message: ID, consumer, milliseconds since last delivery, delivery count)
+/// - Complexity: O(N) with N being the number of elements returned, so asking for a small fixed
+///   number of entries per call is O(1). O(M), where M is the total number of entries scanned
+///   when used with the IDLE filter. When the command returns just the summary and the list of
+///   consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating
+///   every consumer.
+/// - Reply: `tuple<integer, text?, text?, array<tuple<bulk, text>>?>` — the number of pending
+///   messages, the smallest and greatest pending ID, and each consumer with its pending count
+///   (a string); the last three are nil when nothing is pending
+/// - Reply with `filters`: `array<tuple<text, bulk, integer, integer>>` — per pending
+///   message: ID, consumer, milliseconds since last delivery, delivery count
 ///
 /// History:
 /// - 6.2.0: Added the `IDLE` option and exclusive range intervals.
@@ -1485,9 +1514,9 @@ impl<K: ToArgs, G: ToArgs> Xpending<K, G> {
 }
 
 impl<K, G, const FILTERS: bool> Xpending<K, G, FILTERS> {
-    /// Sets `[[IDLE min-idle-time] start end count [consumer]]` (a [`XpendingFilters`]).
+    /// Sets `[IDLE min-idle-time] start end count [consumer]` from a [`XpendingFilters`].
     ///
-    /// Changes the reply type: see the replies listed on [`Xpending`].
+    /// This changes the reply type: see the replies listed on [`Xpending`].
     pub fn filters(self, filters: XpendingFilters) -> Xpending<K, G, true> {
         let mut s: Xpending<K, G, true> = self.retype();
         s.filters = Some(filters);
@@ -1554,8 +1583,10 @@ static XRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).
-/// - Reply: `array<tuple<text, array<bulk>>>` (the entries in the range; each entry is its ID and a flat list field, value, field, value…)
+/// - Complexity: O(N) with N being the number of elements being returned. If N is constant
+///   (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).
+/// - Reply: `array<tuple<text, array<bulk>>>` — the entries in the range; each entry is its
+///   ID and a flat list field, value, field, value…
 ///
 /// History:
 /// - 6.2.0: Added exclusive ranges.
@@ -1580,7 +1611,7 @@ impl<K: ToArgs, S: ToArgs, E: ToArgs> Xrange<K, S, E> {
 }
 
 impl<K, S, E> Xrange<K, S, E> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -1626,7 +1657,8 @@ static XREAD_RESP2: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplyS
     ])),
 ])));
 
-/// `XREAD`: Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.
+/// `XREAD`: Returns messages from multiple streams with IDs greater than the ones requested.
+/// Blocks until a message is available otherwise.
 ///
 /// ```text
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
@@ -1634,7 +1666,9 @@ static XREAD_RESP2: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplyS
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Reply: `map<bulk, array<tuple<text, array<bulk>>>>?` (the new entries per stream key (streams with none left out); nil when there are none at all (or BLOCK timed out); each entry is its ID and a flat list field, value, field, value…)
+/// - Reply: `map<bulk, array<tuple<text, array<bulk>>>>?` — the new entries per stream key
+///   (streams with none left out); nil when there are none at all (or BLOCK timed out); each
+///   entry is its ID and a flat list field, value, field, value…
 #[derive(Clone, Debug)]
 pub struct Xread<K, I> {
     count: Option<i64>,
@@ -1654,13 +1688,13 @@ impl<K: ToArgs, I: ToArgs> Xread<K, I> {
 }
 
 impl<K, I> Xread<K, I> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[BLOCK milliseconds]`.
+    /// Sets `BLOCK milliseconds`.
     pub fn block(mut self, milliseconds: impl Milliseconds) -> Self {
         self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
@@ -1731,7 +1765,8 @@ static XREADGROUP_RESP2: ReplyShape =
         ])),
     ])));
 
-/// `XREADGROUP`: Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.
+/// `XREADGROUP`: Returns new or historical messages from a stream for a consumer in a group.
+/// Blocks until a message is available otherwise.
 ///
 /// ```text
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
@@ -1739,8 +1774,15 @@ static XREADGROUP_RESP2: ReplyShape =
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.
-/// - Reply: `map<bulk, array<tuple<text, array<bulk>?>>>?` (the entries per stream key; nil when no new entries arrived (or BLOCK timed out); reading the pending history (an ID, not &gt;) gives every key, possibly with no entries, and a pending entry deleted from the stream comes back with nil fields; each entry is its ID and a flat list field, value, field, value…)
+/// - Complexity: For each stream mentioned: O(M) with M being the number of elements returned.
+///   If M is constant (e.g. always asking for the first 10 elements with COUNT), you can
+///   consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in
+///   order to serve the N clients blocked on the stream getting new data.
+/// - Reply: `map<bulk, array<tuple<text, array<bulk>?>>>?` — the entries per stream key; nil
+///   when no new entries arrived (or BLOCK timed out); reading the pending history (an ID, not
+///   &gt;) gives every key, possibly with no entries, and a pending entry deleted from the
+///   stream comes back with nil fields; each entry is its ID and a flat list field, value,
+///   field, value…
 #[derive(Clone, Debug)]
 pub struct Xreadgroup<G, C, K, I> {
     group: G,
@@ -1752,7 +1794,8 @@ pub struct Xreadgroup<G, C, K, I> {
 }
 
 impl<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs> Xreadgroup<G, C, K, I> {
-    /// The command with its required arguments: `XREADGROUP GROUP group consumer STREAMS key [key ...] id [id ...]`.
+    /// The command with its required arguments:
+    /// `XREADGROUP GROUP group consumer STREAMS key [key ...] id [id ...]`.
     pub fn new(group: G, consumer: C, streams: impl IntoIterator<Item = (K, I)>) -> Self {
         Xreadgroup {
             group,
@@ -1766,19 +1809,19 @@ impl<G: ToArgs, C: ToArgs, K: ToArgs, I: ToArgs> Xreadgroup<G, C, K, I> {
 }
 
 impl<G, C, K, I> Xreadgroup<G, C, K, I> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
     }
 
-    /// Sets `[BLOCK milliseconds]`.
+    /// Sets `BLOCK milliseconds`.
     pub fn block(mut self, milliseconds: impl Milliseconds) -> Self {
         self.milliseconds = Some(Milliseconds::to_milliseconds(milliseconds));
         self
     }
 
-    /// Adds `[NOACK]`.
+    /// Adds `NOACK`.
     pub fn noack(mut self) -> Self {
         self.noack = true;
         self
@@ -1851,8 +1894,10 @@ static XREVRANGE_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Tuple(&[
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).
-/// - Reply: `array<tuple<text, array<bulk>>>` (the entries in the range, newest first; each entry is its ID and a flat list field, value, field, value…)
+/// - Complexity: O(N) with N being the number of elements returned. If N is constant (e.g.
+///   always asking for the first 10 elements with COUNT), you can consider it O(1).
+/// - Reply: `array<tuple<text, array<bulk>>>` — the entries in the range, newest first; each
+///   entry is its ID and a flat list field, value, field, value…
 ///
 /// History:
 /// - 6.2.0: Added exclusive ranges.
@@ -1877,7 +1922,7 @@ impl<K: ToArgs, E: ToArgs, S: ToArgs> Xrevrange<K, E, S> {
 }
 
 impl<K, E, S> Xrevrange<K, E, S> {
-    /// Sets `[COUNT count]`.
+    /// Sets `COUNT count`.
     pub fn count(mut self, count: i64) -> Self {
         self.count = Some(count);
         self
@@ -1943,13 +1988,13 @@ impl<K: ToArgs, L: ToArgs> Xsetid<K, L> {
 }
 
 impl<K, L> Xsetid<K, L> {
-    /// Sets `[ENTRIESADDED entries-added]` (since 7.0.0).
+    /// Sets `ENTRIESADDED entries-added` (since 7.0.0).
     pub fn entriesadded(mut self, entries_added: i64) -> Self {
         self.entries_added = Some(entries_added);
         self
     }
 
-    /// Sets `[MAXDELETEDID max-deleted-id]` (since 7.0.0).
+    /// Sets `MAXDELETEDID max-deleted-id` (since 7.0.0).
     pub fn maxdeletedid(mut self, max_deleted_id: impl ToArgs) -> Self {
         self.max_deleted_id = Some(Arg::new(max_deleted_id));
         self
@@ -1984,7 +2029,7 @@ impl<K: ToArgs, L: ToArgs> Command for Xsetid<K, L> {
 
 static XTRIM_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// The choices of `trim.strategy` in [`Xtrim`]: `<MAXLEN | MINID>`
+/// The choices of `trim.strategy` in [`Xtrim`]: `MAXLEN | MINID`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XtrimStrategy {
     /// `MAXLEN`
@@ -2006,7 +2051,7 @@ impl ToArgs for XtrimStrategy {
     }
 }
 
-/// The choices of `trim.operator` in [`Xtrim`]: `[= | ~]`
+/// The choices of `trim.operator` in [`Xtrim`]: `= | ~`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum XtrimOperator {
     /// `=`
@@ -2036,8 +2081,10 @@ impl ToArgs for XtrimOperator {
 ///
 /// - Since: 5.0.0
 /// - Group: stream
-/// - Complexity: O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.
-/// - Reply: `integer` (the number of entries deleted)
+/// - Complexity: O(N), with N being the number of evicted entries. Constant times are very
+///   small however, since entries are organized in macro nodes containing multiple entries that
+///   can be released with a single deallocation.
+/// - Reply: `integer` — the number of entries deleted
 ///
 /// History:
 /// - 6.2.0: Added the `MINID` trimming strategy and the `LIMIT` option.
@@ -2051,7 +2098,8 @@ pub struct Xtrim<K, T> {
 }
 
 impl<K: ToArgs, T: ToArgs> Xtrim<K, T> {
-    /// The command with its required arguments: `XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]`.
+    /// The command with its required arguments:
+    /// `XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count]`.
     pub fn new(key: K, strategy: XtrimStrategy, threshold: T) -> Self {
         Xtrim {
             key,
@@ -2064,25 +2112,25 @@ impl<K: ToArgs, T: ToArgs> Xtrim<K, T> {
 }
 
 impl<K, T> Xtrim<K, T> {
-    /// Sets `[= | ~]`.
+    /// Sets `operator` to a [`XtrimOperator`], one of `= | ~`.
     pub fn operator(mut self, operator: XtrimOperator) -> Self {
         self.operator = Some(operator);
         self
     }
 
-    /// Chooses `=` for `trim.operator`, replacing any earlier choice.
+    /// Chooses `=` for `operator`, replacing any earlier choice.
     pub fn equal(mut self) -> Self {
         self.operator = Some(XtrimOperator::Equal);
         self
     }
 
-    /// Chooses `~` for `trim.operator`, replacing any earlier choice.
+    /// Chooses `~` for `operator`, replacing any earlier choice.
     pub fn approximately(mut self) -> Self {
         self.operator = Some(XtrimOperator::Approximately);
         self
     }
 
-    /// Sets `[LIMIT count]` (since 6.2.0).
+    /// Sets `LIMIT count` (since 6.2.0).
     pub fn limit(mut self, count: i64) -> Self {
         self.count = Some(count);
         self

@@ -25,8 +25,10 @@ static APPEND_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.0.0
 /// - Group: string
-/// - Complexity: O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by the server will double the free space available on every reallocation.
-/// - Reply: `integer` (the length of the string after the append)
+/// - Complexity: O(1). The amortized time complexity is O(1) assuming the appended value is
+///   small and the already present value is of any size, since the dynamic string library used
+///   by the server will double the free space available on every reallocation.
+/// - Reply: `integer` — the length of the string after the append
 #[derive(Clone, Debug)]
 pub struct Append<K, V> {
     key: K,
@@ -60,7 +62,8 @@ impl<K: ToArgs, V: ToArgs> Command for Append<K, V> {
 
 static DECR_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
+/// `DECR`: Decrements the integer value of a key by one. Uses 0 as initial value if the key
+/// doesn't exist.
 ///
 /// ```text
 /// DECR key
@@ -69,7 +72,7 @@ static DECR_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `integer` (the value after the decrement)
+/// - Reply: `integer` — the value after the decrement
 #[derive(Clone, Debug)]
 pub struct Decr<K> {
     key: K,
@@ -101,7 +104,8 @@ impl<K: ToArgs> Command for Decr<K> {
 
 static DECRBY_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `DECRBY`: Decrements the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+/// `DECRBY`: Decrements the integer value of a key by a number. Uses 0 as initial value if the
+/// key doesn't exist.
 ///
 /// ```text
 /// DECRBY key decrement
@@ -110,7 +114,7 @@ static DECRBY_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `integer` (the value after the decrement)
+/// - Reply: `integer` — the value after the decrement
 #[derive(Clone, Debug)]
 pub struct Decrby<K> {
     key: K,
@@ -153,7 +157,7 @@ static DELIFEQ_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 9.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bool` (true when the key held the value and was deleted)
+/// - Reply: `bool` — true when the key held the value and was deleted
 #[derive(Clone, Debug)]
 pub struct Delifeq<K, V> {
     key: K,
@@ -196,7 +200,7 @@ static GET_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the value, nil when the key does not exist)
+/// - Reply: `bulk?` — the value, nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Get<K> {
     key: K,
@@ -237,7 +241,7 @@ static GETDEL_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 6.2.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the value before deletion, nil when the key does not exist)
+/// - Reply: `bulk?` — the value before deletion, nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Getdel<K> {
     key: K,
@@ -269,7 +273,7 @@ impl<K: ToArgs> Command for Getdel<K> {
 
 static GETEX_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 
-/// The choices of `expiration` in [`Getex`]: `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]`
+/// The choices of `expiration` in [`Getex`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum GetexExpiration {
     /// `EX seconds`
@@ -343,7 +347,7 @@ impl ToArgs for GetexExpiration {
 /// - Since: 6.2.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the value, nil when the key does not exist)
+/// - Reply: `bulk?` — the value, nil when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Getex<K> {
     key: K,
@@ -361,7 +365,7 @@ impl<K: ToArgs> Getex<K> {
 }
 
 impl<K> Getex<K> {
-    /// Sets `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]`.
+    /// Sets `expiration` to a [`GetexExpiration`].
     pub fn expiration(mut self, expiration: GetexExpiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -434,8 +438,10 @@ static GETRANGE_REPLY: ReplyShape = ReplyShape::Bulk;
 ///
 /// - Since: 2.4.0
 /// - Group: string
-/// - Complexity: O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.
-/// - Reply: `bulk` (the substring, empty when the key does not exist or the range is empty)
+/// - Complexity: O(N) where N is the length of the returned string. The complexity is
+///   ultimately determined by the returned length, but because creating a substring from an
+///   existing string is very cheap, it can be considered O(1) for small strings.
+/// - Reply: `bulk` — the substring, empty when the key does not exist or the range is empty
 #[derive(Clone, Debug)]
 pub struct Getrange<K> {
     key: K,
@@ -480,9 +486,9 @@ static GETSET_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bulk?` (the old value, nil when the key did not exist)
+/// - Reply: `bulk?` — the old value, nil when the key did not exist
 ///
-/// redis-7.0.15 deprecates it since 6.2.0; replaced by `SET` with the `!GET` argument.
+/// Redis 7.0.15 marks it deprecated since 6.2.0; use `SET` with the `!GET` argument instead.
 #[derive(Clone, Debug)]
 pub struct Getset<K, V> {
     key: K,
@@ -516,7 +522,8 @@ impl<K: ToArgs, V: ToArgs> Command for Getset<K, V> {
 
 static INCR_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `INCR`: Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.
+/// `INCR`: Increments the integer value of a key by one. Uses 0 as initial value if the key
+/// doesn't exist.
 ///
 /// ```text
 /// INCR key
@@ -525,7 +532,7 @@ static INCR_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `integer` (the value after the increment)
+/// - Reply: `integer` — the value after the increment
 #[derive(Clone, Debug)]
 pub struct Incr<K> {
     key: K,
@@ -557,7 +564,8 @@ impl<K: ToArgs> Command for Incr<K> {
 
 static INCRBY_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `INCRBY`: Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+/// `INCRBY`: Increments the integer value of a key by a number. Uses 0 as initial value if the
+/// key doesn't exist.
 ///
 /// ```text
 /// INCRBY key increment
@@ -566,7 +574,7 @@ static INCRBY_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `integer` (the value after the increment)
+/// - Reply: `integer` — the value after the increment
 #[derive(Clone, Debug)]
 pub struct Incrby<K> {
     key: K,
@@ -600,7 +608,8 @@ impl<K: ToArgs> Command for Incrby<K> {
 
 static INCRBYFLOAT_REPLY: ReplyShape = ReplyShape::Float;
 
-/// `INCRBYFLOAT`: Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.
+/// `INCRBYFLOAT`: Increments the floating point value of a key by a number. Uses 0 as initial
+/// value if the key doesn't exist.
 ///
 /// ```text
 /// INCRBYFLOAT key increment
@@ -609,7 +618,7 @@ static INCRBYFLOAT_REPLY: ReplyShape = ReplyShape::Float;
 /// - Since: 2.6.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `float` (the value after the increment, as a decimal string)
+/// - Reply: `float` — the value after the increment, as a decimal string
 #[derive(Clone, Debug)]
 pub struct Incrbyfloat<K> {
     key: K,
@@ -654,9 +663,10 @@ static LCS_REPLY_WITH_LEN: ReplyShape = ReplyShape::Integer;
 /// - Since: 7.0.0
 /// - Group: string
 /// - Complexity: O(N\*M) where N and M are the lengths of s1 and s2, respectively
-/// - Reply: `bulk` (the longest common subsequence)
-/// - Reply with `idx`: `map<text, any>` (`matches`: array of \[\[start1, end1\], \[start2, end2\]\] ranges (plus the match length with WITHMATCHLEN); `len`: the LCS length)
-/// - Reply with `len`: `integer` (the length of the longest common subsequence)
+/// - Reply: `bulk` — the longest common subsequence
+/// - Reply with `idx`: `map<text, any>` — `matches`: array of \[\[start1, end1\], \[start2,
+///   end2\]\] ranges (plus the match length with WITHMATCHLEN); `len`: the LCS length
+/// - Reply with `len`: `integer` — the length of the longest common subsequence
 #[derive(Clone, Debug)]
 pub struct Lcs<K, K2, const IDX: bool = false, const LEN: bool = false> {
     key1: K,
@@ -682,31 +692,31 @@ impl<K: ToArgs, K2: ToArgs> Lcs<K, K2> {
 }
 
 impl<K, K2, const IDX: bool, const LEN: bool> Lcs<K, K2, IDX, LEN> {
-    /// Adds `[LEN]`.
+    /// Adds `LEN`.
     ///
-    /// Changes the reply type: see the replies listed on [`Lcs`].
+    /// This changes the reply type: see the replies listed on [`Lcs`].
     pub fn len(self) -> Lcs<K, K2, IDX, true> {
         let mut s: Lcs<K, K2, IDX, true> = self.retype();
         s.len = true;
         s
     }
 
-    /// Adds `[IDX]`.
+    /// Adds `IDX`.
     ///
-    /// Changes the reply type: see the replies listed on [`Lcs`].
+    /// This changes the reply type: see the replies listed on [`Lcs`].
     pub fn idx(self) -> Lcs<K, K2, true, LEN> {
         let mut s: Lcs<K, K2, true, LEN> = self.retype();
         s.idx = true;
         s
     }
 
-    /// Sets `[MINMATCHLEN min-match-len]`.
+    /// Sets `MINMATCHLEN min-match-len`.
     pub fn minmatchlen(mut self, min_match_len: i64) -> Self {
         self.min_match_len = Some(min_match_len);
         self
     }
 
-    /// Adds `[WITHMATCHLEN]`.
+    /// Adds `WITHMATCHLEN`.
     pub fn withmatchlen(mut self) -> Self {
         self.withmatchlen = true;
         self
@@ -797,7 +807,8 @@ static MGET_REPLY: ReplyShape = ReplyShape::Array(&ReplyShape::Optional(&ReplySh
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(N) where N is the number of keys to retrieve.
-/// - Reply: `array<bulk?>` (the values in key order, nil for a key that does not exist or does not hold a string)
+/// - Reply: `array<bulk?>` — the values in key order, nil for a key that does not exist or
+///   does not hold a string
 #[derive(Clone, Debug)]
 pub struct Mget<K> {
     key: Vec<K>,
@@ -908,7 +919,7 @@ impl<K: ToArgs, V: ToArgs> Command for Mset<K, V> {
 
 static MSETEX_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// The choices of `condition` in [`Msetex`]: `[NX | XX]`
+/// The choices of `condition` in [`Msetex`]: `NX | XX`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MsetexCondition {
     /// `NX`
@@ -930,7 +941,7 @@ impl ToArgs for MsetexCondition {
     }
 }
 
-/// The choices of `expiration` in [`Msetex`]: `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
+/// The choices of `expiration` in [`Msetex`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum MsetexExpiration {
     /// `EX seconds`
@@ -995,7 +1006,8 @@ impl ToArgs for MsetexExpiration {
     }
 }
 
-/// `MSETEX`: Atomically creates or modifies the string values of one or more keys, and optionally set their expiration.
+/// `MSETEX`: Atomically creates or modifies the string values of one or more keys, and
+/// optionally set their expiration.
 ///
 /// ```text
 /// MSETEX numkeys key value [key value ...] [NX | XX] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
@@ -1004,7 +1016,7 @@ impl ToArgs for MsetexExpiration {
 /// - Since: 9.1.0
 /// - Group: string
 /// - Complexity: O(N) where N is the number of keys to set.
-/// - Reply: `bool` (true when the keys were set, false when NX or XX stopped the write)
+/// - Reply: `bool` — true when the keys were set, false when NX or XX stopped the write
 #[derive(Clone, Debug)]
 pub struct Msetex<K, V> {
     data: Vec<(K, V)>,
@@ -1024,7 +1036,7 @@ impl<K: ToArgs, V: ToArgs> Msetex<K, V> {
 }
 
 impl<K, V> Msetex<K, V> {
-    /// Sets `[NX | XX]`.
+    /// Sets `condition` to a [`MsetexCondition`], one of `NX | XX`.
     pub fn condition(mut self, condition: MsetexCondition) -> Self {
         self.condition = Some(condition);
         self
@@ -1042,7 +1054,7 @@ impl<K, V> Msetex<K, V> {
         self
     }
 
-    /// Sets `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`.
+    /// Sets `expiration` to a [`MsetexExpiration`].
     pub fn expiration(mut self, expiration: MsetexExpiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -1127,7 +1139,8 @@ impl<K: ToArgs, V: ToArgs> Command for Msetex<K, V> {
 
 static MSETNX_REPLY: ReplyShape = ReplyShape::Bool;
 
-/// `MSETNX`: Atomically modifies the string values of one or more keys only when all keys don't exist.
+/// `MSETNX`: Atomically modifies the string values of one or more keys only when all keys don't
+/// exist.
 ///
 /// ```text
 /// MSETNX key value [key value ...]
@@ -1136,7 +1149,8 @@ static MSETNX_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.1
 /// - Group: string
 /// - Complexity: O(N) where N is the number of keys to set.
-/// - Reply: `bool` (true when every key was set, false when any key already existed (nothing set))
+/// - Reply: `bool` — true when every key was set, false when any key already existed (nothing
+///   set)
 #[derive(Clone, Debug)]
 pub struct Msetnx<K, V> {
     data: Vec<(K, V)>,
@@ -1188,7 +1202,8 @@ impl<K: ToArgs, V: ToArgs> Command for Msetnx<K, V> {
 
 static PSETEX_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// `PSETEX`: Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.
+/// `PSETEX`: Sets both string value and expiration time in milliseconds of a key. The key is
+/// created if it doesn't exist.
 ///
 /// ```text
 /// PSETEX key milliseconds value
@@ -1239,14 +1254,16 @@ static SET_REPLY: ReplyShape = ReplyShape::Ok;
 static SET_REPLY_WITH_GET: ReplyShape = ReplyShape::Optional(&ReplyShape::Bulk);
 static SET_REPLY_WITH_CONDITION: ReplyShape = ReplyShape::Optional(&ReplyShape::Ok);
 
-/// The choices of `condition` in [`Set`]: `[NX | XX | IFEQ comparison-value]`
+/// The choices of `condition` in [`Set`]: `NX | XX | IFEQ comparison-value`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetCondition {
     /// `NX` (since 2.6.12)
     Nx,
     /// `XX` (since 2.6.12)
     Xx,
-    /// `IFEQ comparison-value`: Sets the key's value only if the current value matches the specified comparison value. (since 8.1.0)
+    /// `IFEQ comparison-value` (since 8.1.0)
+    ///
+    /// Sets the key's value only if the current value matches the specified comparison value.
     Ifeq(Arg),
 }
 
@@ -1274,7 +1291,7 @@ impl ToArgs for SetCondition {
     }
 }
 
-/// The choices of `expiration` in [`Set`]: `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
+/// The choices of `expiration` in [`Set`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetExpiration {
     /// `EX seconds` (since 2.6.12)
@@ -1339,7 +1356,8 @@ impl ToArgs for SetExpiration {
     }
 }
 
-/// `SET`: Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.
+/// `SET`: Sets the string value of a key, ignoring its type. The key is created if it doesn't
+/// exist.
 ///
 /// ```text
 /// SET key value [NX | XX | IFEQ comparison-value] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
@@ -1349,8 +1367,8 @@ impl ToArgs for SetExpiration {
 /// - Group: string
 /// - Complexity: O(1)
 /// - Reply: `ok`
-/// - Reply with `get`: `bulk?` (the old value, nil when the key did not exist)
-/// - Reply with `condition`: `ok?` (nil when NX, XX or IFEQ stopped the write)
+/// - Reply with `get`: `bulk?` — the old value, nil when the key did not exist
+/// - Reply with `condition`: `ok?` — nil when NX, XX or IFEQ stopped the write
 ///
 /// History:
 /// - 2.6.12: Added the `EX`, `PX`, `NX` and `XX` options.
@@ -1381,9 +1399,9 @@ impl<K: ToArgs, V: ToArgs> Set<K, V> {
 }
 
 impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
-    /// Sets `[NX | XX | IFEQ comparison-value]`.
+    /// Sets `condition` to a [`SetCondition`], one of `NX | XX | IFEQ comparison-value`.
     ///
-    /// Changes the reply type: see the replies listed on [`Set`].
+    /// This changes the reply type: see the replies listed on [`Set`].
     pub fn condition(self, condition: SetCondition) -> Set<K, V, GET, true> {
         let mut s: Set<K, V, GET, true> = self.retype();
         s.condition = Some(condition);
@@ -1392,7 +1410,7 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
 
     /// Chooses `NX` (since 2.6.12) for `condition`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Set`].
+    /// This changes the reply type: see the replies listed on [`Set`].
     pub fn nx(self) -> Set<K, V, GET, true> {
         let mut s: Set<K, V, GET, true> = self.retype();
         s.condition = Some(SetCondition::Nx);
@@ -1401,32 +1419,34 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
 
     /// Chooses `XX` (since 2.6.12) for `condition`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Set`].
+    /// This changes the reply type: see the replies listed on [`Set`].
     pub fn xx(self) -> Set<K, V, GET, true> {
         let mut s: Set<K, V, GET, true> = self.retype();
         s.condition = Some(SetCondition::Xx);
         s
     }
 
-    /// Chooses `IFEQ comparison-value`: Sets the key's value only if the current value matches the specified comparison value. (since 8.1.0) for `condition`, replacing any earlier choice.
+    /// Chooses `IFEQ comparison-value` (since 8.1.0) for `condition`, replacing any earlier choice.
     ///
-    /// Changes the reply type: see the replies listed on [`Set`].
+    /// Sets the key's value only if the current value matches the specified comparison value.
+    ///
+    /// This changes the reply type: see the replies listed on [`Set`].
     pub fn ifeq(self, comparison_value: impl ToArgs) -> Set<K, V, GET, true> {
         let mut s: Set<K, V, GET, true> = self.retype();
         s.condition = Some(SetCondition::Ifeq(Arg::new(comparison_value)));
         s
     }
 
-    /// Adds `[GET]` (since 6.2.0).
+    /// Adds `GET` (since 6.2.0).
     ///
-    /// Changes the reply type: see the replies listed on [`Set`].
+    /// This changes the reply type: see the replies listed on [`Set`].
     pub fn get(self) -> Set<K, V, true, CONDITION> {
         let mut s: Set<K, V, true, CONDITION> = self.retype();
         s.get = true;
         s
     }
 
-    /// Sets `[EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`.
+    /// Sets `expiration` to a [`SetExpiration`].
     pub fn expiration(mut self, expiration: SetExpiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -1446,7 +1466,8 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
         self
     }
 
-    /// Chooses `EXAT unix-time-seconds` (since 6.2.0) for `expiration`, replacing any earlier choice.
+    /// Chooses `EXAT unix-time-seconds` (since 6.2.0) for `expiration`, replacing any earlier
+    /// choice.
     pub fn exat(mut self, unix_time_seconds: impl UnixSeconds) -> Self {
         self.expiration = Some(SetExpiration::Exat(UnixSeconds::to_unix_seconds(
             unix_time_seconds,
@@ -1454,7 +1475,8 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
         self
     }
 
-    /// Chooses `PXAT unix-time-milliseconds` (since 6.2.0) for `expiration`, replacing any earlier choice.
+    /// Chooses `PXAT unix-time-milliseconds` (since 6.2.0) for `expiration`, replacing any earlier
+    /// choice.
     pub fn pxat(mut self, unix_time_milliseconds: impl UnixMilliseconds) -> Self {
         self.expiration = Some(SetExpiration::Pxat(UnixMilliseconds::to_unix_milliseconds(
             unix_time_milliseconds,
@@ -1541,7 +1563,8 @@ impl<K: ToArgs, V: ToArgs> Command for Set<K, V, true, true> {
 
 static SETEX_REPLY: ReplyShape = ReplyShape::Ok;
 
-/// `SETEX`: Sets the string value and expiration time of a key. Creates the key if it doesn't exist.
+/// `SETEX`: Sets the string value and expiration time of a key. Creates the key if it doesn't
+/// exist.
 ///
 /// ```text
 /// SETEX key seconds value
@@ -1599,7 +1622,7 @@ static SETNX_REPLY: ReplyShape = ReplyShape::Bool;
 /// - Since: 1.0.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `bool` (true when the key was set)
+/// - Reply: `bool` — true when the key was set
 #[derive(Clone, Debug)]
 pub struct Setnx<K, V> {
     key: K,
@@ -1633,7 +1656,8 @@ impl<K: ToArgs, V: ToArgs> Command for Setnx<K, V> {
 
 static SETRANGE_REPLY: ReplyShape = ReplyShape::Integer;
 
-/// `SETRANGE`: Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.
+/// `SETRANGE`: Overwrites a part of a string value with another by an offset. Creates the key
+/// if it doesn't exist.
 ///
 /// ```text
 /// SETRANGE key offset value
@@ -1641,8 +1665,10 @@ static SETRANGE_REPLY: ReplyShape = ReplyShape::Integer;
 ///
 /// - Since: 2.2.0
 /// - Group: string
-/// - Complexity: O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.
-/// - Reply: `integer` (the length of the string after the write)
+/// - Complexity: O(1), not counting the time taken to copy the new string in place. Usually,
+///   this string is very small so the amortized complexity is O(1). Otherwise, complexity is
+///   O(M) with M being the length of the value argument.
+/// - Reply: `integer` — the length of the string after the write
 #[derive(Clone, Debug)]
 pub struct Setrange<K, V> {
     key: K,
@@ -1687,7 +1713,7 @@ static STRLEN_REPLY: ReplyShape = ReplyShape::Integer;
 /// - Since: 2.2.0
 /// - Group: string
 /// - Complexity: O(1)
-/// - Reply: `integer` (the length of the string, 0 when the key does not exist)
+/// - Reply: `integer` — the length of the string, 0 when the key does not exist
 #[derive(Clone, Debug)]
 pub struct Strlen<K> {
     key: K,
@@ -1727,10 +1753,12 @@ static SUBSTR_REPLY: ReplyShape = ReplyShape::Bulk;
 ///
 /// - Since: 1.0.0
 /// - Group: string
-/// - Complexity: O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.
-/// - Reply: `bulk` (the substring, empty when the key does not exist or the range is empty)
+/// - Complexity: O(N) where N is the length of the returned string. The complexity is
+///   ultimately determined by the returned length, but because creating a substring from an
+///   existing string is very cheap, it can be considered O(1) for small strings.
+/// - Reply: `bulk` — the substring, empty when the key does not exist or the range is empty
 ///
-/// redis-7.0.15 deprecates it since 2.0.0; replaced by `GETRANGE`.
+/// Redis 7.0.15 marks it deprecated since 2.0.0; use `GETRANGE` instead.
 #[derive(Clone, Debug)]
 pub struct Substr<K> {
     key: K,

@@ -26,7 +26,7 @@ static DISCARD_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Discard {}
 
 impl Discard {
-    /// The command with its required arguments: `DISCARD`.
+    /// The command: `DISCARD` (it takes no arguments).
     pub fn new() -> Self {
         Discard {}
     }
@@ -61,12 +61,13 @@ static EXEC_REPLY: ReplyShape = ReplyShape::Optional(&ReplyShape::Array(&ReplySh
 /// - Since: 1.2.0
 /// - Group: transactions
 /// - Complexity: Depends on commands in the transaction
-/// - Reply: `array<any>?` (the replies of the queued commands, in order (a failed command's error sits in its place); nil when a WATCHed key changed and the transaction was aborted)
+/// - Reply: `array<any>?` — the replies of the queued commands, in order (a failed command's
+///   error sits in its place); nil when a WATCHed key changed and the transaction was aborted
 #[derive(Clone, Debug)]
 pub struct Exec {}
 
 impl Exec {
-    /// The command with its required arguments: `EXEC`.
+    /// The command: `EXEC` (it takes no arguments).
     pub fn new() -> Self {
         Exec {}
     }
@@ -106,7 +107,7 @@ static MULTI_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Multi {}
 
 impl Multi {
-    /// The command with its required arguments: `MULTI`.
+    /// The command: `MULTI` (it takes no arguments).
     pub fn new() -> Self {
         Multi {}
     }
@@ -146,7 +147,7 @@ static UNWATCH_REPLY: ReplyShape = ReplyShape::Ok;
 pub struct Unwatch {}
 
 impl Unwatch {
-    /// The command with its required arguments: `UNWATCH`.
+    /// The command: `UNWATCH` (it takes no arguments).
     pub fn new() -> Self {
         Unwatch {}
     }
