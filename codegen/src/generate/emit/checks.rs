@@ -210,3 +210,55 @@ impl Emitter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+
+    #[test]
+    fn a_required_list_must_not_be_empty() {
+        with_emitter(ZADD, |e| {
+            assert_tokens(
+                &e.struct_check(&e.l.root),
+                r#"
+                /// Reports an empty list where the command needs at least one value.
+                fn check_args(&self) -> crate::Result<()> {
+                    if self.data.is_empty() {
+                        return Err(crate::command::empty_argument("ZADD", "data"));
+                    }
+                    Ok(())
+                }
+                "#,
+            );
+        });
+        // Optional lists may be empty: nothing to check.
+        with_emitter(EVAL, |e| assert!(e.struct_check(&e.l.root).is_empty()));
+    }
+
+    #[test]
+    fn a_repeated_choice_is_checked_inside_its_enum() {
+        with_emitter(CLIENT_KILL, |e| {
+            let filter = e.enum_named("ClientKillFilter");
+            assert_tokens(
+                &e.enum_check(filter),
+                r#"
+                impl ClientKillFilter {
+                    /// Reports an empty list where the command needs at least one value.
+                    fn check_args(&self) -> crate::Result<()> {
+                        match self {
+                            Self::Id(client_id) => {
+                                if client_id.is_empty() {
+                                    return Err(crate::command::empty_argument("CLIENT KILL", "filter.client-id"));
+                                }
+                            }
+                            Self::User(_) => {}
+                        }
+                        Ok(())
+                    }
+                }
+                "#,
+            );
+            assert_contains(&e.struct_check(&e.l.root), "self.filter.check_args()?;");
+        });
+    }
+}

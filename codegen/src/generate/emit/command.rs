@@ -133,3 +133,63 @@ impl Emitter<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+
+    #[test]
+    fn reply_shapes_are_named_after_their_condition() {
+        with_emitter(SET, |e| {
+            assert_tokens(
+                &e.shapes(),
+                r#"
+                static SET_REPLY: crate::shape::ReplyShape = crate::shape::ReplyShape::Ok;
+                static SET_REPLY_WITH_GET: crate::shape::ReplyShape =
+                    crate::shape::ReplyShape::Optional(&crate::shape::ReplyShape::Bulk);
+                static SET_REPLY_WITH_CONDITION: crate::shape::ReplyShape =
+                    crate::shape::ReplyShape::Optional(&crate::shape::ReplyShape::Ok);
+                "#,
+            );
+        });
+        with_emitter(REPLICAOF, |e| {
+            assert_eq!(
+                e.shape_static(Some(0), false),
+                "REPLICAOF_REPLY_WITH_ARGS_NO_ONE"
+            );
+            assert_eq!(e.shape_static(None, true), "REPLICAOF_RESP2");
+        });
+    }
+
+    #[test]
+    fn every_type_state_gets_the_first_reply_whose_condition_holds() {
+        with_emitter(SET, |e| {
+            let impls = e.command_impls();
+            for (state, output, shape) in [
+                ("false, false", "()", "SET_REPLY"),
+                ("true, false", "Option<bytes::Bytes>", "SET_REPLY_WITH_GET"),
+                ("false, true", "Option<()>", "SET_REPLY_WITH_CONDITION"),
+                ("true, true", "Option<bytes::Bytes>", "SET_REPLY_WITH_GET"),
+            ] {
+                assert_contains(
+                    &impls,
+                    &format!(
+                        "impl<K: crate::ToArgs, V: crate::ToArgs> crate::command::Command for Set<K, V, {state}> {{
+                            type Output = {output};
+                            const NAME: &'static str = \"SET\";
+                            const META: Option<&'static crate::command_meta::CommandMeta> = Some(&crate::generated::meta::SET);
+                            fn reply_shape(&self) -> &'static crate::shape::ReplyShape {{ &{shape} }}
+                        }}"
+                    ),
+                );
+            }
+        });
+        // A command with something to check says so.
+        with_emitter(XREAD, |e| {
+            assert_contains(
+                &e.command_impls(),
+                "fn check(&self) -> crate::Result<()> { self.check_args() }",
+            );
+        });
+    }
+}

@@ -100,3 +100,48 @@ fn capitalized(text: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn the_command_doc_has_summary_syntax_facts_and_replies() {
+        with_emitter(SET, |e| {
+            assert_eq!(
+                e.command_doc(),
+                "`SET`: Sets the string value of a key.\n\
+                 \n\
+                 ```text\n\
+                 SET key value [NX | IFEQ comparison-value] [GET] [EX seconds | KEEPTTL]\n\
+                 ```\n\
+                 \n\
+                 - Since: 1.0.0\n\
+                 - Group: string\n\
+                 - Complexity: O(1)\n\
+                 - Reply: `ok`\n\
+                 - Reply with `get`: `bulk?` — the old value\n\
+                 - Reply with `condition`: `ok?`\n"
+            );
+        });
+    }
+
+    #[test]
+    fn a_later_servers_deprecation_is_a_sentence_naming_it() {
+        with_emitter(LINSERT, |e| {
+            assert!(
+                e.command_doc().ends_with(
+                    "\nRedis 7.0.15 marks it deprecated since 6.2.0; use `LMOVE` instead.\n"
+                ),
+                "{}",
+                e.command_doc()
+            );
+        });
+        assert_eq!(server_name("valkey-9.1.2"), "Valkey 9.1.2");
+        assert_eq!(
+            capitalized("deprecated since 5.0.0"),
+            "Deprecated since 5.0.0"
+        );
+    }
+}

@@ -103,3 +103,67 @@ impl Emitter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+
+    #[test]
+    fn a_oneof_becomes_an_enum_with_constructors_and_wire_arms() {
+        with_emitter(SET, |e| {
+            let code = e.enum_def(e.l.enum_named("SetCondition"));
+            assert_contains(
+                &code,
+                r#"
+                /// The choices of `condition` in [`Set`]: `NX | IFEQ comparison-value`.
+                #[derive(Clone, Debug, PartialEq)]
+                pub enum SetCondition {
+                    /// `NX`
+                    Nx,
+                    /// `IFEQ comparison-value` (since 8.1.0)
+                    ///
+                    /// Sets the key's value only if it matches.
+                    Ifeq(crate::command::Arg)
+                }
+                impl SetCondition {
+                    /// [`SetCondition::Ifeq`] from its value.
+                    pub fn ifeq(comparison_value: impl crate::ToArgs) -> Self {
+                        Self::Ifeq(crate::command::Arg::new(comparison_value))
+                    }
+                }
+                "#,
+            );
+            assert_contains(
+                &code,
+                r#"
+                match self {
+                    Self::Nx => { out.arg(b"NX"); }
+                    Self::Ifeq(comparison_value) => {
+                        out.arg(b"IFEQ");
+                        comparison_value.write_args(out);
+                    }
+                }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn a_block_choice_holds_named_fields() {
+        with_emitter(BITFIELD, |e| {
+            let code = e.enum_def(e.l.enum_named("BitfieldOperation"));
+            assert_contains(
+                &code,
+                "Get { /// `encoding`\n encoding: crate::command::Arg, /// `offset`\n offset: i64 }",
+            );
+            assert_contains(
+                &code,
+                r#"Self::Get { encoding, offset } => {
+                    out.arg(b"GET");
+                    encoding.write_args(out);
+                    out.int(*offset);
+                }"#,
+            );
+        });
+    }
+}

@@ -189,3 +189,32 @@ fn deprecated_attr(node: &Node) -> TokenStream {
         None => quote!(),
     }
 }
+
+#[cfg(test)]
+mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn a_command_emits_shapes_types_struct_and_impls_in_that_order() {
+        with_emitter(SET, |e| {
+            let code = emit(e.l).unwrap();
+            let items = code.items.to_string();
+            let at = |part: &str| items.find(part).unwrap_or_else(|| panic!("{part}"));
+            assert!(at("static SET_REPLY") < at("pub enum SetCondition"));
+            assert!(at("pub enum SetExpiration") < at("pub struct Set <"));
+            assert!(at("pub struct Set <") < at("crate :: command :: Command for Set"));
+            assert!(!code.connection_state);
+            assert_contains(&code.methods, "fn set<K: crate::ToArgs, V: crate::ToArgs>");
+        });
+    }
+
+    #[test]
+    fn locals_keep_clear_of_the_writer() {
+        assert_eq!(local("out"), "out_");
+        assert_eq!(local("condition"), "condition");
+    }
+}

@@ -237,3 +237,114 @@ fn block_setter(m: &Member, node: &Node, inner: &Repr) -> SetterParts {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::generate::api::api;
+    use crate::generate::layout::TypeDef;
+
+    /// The root struct's setter named `name`.
+    fn setter(e: &Emitter, name: &str) -> TokenStream {
+        let api = api(e.l, &e.l.root).unwrap();
+        let st = api.setters.iter().find(|s| s.name == name).expect("setter");
+        e.setter(&e.l.root, st)
+    }
+
+    #[test]
+    fn a_flag_that_changes_the_reply_moves_to_another_type_state() {
+        with_emitter(SET, |e| {
+            assert_tokens(
+                &setter(e, "get"),
+                r#"
+                /// Adds `GET` (since 6.2.0).
+                ///
+                /// This changes the reply type: see the replies listed on [`Set`].
+                pub fn get(self) -> Set<K, V, true, CONDITION> {
+                    let mut s: Set<K, V, true, CONDITION> = self.retype();
+                    s.get = true;
+                    s
+                }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn a_choice_names_its_oneof_and_keeps_the_summary_apart() {
+        with_emitter(SET, |e| {
+            assert_contains(
+                &setter(e, "ifeq"),
+                r#"
+                /// Chooses `IFEQ comparison-value` (since 8.1.0) for `condition`, replacing any earlier choice.
+                ///
+                /// Sets the key's value only if it matches.
+                ///
+                /// This changes the reply type: see the replies listed on [`Set`].
+                pub fn ifeq(self, comparison_value: impl crate::ToArgs) -> Set<K, V, GET, true>
+                "#,
+            );
+            assert_tokens(
+                &setter(e, "expiration"),
+                r#"
+                /// Sets `expiration` to a [`SetExpiration`], one of `EX seconds | KEEPTTL`.
+                pub fn expiration(mut self, expiration: SetExpiration) -> Self {
+                    self.expiration = Some(expiration);
+                    self
+                }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn values_lists_and_blocks_are_set_in_place() {
+        with_emitter(XREAD, |e| {
+            assert_tokens(
+                &setter(e, "count"),
+                r#"
+                /// Sets `COUNT count`.
+                pub fn count(mut self, count: i64) -> Self { self.count = Some(count); self }
+                "#,
+            );
+        });
+        with_emitter(GEORADIUS, |e| {
+            assert_contains(
+                &setter(e, "member"),
+                "/// Sets `member [member ...]`, replacing any earlier list; an empty list leaves it out.",
+            );
+            assert_tokens(
+                &setter(e, "count"),
+                r#"
+                /// Sets `COUNT count [ANY]` from a [`GeoradiusCount`].
+                pub fn count(mut self, count: GeoradiusCount) -> Self { self.count = Some(count); self }
+                "#,
+            );
+            let TypeDef::Struct(block) = &e.l.types[0] else {
+                panic!("the COUNT block is a struct")
+            };
+            let any = &api(e.l, block).unwrap().setters[0];
+            assert_tokens(
+                &e.setter(block, any),
+                "/// Adds `ANY`.\npub fn any(mut self) -> Self { self.any = true; self }",
+            );
+        });
+    }
+
+    #[test]
+    fn choices_of_a_repeated_oneof_append() {
+        with_emitter(BITFIELD, |e| {
+            assert_tokens(
+                &setter(e, "get"),
+                r#"
+                /// Adds `GET encoding offset` to `operation`.
+                pub fn get(mut self, encoding: impl crate::ToArgs, offset: i64) -> Self {
+                    self.operation.push(BitfieldOperation::Get { encoding: crate::command::Arg::new(encoding), offset });
+                    self
+                }
+                "#,
+            );
+        });
+    }
+}

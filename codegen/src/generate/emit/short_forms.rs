@@ -133,3 +133,57 @@ fn ctor_signature(ctor: &TokenStream) -> (Vec<TokenStream>, Vec<Ident>) {
     }
     (params, names)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use crate::generate::api::api;
+
+    #[test]
+    fn a_short_form_runs_the_constructor_with_the_required_arguments() {
+        with_emitter(SET, |e| {
+            assert_tokens(
+                &e.short_forms(&api(e.l, &e.l.root).unwrap()),
+                r#"
+                /// `SET`: Sets the string value of a key.
+                ///
+                /// Runs [`cmd::Set::new`]; for the optional arguments, build a [`cmd::Set`] with its setters
+                /// and [`run`](Executor::run) it.
+                fn set<K: crate::ToArgs, V: crate::ToArgs>(self, key: K, value: V) -> Self::Output<()> {
+                    self.run(crate::cmd::Set::new(key, value))
+                }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn the_commands_own_types_are_named_through_cmd() {
+        with_emitter(LINSERT, |e| {
+            let code = e.short_forms(&api(e.l, &e.l.root).unwrap());
+            assert_contains(
+                &code,
+                "fn linsert<K: crate::ToArgs, P: crate::ToArgs>(self, key: K, where_: crate::cmd::LinsertWhere, pivot: P)",
+            );
+            // No optional arguments: nothing to say about them.
+            assert_contains(&code, "/// Runs [`cmd::Linsert::new`].");
+        });
+    }
+
+    #[test]
+    fn each_constructor_of_a_choice_gets_a_short_form() {
+        with_emitter(REPLICAOF, |e| {
+            let code = e.short_forms(&api(e.l, &e.l.root).unwrap());
+            assert_contains(
+                &code,
+                "fn replicaof_host_port(self, host: impl crate::ToArgs, port: i64) -> Self::Output<String> {
+                    self.run(crate::cmd::Replicaof::host_port(host, port))
+                }",
+            );
+            assert_contains(
+                &code,
+                "fn replicaof_no_one(self) -> Self::Output<()> { self.run(crate::cmd::Replicaof::no_one()) }",
+            );
+        });
+    }
+}

@@ -252,3 +252,84 @@ impl Emitter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use crate::generate::api::api;
+    use crate::generate::layout::TypeDef;
+
+    #[test]
+    fn new_takes_the_required_arguments_and_leaves_options_unset() {
+        with_emitter(SET, |e| {
+            let ctors = api(e.l, &e.l.root).unwrap().ctors;
+            assert_tokens(
+                &e.ctor(&e.l.root, &ctors[0], true),
+                r#"
+                /// The command with its required arguments: `SET key value`.
+                pub fn new(key: K, value: V) -> Self {
+                    Set { key, value, condition: None, get: false, expiration: None }
+                }
+                "#,
+            );
+            assert_contains(
+                &e.retype(&e.l.root),
+                "fn retype<const GET_: bool, const CONDITION_: bool>(self) -> Set<K, V, GET_, CONDITION_>",
+            );
+        });
+    }
+
+    #[test]
+    fn a_reply_changing_choice_gets_a_constructor_each() {
+        with_emitter(REPLICAOF, |e| {
+            let ctors = api(e.l, &e.l.root).unwrap().ctors;
+            let code: Vec<_> = ctors.iter().map(|c| e.ctor(&e.l.root, c, true)).collect();
+            assert_tokens(
+                &code[0],
+                r#"
+                /// The command choosing `host port` for `args`.
+                pub fn host_port(host: impl crate::ToArgs, port: i64) -> Replicaof<false> {
+                    Replicaof { args: ReplicaofArgs::HostPort { host: crate::command::Arg::new(host), port } }
+                }
+                "#,
+            );
+            assert_tokens(
+                &code[1],
+                r#"
+                /// The command choosing `NO ONE` for `args`.
+                pub fn no_one() -> Replicaof<true> { Replicaof { args: ReplicaofArgs::NoOne } }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn a_block_with_options_is_a_struct_of_its_own() {
+        with_emitter(GEORADIUS, |e| {
+            let TypeDef::Struct(block) = &e.l.types[0] else {
+                panic!("the COUNT block is a struct")
+            };
+            let code = e.struct_def(block, &api(e.l, block).unwrap(), false);
+            assert_contains(
+                &code,
+                r#"
+                /// The block `count-block` of [`Georadius`]: `COUNT count [ANY]`.
+                ///
+                /// Build it with `new` (its required members) and its setters.
+                #[derive(Clone, Debug, PartialEq)]
+                pub struct GeoradiusCount { count: i64, any: bool }
+                "#,
+            );
+            assert_contains(
+                &code,
+                r#"
+                fn write_args(&self, out: &mut crate::resp::ArgWriter<'_>) {
+                    out.arg(b"COUNT");
+                    out.int(self.count);
+                    if self.any { out.arg(b"ANY"); }
+                }
+                "#,
+            );
+        });
+    }
+}

@@ -241,3 +241,75 @@ pub(super) fn scalar_conv(s: Scalar, input: TokenStream) -> TokenStream {
         Scalar::Int | Scalar::Double => input,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use crate::generate::layout::Repr;
+
+    #[test]
+    fn values_are_stored_by_kind_and_accepted_as_callers_have_them() {
+        with_emitter(EVAL, |e| {
+            let key = &member(e, "key").repr;
+            assert_tokens(&e.ty(key), "Vec<crate::command::Arg>");
+            assert_tokens(&e.acc(key), "impl IntoIterator<Item = impl crate::ToArgs>");
+            let (params, value) = e.slot(key, "key");
+            assert_tokens(
+                &params[0],
+                "key: impl IntoIterator<Item = impl crate::ToArgs>",
+            );
+            assert_tokens(
+                &value,
+                "key.into_iter().map(|item| crate::command::Arg::new(item)).collect()",
+            );
+        });
+        // Required strings are the caller's own type parameters, written as given.
+        with_emitter(SET, |e| {
+            assert!(matches!(&member(e, "key").repr, Repr::Generic(g) if g == "K"));
+            assert_tokens(&e.ty(&member(e, "condition").repr), "Option<SetCondition>");
+        });
+    }
+
+    #[test]
+    fn tuples_convert_member_by_member_under_their_names() {
+        with_emitter(GEORADIUS, |e| {
+            let (_, value) = e.slot(&member(e, "pair").repr, "pair");
+            assert_tokens(
+                &value,
+                "pair.into_iter().map(|(field, ttl)| (crate::command::Arg::new(field), ttl)).collect()",
+            );
+        });
+        // A list of values stored as given is collected without a map.
+        with_emitter(ZADD, |e| {
+            let (_, value) = e.slot(&member(e, "data").repr, "data");
+            assert_tokens(&value, "data.into_iter().collect()");
+        });
+    }
+
+    #[test]
+    fn a_chosen_variant_takes_its_payload_as_parameters() {
+        with_emitter(BITFIELD, |e| {
+            let en = e.enum_named("BitfieldOperation");
+            let (params, value) = e.variant_value(en, 0, &quote::quote!(Self));
+            let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+            assert_eq!(params, ["encoding : impl crate :: ToArgs", "offset : i64"]);
+            assert_tokens(
+                &value,
+                "Self::Get { encoding: crate::command::Arg::new(encoding), offset }",
+            );
+        });
+        // Time values accept a `Duration` and are converted in the unit the server reads.
+        with_emitter(SET, |e| {
+            let en = e.enum_named("SetExpiration");
+            let (params, value) = e.variant_value(en, 0, &quote::quote!(SetExpiration));
+            assert_tokens(&params[0], "seconds: impl crate::command::time::Seconds");
+            assert_tokens(
+                &value,
+                "SetExpiration::Ex(crate::command::time::Seconds::to_seconds(seconds))",
+            );
+            let (params, value) = e.variant_value(en, 1, &quote::quote!(SetExpiration));
+            assert!(params.is_empty());
+            assert_tokens(&value, "SetExpiration::Keepttl");
+        });
+    }
+}

@@ -152,3 +152,61 @@ impl Emitter<'_> {
         quote!(#tok #rest)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+
+    #[test]
+    fn optional_members_are_written_when_given_and_bound_by_name() {
+        with_emitter(SET, |e| {
+            assert_tokens(
+                &e.write_nodes(&e.l.model.args, &field_binds(e)),
+                r#"
+                self.key.write_args(out);
+                self.value.write_args(out);
+                if let Some(condition) = &self.condition { condition.write_args(out); }
+                if self.get { out.arg(b"GET"); }
+                if let Some(expiration) = &self.expiration { expiration.write_args(out); }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn a_block_of_lists_is_written_one_member_at_a_time() {
+        with_emitter(XREAD, |e| {
+            assert_tokens(
+                &e.write_nodes(&e.l.model.args, &field_binds(e)),
+                r#"
+                if let Some(count) = &self.count { out.arg(b"COUNT"); out.int(*count); }
+                out.arg(b"STREAMS");
+                for (key, _) in self.streams.iter() { key.write_args(out); }
+                for (_, id) in self.streams.iter() { id.write_args(out); }
+                "#,
+            );
+        });
+    }
+
+    #[test]
+    fn tuples_are_destructured_and_counts_derived() {
+        with_emitter(ZADD, |e| {
+            assert_contains(
+                &e.write_nodes(&e.l.model.args, &field_binds(e)),
+                r#"
+                for data in self.data.iter() {
+                    let (score, member) = data;
+                    out.float(*score);
+                    member.write_args(out);
+                }
+                "#,
+            );
+        });
+        with_emitter(EVAL, |e| {
+            assert_contains(
+                &e.write_nodes(&e.l.model.args, &field_binds(e)),
+                "out.uint(self.key.iter().map(crate::ToArgs::num_args).sum::<usize>() as u64);",
+            );
+        });
+    }
+}
