@@ -1,9 +1,11 @@
 //! Turns the loaded spec into the Rust source files of `redis-client/src/generated/`.
 //!
-//! Code is built as `quote` token trees and parsed back with `syn`, so a generator bug is caught
-//! here as a parse error rather than as a compile error in the runtime. Formatting is left to the
-//! caller (`cargo xtask codegen` runs rustfmt), so the checked-in files are exactly what
-//! `cargo fmt` would leave.
+//! Code is built as `quote` token trees with full paths and parsed back with `syn`, so a
+//! generator bug is caught here as a parse error rather than as a compile error in the runtime;
+//! `imports` then gives each file one `use` block and short paths. Formatting is left to the
+//! caller: `cargo xtask codegen` runs rustfmt, then [`polish`] (doc comments, blank lines
+//! between items), then rustfmt again, so the checked-in files are exactly what `cargo fmt`
+//! would leave.
 //!
 //! Files: `meta.rs` (the command table), `cmd/<group>.rs` (one typed value per command, with
 //! its enums, block structs and reply shapes), `cmd/mod.rs`, `commands.rs` (the `Commands`

@@ -158,6 +158,14 @@ impl Emitter<'_> {
     fn struct_named(&self, name: &str) -> &StructLayout {
         self.l.struct_named(name)
     }
+
+    /// `#[deprecated]` for the command's struct, constructors and short forms, when the
+    /// first-ranked server deprecates the command.
+    fn deprecated_command(&self) -> TokenStream {
+        let note = self.l.model.deprecated.as_ref();
+        note.map(|note| quote!(#[deprecated(note = #note)]))
+            .unwrap_or_default()
+    }
 }
 
 /// `<a, b>`, or nothing for an empty list.

@@ -58,13 +58,7 @@ impl Emitter<'_> {
                 ));
             }
             let doc = attrs(&doc);
-            let deprecated = self
-                .l
-                .model
-                .deprecated
-                .as_ref()
-                .map(|note| quote!(#[deprecated(note = #note)]))
-                .unwrap_or_default();
+            let deprecated = self.deprecated_command();
             out.extend(quote! {
                 #doc #deprecated
                 fn #method #generics(self #(, #params)*) -> Self::Output<#output> {

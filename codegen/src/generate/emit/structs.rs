@@ -45,12 +45,7 @@ impl Emitter<'_> {
             ))
         };
         let deprecated = if root {
-            self.l
-                .model
-                .deprecated
-                .as_ref()
-                .map(|note| quote!(#[deprecated(note = #note)]))
-                .unwrap_or_default()
+            self.deprecated_command()
         } else {
             quote!()
         };
@@ -174,12 +169,7 @@ impl Emitter<'_> {
         };
         let doc = attrs(&doc);
         let deprecated = if root {
-            self.l
-                .model
-                .deprecated
-                .as_ref()
-                .map(|note| quote!(#[deprecated(note = #note)]))
-                .unwrap_or_default()
+            self.deprecated_command()
         } else {
             quote!()
         };
