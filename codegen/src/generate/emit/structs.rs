@@ -57,7 +57,14 @@ impl Emitter<'_> {
             (quote!(<#(#bounds),*>), quote!(#name<#(#generics),*>))
         };
         let setters = api.setters.iter().map(|st| self.setter(s, st));
-        let retype = self.retype(s);
+        // The command's `retype` serves setters that change the type state; when only
+        // constructors pick it (REPLICAOF), there is none. A block's serves its owner's too.
+        let moves_state = !root || api.setters.iter().any(|st| !st.effects.is_empty());
+        let retype = if moves_state {
+            self.retype(s)
+        } else {
+            quote!()
+        };
         let check = self.struct_check(s);
         let setters: Vec<TokenStream> = setters.collect();
         let methods = if setters.is_empty() && retype.is_empty() && check.is_empty() {
@@ -234,8 +241,6 @@ impl Emitter<'_> {
             }
         });
         quote! {
-            // Unused when only constructors pick the type state.
-            #[allow(dead_code)]
             fn retype<#(const #targets: bool),*>(self) -> #ret {
                 #name { #(#moves),* }
             }

@@ -1047,13 +1047,6 @@ impl ClientKill {
 }
 
 impl<const FILTER_OLD_FORMAT: bool> ClientKill<FILTER_OLD_FORMAT> {
-    #[allow(dead_code)]
-    fn retype<const FILTER_OLD_FORMAT_: bool>(self) -> ClientKill<FILTER_OLD_FORMAT_> {
-        ClientKill {
-            filter: self.filter,
-        }
-    }
-
     /// Reports an empty list where the command needs at least one value.
     fn check_args(&self) -> Result<()> {
         self.filter.check_args()?;
@@ -2500,7 +2493,6 @@ impl<const MESSAGE: bool> Ping<MESSAGE> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const MESSAGE_: bool>(self) -> Ping<MESSAGE_> {
         Ping {
             message: self.message,

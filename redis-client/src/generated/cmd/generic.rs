@@ -1849,7 +1849,6 @@ impl<K, const DESTINATION: bool> Sort<K, DESTINATION> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const DESTINATION_: bool>(self) -> Sort<K, DESTINATION_> {
         Sort {
             key: self.key,

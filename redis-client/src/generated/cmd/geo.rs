@@ -712,7 +712,6 @@ impl<K, const STORE: bool, const WITHCOORD: bool, const WITHDIST: bool, const WI
         s
     }
 
-    #[allow(dead_code)]
     fn retype<
         const STORE_: bool,
         const WITHCOORD_: bool,
@@ -1278,7 +1277,6 @@ impl<
         s
     }
 
-    #[allow(dead_code)]
     fn retype<
         const STORE_: bool,
         const WITHCOORD_: bool,
@@ -1760,7 +1758,6 @@ impl<K, M, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHCOORD_: bool, const WITHDIST_: bool, const WITHHASH_: bool>(
         self,
     ) -> GeoradiusbymemberRo<K, M, WITHCOORD_, WITHDIST_, WITHHASH_> {
@@ -2148,7 +2145,6 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHCOORD_: bool, const WITHDIST_: bool, const WITHHASH_: bool>(
         self,
     ) -> GeoradiusRo<K, WITHCOORD_, WITHDIST_, WITHHASH_> {
@@ -2697,7 +2693,6 @@ impl<K, const WITHCOORD: bool, const WITHDIST: bool, const WITHHASH: bool>
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHCOORD_: bool, const WITHDIST_: bool, const WITHHASH_: bool>(
         self,
     ) -> Geosearch<K, WITHCOORD_, WITHDIST_, WITHHASH_> {

@@ -1618,7 +1618,6 @@ impl<const WITHVALUES: bool> HrandfieldOptions<WITHVALUES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHVALUES_: bool>(self) -> HrandfieldOptions<WITHVALUES_> {
         HrandfieldOptions {
             count: self.count,
@@ -1678,7 +1677,6 @@ impl<K, const OPTIONS: bool, const OPTIONS_WITHVALUES: bool>
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const OPTIONS_: bool, const OPTIONS_WITHVALUES_: bool>(
         self,
     ) -> Hrandfield<K, OPTIONS_, OPTIONS_WITHVALUES_> {
@@ -1806,7 +1804,6 @@ impl<K, const NOVALUES: bool> Hscan<K, NOVALUES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const NOVALUES_: bool>(self) -> Hscan<K, NOVALUES_> {
         Hscan {
             key: self.key,

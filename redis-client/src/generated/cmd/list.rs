@@ -836,7 +836,6 @@ impl<K, const COUNT: bool> Lpop<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Lpop<K, COUNT_> {
         Lpop {
             key: self.key,
@@ -936,7 +935,6 @@ impl<K, E, const NUM_MATCHES: bool> Lpos<K, E, NUM_MATCHES> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const NUM_MATCHES_: bool>(self) -> Lpos<K, E, NUM_MATCHES_> {
         Lpos {
             key: self.key,
@@ -1358,7 +1356,6 @@ impl<K, const COUNT: bool> Rpop<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Rpop<K, COUNT_> {
         Rpop {
             key: self.key,

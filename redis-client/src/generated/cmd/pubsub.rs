@@ -468,7 +468,6 @@ impl<const PATTERN: bool> Punsubscribe<PATTERN> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const PATTERN_: bool>(self) -> Punsubscribe<PATTERN_> {
         Punsubscribe {
             pattern: self.pattern,
@@ -736,7 +735,6 @@ impl<const SHARDCHANNEL: bool> Sunsubscribe<SHARDCHANNEL> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const SHARDCHANNEL_: bool>(self) -> Sunsubscribe<SHARDCHANNEL_> {
         Sunsubscribe {
             shardchannel: self.shardchannel,
@@ -824,7 +822,6 @@ impl<const CHANNEL: bool> Unsubscribe<CHANNEL> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const CHANNEL_: bool>(self) -> Unsubscribe<CHANNEL_> {
         Unsubscribe {
             channel: self.channel,

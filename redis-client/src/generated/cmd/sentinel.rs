@@ -171,13 +171,6 @@ impl SentinelConfig {
 }
 
 impl<const SET_OR_GET_PARAMETER: bool> SentinelConfig<SET_OR_GET_PARAMETER> {
-    #[allow(dead_code)]
-    fn retype<const SET_OR_GET_PARAMETER_: bool>(self) -> SentinelConfig<SET_OR_GET_PARAMETER_> {
-        SentinelConfig {
-            set_or_get: self.set_or_get,
-        }
-    }
-
     /// Reports an empty list where the command needs at least one value.
     fn check_args(&self) -> Result<()> {
         self.set_or_get.check_args()?;
@@ -267,7 +260,6 @@ impl<const PARAMETER_VALUE: bool> SentinelDebug<PARAMETER_VALUE> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const PARAMETER_VALUE_: bool>(self) -> SentinelDebug<PARAMETER_VALUE_> {
         SentinelDebug {
             parameter_value: self.parameter_value,
@@ -1127,7 +1119,6 @@ impl<const MODE_HELP: bool> SentinelSimulateFailure<MODE_HELP> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const MODE_HELP_: bool>(self) -> SentinelSimulateFailure<MODE_HELP_> {
         SentinelSimulateFailure { mode: self.mode }
     }

@@ -490,7 +490,6 @@ impl<const OPERATION_RESET: bool> AclLog<OPERATION_RESET> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const OPERATION_RESET_: bool>(self) -> AclLog<OPERATION_RESET_> {
         AclLog {
             operation: self.operation,
@@ -3509,13 +3508,6 @@ impl Replicaof {
     }
 }
 
-impl<const ARGS_NO_ONE: bool> Replicaof<ARGS_NO_ONE> {
-    #[allow(dead_code)]
-    fn retype<const ARGS_NO_ONE_: bool>(self) -> Replicaof<ARGS_NO_ONE_> {
-        Replicaof { args: self.args }
-    }
-}
-
 impl<const ARGS_NO_ONE: bool> ToArgs for Replicaof<ARGS_NO_ONE> {
     fn write_args(&self, out: &mut ArgWriter<'_>) {
         out.arg(b"REPLICAOF");
@@ -4043,13 +4035,6 @@ impl Slaveof {
         Slaveof {
             args: SlaveofArgs::NoOne,
         }
-    }
-}
-
-impl<const ARGS_NO_ONE: bool> Slaveof<ARGS_NO_ONE> {
-    #[allow(dead_code)]
-    fn retype<const ARGS_NO_ONE_: bool>(self) -> Slaveof<ARGS_NO_ONE_> {
-        Slaveof { args: self.args }
     }
 }
 

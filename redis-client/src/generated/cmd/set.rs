@@ -673,7 +673,6 @@ impl<K, const COUNT: bool> Spop<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Spop<K, COUNT_> {
         Spop {
             key: self.key,
@@ -754,7 +753,6 @@ impl<K, const COUNT: bool> Srandmember<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Srandmember<K, COUNT_> {
         Srandmember {
             key: self.key,

@@ -409,7 +409,6 @@ impl<K, M, const INCREMENT: bool> Zadd<K, M, INCREMENT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const INCREMENT_: bool>(self) -> Zadd<K, M, INCREMENT_> {
         Zadd {
             key: self.key,
@@ -611,7 +610,6 @@ impl<K, const WITHSCORES: bool> Zdiff<K, WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zdiff<K, WITHSCORES_> {
         Zdiff {
             key: self.key,
@@ -869,7 +867,6 @@ impl<K, const WITHSCORES: bool> Zinter<K, WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zinter<K, WITHSCORES_> {
         Zinter {
             key: self.key,
@@ -1387,7 +1384,6 @@ impl<K, const COUNT: bool> Zpopmax<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Zpopmax<K, COUNT_> {
         Zpopmax {
             key: self.key,
@@ -1472,7 +1468,6 @@ impl<K, const COUNT: bool> Zpopmin<K, COUNT> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const COUNT_: bool>(self) -> Zpopmin<K, COUNT_> {
         Zpopmin {
             key: self.key,
@@ -1547,7 +1542,6 @@ impl<const WITHSCORES: bool> ZrandmemberOptions<WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> ZrandmemberOptions<WITHSCORES_> {
         ZrandmemberOptions {
             count: self.count,
@@ -1607,7 +1601,6 @@ impl<K, const OPTIONS: bool, const OPTIONS_WITHSCORES: bool>
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const OPTIONS_: bool, const OPTIONS_WITHSCORES_: bool>(
         self,
     ) -> Zrandmember<K, OPTIONS_, OPTIONS_WITHSCORES_> {
@@ -1779,7 +1772,6 @@ impl<K, S, S2, const WITHSCORES: bool> Zrange<K, S, S2, WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zrange<K, S, S2, WITHSCORES_> {
         Zrange {
             key: self.key,
@@ -1972,7 +1964,6 @@ impl<K, M, M2, const WITHSCORES: bool> Zrangebyscore<K, M, M2, WITHSCORES> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zrangebyscore<K, M, M2, WITHSCORES_> {
         Zrangebyscore {
             key: self.key,
@@ -2199,7 +2190,6 @@ impl<K, M, const WITHSCORE: bool> Zrank<K, M, WITHSCORE> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORE_: bool>(self) -> Zrank<K, M, WITHSCORE_> {
         Zrank {
             key: self.key,
@@ -2498,7 +2488,6 @@ impl<K, const WITHSCORES: bool> Zrevrange<K, WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zrevrange<K, WITHSCORES_> {
         Zrevrange {
             key: self.key,
@@ -2676,7 +2665,6 @@ impl<K, M, M2, const WITHSCORES: bool> Zrevrangebyscore<K, M, M2, WITHSCORES> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zrevrangebyscore<K, M, M2, WITHSCORES_> {
         Zrevrangebyscore {
             key: self.key,
@@ -2778,7 +2766,6 @@ impl<K, M, const WITHSCORE: bool> Zrevrank<K, M, WITHSCORE> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORE_: bool>(self) -> Zrevrank<K, M, WITHSCORE_> {
         Zrevrank {
             key: self.key,
@@ -2887,7 +2874,6 @@ impl<K, const NOSCORES: bool> Zscan<K, NOSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const NOSCORES_: bool>(self) -> Zscan<K, NOSCORES_> {
         Zscan {
             key: self.key,
@@ -3067,7 +3053,6 @@ impl<K, const WITHSCORES: bool> Zunion<K, WITHSCORES> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const WITHSCORES_: bool>(self) -> Zunion<K, WITHSCORES_> {
         Zunion {
             key: self.key,

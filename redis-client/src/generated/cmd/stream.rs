@@ -279,7 +279,6 @@ impl<K, F, V, const NOMKSTREAM: bool> Xadd<K, F, V, NOMKSTREAM> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const NOMKSTREAM_: bool>(self) -> Xadd<K, F, V, NOMKSTREAM_> {
         Xadd {
             key: self.key,
@@ -424,7 +423,6 @@ impl<K, G, C, M, S, const JUSTID: bool> Xautoclaim<K, G, C, M, S, JUSTID> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const JUSTID_: bool>(self) -> Xautoclaim<K, G, C, M, S, JUSTID_> {
         Xautoclaim {
             key: self.key,
@@ -586,7 +584,6 @@ impl<K, G, C, M, I, const JUSTID: bool> Xclaim<K, G, C, M, I, JUSTID> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const JUSTID_: bool>(self) -> Xclaim<K, G, C, M, I, JUSTID_> {
         Xclaim {
             key: self.key,
@@ -1523,7 +1520,6 @@ impl<K, G, const FILTERS: bool> Xpending<K, G, FILTERS> {
         s
     }
 
-    #[allow(dead_code)]
     fn retype<const FILTERS_: bool>(self) -> Xpending<K, G, FILTERS_> {
         Xpending {
             key: self.key,

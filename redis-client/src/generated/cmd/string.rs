@@ -722,7 +722,6 @@ impl<K, K2, const IDX: bool, const LEN: bool> Lcs<K, K2, IDX, LEN> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const IDX_: bool, const LEN_: bool>(self) -> Lcs<K, K2, IDX_, LEN_> {
         Lcs {
             key1: self.key1,
@@ -1490,7 +1489,6 @@ impl<K, V, const GET: bool, const CONDITION: bool> Set<K, V, GET, CONDITION> {
         self
     }
 
-    #[allow(dead_code)]
     fn retype<const GET_: bool, const CONDITION_: bool>(self) -> Set<K, V, GET_, CONDITION_> {
         Set {
             key: self.key,
