@@ -263,7 +263,7 @@ fn connect(url: &str, protocol: Protocol) -> Connection {
         .unwrap()
         .to_builder()
         .protocol(protocol)
-        .socket_timeout(Duration::from_secs(3))
+        .socket_timeout(Duration::from_secs(15))
         .build()
         .unwrap();
     Connection::open(&config).unwrap_or_else(|e| panic!("connect to {url}: {e}"))
