@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod generate;
 pub mod import;
 pub mod reply;
+pub mod routing;
 pub mod spec;
 pub mod spec_file;
 pub mod validate;

@@ -394,6 +394,11 @@ pub struct RustHints {
     /// state to the pool's next user: it is offered only on a dedicated connection.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub connection_state: bool,
+    /// The hand-written cluster handler of a command whose tips say `special`
+    /// (`request_policy:special` or `response_policy:special`): one of
+    /// [`crate::routing::SPECIAL_HANDLERS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_special: Option<String>,
 }
 
 /// Which argument holds a blocking command's timeout, and in what unit.

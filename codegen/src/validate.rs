@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::reply::{ReplyType, Variant};
+use crate::routing;
 use crate::spec::{self, ArgType, Argument, Command, KeySpec};
 
 /// What kind of mistake a [`Problem`] is, so callers can group them (the spec test lists
@@ -41,6 +42,10 @@ pub enum ProblemKind {
     BlockingTimeout,
     /// Two commands get the same Rust method name.
     DuplicateMethod,
+    /// Cluster routing: an unknown or repeated policy tip, key specs whose keys cannot be
+    /// located, or `rust.cluster_special` missing where a tip says `special`, present where
+    /// none does, or naming no known handler.
+    Routing,
 }
 
 /// One mistake: where it is and what is wrong.
@@ -409,6 +414,42 @@ impl Checker<'_> {
                 }
             }
             (None, false) => {}
+        }
+        self.routing();
+    }
+
+    fn routing(&mut self) {
+        let command = self.command;
+        if let Err(message) = routing::keys(command) {
+            self.report(ProblemKind::Routing, "key_specs", message);
+        }
+        let policies = match routing::policies(command) {
+            Ok(policies) => policies,
+            Err(message) => return self.report(ProblemKind::Routing, "tips", message),
+        };
+        match (routing::special(command), policies.is_special()) {
+            (None, true) => self.report(
+                ProblemKind::Routing,
+                "rust.cluster_special",
+                format!(
+                    "missing, and a tip says `special`; name the cluster handler, one of {:?}",
+                    routing::SPECIAL_HANDLERS
+                ),
+            ),
+            (Some(_), false) => self.report(
+                ProblemKind::Routing,
+                "rust.cluster_special",
+                "set, but no request_policy or response_policy tip says `special`",
+            ),
+            (Some(name), true) if !routing::SPECIAL_HANDLERS.contains(&name) => self.report(
+                ProblemKind::Routing,
+                "rust.cluster_special",
+                format!(
+                    "{name:?} names no cluster handler; known: {:?}",
+                    routing::SPECIAL_HANDLERS
+                ),
+            ),
+            _ => {}
         }
     }
 }

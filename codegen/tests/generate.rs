@@ -17,6 +17,15 @@ fn generated_meta() -> String {
         .source
 }
 
+/// The generated `CommandMeta { … }` entry of command `name`.
+fn entry_of(meta: &str, name: &str) -> String {
+    let start = meta
+        .find(&format!("name : \"{name}\""))
+        .unwrap_or_else(|| panic!("{name} in meta.rs"));
+    let end = meta[start..].find("} ,").map_or(meta.len(), |e| start + e);
+    meta[start..end].to_string()
+}
+
 #[test]
 fn meta_has_every_command_sorted() {
     let meta = generated_meta();
@@ -36,13 +45,7 @@ fn meta_has_every_command_sorted() {
 #[test]
 fn blocking_timeouts_are_located() {
     let meta = generated_meta();
-    let entry = |name: &str| -> String {
-        let start = meta
-            .find(&format!("name : \"{name}\""))
-            .unwrap_or_else(|| panic!("{name} in meta.rs"));
-        let end = meta[start..].find("} ,").map_or(meta.len(), |e| start + e);
-        meta[start..end].to_string()
-    };
+    let entry = |name: &str| entry_of(&meta, name);
     assert!(
         entry("BLPOP").contains("TimeoutPosition :: Last"),
         "{}",
@@ -54,4 +57,32 @@ fn blocking_timeouts_are_located() {
     assert!(entry("XREAD").contains("TimeUnit :: Milliseconds"));
     assert!(entry("WAIT").contains("TimeoutPosition :: Last"));
     assert!(entry("GET").contains("blocking_timeout : None"));
+}
+
+#[test]
+fn connection_state_comes_from_the_spec() {
+    let meta = generated_meta();
+    let entry = |name: &str| entry_of(&meta, name);
+    for name in [
+        "SELECT",
+        "MULTI",
+        "WATCH",
+        "SUBSCRIBE",
+        "CLIENT REPLY",
+        "HELLO",
+    ] {
+        assert!(
+            entry(name).contains("connection_state : true"),
+            "{}",
+            entry(name)
+        );
+    }
+    for name in ["GET", "CLIENT", "CLIENT LIST", "PUBLISH"] {
+        assert!(
+            entry(name).contains("connection_state : false"),
+            "{}",
+            entry(name)
+        );
+    }
+    assert_eq!(meta.matches("connection_state : true").count(), 32);
 }

@@ -373,3 +373,110 @@ fn subcommand_without_its_container() {
         "does not match name \"GETDEMO SUB\"",
     );
 }
+
+#[test]
+fn cluster_special_missing_where_a_tip_says_special() {
+    let mut v = sample();
+    v["tips"] = json!(["request_policy:all_shards", "response_policy:special"]);
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "rust.cluster_special",
+        "missing, and a tip says `special`",
+    );
+}
+
+#[test]
+fn cluster_special_naming_no_handler() {
+    let mut v = sample();
+    v["tips"] = json!(["request_policy:special"]);
+    v["rust"] = json!({"cluster_special": "teleport"});
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "rust.cluster_special",
+        "\"teleport\" names no cluster handler",
+    );
+}
+
+#[test]
+fn cluster_special_without_a_special_tip() {
+    let mut v = sample();
+    v["rust"] = json!({"cluster_special": "scan"});
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "rust.cluster_special",
+        "no request_policy or response_policy tip says `special`",
+    );
+}
+
+#[test]
+fn unknown_policy_tip() {
+    let mut v = sample();
+    v["tips"] = json!(["request_policy:everywhere"]);
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "tips",
+        "unknown request policy `everywhere`",
+    );
+}
+
+#[test]
+fn key_specs_placed_differently_on_another_server() {
+    let mut v = sample();
+    v["servers"] = json!(["redis-7.0.15", "valkey-9.1.2"]);
+    let mut theirs = v["key_specs"].clone();
+    theirs[0]["begin_search"]["spec"]["index"] = json!(2);
+    v["per_server"] = json!({"redis-7.0.15": {"key_specs": theirs}});
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "key_specs",
+        "per_server.redis-7.0.15.key_specs",
+    );
+}
+
+#[test]
+fn unknown_key_spec_that_the_arguments_cannot_fill() {
+    let mut v = sample();
+    v["key_specs"][0]["begin_search"] = json!({"type": "unknown", "spec": {}});
+    v["arguments"][0]["token"] = Value::Null;
+    let problems = problems_in("commands/getdemo.json", &v);
+    assert_one(
+        &problems,
+        ProblemKind::Routing,
+        "commands/getdemo.json",
+        "key_specs",
+        "key_specs[0]: unknown or incomplete",
+    );
+}
+
+/// The real spec names a known handler on every command whose tips say `special`, and only there.
+#[test]
+fn the_spec_names_a_handler_for_every_special_command() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../commands");
+    let commands = codegen::spec::load_dir(&dir).expect("the spec loads");
+    let mut special = 0;
+    for command in &commands {
+        let policies = codegen::routing::policies(command).expect("policies parse");
+        let handler = codegen::routing::special(command);
+        assert_eq!(policies.is_special(), handler.is_some(), "{}", command.name);
+        if let Some(handler) = handler {
+            assert!(codegen::routing::SPECIAL_HANDLERS.contains(&handler));
+            special += 1;
+        }
+    }
+    assert_eq!(special, 13);
+}

@@ -9,8 +9,9 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::config::Config;
+use crate::connection::connector::Connector;
 use crate::connection::request::{CommandInfo, FrameArgs, Request, Typed};
-use crate::connection::{Connection, Connector, Failure};
+use crate::connection::{Connection, Failure};
 use crate::error::{Error, Result};
 use crate::pool::{self, BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
 use crate::resp::{FromValue, ToArgs, Value};
@@ -32,6 +33,27 @@ pub type ResponseCallback = Arc<dyn Fn(Value) -> Result<Value> + Send + Sync>;
 /// wrong database. Choose the database in the [`Config`] (`redis://host/3`), or use
 /// [`Connection::select`] on a connection you own; a pooled connection returned with another
 /// database is closed, not reused.
+///
+/// # Commands that change the connection's state
+///
+/// The spec flags the commands whose effect stays with the connection they ran on (the
+/// generated [`CommandMeta::connection_state`](crate::command::CommandMeta::connection_state)): `SELECT`,
+/// `MULTI`/`EXEC`/`DISCARD`, `WATCH`/`UNWATCH`, the `SUBSCRIBE` family, `CLIENT REPLY`,
+/// `CLIENT TRACKING`, `CLIENT SETNAME`, `AUTH`, `HELLO`, `RESET`, `QUIT`, `MONITOR`,
+/// `READONLY` … A `Client` shares its connections — between the pool's users, between threads
+/// on the multiplexed connection, between clones on the single connection — so it refuses every
+/// one of them with [`Error::Usage`] before sending anything, typed (`client.run(cmd::Select::new(1))`)
+/// or raw (`client.execute(["SELECT", "1"])`, looked up by name, case-insensitively,
+/// subcommands included); so do [`Pipeline`](crate::Pipeline)s and transactions, whose
+/// connection goes back to the pool. redis-py sends them on a pooled connection; running them
+/// on a connection that is then thrown away, the other way out, would only hide the mistake
+/// (`SELECT` would answer `OK` and change nothing, `CLIENT REPLY OFF` would never answer), so
+/// none is run that way. Run them where the state is yours: on a [`Connection`], or on a
+/// connection borrowed with [`Client::get_connection`]. A borrowed connection keeps track of
+/// what they did and is closed instead of reused when it comes back on another database, in
+/// `MULTI` or `WATCH`, subscribed, with `CLIENT REPLY` or `CLIENT TRACKING` changed, after a
+/// `HELLO` that switched protocol, user or name … while a `WATCH` … `EXEC` (or `UNWATCH`) that
+/// ended where it started costs nothing.
 ///
 /// # Multiplexed mode
 ///
@@ -191,7 +213,7 @@ impl Client {
     /// e.g. `client.execute(["SET", "k", "v"])`.
     ///
     /// Error replies become `Err`. Failures are retried per the config's [`crate::Retry`]
-    /// policy, only when that cannot run the command twice (see [`crate::retry`]).
+    /// policy, only when that cannot run the command twice (see [`crate::Retry`]).
     pub fn execute(&self, args: impl ToArgs) -> Result<Value> {
         self.run_request(Request::encode(&args)?, false)
     }
@@ -251,7 +273,19 @@ impl Client {
         }
     }
 
+    /// What kind of shared executor this client is, for errors.
+    pub(crate) fn kind(&self) -> &'static str {
+        match (&self.inner.backend, &self.inner.mux) {
+            (Backend::Single(_), _) => "a single-connection client",
+            (Backend::Pool(_), Some(_)) => "a multiplexed client",
+            (Backend::Pool(_), None) => "a pooled client",
+        }
+    }
+
     fn run_request(&self, request: Request, idempotent: bool) -> Result<Value> {
+        // Every connection behind a client is shared; see "Commands that change the
+        // connection's state" above.
+        request.info.refuse_connection_state(self.kind())?;
         let config = &self.inner.config;
         let retry = config.retry();
         let safe_to_repeat = idempotent || request.info.is_read_only();
@@ -331,9 +365,10 @@ impl Client {
         connector: &Connector,
         slot: &'s mut Option<Connection>,
     ) -> Result<&'s mut Connection> {
-        let usable = slot
-            .as_ref()
-            .is_some_and(|c| c.is_reusable() && c.db() == self.inner.config.db());
+        // Bytes waiting that nobody asked for would be taken as the next command's reply.
+        let usable = slot.as_mut().is_some_and(|c| {
+            c.is_reusable() && c.db() == self.inner.config.db() && !c.has_unread_data()
+        });
         if !usable {
             // Drop the old connection first: it is broken or in an unknown state.
             *slot = None;
@@ -399,7 +434,7 @@ fn lock_single(conn: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connec
 }
 
 /// With `decode_responses`, every string in a reply must be valid UTF-8.
-fn check_utf8(value: &Value, command: &str) -> Result<()> {
+pub(crate) fn check_utf8(value: &Value, command: &str) -> Result<()> {
     let bad = |e: std::str::Utf8Error| {
         Error::Data(format!(
             "decode_responses: the reply to {command} holds a string that is not valid UTF-8 ({e})"

@@ -1,7 +1,4 @@
-//! Connection configuration: where the server is, how to authenticate, timeouts and pool size.
-//!
-//! A [`Config`] comes from [`Config::builder`] or from a URL ([`Config::from_url`]); both give equal
-//! values for equal settings. Passwords are never printed: `Debug` shows `<redacted>` instead.
+//! Connection configuration (documented on [`Config`]).
 
 mod tls;
 mod url;
@@ -71,6 +68,9 @@ impl fmt::Debug for Password {
 }
 
 /// Everything needed to open a connection and run a pool.
+///
+/// A [`Config`] comes from [`Config::builder`] or from a URL ([`Config::from_url`]); both give equal
+/// values for equal settings. Passwords are never printed: `Debug` shows `<redacted>` instead.
 #[derive(Clone, PartialEq)]
 pub struct Config {
     addr: ConnectionAddr,
@@ -88,6 +88,9 @@ pub struct Config {
     decode_responses: bool,
     multiplexed: bool,
     retry: Retry,
+    /// Send `READONLY` when connecting: set by the cluster client on the connections it may
+    /// read from replicas with, never by users (a plain client has no use for it).
+    cluster_readonly: bool,
 }
 
 impl fmt::Debug for Config {
@@ -134,6 +137,7 @@ impl Default for Config {
             decode_responses: false,
             multiplexed: false,
             retry: Retry::default(),
+            cluster_readonly: false,
         }
     }
 }
@@ -144,6 +148,23 @@ impl Config {
         ConfigBuilder {
             config: Config::default(),
         }
+    }
+
+    /// Whether connections send `READONLY` after the handshake (cluster replica reads).
+    pub(crate) fn cluster_readonly(&self) -> bool {
+        self.cluster_readonly
+    }
+
+    /// This configuration for another TCP address, optionally sending `READONLY` on connect;
+    /// the cluster client opens each node's pool with it.
+    pub(crate) fn for_cluster_node(&self, host: &str, port: u16, readonly: bool) -> Config {
+        let mut config = self.clone();
+        config.addr = ConnectionAddr::Tcp {
+            host: host.to_string(),
+            port,
+        };
+        config.cluster_readonly = readonly;
+        config
     }
 
     /// A builder starting from this configuration, to change a few settings.
@@ -200,19 +221,40 @@ impl Config {
         self.protocol
     }
 
-    /// Timeout for establishing a connection (TCP connect, TLS and the handshake).
+    /// Timeout for establishing a connection: the TCP connect, TLS, and each handshake reply
+    /// (whole, as [`Config::socket_timeout`] describes for replies).
     ///
     /// Falls back to [`Config::socket_timeout`] when unset, as in redis-py.
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout.or(self.socket_timeout)
     }
 
-    /// Timeout for each socket read and write; `None` waits forever.
+    /// How long a reply may take to arrive, whole; `None` waits forever.
+    ///
+    /// - A reply must arrive **whole** within the timeout, counted from when the client starts
+    ///   waiting for it: once its command went out and the replies before it arrived. Bytes that
+    ///   trickle in do not extend it. Past it the command fails with [`Error::Timeout`] naming
+    ///   the command, and the connection is closed (its late reply would answer the next
+    ///   command).
+    /// - Blocking commands (`BLPOP`, `XREAD … BLOCK`, `WAIT` …, known from the generated command
+    ///   table) get the time they ask the server to wait added; one that blocks forever has no
+    ///   deadline.
+    /// - Pipelines: each reply gets the whole timeout from when the reply before it arrived or
+    ///   its slice of commands was written, whichever is later. A pipeline of 10 000 commands is
+    ///   never failed for being big, but no single reply may take longer than the timeout. In a
+    ///   transaction `EXEC`'s reply carries every result and must arrive within one timeout.
+    /// - Multiplexed clients: the same, with the clock of a reply starting when its command was
+    ///   queued if nothing was owed then.
+    /// - Writes: each write system call may block this long.
+    ///
+    /// redis-py applies `socket_timeout` to each socket operation instead (`socket.settimeout`):
+    /// there a reply whose bytes keep coming never times out, however long it takes in all.
+    /// Here, choose a timeout that covers sending your largest reply.
     pub fn socket_timeout(&self) -> Option<Duration> {
         self.socket_timeout
     }
 
-    /// Whether timeouts may be retried (for commands safe to repeat; see [`crate::retry`]).
+    /// Whether timeouts may be retried (for commands safe to repeat; see [`crate::Retry`]).
     pub fn retry_on_timeout(&self) -> bool {
         self.retry_on_timeout
     }
@@ -336,7 +378,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// Limits every socket read and write to this long.
+    /// Limits how long each reply may take to arrive, whole (see [`Config::socket_timeout`]).
     pub fn socket_timeout(mut self, timeout: Duration) -> Self {
         self.config.socket_timeout = Some(timeout);
         self

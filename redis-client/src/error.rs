@@ -1,17 +1,17 @@
-//! The error family of redis-client.
-//!
-//! One enum, [`Error`], covers everything the client can fail with. Errors the server sent keep
-//! the server's code (`WRONGTYPE`, `NOSCRIPT`, `MOVED`, …) in a [`ServerError`], together with the
-//! name of the command that failed, so callers can branch on [`Error::code`] instead of parsing text.
-//!
-//! No error ever carries a password: server messages never echo one, and configuration errors
-//! name the offending parameter, not a secret value.
+//! The error family of redis-client (documented on [`Error`]).
 
 use std::fmt;
 use std::io;
 use std::time::Duration;
 
 /// Every error redis-client returns.
+///
+/// One enum, [`Error`], covers everything the client can fail with. Errors the server sent keep
+/// the server's code (`WRONGTYPE`, `NOSCRIPT`, `MOVED`, …) in a [`ServerError`], together with the
+/// name of the command that failed, so callers can branch on [`Error::code`] instead of parsing text.
+///
+/// No error ever carries a password: server messages never echo one, and configuration errors
+/// name the offending parameter, not a secret value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -314,7 +314,7 @@ impl Error {
     ///
     /// True for socket errors, timeouts, `LOADING`, `TRYAGAIN`, and Sentinel knowing no usable
     /// master or replica (as during a failover). Whether a particular command may actually be
-    /// sent again is a separate question that [`crate::retry::Retry`] answers.
+    /// sent again is a separate question that [`crate::Retry`] answers.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection { .. }

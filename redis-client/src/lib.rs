@@ -16,54 +16,99 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The doors
+//!
+//! Every item has one path: the crate root for what most programs name, five namespaces for
+//! families of items reached through them. [`prelude`] gathers the everyday ones.
+//!
+//! - **Clients and connections** — [`Client`] (pooled, multiplexed or single-connection; the
+//!   entry point), [`ClientConnection`] (a connection borrowed from it), [`Connection`] (one
+//!   connection you own), [`PushHandler`], [`ResponseCallback`].
+//! - **Configuration** — [`Config`] and [`ConfigBuilder`] (from a URL or built),
+//!   [`ConnectionAddr`], [`Protocol`], [`TlsConfig`], [`Password`]; retries: [`Retry`],
+//!   [`Backoff`].
+//! - **Pools** — [`ConnectionPool`] (fails when exhausted), [`BlockingConnectionPool`] (waits),
+//!   [`PooledConnection`], [`PoolStats`].
+//! - **Commands** — [`cmd`] (one typed value per command and subcommand), [`Commands`] (their
+//!   short forms on every executor), [`ConnectionCommands`] (those that change a connection's
+//!   state, on dedicated executors only), [`Executor`] and [`Dedicated`] (what runs them).
+//! - **Replies and arguments** — [`Value`] (a reply as it came), [`FromValue`] (into Rust
+//!   types), [`ToArgs`] (from Rust values into arguments).
+//! - **Errors** — [`Error`], [`Result`], [`ServerError`] (an error reply, its code kept).
+//! - **Pipelines and transactions** — [`Pipeline`], [`TypedPipeline`], [`Immediate`] (commands
+//!   run at once while keys are watched), [`TransactionOptions`]; replies: [`FromReplies`],
+//!   [`Replies`], [`ReplyList`].
+//! - **Features built on clients** — [`Script`] with [`Invocation`] and [`ScriptRunner`];
+//!   [`Lock`] and [`LockGuard`]; [`ScanIter`]; [`Monitor`], [`MonitorEvent`],
+//!   [`MonitorSource`].
+//! - [`pubsub`] — [`PubSub`](pubsub::PubSub) sessions, their messages and worker threads.
+//! - [`sentinel`] — [`Sentinel`](sentinel::Sentinel): masters and replicas found through
+//!   Sentinel.
+//! - [`cluster`] — Redis Cluster: slots, the slot map, redirections.
+//! - [`resp`] — the wire protocol itself: the incremental [`Parser`](resp::Parser), the
+//!   encoder ([`write_command`](resp::write_command), [`ArgWriter`](resp::ArgWriter),
+//!   [`Cmd`](resp::Cmd)) and their errors and limits.
+//! - [`command`] — the contract a hand-written command implements
+//!   ([`Command`](command::Command), [`ReplyShape`](command::ReplyShape),
+//!   [`CommandMeta`](command::CommandMeta)) and the argument types generated commands take.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The tokio front end.
+#[cfg(feature = "tokio")]
+pub mod aio;
+
 // Wire protocol and errors.
-pub mod error;
+mod error;
 pub mod resp;
 
 // Connections and clients.
-pub mod client;
-pub mod config;
-pub mod connection;
-pub mod pool;
-pub mod retry;
+mod client;
+mod config;
+mod connection;
+mod pool;
+mod retry;
 
 // The generated command surface and what it plugs into.
 pub mod command;
-pub mod command_meta;
+mod command_meta;
 mod executor;
-pub mod generated;
-pub mod shape;
+mod generated;
+mod shape;
 
 // Features built on clients.
-pub mod lock;
-pub mod monitor;
-pub mod pipeline;
+pub mod cluster;
+mod lock;
+mod monitor;
+mod pipeline;
 pub mod pubsub;
-pub mod scan;
-pub mod script;
+mod scan;
+mod script;
 pub mod sentinel;
 
-pub use client::{Client, ClientConnection};
-pub use command::{Command, Dedicated, Executor};
-pub use config::{Config, ConfigBuilder, ConnectionAddr, Protocol, TlsConfig};
+#[cfg(feature = "tokio")]
+pub use aio::{AsyncClient, AsyncConnection};
+pub use client::{Client, ClientConnection, ResponseCallback};
+pub use config::{Config, ConfigBuilder, ConnectionAddr, Password, Protocol, TlsConfig};
 pub use connection::{Connection, PushHandler};
-pub use error::{Error, Result};
+pub use error::{Error, Result, ServerError};
+pub use executor::{Dedicated, Executor};
 pub use generated::cmd;
 pub use generated::commands::{Commands, ConnectionCommands};
 pub use lock::{Lock, LockGuard};
 pub use monitor::{Monitor, MonitorEvent, MonitorSource};
-pub use pipeline::{FromReplies, Immediate, Pipeline, TransactionOptions, TypedPipeline};
+pub use pipeline::{
+    FromReplies, Immediate, Pipeline, Replies, ReplyList, TransactionOptions, TypedPipeline,
+};
 pub use pool::{BlockingConnectionPool, ConnectionPool, PoolStats, PooledConnection};
-pub use pubsub::{Message, MessageKind, PubSub, PubSubWorker};
-pub use resp::{write_command, Cmd, FromValue, Parser, ProtocolError, ToArgs, Value};
+pub use resp::args::ToArgs;
+pub use resp::from_value::FromValue;
+pub use resp::value::Value;
 pub use retry::{Backoff, Retry};
 pub use scan::ScanIter;
-pub use script::Script;
-pub use sentinel::{Sentinel, SentinelOptions};
-pub use shape::ReplyShape;
+pub use script::{Invocation, Script, ScriptRunner};
 
 /// Everything a typical caller needs in scope: `use redis_client::prelude::*;`.
 ///

@@ -1,23 +1,4 @@
-//! `MONITOR`: every command the server runs, as parsed events.
-//!
-//! [`Client::monitor`] gives a [`Monitor`] on a connection of its own; it is an iterator of
-//! [`MonitorEvent`]s and stops monitoring when dropped (the connection is closed).
-//!
-//! ```no_run
-//! use redis_client::Client;
-//!
-//! let client = Client::open("redis://127.0.0.1/")?;
-//! for event in client.monitor()?.take(10) {
-//!     let event = event?;
-//!     println!("db {} {:?}: {} {:?}", event.db, event.client, event.command, event.args);
-//! }
-//! # Ok::<(), redis_client::Error>(())
-//! ```
-//!
-//! The server writes each command as a line such as
-//! `1700000000.123456 [0 127.0.0.1:50000] "SET" "key" "a \"quoted\"\x00 value"`: arguments in
-//! double quotes with C-style escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\a`, `\b`, `\xHH`), which
-//! are decoded back into the original bytes.
+//! `MONITOR`: every command the server runs, as parsed events (documented on [`Monitor`]).
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,9 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use crate::client::{Client, ClientConnection};
+use crate::connection::request::Typed;
 use crate::connection::shortcut::{Polled, Shortcut};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::generated::cmd;
 use crate::resp::Value;
 
 /// Where a monitored command came from.
@@ -56,7 +39,28 @@ pub struct MonitorEvent {
     pub args: Vec<Bytes>,
 }
 
-/// A connection in `MONITOR` mode; see the [module documentation](self).
+/// A connection in `MONITOR` mode.
+///
+/// `MONITOR`: every command the server runs, as parsed events.
+///
+/// [`Client::monitor`] gives a [`Monitor`] on a connection of its own; it is an iterator of
+/// [`MonitorEvent`]s and stops monitoring when dropped (the connection is closed).
+///
+/// ```no_run
+/// use redis_client::Client;
+///
+/// let client = Client::open("redis://127.0.0.1/")?;
+/// for event in client.monitor()?.take(10) {
+///     let event = event?;
+///     println!("db {} {:?}: {} {:?}", event.db, event.client, event.command, event.args);
+/// }
+/// # Ok::<(), redis_client::Error>(())
+/// ```
+///
+/// The server writes each command as a line such as
+/// `1700000000.123456 [0 127.0.0.1:50000] "SET" "key" "a \"quoted\"\x00 value"`: arguments in
+/// double quotes with C-style escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\a`, `\b`, `\xHH`), which
+/// are decoded back into the original bytes.
 pub struct Monitor {
     conn: Connection,
     /// A read failed; the connection is gone, so iteration is over.
@@ -82,7 +86,9 @@ impl Client {
 impl Monitor {
     /// Sends `MONITOR` on `conn` and waits for the server's `OK`.
     pub fn start(mut conn: Connection) -> Result<Monitor> {
-        conn.execute(["MONITOR"])?;
+        // Typed, so the connection knows the command changes its state: monitor lines may
+        // follow the `OK` at once.
+        conn.execute_as(["MONITOR"], Typed::of::<cmd::Monitor>())?;
         Ok(Monitor {
             conn,
             failed: false,
@@ -115,23 +121,24 @@ impl Monitor {
                 Some(Polled::Frame(value)) => value,
                 Some(Polled::Taken(())) => continue,
             };
-            match value {
-                Value::Simple(line) | Value::Bulk(line) => {
-                    return parse_line(&line).map(Some);
-                }
-                // Invalidation or other pushes are not commands.
-                Value::Push(_) => continue,
-                Value::Error(payload) => {
-                    return Err(Error::from_server_reply(&payload, Some("MONITOR")));
-                }
-                other => {
-                    return Err(Error::Protocol(format!(
-                        "MONITOR: expected a status line, got {}",
-                        other.kind_name()
-                    )))
-                }
+            if let Some(event) = event_from_frame(value)? {
+                return Ok(Some(event));
             }
         }
+    }
+}
+
+/// What one frame on a monitoring connection is: a command the server ran, or `None` for a
+/// push (an invalidation, say), which is no command.
+pub(crate) fn event_from_frame(value: Value) -> Result<Option<MonitorEvent>> {
+    match value {
+        Value::Simple(line) | Value::Bulk(line) => parse_line(&line).map(Some),
+        Value::Push(_) => Ok(None),
+        Value::Error(payload) => Err(Error::from_server_reply(&payload, Some("MONITOR"))),
+        other => Err(Error::Protocol(format!(
+            "MONITOR: expected a status line, got {}",
+            other.kind_name()
+        ))),
     }
 }
 

@@ -1,11 +1,4 @@
-//! Thread-safe connection pools.
-//!
-//! [`ConnectionPool`] fails at once with [`Error::PoolExhausted`] when all of its
-//! `max_connections` are in use; [`BlockingConnectionPool`] waits for one to come back, up to a
-//! timeout or forever. Both hand out a [`PooledConnection`] guard that returns the connection
-//! on drop — unless it is broken, owes replies, or was switched to another database, in which
-//! case it is closed and its slot freed, so a bad connection is never handed out again.
-//! Connections idle longer than `health_check_interval` are checked with `PING` on checkout.
+//! Thread-safe connection pools (documented on [`ConnectionPool`]).
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -13,8 +6,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::connection::connector::Connector;
 use crate::connection::locator::Locator;
-use crate::connection::{Connection, Connector};
+use crate::connection::Connection;
 use crate::error::{Error, Result};
 
 /// What `get` does when every connection is in use.
@@ -109,9 +103,13 @@ impl Shared {
                 let generation = state.generation;
                 drop(state);
                 let mut guard = PooledConnection::new(self, conn, generation);
-                // A connection that fails its health check, or whose server the locator has
-                // given up, is dropped; try the next one.
-                if self.is_current(&guard) && guard.check_health().is_ok() {
+                // A connection that fails its health check, whose server the locator has given
+                // up, or with bytes waiting that nobody asked for (a stale reply the next command
+                // would take for its own), is dropped; try the next one.
+                if self.is_current(&guard)
+                    && !guard.has_unread_data()
+                    && guard.check_health().is_ok()
+                {
                     return Ok(guard);
                 }
                 guard.discard();
@@ -216,8 +214,9 @@ impl Shared {
 
 /// A connection borrowed from a pool; it goes back when dropped.
 ///
-/// Derefs to [`Connection`]. A broken connection, one with unread pipelined replies, or one
-/// switched to another database with [`Connection::select`] is closed instead of returned.
+/// Derefs to [`Connection`]. A broken connection, one with unread pipelined replies or bytes
+/// nobody asked for, one switched to another database (with [`Connection::select`] or a raw `SELECT`), or one left in
+/// a state its next user would inherit is closed instead of returned.
 pub struct PooledConnection {
     /// Boxed so that moving a connection in and out of the pool copies a pointer.
     conn: Option<Box<Connection>>,
@@ -318,6 +317,16 @@ macro_rules! pool_handle_methods {
 /// A pool that opens up to `max_connections` and then fails with [`Error::PoolExhausted`].
 ///
 /// Cloning is cheap and shares the pool.
+///
+/// [`ConnectionPool`] fails at once with [`Error::PoolExhausted`] when all of its
+/// `max_connections` are in use; [`BlockingConnectionPool`] waits for one to come back, up to a
+/// timeout or forever. Both hand out a [`PooledConnection`] guard that returns the connection
+/// on drop — unless it is broken, owes replies, holds bytes nobody asked for, was switched to
+/// another database, or was left in a state its next user would inherit (`MULTI`, `WATCH`,
+/// `SUBSCRIBE`, `CLIENT REPLY` …; see [`crate::Client`]), in which case it is closed and its
+/// slot freed, so a bad connection is never handed out again. On checkout a connection with
+/// bytes waiting on its socket (a stale reply) is closed too, and one idle longer than
+/// `health_check_interval` is checked with `PING`.
 #[derive(Clone)]
 pub struct ConnectionPool {
     shared: Arc<Shared>,

@@ -1,26 +1,5 @@
-//! Retry policy: how often, how long to wait, and — most importantly — when a command may be
-//! sent again at all.
-//!
-//! # The rule
-//!
-//! A failed command is sent again only when doing so cannot run it twice:
-//!
-//! 1. **It never ran.** The failure happened before the whole request reached the server
-//!    (no free connection could be opened, the handshake failed, or the write itself failed —
-//!    a partly written request is discarded with its connection and never executed), or the
-//!    server answered `LOADING` / `TRYAGAIN`, which means it refused to run the command.
-//!    Any command may be retried then.
-//! 2. **It may have run, but running it again is harmless.** The request was sent and then the
-//!    connection broke (or, with `retry_on_timeout`, the reply timed out). Only commands that are
-//!    safe to repeat are retried: those the generated command table flags `READONLY`, or those the
-//!    caller explicitly marked idempotent. A write such as `INCR` or `LPUSH` is never resent, since
-//!    the server may already have applied it.
-//!
-//! Timeouts count only when `retry_on_timeout` is enabled; other errors (wrong type, auth, a
-//! protocol error …) are never retried.
-//!
-//! Backoff is none, constant, or exponential with full jitter (a random delay between zero and
-//! `min(cap, base · 2^attempt)`), which spreads reconnecting clients apart after an outage.
+//! Retry policy: how often, how long to wait, and when a command may be sent again at all (the
+//! rule is documented on [`Retry`]).
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
@@ -28,6 +7,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
+
+pub use crate::connection::failure::Sent;
 
 /// How long to wait between attempts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,16 +45,28 @@ impl Backoff {
     }
 }
 
-/// Whether the failed request may already have been executed by the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
-    /// The request never fully reached the server; it did not run.
-    No,
-    /// The request was written out; the server may have run it.
-    Maybe,
-}
-
 /// A retry policy: the number of retries after the first attempt, and the backoff between them.
+///
+/// # The rule
+///
+/// A failed command is sent again only when doing so cannot run it twice:
+///
+/// 1. **It never ran.** The failure happened before the whole request reached the server
+///    (no free connection could be opened, the handshake failed, or the write itself failed —
+///    a partly written request is discarded with its connection and never executed), or the
+///    server answered `LOADING` / `TRYAGAIN`, which means it refused to run the command.
+///    Any command may be retried then.
+/// 2. **It may have run, but running it again is harmless.** The request was sent and then the
+///    connection broke (or, with `retry_on_timeout`, the reply timed out). Only commands that are
+///    safe to repeat are retried: those the generated command table flags `READONLY`, or those the
+///    caller explicitly marked idempotent. A write such as `INCR` or `LPUSH` is never resent, since
+///    the server may already have applied it.
+///
+/// Timeouts count only when `retry_on_timeout` is enabled; other errors (wrong type, auth, a
+/// protocol error …) are never retried.
+///
+/// Backoff is none, constant, or exponential with full jitter (a random delay between zero and
+/// `min(cap, base · 2^attempt)`), which spreads reconnecting clients apart after an outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retry {
     retries: u32,
@@ -118,7 +111,7 @@ impl Retry {
     ///
     /// `safe_to_repeat` says whether the command is read-only or explicitly idempotent; see the
     /// module documentation for the whole rule.
-    pub fn should_retry(
+    pub(crate) fn should_retry(
         &self,
         error: &Error,
         sent: Sent,

@@ -11,9 +11,9 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::config::Protocol;
+use crate::error::{Error, Result};
 use crate::resp::from_value::describe;
 use crate::resp::Value;
-use crate::{Error, Result};
 
 /// The shape of a reply, as the spec's reply type language states it (the RESP3 form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,8 @@
 
 #[path = "every_command_live/samples.rs"]
 mod samples;
+#[path = "every_command_live/table.rs"]
+mod table;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,57 +22,9 @@ use std::time::{Duration, Instant};
 
 /// The samples name command types as `crate::cmd::…`, like the golden tests inside the crate.
 pub(crate) use redis_client::cmd;
-use redis_client::{Command, Config, Connection, Error, Executor, Protocol, Value};
+use redis_client::{Config, Connection, Protocol, Value};
 use redis_test_harness::{SentinelServer, SentinelSetup, Server, ServerKind};
-
-/// One command of the spec and its samples.
-pub(crate) struct Entry {
-    /// The spec file's stem (`client-kill`).
-    pub stem: &'static str,
-    /// The command as the server names it (`CLIENT KILL`).
-    pub name: &'static str,
-    /// The spec's group (`cluster`, `sentinel`, …).
-    pub group: &'static str,
-    /// The servers that know the command.
-    pub servers: &'static [&'static str],
-    /// The spec flags it as blocking.
-    pub blocking: bool,
-    /// Its golden samples.
-    pub samples: &'static [Sample],
-}
-
-/// One golden sample: the servers that know every argument it writes, its wire form, and how
-/// to run it.
-pub(crate) struct Sample {
-    pub servers: &'static [&'static str],
-    pub wire: &'static [&'static str],
-    pub run: fn(&mut Connection) -> Outcome,
-}
-
-/// What running one sample gave.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    /// The reply converted into the command's output type.
-    Converted,
-    /// The server answered with an error: its code and message.
-    Server(String, String),
-    /// Anything else: a conversion failure, a protocol error, a timeout, a lost connection.
-    Failed(String),
-}
-
-/// Runs a typed command value and converts its reply into the generated output type.
-pub(crate) fn run<C: Command>(conn: &mut Connection, cmd: C) -> Outcome {
-    match conn.run(cmd) {
-        Ok(_) => Outcome::Converted,
-        Err(
-            Error::Response(e)
-            | Error::ReadOnly(e)
-            | Error::BusyLoading(e)
-            | Error::Authentication(e),
-        ) => Outcome::Server(e.code().to_string(), e.message().to_string()),
-        Err(other) => Outcome::Failed(other.to_string()),
-    }
-}
+pub(crate) use table::{run, Entry, Outcome, Sample};
 
 /// Commands no request/response client can run, with the reason.
 const NOT_RUN: &[(&str, &str)] = &[
@@ -98,7 +52,7 @@ const SPEC_GAPS: &[(&str, &str)] = &[
 ];
 
 /// Subscription commands: in RESP3 their confirmations are push frames, which a connection
-/// hands to its push handler, not back as the reply ([`redis_client::PubSub`] handles them).
+/// hands to its push handler, not back as the reply ([`redis_client::pubsub::PubSub`] handles them).
 const PUSH_CONFIRMED: &[&str] = &[
     "SUBSCRIBE",
     "UNSUBSCRIBE",

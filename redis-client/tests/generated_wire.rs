@@ -8,8 +8,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use redis_client::cmd::{self, *};
+use redis_client::command::Command;
 use redis_client::resp::Cmd;
-use redis_client::{Command, ToArgs, Value};
+use redis_client::{ToArgs, Value};
 
 /// The arguments a command writes, as text.
 fn args(c: &impl ToArgs) -> Vec<String> {

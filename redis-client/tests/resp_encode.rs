@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use redis_client::resp::{write_command, ArgWriter, Cmd, EncodeError, ToArgs};
+use redis_client::resp::{write_command, ArgWriter, Cmd, EncodeError};
+use redis_client::ToArgs;
 
 fn encode(args: &(impl ToArgs + ?Sized)) -> Vec<u8> {
     let mut out = BytesMut::new();

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use bytes::Bytes;
-use redis_client::resp::{FromValue, Value};
 use redis_client::Error;
+use redis_client::{FromValue, Value};
 
 fn bulk(s: &str) -> Value {
     Value::Bulk(Bytes::copy_from_slice(s.as_bytes()))
@@ -158,7 +158,7 @@ fn unit_accepts_any_non_error() {
 }
 
 /// The server error a conversion of `v` into `T` fails with.
-fn server_error<T: FromValue + std::fmt::Debug>(v: Value) -> redis_client::error::ServerError {
+fn server_error<T: FromValue + std::fmt::Debug>(v: Value) -> redis_client::ServerError {
     match T::from_value(v.clone()) {
         Err(Error::Response(e)) => e,
         other => panic!("{v} as {}: {other:?}", std::any::type_name::<T>()),

@@ -9,7 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::{Bytes, BytesMut};
-use redis_client::resp::{Parser, Value, MAX_DEPTH};
+use redis_client::resp::{Parser, MAX_DEPTH};
+use redis_client::Value;
 
 /// Counts live heap bytes per thread, so parallel tests in this binary do not disturb each other.
 struct CountingAlloc;
@@ -363,6 +364,75 @@ fn hostile_headers_reserve_only_what_arrived() {
             wire[..wire.len().min(40)].escape_ascii(),
             wire.len()
         );
+    }
+}
+
+/// Feeds `wire` to a fresh parser whole or in `chunk`-byte pieces (the buffer is counted too)
+/// and returns the peak heap growth.
+fn peak_of(wire: &[u8], chunk: usize) -> isize {
+    let mut parser = Parser::new();
+    let mut buf = BytesMut::new();
+    peak_growth(|| {
+        for piece in wire.chunks(chunk.min(wire.len())) {
+            buf.extend_from_slice(piece);
+            if parser.parse(&mut buf).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Nested headers announcing 2³¹−1 elements each, then 0.9 MB the counts do not justify: the
+/// parser may hold at most 8× the bytes received (the buffer included), at every depth and
+/// however the bytes are fed. Reserving each level's capacity from the bytes after its
+/// header held 14× here, and up to 58× with short elements behind the headers.
+#[test]
+fn nested_hostile_headers_hold_at_most_8x_the_input_at_every_depth() {
+    const FILLER: usize = 900_000;
+    let unfinished_bulk = [format!("${}\r\n", FILLER * 2).as_bytes(), &[b'x'; FILLER]].concat();
+    let fillers: [(&str, Vec<u8>); 3] = [
+        ("bytes that are no element", vec![b'x'; FILLER]),
+        ("an unfinished bulk string", unfinished_bulk.clone()),
+        (
+            "one element, then an unfinished bulk string",
+            [&b"+x\r\n"[..], &unfinished_bulk].concat(),
+        ),
+    ];
+    for depth in [1, 2, 16, 64, MAX_DEPTH - 1] {
+        for (name, filler) in &fillers {
+            let wire = [b"*2147483647\r\n".repeat(depth), filler.clone()].concat();
+            for chunk in [usize::MAX, 16 * 1024, 1000] {
+                let peak = peak_of(&wire, chunk);
+                assert!(
+                    peak <= 8 * wire.len() as isize,
+                    "depth {depth}, {name}, chunks of {chunk}: {peak} heap bytes for {} bytes",
+                    wire.len()
+                );
+            }
+        }
+    }
+}
+
+/// The same headers with short elements behind them: each element is a 40-byte `Value`
+/// however short on the wire (`_\r\n` is 3 bytes), so those are the reply itself; beyond
+/// them the parser holds at most 8× the input, plus spare capacity no larger than the Values
+/// and, while the vector grows, its old copy. Before, this peaked at 58-64× the input.
+#[test]
+fn nested_hostile_headers_with_short_elements_hold_their_values_and_little_more() {
+    let value = std::mem::size_of::<Value>() as isize;
+    for (element, count) in [(&b"_\r\n"[..], 300_000), (&b"+x\r\n"[..], 225_000)] {
+        for depth in [1, 64, MAX_DEPTH - 1] {
+            let wire = [b"*2147483647\r\n".repeat(depth), element.repeat(count)].concat();
+            for chunk in [usize::MAX, 16 * 1024, 1000] {
+                let peak = peak_of(&wire, chunk);
+                let bound = 8 * wire.len() as isize + 3 * value * count as isize;
+                assert!(
+                    peak <= bound,
+                    "depth {depth}, {count} × {}, chunks of {chunk}: {peak} heap bytes, over {bound}",
+                    element.escape_ascii()
+                );
+            }
+        }
     }
 }
 

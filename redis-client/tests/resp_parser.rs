@@ -1,7 +1,8 @@
 //! The incremental parser: every type whole and split at every byte, nesting, limits, errors.
 
 use bytes::{Bytes, BytesMut};
-use redis_client::resp::{Parser, ProtocolError, Value, MAX_DEPTH};
+use redis_client::resp::{Parser, ProtocolError, MAX_DEPTH};
+use redis_client::Value;
 
 fn bulk(s: &str) -> Value {
     Value::Bulk(Bytes::copy_from_slice(s.as_bytes()))

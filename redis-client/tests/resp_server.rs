@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use redis_client::resp::{write_command, Cmd, FromValue, Parser, ToArgs, Value};
+use redis_client::resp::{write_command, Cmd, Parser};
+use redis_client::{FromValue, ToArgs, Value};
 
 /// A server process on a loopback port, killed and its directory removed on drop.
 struct Server {

@@ -184,6 +184,12 @@ impl ServerProcess {
     }
 
     /// The last lines of the server's log.
+    /// The whole log.
+    pub(crate) fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_else(|e| format!("(no log at {}: {e})", self.log.display()))
+    }
+
     pub(crate) fn log_tail(&self) -> String {
         let Ok(file) = File::open(&self.log) else {
             return format!("(no log at {})", self.log.display());

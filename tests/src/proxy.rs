@@ -1,22 +1,29 @@
-//! `Proxy`: a loopback TCP forwarder that tests can cut, stall or slow down while traffic flows.
+//! `Proxy`: a loopback TCP forwarder that tests can cut, stall, slow down, trickle or feed extra
+//! replies while traffic flows.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+mod bounds;
+mod pump;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{IoContext, Result};
 use crate::server::Server;
+use pump::{lock, pump, Controls, Direction, Link};
+
+pub use pump::Extra;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const CHUNK: usize = 16 * 1024;
 
 /// A TCP proxy on a free loopback port forwarding every connection to one target.
 ///
 /// Controls act on traffic already flowing: [`Proxy::cut`], [`Proxy::stall`], [`Proxy::delay`],
-/// [`Proxy::cut_after`]. Dropping the proxy closes every connection and joins all its threads.
+/// [`Proxy::cut_after`], [`Proxy::trickle`], and extra replies the server never sent
+/// ([`Proxy::extra_reply`], [`Proxy::send_to_clients`]). Dropping the proxy closes every
+/// connection and joins all its threads.
 #[derive(Debug)]
 pub struct Proxy {
     addr: SocketAddr,
@@ -27,47 +34,10 @@ pub struct Proxy {
 #[derive(Debug)]
 struct Shared {
     target: SocketAddr,
-    stopping: AtomicBool,
     accepted: AtomicUsize,
-    controls: Mutex<Controls>,
-    changed: Condvar,
+    pumps: pump::Shared,
     links: Mutex<Vec<Arc<Link>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-}
-
-#[derive(Debug, Default)]
-struct Controls {
-    stalled: bool,
-    delay: Duration,
-    /// Bytes still allowed server→client before the connection carrying them is cut.
-    cut_after: Option<usize>,
-}
-
-/// One proxied connection: the client side and the server side.
-#[derive(Debug)]
-struct Link {
-    client: TcpStream,
-    server: TcpStream,
-    closed: AtomicBool,
-}
-
-impl Link {
-    fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        // Shutting the sockets down wakes pump threads blocked in read or write on their clones.
-        let _ = self.client.shutdown(Shutdown::Both);
-        let _ = self.server.shutdown(Shutdown::Both);
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    ClientToServer,
-    ServerToClient,
 }
 
 impl Proxy {
@@ -85,10 +55,12 @@ impl Proxy {
             .context(|| "reading the proxy's address".to_string())?;
         let shared = Arc::new(Shared {
             target,
-            stopping: AtomicBool::new(false),
             accepted: AtomicUsize::new(0),
-            controls: Mutex::new(Controls::default()),
-            changed: Condvar::new(),
+            pumps: pump::Shared {
+                stopping: AtomicBool::new(false),
+                controls: Mutex::new(Controls::default()),
+                changed: Condvar::new(),
+            },
             links: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
         });
@@ -140,26 +112,54 @@ impl Proxy {
         for link in links {
             link.close();
         }
-        self.shared.changed.notify_all();
+        self.shared.pumps.changed.notify_all();
     }
 
     /// While `true`, no bytes are forwarded in either direction (connections stay open).
     pub fn stall(&self, stalled: bool) {
-        lock(&self.shared.controls).stalled = stalled;
-        self.shared.changed.notify_all();
+        self.control(|c| c.stalled = stalled);
     }
 
     /// Waits `delay` before forwarding each chunk, in both directions (`Duration::ZERO` turns it off).
     pub fn delay(&self, delay: Duration) {
-        lock(&self.shared.controls).delay = delay;
-        self.shared.changed.notify_all();
+        self.control(|c| c.delay = delay);
     }
 
     /// Forwards the next `n` bytes from server to client, then cuts the connection that carried the last one.
     ///
     /// One-shot: after the cut, traffic flows normally. Use it to end a reply mid-frame.
     pub fn cut_after(&self, n: usize) {
-        lock(&self.shared.controls).cut_after = Some(n);
+        self.control(|c| c.cut_after = Some(n));
+    }
+
+    /// Forwards server→client bytes one at a time, `interval` apart, like a server whose replies
+    /// trickle in (`Duration::ZERO` turns it off; bytes already held back then go at once).
+    pub fn trickle(&self, interval: Duration) {
+        self.control(|c| c.trickle = interval);
+    }
+
+    /// One-shot: right after the next server→client chunk that ends where a reply ends and
+    /// answers the last command the client sent so far, sends an extra reply the server never
+    /// sent, in the same write (so the client receives both at once): a stale reply in the
+    /// stream, behind a reply to the last command owed. (When the client's commands cannot be
+    /// followed, such as inline commands, any reply's end will do.)
+    pub fn extra_reply(&self, extra: Extra) {
+        self.control(|c| c.extra = Some(extra));
+    }
+
+    /// Sends `bytes` to the client of every open connection now, between forwarded chunks, as
+    /// if the server had sent a reply nobody asked for. Returns how many connections got them.
+    pub fn send_to_clients(&self, bytes: &[u8]) -> usize {
+        let links: Vec<Arc<Link>> = lock(&self.shared.links).clone();
+        links
+            .iter()
+            .filter(|link| !link.is_closed() && link.send_to_client(bytes).is_ok())
+            .count()
+    }
+
+    fn control(&self, change: impl FnOnce(&mut Controls)) {
+        change(&mut lock(&self.shared.pumps.controls));
+        self.shared.pumps.changed.notify_all();
     }
 
     /// Connections currently open through the proxy.
@@ -177,7 +177,7 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.pumps.stopping.store(true, Ordering::SeqCst);
         self.cut();
         // The accept thread blocks in accept(); a throwaway connection wakes it to see `stopping`.
         let _ = TcpStream::connect_timeout(&self.addr, CONNECT_TIMEOUT);
@@ -191,14 +191,9 @@ impl Drop for Proxy {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking pump thread must not disable the controls for the test thread.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     for client in listener.incoming() {
-        if shared.stopping.load(Ordering::SeqCst) {
+        if shared.pumps.stopping.load(Ordering::SeqCst) {
             return;
         }
         let Ok(client) = client else { continue };
@@ -216,11 +211,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 fn start_link(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
-    let link = Arc::new(Link {
-        client: client.try_clone()?,
-        server: server.try_clone()?,
-        closed: AtomicBool::new(false),
-    });
+    let link = Arc::new(Link::new(client.try_clone()?, server.try_clone()?));
     let mut threads = lock(&shared.threads);
     threads.retain(|t| !t.is_finished());
     let pumps = [
@@ -236,73 +227,9 @@ fn start_link(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) -> std
         threads.push(
             thread::Builder::new()
                 .name("proxy-pump".into())
-                .spawn(move || pump(from, to, direction, &link, &shared))?,
+                .spawn(move || pump(from, to, direction, &link, &shared.pumps))?,
         );
     }
     lock(&shared.links).push(link);
     Ok(())
-}
-
-/// Copies `from` → `to` chunk by chunk, applying the controls; closes the whole link when either side ends.
-fn pump(
-    mut from: TcpStream,
-    mut to: TcpStream,
-    direction: Direction,
-    link: &Link,
-    shared: &Shared,
-) {
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let Some((len, cut)) = shared.admit(n, direction, link) else {
-            break;
-        };
-        if to.write_all(&buf[..len]).is_err() || cut {
-            break;
-        }
-    }
-    link.close();
-}
-
-impl Shared {
-    /// Waits out stalls and delays for a chunk of `n` bytes; returns how many to forward and whether to cut
-    /// afterwards, or `None` when the link was closed meanwhile.
-    fn admit(&self, n: usize, direction: Direction, link: &Link) -> Option<(usize, bool)> {
-        let mut controls = lock(&self.controls);
-        let gone = |link: &Link| link.is_closed() || self.stopping.load(Ordering::SeqCst);
-        while controls.stalled && !gone(link) {
-            controls = self
-                .changed
-                .wait(controls)
-                .unwrap_or_else(|e| e.into_inner());
-        }
-        let deadline = Instant::now() + controls.delay;
-        loop {
-            if gone(link) {
-                return None;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            controls = self
-                .changed
-                .wait_timeout(controls, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        if direction == Direction::ServerToClient {
-            if let Some(budget) = controls.cut_after {
-                if n >= budget {
-                    controls.cut_after = None;
-                    return Some((budget, true));
-                }
-                controls.cut_after = Some(budget - n);
-            }
-        }
-        Some((n, false))
-    }
 }

@@ -6,7 +6,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use redis_client::resp::{write_command, Parser, Value};
+use redis_client::resp::{write_command, Parser};
+use redis_client::Value;
 
 use crate::error::{Error, Result};
 use crate::reply::text;

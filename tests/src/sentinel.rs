@@ -288,6 +288,11 @@ impl SentinelServer {
         self.process.log_tail()
     }
 
+    /// The whole log.
+    pub fn log(&self) -> String {
+        self.process.log_text()
+    }
+
     /// The OS process id, unless killed.
     pub fn pid(&self) -> Option<u32> {
         self.process.pid()

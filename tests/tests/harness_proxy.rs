@@ -1,10 +1,11 @@
-//! The fault-injecting proxy forwards, cuts, stalls, delays and truncates real server traffic.
+//! The fault-injecting proxy forwards, cuts, stalls, delays, truncates and adds to real server
+//! traffic.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use redis_test_harness::{Proxy, Server};
+use redis_test_harness::{Extra, Proxy, Server};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -149,4 +150,65 @@ fn unreachable_target_closes_the_client() {
     let proxy = Proxy::new(dead).unwrap();
     let mut client = connect(proxy.addr());
     assert!(closed_by_peer(&mut client));
+}
+
+#[test]
+fn trickle_sends_server_bytes_one_at_a_time_until_turned_off() {
+    let server = Server::redis();
+    let proxy = Proxy::to(&server).unwrap();
+    let mut client = connect(proxy.addr());
+    proxy.trickle(Duration::from_millis(50));
+    let started = Instant::now();
+    client.write_all(b"ECHO hello\r\n").unwrap();
+    let mut first = [0u8; 8];
+    let n = client.read(&mut first).unwrap();
+    assert_eq!(&first[..n], b"$", "one byte at a time");
+    assert_eq!(read_n(&mut client, 3), b"5\r\n");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    proxy.trickle(Duration::ZERO);
+    // The rest of the held-back chunk goes at once, and so does later traffic.
+    assert_eq!(read_n(&mut client, 7), b"hello\r\n");
+    let started = Instant::now();
+    client.write_all(b"PING\r\n").unwrap();
+    assert_eq!(read_n(&mut client, 7), b"+PONG\r\n");
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[test]
+fn extra_replies_follow_a_whole_reply_in_the_same_write() {
+    let server = Server::redis();
+    let proxy = Proxy::to(&server).unwrap();
+    let mut client = connect(proxy.addr());
+    proxy.extra_reply(Extra::Bytes(b"+STALE\r\n".to_vec()));
+    client.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = client.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"+PONG\r\n+STALE\r\n", "one read gets both");
+    // One-shot.
+    client.write_all(b"PING\r\n").unwrap();
+    assert_eq!(read_n(&mut client, 7), b"+PONG\r\n");
+    proxy.extra_reply(Extra::Duplicate);
+    client.write_all(b"ECHO twice\r\n").unwrap();
+    let n = client.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"$5\r\ntwice\r\n$5\r\ntwice\r\n");
+}
+
+#[test]
+fn bytes_sent_to_clients_arrive_between_replies() {
+    let server = Server::redis();
+    let proxy = Proxy::to(&server).unwrap();
+    let mut first = connect(proxy.addr());
+    let mut second = connect(proxy.addr());
+    for client in [&mut first, &mut second] {
+        client.write_all(b"PING\r\n").unwrap();
+        assert_eq!(read_n(client, 7), b"+PONG\r\n");
+    }
+    assert_eq!(proxy.send_to_clients(b"+STALE\r\n"), 2);
+    for client in [&mut first, &mut second] {
+        assert_eq!(read_n(client, 8), b"+STALE\r\n");
+    }
 }

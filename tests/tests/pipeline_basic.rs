@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use redis_client::command::{Command, ReplyShape};
 use redis_client::resp::ArgWriter;
-use redis_client::{Client, Command, Config, Error, Executor, Protocol, ReplyShape, ToArgs, Value};
+use redis_client::{Client, Config, Error, Executor, Protocol, ToArgs, Value};
 use redis_test_harness::{client, Server};
 
 /// Every server kind in both protocols.

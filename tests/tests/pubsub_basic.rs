@@ -9,7 +9,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis_client::pubsub::Data;
-use redis_client::{Client, Error, MessageKind, Protocol};
+use redis_client::pubsub::MessageKind;
+use redis_client::{Client, Error, Protocol};
 use redis_test_harness::{Server, ServerKind};
 
 use pubsub_support::{bytes, client_field, config, expect, recv, wait_subscribed, WAIT};

@@ -10,7 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use redis_client::pubsub::Data;
-use redis_client::{Backoff, Client, Config, Error, MessageKind, Protocol, Retry};
+use redis_client::pubsub::MessageKind;
+use redis_client::{Backoff, Client, Config, Error, Protocol, Retry};
 use redis_test_harness::{wait_until, Proxy, Server, ServerKind};
 
 use pubsub_support::{client_field, config, expect, recv, wait_subscribed, WAIT};
@@ -45,7 +46,7 @@ fn server_restart_while_subscribed_resubscribes_everything() {
         let (tx, rx) = mpsc::channel::<(MessageKind, String)>();
         let sender = |tx: &mpsc::Sender<(MessageKind, String)>| {
             let tx = tx.clone();
-            move |m: redis_client::Message| {
+            move |m: redis_client::pubsub::Message| {
                 let _ = tx.send((m.kind, m.data.as_str().unwrap_or_default().to_owned()));
             }
         };

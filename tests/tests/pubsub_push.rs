@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use redis_client::pubsub::Data;
-use redis_client::{Client, Connection, MessageKind, Protocol, Value};
+use redis_client::pubsub::MessageKind;
+use redis_client::{Client, Connection, Protocol, Value};
 use redis_test_harness::Server;
 
 use pubsub_support::{client_field, config, expect, recv, WAIT};

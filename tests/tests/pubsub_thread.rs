@@ -9,7 +9,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis_client::pubsub::Data;
-use redis_client::{Client, Error, Protocol, PubSub};
+use redis_client::pubsub::PubSub;
+use redis_client::{Client, Error, Protocol};
 use redis_test_harness::{wait_until, Server, ServerKind};
 
 use pubsub_support::{config, wait_subscribed, WAIT};
@@ -25,7 +26,9 @@ struct Tally {
     out_of_order: AtomicUsize,
 }
 
-fn counting_handler(tally: &Arc<Tally>) -> impl FnMut(redis_client::Message) + Send + 'static {
+fn counting_handler(
+    tally: &Arc<Tally>,
+) -> impl FnMut(redis_client::pubsub::Message) + Send + 'static {
     let tally = Arc::clone(tally);
     let mut expected: u64 = 0;
     move |message| {

@@ -4,7 +4,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use redis_client::command_meta::lookup;
+use redis_client::command::lookup;
 use redis_client::{Client, Commands, Config, Connection, Protocol, Value};
 use redis_test_harness::Server;
 

@@ -311,17 +311,18 @@ fn a_timeout_discards_the_connection() {
 
 #[test]
 fn a_protocol_error_discards_the_connection() {
-    let server = Server::builder(ServerKind::Redis)
-        .config("repl-diskless-sync yes")
-        .config("repl-diskless-sync-delay 0")
-        .start();
-    let client = mux_client(&server.url(), Protocol::Resp2);
+    let server = Server::redis();
+    let proxy = Proxy::to(&server).unwrap();
+    let client = mux_client(&proxy.url(), Protocol::Resp2);
     let id: i64 = client.query(["CLIENT", "ID"]).unwrap();
-    client.execute(["REPLCONF", "capa", "eof"]).unwrap();
-    client.execute(["PSYNC", "?", "-1"]).unwrap();
-    // The master now streams `$EOF:<mark>…` on the shared connection. The reader thread finds
-    // it no valid reply while no command waits, and ends the connection; a command that went
-    // out before that would get the garbage as its reply and fail instead.
+    // What a replication stream (`REPLCONF capa eof`, `PSYNC ? -1`) would send; the client
+    // refuses to send those on a shared connection, so the bytes come from the proxy. The
+    // reader thread finds no valid reply while no command waits, and ends the connection; a
+    // command that went out before that would get the garbage as its reply and fail instead.
+    assert_eq!(
+        proxy.send_to_clients(b"$EOF:0123456789012345678901234567890123456789\r\n"),
+        1
+    );
     thread::sleep(Duration::from_millis(500));
     match client.execute(["GET", "k"]) {
         Ok(value) => assert_eq!(value, Value::Nil),

@@ -5,6 +5,8 @@
 //! bench binary pinned to CPU 0 (redis-benchmark, its child, inherits that), so server and
 //! clients never compete for one core. The report lands in `target/bench/bench.{md,json}`.
 
+mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,15 +20,25 @@ const SERVER_CPU: &str = "1";
 const CLIENT_CPU: &str = "0";
 
 const USAGE: &str =
-    "cargo xtask bench [--quick] [--reps N] [--secs S] [--micro-secs S] [--resp3] [FILTER…]
+    "cargo xtask bench [cluster] [--quick] [--reps N] [--secs S] [--micro-secs S] [--resp3] [FILTER…]
   --quick         one short repetition: a smoke run of about a minute
   --reps N        repetitions (default 7), after one warm-up round
   --secs S        seconds per network run (default 0.7); --micro-secs: per parse/encode run (0.3)
   --resp3         every client speaks RESP3 (default RESP2, the peers' default)
-  FILTER          only workloads whose `group: name` contains it (e.g. parse, pipeline, GET)";
+  FILTER          only workloads whose `group: name` contains it (e.g. parse, pipeline, GET)
+  cluster         the cluster workloads instead, on a throwaway 3-primary cluster (see
+                  `cargo xtask bench cluster --help`)
 
-/// Runs the benchmarks; `args` pass through to the bench binary.
+cargo xtask bench async [--reps N] [--secs S] [--workers N]
+  the async clients: redis-client's AsyncClient, redis-rs MultiplexedConnection, fred,
+  on one tokio runtime with N worker threads (default 2)";
+
+/// Runs the benchmarks (`cluster` first: the cluster ones); `args` pass through to the bench
+/// binary.
 pub fn run(args: &[String]) -> Result<(), String> {
+    if let Some(("cluster", rest)) = args.split_first().map(|(a, rest)| (a.as_str(), rest)) {
+        return cluster::run(rest);
+    }
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return Ok(());

@@ -5,6 +5,8 @@
 //! loopback and audits each. The comparison rules live in `codegen::coverage`; this module
 //! fetches, prints (one summary line per group, one line per problem or note, totals last) and
 //! decides the exit status: `--strict` fails on any missing command or argument mismatch.
+//! Before the totals it prints the cluster routing class of every command (`routing_classes`),
+//! failing when a command has none.
 
 use codegen::coverage::{audit, Report, Status, Totals};
 use codegen::import::{import, ServerReplies};
@@ -51,6 +53,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         print!("{}", render(&report, &target.url, list));
         totals += report.totals();
     }
+    print!("{}", crate::routing_classes::render(&spec)?);
     println!("{}", total_line(targets.len(), &totals));
     verdict(&totals, strict)
 }

@@ -2,7 +2,7 @@
 //!
 //! Installs redis-server when it is missing, starts one on a free loopback port in a temp dir
 //! (through the test harness, which stops it afterwards), and runs `examples/tour.rs` against it,
-//! then each example in [`EXAMPLES`].
+//! then each example in [`EXAMPLES`], then the cluster tour on a throwaway cluster.
 
 use std::process::Command;
 
@@ -10,8 +10,9 @@ use redis_test_harness::{Server, ServerKind};
 
 use crate::setup::{ensure_redis, run_checked, workspace_root};
 
-/// The examples run after the tour, in order; each takes the server URL as its argument.
-const EXAMPLES: &[&str] = &["pipeline", "transaction", "script", "lock"];
+/// The examples run after the tour, in order; each takes the server URL as its argument
+/// (`async_tour` is the async client on tokio).
+const EXAMPLES: &[&str] = &["pipeline", "transaction", "script", "lock", "async_tour"];
 
 /// Runs the tour.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -34,7 +35,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         })
     });
     drop(server);
-    result
+    result.and_then(|()| crate::demo_cluster::run(run_example))
 }
 
 /// Runs `examples/<name>.rs` of redis-client against `url`.
@@ -47,6 +48,10 @@ fn run_example(name: &str, url: &str) -> Result<(), String> {
             "--quiet",
             "-p",
             "redis-client",
+            // Every example builds with the async front end, so the async tour needs no
+            // second build of the crate.
+            "--features",
+            "tokio",
             "--example",
             name,
             "--",

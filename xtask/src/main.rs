@@ -6,7 +6,9 @@ mod bench;
 mod codegen;
 mod coverage;
 mod demo;
+mod demo_cluster;
 mod import;
+mod routing_classes;
 mod setup;
 mod test;
 
@@ -16,7 +18,8 @@ commands:
   bench     redis-client side by side with redis-rs and redis-benchmark (--quick for a smoke run;
             --help for options); report in target/bench/
   codegen   regenerate redis-client/src/generated/ from commands/ (--check: fail when stale)
-  coverage  audit the generated command surface against live servers' COMMAND LIST and COMMAND DOCS
+  coverage  audit the generated command surface against live servers' COMMAND LIST and COMMAND DOCS,
+            and print every command's cluster routing class
             (--url redis://HOST:PORT, repeatable; default: spawn redis, valkey and sentinel;
             --strict: fail on any missing command or argument mismatch; --list: name covered ones)
   demo      a guided tour of redis-client against a throwaway redis-server

@@ -15,7 +15,9 @@ pub fn run(extra_args: &[String]) -> Result<(), String> {
     cmd.current_dir(workspace_root())
         // Libraries, integration tests, examples (built) and doc tests; benchmarks are not tests
         // (they run under `cargo bench` / `cargo xtask bench`).
-        .args(["test", "--workspace"])
+        // Every binary runs even after one fails, so a red run shows every failure (a flaky
+        // test early on would otherwise hide the rest).
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra_args)
         .stdout(Stdio::piped());
     let line = format!("{cmd:?}");

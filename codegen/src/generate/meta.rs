@@ -1,5 +1,7 @@
-//! The command metadata table (`generated/meta.rs`): name, arity, flags, legacy key positions and
-//! where a blocking command keeps its timeout, for every command and subcommand, sorted by name.
+//! The command metadata table (`generated/meta.rs`): name, arity, flags, legacy key positions,
+//! where a blocking command keeps its timeout and whether the command changes the state of its
+//! connection (`rust.connection_state`) and how a cluster routes it (see `routing`), for every
+//! command and subcommand, sorted by name.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -62,12 +64,15 @@ pub fn generate(commands: &[Command]) -> Result<TokenStream, GenerateError> {
     }
     Ok(quote! {
         //! The command metadata: one [`CommandMeta`] constant per command and subcommand (typed
-        //! commands point at theirs through [`crate::Command::META`], so they need no lookup), and
+        //! commands point at theirs through [`crate::command::Command::META`], so they need no lookup), and
         //! the table of all of them sorted by name in byte order (upper case; subcommands as
-        //! `"CLIENT KILL"`), so that [`crate::command_meta::lookup`] can binary-search it for
+        //! `"CLIENT KILL"`), so that [`crate::command::lookup`] can binary-search it for
         //! commands given as raw arguments.
 
-        use crate::command_meta::{flags, BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
+        use crate::command_meta::{
+            flags, BeginSearch, BlockingTimeout, CommandMeta, FindKeys, KeySpec, RequestPolicy,
+            ResponsePolicy, Routing, Special, TimeUnit, TimeoutPosition,
+        };
 
         #(#consts)*
 
@@ -125,6 +130,8 @@ fn entry(command: &Command) -> Result<TokenStream, GenerateError> {
         Some(tokens) => quote!(Some(#tokens)),
         None => quote!(None),
     };
+    let connection_state = command.rust.as_ref().is_some_and(|r| r.connection_state);
+    let routing = super::routing::routing(command).map_err(error)?;
     Ok(quote! {
         CommandMeta {
             name: #name,
@@ -134,6 +141,8 @@ fn entry(command: &Command) -> Result<TokenStream, GenerateError> {
             last_key: #last,
             key_step: #step,
             blocking_timeout: #blocking,
+            connection_state: #connection_state,
+            routing: #routing,
         }
     })
 }

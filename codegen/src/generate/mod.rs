@@ -43,6 +43,9 @@
 //!   combination is the first variant whose `when` all hold. A `when` path the first-ranked
 //!   server does not have (a Redis-only name) is skipped; a required list a variant names is
 //!   optional (the variant shows the server accepts its absence).
+//! - **Routing**: every `meta.rs` entry carries the command's cluster `Routing` (key specs,
+//!   request/response policies, the `rust.cluster_special` handler), read by [`crate::routing`]
+//!   from the file's own tips and key specs (`commands/README.md`, *Cluster routing*).
 //! - **Deprecation**: `#[deprecated]` when the first-ranked server deprecates the command or
 //!   argument; a doc note when only a later-ranked one does.
 
@@ -58,6 +61,7 @@ pub(crate) mod model;
 mod names;
 mod polish;
 mod reply_ty;
+mod routing;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -226,7 +230,7 @@ fn cmd_index<'a>(groups: impl Iterator<Item = &'a String>) -> TokenStream {
     let groups: Vec<_> = groups.map(|g| format_ident!("{}", g)).collect();
     quote! {
         //! One typed value per command and subcommand: required arguments in `new`, optional ones
-        //! as setters, the reply type in its [`Command`](crate::Command) impl. Run one with
+        //! as setters, the reply type in its [`Command`](crate::command::Command) impl. Run one with
         //! [`Executor::run`](crate::Executor::run) (`client.run(cmd::Set::new("k", "v").nx())`),
         //! or use the short forms of [`Commands`](crate::Commands).
         //!

@@ -8,15 +8,12 @@
 
 mod combine;
 mod link;
+mod slot;
 mod split;
 
-use std::mem;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-
-use crate::command_meta::flags;
+use crate::connection::connector::Connector;
 use crate::connection::request::{CommandInfo, Request};
-use crate::connection::{Connector, Failure};
-use crate::error::Error;
+use crate::connection::Failure;
 use crate::resp::Value;
 use combine::Combiner;
 use split::Split;
@@ -41,7 +38,7 @@ impl Multiplexer {
     /// Whether a command may share the connection: a blocking one (`BLPOP`, `XREAD … BLOCK`,
     /// `WAIT` …) would hold up every command queued behind it, so it takes a pooled connection.
     pub(super) fn takes(info: &CommandInfo) -> bool {
-        info.block.is_none() && !info.meta.is_some_and(|meta| meta.has(flags::BLOCKING))
+        info.may_share()
     }
 
     /// Runs one request on the shared connection.
@@ -62,63 +59,6 @@ impl Multiplexer {
             Multiplexer::Split(split) => split.disconnect(),
             Multiplexer::Combining(combiner) => combiner.disconnect(),
         }
-    }
-}
-
-/// Where a waiting caller learns its outcome, or (flat combining) that it leads the next batch.
-#[derive(Default)]
-struct Slot {
-    turn: Mutex<Turn>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-enum Turn {
-    #[default]
-    Waiting,
-    Lead,
-    Done(Result<Value, Failure>),
-}
-
-impl Slot {
-    fn set(&self, turn: Turn) {
-        *lock(&self.turn) = turn;
-        self.changed.notify_one();
-    }
-
-    /// Waits until the slot is set: `None` means "lead the next batch".
-    fn wait(&self) -> Option<Result<Value, Failure>> {
-        let mut turn = lock(&self.turn);
-        loop {
-            match mem::take(&mut *turn) {
-                Turn::Waiting => {
-                    turn = self
-                        .changed
-                        .wait(turn)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
-                Turn::Lead => return None,
-                Turn::Done(outcome) => return Some(outcome),
-            }
-        }
-    }
-}
-
-/// A poisoned lock only means a thread panicked while holding it. Queues stay consistent
-/// (entries are pushed and taken whole) and a connection left mid-batch is not reusable, so
-/// carry on.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The outcome of a reply read for `info`'s command: an error reply fails it, naming it.
-fn outcome_of(value: Value, info: &CommandInfo) -> Result<Value, Failure> {
-    match value {
-        Value::Error(payload) => Err(Failure {
-            error: Error::from_server_reply(&payload, Some(&info.name)),
-            sent: crate::retry::Sent::Maybe,
-        }),
-        value => Ok(value),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Config, Protocol, TlsConfig};
+use super::{Config, ConfigBuilder, Protocol, TlsConfig};
 use crate::error::{Error, Result};
 
 enum Scheme {
@@ -14,24 +14,60 @@ enum Scheme {
     Unix,
 }
 
+/// A URL cut into its parts; nothing is decoded yet.
+struct Parts<'u> {
+    scheme: Scheme,
+    /// `user:password` before the last `@`, if any.
+    userinfo: Option<&'u str>,
+    /// `host:port` (empty for `unix://`).
+    hostport: &'u str,
+    /// From the first `/` after the authority on (the database, or the socket path).
+    path: &'u str,
+    query: Option<&'u str>,
+}
+
+/// A username and password, from the authority or from the query.
+#[derive(Default)]
+struct Credentials {
+    user: Option<String>,
+    password: Option<String>,
+}
+
+/// What the query parameters set besides the builder's plain settings.
+#[derive(Default)]
+struct QueryExtras {
+    credentials: Credentials,
+    tls: Option<TlsConfig>,
+}
+
 pub(super) fn parse(url: &str) -> Result<Config> {
+    let parts = split(url)?;
+    let (mut builder, tls) = address(Config::builder(), &parts)?;
+    let from_authority = userinfo(parts.userinfo)?;
+    let mut extras = QueryExtras {
+        tls,
+        ..QueryExtras::default()
+    };
+    let params = parts
+        .query
+        .map(parse_query)
+        .transpose()?
+        .unwrap_or_default();
+    for (name, value) in params {
+        builder = apply_param(builder, &mut extras, name, value)?;
+    }
+    finish(builder, from_authority, extras)
+}
+
+/// Cuts `url` into scheme, user info, host and port, path and query.
+fn split(url: &str) -> Result<Parts<'_>> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         Error::config(
             "url",
             "expected scheme://…, e.g. redis://host:6379/0 or unix:///path/to.sock",
         )
     })?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "redis" | "valkey" => Scheme::Tcp { tls: false },
-        "rediss" | "valkeys" => Scheme::Tcp { tls: true },
-        "unix" => Scheme::Unix,
-        other => {
-            return Err(Error::config(
-                "scheme",
-                format!("unsupported scheme {other:?}; expected redis, rediss or unix"),
-            ))
-        }
-    };
+    let scheme = scheme_of(scheme)?;
     if rest.contains('#') {
         return Err(Error::config(
             "url",
@@ -51,114 +87,149 @@ pub(super) fn parse(url: &str) -> Result<Config> {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
         None => (None, authority),
     };
+    Ok(Parts {
+        scheme,
+        userinfo,
+        hostport,
+        path,
+        query,
+    })
+}
 
-    let mut builder = Config::builder();
-    let mut tls = None;
-    match scheme {
-        Scheme::Tcp { tls: use_tls } => {
-            let (host, port) = parse_hostport(hostport)?;
+fn scheme_of(scheme: &str) -> Result<Scheme> {
+    Ok(match scheme.to_ascii_lowercase().as_str() {
+        "redis" | "valkey" => Scheme::Tcp { tls: false },
+        "rediss" | "valkeys" => Scheme::Tcp { tls: true },
+        "unix" => Scheme::Unix,
+        other => {
+            return Err(Error::config(
+                "scheme",
+                format!("unsupported scheme {other:?}; expected redis, rediss or unix"),
+            ))
+        }
+    })
+}
+
+/// Where to connect: host, port and database (and TLS for `rediss://`), or the socket path.
+fn address(
+    mut builder: ConfigBuilder,
+    parts: &Parts<'_>,
+) -> Result<(ConfigBuilder, Option<TlsConfig>)> {
+    match parts.scheme {
+        Scheme::Tcp { tls } => {
+            let (host, port) = parse_hostport(parts.hostport)?;
             builder = builder.host(host);
             if let Some(port) = port {
                 builder = builder.port(port);
             }
-            if let Some(db) = parse_path_db(path)? {
+            if let Some(db) = parse_path_db(parts.path)? {
                 builder = builder.db(db);
             }
-            if use_tls {
-                tls = Some(TlsConfig::new());
-            }
+            Ok((builder, tls.then(TlsConfig::new)))
         }
         Scheme::Unix => {
-            if !hostport.is_empty() {
+            if !parts.hostport.is_empty() {
                 return Err(Error::config(
                     "host",
                     "a unix:// URL has no host; write unix:///absolute/path.sock",
                 ));
             }
-            let path = decode(path, "path")?;
+            let path = decode(parts.path, "path")?;
             if path.is_empty() || path == "/" {
                 return Err(Error::config("path", "the Unix socket path is empty"));
             }
-            builder = builder.unix(PathBuf::from(path));
+            Ok((builder.unix(PathBuf::from(path)), None))
         }
     }
+}
 
-    let (mut url_user, mut url_password) = (None, None);
-    if let Some(userinfo) = userinfo {
-        let (user, password) = match userinfo.split_once(':') {
-            Some((user, password)) => (user, Some(password)),
-            None => (userinfo, None),
-        };
-        url_user = Some(decode(user, "username")?).filter(|u| !u.is_empty());
-        if let Some(password) = password {
-            url_password = Some(decode(password, "password")?).filter(|p| !p.is_empty());
-        }
-    }
-
-    let params = match query {
-        Some(query) => parse_query(query)?,
-        None => Vec::new(),
+/// The username and password of `user:password@`, percent-decoded; empty ones count as unset.
+fn userinfo(userinfo: Option<&str>) -> Result<Credentials> {
+    let Some(userinfo) = userinfo else {
+        return Ok(Credentials::default());
     };
-    let mut query_user = None;
-    let mut query_password = None;
-    for (name, value) in params {
-        builder = match name.as_str() {
-            "db" => builder.db(parse_number(&name, &value)?),
-            "protocol" => builder.protocol(match value.as_str() {
-                "2" => Protocol::Resp2,
-                "3" => Protocol::Resp3,
-                _ => return Err(bad_value(&name, &value, "expected 2 or 3")),
-            }),
-            "socket_timeout" => builder.socket_timeout(parse_seconds(&name, &value, false)?),
-            "socket_connect_timeout" => {
-                builder.connect_timeout(parse_seconds(&name, &value, false)?)
-            }
-            "socket_keepalive" => {
-                if parse_bool(&name, &value)? {
-                    return Err(Error::config(
-                        name,
-                        "SO_KEEPALIVE cannot be enabled: the standard library has no setter for it \
-                         and this crate uses neither unsafe code nor a socket crate",
-                    ));
-                }
-                builder
-            }
-            "retry_on_timeout" => builder.retry_on_timeout(parse_bool(&name, &value)?),
-            "health_check_interval" => {
-                builder.health_check_interval(parse_seconds(&name, &value, true)?)
-            }
-            "client_name" => builder.client_name(value),
-            "max_connections" => builder.max_connections(parse_number(&name, &value)?),
-            "decode_responses" => builder.decode_responses(parse_bool(&name, &value)?),
-            "multiplexed" => builder.multiplexed(parse_bool(&name, &value)?),
-            "username" => {
-                query_user = Some(value);
-                builder
-            }
-            "password" => {
-                query_password = Some(value);
-                builder
-            }
-            "ssl_cert_reqs" | "ssl_ca_certs" | "ssl_certfile" | "ssl_keyfile"
-            | "ssl_check_hostname" => {
-                let Some(t) = tls.take() else {
-                    return Err(Error::config(name, "TLS parameters need a rediss:// URL"));
-                };
-                tls = Some(apply_tls_param(t, &name, value)?);
-                builder
-            }
-            _ => return Err(Error::config(name, "unknown URL parameter")),
-        };
-    }
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    let password = match password {
+        Some(password) => Some(decode(password, "password")?).filter(|p| !p.is_empty()),
+        None => None,
+    };
+    Ok(Credentials {
+        user: Some(decode(user, "username")?).filter(|u| !u.is_empty()),
+        password,
+    })
+}
 
+/// Applies one query parameter: a builder setting, a credential, or a TLS setting.
+fn apply_param(
+    builder: ConfigBuilder,
+    extras: &mut QueryExtras,
+    name: String,
+    value: String,
+) -> Result<ConfigBuilder> {
+    Ok(match name.as_str() {
+        "db" => builder.db(parse_number(&name, &value)?),
+        "protocol" => builder.protocol(match value.as_str() {
+            "2" => Protocol::Resp2,
+            "3" => Protocol::Resp3,
+            _ => return Err(bad_value(&name, &value, "expected 2 or 3")),
+        }),
+        "socket_timeout" => builder.socket_timeout(parse_seconds(&name, &value, false)?),
+        "socket_connect_timeout" => builder.connect_timeout(parse_seconds(&name, &value, false)?),
+        "socket_keepalive" => {
+            if parse_bool(&name, &value)? {
+                return Err(Error::config(
+                    name,
+                    "SO_KEEPALIVE cannot be enabled: the standard library has no setter for it \
+                     and this crate uses neither unsafe code nor a socket crate",
+                ));
+            }
+            builder
+        }
+        "retry_on_timeout" => builder.retry_on_timeout(parse_bool(&name, &value)?),
+        "health_check_interval" => {
+            builder.health_check_interval(parse_seconds(&name, &value, true)?)
+        }
+        "client_name" => builder.client_name(value),
+        "max_connections" => builder.max_connections(parse_number(&name, &value)?),
+        "decode_responses" => builder.decode_responses(parse_bool(&name, &value)?),
+        "multiplexed" => builder.multiplexed(parse_bool(&name, &value)?),
+        "username" => {
+            extras.credentials.user = Some(value);
+            builder
+        }
+        "password" => {
+            extras.credentials.password = Some(value);
+            builder
+        }
+        "ssl_cert_reqs" | "ssl_ca_certs" | "ssl_certfile" | "ssl_keyfile"
+        | "ssl_check_hostname" => {
+            let Some(tls) = extras.tls.take() else {
+                return Err(Error::config(name, "TLS parameters need a rediss:// URL"));
+            };
+            extras.tls = Some(apply_tls_param(tls, &name, value)?);
+            builder
+        }
+        _ => return Err(Error::config(name, "unknown URL parameter")),
+    })
+}
+
+/// Sets the credentials and TLS, then builds (which checks the whole).
+fn finish(
+    mut builder: ConfigBuilder,
+    from_authority: Credentials,
+    extras: QueryExtras,
+) -> Result<Config> {
     // As in redis-py, credentials in the authority win over those in the query.
-    if let Some(user) = url_user.or(query_user) {
+    if let Some(user) = from_authority.user.or(extras.credentials.user) {
         builder = builder.username(user);
     }
-    if let Some(password) = url_password.or(query_password) {
+    if let Some(password) = from_authority.password.or(extras.credentials.password) {
         builder = builder.password(password);
     }
-    if let Some(tls) = tls {
+    if let Some(tls) = extras.tls {
         builder = builder.tls(tls);
     }
     builder.build()

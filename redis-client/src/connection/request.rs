@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 
-use crate::command::Command;
-use crate::command_meta::{lookup, lookup_args, BlockFor, CommandMeta};
+use crate::command::{connection_state_error, Command};
+use crate::command_meta::{flags, lookup, lookup_args, BlockFor, CommandMeta};
 use crate::error::Result;
 use crate::resp::{write_command, ToArgs};
 
@@ -23,6 +23,10 @@ pub(crate) struct CommandInfo {
     pub(crate) meta: Option<&'static CommandMeta>,
     /// For a blocking command: how long it asked the server to wait.
     pub(crate) block: Option<BlockFor>,
+    /// The command changes the state of its connection (from the spec's `connection_state`,
+    /// known for typed commands): it may leave the connection streaming frames that answer no
+    /// later command (the RESP2 confirmations of `SUBSCRIBE a b`, `MONITOR` lines).
+    pub(crate) connection_state: bool,
 }
 
 impl CommandInfo {
@@ -44,7 +48,12 @@ impl CommandInfo {
             let args: Vec<&[u8]> = FrameArgs::new(frame).skip(meta.name_words()).collect();
             blocking.find(&args)
         });
-        CommandInfo { name, meta, block }
+        CommandInfo {
+            name,
+            meta,
+            block,
+            connection_state: meta.is_some_and(|meta| meta.connection_state),
+        }
     }
 
     /// The facts for a typed command: its generated metadata comes with its type, so there is
@@ -53,7 +62,10 @@ impl CommandInfo {
     /// which it falls back to for names the table does not know.
     pub(crate) fn for_typed(typed: Typed, frame: &[u8]) -> CommandInfo {
         let Some(meta) = typed.meta.or_else(|| lookup(typed.name.as_bytes())) else {
-            return CommandInfo::from_frame(frame);
+            return CommandInfo {
+                connection_state: typed.connection_state,
+                ..CommandInfo::from_frame(frame)
+            };
         };
         let block = meta.blocking_timeout.and_then(|blocking| {
             let args: Vec<&[u8]> = FrameArgs::new(frame).skip(meta.name_words()).collect();
@@ -63,6 +75,7 @@ impl CommandInfo {
             name: Cow::Borrowed(meta.name),
             meta: Some(meta),
             block,
+            connection_state: typed.connection_state || meta.connection_state,
         }
     }
 
@@ -79,17 +92,41 @@ impl CommandInfo {
         BlockFor::extend(self.block, socket)
     }
 
+    /// Refuses the command when the generated table says it changes its connection's state
+    /// (see [`CommandMeta::connection_state`]): `executor` shares its connections.
+    #[inline]
+    pub(crate) fn refuse_connection_state(&self, executor: &str) -> Result<()> {
+        if self.meta.is_some_and(|meta| meta.connection_state) {
+            return Err(self.connection_state_error(executor));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn connection_state_error(&self, executor: &str) -> crate::error::Error {
+        connection_state_error(&self.name, executor)
+    }
+
     /// Whether the generated table flags the command read-only.
     pub(crate) fn is_read_only(&self) -> bool {
         self.meta.is_some_and(CommandMeta::is_read_only)
     }
+
+    /// Whether the command may share a multiplexed connection: a blocking one (`BLPOP`,
+    /// `XREAD … BLOCK`, `WAIT` …, per the generated table) would hold up every command queued
+    /// behind it, so it takes a connection of its own.
+    pub(crate) fn may_share(&self) -> bool {
+        self.block.is_none() && !self.meta.is_some_and(|meta| meta.has(flags::BLOCKING))
+    }
 }
 
-/// What a typed command's type tells about it: its name and its generated metadata.
+/// What a typed command's type tells about it: its name, its generated metadata, and whether
+/// it changes the state of its connection.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Typed {
     name: &'static str,
     meta: Option<&'static CommandMeta>,
+    connection_state: bool,
 }
 
 impl Typed {
@@ -98,6 +135,7 @@ impl Typed {
         Typed {
             name: C::NAME,
             meta: C::META,
+            connection_state: C::CONNECTION_STATE,
         }
     }
 }
@@ -119,10 +157,23 @@ impl Request {
     /// the name back out of the frame.
     pub(crate) fn encode_as<A: ToArgs + ?Sized>(args: &A, typed: Option<Typed>) -> Result<Request> {
         let mut frame = BytesMut::new();
-        write_command(&mut frame, args)?;
-        let info = CommandInfo::of(typed, &frame);
+        let info = encode_into(&mut frame, args, typed)?;
         Ok(Request { frame, info })
     }
+}
+
+/// Encodes `args` at the end of `out` and derives the command's facts from the bytes written:
+/// how every command is encoded, whether into a [`Request`] of its own or straight into a
+/// connection's output buffer. On an encoding error `out` is left as it was.
+#[inline]
+pub(crate) fn encode_into<A: ToArgs + ?Sized>(
+    out: &mut BytesMut,
+    args: &A,
+    typed: Option<Typed>,
+) -> Result<CommandInfo> {
+    let start = out.len();
+    write_command(out, args)?;
+    Ok(CommandInfo::of(typed, &out[start..]))
 }
 
 /// The arguments of one encoded command (`*N\r\n` then `$len\r\narg\r\n` each).
@@ -199,7 +250,11 @@ mod tests {
                 "BLPOP" => "BLPOP",
                 _ => "FROBNICATE",
             };
-            let typed = Typed { name, meta: None };
+            let typed = Typed {
+                name,
+                meta: None,
+                connection_state: false,
+            };
             let typed = CommandInfo::for_typed(typed, &request.frame);
             assert_eq!(typed.name, request.info.name, "{args:?}");
             assert_eq!(

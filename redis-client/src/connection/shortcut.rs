@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
-use super::{Connection, Filled};
+use super::Connection;
 use crate::error::Result;
 use crate::resp::Value;
 
@@ -40,12 +40,13 @@ impl Connection {
         timeout: Option<Duration>,
         shortcut: &mut impl FnMut(&mut BytesMut) -> Shortcut<T>,
     ) -> Result<Option<Polled<T>>> {
-        self.ensure_usable()?;
-        let timeout = timeout.map(|t| t.max(Duration::from_micros(1)));
+        self.core.ensure_usable()?;
+        let mut until = None;
+        let mut reads = 0;
         loop {
             let mut general = true;
-            if self.parser.is_idle() && !self.read_buf.is_empty() {
-                match shortcut(&mut self.read_buf) {
+            if let Some(buffer) = self.core.buffer_between_frames() {
+                match shortcut(buffer) {
                     Shortcut::Taken(taken) => {
                         self.last_used = Instant::now();
                         return Ok(Some(Polled::Taken(taken)));
@@ -55,20 +56,17 @@ impl Connection {
                 }
             }
             if general {
-                if let Some(value) = self.parse_buffered()? {
-                    if !matches!(value, Value::Push(_)) {
-                        self.pending = self.pending.saturating_sub(1);
-                    }
+                if let Some(value) = self.core.next_frame()? {
                     self.last_used = Instant::now();
                     return Ok(Some(Polled::Frame(value)));
                 }
             }
-            // Only a read that may block needs the timeout: frames already buffered are
-            // taken without a system call.
-            self.set_read_timeout(timeout)?;
-            match self.fill(timeout, None, false)? {
-                Filled::Bytes => {}
-                Filled::TimedOut => return Ok(None),
+            // Frames already buffered are taken without reading the clock.
+            let until = *until.get_or_insert_with(|| {
+                timeout.and_then(|timeout| Instant::now().checked_add(timeout))
+            });
+            if !self.wait_for_frame(until, &mut reads)? {
+                return Ok(None);
             }
         }
     }

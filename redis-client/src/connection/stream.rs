@@ -6,6 +6,7 @@ use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use native_tls::{TlsConnector, TlsStream};
 
 use super::tls;
@@ -82,6 +83,41 @@ impl Stream {
         }
     }
 
+    /// Whether bytes are waiting on the socket, found without waiting for any (three system
+    /// calls: non-blocking on, one read attempt, non-blocking off). A closed socket is an
+    /// `UnexpectedEof` error.
+    ///
+    /// TCP is peeked at. Unix sockets are read, and so is TLS, through the TLS layer: the raw
+    /// socket may hold records that are no reply at all, such as the session tickets a TLS 1.3
+    /// server sends after the handshake, which the TLS layer consumes. What such a read takes is
+    /// appended to `into`.
+    pub(crate) fn has_unread_data(&mut self, into: &mut BytesMut) -> io::Result<bool> {
+        let read = match self {
+            Stream::Tcp(s) => {
+                let mut byte = [0; 1];
+                nonblocking(s, |s| s.peek(&mut byte), TcpStream::set_nonblocking)
+            }
+            // Peeking a Unix socket is not stable yet; what a read takes is kept in `into`.
+            #[cfg(unix)]
+            Stream::Unix(s) => read_nonblocking(s, into, UnixStream::set_nonblocking),
+            Stream::Tls(s) => {
+                if s.buffered_read_size().map_err(io::Error::other)? > 0 {
+                    return Ok(true);
+                }
+                read_nonblocking(s, into, |s, on| s.get_ref().set_nonblocking(on))
+            }
+        };
+        match read {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            )),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(timeout),
@@ -130,6 +166,30 @@ impl Write for Stream {
             Stream::Unix(s) => s.flush(),
         }
     }
+}
+
+/// Runs `attempt` on `socket` switched to non-blocking mode, then switches it back.
+fn nonblocking<S, T>(
+    socket: &mut S,
+    attempt: impl FnOnce(&mut S) -> io::Result<T>,
+    set_nonblocking: impl Fn(&S, bool) -> io::Result<()>,
+) -> io::Result<T> {
+    set_nonblocking(socket, true)?;
+    let result = attempt(socket);
+    set_nonblocking(socket, false)?;
+    result
+}
+
+/// Reads what `socket` holds without waiting, appending it to `into`.
+fn read_nonblocking<S: Read>(
+    socket: &mut S,
+    into: &mut BytesMut,
+    set_nonblocking: impl Fn(&S, bool) -> io::Result<()>,
+) -> io::Result<usize> {
+    let mut buf = [0; 512];
+    let n = nonblocking(socket, |s| s.read(&mut buf), set_nonblocking)?;
+    into.extend_from_slice(&buf[..n]);
+    Ok(n)
 }
 
 /// Tries every address the host resolves to, in order, and reports the last failure.

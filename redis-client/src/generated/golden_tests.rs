@@ -23,11 +23,12 @@ fn args(c: &impl ToArgs) -> Vec<String> {
 }
 
 /// The output type of a command, for type assertions; also checks that the command's
-/// metadata constant is the table's entry for its name.
+/// metadata constant is the table's entry for its name and agrees on connection state.
 fn output<C: Command>(_: &C) -> PhantomData<C::Output> {
     let meta = C::META.expect("generated commands carry their metadata");
     assert_eq!(meta.name, C::NAME);
     assert_eq!(lookup(C::NAME.as_bytes()), Some(meta));
+    assert_eq!(meta.connection_state, C::CONNECTION_STATE, "{}", C::NAME);
     PhantomData
 }
 

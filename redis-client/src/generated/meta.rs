@@ -2,12 +2,15 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! The command metadata: one [`CommandMeta`] constant per command and subcommand (typed
-//! commands point at theirs through [`crate::Command::META`], so they need no lookup), and
+//! commands point at theirs through [`crate::command::Command::META`], so they need no lookup), and
 //! the table of all of them sorted by name in byte order (upper case; subcommands as
-//! `"CLIENT KILL"`), so that [`crate::command_meta::lookup`] can binary-search it for
+//! `"CLIENT KILL"`), so that [`crate::command::lookup`] can binary-search it for
 //! commands given as raw arguments.
 
-use crate::command_meta::{flags, BlockingTimeout, CommandMeta, TimeUnit, TimeoutPosition};
+use crate::command_meta::{
+    flags, BeginSearch, BlockingTimeout, CommandMeta, FindKeys, KeySpec, RequestPolicy,
+    ResponsePolicy, Routing, Special, TimeUnit, TimeoutPosition,
+};
 
 /// `ACL`.
 pub const ACL: CommandMeta = CommandMeta {
@@ -18,6 +21,8 @@ pub const ACL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL CAT`.
@@ -29,6 +34,8 @@ pub const ACL_CAT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL DELUSER`.
@@ -40,6 +47,12 @@ pub const ACL_DELUSER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `ACL DRYRUN`.
@@ -51,6 +64,8 @@ pub const ACL_DRYRUN: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL GENPASS`.
@@ -62,6 +77,8 @@ pub const ACL_GENPASS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL GETUSER`.
@@ -73,6 +90,8 @@ pub const ACL_GETUSER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL HELP`.
@@ -84,6 +103,8 @@ pub const ACL_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL LIST`.
@@ -95,6 +116,8 @@ pub const ACL_LIST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL LOAD`.
@@ -106,6 +129,8 @@ pub const ACL_LOAD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL LOG`.
@@ -117,6 +142,8 @@ pub const ACL_LOG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL SAVE`.
@@ -128,6 +155,12 @@ pub const ACL_SAVE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `ACL SETUSER`.
@@ -139,6 +172,12 @@ pub const ACL_SETUSER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `ACL USERS`.
@@ -150,6 +189,8 @@ pub const ACL_USERS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `ACL WHOAMI`.
@@ -161,6 +202,8 @@ pub const ACL_WHOAMI: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `APPEND`.
@@ -172,6 +215,21 @@ pub const APPEND: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ASKING`.
@@ -183,6 +241,8 @@ pub const ASKING: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `AUTH`.
@@ -199,6 +259,8 @@ pub const AUTH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `BGREWRITEAOF`.
@@ -210,6 +272,8 @@ pub const BGREWRITEAOF: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `BGSAVE`.
@@ -221,6 +285,8 @@ pub const BGSAVE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `BITCOUNT`.
@@ -232,6 +298,21 @@ pub const BITCOUNT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BITFIELD`.
@@ -243,6 +324,21 @@ pub const BITFIELD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BITFIELD_RO`.
@@ -254,6 +350,21 @@ pub const BITFIELD_RO: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BITOP`.
@@ -265,6 +376,33 @@ pub const BITOP: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BITPOS`.
@@ -276,6 +414,21 @@ pub const BITPOS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BLMOVE`.
@@ -290,6 +443,33 @@ pub const BLMOVE: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BLMPOP`.
@@ -304,6 +484,21 @@ pub const BLMPOP: CommandMeta = CommandMeta {
         position: TimeoutPosition::First,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BLPOP`.
@@ -318,6 +513,21 @@ pub const BLPOP: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BRPOP`.
@@ -332,6 +542,21 @@ pub const BRPOP: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BRPOPLPUSH`.
@@ -346,6 +571,33 @@ pub const BRPOPLPUSH: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BZMPOP`.
@@ -360,6 +612,21 @@ pub const BZMPOP: CommandMeta = CommandMeta {
         position: TimeoutPosition::First,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BZPOPMAX`.
@@ -374,6 +641,21 @@ pub const BZPOPMAX: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `BZPOPMIN`.
@@ -388,6 +670,21 @@ pub const BZPOPMIN: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Seconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `CLIENT`.
@@ -399,6 +696,8 @@ pub const CLIENT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT CACHING`.
@@ -410,6 +709,8 @@ pub const CLIENT_CACHING: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT CAPA`.
@@ -421,6 +722,8 @@ pub const CLIENT_CAPA: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT GETNAME`.
@@ -432,6 +735,8 @@ pub const CLIENT_GETNAME: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT GETREDIR`.
@@ -443,6 +748,8 @@ pub const CLIENT_GETREDIR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT HELP`.
@@ -454,6 +761,8 @@ pub const CLIENT_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT ID`.
@@ -465,6 +774,8 @@ pub const CLIENT_ID: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT IMPORT-SOURCE`.
@@ -476,6 +787,8 @@ pub const CLIENT_IMPORT_SOURCE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT INFO`.
@@ -487,6 +800,8 @@ pub const CLIENT_INFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT KILL`.
@@ -498,6 +813,8 @@ pub const CLIENT_KILL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT LIST`.
@@ -509,6 +826,8 @@ pub const CLIENT_LIST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT NO-EVICT`.
@@ -520,6 +839,8 @@ pub const CLIENT_NO_EVICT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT NO-TOUCH`.
@@ -531,6 +852,8 @@ pub const CLIENT_NO_TOUCH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT PAUSE`.
@@ -542,6 +865,8 @@ pub const CLIENT_PAUSE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT REPLY`.
@@ -553,6 +878,8 @@ pub const CLIENT_REPLY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT SETINFO`.
@@ -564,6 +891,12 @@ pub const CLIENT_SETINFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `CLIENT SETNAME`.
@@ -575,6 +908,12 @@ pub const CLIENT_SETNAME: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `CLIENT TRACKING`.
@@ -586,6 +925,8 @@ pub const CLIENT_TRACKING: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT TRACKINGINFO`.
@@ -597,6 +938,8 @@ pub const CLIENT_TRACKINGINFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT UNBLOCK`.
@@ -608,6 +951,8 @@ pub const CLIENT_UNBLOCK: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLIENT UNPAUSE`.
@@ -619,6 +964,8 @@ pub const CLIENT_UNPAUSE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER`.
@@ -630,6 +977,8 @@ pub const CLUSTER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER ADDSLOTS`.
@@ -641,6 +990,8 @@ pub const CLUSTER_ADDSLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER ADDSLOTSRANGE`.
@@ -652,6 +1003,8 @@ pub const CLUSTER_ADDSLOTSRANGE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER BUMPEPOCH`.
@@ -663,6 +1016,8 @@ pub const CLUSTER_BUMPEPOCH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER CANCELSLOTMIGRATIONS`.
@@ -674,6 +1029,8 @@ pub const CLUSTER_CANCELSLOTMIGRATIONS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER COUNT-FAILURE-REPORTS`.
@@ -685,6 +1042,8 @@ pub const CLUSTER_COUNT_FAILURE_REPORTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER COUNTKEYSINSLOT`.
@@ -696,6 +1055,8 @@ pub const CLUSTER_COUNTKEYSINSLOT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER DELSLOTS`.
@@ -707,6 +1068,8 @@ pub const CLUSTER_DELSLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER DELSLOTSRANGE`.
@@ -718,6 +1081,8 @@ pub const CLUSTER_DELSLOTSRANGE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER FAILOVER`.
@@ -729,6 +1094,8 @@ pub const CLUSTER_FAILOVER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER FLUSHSLOT`.
@@ -740,6 +1107,8 @@ pub const CLUSTER_FLUSHSLOT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER FLUSHSLOTS`.
@@ -751,6 +1120,8 @@ pub const CLUSTER_FLUSHSLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER FORGET`.
@@ -762,6 +1133,8 @@ pub const CLUSTER_FORGET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER GETKEYSINSLOT`.
@@ -773,6 +1146,8 @@ pub const CLUSTER_GETKEYSINSLOT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER GETSLOTMIGRATIONS`.
@@ -784,6 +1159,8 @@ pub const CLUSTER_GETSLOTMIGRATIONS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER HELP`.
@@ -795,6 +1172,8 @@ pub const CLUSTER_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER INFO`.
@@ -806,6 +1185,8 @@ pub const CLUSTER_INFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER KEYSLOT`.
@@ -817,6 +1198,8 @@ pub const CLUSTER_KEYSLOT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER LINKS`.
@@ -828,6 +1211,8 @@ pub const CLUSTER_LINKS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER MEET`.
@@ -839,6 +1224,8 @@ pub const CLUSTER_MEET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER MIGRATESLOTS`.
@@ -850,6 +1237,8 @@ pub const CLUSTER_MIGRATESLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER MYID`.
@@ -861,6 +1250,8 @@ pub const CLUSTER_MYID: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER MYSHARDID`.
@@ -872,6 +1263,8 @@ pub const CLUSTER_MYSHARDID: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER NODES`.
@@ -883,6 +1276,8 @@ pub const CLUSTER_NODES: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER REPLICAS`.
@@ -894,6 +1289,8 @@ pub const CLUSTER_REPLICAS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER REPLICATE`.
@@ -905,6 +1302,8 @@ pub const CLUSTER_REPLICATE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER RESET`.
@@ -916,6 +1315,8 @@ pub const CLUSTER_RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SAVECONFIG`.
@@ -927,6 +1328,8 @@ pub const CLUSTER_SAVECONFIG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SET-CONFIG-EPOCH`.
@@ -938,6 +1341,8 @@ pub const CLUSTER_SET_CONFIG_EPOCH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SETSLOT`.
@@ -949,6 +1354,8 @@ pub const CLUSTER_SETSLOT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SHARDS`.
@@ -960,6 +1367,8 @@ pub const CLUSTER_SHARDS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SLAVES`.
@@ -971,6 +1380,8 @@ pub const CLUSTER_SLAVES: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SLOT-STATS`.
@@ -982,6 +1393,12 @@ pub const CLUSTER_SLOT_STATS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `CLUSTER SLOTS`.
@@ -993,6 +1410,8 @@ pub const CLUSTER_SLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTER SYNCSLOTS`.
@@ -1004,6 +1423,8 @@ pub const CLUSTER_SYNCSLOTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CLUSTERSCAN`.
@@ -1015,6 +1436,21 @@ pub const CLUSTERSCAN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: true,
+            absent_if: None,
+        }],
+        request: RequestPolicy::Special(Special::ClusterScan),
+        response: ResponsePolicy::Special(Special::ClusterScan),
+    },
 };
 
 /// `COMMAND`.
@@ -1026,6 +1462,8 @@ pub const COMMAND: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND COUNT`.
@@ -1037,6 +1475,8 @@ pub const COMMAND_COUNT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND DOCS`.
@@ -1048,6 +1488,8 @@ pub const COMMAND_DOCS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND GETKEYS`.
@@ -1059,6 +1501,8 @@ pub const COMMAND_GETKEYS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND GETKEYSANDFLAGS`.
@@ -1070,6 +1514,8 @@ pub const COMMAND_GETKEYSANDFLAGS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND HELP`.
@@ -1081,6 +1527,8 @@ pub const COMMAND_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND INFO`.
@@ -1092,6 +1540,8 @@ pub const COMMAND_INFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMAND LIST`.
@@ -1103,6 +1553,8 @@ pub const COMMAND_LIST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMANDLOG`.
@@ -1114,6 +1566,8 @@ pub const COMMANDLOG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMANDLOG GET`.
@@ -1125,6 +1579,12 @@ pub const COMMANDLOG_GET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `COMMANDLOG HELP`.
@@ -1136,6 +1596,8 @@ pub const COMMANDLOG_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `COMMANDLOG LEN`.
@@ -1147,6 +1609,12 @@ pub const COMMANDLOG_LEN: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `COMMANDLOG RESET`.
@@ -1158,6 +1626,12 @@ pub const COMMANDLOG_RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `CONFIG`.
@@ -1169,6 +1643,8 @@ pub const CONFIG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CONFIG GET`.
@@ -1180,6 +1656,8 @@ pub const CONFIG_GET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CONFIG HELP`.
@@ -1191,6 +1669,8 @@ pub const CONFIG_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `CONFIG RESETSTAT`.
@@ -1202,6 +1682,12 @@ pub const CONFIG_RESETSTAT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `CONFIG REWRITE`.
@@ -1213,6 +1699,12 @@ pub const CONFIG_REWRITE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `CONFIG SET`.
@@ -1224,6 +1716,12 @@ pub const CONFIG_SET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `COPY`.
@@ -1235,6 +1733,33 @@ pub const COPY: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `DBSIZE`.
@@ -1246,6 +1771,12 @@ pub const DBSIZE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `DEBUG`.
@@ -1257,6 +1788,8 @@ pub const DEBUG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `DECR`.
@@ -1268,6 +1801,21 @@ pub const DECR: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `DECRBY`.
@@ -1279,6 +1827,21 @@ pub const DECRBY: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `DEL`.
@@ -1290,6 +1853,21 @@ pub const DEL: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `DELIFEQ`.
@@ -1301,6 +1879,21 @@ pub const DELIFEQ: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `DISCARD`.
@@ -1312,6 +1905,8 @@ pub const DISCARD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `DUMP`.
@@ -1323,6 +1918,21 @@ pub const DUMP: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ECHO`.
@@ -1334,6 +1944,8 @@ pub const ECHO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `EVAL`.
@@ -1349,6 +1961,21 @@ pub const EVAL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EVALSHA`.
@@ -1364,6 +1991,21 @@ pub const EVALSHA: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EVALSHA_RO`.
@@ -1380,6 +2022,21 @@ pub const EVALSHA_RO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EVAL_RO`.
@@ -1396,6 +2053,21 @@ pub const EVAL_RO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EXEC`.
@@ -1407,6 +2079,8 @@ pub const EXEC: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `EXISTS`.
@@ -1418,6 +2092,21 @@ pub const EXISTS: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `EXPIRE`.
@@ -1429,6 +2118,21 @@ pub const EXPIRE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EXPIREAT`.
@@ -1440,6 +2144,21 @@ pub const EXPIREAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `EXPIRETIME`.
@@ -1451,6 +2170,21 @@ pub const EXPIRETIME: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `FAILOVER`.
@@ -1462,6 +2196,8 @@ pub const FAILOVER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `FCALL`.
@@ -1477,6 +2213,21 @@ pub const FCALL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `FCALL_RO`.
@@ -1493,6 +2244,21 @@ pub const FCALL_RO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `FLUSHALL`.
@@ -1504,6 +2270,12 @@ pub const FLUSHALL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FLUSHDB`.
@@ -1515,6 +2287,12 @@ pub const FLUSHDB: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FUNCTION`.
@@ -1526,6 +2304,8 @@ pub const FUNCTION: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `FUNCTION DELETE`.
@@ -1537,6 +2317,12 @@ pub const FUNCTION_DELETE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FUNCTION DUMP`.
@@ -1548,6 +2334,8 @@ pub const FUNCTION_DUMP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `FUNCTION FLUSH`.
@@ -1559,6 +2347,12 @@ pub const FUNCTION_FLUSH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FUNCTION HELP`.
@@ -1570,6 +2364,8 @@ pub const FUNCTION_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `FUNCTION KILL`.
@@ -1581,6 +2377,12 @@ pub const FUNCTION_KILL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::OneSucceeded,
+    },
 };
 
 /// `FUNCTION LIST`.
@@ -1592,6 +2394,8 @@ pub const FUNCTION_LIST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `FUNCTION LOAD`.
@@ -1603,6 +2407,12 @@ pub const FUNCTION_LOAD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FUNCTION RESTORE`.
@@ -1614,6 +2424,12 @@ pub const FUNCTION_RESTORE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `FUNCTION STATS`.
@@ -1625,6 +2441,12 @@ pub const FUNCTION_STATS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::FunctionStats),
+    },
 };
 
 /// `GEOADD`.
@@ -1636,6 +2458,21 @@ pub const GEOADD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEODIST`.
@@ -1647,6 +2484,21 @@ pub const GEODIST: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEOHASH`.
@@ -1658,6 +2510,21 @@ pub const GEOHASH: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEOPOS`.
@@ -1669,6 +2536,21 @@ pub const GEOPOS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEORADIUS`.
@@ -1680,6 +2562,49 @@ pub const GEORADIUS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    startfrom: 6,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    startfrom: 6,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEORADIUSBYMEMBER`.
@@ -1691,6 +2616,49 @@ pub const GEORADIUSBYMEMBER: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    startfrom: 5,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    startfrom: 5,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEORADIUSBYMEMBER_RO`.
@@ -1702,6 +2670,21 @@ pub const GEORADIUSBYMEMBER_RO: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEORADIUS_RO`.
@@ -1713,6 +2696,21 @@ pub const GEORADIUS_RO: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEOSEARCH`.
@@ -1724,6 +2722,21 @@ pub const GEOSEARCH: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GEOSEARCHSTORE`.
@@ -1735,6 +2748,33 @@ pub const GEOSEARCHSTORE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GET`.
@@ -1746,6 +2786,21 @@ pub const GET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GETBIT`.
@@ -1757,6 +2812,21 @@ pub const GETBIT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GETDEL`.
@@ -1768,6 +2838,21 @@ pub const GETDEL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GETEX`.
@@ -1779,6 +2864,21 @@ pub const GETEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GETRANGE`.
@@ -1790,6 +2890,21 @@ pub const GETRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `GETSET`.
@@ -1801,6 +2916,21 @@ pub const GETSET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HDEL`.
@@ -1812,6 +2942,21 @@ pub const HDEL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HELLO`.
@@ -1828,6 +2973,8 @@ pub const HELLO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `HEXISTS`.
@@ -1839,6 +2986,21 @@ pub const HEXISTS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HEXPIRE`.
@@ -1850,6 +3012,21 @@ pub const HEXPIRE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HEXPIREAT`.
@@ -1861,6 +3038,21 @@ pub const HEXPIREAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HEXPIRETIME`.
@@ -1872,6 +3064,21 @@ pub const HEXPIRETIME: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HGET`.
@@ -1883,6 +3090,21 @@ pub const HGET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HGETALL`.
@@ -1894,6 +3116,21 @@ pub const HGETALL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HGETDEL`.
@@ -1905,6 +3142,21 @@ pub const HGETDEL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HGETEX`.
@@ -1916,6 +3168,21 @@ pub const HGETEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HINCRBY`.
@@ -1927,6 +3194,21 @@ pub const HINCRBY: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HINCRBYFLOAT`.
@@ -1938,6 +3220,21 @@ pub const HINCRBYFLOAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HKEYS`.
@@ -1949,6 +3246,21 @@ pub const HKEYS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HLEN`.
@@ -1960,6 +3272,21 @@ pub const HLEN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HMGET`.
@@ -1971,6 +3298,21 @@ pub const HMGET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HMSET`.
@@ -1982,6 +3324,21 @@ pub const HMSET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HPERSIST`.
@@ -1993,6 +3350,21 @@ pub const HPERSIST: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HPEXPIRE`.
@@ -2004,6 +3376,21 @@ pub const HPEXPIRE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HPEXPIREAT`.
@@ -2015,6 +3402,21 @@ pub const HPEXPIREAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HPEXPIRETIME`.
@@ -2026,6 +3428,21 @@ pub const HPEXPIRETIME: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HPTTL`.
@@ -2037,6 +3454,21 @@ pub const HPTTL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HRANDFIELD`.
@@ -2048,6 +3480,21 @@ pub const HRANDFIELD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HSCAN`.
@@ -2059,6 +3506,21 @@ pub const HSCAN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HSET`.
@@ -2070,6 +3532,21 @@ pub const HSET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HSETEX`.
@@ -2081,6 +3558,21 @@ pub const HSETEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HSETNX`.
@@ -2092,6 +3584,21 @@ pub const HSETNX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HSTRLEN`.
@@ -2103,6 +3610,21 @@ pub const HSTRLEN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HTTL`.
@@ -2114,6 +3636,21 @@ pub const HTTL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `HVALS`.
@@ -2125,6 +3662,21 @@ pub const HVALS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `INCR`.
@@ -2136,6 +3688,21 @@ pub const INCR: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `INCRBY`.
@@ -2147,6 +3714,21 @@ pub const INCRBY: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `INCRBYFLOAT`.
@@ -2158,6 +3740,21 @@ pub const INCRBYFLOAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `INFO`.
@@ -2169,6 +3766,12 @@ pub const INFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::Info),
+    },
 };
 
 /// `KEYS`.
@@ -2180,6 +3783,12 @@ pub const KEYS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LASTSAVE`.
@@ -2191,6 +3800,8 @@ pub const LASTSAVE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `LATENCY`.
@@ -2202,6 +3813,8 @@ pub const LATENCY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `LATENCY DOCTOR`.
@@ -2213,6 +3826,12 @@ pub const LATENCY_DOCTOR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `LATENCY GRAPH`.
@@ -2224,6 +3843,12 @@ pub const LATENCY_GRAPH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `LATENCY HELP`.
@@ -2235,6 +3860,8 @@ pub const LATENCY_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `LATENCY HISTOGRAM`.
@@ -2246,6 +3873,12 @@ pub const LATENCY_HISTOGRAM: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Special(Special::LatencyHistogram),
+    },
 };
 
 /// `LATENCY HISTORY`.
@@ -2257,6 +3890,12 @@ pub const LATENCY_HISTORY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `LATENCY LATEST`.
@@ -2268,6 +3907,12 @@ pub const LATENCY_LATEST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `LATENCY RESET`.
@@ -2279,6 +3924,12 @@ pub const LATENCY_RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `LCS`.
@@ -2290,6 +3941,21 @@ pub const LCS: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LINDEX`.
@@ -2301,6 +3967,21 @@ pub const LINDEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LINSERT`.
@@ -2312,6 +3993,21 @@ pub const LINSERT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LLEN`.
@@ -2323,6 +4019,21 @@ pub const LLEN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LMOVE`.
@@ -2334,6 +4045,33 @@ pub const LMOVE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LMPOP`.
@@ -2345,6 +4083,21 @@ pub const LMPOP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LOLWUT`.
@@ -2356,6 +4109,8 @@ pub const LOLWUT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `LPOP`.
@@ -2367,6 +4122,21 @@ pub const LPOP: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LPOS`.
@@ -2378,6 +4148,21 @@ pub const LPOS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LPUSH`.
@@ -2389,6 +4174,21 @@ pub const LPUSH: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LPUSHX`.
@@ -2400,6 +4200,21 @@ pub const LPUSHX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LRANGE`.
@@ -2411,6 +4226,21 @@ pub const LRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LREM`.
@@ -2422,6 +4252,21 @@ pub const LREM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LSET`.
@@ -2433,6 +4278,21 @@ pub const LSET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `LTRIM`.
@@ -2444,6 +4304,21 @@ pub const LTRIM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MEMORY`.
@@ -2455,6 +4330,8 @@ pub const MEMORY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MEMORY DOCTOR`.
@@ -2466,6 +4343,12 @@ pub const MEMORY_DOCTOR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `MEMORY HELP`.
@@ -2477,6 +4360,8 @@ pub const MEMORY_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MEMORY MALLOC-STATS`.
@@ -2488,6 +4373,12 @@ pub const MEMORY_MALLOC_STATS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::PerNode),
+    },
 };
 
 /// `MEMORY PURGE`.
@@ -2499,6 +4390,12 @@ pub const MEMORY_PURGE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `MEMORY STATS`.
@@ -2510,6 +4407,12 @@ pub const MEMORY_STATS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::MemoryStats),
+    },
 };
 
 /// `MEMORY USAGE`.
@@ -2521,6 +4424,21 @@ pub const MEMORY_USAGE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MGET`.
@@ -2532,6 +4450,21 @@ pub const MGET: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MIGRATE`.
@@ -2543,6 +4476,37 @@ pub const MIGRATE: CommandMeta = CommandMeta {
     last_key: 3,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: Some(""),
+            },
+            KeySpec {
+                begin: BeginSearch::Token {
+                    token: "KEYS",
+                    from: 6,
+                    skip: &[("AUTH", 1), ("AUTH2", 2)],
+                },
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MODULE`.
@@ -2554,6 +4518,8 @@ pub const MODULE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MODULE HELP`.
@@ -2565,6 +4531,8 @@ pub const MODULE_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MODULE LIST`.
@@ -2576,6 +4544,8 @@ pub const MODULE_LIST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MODULE LOAD`.
@@ -2587,6 +4557,8 @@ pub const MODULE_LOAD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MODULE LOADEX`.
@@ -2598,6 +4570,8 @@ pub const MODULE_LOADEX: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MODULE UNLOAD`.
@@ -2609,6 +4583,8 @@ pub const MODULE_UNLOAD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `MONITOR`.
@@ -2620,6 +4596,8 @@ pub const MONITOR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `MOVE`.
@@ -2631,6 +4609,21 @@ pub const MOVE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MSET`.
@@ -2642,6 +4635,21 @@ pub const MSET: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 2,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 2,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `MSETEX`.
@@ -2653,6 +4661,21 @@ pub const MSETEX: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 2,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `MSETNX`.
@@ -2664,6 +4687,21 @@ pub const MSETNX: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 2,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 2,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `MULTI`.
@@ -2680,6 +4718,8 @@ pub const MULTI: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `OBJECT`.
@@ -2691,6 +4731,8 @@ pub const OBJECT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `OBJECT ENCODING`.
@@ -2702,6 +4744,21 @@ pub const OBJECT_ENCODING: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `OBJECT FREQ`.
@@ -2713,6 +4770,21 @@ pub const OBJECT_FREQ: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `OBJECT HELP`.
@@ -2724,6 +4796,8 @@ pub const OBJECT_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `OBJECT IDLETIME`.
@@ -2735,6 +4809,21 @@ pub const OBJECT_IDLETIME: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `OBJECT REFCOUNT`.
@@ -2746,6 +4835,21 @@ pub const OBJECT_REFCOUNT: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PERSIST`.
@@ -2757,6 +4861,21 @@ pub const PERSIST: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PEXPIRE`.
@@ -2768,6 +4887,21 @@ pub const PEXPIRE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PEXPIREAT`.
@@ -2779,6 +4913,21 @@ pub const PEXPIREAT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PEXPIRETIME`.
@@ -2790,6 +4939,21 @@ pub const PEXPIRETIME: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PFADD`.
@@ -2801,6 +4965,21 @@ pub const PFADD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PFCOUNT`.
@@ -2812,6 +4991,21 @@ pub const PFCOUNT: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PFDEBUG`.
@@ -2823,6 +5017,21 @@ pub const PFDEBUG: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PFMERGE`.
@@ -2834,6 +5043,33 @@ pub const PFMERGE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PFSELFTEST`.
@@ -2845,6 +5081,8 @@ pub const PFSELFTEST: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PING`.
@@ -2856,6 +5094,12 @@ pub const PING: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `PSETEX`.
@@ -2867,6 +5111,21 @@ pub const PSETEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PSUBSCRIBE`.
@@ -2878,6 +5137,8 @@ pub const PSUBSCRIBE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `PSYNC`.
@@ -2889,6 +5150,8 @@ pub const PSYNC: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `PTTL`.
@@ -2900,6 +5163,21 @@ pub const PTTL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `PUBLISH`.
@@ -2911,6 +5189,8 @@ pub const PUBLISH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB`.
@@ -2922,6 +5202,8 @@ pub const PUBSUB: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB CHANNELS`.
@@ -2933,6 +5215,8 @@ pub const PUBSUB_CHANNELS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB HELP`.
@@ -2944,6 +5228,8 @@ pub const PUBSUB_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB NUMPAT`.
@@ -2955,6 +5241,8 @@ pub const PUBSUB_NUMPAT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB NUMSUB`.
@@ -2966,6 +5254,8 @@ pub const PUBSUB_NUMSUB: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB SHARDCHANNELS`.
@@ -2977,6 +5267,8 @@ pub const PUBSUB_SHARDCHANNELS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUBSUB SHARDNUMSUB`.
@@ -2988,6 +5280,8 @@ pub const PUBSUB_SHARDNUMSUB: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `PUNSUBSCRIBE`.
@@ -2999,6 +5293,8 @@ pub const PUNSUBSCRIBE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `QUIT`.
@@ -3015,6 +5311,8 @@ pub const QUIT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `RANDOMKEY`.
@@ -3026,6 +5324,12 @@ pub const RANDOMKEY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::Special(Special::RandomKey),
+    },
 };
 
 /// `READONLY`.
@@ -3037,6 +5341,8 @@ pub const READONLY: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `READWRITE`.
@@ -3048,6 +5354,8 @@ pub const READWRITE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `RENAME`.
@@ -3059,6 +5367,33 @@ pub const RENAME: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `RENAMENX`.
@@ -3070,6 +5405,33 @@ pub const RENAMENX: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `REPLCONF`.
@@ -3081,6 +5443,8 @@ pub const REPLCONF: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `REPLICAOF`.
@@ -3092,6 +5456,8 @@ pub const REPLICAOF: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `RESET`.
@@ -3108,6 +5474,8 @@ pub const RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `RESTORE`.
@@ -3119,6 +5487,21 @@ pub const RESTORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `RESTORE-ASKING`.
@@ -3130,6 +5513,21 @@ pub const RESTORE_ASKING: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ROLE`.
@@ -3141,6 +5539,8 @@ pub const ROLE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `RPOP`.
@@ -3152,6 +5552,21 @@ pub const RPOP: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `RPOPLPUSH`.
@@ -3163,6 +5578,33 @@ pub const RPOPLPUSH: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `RPUSH`.
@@ -3174,6 +5616,21 @@ pub const RPUSH: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `RPUSHX`.
@@ -3185,6 +5642,21 @@ pub const RPUSHX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SADD`.
@@ -3196,6 +5668,21 @@ pub const SADD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SAVE`.
@@ -3207,6 +5694,8 @@ pub const SAVE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SCAN`.
@@ -3218,6 +5707,12 @@ pub const SCAN: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::Special(Special::Scan),
+        response: ResponsePolicy::Special(Special::Scan),
+    },
 };
 
 /// `SCARD`.
@@ -3229,6 +5724,21 @@ pub const SCARD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SCRIPT`.
@@ -3240,6 +5750,8 @@ pub const SCRIPT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SCRIPT DEBUG`.
@@ -3251,6 +5763,8 @@ pub const SCRIPT_DEBUG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SCRIPT EXISTS`.
@@ -3262,6 +5776,12 @@ pub const SCRIPT_EXISTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AggLogicalAnd,
+    },
 };
 
 /// `SCRIPT FLUSH`.
@@ -3273,6 +5793,12 @@ pub const SCRIPT_FLUSH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `SCRIPT HELP`.
@@ -3284,6 +5810,8 @@ pub const SCRIPT_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SCRIPT KILL`.
@@ -3295,6 +5823,12 @@ pub const SCRIPT_KILL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::OneSucceeded,
+    },
 };
 
 /// `SCRIPT LOAD`.
@@ -3306,6 +5840,12 @@ pub const SCRIPT_LOAD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `SCRIPT SHOW`.
@@ -3317,6 +5857,8 @@ pub const SCRIPT_SHOW: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SDIFF`.
@@ -3328,6 +5870,21 @@ pub const SDIFF: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SDIFFSTORE`.
@@ -3339,6 +5896,33 @@ pub const SDIFFSTORE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SELECT`.
@@ -3350,6 +5934,8 @@ pub const SELECT: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL`.
@@ -3361,6 +5947,8 @@ pub const SENTINEL: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL CKQUORUM`.
@@ -3372,6 +5960,8 @@ pub const SENTINEL_CKQUORUM: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL CONFIG`.
@@ -3383,6 +5973,8 @@ pub const SENTINEL_CONFIG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL DEBUG`.
@@ -3394,6 +5986,8 @@ pub const SENTINEL_DEBUG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL FAILOVER`.
@@ -3405,6 +5999,8 @@ pub const SENTINEL_FAILOVER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL FLUSHCONFIG`.
@@ -3416,6 +6012,8 @@ pub const SENTINEL_FLUSHCONFIG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL GET-MASTER-ADDR-BY-NAME`.
@@ -3427,6 +6025,8 @@ pub const SENTINEL_GET_MASTER_ADDR_BY_NAME: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL HELP`.
@@ -3438,6 +6038,8 @@ pub const SENTINEL_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL INFO-CACHE`.
@@ -3449,6 +6051,8 @@ pub const SENTINEL_INFO_CACHE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL IS-MASTER-DOWN-BY-ADDR`.
@@ -3460,6 +6064,8 @@ pub const SENTINEL_IS_MASTER_DOWN_BY_ADDR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL MASTER`.
@@ -3471,6 +6077,8 @@ pub const SENTINEL_MASTER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL MASTERS`.
@@ -3482,6 +6090,8 @@ pub const SENTINEL_MASTERS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL MONITOR`.
@@ -3493,6 +6103,8 @@ pub const SENTINEL_MONITOR: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL MYID`.
@@ -3504,6 +6116,8 @@ pub const SENTINEL_MYID: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL PENDING-SCRIPTS`.
@@ -3515,6 +6129,8 @@ pub const SENTINEL_PENDING_SCRIPTS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL REMOVE`.
@@ -3526,6 +6142,8 @@ pub const SENTINEL_REMOVE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL REPLICAS`.
@@ -3537,6 +6155,8 @@ pub const SENTINEL_REPLICAS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL RESET`.
@@ -3548,6 +6168,8 @@ pub const SENTINEL_RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL SENTINELS`.
@@ -3559,6 +6181,8 @@ pub const SENTINEL_SENTINELS: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL SET`.
@@ -3570,6 +6194,8 @@ pub const SENTINEL_SET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL SIMULATE-FAILURE`.
@@ -3581,6 +6207,8 @@ pub const SENTINEL_SIMULATE_FAILURE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SENTINEL SLAVES`.
@@ -3592,6 +6220,8 @@ pub const SENTINEL_SLAVES: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SET`.
@@ -3603,6 +6233,21 @@ pub const SET: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SETBIT`.
@@ -3614,6 +6259,21 @@ pub const SETBIT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SETEX`.
@@ -3625,6 +6285,21 @@ pub const SETEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SETNX`.
@@ -3636,6 +6311,21 @@ pub const SETNX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SETRANGE`.
@@ -3647,6 +6337,21 @@ pub const SETRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SHUTDOWN`.
@@ -3663,6 +6368,8 @@ pub const SHUTDOWN: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SINTER`.
@@ -3674,6 +6381,21 @@ pub const SINTER: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SINTERCARD`.
@@ -3685,6 +6407,21 @@ pub const SINTERCARD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SINTERSTORE`.
@@ -3696,6 +6433,33 @@ pub const SINTERSTORE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SISMEMBER`.
@@ -3707,6 +6471,21 @@ pub const SISMEMBER: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SLAVEOF`.
@@ -3718,6 +6497,8 @@ pub const SLAVEOF: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SLOWLOG`.
@@ -3729,6 +6510,8 @@ pub const SLOWLOG: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SLOWLOG GET`.
@@ -3740,6 +6523,12 @@ pub const SLOWLOG_GET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SLOWLOG HELP`.
@@ -3751,6 +6540,8 @@ pub const SLOWLOG_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SLOWLOG LEN`.
@@ -3762,6 +6553,12 @@ pub const SLOWLOG_LEN: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `SLOWLOG RESET`.
@@ -3773,6 +6570,12 @@ pub const SLOWLOG_RESET: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllNodes,
+        response: ResponsePolicy::AllSucceeded,
+    },
 };
 
 /// `SMEMBERS`.
@@ -3784,6 +6587,21 @@ pub const SMEMBERS: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SMISMEMBER`.
@@ -3795,6 +6613,21 @@ pub const SMISMEMBER: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SMOVE`.
@@ -3806,6 +6639,33 @@ pub const SMOVE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SORT`.
@@ -3817,6 +6677,47 @@ pub const SORT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::FromData,
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Token {
+                    token: "STORE",
+                    from: 2,
+                    skip: &[("BY", 1), ("LIMIT", 2), ("GET", 1)],
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SORT_RO`.
@@ -3828,6 +6729,33 @@ pub const SORT_RO: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::FromData,
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SPOP`.
@@ -3839,6 +6767,21 @@ pub const SPOP: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SPUBLISH`.
@@ -3850,6 +6793,21 @@ pub const SPUBLISH: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: true,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SRANDMEMBER`.
@@ -3861,6 +6819,21 @@ pub const SRANDMEMBER: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SREM`.
@@ -3872,6 +6845,21 @@ pub const SREM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SSCAN`.
@@ -3883,6 +6871,21 @@ pub const SSCAN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SSUBSCRIBE`.
@@ -3894,6 +6897,21 @@ pub const SSUBSCRIBE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: true,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `STRLEN`.
@@ -3905,6 +6923,21 @@ pub const STRLEN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SUBSCRIBE`.
@@ -3916,6 +6949,8 @@ pub const SUBSCRIBE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `SUBSTR`.
@@ -3927,6 +6962,21 @@ pub const SUBSTR: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SUNION`.
@@ -3938,6 +6988,21 @@ pub const SUNION: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SUNIONSTORE`.
@@ -3949,6 +7014,33 @@ pub const SUNIONSTORE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SUNSUBSCRIBE`.
@@ -3960,6 +7052,21 @@ pub const SUNSUBSCRIBE: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: true,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `SWAPDB`.
@@ -3971,6 +7078,8 @@ pub const SWAPDB: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `SYNC`.
@@ -3982,6 +7091,8 @@ pub const SYNC: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `TIME`.
@@ -3993,6 +7104,8 @@ pub const TIME: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `TOUCH`.
@@ -4004,6 +7117,21 @@ pub const TOUCH: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `TTL`.
@@ -4015,6 +7143,21 @@ pub const TTL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `TYPE`.
@@ -4026,6 +7169,21 @@ pub const TYPE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `UNLINK`.
@@ -4037,6 +7195,21 @@ pub const UNLINK: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::MultiShard,
+        response: ResponsePolicy::AggSum,
+    },
 };
 
 /// `UNSUBSCRIBE`.
@@ -4048,6 +7221,8 @@ pub const UNSUBSCRIBE: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `UNWATCH`.
@@ -4059,6 +7234,8 @@ pub const UNWATCH: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing::DEFAULT,
 };
 
 /// `WAIT`.
@@ -4073,6 +7250,12 @@ pub const WAIT: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Milliseconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AggMin,
+    },
 };
 
 /// `WAITAOF`.
@@ -4087,6 +7270,12 @@ pub const WAITAOF: CommandMeta = CommandMeta {
         position: TimeoutPosition::Last,
         unit: TimeUnit::Milliseconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[],
+        request: RequestPolicy::AllShards,
+        response: ResponsePolicy::AggMin,
+    },
 };
 
 /// `WATCH`.
@@ -4103,6 +7292,21 @@ pub const WATCH: CommandMeta = CommandMeta {
     last_key: -1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: true,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XACK`.
@@ -4114,6 +7318,21 @@ pub const XACK: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XADD`.
@@ -4125,6 +7344,21 @@ pub const XADD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XAUTOCLAIM`.
@@ -4136,6 +7370,21 @@ pub const XAUTOCLAIM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XCLAIM`.
@@ -4147,6 +7396,21 @@ pub const XCLAIM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XDEL`.
@@ -4158,6 +7422,21 @@ pub const XDEL: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XGROUP`.
@@ -4169,6 +7448,8 @@ pub const XGROUP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `XGROUP CREATE`.
@@ -4180,6 +7461,21 @@ pub const XGROUP_CREATE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XGROUP CREATECONSUMER`.
@@ -4191,6 +7487,21 @@ pub const XGROUP_CREATECONSUMER: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XGROUP DELCONSUMER`.
@@ -4202,6 +7513,21 @@ pub const XGROUP_DELCONSUMER: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XGROUP DESTROY`.
@@ -4213,6 +7539,21 @@ pub const XGROUP_DESTROY: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XGROUP HELP`.
@@ -4224,6 +7565,8 @@ pub const XGROUP_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `XGROUP SETID`.
@@ -4235,6 +7578,21 @@ pub const XGROUP_SETID: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XINFO`.
@@ -4246,6 +7604,8 @@ pub const XINFO: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `XINFO CONSUMERS`.
@@ -4257,6 +7617,21 @@ pub const XINFO_CONSUMERS: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XINFO GROUPS`.
@@ -4268,6 +7643,21 @@ pub const XINFO_GROUPS: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XINFO HELP`.
@@ -4279,6 +7669,8 @@ pub const XINFO_HELP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing::DEFAULT,
 };
 
 /// `XINFO STREAM`.
@@ -4290,6 +7682,21 @@ pub const XINFO_STREAM: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XLEN`.
@@ -4301,6 +7708,21 @@ pub const XLEN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XPENDING`.
@@ -4312,6 +7734,21 @@ pub const XPENDING: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XRANGE`.
@@ -4323,6 +7760,21 @@ pub const XRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XREAD`.
@@ -4337,6 +7789,24 @@ pub const XREAD: CommandMeta = CommandMeta {
         position: TimeoutPosition::AfterToken("BLOCK"),
         unit: TimeUnit::Milliseconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 1,
+            },
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 2,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XREADGROUP`.
@@ -4351,6 +7821,24 @@ pub const XREADGROUP: CommandMeta = CommandMeta {
         position: TimeoutPosition::AfterToken("BLOCK"),
         unit: TimeUnit::Milliseconds,
     }),
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 4,
+            },
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 2,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XREVRANGE`.
@@ -4362,6 +7850,21 @@ pub const XREVRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XSETID`.
@@ -4373,6 +7876,21 @@ pub const XSETID: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `XTRIM`.
@@ -4384,6 +7902,21 @@ pub const XTRIM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZADD`.
@@ -4395,6 +7928,21 @@ pub const ZADD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZCARD`.
@@ -4406,6 +7954,21 @@ pub const ZCARD: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZCOUNT`.
@@ -4417,6 +7980,21 @@ pub const ZCOUNT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZDIFF`.
@@ -4428,6 +8006,21 @@ pub const ZDIFF: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZDIFFSTORE`.
@@ -4439,6 +8032,33 @@ pub const ZDIFFSTORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZINCRBY`.
@@ -4450,6 +8070,21 @@ pub const ZINCRBY: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZINTER`.
@@ -4461,6 +8096,21 @@ pub const ZINTER: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZINTERCARD`.
@@ -4472,6 +8122,21 @@ pub const ZINTERCARD: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZINTERSTORE`.
@@ -4483,6 +8148,33 @@ pub const ZINTERSTORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZLEXCOUNT`.
@@ -4494,6 +8186,21 @@ pub const ZLEXCOUNT: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZMPOP`.
@@ -4505,6 +8212,21 @@ pub const ZMPOP: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZMSCORE`.
@@ -4516,6 +8238,21 @@ pub const ZMSCORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZPOPMAX`.
@@ -4527,6 +8264,21 @@ pub const ZPOPMAX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZPOPMIN`.
@@ -4538,6 +8290,21 @@ pub const ZPOPMIN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANDMEMBER`.
@@ -4549,6 +8316,21 @@ pub const ZRANDMEMBER: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANGE`.
@@ -4560,6 +8342,21 @@ pub const ZRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANGEBYLEX`.
@@ -4571,6 +8368,21 @@ pub const ZRANGEBYLEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANGEBYSCORE`.
@@ -4582,6 +8394,21 @@ pub const ZRANGEBYSCORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANGESTORE`.
@@ -4593,6 +8420,33 @@ pub const ZRANGESTORE: CommandMeta = CommandMeta {
     last_key: 2,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZRANK`.
@@ -4604,6 +8458,21 @@ pub const ZRANK: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREM`.
@@ -4615,6 +8484,21 @@ pub const ZREM: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREMRANGEBYLEX`.
@@ -4626,6 +8510,21 @@ pub const ZREMRANGEBYLEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREMRANGEBYRANK`.
@@ -4637,6 +8536,21 @@ pub const ZREMRANGEBYRANK: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREMRANGEBYSCORE`.
@@ -4648,6 +8562,21 @@ pub const ZREMRANGEBYSCORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREVRANGE`.
@@ -4659,6 +8588,21 @@ pub const ZREVRANGE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREVRANGEBYLEX`.
@@ -4670,6 +8614,21 @@ pub const ZREVRANGEBYLEX: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREVRANGEBYSCORE`.
@@ -4681,6 +8640,21 @@ pub const ZREVRANGEBYSCORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZREVRANK`.
@@ -4692,6 +8666,21 @@ pub const ZREVRANK: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZSCAN`.
@@ -4703,6 +8692,21 @@ pub const ZSCAN: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZSCORE`.
@@ -4714,6 +8718,21 @@ pub const ZSCORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZUNION`.
@@ -4725,6 +8744,21 @@ pub const ZUNION: CommandMeta = CommandMeta {
     last_key: 0,
     key_step: 0,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[KeySpec {
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            not_key: false,
+            absent_if: None,
+        }],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// `ZUNIONSTORE`.
@@ -4736,6 +8770,33 @@ pub const ZUNIONSTORE: CommandMeta = CommandMeta {
     last_key: 1,
     key_step: 1,
     blocking_timeout: None,
+    connection_state: false,
+    routing: Routing {
+        keys: &[
+            KeySpec {
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+            KeySpec {
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                not_key: false,
+                absent_if: None,
+            },
+        ],
+        request: RequestPolicy::ByKey,
+        response: ResponsePolicy::Default,
+    },
 };
 
 /// Every known command and subcommand, sorted by name.

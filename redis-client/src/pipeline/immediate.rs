@@ -1,4 +1,5 @@
-//! [`Immediate`]: commands that run at once on a watching pipeline's connection.
+//! Watching keys: [`Pipeline::watch`] and [`Immediate`], whose commands run at once on the
+//! watching pipeline's connection.
 
 use crate::command::{decode_reply, Command, Executor};
 use crate::connection::request::Request;
@@ -6,7 +7,9 @@ use crate::connection::Connection;
 use crate::error::Result;
 use crate::resp::{FromValue, ToArgs, Value};
 
-use super::Pipeline;
+use super::batch::{connection, Pipeline};
+use crate::error::Error;
+use crate::script::ScriptRunner;
 
 /// Runs commands at once on the connection of a pipeline that `WATCH`es keys — redis-py's
 /// "immediate mode" — so a transaction can read the values it depends on.
@@ -91,5 +94,62 @@ impl Executor for &mut Immediate<'_, '_> {
 
     fn run<C: Command>(self, cmd: C) -> Result<C::Output> {
         self.run_command(cmd)
+    }
+}
+
+impl<'c> Pipeline<'c> {
+    /// `WATCH`es `keys` on the pipeline's own connection (taken from the client now) and
+    /// returns a handle whose commands run at once, to read what the transaction depends on.
+    ///
+    /// Call [`Pipeline::multi`] (or [`Immediate::multi`]) next to start buffering the
+    /// transaction. Fails after `multi`, as `WATCH` inside `MULTI` is refused by the server.
+    pub fn watch(&mut self, keys: impl ToArgs) -> Result<Immediate<'_, 'c>> {
+        if self.explicit_multi {
+            return Err(Error::Data(
+                "WATCH after multi(): watch keys before starting the transaction".into(),
+            ));
+        }
+        let request = Request::encode(&("WATCH", keys))?;
+        let taken_now = self.conn.is_none();
+        let result = connection(&mut self.conn, self.client).and_then(|conn| {
+            conn.run(&request)
+                .map(drop)
+                .map_err(|failure| failure.error)
+        });
+        match result {
+            Ok(()) => {
+                self.watching = true;
+                Ok(Immediate::new(self))
+            }
+            Err(error) => {
+                if taken_now && !self.watching {
+                    self.conn = None;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The handle running commands at once on the watching connection; fails unless keys are
+    /// watched and `multi` has not been called.
+    pub fn immediate(&mut self) -> Result<Immediate<'_, 'c>> {
+        if !self.watching || self.explicit_multi {
+            return Err(Error::Data(
+                "commands run at once only between watch() and multi()".into(),
+            ));
+        }
+        Ok(Immediate::new(self))
+    }
+}
+
+impl ScriptRunner for &mut Immediate<'_, '_> {
+    fn execute_raw<A: ToArgs + ?Sized>(&mut self, args: &A) -> Result<Value> {
+        self.execute(args)
+    }
+}
+
+impl ScriptRunner for Immediate<'_, '_> {
+    fn execute_raw<A: ToArgs + ?Sized>(&mut self, args: &A) -> Result<Value> {
+        self.execute(args)
     }
 }

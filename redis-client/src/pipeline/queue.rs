@@ -5,7 +5,6 @@
 //! goes out as one contiguous slice, exactly as a plain pipeline (which skips the `MULTI`).
 
 use std::ops::Range;
-use std::time::Duration;
 
 use bytes::BytesMut;
 
@@ -18,24 +17,27 @@ use crate::resp::{write_command, ToArgs, Value};
 use crate::shape::{normalize, ReplyShape};
 
 /// `MULTI` and `EXEC`, encoded.
-pub(super) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
-pub(super) const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
+pub(crate) const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+pub(crate) const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
 /// One buffered command.
-pub(super) struct Entry {
+pub(crate) struct Entry {
     /// Where its frame ends in [`Queue::frames`].
     end: usize,
-    pub(super) info: CommandInfo,
+    pub(crate) info: CommandInfo,
     /// The reply's shapes for a typed command; raw commands keep the reply as it comes.
     shape: Option<(&'static ReplyShape, Option<&'static ReplyShape>)>,
 }
 
 /// The buffered commands of a pipeline, in order.
-pub(super) struct Queue {
+pub(crate) struct Queue {
     /// `MULTI`, then every command's frame.
     frames: BytesMut,
     entries: Vec<Entry>,
 }
+
+/// How pipelines are named in the error refusing connection-state commands.
+pub(crate) const EXECUTOR: &str = "a pipeline (its connection returns to the pool)";
 
 /// Buffers larger than this are not kept for the thread's next pipeline.
 const KEEP_BYTES: usize = 1024 * 1024;
@@ -50,7 +52,7 @@ thread_local! {
 }
 
 impl Queue {
-    pub(super) fn new() -> Queue {
+    pub(crate) fn new() -> Queue {
         match SPARE.with(std::cell::Cell::take) {
             Some((frames, entries)) => Queue { frames, entries },
             None => {
@@ -64,29 +66,29 @@ impl Queue {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Drops every command, keeping the buffer's memory for the next round.
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.frames.truncate(MULTI.len());
         self.entries.clear();
     }
 
     /// Buffers a typed command; its reply will be reshaped into the command's shape.
-    pub(super) fn push_command<C: Command>(&mut self, cmd: &C) -> Result<()> {
+    pub(crate) fn push_command<C: Command>(&mut self, cmd: &C) -> Result<()> {
         cmd.check()?;
         let shape = (cmd.reply_shape(), cmd.resp2_reply_shape());
         self.push(cmd, Some(shape), Some(Typed::of::<C>()))
     }
 
     /// Buffers a raw command; its reply is kept as the server sends it.
-    pub(super) fn push_raw(&mut self, args: &(impl ToArgs + ?Sized)) -> Result<()> {
+    pub(crate) fn push_raw(&mut self, args: &(impl ToArgs + ?Sized)) -> Result<()> {
         self.push(args, None, None)
     }
 
@@ -101,6 +103,10 @@ impl Queue {
         write_command(&mut self.frames, args)?;
         let frame = &self.frames[start..];
         let info = CommandInfo::of(typed, frame);
+        if let Err(refused) = info.refuse_connection_state(EXECUTOR) {
+            self.frames.truncate(start);
+            return Err(refused);
+        }
         self.entries.push(Entry {
             end: self.frames.len(),
             info,
@@ -109,17 +115,29 @@ impl Queue {
         Ok(())
     }
 
-    pub(super) fn entry(&self, index: usize) -> &Entry {
+    /// Buffers a copy of command `index` of `from`, reply shape included (a cluster pipeline
+    /// lays out its commands again when some are split by slot).
+    pub(crate) fn push_copy(&mut self, from: &Queue, index: usize) {
+        self.frames.extend_from_slice(from.frame(index));
+        let entry = &from.entries[index];
+        self.entries.push(Entry {
+            end: self.frames.len(),
+            info: entry.info.clone(),
+            shape: entry.shape,
+        });
+    }
+
+    pub(crate) fn entry(&self, index: usize) -> &Entry {
         &self.entries[index]
     }
 
     /// Whether every buffered command is flagged read-only, so running them twice is harmless.
-    pub(super) fn all_read_only(&self) -> bool {
+    pub(crate) fn all_read_only(&self) -> bool {
         self.entries.iter().all(|e| e.info.is_read_only())
     }
 
     /// The encoded frame of command `index`.
-    pub(super) fn frame(&self, index: usize) -> &[u8] {
+    pub(crate) fn frame(&self, index: usize) -> &[u8] {
         let start = match index {
             0 => MULTI.len(),
             _ => self.entries[index - 1].end,
@@ -128,7 +146,7 @@ impl Queue {
     }
 
     /// The command names in order, taken out for the replies (the queue is cleared next).
-    pub(super) fn take_names(&mut self) -> Vec<std::borrow::Cow<'static, str>> {
+    pub(crate) fn take_names(&mut self) -> Vec<std::borrow::Cow<'static, str>> {
         self.entries
             .iter_mut()
             .map(|e| std::mem::take(&mut e.info.name))
@@ -138,7 +156,7 @@ impl Queue {
     /// The wire image of the pipeline: the commands alone, or wrapped in `MULTI` … `EXEC`.
     ///
     /// Returns the bytes and, per frame on the wire, where it ends within them.
-    pub(super) fn wire(&mut self, transaction: bool) -> Wire<'_> {
+    pub(crate) fn wire(&mut self, transaction: bool) -> Wire<'_> {
         if transaction {
             self.frames.extend_from_slice(EXEC);
         }
@@ -150,19 +168,19 @@ impl Queue {
 }
 
 /// The bytes of a pipeline as sent; removes the `EXEC` it appended when dropped.
-pub(super) struct Wire<'q> {
+pub(crate) struct Wire<'q> {
     queue: &'q mut Queue,
     transaction: bool,
 }
 
 impl Wire<'_> {
     /// How many frames go out (commands, plus `MULTI` and `EXEC` in a transaction).
-    pub(super) fn frames(&self) -> usize {
+    pub(crate) fn frames(&self) -> usize {
         self.queue.len() + if self.transaction { 2 } else { 0 }
     }
 
     /// The bytes of frames `range` (indices as counted by [`Wire::frames`]).
-    pub(super) fn bytes(&self, range: Range<usize>) -> &[u8] {
+    pub(crate) fn bytes(&self, range: Range<usize>) -> &[u8] {
         &self.queue.frames[self.start(range.start)..self.end(range.end - 1)]
     }
 
@@ -187,7 +205,7 @@ impl Wire<'_> {
 
     /// The end of the run of frames starting at `start` that stays within `max_bytes` (at least
     /// one frame), so a huge pipeline is written in bounded slices.
-    pub(super) fn chunk_end(&self, start: usize, max_bytes: usize) -> usize {
+    pub(crate) fn chunk_end(&self, start: usize, max_bytes: usize) -> usize {
         let base = self.start(start);
         let total = self.frames();
         let mut end = start + 1;
@@ -197,8 +215,15 @@ impl Wire<'_> {
         end
     }
 
-    pub(super) fn queue(&self) -> &Queue {
+    pub(crate) fn queue(&self) -> &Queue {
         self.queue
+    }
+
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    /// Where each frame ends, counted from the start of [`Wire::bytes`]`(0..frames)`.
+    pub(crate) fn ends(&self) -> impl Iterator<Item = usize> + '_ {
+        let base = self.start(0);
+        (0..self.frames()).map(move |index| self.end(index) - base)
     }
 }
 
@@ -224,26 +249,34 @@ impl Drop for Queue {
 }
 
 impl Entry {
-    /// The read timeout for this command's reply outside a transaction.
-    pub(super) fn read_timeout(&self, socket: Option<Duration>) -> Option<Duration> {
-        self.info.read_timeout(socket)
-    }
-
     /// Turns this command's reply into its outcome: an error reply becomes `Err` naming the
     /// command; otherwise the client's `decode_responses` check and response callback run, and
     /// a typed command's reply is reshaped into its RESP3 shape.
-    pub(super) fn outcome(
+    pub(crate) fn outcome(
         &self,
         frame: &[u8],
         value: Value,
         client: &Client,
         protocol: Protocol,
     ) -> Result<Value> {
+        self.outcome_with(value, protocol, |value| {
+            client.finish_reply(frame, &self.info, value)
+        })
+    }
+
+    /// [`Entry::outcome`] with `finish` in place of the client's checks and callback (an async
+    /// client has no response callbacks).
+    pub(crate) fn outcome_with(
+        &self,
+        value: Value,
+        protocol: Protocol,
+        finish: impl FnOnce(Value) -> Result<Value>,
+    ) -> Result<Value> {
         let name = self.info.name.as_ref();
         if let Value::Error(payload) = value {
             return Err(Error::from_server_reply(&payload, Some(name)));
         }
-        let value = client.finish_reply(frame, &self.info, value)?;
+        let value = finish(value)?;
         match self.shape {
             None => Ok(value),
             Some((shape, resp2)) => normalize(value, shape, resp2, protocol).map_err(|e| match e {
@@ -320,6 +353,26 @@ mod tests {
         assert_eq!(queue.frame(0), b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n");
         let wire = queue.wire(true);
         assert!(wire.bytes(0..3).starts_with(MULTI));
+    }
+
+    #[test]
+    fn connection_state_commands_are_refused_and_leave_nothing_behind() {
+        let mut queue = queue_of(&[&["GET", "a"]]);
+        for args in [
+            &["select", "1"][..],
+            &["MULTI"],
+            &["Client", "Reply", "OFF"],
+        ] {
+            let err = queue.push_raw(args).unwrap_err();
+            let name = args[0].to_ascii_uppercase();
+            assert!(
+                matches!(&err, Error::Usage(m) if m.contains(&name) && m.contains("pipeline")),
+                "{err}"
+            );
+        }
+        assert_eq!(queue.len(), 1);
+        queue.push_raw(&["CLIENT", "LIST"]).unwrap();
+        assert_eq!(queue.frame(1), b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub struct Replies {
 }
 
 impl Replies {
-    pub(super) fn new(outcomes: Vec<Result<Value>>, names: Vec<Cow<'static, str>>) -> Replies {
+    pub(crate) fn new(outcomes: Vec<Result<Value>>, names: Vec<Cow<'static, str>>) -> Replies {
         Replies {
             outcomes: outcomes.into_iter(),
             names,

@@ -8,15 +8,16 @@
 //! so the replies exist once.
 
 use crate::client::Client;
+use crate::command_meta::BlockFor;
 use crate::connection::{Connection, Failure};
 use crate::error::{Error, Result};
 use crate::resp::Value;
 use crate::retry::Sent;
 
-use super::queue::Wire;
+use super::queue::{Queue, Wire};
 
 /// The most bytes of commands written before their replies are read.
-pub(super) const CHUNK_BYTES: usize = 256 * 1024;
+pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Where a failed run stopped.
 struct Stopped {
@@ -26,10 +27,13 @@ struct Stopped {
 }
 
 /// Writes the frames of `wire` slice by slice, calling `read` once per frame, in order, after
-/// its slice went out. `read` fails only when the connection does.
+/// its slice went out; `block` tells how long frame `index`'s command blocks, if it does, for
+/// the deadline of its reply. `read` fails only when the connection does, and names the
+/// command its error concerns.
 fn drive(
     conn: &mut Connection,
     wire: &Wire<'_>,
+    block: impl Fn(usize) -> Option<BlockFor>,
     mut read: impl FnMut(&mut Connection, usize) -> Result<()>,
 ) -> Result<(), Stopped> {
     let total = wire.frames();
@@ -38,7 +42,7 @@ fn drive(
         let end = wire.chunk_end(start, CHUNK_BYTES);
         let wrote_last = end == total;
         let stopped = |error| Stopped { error, wrote_last };
-        conn.send_frames(wire.bytes(start..end), end - start)
+        conn.send_frames(wire.bytes(start..end), (start..end).map(&block))
             .map_err(stopped)?;
         for index in start..end {
             read(conn, index).map_err(stopped)?;
@@ -60,13 +64,21 @@ pub(super) fn plain(
     let queue = wire.queue();
     let protocol = conn.protocol();
     let mut outcomes = Vec::with_capacity(queue.len());
-    drive(conn, wire, |conn, index| {
-        let entry = queue.entry(index);
-        let timeout = entry.read_timeout(conn.socket_timeout());
-        let value = conn.read_reply_for(timeout, &entry.info.name)?;
-        outcomes.push(entry.outcome(queue.frame(index), value, client, protocol));
-        Ok(())
-    })
+    drive(
+        conn,
+        wire,
+        |index| queue.entry(index).info.block,
+        |conn, index| {
+            let name = &queue.entry(index).info.name;
+            let value = conn.next_reply().map_err(|e| e.with_command(name))?;
+            outcomes.push(
+                queue
+                    .entry(index)
+                    .outcome(queue.frame(index), value, client, protocol),
+            );
+            Ok(())
+        },
+    )
     .map_err(|stopped| Failure {
         error: stopped.error,
         sent: Sent::Maybe,
@@ -88,25 +100,23 @@ pub(super) fn transaction(
     let queue = wire.queue();
     let count = queue.len();
     let protocol = conn.protocol();
-    let mut multi_error = None;
-    let mut refused: Option<(usize, Error)> = None;
-    let mut exec_reply = None;
-    drive(conn, wire, |conn, index| {
-        let timeout = conn.socket_timeout();
-        if index == 0 {
-            if let Value::Error(payload) = conn.read_reply_for(timeout, "MULTI")? {
-                multi_error = Some(Error::from_server_reply(&payload, Some("MULTI")));
-            }
-        } else if index <= count {
-            let name = &queue.entry(index - 1).info.name;
-            if let Value::Error(payload) = conn.read_reply_for(timeout, name)? {
-                refused.get_or_insert((index, Error::from_server_reply(&payload, None)));
-            }
-        } else {
-            exec_reply = Some(conn.read_reply_for(timeout, "EXEC")?);
-        }
-        Ok(())
-    })
+    let mut replies = TransactionReplies::default();
+    let name = |index| match index {
+        0 => "MULTI",
+        i if i <= count => &queue.entry(i - 1).info.name,
+        _ => "EXEC",
+    };
+    // Inside a transaction nothing blocks: commands are only queued until EXEC runs them.
+    drive(
+        conn,
+        wire,
+        |_| None,
+        |conn, index| {
+            let reply = conn.next_reply().map_err(|e| e.with_command(name(index)))?;
+            replies.take(index, count, reply);
+            Ok(())
+        },
+    )
     .map_err(|stopped| Failure {
         error: stopped.error,
         sent: if stopped.wrote_last {
@@ -115,48 +125,94 @@ pub(super) fn transaction(
             Sent::No
         },
     })?;
-    let failed = |error| Failure {
-        error,
-        sent: Sent::Maybe,
-    };
-    if let Some(error) = multi_error {
-        return Err(failed(error));
+    replies.judge(queue, |index, value| {
+        queue
+            .entry(index)
+            .outcome(queue.frame(index), value, client, protocol)
+    })
+}
+
+/// The replies of a `MULTI` … `EXEC` block as they are read (`MULTI`'s, each command's
+/// `QUEUED` or refusal, `EXEC`'s), and the judgement on them once all came: every front end
+/// applies the same rules.
+#[derive(Default)]
+pub(crate) struct TransactionReplies {
+    multi_error: Option<Error>,
+    refused: Option<(usize, Error)>,
+    exec_reply: Option<Value>,
+}
+
+impl TransactionReplies {
+    /// Takes the reply to frame `index` of a block of `count` commands (frame 0 is `MULTI`,
+    /// frame `count + 1` is `EXEC`).
+    pub(crate) fn take(&mut self, index: usize, count: usize, reply: Value) {
+        if let Value::Error(payload) = reply {
+            if index == 0 {
+                self.multi_error = Some(Error::from_server_reply(&payload, Some("MULTI")));
+            } else if index <= count {
+                self.refused
+                    .get_or_insert((index, Error::from_server_reply(&payload, None)));
+            } else {
+                self.exec_reply = Some(Value::Error(payload));
+            }
+        } else if index > count {
+            self.exec_reply = Some(reply);
+        }
     }
-    let items = match exec_reply.map(Value::without_attributes) {
-        Some(Value::Array(items)) => items,
-        Some(Value::Nil) => return Err(failed(Error::Watch)),
-        Some(Value::Error(payload)) => {
-            let error = match refused {
-                Some((index, first)) => {
-                    exec_abort(&payload, index, &queue.entry(index - 1).info.name, &first)
-                }
-                None => Error::from_server_reply(&payload, Some("EXEC")),
-            };
+
+    /// The outcome of the transaction once every reply was taken: each command's, through
+    /// `outcome` (its index and its reply within `EXEC`'s), or the failure of the whole (a
+    /// refused `MULTI`, `EXECABORT` naming the first refused command, a watched key that
+    /// changed: [`Error::Watch`]).
+    pub(crate) fn judge(
+        self,
+        queue: &Queue,
+        mut outcome: impl FnMut(usize, Value) -> Result<Value>,
+    ) -> Result<Vec<Result<Value>>, Failure> {
+        let count = queue.len();
+        let failed = |error| Failure {
+            error,
+            sent: Sent::Maybe,
+        };
+        if let Some(error) = self.multi_error {
             return Err(failed(error));
         }
-        Some(other) => {
+        let items = match self.exec_reply.map(Value::without_attributes) {
+            Some(Value::Array(items)) => items,
+            Some(Value::Nil) => return Err(failed(Error::Watch)),
+            Some(Value::Error(payload)) => {
+                let error = match self.refused {
+                    Some((index, first)) => {
+                        exec_abort(&payload, index, &queue.entry(index - 1).info.name, &first)
+                    }
+                    None => Error::from_server_reply(&payload, Some("EXEC")),
+                };
+                return Err(failed(error));
+            }
+            Some(other) => {
+                return Err(failed(Error::Protocol(format!(
+                    "EXEC answered {} instead of an array of {count} replies",
+                    other.kind_name()
+                ))))
+            }
+            None => {
+                return Err(failed(Error::Protocol(
+                    "the transaction ended without a reply to EXEC".into(),
+                )))
+            }
+        };
+        if items.len() != count {
             return Err(failed(Error::Protocol(format!(
-                "EXEC answered {} instead of an array of {count} replies",
-                other.kind_name()
-            ))))
+                "EXEC answered {} replies for {count} queued commands",
+                items.len()
+            ))));
         }
-        None => unreachable!("drive reads the EXEC reply before returning Ok"),
-    };
-    if items.len() != count {
-        return Err(failed(Error::Protocol(format!(
-            "EXEC answered {} replies for {count} queued commands",
-            items.len()
-        ))));
+        Ok(items
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| outcome(index, value))
+            .collect())
     }
-    Ok(items
-        .into_iter()
-        .enumerate()
-        .map(|(index, value)| {
-            queue
-                .entry(index)
-                .outcome(queue.frame(index), value, client, protocol)
-        })
-        .collect())
 }
 
 /// The `EXECABORT` error, naming the first command the server refused while queueing (its

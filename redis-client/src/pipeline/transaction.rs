@@ -38,6 +38,18 @@ impl TransactionOptions {
         self
     }
 
+    /// How many times to start over after [`Error::Watch`].
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn max_retries_count(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// How long to wait before starting over.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn retry_delay_time(&self) -> std::time::Duration {
+        self.retry_delay
+    }
+
     /// How long to wait before starting over (redis-py's `watch_delay`).
     pub fn retry_delay(mut self, delay: Duration) -> Self {
         self.retry_delay = delay;

@@ -232,7 +232,7 @@ impl Message {
     /// Builds a message from a frame the general parser read: a RESP2 array, a RESP3 push, or
     /// (for `PING` outside RESP2 subscribed mode) a plain reply. `last_command` names the
     /// command an error reply most likely answers.
-    pub(super) fn from_frame(frame: Value, last_command: &str) -> Result<Message> {
+    pub(crate) fn from_frame(frame: Value, last_command: &str) -> Result<Message> {
         let items = match frame.without_attributes() {
             Value::Array(items) | Value::Push(items) => items,
             Value::Simple(s) if s.eq_ignore_ascii_case(b"PONG") => {
@@ -304,7 +304,7 @@ impl Message {
 
     /// For `decode_responses`: checks that channel, pattern and payload are UTF-8 and marks the
     /// payload as text.
-    pub(super) fn decode(mut self) -> Result<Message> {
+    pub(crate) fn decode(mut self) -> Result<Message> {
         let bad = |what: &str, message: &Message| {
             Error::Data(format!(
                 "decode_responses: the {what} of a {} message on channel {:?} is not valid UTF-8",

@@ -9,10 +9,10 @@ use super::message::{Message, MessageKind};
 
 /// A message handler; shared so it can run after the session lock is released, and behind its
 /// own lock so a plain `FnMut` closure will do.
-pub(super) type Handler = Arc<Mutex<Box<dyn FnMut(Message) + Send>>>;
+pub(crate) type Handler = Arc<Mutex<Box<dyn FnMut(Message) + Send>>>;
 
 /// Calls `handler` with `message`.
-pub(super) fn call(handler: &Handler, message: Message) {
+pub(crate) fn call(handler: &Handler, message: Message) {
     // A handler that panicked earlier left nothing half-done that this call depends on.
     let mut handler = handler.lock().unwrap_or_else(PoisonError::into_inner);
     handler(message);
@@ -20,16 +20,16 @@ pub(super) fn call(handler: &Handler, message: Message) {
 
 /// Which kind of subscription: the three have separate commands and separate name spaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Family {
+pub(crate) enum Family {
     Channel,
     Pattern,
     Shard,
 }
 
 impl Family {
-    pub(super) const ALL: [Family; 3] = [Family::Channel, Family::Pattern, Family::Shard];
+    pub(crate) const ALL: [Family; 3] = [Family::Channel, Family::Pattern, Family::Shard];
 
-    pub(super) fn subscribe_command(self) -> &'static str {
+    pub(crate) fn subscribe_command(self) -> &'static str {
         match self {
             Family::Channel => "SUBSCRIBE",
             Family::Pattern => "PSUBSCRIBE",
@@ -37,7 +37,7 @@ impl Family {
         }
     }
 
-    pub(super) fn unsubscribe_command(self) -> &'static str {
+    pub(crate) fn unsubscribe_command(self) -> &'static str {
         match self {
             Family::Channel => "UNSUBSCRIBE",
             Family::Pattern => "PUNSUBSCRIBE",
@@ -46,7 +46,7 @@ impl Family {
     }
 
     /// What one subscription of this family is called, for messages.
-    pub(super) fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Family::Channel => "channel",
             Family::Pattern => "pattern",
@@ -55,7 +55,7 @@ impl Family {
     }
 
     /// The family a message or confirmation belongs to; `None` for a pong.
-    pub(super) fn of(kind: MessageKind) -> Option<Family> {
+    pub(crate) fn of(kind: MessageKind) -> Option<Family> {
         Some(match kind {
             MessageKind::Subscribe | MessageKind::Unsubscribe | MessageKind::Message => {
                 Family::Channel
@@ -75,7 +75,7 @@ impl Family {
 /// command was sent and removed when the server confirms its unsubscription, so a message still
 /// in flight after `unsubscribe` finds its handler.
 #[derive(Default)]
-pub(super) struct Registry {
+pub(crate) struct Registry {
     entries: HashMap<Bytes, Option<Handler>>,
     /// Names whose unsubscription was sent but not yet confirmed.
     unsubscribing: HashSet<Bytes>,
@@ -85,7 +85,7 @@ pub(super) struct Registry {
 
 impl Registry {
     /// Records a subscription (replacing an earlier handler for the same name).
-    pub(super) fn add(&mut self, name: Bytes, handler: Option<Handler>) {
+    pub(crate) fn add(&mut self, name: Bytes, handler: Option<Handler>) {
         self.unsubscribing.remove(&name);
         let had = self.entries.insert(name, handler.clone());
         self.handlers -= usize::from(matches!(had, Some(Some(_))));
@@ -93,7 +93,7 @@ impl Registry {
     }
 
     /// Notes that the unsubscription of `names` (all subscriptions when empty) was sent.
-    pub(super) fn unsubscribing(&mut self, names: &[Bytes]) {
+    pub(crate) fn unsubscribing(&mut self, names: &[Bytes]) {
         if names.is_empty() {
             self.unsubscribing.extend(self.entries.keys().cloned());
         } else {
@@ -102,14 +102,14 @@ impl Registry {
     }
 
     /// The server confirmed the unsubscription of `name`.
-    pub(super) fn confirmed_unsubscribe(&mut self, name: &[u8]) {
+    pub(crate) fn confirmed_unsubscribe(&mut self, name: &[u8]) {
         if self.unsubscribing.remove(name) {
             self.remove(name);
         }
     }
 
     /// Removes `names` (all when empty) at once: there is no connection to confirm anything.
-    pub(super) fn remove_now(&mut self, names: &[Bytes]) {
+    pub(crate) fn remove_now(&mut self, names: &[Bytes]) {
         if names.is_empty() {
             self.clear();
         } else {
@@ -121,7 +121,7 @@ impl Registry {
     }
 
     /// The connection is gone, and with it the server's side of every pending unsubscription.
-    pub(super) fn forget_unsubscribing(&mut self) {
+    pub(crate) fn forget_unsubscribing(&mut self) {
         for name in std::mem::take(&mut self.unsubscribing) {
             self.remove(&name);
         }
@@ -135,7 +135,7 @@ impl Registry {
 
     /// The handler registered for `name`, if any.
     #[inline]
-    pub(super) fn handler(&self, name: &[u8]) -> Option<&Handler> {
+    pub(crate) fn handler(&self, name: &[u8]) -> Option<&Handler> {
         if self.handlers == 0 {
             return None;
         }
@@ -143,22 +143,29 @@ impl Registry {
     }
 
     /// A subscription without a handler, if there is one.
-    pub(super) fn without_handler(&self) -> Option<&Bytes> {
+    pub(crate) fn without_handler(&self) -> Option<&Bytes> {
         self.entries
             .iter()
             .find_map(|(name, handler)| handler.is_none().then_some(name))
     }
 
+    /// Whether `name` is subscribed (or being unsubscribed).
+    // Only the async pub/sub asks (to undo a subscription it recorded before sending).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn contains(&self, name: &[u8]) -> bool {
+        self.entries.contains_key(name)
+    }
+
     /// The subscribed names, in no particular order.
-    pub(super) fn names(&self) -> Vec<Bytes> {
+    pub(crate) fn names(&self) -> Vec<Bytes> {
         self.entries.keys().cloned().collect()
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.unsubscribing.clear();
         self.handlers = 0;

@@ -14,11 +14,12 @@ use bytes::Bytes;
 
 use super::message::Message;
 use super::registry::{self, Family, Handler};
-use super::session::{Outcome, Session};
+use super::session::Session;
+use super::state::Outcome;
 use super::wire;
 use crate::config::Config;
+use crate::connection::connector::Connector;
 use crate::connection::shortcut::Polled;
-use crate::connection::Connector;
 use crate::error::{Error, Result};
 
 /// The longest a reader holds the session lock while waiting for bytes.
@@ -111,7 +112,7 @@ impl Shared {
             if s.conn.as_ref().is_some_and(|c| c.is_broken()) {
                 s.disconnect();
             }
-            if s.conn.is_none() && s.has_subscriptions() {
+            if s.conn.is_none() && s.state.has_subscriptions() {
                 drop(s);
                 self.reconnect(reconnect, lost.take())?;
                 continue;
@@ -152,12 +153,12 @@ impl Shared {
                 Ok(Some(polled)) => {
                     let mut message = match polled {
                         Polled::Taken(message) => message,
-                        Polled::Frame(frame) => Message::from_frame(frame, s.last_command)?,
+                        Polled::Frame(frame) => Message::from_frame(frame, s.state.last_command)?,
                     };
                     if self.config.decode_responses() {
                         message = message.decode()?;
                     }
-                    let outcome = s.dispatch(message, ignore_subscribe);
+                    let outcome = s.state.dispatch(message, ignore_subscribe);
                     drop(s);
                     return Ok(match outcome {
                         Outcome::Deliver(message) => Next::Message(message),
@@ -207,7 +208,7 @@ impl Shared {
                 retries += 1;
             }
             let mut s = self.lock_for_write();
-            if s.conn.is_some() || !s.has_subscriptions() {
+            if s.conn.is_some() || !s.state.has_subscriptions() {
                 // Another thread reconnected, or closed the session.
                 return Ok(());
             }
@@ -271,11 +272,7 @@ impl Shared {
         }
         self.with_connection(|s| {
             s.send(family.subscribe_command(), &names)?;
-            let registry = s.registry_mut(family);
-            for name in &names {
-                registry.add(name.clone(), handler.clone());
-            }
-            s.subscribed = true;
+            s.state.subscribed_to(family, &names, handler.clone());
             Ok(())
         })
     }
@@ -289,7 +286,7 @@ impl Shared {
         if s.conn.is_some() {
             match s.send(family.unsubscribe_command(), &names) {
                 Ok(()) => {
-                    s.registry_mut(family).unsubscribing(&names);
+                    s.state.registry_mut(family).unsubscribing(&names);
                     return Ok(());
                 }
                 // The server dropped every subscription with the connection.
@@ -298,8 +295,7 @@ impl Shared {
             }
         }
         // No connection: nothing on the server to undo, and no confirmation will come.
-        s.registry_mut(family).remove_now(&names);
-        s.subscribed = s.has_subscriptions();
+        s.state.removed_now(family, &names);
         Ok(())
     }
 

@@ -6,9 +6,42 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::client::PubSub;
+use super::registry::Family;
 use super::shared::{Next, Reconnect};
-use super::PubSub;
 use crate::error::{Error, Result};
+
+impl PubSub {
+    /// Starts a thread that reads every message and passes it to its handler, checking the
+    /// connection's health on the way (redis-py's `run_in_thread`).
+    ///
+    /// Refused while some subscription has no handler: its messages would have nowhere to go.
+    /// `sleep_time` is how long each wait for a message lasts, hence how soon a
+    /// [`PubSubWorker::stop`] is noticed (at least 1 ms). Confirmations are skipped. A lost
+    /// connection is reopened and resubscribed until the worker is stopped, with the client's
+    /// backoff between attempts; each failure goes to `exception_handler` if there is one.
+    /// Without one, failures other than lost connections end the worker (see
+    /// [`PubSubWorker::join`]). When the worker ends it closes this pub/sub.
+    pub fn run_in_thread(
+        &self,
+        sleep_time: Duration,
+        exception_handler: Option<ExceptionHandler>,
+    ) -> Result<PubSubWorker> {
+        {
+            let s = self.shared.lock();
+            for family in Family::ALL {
+                if let Some(name) = s.state.registry(family).without_handler() {
+                    return Err(Error::PubSub(format!(
+                        "run_in_thread: {} {:?} has no handler registered",
+                        family.noun(),
+                        String::from_utf8_lossy(name)
+                    )));
+                }
+            }
+        }
+        spawn(self.clone_handle(), sleep_time, exception_handler)
+    }
+}
 
 /// Receives the errors of a [`PubSub::run_in_thread`] worker (redis-py's
 /// `exception_handler(error, pubsub, thread)`); the loop goes on after it returns unless it

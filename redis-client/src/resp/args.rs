@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 
-use super::encode::EncodeError;
+use super::encode_error::EncodeError;
 use super::number::NUM_BUF;
 use super::number::{
     digits_before, format_f32, format_f64, format_i128, format_i64, format_u128, format_u64,
@@ -19,7 +19,8 @@ use super::number::{
 /// A command type implements it by writing its name and its fields in wire order:
 ///
 /// ```
-/// use redis_client::resp::{ArgWriter, ToArgs};
+/// use redis_client::resp::ArgWriter;
+/// use redis_client::ToArgs;
 ///
 /// struct Expire<'a> {
 ///     key: &'a str,
@@ -45,13 +46,13 @@ use super::number::{
 /// Neither a `bool` nor an `Option` is an argument:
 ///
 /// ```compile_fail
-/// use redis_client::resp::ToArgs;
+/// use redis_client::ToArgs;
 /// fn takes(_: &impl ToArgs) {}
 /// takes(&true);
 /// ```
 ///
 /// ```compile_fail
-/// use redis_client::resp::ToArgs;
+/// use redis_client::ToArgs;
 /// fn takes(_: &impl ToArgs) {}
 /// takes(&Some("value"));
 /// ```

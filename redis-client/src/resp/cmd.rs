@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::BytesMut;
 
 use super::args::{ArgWriter, ToArgs};
-use super::encode::EncodeError;
+use super::encode_error::EncodeError;
 use super::protocol_error::Quoted;
 
 /// An owned command built argument by argument, for commands the generated surface lacks.

@@ -7,7 +7,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::parser::MAX_BULK_LEN;
+use super::limits::MAX_BULK_LEN;
 use super::Value;
 
 /// Simple strings longer than this take the general path, which remembers how far it searched.

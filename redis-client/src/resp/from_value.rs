@@ -11,12 +11,12 @@ use bytes::Bytes;
 use super::number::ShortFloat;
 use super::protocol_error::quoted;
 use super::Value;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A Rust type a reply can be converted into.
 ///
 /// ```
-/// use redis_client::resp::{FromValue, Value};
+/// use redis_client::{FromValue, Value};
 ///
 /// let reply = Value::Array(vec![Value::Bulk("7".into()), Value::Integer(8)]);
 /// let numbers: Vec<u32> = FromValue::from_value(reply).unwrap();

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash};
 
 use super::from_value::{items_into, plain, unexpected, within, FromValue};
 use super::Value;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 impl<T: FromValue> FromValue for Option<T> {
     /// Nil is `None`; anything else converts as `T`.

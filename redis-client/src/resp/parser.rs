@@ -8,17 +8,12 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::aggregate::{release_slot, AggregateKind, Items, Partial, Room, Step};
 use super::fast_path;
+use super::limits::{MAX_AGGREGATE_LEN, MAX_BULK_LEN, MAX_DEPTH};
 use super::number::{is_big_number, parse_f64, parse_i64};
 use super::protocol_error::{quoted, ProtocolError};
 use super::Value;
-
-/// Largest bulk string, bulk error or verbatim string accepted (Redis's own default limit).
-pub const MAX_BULK_LEN: usize = 512 * 1024 * 1024;
-/// Largest element count accepted in an aggregate header.
-pub const MAX_AGGREGATE_LEN: usize = i32::MAX as usize;
-/// Deepest nesting of aggregates (attributes included) accepted.
-pub const MAX_DEPTH: usize = 128;
 
 /// Header lines (`$5`, `*3`) and short scalars never need more than this many bytes.
 const SHORT_LINE: usize = 32;
@@ -35,7 +30,8 @@ const DOUBLE_LINE: usize = 512;
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use redis_client::resp::{Parser, Value};
+/// use redis_client::resp::Parser;
+/// use redis_client::Value;
 ///
 /// let mut parser = Parser::new();
 /// let mut buf = BytesMut::from(&b"*2\r\n$3\r\nfoo\r\n:4"[..]);
@@ -53,8 +49,9 @@ pub struct Parser {
     pending: Option<PendingString>,
     /// How many bytes of the line at the buffer's start were already searched for `\n`.
     scanned: usize,
-    /// Input bytes the open aggregates' spare capacity presumes are still to come (each spare
-    /// slot needs at least one minimal element); new reservations only use bytes not so claimed.
+    /// Received bytes the open aggregates' spare capacity stands for (each reserved slot
+    /// claims [`AggregateKind::claim_per_slot`] of them until an element fills it); new
+    /// reservations only use bytes not so claimed.
     claimed: usize,
 }
 
@@ -129,7 +126,7 @@ impl Parser {
                     }
                 }
             };
-            if let Some(frame) = self.complete(value) {
+            if let Some(frame) = self.complete(value, buf.len()) {
                 return Ok(Some(frame));
             }
         }
@@ -146,12 +143,21 @@ impl Parser {
         match &mut top.items {
             Items::Seq(items) => {
                 while top.remaining > 1 {
-                    reserve_within(items, top.remaining);
-                    if !fast_path::take_element_into(buf, |value| items.push(value)) {
-                        break;
+                    if items.len() < items.capacity() {
+                        if !fast_path::take_element_into(buf, |value| items.push(value)) {
+                            break;
+                        }
+                        release_slot(&mut top.reserved, top.kind, claimed);
+                    } else {
+                        // Room is made for an element that has arrived, never ahead of it.
+                        let Some(value) = fast_path::take_element(buf) else {
+                            break;
+                        };
+                        let room = Room::new(top.kind, top.remaining, buf.len());
+                        room.make(items, &mut top.reserved, claimed);
+                        items.push(value);
                     }
                     top.remaining -= 1;
-                    release_slot(&mut top.reserved, top.kind, claimed);
                 }
             }
             Items::Pairs { pairs, key } if top.kind == AggregateKind::Map => {
@@ -163,10 +169,11 @@ impl Parser {
                         *key = Some(k);
                         break;
                     };
-                    reserve_within(pairs, top.remaining);
+                    release_slot(&mut top.reserved, top.kind, claimed);
+                    let room = Room::new(top.kind, top.remaining, buf.len());
+                    room.make(pairs, &mut top.reserved, claimed);
                     pairs.push((k, v));
                     top.remaining -= 1;
-                    release_slot(&mut top.reserved, top.kind, claimed);
                 }
             }
             Items::Pairs { .. } => {}
@@ -276,21 +283,19 @@ impl Parser {
                 let Some(count) = count else {
                     return Ok(Some(Value::Nil));
                 };
-                return self.open_aggregate(tag, count, buf.len());
+                return self.open_aggregate(tag, count);
             }
         };
         buf.advance(line_len + 2);
         Ok(Some(value))
     }
 
-    /// Starts an aggregate of `count` elements (pairs for maps and attributes); `unread` is how
-    /// many bytes after its header have arrived, which bounds the capacity reserved up front.
-    fn open_aggregate(
-        &mut self,
-        tag: u8,
-        count: usize,
-        unread: usize,
-    ) -> Result<Option<Value>, ProtocolError> {
+    /// Starts an aggregate of `count` elements (pairs for maps and attributes).
+    ///
+    /// Nothing is reserved yet: a header's count is the server's word, and the bytes after it
+    /// may be a nested aggregate's rather than this one's. Room is made when the first element
+    /// arrives, from the bytes received by then (see [`Room`]).
+    fn open_aggregate(&mut self, tag: u8, count: usize) -> Result<Option<Value>, ProtocolError> {
         let kind = match tag {
             b'*' => AggregateKind::Array,
             b'~' => AggregateKind::Set,
@@ -304,36 +309,33 @@ impl Parser {
         if self.stack.len() >= MAX_DEPTH {
             return Err(ProtocolError::TooDeep { limit: MAX_DEPTH });
         }
-        // Every spare slot stands for at least one more minimal element (`_\r\n`), so reserving
-        // no more than the unclaimed received bytes justify keeps memory proportional to input.
-        let slot_bytes = kind.min_slot_bytes();
-        let capacity = count.min(unread.saturating_sub(self.claimed) / slot_bytes);
-        self.claimed += capacity * slot_bytes;
         let items = if kind.is_keyed() {
             Items::Pairs {
-                pairs: Vec::with_capacity(capacity),
+                pairs: Vec::new(),
                 key: None,
             }
         } else {
-            Items::Seq(Vec::with_capacity(capacity))
+            Items::Seq(Vec::new())
         };
         self.stack.push(Partial {
             kind,
             items,
             remaining: count,
-            reserved: capacity,
+            reserved: 0,
         });
         Ok(None)
     }
 
     /// Hands a finished value to the innermost open aggregate, closing every aggregate it
     /// completes; returns the whole frame once the outermost one closes.
-    fn complete(&mut self, mut value: Value) -> Option<Value> {
+    ///
+    /// `unread` is how many received bytes follow the value in the buffer.
+    fn complete(&mut self, mut value: Value, unread: usize) -> Option<Value> {
         loop {
             let Some(top) = self.stack.last_mut() else {
                 return Some(value);
             };
-            match top.add(value, &mut self.claimed) {
+            match top.add(value, unread, &mut self.claimed) {
                 Step::More => return None,
                 Step::Done(finished) => {
                     self.stack.pop();
@@ -462,135 +464,79 @@ impl StringKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AggregateKind {
-    Array,
-    Set,
-    Push,
-    Map,
-    Attribute,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resp::aggregate::RESERVED_PER_BYTE;
 
-impl AggregateKind {
-    fn is_keyed(self) -> bool {
-        matches!(self, AggregateKind::Map | AggregateKind::Attribute)
-    }
-
-    /// The fewest bytes one element (one pair for keyed kinds) can take on the wire: `_\r\n`.
-    fn min_slot_bytes(self) -> usize {
-        if self.is_keyed() {
-            6
-        } else {
-            3
-        }
-    }
-
-    /// The value of a complete aggregate of this kind with no elements.
-    fn empty(self) -> Value {
-        match self {
-            AggregateKind::Map => Value::Map(Vec::new()),
-            _ => self.finish_seq(Vec::new()),
-        }
-    }
-
-    fn finish_seq(self, items: Vec<Value>) -> Value {
-        match self {
-            AggregateKind::Set => Value::Set(items),
-            AggregateKind::Push => Value::Push(items),
-            _ => Value::Array(items),
-        }
-    }
-}
-
-/// An aggregate whose header has been read and which still misses elements.
-#[derive(Debug)]
-struct Partial {
-    kind: AggregateKind,
-    items: Items,
-    /// Elements (pairs for keyed kinds) still to come; for an attribute whose pairs are all in,
-    /// zero while it waits for the value it annotates.
-    remaining: usize,
-    /// Slots reserved up front and not yet filled; each holds `min_slot_bytes` of the claim.
-    reserved: usize,
-}
-
-#[derive(Debug)]
-enum Items {
-    Seq(Vec<Value>),
-    Pairs {
-        pairs: Vec<(Value, Value)>,
-        /// A key whose value has not arrived yet.
-        key: Option<Value>,
-    },
-}
-
-/// What adding an element did to an open aggregate.
-enum Step {
-    More,
-    Done(Value),
-}
-
-impl Partial {
-    fn add(&mut self, value: Value, claimed: &mut usize) -> Step {
-        match &mut self.items {
-            Items::Pairs { pairs, key } => {
-                if self.kind == AggregateKind::Attribute && self.remaining == 0 {
-                    return Step::Done(Value::Attribute {
-                        attributes: std::mem::take(pairs),
-                        value: Box::new(value),
-                    });
-                }
-                let Some(k) = key.take() else {
-                    *key = Some(value);
-                    return Step::More;
-                };
-                release_slot(&mut self.reserved, self.kind, claimed);
-                push_within(pairs, (k, value), self.remaining);
-                self.remaining -= 1;
-                if self.remaining > 0 || self.kind == AggregateKind::Attribute {
-                    return Step::More;
-                }
-                Step::Done(Value::Map(std::mem::take(pairs)))
-            }
-            Items::Seq(items) => {
-                release_slot(&mut self.reserved, self.kind, claimed);
-                push_within(items, value, self.remaining);
-                self.remaining -= 1;
-                if self.remaining > 0 {
-                    return Step::More;
-                }
-                Step::Done(self.kind.finish_seq(std::mem::take(items)))
+    fn parse_in_pieces(parser: &mut Parser, wire: &[u8], piece: usize) -> Option<Value> {
+        let mut buf = BytesMut::new();
+        let mut frame = None;
+        for chunk in wire.chunks(piece) {
+            buf.extend_from_slice(chunk);
+            if let Some(value) = parser.parse(&mut buf).unwrap() {
+                frame = Some(value);
             }
         }
+        frame
     }
-}
 
-/// Releases the claim of one reserved slot as an element fills it; the first elements of an
-/// aggregate always land in the slots reserved up front.
-fn release_slot(reserved: &mut usize, kind: AggregateKind, claimed: &mut usize) {
-    if *reserved > 0 {
-        *reserved -= 1;
-        *claimed = claimed.saturating_sub(kind.min_slot_bytes());
+    #[test]
+    fn nested_headers_reserve_nothing_until_an_element_arrives() {
+        let mut parser = Parser::new();
+        let mut buf = BytesMut::from(&b"*1000\r\n*1000\r\n%1000\r\n"[..]);
+        buf.extend_from_slice(&[b'$'; 1]);
+        assert_eq!(parser.parse(&mut buf), Ok(None));
+        assert_eq!(parser.stack.len(), 3);
+        assert_eq!(parser.claimed, 0);
+        for partial in &parser.stack {
+            let capacity = match &partial.items {
+                Items::Seq(items) => items.capacity(),
+                Items::Pairs { pairs, .. } => pairs.capacity(),
+            };
+            assert_eq!(capacity, 0);
+        }
     }
-}
 
-/// Pushes onto a vector that will hold at most `remaining` more items.
-fn push_within<T>(items: &mut Vec<T>, item: T, remaining: usize) {
-    reserve_within(items, remaining);
-    items.push(item);
-}
+    #[test]
+    fn the_first_element_reserves_what_the_unclaimed_bytes_justify() {
+        let per_slot = AggregateKind::Array.claim_per_slot();
+        let capacity = |parser: &Parser| match &parser.stack[0].items {
+            Items::Seq(items) => (items.len(), items.capacity()),
+            Items::Pairs { .. } => panic!("an array"),
+        };
+        // Elements of `per_slot` bytes: the first one's room holds all that arrived with it.
+        let element = format!("+{}\r\n", "x".repeat(per_slot - 3));
+        let mut parser = Parser::new();
+        let mut buf = BytesMut::from(&b"*1000\r\n"[..]);
+        buf.extend_from_slice(element.repeat(100).as_bytes());
+        assert_eq!(parser.parse(&mut buf), Ok(None));
+        assert_eq!(capacity(&parser), (100, 100));
+        assert_eq!(parser.claimed, 0, "every reserved slot was filled");
+        // Shorter elements get a slot per `per_slot` bytes, then the vector grows fourfold.
+        let mut parser = Parser::new();
+        let mut buf = BytesMut::from(&b"*1000\r\n"[..]);
+        let rest = b"_\r\n".repeat(100);
+        buf.extend_from_slice(&rest);
+        assert_eq!(parser.parse(&mut buf), Ok(None));
+        let first = 1 + (rest.len() - 3) / per_slot;
+        assert_eq!(capacity(&parser), (100, 4 * first));
+        assert!(first * std::mem::size_of::<Value>() <= RESERVED_PER_BYTE * rest.len());
+    }
 
-/// Makes room for one more item in a vector that will hold at most `remaining` more, growing it
-/// fourfold but never beyond the announced count.
-///
-/// Capacity beyond what the received bytes justify is only ever granted in proportion to the
-/// elements already received (at most three times as many slots again), so a hostile count
-/// cannot make a small input allocate much; growing fourfold rather than twofold keeps a large
-/// reply that arrives in small pieces to a handful of reallocations (10 000 elements read 1 KiB
-/// at a time: 4 allocations instead of 6).
-#[inline]
-fn reserve_within<T>(items: &mut Vec<T>, remaining: usize) {
-    if items.len() == items.capacity() {
-        items.reserve_exact(remaining.min(items.len().max(4) * 3));
+    #[test]
+    fn claims_are_released_as_frames_complete() {
+        let mut wire = b"*3\r\n%2\r\n+a\r\n*2\r\n:1\r\n:2\r\n+b\r\n_\r\n".to_vec();
+        wire.extend_from_slice(b"~2\r\n$3\r\nabc\r\n#t\r\n|1\r\n+k\r\n+v\r\n:7\r\n");
+        for piece in [1, 2, 5, wire.len()] {
+            let mut parser = Parser::new();
+            let frame = parse_in_pieces(&mut parser, &wire, piece).expect("a whole frame");
+            assert!(
+                matches!(frame, Value::Array(ref items) if items.len() == 3),
+                "{frame:?}"
+            );
+            assert!(parser.is_idle());
+            assert_eq!(parser.claimed, 0, "pieces of {piece}");
+        }
     }
 }

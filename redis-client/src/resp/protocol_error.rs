@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::error::Error;
+
 /// The server sent bytes that are not valid RESP (or that this client refuses to buffer).
 ///
 /// After a protocol error the stream position is unknown, so the connection must be discarded.
@@ -72,9 +74,9 @@ pub enum ProtocolError {
     },
 }
 
-impl From<ProtocolError> for crate::Error {
+impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
-        crate::Error::Protocol(e.to_string())
+        Error::Protocol(e.to_string())
     }
 }
 
@@ -114,7 +116,7 @@ mod tests {
 
     #[test]
     fn converts_into_crate_error_with_text() {
-        let e: crate::Error = ProtocolError::TooDeep { limit: 3 }.into();
+        let e: Error = ProtocolError::TooDeep { limit: 3 }.into();
         assert_eq!(
             e.to_string(),
             "protocol error: aggregates nested deeper than 3 levels"

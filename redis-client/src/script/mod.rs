@@ -1,27 +1,4 @@
-//! Lua scripts, shaped after redis-py's `Script`.
-//!
-//! A [`Script`] is the script's source and its SHA-1 digest, computed locally. It is tied to no
-//! client or server: call it on any client, connection or pipeline, even of another server.
-//! A call sends `EVALSHA`; when the server answers `NOSCRIPT` (first use, a restart, a
-//! `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the call sent again. On a
-//! pipeline the call is queued, and the pipeline loads its scripts before it is sent.
-//!
-//! ```no_run
-//! use redis_client::Client;
-//!
-//! let client = Client::open("redis://127.0.0.1/")?;
-//! let incr_by = client.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
-//! let n: i64 = incr_by.key("counter").arg(5).call(&client)?;
-//!
-//! let mut pipe = client.pipeline();
-//! incr_by.key("counter").arg(1).queue(&mut pipe);
-//! incr_by.key("other").arg(2).queue(&mut pipe);
-//! let (a, b): (i64, i64) = pipe.execute_typed()?;
-//! # Ok::<(), redis_client::Error>(())
-//! ```
-//!
-//! Redis functions (`FUNCTION LOAD`, `FCALL` …) are ordinary commands of the generated
-//! surface.
+//! Lua scripts (documented on [`Script`]).
 
 mod sha1;
 
@@ -33,11 +10,35 @@ use bytes::Bytes;
 use crate::client::{Client, ClientConnection};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::pipeline::{Immediate, Pipeline};
 use crate::pool::PooledConnection;
 use crate::resp::{Cmd, FromValue, ToArgs, Value};
 
 /// A Lua script and its SHA-1 digest; cheap to clone.
+///
+/// Lua scripts, shaped after redis-py's `Script`.
+///
+/// A [`Script`] is the script's source and its SHA-1 digest, computed locally. It is tied to no
+/// client or server: call it on any client, connection or pipeline, even of another server.
+/// A call sends `EVALSHA`; when the server answers `NOSCRIPT` (first use, a restart, a
+/// `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the call sent again. On a
+/// pipeline the call is queued, and the pipeline loads its scripts before it is sent.
+///
+/// ```no_run
+/// use redis_client::Client;
+///
+/// let client = Client::open("redis://127.0.0.1/")?;
+/// let incr_by = client.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+/// let n: i64 = incr_by.key("counter").arg(5).call(&client)?;
+///
+/// let mut pipe = client.pipeline();
+/// incr_by.key("counter").arg(1).queue(&mut pipe);
+/// incr_by.key("other").arg(2).queue(&mut pipe);
+/// let (a, b): (i64, i64) = pipe.execute_typed()?;
+/// # Ok::<(), redis_client::Error>(())
+/// ```
+///
+/// Redis functions (`FUNCTION LOAD`, `FCALL` …) are ordinary commands of the generated
+/// surface.
 #[derive(Clone)]
 pub struct Script {
     inner: Arc<Inner>,
@@ -83,9 +84,9 @@ impl Script {
         Invocation::new(self).call(runner)
     }
 
-    /// Queues a call without keys or arguments; see [`Invocation::queue`].
-    pub fn queue<'p, 'c>(&self, pipe: &'p mut Pipeline<'c>) -> &'p mut Pipeline<'c> {
-        Invocation::new(self).queue(pipe)
+    /// A call without keys or arguments yet.
+    pub(crate) fn invocation(&self) -> Invocation<'_> {
+        Invocation::new(self)
     }
 
     /// Loads the script into the script cache of `runner`'s server (`SCRIPT LOAD`).
@@ -98,7 +99,18 @@ impl Script {
     }
 
     fn load_with(&self, runner: &mut impl ScriptRunner) -> Result<()> {
-        let reply = runner.execute_raw(&("SCRIPT", "LOAD", self.source()))?;
+        let reply = runner.execute_raw(&self.load_args())?;
+        self.check_loaded(reply)
+    }
+
+    /// The `SCRIPT LOAD` command for this script.
+    pub(crate) fn load_args(&self) -> (&'static str, &'static str, &[u8]) {
+        ("SCRIPT", "LOAD", self.source())
+    }
+
+    /// Checks the reply to [`Script::load_args`]: the server must name the script by the
+    /// digest computed here.
+    pub(crate) fn check_loaded(&self, reply: Value) -> Result<()> {
         let sha = String::from_value(reply).map_err(|e| e.with_command("SCRIPT LOAD"))?;
         // The server digests the same bytes, so a difference means our SHA-1 is wrong and
         // EVALSHA would never find the script.
@@ -160,35 +172,51 @@ impl<'s> Invocation<'s> {
     }
 
     /// Runs the script on `runner` (a `&Client`, a `&mut Connection`, a pipeline's
-    /// [`Immediate`] handle …) and converts what it returns into `T`.
+    /// [`Immediate`](crate::Immediate) handle …) and converts what it returns into `T`.
     ///
     /// Sends `EVALSHA`; on `NOSCRIPT`, loads the script and sends it again.
     pub fn call<T: FromValue>(&self, mut runner: impl ScriptRunner) -> Result<T> {
         let value = self.eval(&mut runner)?;
-        T::from_value(value).map_err(|e| e.with_command("EVALSHA"))
+        Invocation::convert(value)
     }
 
-    /// Queues the call (`EVALSHA`) on `pipe`; the pipeline loads the script before sending.
-    pub fn queue<'p, 'c>(&self, pipe: &'p mut Pipeline<'c>) -> &'p mut Pipeline<'c> {
-        pipe.queue_script(self.script, &self.keys, &self.args)
+    /// The script, its keys and its arguments (pipelines queue them).
+    pub(crate) fn parts(&self) -> (&Script, &Cmd, &Cmd) {
+        (self.script, &self.keys, &self.args)
     }
 
-    fn eval(&self, runner: &mut impl ScriptRunner) -> Result<Value> {
-        let evalsha = (
+    /// The `EVALSHA` command of this call.
+    pub(crate) fn evalsha_args(&self) -> (&'static str, &str, usize, &Cmd, &Cmd) {
+        (
             "EVALSHA",
             self.script.sha(),
             self.keys.len(),
             &self.keys,
             &self.args,
-        );
+        )
+    }
+
+    /// Converts the script's result into `T`, naming `EVALSHA` in a conversion error.
+    pub(crate) fn convert<T: FromValue>(value: Value) -> Result<T> {
+        T::from_value(value).map_err(|e| e.with_command("EVALSHA"))
+    }
+
+    fn eval(&self, runner: &mut impl ScriptRunner) -> Result<Value> {
+        let evalsha = self.evalsha_args();
         match runner.execute_raw(&evalsha) {
-            Err(e) if e.code() == Some("NOSCRIPT") => {
+            Err(e) if needs_load(&e) => {
                 self.script.load_with(runner)?;
                 runner.execute_raw(&evalsha)
             }
             other => other,
         }
     }
+}
+
+/// Whether `EVALSHA` failed because the server does not have the script cached (first use, a
+/// restart, a `SCRIPT FLUSH`): then it is loaded and the call sent once more.
+pub(crate) fn needs_load(error: &Error) -> bool {
+    error.code() == Some("NOSCRIPT")
 }
 
 /// Where a script can run and its result be read at once: a client, a connection, the
@@ -214,7 +242,5 @@ runner!(
     &Client,
     &mut Connection,
     &mut ClientConnection<'_>,
-    &mut PooledConnection,
-    &mut Immediate<'_, '_>,
-    Immediate<'_, '_>
+    &mut PooledConnection
 );

@@ -18,8 +18,8 @@ use super::locate::MasterLocator;
 use crate::config::ConnectionAddr;
 use crate::pubsub::PubSub;
 
-const TRY_FAILOVER: &str = "+try-failover";
-const SWITCH_MASTER: &str = "+switch-master";
+pub(crate) const TRY_FAILOVER: &str = "+try-failover";
+pub(crate) const SWITCH_MASTER: &str = "+switch-master";
 /// How long one read waits: bounds how late a thread notices that its client is gone.
 const POLL: Duration = Duration::from_millis(100);
 /// How long to wait before subscribing again to a sentinel that could not be reached.
@@ -88,7 +88,7 @@ fn subscribe(locator: &MasterLocator, index: usize) -> Option<PubSub> {
 
 /// What a sentinel announced about a master.
 #[derive(Debug, PartialEq, Eq)]
-enum Announcement {
+pub(crate) enum Announcement {
     /// A failover away from this master started.
     FailoverStarted(ConnectionAddr),
     /// This is the new master.
@@ -104,7 +104,7 @@ fn handle(locator: &MasterLocator, index: usize, channel: &str, data: &str) {
 }
 
 /// The announcement in a message on `channel`, when it is about master `name`.
-fn parse(channel: &str, data: &str, name: &str) -> Option<Announcement> {
+pub(crate) fn parse(channel: &str, data: &str, name: &str) -> Option<Announcement> {
     let words: Vec<&str> = data.split(' ').collect();
     match (channel, words.as_slice()) {
         (TRY_FAILOVER, ["master", master, host, port, ..]) if *master == name => {

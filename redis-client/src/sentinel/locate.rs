@@ -2,9 +2,8 @@
 //! every new pooled connection asks the sentinels where to go.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
-use super::Sentinel;
+use super::sentinels::Sentinel;
 use crate::config::ConnectionAddr;
 use crate::connection::locator::Locator;
 use crate::connection::Connection;
@@ -37,21 +36,17 @@ impl MasterLocator {
 
     /// Sentinel number `index` announced a failover away from `old`.
     pub(crate) fn failover_started(&self, index: usize, old: &ConnectionAddr) {
-        let inner = &self.sentinel.inner;
-        inner.with_known(&self.name, |known| known.fence(old, index, Instant::now()));
-        // It knows best how the failover goes: ask it first.
-        inner.nodes.promote(index);
+        self.sentinel.inner.failover_started(index, &self.name, old);
     }
 
     /// Sentinel number `index` announced `new` as the master.
     pub(crate) fn switched(&self, index: usize, new: &ConnectionAddr) {
         // Asking the announcing sentinel records the new config-epoch, so a sentinel that has
         // not heard of the failover yet cannot send later connections back.
-        let inner = &self.sentinel.inner;
-        if inner.master_from(index, &self.name).is_err() {
-            inner.with_known(&self.name, |known| known.switch_to(new));
-        }
-        inner.nodes.promote(index);
+        let judged = self.sentinel.inner.master_from(index, &self.name);
+        self.sentinel
+            .inner
+            .settle_switch(index, &self.name, judged, new);
     }
 }
 
@@ -62,10 +57,7 @@ impl Locator for MasterLocator {
     }
 
     fn is_current(&self, addr: &str) -> bool {
-        let now = Instant::now();
-        self.sentinel
-            .inner
-            .with_known(&self.name, |known| known.is_current(addr, now))
+        self.sentinel.inner.is_current(&self.name, addr)
     }
 
     fn server_moved(&self, error: &Error) -> bool {

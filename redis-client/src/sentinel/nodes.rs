@@ -4,7 +4,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::config::{Config, ConnectionAddr};
-use crate::connection::{Connection, Connector};
+use crate::connection::connector::Connector;
+use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::resp::{FromValue, ToArgs, Value};
 

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use redis_client::pubsub::Data;
-use redis_client::{Client, Config, Message, MessageKind, Protocol, PubSub};
+use redis_client::pubsub::{Message, MessageKind, PubSub};
+use redis_client::{Client, Config, Protocol};
 use redis_test_harness::wait_until;
 
 /// How long a test waits for a message that should come.

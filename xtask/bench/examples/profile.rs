@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [url, scenario, rounds] = args.as_slice() else {
         return Err(
             "usage: profile URL SCENARIO ROUNDS (scenarios: pipeline-get, \
-                    pipeline-set, raw-get, raw-set, get, hgetall, mget)"
+                    pipeline-set, raw-get, raw-set, get, conn-get, hgetall, mget)"
                 .into(),
         );
     };
@@ -72,6 +72,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "get" => {
             for _ in 0..rounds {
                 black_box(client.get(KEY)?);
+            }
+            1
+        }
+        // The round-trip benchmark's own path: the typed surface on a `Connection`.
+        "conn-get" => {
+            for _ in 0..rounds {
+                black_box(conn.get(KEY)?);
             }
             1
         }

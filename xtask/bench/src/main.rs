@@ -6,10 +6,14 @@
 //! ```text
 //! redis-client-bench [--url redis://127.0.0.1:PORT] [--redis-benchmark PATH] [--out DIR]
 //!                    [--reps N] [--secs S] [--micro-secs S] [--quick] [--resp3]
-//!                    [--redis-rs-version V] [--clients LIST] [FILTER…]
+//!                    [--redis-rs-version V] [--clients LIST] [--cluster URL,URL…] [FILTER…]
+//! redis-client-bench --url URL [--reps N] [--secs S] [--workers N] async
 //! ```
 //!
-//! Without `--url` only the encode and parse workloads run. FILTERs keep the workloads whose
+//! `async` runs the async clients instead (see the `asynchronous` module).
+//!
+//! Without `--url` only the encode and parse workloads run; with `--cluster` (the nodes of a
+//! cluster; `--url` names one of them, for the server facts) only the cluster workloads. FILTERs keep the workloads whose
 //! `group: name` contains one of them (`parse`, `pipeline`, `GET` …); `--clients` keeps only
 //! the named clients (comma-separated labels, e.g. `redis-client` to profile it alone). Each repetition runs
 //! every workload once per client, clients interleaved, after one shorter warm-up round; the
@@ -18,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod alloc;
+mod asynchronous;
 mod cases;
 mod cpu;
 mod machine;
@@ -52,6 +57,10 @@ struct Options {
     redis_rs_version: String,
     filters: Vec<String>,
     clients: Option<Vec<String>>,
+    /// `--cluster URL,URL,…`: run the cluster workloads against these nodes.
+    cluster: Option<Vec<String>>,
+    /// Worker threads of the runtime `bench async` runs on.
+    workers: usize,
 }
 
 impl Options {
@@ -67,6 +76,8 @@ impl Options {
             redis_rs_version: "unknown".to_string(),
             filters: Vec::new(),
             clients: None,
+            cluster: None,
+            workers: 2,
         };
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
@@ -83,7 +94,12 @@ impl Options {
                     let list = value("--clients")?;
                     o.clients = Some(list.split(',').map(|c| c.trim().to_string()).collect());
                 }
+                "--cluster" => {
+                    let list = value("--cluster")?;
+                    o.cluster = Some(list.split(',').map(|u| u.trim().to_string()).collect());
+                }
                 "--resp3" => o.resp3 = true,
+                "--workers" => o.workers = number(&arg, &value("--workers")?)?,
                 "--quick" => {
                     o.reps = 1;
                     o.secs = 0.2;
@@ -116,6 +132,15 @@ fn main() {
 }
 
 fn run(o: Options) -> Result<(), String> {
+    if o.filters.first().is_some_and(|f| f == "async") {
+        return asynchronous::run(asynchronous::AsyncOptions {
+            url: o.url.ok_or("bench async needs --url")?,
+            reps: o.reps,
+            secs: o.secs,
+            workers: o.workers,
+            out: o.out,
+        });
+    }
     let started = Instant::now();
     let target = o
         .url
@@ -130,6 +155,10 @@ fn run(o: Options) -> Result<(), String> {
         target,
         net_budget: Duration::from_secs_f64(o.secs),
         micro_budget: Duration::from_secs_f64(o.micro_secs),
+        cluster: o
+            .cluster
+            .clone()
+            .map(|urls| workloads::cluster::ClusterTarget { urls }),
     };
     let server = ctx.target.as_ref().map(ServerFacts::find).transpose()?;
     let mut setup = setup_facts(&o, server.as_ref());

@@ -7,6 +7,11 @@ use std::time::{Duration, Instant};
 use crate::alloc::allocations;
 use crate::cpu::{thread_cpu, ServerProcess, ServerTimes};
 
+/// Runs a workload once for about the given time and reports what it measured.
+///
+/// A runner owns its connections, so repetitions reuse them and never time a connect.
+pub type Runner = Box<dyn FnMut(Duration) -> Result<Sample, String>>;
+
 /// What one run of one client on one workload measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {

@@ -9,9 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::cpu::children_cpu;
-use crate::measure::Sample;
+use crate::measure::{Runner, Sample};
 use crate::peers::Target;
-use crate::workloads::Runner;
 
 /// Where redis-benchmark lives and which server it hits.
 #[derive(Clone, Debug)]

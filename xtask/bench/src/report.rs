@@ -35,6 +35,8 @@ pub fn target_ratio(group: Group, peer: Peer) -> Option<f64> {
         (Group::BigReply, Peer::RedisRs) => Some(2.0),
         (Group::Shared, Peer::RedisRs) => Some(2.0),
         (Group::Parse, Peer::RedisRs) => Some(5.0),
+        (Group::ClusterRoundTrip, Peer::RedisRs) => Some(1.0),
+        (Group::ClusterPipeline, Peer::RedisRs) => Some(1.5),
         _ => None,
     }
 }

@@ -14,9 +14,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 
-use super::{lock, Slot, Turn};
+use super::slot::{lock, outcome_of, Slot, Turn};
+use crate::connection::connector::Connector;
 use crate::connection::request::{CommandInfo, Request};
-use crate::connection::{Connection, Connector, Failure};
+use crate::connection::{Connection, Failure};
 use crate::error::Error;
 use crate::resp::Value;
 use crate::retry::Sent;
@@ -116,10 +117,11 @@ impl Combiner {
         leader.conn = self.exchange(leader.conn.take(), &leader.frames, &mut leader.batch);
     }
 
-    /// Whether `conn` may serve another batch: not broken, and still going to the server the
-    /// locator (Sentinel), if any, wants used.
-    fn reusable(&self, conn: &Connection) -> bool {
+    /// Whether `conn` may serve another batch: not broken, no bytes waiting that nobody asked
+    /// for, and still going to the server the locator (Sentinel), if any, wants used.
+    fn reusable(&self, conn: &mut Connection) -> bool {
         conn.is_reusable()
+            && !conn.has_unread_data()
             && self
                 .connector
                 .locator()
@@ -133,7 +135,8 @@ impl Combiner {
         frames: &[u8],
         batch: &mut Batch,
     ) -> Option<Connection> {
-        let mut conn = match conn.filter(|conn| self.reusable(conn)) {
+        let reused = conn.and_then(|mut conn| self.reusable(&mut conn).then_some(conn));
+        let mut conn = match reused {
             Some(conn) => conn,
             None => match self.connector.connect() {
                 Ok(conn) => conn,
@@ -148,20 +151,16 @@ impl Combiner {
             return None;
         }
         let count = batch.waiters.len();
-        if let Err(error) = conn.send_frames(frames, count) {
+        let blocks = batch.waiters.iter().map(|w| w.info.block);
+        if let Err(error) = conn.send_frames(frames, blocks) {
             // A single frame cut short never runs; of several, the complete ones may have.
             let sent = if count == 1 { Sent::No } else { Sent::Maybe };
             batch.fail_rest(error, sent);
             return None;
         }
         while let Some(info) = batch.next() {
-            let timeout = info.read_timeout(conn.socket_timeout());
-            let outcome = match conn.read_reply_for(timeout, &info.name) {
-                Ok(Value::Error(payload)) => Err(Failure {
-                    error: Error::from_server_reply(&payload, Some(&info.name)),
-                    sent: Sent::Maybe,
-                }),
-                Ok(value) => Ok(value),
+            let outcome = match conn.next_reply().map_err(|e| e.with_command(&info.name)) {
+                Ok(value) => outcome_of(value, &info.name),
                 Err(error) => {
                     // Where the stream stands is unknown now: every later reply is lost.
                     batch.fail_rest(error, Sent::Maybe);

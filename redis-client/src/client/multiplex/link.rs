@@ -7,7 +7,13 @@
 //! of a write leaves its frame in a pending buffer, which that thread sends next, so one system
 //! call carries the commands of every thread that arrived meanwhile. Nobody holds the lock
 //! across a system call.
+//!
+//! The replies owed live in the connection core's queue ([`Owed`]) under the lock, beside the
+//! callers' slots in the same order, so the reader applies the core's rules: a RESP3 push goes
+//! out of band, a reply nobody is owed is a protocol error, and the front reply's deadline is
+//! checked after every read, even while its bytes keep trickling in.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::mem;
@@ -17,9 +23,10 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
-use super::{lock, outcome_of, Slot, Turn};
-use crate::config::Protocol;
-use crate::connection::request::{CommandInfo, Request};
+use super::slot::{lock, outcome_of, Slot, Turn};
+use crate::command_meta::BlockFor;
+use crate::connection::core::{self, Owed, Routed, Wait};
+use crate::connection::request::Request;
 use crate::connection::{connection_error, Connection, Failure, Stream};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -39,7 +46,10 @@ pub(super) struct Link {
 }
 
 struct State {
-    /// Callers whose replies are owed, in the order their commands go on the wire.
+    /// The replies owed, in the order their commands go on the wire: names, budgets and the
+    /// front reply's deadline.
+    owed: Owed,
+    /// The callers of the replies owed, in the same order.
     outstanding: VecDeque<Waiter>,
     /// Frames not yet handed to the socket, back to back: those of the last `lens.len()`
     /// waiters of `outstanding`.
@@ -63,11 +73,10 @@ struct State {
 
 /// A caller awaiting a reply.
 struct Waiter {
-    info: CommandInfo,
+    /// The command's name, for errors.
+    name: Cow<'static, str>,
     slot: Arc<Slot>,
     seq: u64,
-    /// When the reply is overdue (`None`: never).
-    deadline: Option<Instant>,
 }
 
 /// Why [`Link::send`] did not take a command.
@@ -91,6 +100,7 @@ impl Link {
         let (writer, control) = split().map_err(setup)?;
         let link = Arc::new(Link {
             state: Mutex::new(State {
+                owed: Owed::default(),
                 outstanding: VecDeque::new(),
                 pending: BytesMut::new(),
                 lens: Vec::new(),
@@ -141,15 +151,14 @@ impl Link {
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let deadline = request
-            .info
-            .read_timeout(self.socket_timeout)
-            .map(|t| Instant::now() + t);
+        let budget = BlockFor::extend(request.info.block, self.socket_timeout);
+        // The reader is always waiting: with nothing owed before, this reply's clock starts now.
+        let since = (state.owed.is_empty() && budget.is_some()).then(Instant::now);
+        state.owed.push(&request.info.name, budget, since);
         state.outstanding.push_back(Waiter {
-            info: request.info.clone(),
+            name: request.info.name.clone(),
             slot: Arc::clone(&slot),
             seq,
-            deadline,
         });
         state.pending.extend_from_slice(&request.frame);
         state.lens.push(request.frame.len());
@@ -209,13 +218,14 @@ impl Link {
         }
         let _ = self.control.shutdown();
         let unsent_from = unsent_from.min(state.unwritten_from);
+        state.owed.clear();
         for waiter in state.outstanding.drain(..) {
             let sent = if waiter.seq >= unsent_from {
                 Sent::No
             } else {
                 Sent::Maybe
             };
-            let error = error.copy_without_command().with_command(&waiter.info.name);
+            let error = error.copy_without_command().with_command(&waiter.name);
             waiter.slot.set(Turn::Done(Err(Failure { error, sent })));
         }
         state.pending.clear();
@@ -288,26 +298,20 @@ fn complete_frames(lens: &[usize], written: usize) -> usize {
 /// fails, times out, is retired with nothing owed, or is shut down.
 fn read_loop(link: &Link, mut conn: Connection) {
     let _guard = EndOnExit(link);
-    let resp3 = conn.protocol() == Protocol::Resp3;
     let end = loop {
-        let timeout = match next_wait(link) {
-            Some(timeout) => timeout,
-            None => return,
+        let until = match next_wait(link) {
+            Ok(Some(until)) => until,
+            Ok(None) => return,
+            Err(error) => break error,
         };
-        match conn.poll_frame(timeout) {
-            // Nothing subscribes on this connection; stray pushes (e.g. invalidations) are
-            // dropped, as on any connection without a push handler.
-            Ok(Some(Value::Push(_))) if resp3 => {}
-            Ok(Some(value)) => {
-                if let Err(error) = deliver(link, value) {
+        // Returns at `until` even while bytes trickle in, so the next round judges the deadline.
+        match conn.next_frame_until(Some(until)) {
+            Ok(Some(frame)) => {
+                if let Err(error) = deliver(link, &conn, frame) {
                     break error;
                 }
             }
-            Ok(None) => {
-                if let Some(error) = overdue(link) {
-                    break error;
-                }
-            }
+            Ok(None) => {}
             Err(error) => break error,
         }
     };
@@ -332,70 +336,68 @@ impl Drop for EndOnExit<'_> {
     }
 }
 
-/// How long the next read may wait, or `None` when the reader should stop: the connection is
-/// dead, or retired with nothing owed.
-fn next_wait(link: &Link) -> Option<Duration> {
+/// Until when the next read may wait, `None` when the reader should stop (the connection is
+/// dead, or retired with nothing owed), or the timeout error of an overdue front reply.
+fn next_wait(link: &Link) -> Result<Option<Instant>> {
     let mut state = lock(&link.state);
     if state.dead.is_some() {
-        return None;
+        return Ok(None);
     }
     if state.retired && state.outstanding.is_empty() {
         let closed = link.closed("the connection was retired");
         link.kill(&mut state, closed, 0);
-        return None;
+        return Ok(None);
     }
-    // A constant timeout spares a system call per read; only when the front reply is due
-    // sooner than that does the read wait less.
-    let Some(timeout) = link.socket_timeout else {
-        return Some(IDLE_READ);
-    };
-    let due = state
-        .outstanding
-        .front()
-        .and_then(|w| w.deadline)
-        .map(|d| d.saturating_duration_since(Instant::now()));
-    Some(match due {
-        Some(due) if due < timeout => due,
-        _ => timeout,
-    })
+    let now = Instant::now();
+    match core::check_wait(&mut state.owed, now, &link.addr)? {
+        Wait::Within(left) => Ok(Some(now + left)),
+        // A constant wait while nothing is due spares a system call per read; a command queued
+        // meanwhile is due no sooner than that wait ends.
+        Wait::Idle | Wait::Forever => Ok(Some(now + link.socket_timeout.unwrap_or(IDLE_READ))),
+    }
 }
 
-/// Hands `value` to the front waiter; a reply nobody waits for means the stream is out of step.
-fn deliver(link: &Link, value: Value) -> Result<(), Error> {
+/// Hands `frame` to the front waiter by the core's rules (see the module documentation).
+fn deliver(link: &Link, conn: &Connection, frame: Value) -> Result<(), Error> {
     let mut state = lock(&link.state);
-    let Some(waiter) = state.outstanding.pop_front() else {
-        if state.dead.is_some() {
-            return Ok(());
-        }
-        return Err(Error::Protocol(format!(
-            "the server at {} sent a {} reply no command was waiting for",
-            link.addr,
-            value.kind_name()
-        )));
+    let protocol = conn.protocol();
+    let routed = match core::route(&mut state.owed, &frame, protocol, &link.addr) {
+        Ok(routed) => routed,
+        // Nothing is owed once the connection was ended.
+        Err(_) if state.dead.is_some() => return Ok(()),
+        Err(error) => return Err(error),
     };
+    let value = match routed {
+        // Nothing subscribes on this connection; stray pushes (e.g. invalidations) are
+        // dropped, as on any connection without a push handler.
+        Routed::Push => return Ok(()),
+        Routed::Reply { .. } => Some(frame),
+        Routed::Dropped => None,
+    };
+    if state.owed.is_empty() {
+        if let Some(error) = value
+            .as_ref()
+            .and_then(|value| conn.stale_bytes_after(value))
+        {
+            // The connection ends before its caller hears of it, so that nobody queues a
+            // command on it in between.
+            let unsent_from = state.unwritten_from;
+            link.kill(&mut state, error.copy_without_command(), unsent_from);
+            return Err(error);
+        }
+    }
+    let waiter = state
+        .outstanding
+        .pop_front()
+        .expect("every owed reply has its waiter");
     if state.outstanding.is_empty() {
         state.idle_since = Instant::now();
     }
     drop(state);
-    let outcome = outcome_of(value, &waiter.info);
-    waiter.slot.set(Turn::Done(outcome));
+    if let Some(value) = value {
+        waiter.slot.set(Turn::Done(outcome_of(value, &waiter.name)));
+    }
     Ok(())
-}
-
-/// A timeout error if the front reply is overdue.
-fn overdue(link: &Link) -> Option<Error> {
-    let state = lock(&link.state);
-    let front = state.outstanding.front()?;
-    let deadline = front.deadline?;
-    (Instant::now() >= deadline).then(|| Error::Timeout {
-        addr: link.addr.clone(),
-        action: "read from",
-        command: None,
-        after: front
-            .info
-            .read_timeout(link.socket_timeout)
-            .unwrap_or_default(),
-    })
 }
 
 #[cfg(test)]

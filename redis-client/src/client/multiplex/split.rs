@@ -5,9 +5,11 @@
 use std::sync::{Arc, Mutex};
 
 use super::link::{Link, Refused};
-use super::lock;
+use super::slot::lock;
+use crate::connection::connector::Connector;
+use crate::connection::core::health;
 use crate::connection::request::Request;
-use crate::connection::{Connector, Failure};
+use crate::connection::Failure;
 use crate::error::Result;
 use crate::resp::Value;
 use crate::retry::Sent;
@@ -102,10 +104,7 @@ impl Split {
         };
         loop {
             if let Some(outcome) = slot.wait() {
-                return outcome.is_ok_and(|pong| {
-                    pong.as_bytes()
-                        .is_some_and(|b| b.eq_ignore_ascii_case(b"PONG"))
-                });
+                return outcome.is_ok_and(|pong| health::judge(pong).is_ok());
             }
         }
     }

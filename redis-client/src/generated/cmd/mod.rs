@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec or the generator and regenerate.
 
 //! One typed value per command and subcommand: required arguments in `new`, optional ones
-//! as setters, the reply type in its [`Command`](crate::Command) impl. Run one with
+//! as setters, the reply type in its [`Command`](crate::command::Command) impl. Run one with
 //! [`Executor::run`](crate::Executor::run) (`client.run(cmd::Set::new("k", "v").nx())`),
 //! or use the short forms of [`Commands`](crate::Commands).
 //!

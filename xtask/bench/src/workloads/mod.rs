@@ -1,6 +1,7 @@
 //! The workloads of the issue, each with one runner per client that has it.
 
 mod big_reply;
+pub mod cluster;
 mod encode;
 mod parse;
 mod pipeline;
@@ -10,14 +11,10 @@ mod shared;
 
 use std::time::Duration;
 
-use crate::measure::Sample;
 use crate::peers::{Peer, Target};
 use crate::redis_benchmark::RedisBenchmark;
 
-/// Runs a workload once for about the given time and reports what it measured.
-///
-/// A runner owns its connections, so repetitions reuse them and never time a connect.
-pub type Runner = Box<dyn FnMut(Duration) -> Result<Sample, String>>;
+pub use crate::measure::Runner;
 
 /// The 16-byte key of the single-key workloads; redis-benchmark uses this very key when it is
 /// not told to randomise keys (`-r`), so all clients hit the same entry.
@@ -44,6 +41,14 @@ pub enum Group {
     Encode,
     /// Parsing replies, no I/O.
     Parse,
+    /// Cluster: one command at a time, each to its key's primary.
+    ClusterRoundTrip,
+    /// Cluster: pipelines over random keys, split by node.
+    ClusterPipeline,
+    /// Cluster: MGET whose keys span every primary.
+    ClusterMget,
+    /// Cluster: threads sharing one cluster client.
+    ClusterShared,
 }
 
 impl Group {
@@ -57,6 +62,10 @@ impl Group {
             Group::PubSub => "pubsub",
             Group::Encode => "encode",
             Group::Parse => "parse",
+            Group::ClusterRoundTrip => "cluster round trip",
+            Group::ClusterPipeline => "cluster pipeline",
+            Group::ClusterMget => "cluster MGET",
+            Group::ClusterShared => "cluster, 8 threads, shared client",
         }
     }
 
@@ -96,13 +105,17 @@ pub struct Context {
     pub net_budget: Duration,
     /// Time per run of an encode or parse workload.
     pub micro_budget: Duration,
+    /// A cluster: when set, only the cluster workloads run.
+    pub cluster: Option<cluster::ClusterTarget>,
 }
 
 /// Every workload the context allows whose full name contains one of `only` (all when empty;
 /// case does not matter), with its server data written.
 pub fn build(ctx: &Context, only: &[String]) -> Result<Vec<Workload>, String> {
     let mut all = Vec::new();
-    if let Some(target) = &ctx.target {
+    if let Some(target) = &ctx.cluster {
+        all.extend(cluster::workloads(target, ctx.net_budget)?);
+    } else if let Some(target) = &ctx.target {
         let rb = ctx.redis_benchmark.as_ref();
         let net = ctx.net_budget;
         all.extend(round_trip::workloads(target, rb, net)?);
@@ -111,8 +124,10 @@ pub fn build(ctx: &Context, only: &[String]) -> Result<Vec<Workload>, String> {
         all.extend(shared::workloads(target, rb, net)?);
         all.extend(pubsub::workloads(target, rb, net)?);
     }
-    all.extend(encode::workloads(ctx.micro_budget));
-    all.extend(parse::workloads(ctx.micro_budget));
+    if ctx.cluster.is_none() {
+        all.extend(encode::workloads(ctx.micro_budget));
+        all.extend(parse::workloads(ctx.micro_budget));
+    }
     let only: Vec<String> = only.iter().map(|f| f.to_ascii_lowercase()).collect();
     all.retain(|w| {
         let name = w.full_name().to_ascii_lowercase();

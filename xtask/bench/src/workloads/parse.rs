@@ -192,6 +192,6 @@ fn check_batch(
     }
 }
 
-fn bad(name: &str, e: redis_client::ProtocolError) -> String {
+fn bad(name: &str, e: redis_client::resp::ProtocolError) -> String {
     format!("redis-client parse {name}: {e}")
 }

@@ -17,7 +17,8 @@ use crate::measure::Sample;
 use crate::peers::{Peer, Target};
 use crate::redis_benchmark::RedisBenchmark;
 
-const THREADS: usize = 8;
+/// How many threads share the client.
+pub(super) const THREADS: usize = 8;
 
 /// The GET and INCR workloads.
 pub fn workloads(
@@ -59,7 +60,7 @@ pub fn workloads(
 
 fn ours_runner(client: redis_client::Client, get: bool) -> Runner {
     Box::new(move |budget| {
-        on_threads(budget, || {
+        on_threads(budget, |_| {
             if get {
                 black_box(client.get(KEY).map_err(ours("GET"))?);
             } else {
@@ -73,7 +74,7 @@ fn ours_runner(client: redis_client::Client, get: bool) -> Runner {
 fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
     let pool = target.redis_rs_pool(THREADS as u32)?;
     Ok(Box::new(move |budget| {
-        on_threads(budget, || {
+        on_threads(budget, |_| {
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("r2d2 checkout of a redis-rs connection: {e}"))?;
@@ -95,23 +96,26 @@ fn redis_rs_runner(target: &Target, get: bool) -> Result<Runner, String> {
     }))
 }
 
-/// Runs `op` in a loop on [`THREADS`] threads for `budget`; CPU is the sum of the threads' own
+/// Runs `op` in a loop on [`THREADS`] threads for `budget` (each call is told its thread's
+/// index, `0..THREADS`); CPU is the sum of the threads' own
 /// and that of any multiplexed client's reader thread.
-fn on_threads(
+pub(super) fn on_threads(
     budget: Duration,
-    op: impl Fn() -> Result<(), String> + Sync,
+    op: impl Fn(usize) -> Result<(), String> + Sync,
 ) -> Result<Sample, String> {
     let stop = AtomicBool::new(false);
     let start = Barrier::new(THREADS + 1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..THREADS)
-            .map(|_| {
-                scope.spawn(|| -> Result<(u64, Duration), String> {
+            .map(|thread| {
+                let op = &op;
+                let (start, stop) = (&start, &stop);
+                scope.spawn(move || -> Result<(u64, Duration), String> {
                     start.wait();
                     let cpu = thread_cpu()?;
                     let mut ops = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        op()?;
+                        op(thread)?;
                         ops += 1;
                     }
                     Ok((ops, thread_cpu()?.saturating_sub(cpu)))

@@ -1,12 +1,10 @@
-//! The commands a new connection sends before it is handed out, pipelined in one round trip.
-
-use std::time::Duration;
+//! The commands a new connection sends before it is handed out, as data: the frames to queue
+//! (pipelined in one round trip) and the check of their replies, in order, where the first real
+//! failure wins.
 
 use crate::config::{Config, Protocol};
 use crate::error::{Error, Result};
 use crate::resp::Value;
-
-use super::Connection;
 
 /// How a handshake step's error reply is treated.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,6 +19,18 @@ struct Step {
     name: &'static str,
     args: Vec<String>,
     on_error: OnError,
+}
+
+impl Step {
+    /// Whether a reply that is no error is the one this step gets: the server's description for
+    /// `HELLO`, `OK` for every other step. Anything else answers another command: the stream is
+    /// out of step (a stale reply ahead of the handshake's).
+    fn fits(&self, reply: &Value) -> bool {
+        match self.name {
+            "HELLO" => matches!(reply, Value::Map(_) | Value::Array(_)),
+            _ => matches!(reply, Value::Simple(ok) if ok == "OK"),
+        }
+    }
 }
 
 fn steps(config: &Config) -> Vec<Step> {
@@ -70,6 +80,14 @@ fn steps(config: &Config) -> Vec<Step> {
             on_error: OnError::Fail,
         });
     }
+    if config.cluster_readonly() {
+        // Lets a cluster replica serve reads of its primary's slots instead of redirecting.
+        steps.push(Step {
+            name: "READONLY",
+            args: vec!["READONLY".into()],
+            on_error: OnError::Fail,
+        });
+    }
     for (field, value) in [
         ("LIB-NAME", "redis-client"),
         ("LIB-VER", env!("CARGO_PKG_VERSION")),
@@ -88,30 +106,67 @@ fn steps(config: &Config) -> Vec<Step> {
     steps
 }
 
-/// Sends every step at once and checks the replies in order; the first real failure wins.
-pub(super) fn run(conn: &mut Connection, config: &Config, timeout: Option<Duration>) -> Result<()> {
-    let steps = steps(config);
-    for step in &steps {
-        conn.write_command(&step.args)?;
-    }
-    conn.flush()?;
-    let mut first_error = None;
-    for step in &steps {
-        let reply = conn
-            .read_reply_within(timeout, Some(step.name))
-            .map_err(|e| e.with_command(step.name))?;
-        let Value::Error(payload) = reply else {
-            continue;
-        };
-        let error = Error::from_server_reply(&payload, Some(step.name));
-        if step.on_error == OnError::IgnoreMissingOrDenied && is_missing_or_denied(&error) {
-            continue;
+/// The handshake of one connection: which commands it sends and how their replies are judged.
+pub(crate) struct Handshake {
+    steps: Vec<Step>,
+}
+
+impl Handshake {
+    /// The steps `config` asks for: `HELLO 3` (with `AUTH` and `SETNAME`) or, for RESP2, `AUTH`
+    /// and `CLIENT SETNAME`; then `SELECT` and `CLIENT SETINFO`.
+    pub(crate) fn new(config: &Config) -> Handshake {
+        Handshake {
+            steps: steps(config),
         }
-        first_error.get_or_insert(error);
     }
-    match first_error {
-        None => Ok(()),
-        Some(error) => Err(hint(error)),
+
+    /// How many replies the handshake waits for.
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The steps in order: each command's name and arguments.
+    pub(crate) fn steps(&self) -> impl Iterator<Item = (&'static str, &[String])> {
+        self.steps
+            .iter()
+            .map(|step| (step.name, step.args.as_slice()))
+    }
+
+    /// Judges the replies, one per step in order: the first real failure wins (an error reply,
+    /// or a reply that answers no such step), and a server without `HELLO` gets told to use
+    /// RESP2.
+    pub(crate) fn check(&self, replies: impl IntoIterator<Item = Value>) -> Result<()> {
+        let mut first_error = None;
+        let mut answered = 0;
+        for (step, reply) in self.steps.iter().zip(replies) {
+            answered += 1;
+            let Value::Error(payload) = reply else {
+                if !step.fits(&reply) {
+                    first_error.get_or_insert(Error::Protocol(format!(
+                        "the handshake's {} answered {}, which is no answer to it: the reply \
+                         stream is out of step",
+                        step.name,
+                        reply.kind_name()
+                    )));
+                }
+                continue;
+            };
+            let error = Error::from_server_reply(&payload, Some(step.name));
+            if step.on_error == OnError::IgnoreMissingOrDenied && is_missing_or_denied(&error) {
+                continue;
+            }
+            first_error.get_or_insert(error);
+        }
+        if let Some(error) = first_error {
+            return Err(hint(error));
+        }
+        if answered != self.steps.len() {
+            return Err(Error::Protocol(format!(
+                "the handshake got {answered} replies for {} commands",
+                self.steps.len()
+            )));
+        }
+        Ok(())
     }
 }
 
